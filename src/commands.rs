@@ -1,0 +1,150 @@
+//! The `isrsim` subcommands, as the binary calls them. Each returns the SPEC §4 exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::error::{InputError, exit_code};
+use crate::experiment;
+use crate::model::content::{Edits, PageLayout};
+use crate::model::traffic::Arrivals;
+use crate::report;
+use crate::scenario::{OnEdit, Scenario};
+
+/// Options of `isrsim run`.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub file: PathBuf,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub replications: Option<u32>,
+    /// 0 = all cores.
+    pub threads: usize,
+    pub quiet: bool,
+}
+
+fn load(file: &Path) -> Result<Scenario, i32> {
+    Scenario::load(file).map_err(|e: InputError| {
+        eprintln!("error: {e}");
+        exit_code::BAD_INPUT
+    })
+}
+
+/// `isrsim run`: simulates every policy, writes the result files, prints the comparison table.
+pub fn run(options: &RunOptions) -> i32 {
+    let mut scenario = match load(&options.file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(seed) = options.seed {
+        scenario.seed = seed;
+    }
+    if let Some(replications) = options.replications {
+        scenario.replications = replications;
+    }
+    let out = options.out.clone().unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let started = Instant::now();
+    let runs = match experiment::run(&scenario, options.threads) {
+        Ok(runs) => runs,
+        Err(e) => {
+            eprintln!("error: cannot start {} threads: {e}", options.threads);
+            return exit_code::FAILURE;
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
+    if let Err(e) = report::write_results(&scenario, &runs, &out) {
+        eprintln!("error: cannot write the results to {}: {e}", out.display());
+        return exit_code::FAILURE;
+    }
+    if !options.quiet {
+        let simulated: u64 = runs.iter().map(|r| r.simulated_requests).sum();
+        print!("{}", report::comparison_table(&scenario, &runs));
+        let _ = std::io::stdout().flush();
+        eprintln!(
+            "simulated {simulated} requests in {} runs in {wall:.2} s ({:.0} requests/s); results in {}",
+            runs.len(),
+            simulated as f64 / wall.max(1e-9),
+            out.display()
+        );
+    }
+    exit_code::OK
+}
+
+/// `isrsim validate`: checks a scenario and says what `run` would simulate.
+pub fn validate(file: &Path) -> i32 {
+    match load(file) {
+        Ok(scenario) => {
+            print!("{}", describe(&scenario));
+            exit_code::OK
+        }
+        Err(code) => code,
+    }
+}
+
+/// A plain-text account of what a scenario simulates.
+pub fn describe(s: &Scenario) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let rate = Arrivals::mean_rate(&s.traffic, s.duration);
+    let layout = PageLayout::new(s);
+    let edit_rate = Edits::new(s, &layout, 0).rate();
+    let secs = s.duration.as_secs_f64();
+    let _ = writeln!(o, "scenario {}: {}", s.name, s.description.trim());
+    let _ = writeln!(
+        o,
+        "  {} simulated (warm-up {}), seed {}, {} replication(s), buckets of {}",
+        s.duration, s.warmup, s.seed, s.replications, s.bucket
+    );
+    let _ = writeln!(o, "  traffic: {:?}", s.traffic);
+    let _ = writeln!(o, "  expected per replication: {:.0} requests ({rate:.2}/s), {:.0} edits", rate * secs, edit_rate * secs);
+    let _ = writeln!(o, "  {} pages in {} route(s):", s.total_pages(), s.routes.len());
+    for r in &s.routes {
+        let edits = r.edit_every.map_or("no edits".to_string(), |e| format!("edited every {e} per page"));
+        let depends = r.depends_on.map_or(String::new(), |d| format!(", lists {}", s.routes[d].name));
+        let _ = writeln!(
+            o,
+            "    {}: {} pages, share {}, popularity {}, {edits}, regen {}{}{depends}",
+            r.name,
+            r.pages,
+            r.share,
+            r.popularity,
+            r.regen_time,
+            if r.prerendered { ", prerendered" } else { ", generated on first request" },
+        );
+    }
+    match &s.cdn {
+        Some(c) => {
+            let _ = writeln!(o, "  cdn: {} PoP(s), collapse {}, warm {}, rtt {}, origin rtt {}", c.pops, c.collapse, c.warm, c.rtt, c.origin_rtt);
+        }
+        None => {
+            let _ = writeln!(o, "  cdn: none");
+        }
+    }
+    let og = &s.origin;
+    let _ = writeln!(o, "  origin: {} instance(s), {:?} cache, lock {}, {:?} balancer", og.instances, og.cache, og.lock, og.balancer);
+    let b = &s.backend;
+    let concurrency = b.concurrency.map_or("unlimited".to_string(), |c| c.to_string());
+    let timeout = b.timeout.map_or("none".to_string(), |t| t.to_string());
+    let _ = writeln!(o, "  backend: concurrency {concurrency}, failure rate {}, timeout {timeout}", b.failure_rate);
+    let _ = writeln!(o, "  {} policies, {} runs:", s.policies.len(), s.policies.len() * s.replications as usize);
+    for p in &s.policies {
+        let _ = writeln!(o, "    {}:", p.name);
+        for (route, rp) in s.routes.iter().zip(&p.routes) {
+            let mut parts = vec![match rp.revalidate {
+                Some(r) => format!("revalidate {r}"),
+                None => "no timer".to_string(),
+            }];
+            if rp.on_edit != OnEdit::None {
+                parts.push(format!("on edit {:?} after {}", rp.on_edit, rp.webhook_delay));
+            }
+            if rp.purge_cdn {
+                parts.push(format!("{:?} CDN purge", rp.purge));
+            }
+            if let Some(every) = rp.schedule {
+                parts.push(format!("scheduled every {every}"));
+            }
+            let _ = writeln!(o, "      {}: {}", route.name, parts.join(", "));
+        }
+    }
+    o
+}

@@ -1,0 +1,387 @@
+//! Streams one run's observations into counters, histograms and time buckets.
+//!
+//! Memory does not grow with simulated time: percentiles come from HdrHistograms (3 significant
+//! digits), peaks and per-second figures are folded as they go, and the time series has a fixed
+//! number of buckets. Nothing observed before `warmup` is counted, except in the time series,
+//! which covers the whole run.
+
+use hdrhistogram::Histogram;
+
+use super::{Bucket, RUN_COLUMNS, RouteMetrics, RunMetrics, ROUTE_COLUMNS};
+use crate::time::SimTime;
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is a valid HdrHistogram precision")
+}
+
+fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() { 0.0 } else { SimTime(h.value_at_quantile(q)).as_secs_f64() }
+}
+
+#[derive(Clone)]
+struct RouteStats {
+    requests: u64,
+    stale: u64,
+    cdn_served: u64,
+    regenerations: u64,
+    failed: u64,
+    stale_age: Histogram<u64>,
+    edit_visible: Histogram<u64>,
+    over_alert: u64,
+}
+
+impl RouteStats {
+    fn new() -> RouteStats {
+        RouteStats {
+            requests: 0,
+            stale: 0,
+            cdn_served: 0,
+            regenerations: 0,
+            failed: 0,
+            stale_age: histogram(),
+            edit_visible: histogram(),
+            over_alert: 0,
+        }
+    }
+}
+
+/// Counts one seconds-resolution figure: the peak of a per-second count.
+#[derive(Default)]
+struct PerSecondPeak {
+    second: u64,
+    count: u64,
+    peak: u64,
+}
+
+impl PerSecondPeak {
+    fn add(&mut self, at: SimTime) {
+        let s = at.whole_secs();
+        if s != self.second {
+            self.second = s;
+            self.count = 0;
+        }
+        self.count += 1;
+        self.peak = self.peak.max(self.count);
+    }
+}
+
+/// What a response was, for the metrics.
+#[derive(Clone, Copy, Debug)]
+pub struct Response {
+    pub at: SimTime,
+    pub route: usize,
+    pub latency: SimTime,
+    /// `None` when the response failed.
+    pub stale_age: Option<SimTime>,
+    pub stale: bool,
+    pub from_cdn: bool,
+    pub behind_origin: bool,
+}
+
+pub struct Collector {
+    warmup: SimTime,
+    end: SimTime,
+    bucket: SimTime,
+    requests: u64,
+    errors: u64,
+    stale: u64,
+    cdn_served: u64,
+    behind_origin: u64,
+    origin_requests: u64,
+    regenerations: u64,
+    failed: u64,
+    wasted: u64,
+    duplicate: u64,
+    regen_per_s: PerSecondPeak,
+    inflight_peak: u64,
+    storm_seconds: u64,
+    /// The last whole second counted as a storm second, plus one (0 = none yet).
+    storm_counted_until: u64,
+    queue_busy_since: Option<SimTime>,
+    stale_age: Histogram<u64>,
+    latency: Histogram<u64>,
+    backend_wait: Histogram<u64>,
+    edit_visible: Histogram<u64>,
+    routes: Vec<RouteStats>,
+    buckets: Vec<Bucket>,
+    /// Gauges as last set, and the bucket they were last folded into.
+    queued: u64,
+    running: u64,
+    gauge_bucket: usize,
+    simulated_requests: u64,
+}
+
+impl Collector {
+    pub fn new(routes: usize, warmup: SimTime, end: SimTime, bucket: SimTime) -> Collector {
+        let n_buckets = end.as_micros().div_ceil(bucket.as_micros().max(1)) as usize;
+        Collector {
+            warmup,
+            end,
+            bucket,
+            requests: 0,
+            errors: 0,
+            stale: 0,
+            cdn_served: 0,
+            behind_origin: 0,
+            origin_requests: 0,
+            regenerations: 0,
+            failed: 0,
+            wasted: 0,
+            duplicate: 0,
+            regen_per_s: PerSecondPeak::default(),
+            inflight_peak: 0,
+            storm_seconds: 0,
+            storm_counted_until: 0,
+            queue_busy_since: None,
+            stale_age: histogram(),
+            latency: histogram(),
+            backend_wait: histogram(),
+            edit_visible: histogram(),
+            routes: vec![RouteStats::new(); routes],
+            buckets: vec![Bucket::default(); n_buckets.max(1)],
+            queued: 0,
+            running: 0,
+            gauge_bucket: 0,
+            simulated_requests: 0,
+        }
+    }
+
+    #[inline]
+    fn bucket_of(&self, at: SimTime) -> usize {
+        ((at.as_micros() / self.bucket.as_micros().max(1)) as usize).min(self.buckets.len() - 1)
+    }
+
+    #[inline]
+    fn counted(&self, at: SimTime) -> bool {
+        at >= self.warmup
+    }
+
+    pub fn response(&mut self, r: Response) {
+        self.simulated_requests += 1;
+        let b = self.bucket_of(r.at);
+        self.buckets[b].requests += 1;
+        if r.stale {
+            self.buckets[b].stale_responses += 1;
+        }
+        if !self.counted(r.at) {
+            return;
+        }
+        self.requests += 1;
+        let route = &mut self.routes[r.route];
+        route.requests += 1;
+        let _ = self.latency.record(r.latency.as_micros());
+        if r.from_cdn {
+            self.cdn_served += 1;
+            route.cdn_served += 1;
+        }
+        match r.stale_age {
+            None => self.errors += 1,
+            Some(age) if r.stale => {
+                self.stale += 1;
+                route.stale += 1;
+                let _ = self.stale_age.record(age.as_micros());
+                let _ = route.stale_age.record(age.as_micros());
+                if r.behind_origin {
+                    self.behind_origin += 1;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// An edit made at `edited` became visible to a user at `at`.
+    pub fn edit_visible(&mut self, route: usize, edited: SimTime, at: SimTime) {
+        if self.counted(edited) {
+            let delay = (at - edited).as_micros();
+            let _ = self.edit_visible.record(delay);
+            let _ = self.routes[route].edit_visible.record(delay);
+        }
+    }
+
+    pub fn origin_request(&mut self, at: SimTime) {
+        let b = self.bucket_of(at);
+        self.buckets[b].origin_requests += 1;
+        if self.counted(at) {
+            self.origin_requests += 1;
+        }
+    }
+
+    pub fn regeneration_triggered(&mut self, at: SimTime, route: usize, duplicate: bool) {
+        let b = self.bucket_of(at);
+        self.buckets[b].regenerations += 1;
+        if !self.counted(at) {
+            return;
+        }
+        self.regenerations += 1;
+        self.routes[route].regenerations += 1;
+        self.duplicate += u64::from(duplicate);
+        self.regen_per_s.add(at);
+    }
+
+    /// A generation left the backend queue (to run, or abandoned at its timeout).
+    pub fn backend_wait(&mut self, at: SimTime, waited: SimTime) {
+        if self.counted(at) {
+            let _ = self.backend_wait.record(waited.as_micros());
+        }
+    }
+
+    pub fn regeneration_finished(&mut self, at: SimTime, route: usize, ok: bool, wasted: bool) {
+        if !self.counted(at) {
+            return;
+        }
+        if !ok {
+            self.failed += 1;
+            self.routes[route].failed += 1;
+        }
+        self.wasted += u64::from(wasted);
+    }
+
+    pub fn page_over_alert(&mut self, route: usize) {
+        self.routes[route].over_alert += 1;
+    }
+
+    /// The backend's queue length and running generations changed at `at`.
+    pub fn backend_levels(&mut self, at: SimTime, queued: u64, running: u64) {
+        self.fold_gauges_until(at);
+        if self.counted(at) {
+            self.inflight_peak = self.inflight_peak.max(running);
+        }
+        match (self.queued > 0, queued > 0) {
+            (false, true) => self.queue_busy_since = Some(at),
+            (true, false) => self.close_storm(at),
+            _ => {}
+        }
+        self.queued = queued;
+        self.running = running;
+        let b = &mut self.buckets[self.gauge_bucket];
+        b.backend_queue = b.backend_queue.max(queued);
+        b.regenerations_inflight = b.regenerations_inflight.max(running);
+    }
+
+    /// Carries the current gauge levels through every bucket up to the one holding `at`.
+    fn fold_gauges_until(&mut self, at: SimTime) {
+        let target = self.bucket_of(at);
+        while self.gauge_bucket < target {
+            self.gauge_bucket += 1;
+            let b = &mut self.buckets[self.gauge_bucket];
+            b.backend_queue = b.backend_queue.max(self.queued);
+            b.regenerations_inflight = b.regenerations_inflight.max(self.running);
+        }
+    }
+
+    /// Counts the whole seconds that `[busy_since, at)` touches, after warm-up, once each.
+    fn close_storm(&mut self, at: SimTime) {
+        let Some(since) = self.queue_busy_since.take() else { return };
+        let start = since.max(self.warmup);
+        if at <= start {
+            return;
+        }
+        let first = start.whole_secs().max(self.storm_counted_until);
+        let last = (at - SimTime(1)).whole_secs();
+        if last >= first {
+            self.storm_seconds += last - first + 1;
+            self.storm_counted_until = last + 1;
+        }
+    }
+
+    pub fn finish(mut self) -> (RunMetrics, Vec<RouteMetrics>, Vec<Bucket>, u64) {
+        let end = self.end;
+        self.fold_gauges_until(end);
+        if self.queued > 0 {
+            self.close_storm(end);
+        }
+        let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+        let values = [
+            self.requests as f64,
+            self.errors as f64,
+            self.stale as f64,
+            ratio(self.stale, self.requests),
+            quantile_s(&self.stale_age, 0.5),
+            quantile_s(&self.stale_age, 0.99),
+            SimTime(self.stale_age.max()).as_secs_f64(),
+            ratio(self.cdn_served, self.requests),
+            self.origin_requests as f64,
+            self.regenerations as f64,
+            self.failed as f64,
+            self.wasted as f64,
+            self.duplicate as f64,
+            self.regen_per_s.peak as f64,
+            self.inflight_peak as f64,
+            quantile_s(&self.backend_wait, 0.99),
+            self.storm_seconds as f64,
+            quantile_s(&self.latency, 0.5) * 1e3,
+            quantile_s(&self.latency, 0.99) * 1e3,
+            SimTime(self.latency.max()).as_millis_f64(),
+            quantile_s(&self.edit_visible, 0.5),
+            quantile_s(&self.edit_visible, 0.99),
+            ratio(self.behind_origin, self.requests),
+            self.routes.iter().map(|r| r.over_alert).sum::<u64>() as f64,
+        ];
+        debug_assert_eq!(values.len(), RUN_COLUMNS.len());
+        let routes = self
+            .routes
+            .iter()
+            .map(|r| RouteMetrics {
+                route: String::new(),
+                values: [
+                    r.requests as f64,
+                    r.stale as f64,
+                    ratio(r.stale, r.requests),
+                    quantile_s(&r.stale_age, 0.5),
+                    quantile_s(&r.stale_age, 0.99),
+                    SimTime(r.stale_age.max()).as_secs_f64(),
+                    ratio(r.cdn_served, r.requests),
+                    r.regenerations as f64,
+                    r.failed as f64,
+                    quantile_s(&r.edit_visible, 0.99),
+                    r.over_alert as f64,
+                ],
+            })
+            .collect::<Vec<_>>();
+        debug_assert!(routes.iter().all(|r| r.values.len() == ROUTE_COLUMNS.len()));
+        (RunMetrics(values), routes, self.buckets, self.simulated_requests)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collector() -> Collector {
+        Collector::new(1, SimTime::from_secs(10), SimTime::from_secs(100), SimTime::from_secs(10))
+    }
+
+    #[test]
+    fn storm_seconds_count_each_touched_second_once_after_warmup() {
+        let mut c = collector();
+        // Busy over [5.5s, 12.5s): seconds 10, 11, 12 are after warm-up.
+        c.backend_levels(SimTime::from_millis(5_500), 1, 1);
+        c.backend_levels(SimTime::from_millis(12_500), 0, 1);
+        // Busy again within second 12 and into 13: only 13 is new.
+        c.backend_levels(SimTime::from_millis(12_700), 2, 1);
+        c.backend_levels(SimTime::from_millis(13_100), 0, 1);
+        let (m, ..) = c.finish();
+        assert_eq!(m.get("storm_seconds"), Some(4.0));
+    }
+
+    #[test]
+    fn gauges_carry_into_quiet_buckets() {
+        let mut c = collector();
+        c.backend_levels(SimTime::from_secs(15), 3, 2);
+        c.backend_levels(SimTime::from_secs(45), 0, 0);
+        let (_, _, buckets, _) = c.finish();
+        let queue: Vec<u64> = buckets.iter().map(|b| b.backend_queue).collect();
+        assert_eq!(&queue[..6], &[0, 3, 3, 3, 3, 0]);
+    }
+
+    #[test]
+    fn per_second_peak_of_regenerations() {
+        let mut c = collector();
+        for ms in [20_000, 20_100, 20_900, 21_000, 22_500, 22_600] {
+            c.regeneration_triggered(SimTime::from_millis(ms), 0, false);
+        }
+        let (m, ..) = c.finish();
+        assert_eq!(m.get("regen_per_s_peak"), Some(3.0));
+        assert_eq!(m.get("regenerations"), Some(6.0));
+    }
+}

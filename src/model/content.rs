@@ -1,0 +1,175 @@
+//! Editors and content versions (SPEC §1 "Content").
+//!
+//! Each page of a route with `edit_every` is edited by its own Poisson process. The superposition
+//! of independent Poisson processes is Poisson with the summed rate, and each event belongs to a
+//! page with probability proportional to that page's rate; so one merged stream with an O(1)
+//! choice of page is exactly equivalent to one stream per page, and costs nothing per idle page.
+//!
+//! A route with `depends_on` aggregates another (a category page lists posts): page `i` of the
+//! source route feeds page `i % pages` of the dependent route, so an edit to a post also changes
+//! its list page, transitively along chains of dependencies.
+
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::{Distribution, Exp1};
+
+use super::rng::{self, SimRng, Stream};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+
+/// Where each route's pages sit in the global page numbering.
+#[derive(Clone, Debug)]
+pub struct PageLayout {
+    /// First global page id of each route.
+    pub offsets: Vec<u32>,
+    pub pages: Vec<u32>,
+    /// The route of every page.
+    route_of: Vec<u16>,
+}
+
+impl PageLayout {
+    pub fn new(scenario: &Scenario) -> PageLayout {
+        let mut offsets = Vec::with_capacity(scenario.routes.len());
+        let mut route_of = Vec::with_capacity(scenario.total_pages() as usize);
+        let mut next = 0u32;
+        for (r, route) in scenario.routes.iter().enumerate() {
+            offsets.push(next);
+            next += route.pages;
+            route_of.extend(std::iter::repeat_n(r as u16, route.pages as usize));
+        }
+        PageLayout { offsets, pages: scenario.routes.iter().map(|r| r.pages).collect(), route_of }
+    }
+
+    #[inline]
+    pub fn route_of(&self, page: u32) -> usize {
+        self.route_of[page as usize] as usize
+    }
+
+    pub fn total(&self) -> usize {
+        self.route_of.len()
+    }
+}
+
+/// The current content of every page, and when each version was made.
+pub struct Content {
+    version: Vec<u32>,
+    /// `edits[p][k]` is the time of the edit that made version `k + 1` of page `p`.
+    edits: Vec<Vec<SimTime>>,
+    /// For each route, the routes that depend on it.
+    dependents: Vec<Vec<usize>>,
+    layout: PageLayout,
+}
+
+impl Content {
+    pub fn new(scenario: &Scenario, layout: PageLayout) -> Content {
+        let mut dependents = vec![Vec::new(); scenario.routes.len()];
+        for (r, route) in scenario.routes.iter().enumerate() {
+            if let Some(source) = route.depends_on {
+                dependents[source].push(r);
+            }
+        }
+        let n = layout.total();
+        Content { version: vec![0; n], edits: vec![Vec::new(); n], dependents, layout }
+    }
+
+    #[inline]
+    pub fn version(&self, page: u32) -> u32 {
+        self.version[page as usize]
+    }
+
+    /// When the first edit that `version` does not reflect was made, if `version` is behind.
+    #[inline]
+    pub fn outdated_since(&self, page: u32, version: u32) -> Option<SimTime> {
+        self.edits[page as usize].get(version as usize).copied()
+    }
+
+    /// The time of the edit that made `version` (version 0 is the build).
+    pub fn edit_time(&self, page: u32, version: u32) -> SimTime {
+        match version {
+            0 => SimTime::ZERO,
+            v => self.edits[page as usize][v as usize - 1],
+        }
+    }
+
+    pub fn layout(&self) -> &PageLayout {
+        &self.layout
+    }
+
+    /// Applies an edit of `page` at `at`, and writes every page it changed (the page, then its
+    /// aggregations) into `changed`, which is cleared first.
+    pub fn edit(&mut self, page: u32, at: SimTime, changed: &mut Vec<u32>) {
+        changed.clear();
+        changed.push(page);
+        let mut i = 0;
+        while i < changed.len() {
+            let p = changed[i];
+            let route = self.layout.route_of(p);
+            let index = p - self.layout.offsets[route];
+            for &dependent in &self.dependents[route] {
+                let q = self.layout.offsets[dependent] + index % self.layout.pages[dependent];
+                changed.push(q);
+            }
+            i += 1;
+        }
+        for &p in changed.iter() {
+            self.version[p as usize] += 1;
+            self.edits[p as usize].push(at);
+        }
+    }
+}
+
+/// The editors' stream: edit times and pages, the same for every policy of a replication.
+pub struct Edits {
+    rng: SimRng,
+    /// Total edit rate, per second, and the routes that are edited with their weights.
+    rate: f64,
+    routes: Vec<(u32, u32)>,
+    choose: Option<WeightedAliasIndex<f64>>,
+    clock: f64,
+    duration: SimTime,
+}
+
+impl Edits {
+    pub fn new(scenario: &Scenario, layout: &PageLayout, replication_seed: u64) -> Edits {
+        let mut routes = Vec::new();
+        let mut weights = Vec::new();
+        for (r, route) in scenario.routes.iter().enumerate() {
+            if let Some(every) = route.edit_every {
+                routes.push((layout.offsets[r], route.pages));
+                weights.push(f64::from(route.pages) / every.as_secs_f64());
+            }
+        }
+        let rate = weights.iter().sum();
+        let choose = WeightedAliasIndex::new(weights).ok();
+        Edits {
+            rng: rng::stream(replication_seed, Stream::Edits),
+            rate,
+            routes,
+            choose,
+            clock: 0.0,
+            duration: scenario.duration,
+        }
+    }
+
+    /// Expected edits per second over the whole site (for `validate`).
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+}
+
+impl Iterator for Edits {
+    /// (when, which page)
+    type Item = (SimTime, u32);
+
+    fn next(&mut self) -> Option<(SimTime, u32)> {
+        let choose = self.choose.as_ref()?;
+        let e: f64 = Exp1.sample(&mut self.rng);
+        self.clock += e / self.rate;
+        let at = SimTime::from_secs_f64(self.clock);
+        if at >= self.duration {
+            return None;
+        }
+        let (offset, pages) = self.routes[choose.sample(&mut self.rng)];
+        let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
+        Some((at, page))
+    }
+}

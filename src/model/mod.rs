@@ -1,0 +1,14 @@
+//! The ISR system, built on the event core: users, editors, the CDN, the Next.js instances and
+//! their caches, the backend, and the revalidation policy. Each module's header names the real
+//! behaviour it models and where that behaviour is documented.
+
+pub mod backend;
+pub mod cdn;
+pub mod content;
+pub mod origin;
+pub mod rng;
+mod simulation;
+pub mod traffic;
+pub mod waiters;
+
+pub use simulation::{Cause, Served, Simulation, Trace, TracedGeneration, TracedResponse, run};

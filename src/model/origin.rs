@@ -1,0 +1,267 @@
+//! The origin: Next.js instances, their ISR caches, and the balancer in front of them.
+//!
+//! Semantics follow the Next.js server (`packages/next/src/server/response-cache/index.ts` and
+//! `incremental-cache/index.ts`, releases 12.3 to 16):
+//! - an entry is fresh until `stored + revalidate`; after that it is served stale and one
+//!   background regeneration starts;
+//! - an absent entry (never generated under `fallback: 'blocking'`, or invalidated) blocks the
+//!   request on a generation, which concurrent requests share;
+//! - the response cache batches concurrent work per cache key, and the key includes whether the
+//!   work is an on-demand revalidation, so background and on-demand regenerations are
+//!   deduplicated separately and can overlap;
+//! - when a revalidation fails the old entry stays, and is treated as fresh for
+//!   `min(max(revalidate, 3s), 30s)` before the next attempt (30s without a timer).
+//!
+//! `cache = "local"` gives each instance its own file-system cache (the default); `"shared"` is
+//! one cache for all, as a Redis cache handler gives. Deduplication stays per instance unless
+//! `lock = true` (a distributed lock in the cache handler).
+
+use rand::RngExt;
+
+use super::rng::SimRng;
+use crate::scenario::{Balancer, CacheMode};
+use crate::time::SimTime;
+
+const ABSENT: u32 = u32::MAX;
+pub const NO_GENERATION: u32 = u32::MAX;
+
+/// One page in one ISR cache.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    version: u32,
+    /// Served as HIT before this instant, STALE from it on.
+    fresh_until: SimTime,
+}
+
+/// What an ISR cache lookup finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Fresh(u32),
+    Stale(u32),
+    Absent,
+}
+
+/// Which batch a generation belongs to in Next.js's response cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// Blocking and background generations triggered by requests.
+    Request,
+    /// On-demand revalidation (webhooks and schedules).
+    OnDemand,
+}
+
+pub struct Origin {
+    instances: u32,
+    pages: usize,
+    shared: bool,
+    lock: bool,
+    balancer: Balancer,
+    round_robin: u32,
+    entries: Vec<Entry>,
+    /// In-flight generation per (dedup scope, page), for each batch.
+    request_batch: Vec<u32>,
+    on_demand_batch: Vec<u32>,
+}
+
+impl Origin {
+    pub fn new(instances: u32, cache: CacheMode, lock: bool, balancer: Balancer, pages: usize) -> Origin {
+        let shared = cache == CacheMode::Shared;
+        let lock = shared && lock;
+        let caches = if shared { 1 } else { instances as usize };
+        let scopes = if lock { 1 } else { instances as usize };
+        Origin {
+            instances,
+            pages,
+            shared,
+            lock,
+            balancer,
+            round_robin: 0,
+            entries: vec![Entry { version: ABSENT, fresh_until: SimTime::ZERO }; caches * pages],
+            request_batch: vec![NO_GENERATION; scopes * pages],
+            on_demand_batch: vec![NO_GENERATION; scopes * pages],
+        }
+    }
+
+    pub fn instances(&self) -> u32 {
+        self.instances
+    }
+
+    /// The number of distinct caches (1 when shared).
+    pub fn caches(&self) -> u32 {
+        if self.shared { 1 } else { self.instances }
+    }
+
+    /// The cache an instance reads and writes.
+    #[inline]
+    pub fn cache_of(&self, instance: u32) -> u32 {
+        if self.shared { 0 } else { instance }
+    }
+
+    #[inline]
+    fn entry_index(&self, instance: u32, page: u32) -> usize {
+        self.cache_of(instance) as usize * self.pages + page as usize
+    }
+
+    #[inline]
+    fn batch_index(&self, instance: u32, page: u32) -> usize {
+        let scope = if self.lock { 0 } else { instance as usize };
+        scope * self.pages + page as usize
+    }
+
+    /// Picks the instance that serves an origin request or receives a webhook.
+    pub fn pick_instance(&mut self, page: u32, rng: &mut SimRng) -> u32 {
+        if self.instances == 1 {
+            return 0;
+        }
+        match self.balancer {
+            Balancer::RoundRobin => {
+                let i = self.round_robin;
+                self.round_robin = (i + 1) % self.instances;
+                i
+            }
+            Balancer::Random => rng.random_range(0..self.instances),
+            // Sticky by page: a multiplicative hash spreads neighbouring (equally popular) ranks.
+            Balancer::Hash => ((u64::from(page).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % u64::from(self.instances)) as u32,
+        }
+    }
+
+    #[inline]
+    pub fn lookup(&self, instance: u32, page: u32, now: SimTime) -> Lookup {
+        let e = self.entries[self.entry_index(instance, page)];
+        if e.version == ABSENT {
+            Lookup::Absent
+        } else if now < e.fresh_until {
+            Lookup::Fresh(e.version)
+        } else {
+            Lookup::Stale(e.version)
+        }
+    }
+
+    /// The version in an instance's cache, if the page is there.
+    pub fn version(&self, instance: u32, page: u32) -> Option<u32> {
+        let v = self.entries[self.entry_index(instance, page)].version;
+        (v != ABSENT).then_some(v)
+    }
+
+    /// Writes a generated page: the build at t=0, or a regeneration's snapshot.
+    pub fn store(&mut self, instance: u32, page: u32, version: u32, fresh_until: SimTime) {
+        let i = self.entry_index(instance, page);
+        self.entries[i] = Entry { version, fresh_until };
+    }
+
+    /// After a failed revalidation the old entry is fresh again until `until` (the back-off).
+    pub fn back_off(&mut self, instance: u32, page: u32, until: SimTime) {
+        let i = self.entry_index(instance, page);
+        if self.entries[i].version != ABSENT {
+            self.entries[i].fresh_until = until;
+        }
+    }
+
+    /// `revalidatePath`: drops the entry, so the next request blocks.
+    pub fn invalidate(&mut self, instance: u32, page: u32) {
+        let i = self.entry_index(instance, page);
+        self.entries[i].version = ABSENT;
+    }
+
+    /// `revalidateTag(tag, 'max')`: the entry is served stale from now on.
+    pub fn mark_stale(&mut self, instance: u32, page: u32) {
+        let i = self.entry_index(instance, page);
+        self.entries[i].fresh_until = SimTime::ZERO;
+    }
+
+    /// The generation in flight for (instance's dedup scope, page) in `batch`, if any.
+    #[inline]
+    pub fn in_flight(&self, batch: Batch, instance: u32, page: u32) -> Option<u32> {
+        let i = self.batch_index(instance, page);
+        let g = match batch {
+            Batch::Request => self.request_batch[i],
+            Batch::OnDemand => self.on_demand_batch[i],
+        };
+        (g != NO_GENERATION).then_some(g)
+    }
+
+    pub fn set_in_flight(&mut self, batch: Batch, instance: u32, page: u32, generation: u32) {
+        let i = self.batch_index(instance, page);
+        match batch {
+            Batch::Request => self.request_batch[i] = generation,
+            Batch::OnDemand => self.on_demand_batch[i] = generation,
+        }
+    }
+
+    /// Clears the batch slot if it still holds `generation`.
+    pub fn clear_in_flight(&mut self, batch: Batch, instance: u32, page: u32, generation: u32) {
+        let i = self.batch_index(instance, page);
+        let slot = match batch {
+            Batch::Request => &mut self.request_batch[i],
+            Batch::OnDemand => &mut self.on_demand_batch[i],
+        };
+        if *slot == generation {
+            *slot = NO_GENERATION;
+        }
+    }
+}
+
+/// Next.js's back-off after a failed revalidation: `min(max(revalidate, 3s), 30s)`, or 30s when
+/// the page has no timer.
+pub fn retry_after(revalidate: Option<SimTime>) -> SimTime {
+    match revalidate {
+        Some(r) => r.max(SimTime::from_secs(3)).min(SimTime::from_secs(30)),
+        None => SimTime::from_secs(30),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn retry_after_is_clamped_between_3_and_30_seconds() {
+        assert_eq!(retry_after(Some(SimTime::from_secs(1))), SimTime::from_secs(3));
+        assert_eq!(retry_after(Some(SimTime::from_secs(10))), SimTime::from_secs(10));
+        assert_eq!(retry_after(Some(SimTime::from_secs(3_600))), SimTime::from_secs(30));
+        assert_eq!(retry_after(None), SimTime::from_secs(30));
+    }
+
+    #[test]
+    fn shared_cache_is_one_cache_and_lock_makes_one_dedup_scope() {
+        let mut o = Origin::new(3, CacheMode::Shared, true, Balancer::RoundRobin, 10);
+        o.store(2, 5, 7, SimTime::from_secs(60));
+        assert_eq!(o.lookup(0, 5, SimTime::from_secs(1)), Lookup::Fresh(7));
+        o.set_in_flight(Batch::Request, 1, 5, 42);
+        assert_eq!(o.in_flight(Batch::Request, 0, 5), Some(42));
+        assert_eq!(o.in_flight(Batch::OnDemand, 0, 5), None);
+    }
+
+    #[test]
+    fn local_caches_are_apart() {
+        let mut o = Origin::new(2, CacheMode::Local, true, Balancer::RoundRobin, 4);
+        o.store(0, 1, 3, SimTime::NEVER);
+        assert_eq!(o.lookup(1, 1, SimTime::ZERO), Lookup::Absent);
+        o.set_in_flight(Batch::Request, 0, 1, 9);
+        assert_eq!(o.in_flight(Batch::Request, 1, 1), None, "lock only applies to a shared cache");
+    }
+
+    #[test]
+    fn balancers() {
+        let mut rng = SimRng::seed_from_u64(1);
+        let mut rr = Origin::new(3, CacheMode::Local, false, Balancer::RoundRobin, 1);
+        let picks: Vec<u32> = (0..6).map(|_| rr.pick_instance(0, &mut rng)).collect();
+        assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
+        let mut hash = Origin::new(4, CacheMode::Local, false, Balancer::Hash, 100);
+        let first = hash.pick_instance(17, &mut rng);
+        assert!((0..10).all(|_| hash.pick_instance(17, &mut rng) == first));
+        let spread: std::collections::HashSet<u32> = (0..100).map(|p| hash.pick_instance(p, &mut rng)).collect();
+        assert_eq!(spread.len(), 4);
+    }
+
+    #[test]
+    fn mark_stale_and_invalidate() {
+        let mut o = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1);
+        o.store(0, 0, 1, SimTime::NEVER);
+        o.mark_stale(0, 0);
+        assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Stale(1));
+        o.invalidate(0, 0);
+        assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Absent);
+    }
+}

@@ -1,0 +1,755 @@
+//! One run: a policy against one replication's users and edits.
+//!
+//! This is where the components meet. Requests and edits arrive in time order from their own
+//! streams and never enter the event heap; only what the model schedules for later (generations
+//! finishing, timeouts, webhooks, purges, scheduled regenerations) does. At equal instants, heap
+//! events run first (in the order they were scheduled), then edits, then requests.
+//!
+//! The policy layer (SPEC §1 "Policies") maps each on-demand action to the Next.js API it stands
+//! for: `regenerate` is the Pages Router's `res.revalidate(path)`, `invalidate` the App Router's
+//! `revalidatePath`, `mark-stale` `revalidateTag(tag, 'max')`; `schedule` is a cron job calling
+//! the revalidation API. Network round trips add to users' latency but do not delay cache state:
+//! a fetch reaches the origin at the instant the request reached the PoP.
+
+use rand::RngExt;
+
+use super::backend::Backend;
+use super::cdn::{self, Cdn, Freshness};
+use super::content::{Content, Edits, PageLayout};
+use super::origin::{self, Batch, Origin};
+use super::rng::{self, SimRng, Stream};
+use super::traffic::{Request, Requests};
+use super::waiters::{WaitList, Waiter, Waiters};
+use crate::distribution::Distribution;
+use crate::engine::{EventKey, EventQueue};
+use crate::metrics::collector::Response;
+use crate::metrics::{Collector, RunResult};
+use crate::scenario::{OnEdit, PurgeKind, RoutePolicy, Scenario};
+use crate::time::SimTime;
+
+const ABSENT: u32 = u32::MAX;
+
+/// Where a response came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Served {
+    CdnHit,
+    CdnStale,
+    OriginHit,
+    OriginStale,
+    /// The request waited on a generation.
+    Generated,
+    /// The generation it waited on failed.
+    Error,
+}
+
+/// Why a generation ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A request found the page absent and waited.
+    Blocking,
+    /// A request found the page stale.
+    Background,
+    /// An edit's webhook (`regenerate`).
+    OnDemand,
+    Schedule,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TracedResponse {
+    pub at: SimTime,
+    pub arrival: SimTime,
+    pub page: u32,
+    pub pop: u32,
+    pub version: Option<u32>,
+    pub served: Served,
+    pub stale: bool,
+    pub latency: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TracedGeneration {
+    pub page: u32,
+    pub instance: u32,
+    pub cause: Cause,
+    pub triggered: SimTime,
+    /// When it left the backend queue to run (`None` if it timed out while queued).
+    pub started: Option<SimTime>,
+    pub finished: SimTime,
+    pub snapshot: Option<u32>,
+    pub ok: bool,
+}
+
+/// Every response, generation and purge of a run, for tests and for debugging a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub responses: Vec<TracedResponse>,
+    pub generations: Vec<TracedGeneration>,
+    /// (arrival at the PoP, pop, page, kind)
+    pub purges: Vec<(SimTime, u32, u32, PurgeKind)>,
+}
+
+enum Event {
+    GenerationDone(u32),
+    GenerationTimeout(u32),
+    Webhook { page: u32 },
+    Purge { pop: u32, page: u32, kind: PurgeKind },
+    Schedule { page: u32, instance: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Queued,
+    Running,
+    /// Failed at its timeout while running; the backend slot is held until the run ends.
+    TimedOut,
+    /// Failed at its timeout while queued; it is skipped when it reaches the front.
+    Abandoned,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Generation {
+    page: u32,
+    instance: u32,
+    batch: Batch,
+    cause: Cause,
+    state: State,
+    triggered: SimTime,
+    started: Option<SimTime>,
+    snapshot: u32,
+    waiters: WaitList,
+    timeout: Option<EventKey>,
+    /// `regenerate` with `purge_cdn`: purge once it has succeeded.
+    purge_after: bool,
+    /// `schedule` with `purge_cdn`: purge if the content changed.
+    purge_on_change: bool,
+}
+
+/// A route's policy with what follows from it, worked out once.
+struct RoutePlan {
+    policy: RoutePolicy,
+    regen_time: Distribution,
+    retry_after: SimTime,
+    freshness: Freshness,
+}
+
+/// What the origin gives an incoming request.
+enum Reply {
+    Served(u32, Served),
+    Blocked(u32),
+}
+
+pub struct Simulation {
+    now: SimTime,
+    duration: SimTime,
+    warmup: SimTime,
+    alert_after: SimTime,
+    timeout: Option<SimTime>,
+    failure_rate: f64,
+    origin_rtt: SimTime,
+    cdn_rtt: SimTime,
+    cdn_origin_rtt: SimTime,
+    purge_delay: Distribution,
+    purge_failure: f64,
+    plans: Vec<RoutePlan>,
+    content: Content,
+    queue: EventQueue<Event>,
+    origin: Origin,
+    cdn: Option<Cdn>,
+    backend: Backend,
+    generations: Vec<Generation>,
+    free_generations: Vec<u32>,
+    waiters: Waiters,
+    backend_rng: SimRng,
+    balancer_rng: SimRng,
+    webhook_rng: SimRng,
+    purge_rng: SimRng,
+    /// Generations in flight for each page, anywhere.
+    page_in_flight: Vec<u32>,
+    /// Newest version any instance has stored, per page (ABSENT before the first).
+    origin_newest: Vec<u32>,
+    /// Highest version any user has been served, per page.
+    visible: Vec<u32>,
+    last_success: Vec<SimTime>,
+    over_alert: Vec<bool>,
+    collector: Collector,
+    trace: Option<Trace>,
+    changed: Vec<u32>,
+    skipped: Vec<u32>,
+    route_names: Vec<String>,
+    policy: usize,
+    replication: u32,
+    seed: u64,
+}
+
+/// Runs one (policy, replication) of a scenario on its own random streams.
+pub fn run(scenario: &Scenario, policy: usize, replication: u32) -> RunResult {
+    let seed = rng::replication_seed(scenario.seed, replication);
+    let sim = Simulation::new(scenario, policy, replication);
+    let requests = Requests::new(scenario, seed);
+    let edits = Edits::new(scenario, sim.content.layout(), seed);
+    sim.run(requests, edits).0
+}
+
+impl Simulation {
+    pub fn new(scenario: &Scenario, policy: usize, replication: u32) -> Simulation {
+        let seed = rng::replication_seed(scenario.seed, replication);
+        let layout = PageLayout::new(scenario);
+        let pages = layout.total();
+        let cdn_config = scenario.cdn.as_ref();
+        let plans = scenario
+            .routes
+            .iter()
+            .zip(&scenario.policies[policy].routes)
+            .map(|(route, p)| RoutePlan {
+                policy: p.clone(),
+                regen_time: route.regen_time.clone(),
+                retry_after: origin::retry_after(p.revalidate),
+                freshness: Freshness::from_origin(
+                    p.revalidate,
+                    scenario.origin.expire,
+                    cdn_config.and_then(|c| c.ttl),
+                    cdn_config.and_then(|c| c.stale_while_revalidate),
+                ),
+            })
+            .collect::<Vec<_>>();
+        let o = &scenario.origin;
+        let mut sim = Simulation {
+            now: SimTime::ZERO,
+            duration: scenario.duration,
+            warmup: scenario.warmup,
+            alert_after: scenario.monitor.alert_after,
+            timeout: scenario.backend.timeout,
+            failure_rate: scenario.backend.failure_rate,
+            origin_rtt: o.rtt,
+            cdn_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.rtt),
+            cdn_origin_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.origin_rtt),
+            purge_delay: cdn_config.map_or(Distribution::Constant(SimTime::ZERO), |c| c.purge_delay.clone()),
+            purge_failure: cdn_config.map_or(0.0, |c| c.purge_failure),
+            plans,
+            content: Content::new(scenario, layout),
+            queue: EventQueue::new(),
+            origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages),
+            cdn: cdn_config.map(|c| Cdn::new(c.pops, pages, c.collapse)),
+            backend: Backend::new(scenario.backend.concurrency),
+            generations: Vec::new(),
+            free_generations: Vec::new(),
+            waiters: Waiters::default(),
+            backend_rng: rng::stream(seed, Stream::Backend),
+            balancer_rng: rng::stream(seed, Stream::Balancer),
+            webhook_rng: rng::stream(seed, Stream::Webhooks),
+            purge_rng: rng::stream(seed, Stream::Purges),
+            page_in_flight: vec![0; pages],
+            origin_newest: vec![ABSENT; pages],
+            visible: vec![0; pages],
+            last_success: vec![SimTime::ZERO; pages],
+            over_alert: vec![false; pages],
+            collector: Collector::new(scenario.routes.len(), scenario.warmup, scenario.duration, scenario.bucket),
+            trace: None,
+            changed: Vec::new(),
+            skipped: Vec::new(),
+            route_names: scenario.routes.iter().map(|r| r.name.clone()).collect(),
+            policy,
+            replication,
+            seed,
+        };
+        sim.build(scenario, seed);
+        sim
+    }
+
+    /// Keeps every response, generation and purge in a `Trace` (costs memory: for tests).
+    pub fn with_trace(mut self) -> Simulation {
+        self.trace = Some(Trace::default());
+        self
+    }
+
+    pub fn layout(&self) -> &PageLayout {
+        self.content.layout()
+    }
+
+    /// The deploy at t=0: prerendered pages in every cache (and every PoP when `warm`), and the
+    /// first tick of each scheduled page.
+    fn build(&mut self, scenario: &Scenario, seed: u64) {
+        let layout = self.content.layout().clone();
+        let warm = scenario.cdn.as_ref().is_some_and(|c| c.warm);
+        let mut schedule_rng = rng::stream(seed, Stream::Schedule);
+        for (r, route) in scenario.routes.iter().enumerate() {
+            let plan = &self.plans[r];
+            let pages = layout.offsets[r]..layout.offsets[r] + route.pages;
+            if route.prerendered {
+                let fresh_until = plan.policy.revalidate.unwrap_or(SimTime::NEVER);
+                for page in pages.clone() {
+                    for cache in 0..self.origin.caches() {
+                        self.origin.store(cache, page, 0, fresh_until);
+                    }
+                    self.origin_newest[page as usize] = 0;
+                    if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
+                        for pop in 0..cdn.pops() {
+                            cdn.store(pop, page, 0, SimTime::ZERO, plan.freshness);
+                        }
+                    }
+                }
+            }
+            if let Some(every) = plan.policy.schedule {
+                for page in pages {
+                    let phase = SimTime(schedule_rng.random_range(0..every.as_micros()));
+                    // With a shared cache the cron job regenerates once, not once per instance.
+                    for instance in 0..self.origin.caches() {
+                        self.queue.schedule(phase, Event::Schedule { page, instance });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs until `duration` on the given users and editors.
+    pub fn run(
+        mut self,
+        requests: impl IntoIterator<Item = Request>,
+        edits: impl IntoIterator<Item = (SimTime, u32)>,
+    ) -> (RunResult, Option<Trace>) {
+        let mut requests = requests.into_iter().peekable();
+        let mut edits = edits.into_iter().peekable();
+        loop {
+            let t_event = self.queue.peek_time().unwrap_or(SimTime::NEVER);
+            let t_edit = edits.peek().map_or(SimTime::NEVER, |e| e.0);
+            let t_request = requests.peek().map_or(SimTime::NEVER, |r| r.at);
+            let t = t_event.min(t_edit).min(t_request);
+            if t >= self.duration {
+                break;
+            }
+            self.now = t;
+            if t_event == t {
+                if let Some((_, event)) = self.queue.pop() {
+                    self.dispatch(event);
+                }
+            } else if t_edit == t {
+                if let Some((at, page)) = edits.next() {
+                    self.queue.advance_to(at);
+                    self.on_edit(page);
+                }
+            } else if let Some(request) = requests.next() {
+                self.queue.advance_to(request.at);
+                self.on_request(request);
+            }
+        }
+        self.now = self.duration;
+        for page in 0..self.visible.len() as u32 {
+            self.check_alert(page);
+        }
+        let (metrics, mut routes, timeseries, simulated_requests) = self.collector.finish();
+        for (route, name) in routes.iter_mut().zip(self.route_names) {
+            route.route = name;
+        }
+        let result = RunResult {
+            policy: self.policy,
+            replication: self.replication,
+            seed: self.seed,
+            metrics,
+            routes,
+            timeseries,
+            simulated_requests,
+        };
+        (result, self.trace)
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::GenerationDone(g) => self.on_generation_done(g),
+            Event::GenerationTimeout(g) => self.on_generation_timeout(g),
+            Event::Webhook { page } => self.on_webhook(page),
+            Event::Purge { pop, page, kind } => {
+                if let Some(cdn) = self.cdn.as_mut() {
+                    cdn.purge(pop, page, self.now, kind);
+                }
+                if let Some(trace) = self.trace.as_mut() {
+                    trace.purges.push((self.now, pop, page, kind));
+                }
+            }
+            Event::Schedule { page, instance } => self.on_schedule(page, instance),
+        }
+    }
+
+    // ---- users ------------------------------------------------------------------------------
+
+    fn on_request(&mut self, r: Request) {
+        let now = self.now;
+        let pop = u32::from(r.pop);
+        let Some(cdn) = self.cdn.as_ref() else {
+            self.collector.origin_request(now);
+            let instance = self.origin.pick_instance(r.page, &mut self.balancer_rng);
+            match self.origin_get(instance, r.page) {
+                Reply::Served(v, served) => self.respond(now, r.page, pop, Some(v), served),
+                Reply::Blocked(g) => {
+                    let user = Waiter::User { arrival: now, pop: ABSENT };
+                    self.waiters.push(&mut self.generations[g as usize].waiters, user);
+                }
+            }
+            return;
+        };
+        match cdn.lookup(pop, r.page, now) {
+            cdn::Lookup::Hit(v) => self.respond(now, r.page, pop, Some(v), Served::CdnHit),
+            cdn::Lookup::Stale(v) => {
+                self.respond(now, r.page, pop, Some(v), Served::CdnStale);
+                self.cdn_fetch(pop, r.page, false);
+            }
+            cdn::Lookup::Miss => self.cdn_fetch(pop, r.page, true),
+        }
+    }
+
+    /// A PoP fetches a page from the origin, for a waiting user or in the background.
+    fn cdn_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
+        let now = self.now;
+        let user = Waiter::User { arrival: now, pop };
+        let Some(cdn) = self.cdn.as_mut() else { return };
+        if let Some(f) = cdn.collapsed_fetch(pop, page) {
+            if user_waits {
+                self.waiters.push(&mut cdn.fetch_mut(f).users, user);
+            }
+            return;
+        }
+        self.collector.origin_request(now);
+        let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
+        match self.origin_get(instance, page) {
+            Reply::Served(v, served) => {
+                self.cdn_store(pop, page, v);
+                if user_waits {
+                    self.respond(now, page, pop, Some(v), served);
+                }
+            }
+            Reply::Blocked(g) => {
+                let Some(cdn) = self.cdn.as_mut() else { return };
+                let f = cdn.open_fetch(pop, page);
+                if user_waits {
+                    self.waiters.push(&mut cdn.fetch_mut(f).users, user);
+                }
+                self.waiters.push(&mut self.generations[g as usize].waiters, Waiter::Fetch(f));
+            }
+        }
+    }
+
+    fn cdn_store(&mut self, pop: u32, page: u32, version: u32) {
+        let freshness = self.plans[self.content.layout().route_of(page)].freshness;
+        if let Some(cdn) = self.cdn.as_mut() {
+            cdn.store(pop, page, version, self.now, freshness);
+        }
+    }
+
+    /// Next.js's lookup on one instance: serve fresh, serve stale and regenerate in the
+    /// background, or block on a generation.
+    fn origin_get(&mut self, instance: u32, page: u32) -> Reply {
+        match self.origin.lookup(instance, page, self.now) {
+            origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit),
+            origin::Lookup::Stale(v) => {
+                if self.origin.in_flight(Batch::Request, instance, page).is_none() {
+                    self.trigger(instance, page, Batch::Request, Cause::Background);
+                }
+                Reply::Served(v, Served::OriginStale)
+            }
+            origin::Lookup::Absent => match self.origin.in_flight(Batch::Request, instance, page) {
+                Some(g) => Reply::Blocked(g),
+                None => Reply::Blocked(self.trigger(instance, page, Batch::Request, Cause::Blocking)),
+            },
+        }
+    }
+
+    /// Answers a user at `self.now`. `pop` is the user's PoP, or ABSENT without a CDN.
+    fn respond(&mut self, arrival: SimTime, page: u32, pop: u32, version: Option<u32>, served: Served) {
+        let now = self.now;
+        let route = self.content.layout().route_of(page);
+        let current = self.content.version(page);
+        let from_cdn = matches!(served, Served::CdnHit | Served::CdnStale);
+        let latency = if self.cdn.is_none() {
+            self.origin_rtt + (now - arrival)
+        } else if from_cdn {
+            self.cdn_rtt
+        } else {
+            self.cdn_rtt + self.cdn_origin_rtt + (now - arrival)
+        };
+        let (stale, stale_age) = match version {
+            None => (false, None),
+            Some(v) => match self.content.outdated_since(page, v) {
+                Some(since) if v < current => (true, Some(now - since)),
+                _ => (false, Some(SimTime::ZERO)),
+            },
+        };
+        if let Some(v) = version {
+            let seen = &mut self.visible[page as usize];
+            while *seen < v {
+                *seen += 1;
+                let edited = self.content.edit_time(page, *seen);
+                self.collector.edit_visible(route, edited, now);
+            }
+        }
+        let newest = self.origin_newest[page as usize];
+        let behind_origin = from_cdn && stale && newest != ABSENT && version.is_some_and(|v| newest > v);
+        self.collector.response(Response { at: now, route, latency, stale_age, stale, from_cdn, behind_origin });
+        if let Some(trace) = self.trace.as_mut() {
+            trace.responses.push(TracedResponse { at: now, arrival, page, pop, version, served, stale, latency });
+        }
+    }
+
+    // ---- generations ------------------------------------------------------------------------
+
+    /// Starts a generation of `page` on `instance`: it joins the backend queue now.
+    fn trigger(&mut self, instance: u32, page: u32, batch: Batch, cause: Cause) -> u32 {
+        let now = self.now;
+        let route = self.content.layout().route_of(page);
+        let duplicate = self.page_in_flight[page as usize] > 0;
+        self.page_in_flight[page as usize] += 1;
+        self.collector.regeneration_triggered(now, route, duplicate);
+        let generation = Generation {
+            page,
+            instance,
+            batch,
+            cause,
+            state: State::Queued,
+            triggered: now,
+            started: None,
+            snapshot: 0,
+            waiters: WaitList::default(),
+            timeout: None,
+            purge_after: false,
+            purge_on_change: false,
+        };
+        let g = match self.free_generations.pop() {
+            Some(g) => {
+                self.generations[g as usize] = generation;
+                g
+            }
+            None => {
+                self.generations.push(generation);
+                (self.generations.len() - 1) as u32
+            }
+        };
+        self.origin.set_in_flight(batch, instance, page, g);
+        if let Some(timeout) = self.timeout {
+            self.generations[g as usize].timeout = Some(self.queue.schedule(now + timeout, Event::GenerationTimeout(g)));
+        }
+        if self.backend.admit(g) {
+            self.start(g);
+        }
+        self.report_backend();
+        g
+    }
+
+    /// A backend slot takes the generation: it snapshots the content and runs.
+    fn start(&mut self, g: u32) {
+        let now = self.now;
+        let job = &mut self.generations[g as usize];
+        job.state = State::Running;
+        job.started = Some(now);
+        job.snapshot = self.content.version(job.page);
+        let route = self.content.layout().route_of(job.page);
+        let run = self.plans[route].regen_time.sample(&mut self.backend_rng);
+        self.collector.backend_wait(now, now - job.triggered);
+        self.queue.schedule(now + run, Event::GenerationDone(g));
+    }
+
+    fn on_generation_done(&mut self, g: u32) {
+        let state = self.generations[g as usize].state;
+        let generations = &self.generations;
+        let mut skipped = std::mem::take(&mut self.skipped);
+        let next = self.backend.release(|id| generations[id as usize].state == State::Queued, &mut skipped);
+        for id in skipped.drain(..) {
+            self.free_generations.push(id);
+        }
+        self.skipped = skipped;
+        if state == State::Running {
+            if let Some(key) = self.generations[g as usize].timeout {
+                self.queue.cancel(key);
+            }
+            let failed = self.failure_rate > 0.0 && self.backend_rng.random::<f64>() < self.failure_rate;
+            self.complete(g, !failed);
+        }
+        self.free_generations.push(g);
+        if let Some(n) = next {
+            self.start(n);
+        }
+        self.report_backend();
+    }
+
+    fn on_generation_timeout(&mut self, g: u32) {
+        let job = &mut self.generations[g as usize];
+        match job.state {
+            State::Queued => {
+                job.state = State::Abandoned;
+                let waited = self.now - job.triggered;
+                self.backend.abandon();
+                self.collector.backend_wait(self.now, waited);
+                self.complete(g, false);
+            }
+            State::Running => {
+                job.state = State::TimedOut;
+                self.complete(g, false);
+            }
+            State::TimedOut | State::Abandoned => {}
+        }
+        self.report_backend();
+    }
+
+    /// A generation succeeded or failed at `self.now`: write the cache (or back off), purge if
+    /// the policy says so, and answer everyone waiting.
+    fn complete(&mut self, g: u32, ok: bool) {
+        let now = self.now;
+        let job = self.generations[g as usize];
+        self.generations[g as usize].waiters = WaitList::default();
+        let (page, instance) = (job.page, job.instance);
+        let route = self.content.layout().route_of(page);
+        self.page_in_flight[page as usize] -= 1;
+        self.origin.clear_in_flight(job.batch, instance, page, g);
+        if ok {
+            let previous = self.origin.version(instance, page);
+            let wasted = previous == Some(job.snapshot);
+            self.collector.regeneration_finished(now, route, true, wasted);
+            let fresh_until = self.plans[route].policy.revalidate.map_or(SimTime::NEVER, |r| now + r);
+            self.origin.store(instance, page, job.snapshot, fresh_until);
+            self.check_alert(page);
+            self.last_success[page as usize] = now;
+            let newest = &mut self.origin_newest[page as usize];
+            if *newest == ABSENT || *newest < job.snapshot {
+                *newest = job.snapshot;
+            }
+            if job.purge_after || (job.purge_on_change && !wasted) {
+                self.purge_everywhere(page);
+            }
+        } else {
+            self.collector.regeneration_finished(now, route, false, false);
+            self.origin.back_off(instance, page, now + self.plans[route].retry_after);
+        }
+        if let Some(trace) = self.trace.as_mut() {
+            trace.generations.push(TracedGeneration {
+                page,
+                instance,
+                cause: job.cause,
+                triggered: job.triggered,
+                started: job.started,
+                finished: now,
+                snapshot: job.started.map(|_| job.snapshot),
+                ok,
+            });
+        }
+        let version = ok.then_some(job.snapshot);
+        let served = if ok { Served::Generated } else { Served::Error };
+        let mut waiting = job.waiters;
+        while let Some(waiter) = self.waiters.pop(&mut waiting) {
+            match waiter {
+                Waiter::User { arrival, pop } => self.respond(arrival, page, pop, version, served),
+                Waiter::Fetch(f) => {
+                    let Some(cdn) = self.cdn.as_mut() else { continue };
+                    let (pop, page, mut users) = cdn.close_fetch(f);
+                    if let Some(v) = version {
+                        self.cdn_store(pop, page, v);
+                    }
+                    while let Some(Waiter::User { arrival, pop }) = self.waiters.pop(&mut users) {
+                        self.respond(arrival, page, pop, version, served);
+                    }
+                }
+            }
+        }
+    }
+
+    fn report_backend(&mut self) {
+        self.collector.backend_levels(self.now, self.backend.waiting(), self.backend.running());
+    }
+
+    // ---- editors and policies ---------------------------------------------------------------
+
+    fn on_edit(&mut self, page: u32) {
+        let now = self.now;
+        let mut changed = std::mem::take(&mut self.changed);
+        self.content.edit(page, now, &mut changed);
+        for &q in &changed {
+            let policy = &self.plans[self.content.layout().route_of(q)].policy;
+            if policy.on_edit == OnEdit::None {
+                continue;
+            }
+            let lost = policy.webhook_failure > 0.0 && self.webhook_rng.random::<f64>() < policy.webhook_failure;
+            let delay = policy.webhook_delay.sample(&mut self.webhook_rng);
+            if !lost {
+                self.queue.schedule(now + delay, Event::Webhook { page: q });
+            }
+        }
+        self.changed = changed;
+    }
+
+    /// An edit's webhook reaches the origin: one instance, or all with `broadcast`.
+    fn on_webhook(&mut self, page: u32) {
+        let route = self.content.layout().route_of(page);
+        let (on_edit, broadcast, purge_cdn) = {
+            let p = &self.plans[route].policy;
+            (p.on_edit, p.broadcast, p.purge_cdn)
+        };
+        let targets = if broadcast {
+            0..self.origin.instances()
+        } else {
+            let i = self.origin.pick_instance(page, &mut self.balancer_rng);
+            i..i + 1
+        };
+        for instance in targets {
+            match on_edit {
+                OnEdit::Regenerate => {
+                    let g = self.revalidate_on_demand(instance, page, Cause::OnDemand);
+                    self.generations[g as usize].purge_after |= purge_cdn;
+                }
+                OnEdit::Invalidate => self.origin.invalidate(instance, page),
+                OnEdit::MarkStale => self.origin.mark_stale(instance, page),
+                OnEdit::None => {}
+            }
+        }
+        if purge_cdn && matches!(on_edit, OnEdit::Invalidate | OnEdit::MarkStale) {
+            self.purge_everywhere(page);
+        }
+    }
+
+    fn on_schedule(&mut self, page: u32, instance: u32) {
+        let route = self.content.layout().route_of(page);
+        let (every, purge_cdn) = {
+            let p = &self.plans[route].policy;
+            (p.schedule, p.purge_cdn)
+        };
+        let g = self.revalidate_on_demand(instance, page, Cause::Schedule);
+        self.generations[g as usize].purge_on_change |= purge_cdn;
+        if let Some(every) = every {
+            self.queue.schedule(self.now + every, Event::Schedule { page, instance });
+        }
+    }
+
+    /// An on-demand revalidation joins the one in flight for the page, as Next.js batches them.
+    fn revalidate_on_demand(&mut self, instance: u32, page: u32, cause: Cause) -> u32 {
+        match self.origin.in_flight(Batch::OnDemand, instance, page) {
+            Some(g) => g,
+            None => self.trigger(instance, page, Batch::OnDemand, cause),
+        }
+    }
+
+    /// Sends a purge of `page` to every PoP; each arrives after its own delay, or is lost.
+    fn purge_everywhere(&mut self, page: u32) {
+        let Some(cdn) = self.cdn.as_ref() else { return };
+        let kind = self.plans[self.content.layout().route_of(page)].policy.purge;
+        for pop in 0..cdn.pops() {
+            let lost = self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
+            let delay = self.purge_delay.sample(&mut self.purge_rng);
+            if !lost {
+                self.queue.schedule(self.now + delay, Event::Purge { pop, page, kind });
+            }
+        }
+    }
+
+    // ---- monitoring -------------------------------------------------------------------------
+
+    /// Flags the page if, since its last successful regeneration, it went longer than
+    /// `alert_after` without one while the origin's newest version was outdated.
+    fn check_alert(&mut self, page: u32) {
+        let p = page as usize;
+        let held = self.origin_newest[p];
+        if self.over_alert[p] || held == ABSENT {
+            return;
+        }
+        let Some(outdated) = self.content.outdated_since(page, held) else { return };
+        let alert_from = (self.last_success[p] + self.alert_after).max(outdated).max(self.warmup);
+        if self.now > alert_from {
+            self.over_alert[p] = true;
+            self.collector.page_over_alert(self.content.layout().route_of(page));
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Users: when requests arrive, which page each asks for, and through which CDN PoP (SPEC §1
+//! "Traffic").
+//!
+//! - `steady` and `idle` are homogeneous Poisson processes.
+//! - `spike` is piecewise-constant Poisson; the exponential gap is memoryless, so at a rate change
+//!   the clock moves to the boundary and a fresh gap is drawn at the new rate (exact, not
+//!   approximate).
+//! - `bursty` is a two-state Markov-modulated Poisson process (MMPP), the standard model of
+//!   bursty web traffic, with exponential sojourns in each state.
+//! - `diurnal` is a non-homogeneous Poisson process with a sinusoidal rate, sampled exactly by
+//!   Lewis–Shedler thinning.
+//!
+//! Page choice: a route by `share`, then rank k within it with weight 1/k^`popularity` (Zipf),
+//! folded into one Walker alias table over all pages so a choice costs O(1) whatever the site's
+//! size.
+
+use rand::RngExt;
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::{Distribution, Exp1};
+
+use super::rng::{self, SimRng, Stream};
+use crate::scenario::{Scenario, Traffic};
+use crate::time::SimTime;
+
+/// One user request, as it leaves the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub at: SimTime,
+    /// Global page id (routes are laid out one after another).
+    pub page: u32,
+    /// The CDN PoP the user reaches (0 when there is no CDN).
+    pub pop: u16,
+}
+
+/// The arrival process of one traffic pattern, in seconds.
+pub struct Arrivals {
+    pattern: Traffic,
+    /// Seconds since t=0 of the last arrival.
+    clock: f64,
+    /// Bursty: whether in a burst, and when the state next flips.
+    in_burst: bool,
+    switch_at: f64,
+}
+
+impl Arrivals {
+    pub fn new(pattern: &Traffic, rng: &mut SimRng) -> Arrivals {
+        let mut arrivals =
+            Arrivals { pattern: pattern.clone(), clock: 0.0, in_burst: false, switch_at: f64::INFINITY };
+        if let Traffic::Bursty { .. } = pattern {
+            arrivals.switch_at = arrivals.sojourn(rng);
+        }
+        arrivals
+    }
+
+    /// The mean rate over `[0, duration)`, in requests per second (for `validate`).
+    pub fn mean_rate(pattern: &Traffic, duration: SimTime) -> f64 {
+        match *pattern {
+            Traffic::Steady { rate } | Traffic::Idle { rate } => rate,
+            Traffic::Bursty { base_rate, burst_rate, burst_length, burst_every } => {
+                let burst_share = burst_length.as_secs_f64() / burst_every.as_secs_f64();
+                base_rate * (1.0 - burst_share) + burst_rate * burst_share
+            }
+            Traffic::Diurnal { min_rate, max_rate, period, peak_at } => {
+                // The exact integral of the sinusoid over the run, divided by its length.
+                let (mid, amp) = ((min_rate + max_rate) / 2.0, (max_rate - min_rate) / 2.0);
+                let (d, p) = (duration.as_secs_f64(), period.as_secs_f64());
+                let w = std::f64::consts::TAU / p;
+                let phase = peak_at.as_secs_f64();
+                mid + amp * ((w * (d - phase)).sin() - (w * -phase).sin()) / (w * d)
+            }
+            Traffic::Spike { rate, spike_factor, spike_at, spike_length } => {
+                let d = duration.as_secs_f64();
+                let start = spike_at.as_secs_f64().min(d);
+                let end = (spike_at + spike_length).as_secs_f64().min(d);
+                rate * (d + (spike_factor - 1.0) * (end - start)) / d
+            }
+        }
+    }
+
+    /// The time of the next arrival, in seconds.
+    pub fn next(&mut self, rng: &mut SimRng) -> f64 {
+        match self.pattern {
+            Traffic::Steady { rate } | Traffic::Idle { rate } => {
+                self.clock += exp_gap(rate, rng);
+            }
+            Traffic::Bursty { base_rate, burst_rate, .. } => loop {
+                let rate = if self.in_burst { burst_rate } else { base_rate };
+                let t = self.clock + exp_gap(rate, rng);
+                if t < self.switch_at {
+                    self.clock = t;
+                    break;
+                }
+                self.clock = self.switch_at;
+                self.in_burst = !self.in_burst;
+                self.switch_at = self.clock + self.sojourn(rng);
+            },
+            Traffic::Spike { rate, spike_factor, spike_at, spike_length } => loop {
+                let (start, end) = (spike_at.as_secs_f64(), (spike_at + spike_length).as_secs_f64());
+                let (current, boundary) = if self.clock < start {
+                    (rate, start)
+                } else if self.clock < end {
+                    (rate * spike_factor, end)
+                } else {
+                    (rate, f64::INFINITY)
+                };
+                let t = self.clock + exp_gap(current, rng);
+                if t < boundary {
+                    self.clock = t;
+                    break;
+                }
+                self.clock = boundary;
+            },
+            Traffic::Diurnal { min_rate, max_rate, period, peak_at } => {
+                let (mid, amp) = ((min_rate + max_rate) / 2.0, (max_rate - min_rate) / 2.0);
+                let w = std::f64::consts::TAU / period.as_secs_f64();
+                let peak = peak_at.as_secs_f64();
+                loop {
+                    self.clock += exp_gap(max_rate, rng);
+                    if !self.clock.is_finite() {
+                        break;
+                    }
+                    let rate = mid + amp * (w * (self.clock - peak)).cos();
+                    let u: f64 = rng.random();
+                    if u * max_rate < rate {
+                        break;
+                    }
+                }
+            }
+        }
+        self.clock
+    }
+
+    /// A bursty sojourn: a burst lasts `burst_length` on average, a quiet spell
+    /// `burst_every - burst_length`.
+    fn sojourn(&self, rng: &mut SimRng) -> f64 {
+        let Traffic::Bursty { burst_length, burst_every, .. } = self.pattern else {
+            return f64::INFINITY;
+        };
+        let mean = if self.in_burst {
+            burst_length.as_secs_f64()
+        } else {
+            (burst_every - burst_length).as_secs_f64()
+        };
+        let e: f64 = Exp1.sample(rng);
+        e * mean
+    }
+}
+
+fn exp_gap(rate: f64, rng: &mut SimRng) -> f64 {
+    if rate <= 0.0 {
+        return f64::INFINITY;
+    }
+    let e: f64 = Exp1.sample(rng);
+    e / rate
+}
+
+/// Chooses pages: route by share, then Zipf rank within the route.
+pub struct PageSampler {
+    alias: WeightedAliasIndex<f64>,
+}
+
+impl PageSampler {
+    pub fn new(scenario: &Scenario) -> PageSampler {
+        let total_share: f64 = scenario.routes.iter().map(|r| r.share).sum();
+        let mut weights = Vec::with_capacity(scenario.total_pages() as usize);
+        for route in &scenario.routes {
+            let zipf: Vec<f64> = (1..=route.pages).map(|k| (k as f64).powf(-route.popularity)).collect();
+            let norm: f64 = zipf.iter().sum();
+            weights.extend(zipf.into_iter().map(|w| w / norm * route.share / total_share));
+        }
+        // A scenario with only zero-share routes is rejected when parsed, so this cannot fail.
+        let alias = WeightedAliasIndex::new(weights).expect("page weights are positive and finite");
+        PageSampler { alias }
+    }
+
+    pub fn sample(&self, rng: &mut SimRng) -> u32 {
+        self.alias.sample(rng) as u32
+    }
+}
+
+/// The stream of user requests of one replication; every policy of the replication gets the
+/// same one.
+pub struct Requests {
+    arrivals: Arrivals,
+    pages: PageSampler,
+    pops: u16,
+    duration: SimTime,
+    rng: SimRng,
+}
+
+impl Requests {
+    pub fn new(scenario: &Scenario, replication_seed: u64) -> Requests {
+        let mut rng = rng::stream(replication_seed, Stream::Traffic);
+        let arrivals = Arrivals::new(&scenario.traffic, &mut rng);
+        let pops = scenario.cdn.as_ref().map_or(1, |c| c.pops.min(u32::from(u16::MAX)) as u16);
+        Requests { arrivals, pages: PageSampler::new(scenario), pops, duration: scenario.duration, rng }
+    }
+}
+
+impl Iterator for Requests {
+    type Item = Request;
+
+    fn next(&mut self) -> Option<Request> {
+        let at = SimTime::from_secs_f64(self.arrivals.next(&mut self.rng));
+        if at >= self.duration {
+            return None;
+        }
+        let page = self.pages.sample(&mut self.rng);
+        let pop = if self.pops > 1 { self.rng.random_range(0..self.pops) } else { 0 };
+        Some(Request { at, page, pop })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn count(pattern: Traffic, until_s: f64, seed: u64) -> usize {
+        let mut rng = SimRng::seed_from_u64(seed);
+        let mut a = Arrivals::new(&pattern, &mut rng);
+        std::iter::from_fn(|| Some(a.next(&mut rng))).take_while(|&t| t < until_s).count()
+    }
+
+    #[test]
+    fn steady_count_matches_rate() {
+        let n = count(Traffic::Steady { rate: 50.0 }, 1_000.0, 1);
+        // Poisson(50,000): sd 224, so ±1,500 is about 7 sd.
+        assert!((n as f64 - 50_000.0).abs() < 1_500.0, "{n}");
+    }
+
+    #[test]
+    fn spike_adds_exactly_its_extra_mass() {
+        let p = Traffic::Spike {
+            rate: 10.0,
+            spike_factor: 11.0,
+            spike_at: SimTime::from_secs(100),
+            spike_length: SimTime::from_secs(100),
+        };
+        // 10/s for 300 s plus 100/s extra for 100 s = 13,000 expected.
+        let n = count(p.clone(), 300.0, 2);
+        assert!((n as f64 - 13_000.0).abs() < 700.0, "{n}");
+        let mean = Arrivals::mean_rate(&p, SimTime::from_secs(300));
+        assert!((mean * 300.0 - 13_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bursty_long_run_rate_is_the_mixture() {
+        let p = Traffic::Bursty {
+            base_rate: 2.0,
+            burst_rate: 50.0,
+            burst_length: SimTime::from_secs(60),
+            burst_every: SimTime::from_secs(600),
+        };
+        let horizon = 400_000.0;
+        let n = count(p.clone(), horizon, 3);
+        let expected = Arrivals::mean_rate(&p, SimTime::from_secs(1)) * horizon; // 6.8/s
+        // Burst count is the main noise: ~667 bursts, relative sd about 5%.
+        assert!((n as f64 / expected - 1.0).abs() < 0.15, "{n} vs {expected}");
+    }
+
+    #[test]
+    fn diurnal_matches_its_integral() {
+        let p = Traffic::Diurnal {
+            min_rate: 1.0,
+            max_rate: 9.0,
+            period: SimTime::from_secs(1_000),
+            peak_at: SimTime::from_secs(250),
+        };
+        let n = count(p.clone(), 10_000.0, 4);
+        assert!((n as f64 - 50_000.0).abs() < 1_500.0, "{n}");
+        // Over half a period starting at the peak's quarter, the integral is not the midpoint.
+        let half = Arrivals::mean_rate(&p, SimTime::from_secs(500));
+        assert!((half - (5.0 + 4.0 * 2.0 / std::f64::consts::PI)).abs() < 1e-9, "{half}");
+    }
+}

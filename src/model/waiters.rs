@@ -1,0 +1,107 @@
+//! Who is waiting on an in-flight generation or CDN fetch.
+//!
+//! Many requests can block on one generation (Next.js shares one promise among concurrent
+//! requests for a page) and many users on one collapsed CDN fetch. The lists are intrusive
+//! singly-linked lists in one slab with a free list, so waiting allocates nothing once the slab
+//! has grown to the run's peak.
+
+use crate::time::SimTime;
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiter {
+    /// A user request, and the PoP it came through (`u32::MAX` without a CDN).
+    User { arrival: SimTime, pop: u32 },
+    /// A CDN fetch (an index into the CDN's fetches).
+    Fetch(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct WaitList {
+    head: u32,
+    tail: u32,
+}
+
+impl Default for WaitList {
+    fn default() -> Self {
+        WaitList { head: NIL, tail: NIL }
+    }
+}
+
+impl WaitList {
+    pub fn is_empty(&self) -> bool {
+        self.head == NIL
+    }
+}
+
+struct Node {
+    waiter: Waiter,
+    next: u32,
+}
+
+#[derive(Default)]
+pub struct Waiters {
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+}
+
+impl Waiters {
+    /// Appends `waiter` to `list`: waiters are answered in arrival order.
+    pub fn push(&mut self, list: &mut WaitList, waiter: Waiter) {
+        let node = Node { waiter, next: NIL };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        if list.tail == NIL {
+            list.head = id;
+        } else {
+            self.nodes[list.tail as usize].next = id;
+        }
+        list.tail = id;
+    }
+
+    /// Removes and returns the first waiter of `list`.
+    pub fn pop(&mut self, list: &mut WaitList) -> Option<Waiter> {
+        if list.head == NIL {
+            return None;
+        }
+        let id = list.head;
+        let node = &self.nodes[id as usize];
+        list.head = node.next;
+        if list.head == NIL {
+            list.tail = NIL;
+        }
+        self.free.push(id);
+        Some(node.waiter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_fifo_and_reuse_nodes() {
+        let mut w = Waiters::default();
+        let (mut a, mut b) = (WaitList::default(), WaitList::default());
+        for i in 0..3 {
+            w.push(&mut a, Waiter::Fetch(i));
+            w.push(&mut b, Waiter::Fetch(10 + i));
+        }
+        let drained: Vec<_> = std::iter::from_fn(|| w.pop(&mut a)).collect();
+        assert_eq!(drained, vec![Waiter::Fetch(0), Waiter::Fetch(1), Waiter::Fetch(2)]);
+        assert!(a.is_empty());
+        w.push(&mut a, Waiter::Fetch(99));
+        assert_eq!(w.nodes.len(), 6, "a freed node is reused");
+        assert_eq!(w.pop(&mut b), Some(Waiter::Fetch(10)));
+        assert_eq!(w.pop(&mut a), Some(Waiter::Fetch(99)));
+    }
+}

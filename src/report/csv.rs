@@ -1,0 +1,369 @@
+//! `runs.csv`, `summary.csv`, `timeseries.csv` and `routes.csv` (SPEC §3).
+//!
+//! Same seed, same bytes (SPEC §4): rows follow the scenario's order of policies and routes and
+//! the replication number, and every number goes through `format_value`, which rounds to a fixed
+//! number of decimals instead of printing the shortest round-trip form of each float.
+
+use std::io;
+use std::path::Path;
+
+use csv::Writer;
+
+use super::{mean_ci95, runs_of};
+use crate::metrics::{ROUTE_COLUMNS, RUN_COLUMNS, RunResult, TIMESERIES_COLUMNS, Unit};
+use crate::scenario::Scenario;
+use crate::stats;
+use crate::time::SimTime;
+
+/// Writes the four files into `dir`; `runs` are sorted by (policy, replication).
+pub(super) fn write_all(scenario: &Scenario, runs: &[&RunResult], dir: &Path) -> io::Result<()> {
+    let files: [(&str, Writes); 4] = [
+        ("runs.csv", write_runs),
+        ("summary.csv", write_summary),
+        ("timeseries.csv", write_timeseries),
+        ("routes.csv", write_routes),
+    ];
+    for (name, write) in files {
+        let mut out = Writer::from_path(dir.join(name))?;
+        write(scenario, runs, &mut out)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+type Writes = fn(&Scenario, &[&RunResult], &mut Writer<std::fs::File>) -> csv::Result<()>;
+
+/// One row per run: its identity, then every run column.
+fn write_runs<W: io::Write>(
+    scenario: &Scenario,
+    runs: &[&RunResult],
+    out: &mut Writer<W>,
+) -> csv::Result<()> {
+    let mut header = vec!["scenario", "policy", "replication", "seed"];
+    header.extend(RUN_COLUMNS.iter().map(|c| c.name));
+    out.write_record(&header)?;
+    for (p, policy) in scenario.policies.iter().enumerate() {
+        for run in runs_of(runs, p) {
+            let mut row = vec![scenario.name.clone(), policy.name.clone()];
+            row.extend([run.replication.to_string(), run.seed.to_string()]);
+            row.extend(
+                RUN_COLUMNS
+                    .iter()
+                    .zip(&run.metrics.0)
+                    .map(|(c, &x)| format_value(x, c.unit)),
+            );
+            out.write_record(&row)?;
+        }
+    }
+    Ok(())
+}
+
+/// One row per policy: each run column's mean over replications, and its 95% half-width.
+fn write_summary<W: io::Write>(
+    scenario: &Scenario,
+    runs: &[&RunResult],
+    out: &mut Writer<W>,
+) -> csv::Result<()> {
+    let mut header = vec![
+        "scenario".to_string(),
+        "policy".to_string(),
+        "replications".to_string(),
+    ];
+    header.extend(
+        RUN_COLUMNS
+            .iter()
+            .flat_map(|c| [c.name.to_string(), format!("{}_ci95", c.name)]),
+    );
+    out.write_record(&header)?;
+    for (p, policy) in scenario.policies.iter().enumerate() {
+        let runs = runs_of(runs, p);
+        let mut row = vec![
+            scenario.name.clone(),
+            policy.name.clone(),
+            runs.len().to_string(),
+        ];
+        for (i, column) in RUN_COLUMNS.iter().enumerate() {
+            let (mean, ci) = mean_ci95(runs, i);
+            row.extend([
+                format_value(mean, column.unit),
+                format_value(ci, column.unit),
+            ]);
+        }
+        out.write_record(&row)?;
+    }
+    Ok(())
+}
+
+/// One row per (policy, replication, bucket); `t_s` is the bucket's start.
+fn write_timeseries<W: io::Write>(
+    scenario: &Scenario,
+    runs: &[&RunResult],
+    out: &mut Writer<W>,
+) -> csv::Result<()> {
+    let mut header = vec!["policy", "replication", "t_s"];
+    header.extend(TIMESERIES_COLUMNS);
+    out.write_record(&header)?;
+    for (p, policy) in scenario.policies.iter().enumerate() {
+        for run in runs_of(runs, p) {
+            for (i, bucket) in run.timeseries.iter().enumerate() {
+                // From integer microseconds, so bucket starts carry no accumulated rounding.
+                let start =
+                    SimTime::from_micros(scenario.bucket.as_micros().saturating_mul(i as u64));
+                let mut row = vec![policy.name.clone(), run.replication.to_string()];
+                row.push(format_value(start.as_secs_f64(), Unit::Seconds));
+                row.extend(
+                    bucket
+                        .values()
+                        .iter()
+                        .map(|&v| format_value(v as f64, Unit::Count)),
+                );
+                out.write_record(&row)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One row per (policy, route), in scenario order: each route column's mean and 95% half-width
+/// over the replications that reported the route.
+fn write_routes<W: io::Write>(
+    scenario: &Scenario,
+    runs: &[&RunResult],
+    out: &mut Writer<W>,
+) -> csv::Result<()> {
+    let mut header = ["scenario", "policy", "route", "replications"]
+        .map(String::from)
+        .to_vec();
+    header.extend(
+        ROUTE_COLUMNS
+            .iter()
+            .flat_map(|c| [c.name.to_string(), format!("{}_ci95", c.name)]),
+    );
+    out.write_record(&header)?;
+    for (p, policy) in scenario.policies.iter().enumerate() {
+        let runs = runs_of(runs, p);
+        for route in &scenario.routes {
+            let found: Vec<_> = runs
+                .iter()
+                .filter_map(|r| r.routes.iter().find(|m| m.route == route.name))
+                .collect();
+            let mut row = vec![
+                scenario.name.clone(),
+                policy.name.clone(),
+                route.name.clone(),
+                found.len().to_string(),
+            ];
+            for (i, column) in ROUTE_COLUMNS.iter().enumerate() {
+                let xs: Vec<f64> = found.iter().map(|m| m.values[i]).collect();
+                row.push(format_value(stats::mean(&xs), column.unit));
+                row.push(format_value(stats::ci95_half_width(&xs), column.unit));
+            }
+            out.write_record(&row)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every number in the CSV files: whole counts as integers, anything else rounded to 6 decimals
+/// with trailing zeros trimmed (`0.5`, `12.345679`, `0`). Metrics are never NaN or infinite by
+/// contract; should one slip through it prints as `0` rather than as text a reader cannot parse.
+fn format_value(x: f64, unit: Unit) -> String {
+    if !x.is_finite() {
+        return "0".to_string();
+    }
+    // Below 2^53 every integer is exact in an f64, so the conversion loses nothing.
+    if unit == Unit::Count && x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
+        return (x as i64).to_string();
+    }
+    let fixed = format!("{x:.6}");
+    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
+    // A tiny negative rounds to "-0", which is zero.
+    if trimmed == "-0" {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{run, scenario};
+    use super::super::sorted;
+    use super::*;
+
+    /// The run columns in the order of SPEC §3's table.
+    const SPEC_RUN_COLUMNS: &str = "requests,errors,stale_responses,stale_ratio,stale_age_p50_s,\
+        stale_age_p99_s,stale_age_max_s,cdn_hit_ratio,origin_requests,regenerations,\
+        regenerations_failed,regenerations_wasted,regenerations_duplicate,regen_per_s_peak,\
+        backend_inflight_peak,backend_wait_p99_s,storm_seconds,latency_p50_ms,latency_p99_ms,\
+        latency_max_ms,edit_visible_p50_s,edit_visible_p99_s,cdn_behind_origin_ratio,\
+        pages_regen_gap_over_alert";
+    const ROUTE_NAMES: &str = "requests,stale_responses,stale_ratio,stale_age_p50_s,\
+        stale_age_p99_s,stale_age_max_s,cdn_hit_ratio,regenerations,regenerations_failed,\
+        edit_visible_p99_s,pages_regen_gap_over_alert";
+
+    type Write = fn(&Scenario, &[&RunResult], &mut Writer<Vec<u8>>) -> csv::Result<()>;
+    const WRITERS: [Write; 4] = [write_runs, write_summary, write_timeseries, write_routes];
+
+    fn render(write: Write, runs: &[RunResult]) -> String {
+        let mut out = Writer::from_writer(Vec::new());
+        write(&scenario(), &sorted(runs), &mut out).unwrap();
+        String::from_utf8(out.into_inner().unwrap()).unwrap()
+    }
+
+    fn with_ci(names: &str) -> String {
+        names
+            .split(',')
+            .map(|n| format!("{n},{n}_ci95"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The named field of each data row.
+    fn field(text: &str, name: &str) -> Vec<String> {
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let i = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == name)
+            .unwrap();
+        reader
+            .records()
+            .map(|r| r.unwrap()[i].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn headers_are_exactly_as_specified() {
+        let header = |write| render(write, &[]).lines().next().unwrap().to_string();
+        let expected = [
+            format!("scenario,policy,replication,seed,{SPEC_RUN_COLUMNS}"),
+            format!("scenario,policy,replications,{}", with_ci(SPEC_RUN_COLUMNS)),
+            "policy,replication,t_s,requests,stale_responses,regenerations,\
+             regenerations_inflight,origin_requests,backend_queue"
+                .to_string(),
+            format!(
+                "scenario,policy,route,replications,{}",
+                with_ci(ROUTE_NAMES)
+            ),
+        ];
+        for (write, expected) in WRITERS.into_iter().zip(expected) {
+            assert_eq!(header(write), expected);
+        }
+    }
+
+    #[test]
+    fn summary_holds_the_mean_and_t_interval_of_the_replications() {
+        let runs = [
+            run(0, 0, 0.0, &[("stale_ratio", 0.1), ("requests", 1000.0)]),
+            run(0, 1, 0.0, &[("stale_ratio", 0.3), ("requests", 1001.0)]),
+            run(1, 0, 2.0, &[]),
+        ];
+        let text = render(write_summary, &runs);
+        assert_eq!(field(&text, "policy"), ["fast", "slow"]);
+        assert_eq!(field(&text, "replications"), ["2", "1"]);
+        // n = 2, t(0.975, 1) = 12.706205: 0.1 and 0.3 have s = 0.141421, so 12.706205 * 0.1;
+        // 1000 and 1001 have s = 0.707107, so 12.706205 * 0.5.
+        assert_eq!(field(&text, "stale_ratio"), ["0.2", "2"]);
+        assert_eq!(field(&text, "stale_ratio_ci95"), ["1.27062", "0"]);
+        assert_eq!(field(&text, "requests"), ["1000.5", "2"]);
+        assert_eq!(field(&text, "requests_ci95"), ["6.353102", "0"]);
+        assert_eq!(field(&text, "errors"), ["0", "2"]);
+        assert_eq!(field(&text, "errors_ci95"), ["0", "0"]);
+    }
+
+    #[test]
+    fn rows_do_not_depend_on_the_order_runs_arrive_in() {
+        let runs = vec![
+            run(0, 0, 1.0, &[]),
+            run(0, 1, 2.0, &[]),
+            run(1, 0, 3.0, &[]),
+            run(1, 1, 4.0, &[]),
+        ];
+        let shuffled = [
+            runs[3].clone(),
+            runs[0].clone(),
+            runs[2].clone(),
+            runs[1].clone(),
+        ];
+        for write in WRITERS {
+            assert_eq!(render(write, &runs), render(write, &shuffled));
+        }
+        let text = render(write_runs, &shuffled);
+        let identities: Vec<_> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').take(5).collect::<Vec<_>>().join(","))
+            .collect();
+        assert_eq!(
+            identities,
+            [
+                "tiny,fast,0,1000,1",
+                "tiny,fast,1,1001,2",
+                "tiny,slow,0,1000,3",
+                "tiny,slow,1,1001,4"
+            ]
+        );
+    }
+
+    #[test]
+    fn timeseries_rows_start_at_each_bucket() {
+        // The fixture's buckets are 2.5 s long and hold 3 then 4 requests.
+        let text = render(write_timeseries, &[run(1, 0, 0.0, &[])]);
+        let rows: Vec<_> = text.lines().skip(1).collect();
+        assert_eq!(rows, ["slow,0,0,3,0,0,0,0,0", "slow,0,2.5,4,0,0,0,0,0"]);
+    }
+
+    #[test]
+    fn routes_follow_the_scenario_order_and_average_the_replications() {
+        // Each run lists `tags` (fill + 1) before `posts` (fill); fills 1 and 3 give means 2 and
+        // 4 with s = 1.414214, so a half-width of 12.706205 * 1.
+        let text = render(write_routes, &[run(0, 0, 1.0, &[]), run(0, 1, 3.0, &[])]);
+        let rows: Vec<_> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "tiny,fast,posts,2,2,12.706205",
+                "tiny,fast,tags,2,3,12.706205",
+                "tiny,slow,posts,0,0,0",
+                "tiny,slow,tags,0,0,0",
+            ]
+        );
+    }
+
+    #[test]
+    fn seeds_and_counts_print_exactly() {
+        let mut big = run(
+            0,
+            0,
+            0.0,
+            &[("requests", 123_456_789_012.0), ("stale_ratio", 1.0 / 3.0)],
+        );
+        big.seed = u64::MAX;
+        let text = render(write_runs, &[big]);
+        assert_eq!(field(&text, "seed"), ["18446744073709551615"]);
+        assert_eq!(field(&text, "requests"), ["123456789012"]);
+        assert_eq!(field(&text, "stale_ratio"), ["0.333333"]);
+    }
+
+    #[test]
+    fn values_have_at_most_six_decimals_and_no_trailing_zeros() {
+        assert_eq!(format_value(0.5, Unit::Ratio), "0.5");
+        assert_eq!(format_value(12.3456789, Unit::Seconds), "12.345679");
+        assert_eq!(format_value(0.0, Unit::Millis), "0");
+        assert_eq!(format_value(3.0, Unit::Count), "3");
+        assert_eq!(format_value(3.0, Unit::Seconds), "3");
+        assert_eq!(format_value(2.5, Unit::Count), "2.5");
+        assert_eq!(format_value(1e-7, Unit::Seconds), "0");
+        assert_eq!(format_value(-1e-7, Unit::Seconds), "0");
+        assert_eq!(format_value(-0.0, Unit::Count), "0");
+        assert_eq!(format_value(-1.25, Unit::Seconds), "-1.25");
+        assert_eq!(format_value(f64::NAN, Unit::Ratio), "0");
+        assert_eq!(format_value(f64::INFINITY, Unit::Count), "0");
+    }
+}

@@ -1,0 +1,253 @@
+//! The comparison printed after a run (SPEC §3): one row per policy, the key metrics side by side.
+//!
+//! Meant for a person at a terminal, so numbers are rounded for reading (`1.23%`, `4.20s`,
+//! `12,345`); the CSV files keep the precise figures.
+
+use super::{mean_ci95, runs_of, sorted};
+use crate::metrics::{RUN_COLUMNS, RunResult, Unit};
+use crate::scenario::Scenario;
+
+/// The run columns shown, and their headings.
+const KEY_COLUMNS: [(&str, &str); 10] = [
+    ("stale_ratio", "stale"),
+    ("stale_age_p99_s", "stale age p99"),
+    ("edit_visible_p99_s", "edit visible p99"),
+    ("regenerations", "regenerations"),
+    ("regen_per_s_peak", "regen/s peak"),
+    ("backend_wait_p99_s", "backend wait p99"),
+    ("storm_seconds", "storm seconds"),
+    ("latency_p99_ms", "latency p99"),
+    ("errors", "errors"),
+    ("cdn_hit_ratio", "CDN hit"),
+];
+
+/// A plain-text table with one row per policy, in scenario order. Each cell is the mean over
+/// replications, with `± ` the half-width of its 95% interval when there is more than one.
+pub fn comparison_table(scenario: &Scenario, runs: &[RunResult]) -> String {
+    let runs = sorted(runs);
+    let columns: Vec<(usize, &str)> = KEY_COLUMNS
+        .iter()
+        .filter_map(|&(name, heading)| {
+            RUN_COLUMNS
+                .iter()
+                .position(|c| c.name == name)
+                .map(|i| (i, heading))
+        })
+        .collect();
+    let mut rows = vec![
+        std::iter::once("policy")
+            .chain(columns.iter().map(|c| c.1))
+            .map(String::from)
+            .collect(),
+    ];
+    let mut replications = Vec::new();
+    for (p, policy) in scenario.policies.iter().enumerate() {
+        let runs = runs_of(&runs, p);
+        replications.push(runs.len());
+        let mut row = vec![policy.name.clone()];
+        for &(i, _) in &columns {
+            let unit = RUN_COLUMNS[i].unit;
+            let (mean, ci) = mean_ci95(runs, i);
+            row.push(match runs.len() {
+                0 => "-".to_string(),
+                1 => human(mean, unit),
+                _ => format!("{} ± {}", human(mean, unit), human(ci, unit)),
+            });
+        }
+        rows.push(row);
+    }
+    let mut text = format!(
+        "Scenario \"{}\": {}\n\n",
+        scenario.name,
+        describe_replications(&replications)
+    );
+    text.push_str(&align(&rows));
+    text
+}
+
+/// "3 replications per policy"; policies without runs (shown as `-`) do not count.
+fn describe_replications(counts: &[usize]) -> String {
+    let ran = counts.iter().copied().filter(|&n| n > 0);
+    let (min, max) = (ran.clone().min().unwrap_or(0), ran.max().unwrap_or(0));
+    let plural = if max == 1 { "" } else { "s" };
+    let range = if min == max {
+        max.to_string()
+    } else {
+        format!("{min} to {max}")
+    };
+    let how = if max > 1 { " (mean ± 95% CI)" } else { "" };
+    format!("{range} replication{plural} per policy{how}")
+}
+
+/// Lays out rows under a rule: the first column left-aligned, the figures right-aligned.
+fn align(rows: &[Vec<String>]) -> String {
+    let cells = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cells)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let line = |cells: Vec<String>| cells.join("  ").trim_end().to_string() + "\n";
+    let mut text = String::new();
+    for (n, row) in rows.iter().enumerate() {
+        text += &line(
+            row.iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(c, (cell, &w))| {
+                    if c == 0 {
+                        format!("{cell:<w$}")
+                    } else {
+                        format!("{cell:>w$}")
+                    }
+                })
+                .collect(),
+        );
+        if n == 0 {
+            text += &line(widths.iter().map(|&w| "-".repeat(w)).collect());
+        }
+    }
+    text
+}
+
+/// A figure for reading: ratios as percentages, times with a unit and about three significant
+/// digits, counts as whole numbers with thousands separators.
+fn human(x: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Ratio => format!("{:.2}%", x * 100.0),
+        Unit::Seconds => format!("{}s", three_digits(x)),
+        Unit::Millis => format!("{}ms", three_digits(x)),
+        Unit::PerSecond => format!("{}/s", count(x)),
+        Unit::Count => count(x),
+    }
+}
+
+/// Whole numbers when a count is whole or large, one decimal for a small mean such as `2.5`.
+fn count(x: f64) -> String {
+    if x.fract() == 0.0 || x.abs() >= 100.0 {
+        grouped(x, 0)
+    } else {
+        grouped(x, 1)
+    }
+}
+
+/// About three significant digits, never fewer than the whole part: `0.123`, `4.56`, `78.9`, `1,234`.
+fn three_digits(x: f64) -> String {
+    let decimals = match x.abs() {
+        0.0 => 0,
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        a if a >= 1.0 => 2,
+        _ => 3,
+    };
+    grouped(x, decimals)
+}
+
+/// `x` with `decimals` decimals and a comma between each group of three digits of the whole part.
+fn grouped(x: f64, decimals: usize) -> String {
+    let fixed = format!("{x:.decimals$}");
+    let (sign, digits) = fixed
+        .strip_prefix('-')
+        .map_or(("", fixed.as_str()), |d| ("-", d));
+    let (whole, fraction) = digits.split_at(digits.find('.').unwrap_or(digits.len()));
+    let mut out = String::from(sign);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out + fraction
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{run, scenario};
+    use super::*;
+
+    #[test]
+    fn every_key_column_is_a_run_column() {
+        for (name, _) in KEY_COLUMNS {
+            assert!(
+                RUN_COLUMNS.iter().any(|c| c.name == name),
+                "{name} is not a run column"
+            );
+        }
+    }
+
+    #[test]
+    fn several_replications_show_mean_and_interval_and_one_shows_the_mean() {
+        let runs = [
+            run(
+                0,
+                1,
+                0.0,
+                &[("stale_ratio", 0.3), ("regenerations", 12_000.0)],
+            ),
+            run(
+                0,
+                0,
+                0.0,
+                &[("stale_ratio", 0.1), ("regenerations", 12_000.0)],
+            ),
+            run(
+                1,
+                0,
+                0.0,
+                &[("stale_ratio", 0.0123), ("latency_p99_ms", 250.4)],
+            ),
+        ];
+        let table = comparison_table(&scenario(), &runs);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "Scenario \"tiny\": 1 to 2 replications per policy (mean ± 95% CI)"
+        );
+        assert!(lines[2].starts_with("policy  ") && lines[2].ends_with("CDN hit"));
+        let fast = lines.iter().find(|l| l.starts_with("fast")).unwrap();
+        let slow = lines.iter().find(|l| l.starts_with("slow")).unwrap();
+        // 0.1 and 0.3: mean 20%, half-width 12.706205 * 0.1 = 127.06%.
+        assert!(fast.contains("20.00% ± 127.06%"), "{fast}");
+        assert!(fast.contains("12,000 ± 0"), "{fast}");
+        assert!(
+            !slow.contains('±') && slow.contains("1.23%") && slow.contains("250ms"),
+            "{slow}"
+        );
+    }
+
+    #[test]
+    fn columns_line_up() {
+        let runs = [
+            run(0, 0, 1.5, &[]),
+            run(0, 1, 1234.5, &[]),
+            run(1, 0, 0.0, &[]),
+        ];
+        let table = comparison_table(&scenario(), &runs);
+        let body: Vec<&str> = table.lines().skip(2).collect();
+        assert_eq!(body.len(), 4);
+        let width = body[0].chars().count();
+        assert!(body.iter().all(|l| l.chars().count() == width), "{table}");
+        assert_eq!(
+            comparison_table(&scenario(), &[run(1, 0, 0.0, &[])])
+                .lines()
+                .next()
+                .unwrap(),
+            "Scenario \"tiny\": 1 replication per policy"
+        );
+    }
+
+    #[test]
+    fn figures_are_rounded_for_reading() {
+        assert_eq!(grouped(1_234_567.0, 0), "1,234,567");
+        assert_eq!(grouped(-1_234.5, 1), "-1,234.5");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(human(0.0123, Unit::Ratio), "1.23%");
+        assert_eq!(human(0.25, Unit::Seconds), "0.250s");
+        assert_eq!(human(0.0, Unit::Seconds), "0s");
+        assert_eq!(human(4.2, Unit::Seconds), "4.20s");
+        assert_eq!(human(42.34, Unit::Seconds), "42.3s");
+        assert_eq!(human(86_400.0, Unit::Seconds), "86,400s");
+        assert_eq!(human(250.4, Unit::Millis), "250ms");
+        assert_eq!(human(2.5, Unit::Count), "2.5");
+        assert_eq!(human(12_345.4, Unit::Count), "12,345");
+        assert_eq!(human(40.0, Unit::PerSecond), "40/s");
+    }
+}

@@ -1,0 +1,173 @@
+//! A scenario, checked and resolved: what `isrsim` simulates (SPEC §2).
+//!
+//! `raw` holds the file's shape as serde reads it; this module holds the meaning, with defaults
+//! filled in, names resolved to indices, and every value already known to be valid. The model
+//! never sees a scenario that could make it panic.
+
+mod raw;
+
+use std::path::{Path, PathBuf};
+
+pub use crate::distribution::Distribution;
+use crate::error::InputError;
+use crate::time::SimTime;
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The file it was read from, and its text (reports quote it).
+    pub path: PathBuf,
+    pub source: String,
+    pub duration: SimTime,
+    pub warmup: SimTime,
+    pub seed: u64,
+    pub replications: u32,
+    pub bucket: SimTime,
+    pub traffic: Traffic,
+    pub routes: Vec<Route>,
+    pub cdn: Option<Cdn>,
+    pub origin: Origin,
+    pub backend: Backend,
+    pub policies: Vec<Policy>,
+    pub monitor: Monitor,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Traffic {
+    Steady { rate: f64 },
+    Bursty { base_rate: f64, burst_rate: f64, burst_length: SimTime, burst_every: SimTime },
+    Idle { rate: f64 },
+    Diurnal { min_rate: f64, max_rate: f64, period: SimTime, peak_at: SimTime },
+    Spike { rate: f64, spike_factor: f64, spike_at: SimTime, spike_length: SimTime },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub name: String,
+    pub pages: u32,
+    pub share: f64,
+    pub popularity: f64,
+    pub edit_every: Option<SimTime>,
+    pub regen_time: Distribution,
+    pub prerendered: bool,
+    /// Index into `Scenario::routes` of the route this one aggregates.
+    pub depends_on: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cdn {
+    pub pops: u32,
+    /// Overrides of the origin's `s-maxage` and `stale-while-revalidate`.
+    pub ttl: Option<SimTime>,
+    pub stale_while_revalidate: Option<SimTime>,
+    pub collapse: bool,
+    pub warm: bool,
+    pub rtt: SimTime,
+    pub origin_rtt: SimTime,
+    pub purge_delay: Distribution,
+    pub purge_failure: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheMode {
+    Local,
+    Shared,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Balancer {
+    RoundRobin,
+    Random,
+    Hash,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Origin {
+    pub instances: u32,
+    pub cache: CacheMode,
+    pub lock: bool,
+    pub balancer: Balancer,
+    pub expire: SimTime,
+    pub rtt: SimTime,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backend {
+    /// `None` is "unlimited".
+    pub concurrency: Option<u32>,
+    pub failure_rate: f64,
+    pub timeout: Option<SimTime>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnEdit {
+    None,
+    Regenerate,
+    Invalidate,
+    MarkStale,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PurgeKind {
+    Hard,
+    Soft,
+}
+
+/// A policy as it applies to one route, after `routes.NAME` overrides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoutePolicy {
+    pub revalidate: Option<SimTime>,
+    pub on_edit: OnEdit,
+    pub webhook_delay: Distribution,
+    pub webhook_failure: f64,
+    pub broadcast: bool,
+    pub purge_cdn: bool,
+    pub purge: PurgeKind,
+    pub schedule: Option<SimTime>,
+}
+
+impl Default for RoutePolicy {
+    fn default() -> Self {
+        RoutePolicy {
+            revalidate: None,
+            on_edit: OnEdit::None,
+            webhook_delay: Distribution::Constant(SimTime::ZERO),
+            webhook_failure: 0.0,
+            broadcast: false,
+            purge_cdn: false,
+            purge: PurgeKind::Hard,
+            schedule: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    /// One entry per route, in `Scenario::routes` order.
+    pub routes: Vec<RoutePolicy>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Monitor {
+    pub alert_after: SimTime,
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(path, format!("cannot read the scenario: {e}")))?;
+        Scenario::parse(&text, path)
+    }
+
+    /// Checks a scenario's text; `path` names it in errors and gives the default `name`.
+    pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
+        raw::parse(text, path)
+    }
+
+    pub fn total_pages(&self) -> u64 {
+        self.routes.iter().map(|r| u64::from(r.pages)).sum()
+    }
+}

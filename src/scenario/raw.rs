@@ -1,0 +1,1885 @@
+//! The scenario file as written (SPEC §2), and its resolution into a [`Scenario`].
+//!
+//! serde reads the file into the `Raw*` structs below. Every single-value check (a duration, a
+//! probability, a count of at least one, an enum keyword) lives in the `Deserialize` impl of a
+//! small newtype, so toml and `serde_path_to_error` attach the line and the dotted key to the
+//! error for free. Checks that involve several keys (a `depends_on` cycle, shares summing to 0,
+//! `burst_every` against `burst_length`) run afterwards on values that kept their
+//! [`Spanned`] position, so they too can name the key and the line.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_path_to_error::Segment;
+use toml::Spanned;
+
+use super::{
+    Backend, Balancer, CacheMode, Cdn, Distribution, Monitor, OnEdit, Origin, Policy, PurgeKind,
+    Route, RoutePolicy, Scenario, Traffic,
+};
+use crate::error::InputError;
+use crate::time::{SimTime, parse_duration};
+
+/// Reads a scenario's text; `path` names the file in errors and gives the default `name`.
+pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
+    let source = Source { text, path };
+    let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
+    let raw: RawScenario =
+        serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e))?;
+    raw.resolve(&source)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: a byte span becomes a line and a column.
+
+struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Source<'_> {
+    fn error(
+        &self,
+        key: impl Into<String>,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> InputError {
+        let mut error = InputError::new(self.path, message);
+        error.key = Some(key.into()).filter(|k: &String| !k.is_empty());
+        if let Some(span) = span {
+            let (line, column) = line_and_column(self.text, span.start);
+            error.line = Some(line);
+            error.column = Some(column);
+        }
+        error
+    }
+
+    /// An error about a value that kept its position.
+    fn at<T>(
+        &self,
+        key: impl Into<String>,
+        value: &Spanned<T>,
+        message: impl Into<String>,
+    ) -> InputError {
+        self.error(key, Some(value.span()), message)
+    }
+
+    fn syntax_error(&self, e: &toml::de::Error) -> InputError {
+        self.error(
+            String::new(),
+            e.span(),
+            format!("not valid TOML: {}", e.message().trim()),
+        )
+    }
+
+    /// A wrong type, a bad value or an unknown key found while serde read the file.
+    fn shape_error(&self, e: &serde_path_to_error::Error<toml::de::Error>) -> InputError {
+        let mut key = dotted_key(e.path());
+        let inner = e.inner();
+        let mut message = inner.message().trim().to_string();
+        if let Some(field) = quoted_after(&message, "missing field ") {
+            key = join_key(&key, field);
+            message = format!("`{field}` is required here");
+        } else if let Some(rest) = message.strip_prefix("unknown field ") {
+            message = match quoted_after(&message, "unknown field ") {
+                // `[traffic]`'s keys depend on the pattern, so list them per pattern.
+                Some(field) if key.starts_with("traffic.") => {
+                    format!("unknown key `{field}`: {}", Pattern::keys_by_pattern())
+                }
+                _ => format!("unknown key {rest}"),
+            };
+        }
+        self.error(key, inner.span(), message)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    // Count characters, not bytes: skip UTF-8 continuation bytes.
+    let column = before[line_start..]
+        .iter()
+        .filter(|&&b| b & 0xC0 != 0x80)
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// `routes[0].pages`, from serde_path_to_error's segments (minus `Spanned`'s private fields).
+fn dotted_key(path: &serde_path_to_error::Path) -> String {
+    let mut key = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => key.push_str(&format!("[{index}]")),
+            Segment::Map { key: name } if name.starts_with("$__serde_spanned_private") => {}
+            Segment::Map { key: name } => key = join_key(&key, name),
+            Segment::Enum { variant } => key = join_key(&key, variant),
+            Segment::Unknown => key = join_key(&key, "?"),
+        }
+    }
+    key
+}
+
+fn join_key(parent: &str, child: &str) -> String {
+    if parent.is_empty() {
+        child.to_string()
+    } else {
+        format!("{parent}.{child}")
+    }
+}
+
+/// The text between the backquotes right after `prefix`, as in "missing field `pages`".
+fn quoted_after<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
+    rest.split('`').next()
+}
+
+/// "`a`, `b` or `c`"
+fn one_of(words: &[&str]) -> String {
+    listed(words, "or")
+}
+
+/// "`a`, `b` and `c`"
+fn all_of(words: &[&str]) -> String {
+    listed(words, "and")
+}
+
+fn listed(words: &[&str], conjunction: &str) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("{} {conjunction} {last}", rest.join(", "))
+        }
+        _ => quoted.join(""),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values that check themselves while serde reads them.
+
+const DURATION_EXAMPLE: &str = "a duration string such as \"250ms\", \"1.5s\", \"15m\" or \"6h\"";
+
+/// A duration that may be zero: a delay, an rtt, a warm-up.
+#[derive(Clone, Copy, Debug)]
+struct Delay(SimTime);
+
+impl<'de> Deserialize<'de> for Delay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Delay;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(DURATION_EXAMPLE)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Delay, E> {
+                parse_duration(v).map(Delay).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A duration that must be longer than zero: an interval, a length, a period.
+#[derive(Clone, Copy, Debug)]
+struct Interval(SimTime);
+
+impl<'de> Deserialize<'de> for Interval {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Delay(t) = Delay::deserialize(d)?;
+        if t == SimTime::ZERO {
+            return Err(de::Error::custom("must be longer than 0s"));
+        }
+        Ok(Interval(t))
+    }
+}
+
+/// A positive interval, or `false` for none (`revalidate`, `schedule`).
+#[derive(Clone, Copy, Debug)]
+struct IntervalOrNone(Option<SimTime>);
+
+impl<'de> Deserialize<'de> for IntervalOrNone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IntervalOrNone;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{DURATION_EXAMPLE}, or `false` for none")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<IntervalOrNone, E> {
+                if v {
+                    Err(E::custom(
+                        "`true` is not an interval: give a duration such as \"60s\", or `false` for none",
+                    ))
+                } else {
+                    Ok(IntervalOrNone(None))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntervalOrNone, E> {
+                match parse_duration(v).map_err(E::custom)? {
+                    SimTime::ZERO => Err(E::custom(
+                        "must be longer than 0s (use `false` for no interval)",
+                    )),
+                    t => Ok(IntervalOrNone(Some(t))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A TOML integer or float, as f64; `what` says which numbers are allowed.
+fn number<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<f64, D::Error> {
+    struct V(&'static str);
+    impl Visitor<'_> for V {
+        type Value = f64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+    }
+    d.deserialize_any(V(what))
+}
+
+/// A finite number >= 0: a rate, a share, a Zipf exponent.
+#[derive(Clone, Copy, Debug)]
+struct NonNegative(f64);
+
+impl<'de> Deserialize<'de> for NonNegative {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const WHAT: &str = "a finite number of at least 0";
+        let v = number(d, WHAT)?;
+        if v.is_finite() && v >= 0.0 {
+            // `+ 0.0` turns -0.0 into 0.0.
+            Ok(NonNegative(v + 0.0))
+        } else {
+            Err(de::Error::custom(format!(
+                "{v} is not allowed: expected {WHAT}"
+            )))
+        }
+    }
+}
+
+/// A finite number > 0 (`spike_factor`).
+#[derive(Clone, Copy, Debug)]
+struct Positive(f64);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const WHAT: &str = "a finite number above 0";
+        let v = number(d, WHAT)?;
+        if v.is_finite() && v > 0.0 {
+            Ok(Positive(v))
+        } else {
+            Err(de::Error::custom(format!(
+                "{v} is not allowed: expected {WHAT}"
+            )))
+        }
+    }
+}
+
+/// A probability in [0, 1].
+#[derive(Clone, Copy, Debug)]
+struct Probability(f64);
+
+impl<'de> Deserialize<'de> for Probability {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const WHAT: &str = "a probability from 0 to 1";
+        let v = number(d, WHAT)?;
+        if (0.0..=1.0).contains(&v) {
+            Ok(Probability(v + 0.0))
+        } else {
+            Err(de::Error::custom(format!(
+                "{v} is not allowed: expected {WHAT}"
+            )))
+        }
+    }
+}
+
+/// A TOML integer in `min..=max`; `what` says which integers are allowed.
+fn integer<'de, D: Deserializer<'de>>(
+    d: D,
+    min: u64,
+    max: u64,
+    what: &'static str,
+) -> Result<u64, D::Error> {
+    struct V {
+        min: u64,
+        max: u64,
+        what: &'static str,
+    }
+    impl V {
+        fn check<E: de::Error>(&self, v: u64) -> Result<u64, E> {
+            if (self.min..=self.max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(E::custom(format!(
+                    "{v} is not allowed: expected {}",
+                    self.what
+                )))
+            }
+        }
+    }
+    impl Visitor<'_> for V {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.what)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.check(v),
+                Err(_) => Err(E::custom(format!(
+                    "{v} is not allowed: expected {}",
+                    self.what
+                ))),
+            }
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+            self.check(v)
+        }
+    }
+    d.deserialize_any(V { min, max, what })
+}
+
+/// A whole number from 1 to u32::MAX: pages, pops, instances, replications, concurrency.
+#[derive(Clone, Copy, Debug)]
+struct Count(u32);
+
+const COUNT: &str = "a whole number of at least 1";
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = integer(d, 1, u64::from(u32::MAX), COUNT)?;
+        u32::try_from(v)
+            .map(Count)
+            .map_err(|_| de::Error::custom(format!("{v} is too large")))
+    }
+}
+
+/// The run's seed: any integer >= 0.
+#[derive(Clone, Copy, Debug)]
+struct Seed(u64);
+
+impl<'de> Deserialize<'de> for Seed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        integer(d, 0, u64::MAX, "a whole number of at least 0").map(Seed)
+    }
+}
+
+/// `[backend] concurrency`: a count, or "unlimited" (`None`).
+#[derive(Clone, Copy, Debug)]
+struct Concurrency(Option<u32>);
+
+impl<'de> Deserialize<'de> for Concurrency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const WHAT: &str = "a whole number of at least 1, or \"unlimited\"";
+        struct V;
+        impl V {
+            fn count<E: de::Error>(v: i128) -> Result<Concurrency, E> {
+                match u32::try_from(v) {
+                    Ok(n) if n >= 1 => Ok(Concurrency(Some(n))),
+                    _ => Err(E::custom(format!("{v} is not allowed: expected {WHAT}"))),
+                }
+            }
+        }
+        impl Visitor<'_> for V {
+            type Value = Concurrency;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(WHAT)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Concurrency, E> {
+                V::count(i128::from(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Concurrency, E> {
+                V::count(i128::from(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Concurrency, E> {
+                if v == "unlimited" {
+                    Ok(Concurrency(None))
+                } else {
+                    Err(E::custom(format!("`{v}` is not allowed: expected {WHAT}")))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An enum written as one of a fixed set of strings.
+trait Keyword: Copy + 'static {
+    const WORDS: &'static [(&'static str, Self)];
+
+    fn names() -> Vec<&'static str> {
+        Self::WORDS.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Word<T>(T);
+
+impl<'de, T: Keyword> Deserialize<'de> for Word<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: Keyword> Visitor<'_> for V<T> {
+            type Value = Word<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "one of {}", one_of(&T::names()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Word<T>, E> {
+                T::WORDS
+                    .iter()
+                    .find(|(name, _)| *name == v)
+                    .map(|&(_, value)| Word(value))
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "`{v}` is not allowed: expected one of {}",
+                            one_of(&T::names())
+                        ))
+                    })
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+}
+
+impl Keyword for CacheMode {
+    const WORDS: &'static [(&'static str, Self)] =
+        &[("local", CacheMode::Local), ("shared", CacheMode::Shared)];
+}
+
+impl Keyword for Balancer {
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("round-robin", Balancer::RoundRobin),
+        ("random", Balancer::Random),
+        ("hash", Balancer::Hash),
+    ];
+}
+
+impl Keyword for OnEdit {
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("none", OnEdit::None),
+        ("regenerate", OnEdit::Regenerate),
+        ("invalidate", OnEdit::Invalidate),
+        ("mark-stale", OnEdit::MarkStale),
+    ];
+}
+
+impl Keyword for PurgeKind {
+    const WORDS: &'static [(&'static str, Self)] =
+        &[("hard", PurgeKind::Hard), ("soft", PurgeKind::Soft)];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pattern {
+    Steady,
+    Bursty,
+    Idle,
+    Diurnal,
+    Spike,
+}
+
+impl Keyword for Pattern {
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("steady", Pattern::Steady),
+        ("bursty", Pattern::Bursty),
+        ("idle", Pattern::Idle),
+        ("diurnal", Pattern::Diurnal),
+        ("spike", Pattern::Spike),
+    ];
+}
+
+impl Pattern {
+    fn name(self) -> &'static str {
+        Self::WORDS
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("?", |(name, _)| name)
+    }
+
+    /// The `[traffic]` keys this pattern takes, besides `pattern`.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Pattern::Steady | Pattern::Idle => &["rate"],
+            Pattern::Bursty => &["base_rate", "burst_rate", "burst_length", "burst_every"],
+            Pattern::Diurnal => &["min_rate", "max_rate", "period", "peak_at"],
+            Pattern::Spike => &["rate", "spike_factor", "spike_at", "spike_length"],
+        }
+    }
+
+    fn keys_by_pattern() -> String {
+        let parts: Vec<String> = Self::WORDS
+            .iter()
+            .map(|(name, p)| format!("pattern `{name}` takes {}", all_of(p.keys())))
+            .collect();
+        format!("besides `pattern`, {}", parts.join("; "))
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum DistributionKind {
+    Exponential,
+    Uniform,
+    LogNormal,
+}
+
+impl Keyword for DistributionKind {
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("exponential", DistributionKind::Exponential),
+        ("uniform", DistributionKind::Uniform),
+        ("lognormal", DistributionKind::LogNormal),
+    ];
+}
+
+const DISTRIBUTION_EXAMPLE: &str = "a duration such as \"300ms\", { exponential = \"2s\" }, \
+    { uniform = [\"100ms\", \"2s\"] } or { lognormal = { median = \"300ms\", p99 = \"3s\" } }";
+
+/// A distribution of durations (SPEC §2): a constant duration or a one-key table.
+#[derive(Clone, Debug)]
+struct Dist(Distribution);
+
+impl<'de> Deserialize<'de> for Dist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Dist;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(DISTRIBUTION_EXAMPLE)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dist, E> {
+                parse_duration(v)
+                    .map(|t| Dist(Distribution::Constant(t)))
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dist, A::Error> {
+                let Some(Word(kind)) = map.next_key::<Word<DistributionKind>>()? else {
+                    return Err(de::Error::custom(format!(
+                        "an empty table is not a distribution: expected {DISTRIBUTION_EXAMPLE}"
+                    )));
+                };
+                let distribution = match kind {
+                    DistributionKind::Exponential => Distribution::Exponential {
+                        mean: map.next_value::<Delay>()?.0,
+                    },
+                    DistributionKind::Uniform => {
+                        let UniformBounds(low, high) = map.next_value()?;
+                        Distribution::Uniform { low, high }
+                    }
+                    DistributionKind::LogNormal => {
+                        let LogNormal { median, p99 } = map.next_value()?;
+                        Distribution::LogNormal { median, p99 }
+                    }
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a distribution has exactly one of `exponential`, `uniform` or `lognormal`, \
+                         but `{extra}` is also given"
+                    )));
+                }
+                Ok(Dist(distribution))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `uniform = ["100ms", "2s"]`: low <= high.
+struct UniformBounds(SimTime, SimTime);
+
+impl<'de> Deserialize<'de> for UniformBounds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const WHAT: &str = "two durations [low, high], such as [\"100ms\", \"2s\"]";
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UniformBounds;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(WHAT)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UniformBounds, A::Error> {
+                let low = seq
+                    .next_element::<Delay>()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let high = seq
+                    .next_element::<Delay>()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                if seq.next_element::<IgnoredAny>()?.is_some() {
+                    return Err(de::Error::custom(format!(
+                        "too many values: expected {WHAT}"
+                    )));
+                }
+                if low.0 > high.0 {
+                    return Err(de::Error::custom(format!(
+                        "the low bound {} is above the high bound {}",
+                        low.0, high.0
+                    )));
+                }
+                Ok(UniformBounds(low.0, high.0))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// `lognormal = { median = "300ms", p99 = "3s" }`: 0 < median < p99.
+struct LogNormal {
+    median: SimTime,
+    p99: SimTime,
+}
+
+impl<'de> Deserialize<'de> for LogNormal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            median: Delay,
+            p99: Delay,
+        }
+        let Raw {
+            median: Delay(median),
+            p99: Delay(p99),
+        } = Raw::deserialize(d)?;
+        if median == SimTime::ZERO {
+            return Err(de::Error::custom("the `median` must be longer than 0s"));
+        }
+        if p99 <= median {
+            return Err(de::Error::custom(format!(
+                "the `p99` ({p99}) must be above the `median` ({median})"
+            )));
+        }
+        Ok(LogNormal { median, p99 })
+    }
+}
+
+/// A table this version cannot honour; failing beats silently ignoring it.
+fn unsupported<'de, D: Deserializer<'de>>(key: &str) -> Result<Option<IgnoredAny>, D::Error> {
+    Err(de::Error::custom(format!(
+        "`{key}` is not supported by this version of isrsim"
+    )))
+}
+
+fn reject_slo<'de, D: Deserializer<'de>>(_: D) -> Result<Option<IgnoredAny>, D::Error> {
+    unsupported::<D>("slo")
+}
+
+fn reject_sweep<'de, D: Deserializer<'de>>(_: D) -> Result<Option<IgnoredAny>, D::Error> {
+    unsupported::<D>("sweep")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file's shape.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    duration: Spanned<Interval>,
+    warmup: Option<Spanned<Delay>>,
+    seed: Option<Seed>,
+    replications: Option<Count>,
+    bucket: Option<Interval>,
+    traffic: Spanned<RawTraffic>,
+    routes: Spanned<Vec<RawRoute>>,
+    cdn: Option<RawCdn>,
+    origin: Option<RawOrigin>,
+    backend: Option<RawBackend>,
+    policies: Spanned<Vec<RawPolicy>>,
+    monitor: Option<RawMonitor>,
+    #[serde(default, deserialize_with = "reject_slo")]
+    #[allow(dead_code)]
+    slo: Option<IgnoredAny>,
+    #[serde(default, deserialize_with = "reject_sweep")]
+    #[allow(dead_code)]
+    sweep: Option<IgnoredAny>,
+}
+
+/// Every key of every pattern; `resolve` checks that only the chosen pattern's keys are given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraffic {
+    pattern: Word<Pattern>,
+    rate: Option<Spanned<NonNegative>>,
+    base_rate: Option<Spanned<NonNegative>>,
+    burst_rate: Option<Spanned<NonNegative>>,
+    burst_length: Option<Spanned<Interval>>,
+    burst_every: Option<Spanned<Interval>>,
+    min_rate: Option<Spanned<NonNegative>>,
+    max_rate: Option<Spanned<NonNegative>>,
+    period: Option<Spanned<Interval>>,
+    peak_at: Option<Spanned<Delay>>,
+    spike_factor: Option<Spanned<Positive>>,
+    spike_at: Option<Spanned<Delay>>,
+    spike_length: Option<Spanned<Interval>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    name: Spanned<String>,
+    pages: Count,
+    share: Option<Spanned<NonNegative>>,
+    popularity: Option<NonNegative>,
+    edit_every: Option<Interval>,
+    regen_time: Dist,
+    prerendered: Option<bool>,
+    depends_on: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCdn {
+    pops: Option<Count>,
+    ttl: Option<Interval>,
+    stale_while_revalidate: Option<Delay>,
+    collapse: Option<bool>,
+    warm: Option<bool>,
+    rtt: Option<Delay>,
+    origin_rtt: Option<Delay>,
+    purge_delay: Option<Dist>,
+    purge_failure: Option<Probability>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrigin {
+    instances: Option<Count>,
+    cache: Option<Word<CacheMode>>,
+    lock: Option<bool>,
+    balancer: Option<Word<Balancer>>,
+    expire: Option<Interval>,
+    rtt: Option<Delay>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackend {
+    concurrency: Option<Concurrency>,
+    failure_rate: Option<Probability>,
+    timeout: Option<Interval>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMonitor {
+    alert_after: Option<Interval>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: Spanned<String>,
+    revalidate: Option<IntervalOrNone>,
+    on_edit: Option<Word<OnEdit>>,
+    webhook_delay: Option<Dist>,
+    webhook_failure: Option<Probability>,
+    broadcast: Option<bool>,
+    purge_cdn: Option<bool>,
+    purge: Option<Word<PurgeKind>>,
+    schedule: Option<IntervalOrNone>,
+    routes: Option<Overrides>,
+}
+
+/// The policy keys a `routes.NAME = { ... }` override may set.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFields {
+    revalidate: Option<IntervalOrNone>,
+    on_edit: Option<Word<OnEdit>>,
+    webhook_delay: Option<Dist>,
+    webhook_failure: Option<Probability>,
+    broadcast: Option<bool>,
+    purge_cdn: Option<bool>,
+    purge: Option<Word<PurgeKind>>,
+    schedule: Option<IntervalOrNone>,
+}
+
+impl PolicyFields {
+    /// Sets the keys given here, and leaves the others as they are.
+    fn apply(&self, to: &mut RoutePolicy) {
+        if let Some(IntervalOrNone(v)) = self.revalidate {
+            to.revalidate = v;
+        }
+        if let Some(Word(v)) = self.on_edit {
+            to.on_edit = v;
+        }
+        if let Some(Dist(v)) = &self.webhook_delay {
+            to.webhook_delay = v.clone();
+        }
+        if let Some(Probability(v)) = self.webhook_failure {
+            to.webhook_failure = v;
+        }
+        if let Some(v) = self.broadcast {
+            to.broadcast = v;
+        }
+        if let Some(v) = self.purge_cdn {
+            to.purge_cdn = v;
+        }
+        if let Some(Word(v)) = self.purge {
+            to.purge = v;
+        }
+        if let Some(IntervalOrNone(v)) = self.schedule {
+            to.schedule = v;
+        }
+    }
+}
+
+/// `routes.NAME = { ... }` in file order, so the first bad name is the one reported.
+struct Overrides(Vec<(String, Spanned<PolicyFields>)>);
+
+impl<'de> Deserialize<'de> for Overrides {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Overrides;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of route names, each with a table of policy keys")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Overrides, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(route) = map.next_key::<String>()? {
+                    entries.push((route, map.next_value()?));
+                }
+                Ok(Overrides(entries))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolution: defaults, names to indices, checks across keys.
+
+impl RawScenario {
+    fn resolve(self, source: &Source) -> Result<Scenario, InputError> {
+        let name = match &self.name {
+            Some(name) => check_scenario_name(source, name)?,
+            None => default_name(source.path),
+        };
+        let duration = self.duration.get_ref().0;
+        let warmup = match &self.warmup {
+            Some(w) if w.get_ref().0 >= duration => {
+                return Err(source.at(
+                    "warmup",
+                    w,
+                    format!("must be shorter than the `duration` ({duration}), or the run measures nothing"),
+                ));
+            }
+            Some(w) => w.get_ref().0,
+            None => SimTime::ZERO,
+        };
+        let traffic = resolve_traffic(source, &self.traffic)?;
+        let routes = resolve_routes(source, self.routes)?;
+        let policies = resolve_policies(source, self.policies, &routes)?;
+        let cdn = self.cdn.map(|c| Cdn {
+            pops: c.pops.map_or(1, |n| n.0),
+            ttl: c.ttl.map(|t| t.0),
+            stale_while_revalidate: c.stale_while_revalidate.map(|t| t.0),
+            collapse: c.collapse.unwrap_or(true),
+            warm: c.warm.unwrap_or(false),
+            rtt: c.rtt.map_or(SimTime::ZERO, |t| t.0),
+            origin_rtt: c.origin_rtt.map_or(SimTime::ZERO, |t| t.0),
+            purge_delay: c
+                .purge_delay
+                .map_or(Distribution::Constant(SimTime::ZERO), |d| d.0),
+            purge_failure: c.purge_failure.map_or(0.0, |p| p.0),
+        });
+        let origin = self.origin.map_or(
+            Origin {
+                instances: 1,
+                cache: CacheMode::Local,
+                lock: false,
+                balancer: Balancer::RoundRobin,
+                expire: NEXT_EXPIRE_TIME,
+                rtt: SimTime::ZERO,
+            },
+            |o| Origin {
+                instances: o.instances.map_or(1, |n| n.0),
+                cache: o.cache.map_or(CacheMode::Local, |w| w.0),
+                lock: o.lock.unwrap_or(false),
+                balancer: o.balancer.map_or(Balancer::RoundRobin, |w| w.0),
+                expire: o.expire.map_or(NEXT_EXPIRE_TIME, |t| t.0),
+                rtt: o.rtt.map_or(SimTime::ZERO, |t| t.0),
+            },
+        );
+        let backend = self.backend.map_or(
+            Backend {
+                concurrency: None,
+                failure_rate: 0.0,
+                timeout: None,
+            },
+            |b| Backend {
+                concurrency: b.concurrency.and_then(|c| c.0),
+                failure_rate: b.failure_rate.map_or(0.0, |p| p.0),
+                timeout: b.timeout.map(|t| t.0),
+            },
+        );
+        let monitor = Monitor {
+            alert_after: self
+                .monitor
+                .and_then(|m| m.alert_after)
+                .map_or(DEFAULT_ALERT_AFTER, |t| t.0),
+        };
+        Ok(Scenario {
+            name,
+            description: self.description.unwrap_or_default(),
+            path: source.path.to_path_buf(),
+            source: source.text.to_string(),
+            duration,
+            warmup,
+            seed: self.seed.map_or(0, |s| s.0),
+            replications: self.replications.map_or(1, |n| n.0),
+            bucket: self
+                .bucket
+                .map_or_else(|| default_bucket(duration), |b| b.0),
+            traffic,
+            routes,
+            cdn,
+            origin,
+            backend,
+            policies,
+            monitor,
+        })
+    }
+}
+
+/// Next.js `expireTime` default: one year.
+const NEXT_EXPIRE_TIME: SimTime = SimTime::from_secs(365 * 86_400);
+const DEFAULT_ALERT_AFTER: SimTime = SimTime::from_secs(24 * 3_600);
+
+/// About 500 buckets: `duration / 500` rounded up to whole seconds, or to whole milliseconds
+/// for runs shorter than 500s, and never below 1ms.
+fn default_bucket(duration: SimTime) -> SimTime {
+    let us = duration.as_micros();
+    let second = SimTime::MICROS_PER_SEC;
+    if us >= 500 * second {
+        SimTime::from_secs(us.div_ceil(500 * second))
+    } else {
+        SimTime::from_millis(us.div_ceil(500 * 1_000).max(1))
+    }
+}
+
+fn default_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "scenario".to_string())
+}
+
+/// The name becomes the folder `results/<name>/`, so it must be one plain path component.
+fn check_scenario_name(source: &Source, name: &Spanned<String>) -> Result<String, InputError> {
+    let text = name.get_ref();
+    let bad = text.trim().is_empty()
+        || text == "."
+        || text == ".."
+        || text
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control());
+    if bad {
+        return Err(source.at(
+            "name",
+            name,
+            "must be a non-empty name without `/`, `\\` or control characters (it names the results folder)",
+        ));
+    }
+    Ok(text.clone())
+}
+
+fn resolve_traffic(source: &Source, raw: &Spanned<RawTraffic>) -> Result<Traffic, InputError> {
+    let t = raw.get_ref();
+    let pattern = t.pattern.0;
+    let given: [(&str, Option<Range<usize>>); 12] = [
+        ("rate", t.rate.as_ref().map(Spanned::span)),
+        ("base_rate", t.base_rate.as_ref().map(Spanned::span)),
+        ("burst_rate", t.burst_rate.as_ref().map(Spanned::span)),
+        ("burst_length", t.burst_length.as_ref().map(Spanned::span)),
+        ("burst_every", t.burst_every.as_ref().map(Spanned::span)),
+        ("min_rate", t.min_rate.as_ref().map(Spanned::span)),
+        ("max_rate", t.max_rate.as_ref().map(Spanned::span)),
+        ("period", t.period.as_ref().map(Spanned::span)),
+        ("peak_at", t.peak_at.as_ref().map(Spanned::span)),
+        ("spike_factor", t.spike_factor.as_ref().map(Spanned::span)),
+        ("spike_at", t.spike_at.as_ref().map(Spanned::span)),
+        ("spike_length", t.spike_length.as_ref().map(Spanned::span)),
+    ];
+    // Report the first stray key in the file.
+    let stray = given
+        .iter()
+        .filter(|(key, span)| span.is_some() && !pattern.keys().contains(key))
+        .min_by_key(|(_, span)| span.as_ref().map_or(usize::MAX, |s| s.start));
+    if let Some((key, span)) = stray {
+        return Err(source.error(
+            format!("traffic.{key}"),
+            span.clone(),
+            format!(
+                "`{key}` does not belong to pattern `{}`, which takes {}",
+                pattern.name(),
+                all_of(pattern.keys())
+            ),
+        ));
+    }
+    if let Some(missing) = pattern
+        .keys()
+        .iter()
+        .find(|key| given.iter().any(|(k, s)| k == *key && s.is_none()))
+    {
+        return Err(source.at(
+            format!("traffic.{missing}"),
+            raw,
+            format!(
+                "pattern `{}` needs `{missing}` (it takes {})",
+                pattern.name(),
+                all_of(pattern.keys())
+            ),
+        ));
+    }
+    // Every key of the pattern is present (checked just above), so these never fall back.
+    let rate = |v: &Option<Spanned<NonNegative>>| v.as_ref().map_or(0.0, |s| s.get_ref().0);
+    let interval =
+        |v: &Option<Spanned<Interval>>| v.as_ref().map_or(SimTime::ZERO, |s| s.get_ref().0);
+    let delay = |v: &Option<Spanned<Delay>>| v.as_ref().map_or(SimTime::ZERO, |s| s.get_ref().0);
+    let positive_rate = |key: &str, v: &Option<Spanned<NonNegative>>| match v {
+        Some(s) if s.get_ref().0 <= 0.0 => Err(source.at(
+            format!("traffic.{key}"),
+            s,
+            "must be above 0, or no request is ever sent",
+        )),
+        _ => Ok(rate(v)),
+    };
+    Ok(match pattern {
+        Pattern::Steady => Traffic::Steady {
+            rate: positive_rate("rate", &t.rate)?,
+        },
+        Pattern::Idle => Traffic::Idle {
+            rate: positive_rate("rate", &t.rate)?,
+        },
+        Pattern::Bursty => {
+            let (base_rate, burst_rate) = (rate(&t.base_rate), rate(&t.burst_rate));
+            if let Some(s) = &t.burst_rate
+                && base_rate <= 0.0
+                && burst_rate <= 0.0
+            {
+                return Err(source.at(
+                    "traffic.burst_rate",
+                    s,
+                    "`base_rate` and `burst_rate` are both 0, so no request is ever sent",
+                ));
+            }
+            let (burst_length, burst_every) = (interval(&t.burst_length), interval(&t.burst_every));
+            if let Some(s) = &t.burst_every
+                && burst_every <= burst_length
+            {
+                return Err(source.at(
+                    "traffic.burst_every",
+                    s,
+                    format!(
+                        "must be longer than `burst_length` ({burst_length}): bursts start `burst_every` apart on average"
+                    ),
+                ));
+            }
+            Traffic::Bursty {
+                base_rate,
+                burst_rate,
+                burst_length,
+                burst_every,
+            }
+        }
+        Pattern::Diurnal => {
+            let (min_rate, max_rate) = (rate(&t.min_rate), rate(&t.max_rate));
+            if let Some(s) = &t.min_rate
+                && min_rate > max_rate
+            {
+                return Err(source.at(
+                    "traffic.min_rate",
+                    s,
+                    format!("must not be above `max_rate` ({max_rate})"),
+                ));
+            }
+            let max_rate = positive_rate("max_rate", &t.max_rate)?;
+            Traffic::Diurnal {
+                min_rate,
+                max_rate,
+                period: interval(&t.period),
+                peak_at: delay(&t.peak_at),
+            }
+        }
+        Pattern::Spike => Traffic::Spike {
+            rate: positive_rate("rate", &t.rate)?,
+            spike_factor: t.spike_factor.as_ref().map_or(1.0, |s| s.get_ref().0),
+            spike_at: delay(&t.spike_at),
+            spike_length: interval(&t.spike_length),
+        },
+    })
+}
+
+fn resolve_routes(source: &Source, raw: Spanned<Vec<RawRoute>>) -> Result<Vec<Route>, InputError> {
+    if raw.get_ref().is_empty() {
+        return Err(source.at("routes", &raw, "at least one `[[routes]]` table is needed"));
+    }
+    let raw = raw.into_inner();
+    for (i, route) in raw.iter().enumerate() {
+        let name = route.name.get_ref();
+        if name.trim().is_empty() {
+            return Err(source.at(
+                format!("routes[{i}].name"),
+                &route.name,
+                "must not be empty",
+            ));
+        }
+        if let Some(first) = raw[..i].iter().position(|r| r.name.get_ref() == name) {
+            return Err(source.at(
+                format!("routes[{i}].name"),
+                &route.name,
+                format!("route `{name}` is already defined by `routes[{first}]`; route names must be unique"),
+            ));
+        }
+    }
+    let mut parents = Vec::with_capacity(raw.len());
+    for (i, route) in raw.iter().enumerate() {
+        let parent = match &route.depends_on {
+            None => None,
+            Some(target) => {
+                let key = format!("routes[{i}].depends_on");
+                let wanted = target.get_ref();
+                if wanted == route.name.get_ref() {
+                    return Err(source.at(
+                        key,
+                        target,
+                        format!("route `{wanted}` cannot depend on itself"),
+                    ));
+                }
+                let Some(j) = raw.iter().position(|r| r.name.get_ref() == wanted) else {
+                    let names: Vec<&str> = raw.iter().map(|r| r.name.get_ref().as_str()).collect();
+                    return Err(source.at(
+                        key,
+                        target,
+                        format!(
+                            "there is no route `{wanted}`: expected one of {}",
+                            one_of(&names)
+                        ),
+                    ));
+                };
+                Some(j)
+            }
+        };
+        parents.push(parent);
+    }
+    if let Some(i) = (0..raw.len()).find(|&i| in_cycle(&parents, i)) {
+        let mut chain = vec![raw[i].name.get_ref().as_str()];
+        let mut at = parents[i];
+        while let Some(j) = at {
+            chain.push(raw[j].name.get_ref().as_str());
+            if j == i {
+                break;
+            }
+            at = parents[j];
+        }
+        let target = raw[i].depends_on.as_ref().unwrap_or(&raw[i].name);
+        return Err(source.at(
+            format!("routes[{i}].depends_on"),
+            target,
+            format!(
+                "routes depend on each other in a cycle: {}",
+                chain.join(" -> ")
+            ),
+        ));
+    }
+    // A share defaults to 1, so a zero sum means every route gave `share = 0` explicitly.
+    if let Some(first) = &raw[0].share
+        && raw
+            .iter()
+            .all(|r| r.share.as_ref().is_some_and(|s| s.get_ref().0 == 0.0))
+    {
+        return Err(source.at(
+            "routes[0].share",
+            first,
+            "the shares of all routes sum to 0, so no request picks a route: give at least one route a share above 0",
+        ));
+    }
+    Ok(raw
+        .into_iter()
+        .zip(parents)
+        .map(|(r, depends_on)| Route {
+            name: r.name.into_inner(),
+            pages: r.pages.0,
+            share: r.share.map_or(1.0, |s| s.get_ref().0),
+            popularity: r.popularity.map_or(0.0, |p| p.0),
+            edit_every: r.edit_every.map(|t| t.0),
+            regen_time: r.regen_time.0,
+            prerendered: r.prerendered.unwrap_or(true),
+            depends_on,
+        })
+        .collect())
+}
+
+/// Whether following `depends_on` from route `start` comes back to it.
+fn in_cycle(parents: &[Option<usize>], start: usize) -> bool {
+    let mut at = parents[start];
+    // A chain that has not returned within `len` steps never will.
+    for _ in 0..parents.len() {
+        match at {
+            Some(j) if j == start => return true,
+            Some(j) => at = parents[j],
+            None => return false,
+        }
+    }
+    false
+}
+
+fn resolve_policies(
+    source: &Source,
+    raw: Spanned<Vec<RawPolicy>>,
+    routes: &[Route],
+) -> Result<Vec<Policy>, InputError> {
+    if raw.get_ref().is_empty() {
+        return Err(source.at(
+            "policies",
+            &raw,
+            "at least one `[[policies]]` table is needed",
+        ));
+    }
+    let raw = raw.into_inner();
+    let mut policies: Vec<Policy> = Vec::with_capacity(raw.len());
+    for (i, p) in raw.into_iter().enumerate() {
+        let name = p.name.get_ref();
+        if name.trim().is_empty() {
+            return Err(source.at(format!("policies[{i}].name"), &p.name, "must not be empty"));
+        }
+        if let Some(first) = policies.iter().position(|q| &q.name == name) {
+            return Err(source.at(
+                format!("policies[{i}].name"),
+                &p.name,
+                format!("policy `{name}` is already defined by `policies[{first}]`; policy names must be unique"),
+            ));
+        }
+        let fields = PolicyFields {
+            revalidate: p.revalidate,
+            on_edit: p.on_edit,
+            webhook_delay: p.webhook_delay,
+            webhook_failure: p.webhook_failure,
+            broadcast: p.broadcast,
+            purge_cdn: p.purge_cdn,
+            purge: p.purge,
+            schedule: p.schedule,
+        };
+        let mut base = RoutePolicy::default();
+        fields.apply(&mut base);
+        let mut per_route = vec![base; routes.len()];
+        for (route, overrides) in p.routes.map(|o| o.0).unwrap_or_default() {
+            let Some(r) = routes.iter().position(|x| x.name == route) else {
+                let names: Vec<&str> = routes.iter().map(|x| x.name.as_str()).collect();
+                return Err(source.at(
+                    format!("policies[{i}].routes.{route}"),
+                    &overrides,
+                    format!(
+                        "there is no route `{route}` to override: expected one of {}",
+                        one_of(&names)
+                    ),
+                ));
+            };
+            overrides.get_ref().apply(&mut per_route[r]);
+        }
+        policies.push(Policy {
+            name: p.name.into_inner(),
+            routes: per_route,
+        });
+    }
+    Ok(policies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SPEC §2's example, without `[slo]`.
+    const SPEC_EXAMPLE: &str = r#"name = "bursty"                # default: the file's stem
+description = "Bursty blog traffic: time-based vs on-demand vs hybrid"
+duration = "6h"
+warmup = "10m"
+seed = 42
+replications = 3
+bucket = "10s"                 # time-series resolution
+
+[traffic]
+pattern = "bursty"             # steady | bursty | idle | diurnal | spike
+base_rate = 5                  # requests/s
+burst_rate = 800
+burst_length = "3m"
+burst_every = "45m"
+
+[[routes]]
+name = "posts"
+pages = 5000
+share = 0.8
+popularity = 1.0
+edit_every = "2d"
+regen_time = { lognormal = { median = "400ms", p99 = "4s" } }
+prerendered = true
+
+[[routes]]
+name = "categories"
+pages = 40
+share = 0.2
+depends_on = "posts"
+regen_time = "800ms"
+
+[cdn]
+pops = 8
+collapse = true
+rtt = "15ms"
+origin_rtt = "60ms"
+purge_delay = { lognormal = { median = "150ms", p99 = "2s" } }
+purge_failure = 0.0
+
+[origin]
+instances = 3
+cache = "local"                # local | shared
+lock = false                   # with shared: one regeneration per page across the cluster
+balancer = "round-robin"       # round-robin | random | hash
+expire = "1y"                  # Next.js expireTime
+rtt = "60ms"                   # used when there is no CDN
+
+[backend]
+concurrency = 8                # or "unlimited"
+failure_rate = 0.001
+timeout = "30s"
+
+[[policies]]
+name = "time-60s"
+revalidate = "60s"
+
+[[policies]]
+name = "on-demand"
+on_edit = "regenerate"
+webhook_delay = { exponential = "1s" }
+purge_cdn = true
+purge = "hard"
+
+[[policies]]
+name = "hybrid"
+revalidate = "1h"
+on_edit = "regenerate"
+purge_cdn = true
+routes.categories = { revalidate = "5m", on_edit = "none" }
+
+[monitor]
+alert_after = "24h"
+"#;
+
+    /// A small valid scenario; tests append to it or replace one line of it.
+    const MINIMAL: &str = r#"duration = "6h"
+
+[traffic]
+pattern = "steady"
+rate = 10
+
+[[routes]]
+name = "posts"
+pages = 100
+regen_time = "1s"
+
+[[routes]]
+name = "list"
+pages = 5
+regen_time = "1s"
+
+[[policies]]
+name = "time"
+revalidate = "60s"
+"#;
+
+    fn parse_text(text: &str) -> Result<Scenario, InputError> {
+        parse(text, Path::new("scenarios/blog.toml"))
+    }
+
+    /// Parses `text`, expects an error, and checks its key, its line, and that it names the file.
+    fn error(text: &str, key: &str, line: usize) -> InputError {
+        let err = match parse_text(text) {
+            Ok(_) => panic!("expected an error at `{key}`, but the scenario parsed"),
+            Err(e) => e,
+        };
+        assert_eq!(err.key.as_deref(), Some(key), "wrong key in: {err}");
+        assert_eq!(err.line, Some(line), "wrong line in: {err}");
+        assert!(
+            err.to_string().contains("scenarios/blog.toml"),
+            "no file in: {err}"
+        );
+        err
+    }
+
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .expect("needle in text")
+            + 1
+    }
+
+    fn replace(text: &str, from: &str, to: &str) -> String {
+        assert!(text.contains(from), "`{from}` is not in the text");
+        text.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn spec_example_resolves_with_defaults_filled_in() {
+        let s = parse_text(SPEC_EXAMPLE).unwrap();
+        assert_eq!(s.name, "bursty");
+        assert_eq!(s.duration, SimTime::from_secs(6 * 3600));
+        assert_eq!(s.warmup, SimTime::from_secs(600));
+        assert_eq!(
+            (s.seed, s.replications, s.bucket),
+            (42, 3, SimTime::from_secs(10))
+        );
+        assert_eq!(
+            s.traffic,
+            Traffic::Bursty {
+                base_rate: 5.0,
+                burst_rate: 800.0,
+                burst_length: SimTime::from_secs(180),
+                burst_every: SimTime::from_secs(45 * 60),
+            }
+        );
+
+        let posts = &s.routes[0];
+        assert_eq!(
+            (posts.pages, posts.share, posts.popularity),
+            (5000, 0.8, 1.0)
+        );
+        assert_eq!(posts.edit_every, Some(SimTime::from_secs(2 * 86_400)));
+        assert_eq!(
+            posts.regen_time,
+            Distribution::LogNormal {
+                median: SimTime::from_millis(400),
+                p99: SimTime::from_secs(4)
+            }
+        );
+        let categories = &s.routes[1];
+        assert_eq!(categories.depends_on, Some(0));
+        assert_eq!(categories.popularity, 0.0, "default popularity");
+        assert!(categories.prerendered, "default prerendered");
+        assert_eq!(categories.edit_every, None);
+        assert_eq!(
+            categories.regen_time,
+            Distribution::Constant(SimTime::from_millis(800))
+        );
+
+        let cdn = s.cdn.as_ref().unwrap();
+        assert_eq!(
+            (cdn.pops, cdn.ttl, cdn.stale_while_revalidate),
+            (8, None, None)
+        );
+        assert!(cdn.collapse && !cdn.warm);
+        assert_eq!(
+            (cdn.rtt, cdn.origin_rtt),
+            (SimTime::from_millis(15), SimTime::from_millis(60))
+        );
+        assert_eq!(cdn.purge_failure, 0.0);
+
+        assert_eq!(s.origin.instances, 3);
+        assert_eq!(s.origin.expire, SimTime::from_secs(365 * 86_400));
+        assert_eq!(s.backend.concurrency, Some(8));
+        assert_eq!(s.backend.timeout, Some(SimTime::from_secs(30)));
+        assert_eq!(s.monitor.alert_after, SimTime::from_secs(86_400));
+
+        let names: Vec<&str> = s.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["time-60s", "on-demand", "hybrid"]);
+        let time = &s.policies[0];
+        assert_eq!(time.routes.len(), 2);
+        assert!(
+            time.routes
+                .iter()
+                .all(|r| r.revalidate == Some(SimTime::from_secs(60)))
+        );
+        assert!(
+            time.routes
+                .iter()
+                .all(|r| r.on_edit == OnEdit::None && !r.purge_cdn)
+        );
+        let on_demand = &s.policies[1].routes[0];
+        assert_eq!(on_demand.revalidate, None);
+        assert_eq!(
+            on_demand.webhook_delay,
+            Distribution::Exponential {
+                mean: SimTime::from_secs(1)
+            }
+        );
+        assert_eq!(on_demand.purge, PurgeKind::Hard);
+        let hybrid = &s.policies[2];
+        assert_eq!(hybrid.routes[0].revalidate, Some(SimTime::from_secs(3600)));
+        assert_eq!(hybrid.routes[0].on_edit, OnEdit::Regenerate);
+        // The override replaces only the keys it names.
+        assert_eq!(hybrid.routes[1].revalidate, Some(SimTime::from_secs(300)));
+        assert_eq!(hybrid.routes[1].on_edit, OnEdit::None);
+        assert!(hybrid.routes[1].purge_cdn);
+    }
+
+    #[test]
+    fn omitted_tables_take_the_spec_defaults() {
+        let s = parse_text(MINIMAL).unwrap();
+        assert_eq!(s.name, "blog", "the file's stem");
+        assert_eq!(s.description, "");
+        assert_eq!((s.warmup, s.seed, s.replications), (SimTime::ZERO, 0, 1));
+        assert!(s.cdn.is_none());
+        assert_eq!(s.origin.cache, CacheMode::Local);
+        assert_eq!(s.origin.balancer, Balancer::RoundRobin);
+        assert_eq!(
+            s.backend,
+            Backend {
+                concurrency: None,
+                failure_rate: 0.0,
+                timeout: None
+            }
+        );
+        assert_eq!(s.routes[0].share, 1.0);
+        assert_eq!(
+            s.policies[0].routes[1].webhook_delay,
+            Distribution::Constant(SimTime::ZERO)
+        );
+    }
+
+    #[test]
+    fn default_bucket_gives_about_500_buckets() {
+        // 6h / 500 = 43.2s, rounded up to whole seconds.
+        assert_eq!(
+            default_bucket(SimTime::from_secs(6 * 3600)),
+            SimTime::from_secs(44)
+        );
+        assert_eq!(
+            default_bucket(SimTime::from_secs(500)),
+            SimTime::from_secs(1)
+        );
+        // 60s / 500 = 120ms; 1s / 500 = 2ms; 100ms / 500 = 0.2ms, raised to the 1ms floor.
+        assert_eq!(
+            default_bucket(SimTime::from_secs(60)),
+            SimTime::from_millis(120)
+        );
+        assert_eq!(
+            default_bucket(SimTime::from_millis(1001)),
+            SimTime::from_millis(3)
+        );
+        assert_eq!(
+            default_bucket(SimTime::from_millis(100)),
+            SimTime::from_millis(1)
+        );
+        assert_eq!(parse_text(MINIMAL).unwrap().bucket, SimTime::from_secs(44));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = replace(MINIMAL, "pages = 100", "pages = 100\npagez = 3");
+        let err = error(&text, "routes[0].pagez", line_of(&text, "pagez"));
+        assert!(
+            err.message.contains("`pages`"),
+            "lists the allowed keys: {err}"
+        );
+        let text = format!("colour = \"red\"\n{MINIMAL}");
+        error(&text, "colour", 1);
+        let text = replace(MINIMAL, "rate = 10", "rate = 10\nrte = 3");
+        let err = error(&text, "traffic.rte", line_of(&text, "rte"));
+        assert!(
+            err.message.contains("pattern `steady` takes `rate`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_duration_is_named_with_its_line() {
+        let text = replace(
+            MINIMAL,
+            "revalidate = \"60s\"",
+            "revalidate = \"5 minutes\"",
+        );
+        let err = error(&text, "policies[0].revalidate", line_of(&text, "5 minutes"));
+        assert!(err.message.contains("15m"), "says what is allowed: {err}");
+        let text = replace(MINIMAL, "duration = \"6h\"", "duration = 60");
+        error(&text, "duration", 1);
+        let text = replace(MINIMAL, "duration = \"6h\"", "duration = \"0s\"");
+        error(&text, "duration", 1);
+    }
+
+    #[test]
+    fn zero_pages_is_an_error() {
+        let text = replace(MINIMAL, "pages = 100", "pages = 0");
+        let err = error(&text, "routes[0].pages", line_of(&text, "pages = 0"));
+        assert!(err.message.contains("at least 1"), "{err}");
+        let text = replace(MINIMAL, "pages = 100", "pages = 5000000000");
+        error(
+            &text,
+            "routes[0].pages",
+            line_of(&text, "pages = 5000000000"),
+        );
+    }
+
+    #[test]
+    fn missing_required_key_is_named() {
+        let text = replace(MINIMAL, "pages = 100\n", "");
+        let err = error(&text, "routes[0].pages", line_of(&text, "[[routes]]"));
+        assert!(err.message.contains("required"), "{err}");
+    }
+
+    #[test]
+    fn depends_on_a_missing_route_is_an_error() {
+        let text = replace(MINIMAL, "pages = 5\n", "pages = 5\ndepends_on = \"post\"\n");
+        let err = error(&text, "routes[1].depends_on", line_of(&text, "depends_on"));
+        assert!(err.message.contains("`posts`"), "lists the routes: {err}");
+    }
+
+    #[test]
+    fn depends_on_itself_or_in_a_cycle_is_an_error() {
+        let text = replace(MINIMAL, "pages = 5\n", "pages = 5\ndepends_on = \"list\"\n");
+        error(&text, "routes[1].depends_on", line_of(&text, "depends_on"));
+        let text = replace(
+            MINIMAL,
+            "pages = 5\n",
+            "pages = 5\ndepends_on = \"posts\"\n",
+        );
+        let text = replace(
+            &text,
+            "pages = 100\n",
+            "pages = 100\ndepends_on = \"list\"\n",
+        );
+        let err = error(
+            &text,
+            "routes[0].depends_on",
+            line_of(&text, "depends_on = \"list\""),
+        );
+        assert!(err.message.contains("posts -> list -> posts"), "{err}");
+    }
+
+    #[test]
+    fn shares_summing_to_zero_is_an_error() {
+        let text = replace(MINIMAL, "pages = 100\n", "pages = 100\nshare = 0\n");
+        let text = replace(&text, "pages = 5\n", "pages = 5\nshare = 0.0\n");
+        error(&text, "routes[0].share", line_of(&text, "share = 0"));
+        // One share above zero is enough.
+        let text = replace(MINIMAL, "pages = 100\n", "pages = 100\nshare = 0\n");
+        assert!(parse_text(&text).is_ok());
+    }
+
+    #[test]
+    fn unknown_pattern_lists_the_patterns() {
+        let text = replace(MINIMAL, "\"steady\"", "\"steddy\"");
+        let err = error(&text, "traffic.pattern", line_of(&text, "steddy"));
+        assert!(
+            err.message.contains("`bursty`") && err.message.contains("`spike`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn key_of_another_pattern_is_an_error() {
+        let text = replace(MINIMAL, "rate = 10", "rate = 10\nburst_rate = 100");
+        let err = error(&text, "traffic.burst_rate", line_of(&text, "burst_rate"));
+        assert!(
+            err.message.contains("`steady`") && err.message.contains("`rate`"),
+            "{err}"
+        );
+        let text = replace(MINIMAL, "\"steady\"", "\"bursty\"");
+        error(&text, "traffic.rate", line_of(&text, "rate = 10"));
+    }
+
+    #[test]
+    fn traffic_cross_checks() {
+        let bursty = "pattern = \"bursty\"\nbase_rate = 1\nburst_rate = 50\nburst_length = \"10m\"\nburst_every = \"10m\"";
+        let text = replace(MINIMAL, "pattern = \"steady\"\nrate = 10", bursty);
+        error(&text, "traffic.burst_every", line_of(&text, "burst_every"));
+        let diurnal =
+            "pattern = \"diurnal\"\nmin_rate = 5\nmax_rate = 2\nperiod = \"1d\"\npeak_at = \"0s\"";
+        let text = replace(MINIMAL, "pattern = \"steady\"\nrate = 10", diurnal);
+        error(&text, "traffic.min_rate", line_of(&text, "min_rate"));
+        let text = replace(MINIMAL, "rate = 10", "rate = 0");
+        error(&text, "traffic.rate", line_of(&text, "rate = 0"));
+    }
+
+    #[test]
+    fn revalidate_true_is_an_error() {
+        let text = replace(MINIMAL, "revalidate = \"60s\"", "revalidate = true");
+        let err = error(
+            &text,
+            "policies[0].revalidate",
+            line_of(&text, "revalidate = true"),
+        );
+        assert!(err.message.contains("`false`"), "{err}");
+        let text = replace(MINIMAL, "revalidate = \"60s\"", "revalidate = false");
+        assert_eq!(
+            parse_text(&text).unwrap().policies[0].routes[0].revalidate,
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_on_edit_lists_the_values() {
+        let text = replace(MINIMAL, "revalidate = \"60s\"", "on_edit = \"refresh\"");
+        let err = error(&text, "policies[0].on_edit", line_of(&text, "refresh"));
+        for value in ["`none`", "`regenerate`", "`invalidate`", "`mark-stale`"] {
+            assert!(err.message.contains(value), "{err}");
+        }
+    }
+
+    #[test]
+    fn override_for_an_unknown_route_is_an_error() {
+        let text = format!("{MINIMAL}routes.lists = {{ revalidate = \"5m\" }}\n");
+        let err = error(
+            &text,
+            "policies[0].routes.lists",
+            line_of(&text, "routes.lists"),
+        );
+        assert!(err.message.contains("`list`"), "{err}");
+        let text = format!("{MINIMAL}routes.list = {{ revalidate = \"5s min\" }}\n");
+        error(
+            &text,
+            "policies[0].routes.list.revalidate",
+            line_of(&text, "routes.list"),
+        );
+    }
+
+    #[test]
+    fn slo_and_sweep_are_refused() {
+        let text = format!("{MINIMAL}\n[slo]\nstale_ratio = 0.02\n");
+        let err = error(&text, "slo", line_of(&text, "[slo]"));
+        assert!(
+            err.message
+                .contains("`slo` is not supported by this version of isrsim"),
+            "{err}"
+        );
+        let text = format!("{MINIMAL}\n[sweep]\nx = 1\n");
+        error(&text, "sweep", line_of(&text, "[sweep]"));
+    }
+
+    #[test]
+    fn distributions_check_their_parameters() {
+        let text = replace(
+            MINIMAL,
+            "regen_time = \"1s\"",
+            "regen_time = { lognormal = { median = \"3s\", p99 = \"1s\" } }",
+        );
+        error(
+            &text,
+            "routes[0].regen_time.lognormal",
+            line_of(&text, "lognormal"),
+        );
+        let text = replace(
+            MINIMAL,
+            "regen_time = \"1s\"",
+            "regen_time = { uniform = [\"2s\", \"1s\"] }",
+        );
+        error(
+            &text,
+            "routes[0].regen_time.uniform",
+            line_of(&text, "uniform"),
+        );
+        let text = replace(
+            MINIMAL,
+            "regen_time = \"1s\"",
+            "regen_time = { normal = \"1s\" }",
+        );
+        error(
+            &text,
+            "routes[0].regen_time.normal",
+            line_of(&text, "normal"),
+        );
+        let text = replace(
+            MINIMAL,
+            "regen_time = \"1s\"",
+            "regen_time = { uniform = [\"0s\", \"2s\"] }",
+        );
+        assert_eq!(
+            parse_text(&text).unwrap().routes[0].regen_time,
+            Distribution::Uniform {
+                low: SimTime::ZERO,
+                high: SimTime::from_secs(2)
+            }
+        );
+    }
+
+    #[test]
+    fn other_cross_key_errors() {
+        let text = replace(
+            MINIMAL,
+            "duration = \"6h\"",
+            "duration = \"6h\"\nwarmup = \"6h\"",
+        );
+        error(&text, "warmup", 2);
+        let text = replace(MINIMAL, "name = \"list\"", "name = \"posts\"");
+        error(&text, "routes[1].name", line_of(&text, "pages = 5") - 1);
+        let text = format!("{MINIMAL}\n[[policies]]\nname = \"time\"\n");
+        error(&text, "policies[1].name", text.lines().count());
+        let text = format!("name = \"../x\"\n{MINIMAL}");
+        error(&text, "name", 1);
+    }
+
+    #[test]
+    fn an_override_can_turn_a_timer_off_for_one_route() {
+        let text = replace(
+            MINIMAL,
+            "revalidate = \"60s\"",
+            "revalidate = \"60s\"\nschedule = \"15m\"\nroutes.list = { revalidate = false, schedule = false }",
+        );
+        let s = parse_text(&text).unwrap();
+        let (posts, list) = (&s.policies[0].routes[0], &s.policies[0].routes[1]);
+        assert_eq!(posts.revalidate, Some(SimTime::from_secs(60)));
+        assert_eq!(posts.schedule, Some(SimTime::from_secs(900)));
+        assert_eq!((list.revalidate, list.schedule), (None, None));
+    }
+
+    #[test]
+    fn empty_routes_or_policies_are_errors() {
+        let no_routes = "duration = \"1h\"\nroutes = []\n[traffic]\npattern = \"idle\"\nrate = 0.01\n\
+                         [[policies]]\nname = \"p\"\n";
+        error(no_routes, "routes", 2);
+        let no_policies = replace(
+            MINIMAL,
+            "[[policies]]\nname = \"time\"\nrevalidate = \"60s\"\n",
+            "",
+        );
+        let text = format!("policies = []\n{no_policies}");
+        error(&text, "policies", 1);
+    }
+
+    #[test]
+    fn backend_concurrency_takes_a_count_or_unlimited() {
+        let with = |v: &str| format!("{MINIMAL}\n[backend]\nconcurrency = {v}\n");
+        assert_eq!(
+            parse_text(&with("\"unlimited\""))
+                .unwrap()
+                .backend
+                .concurrency,
+            None
+        );
+        assert_eq!(parse_text(&with("4")).unwrap().backend.concurrency, Some(4));
+        let text = with("0");
+        error(&text, "backend.concurrency", text.lines().count());
+        let text = with("\"lots\"");
+        error(&text, "backend.concurrency", text.lines().count());
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let text = replace(MINIMAL, "pages = 100", "pages = ");
+        let err = parse_text(&text).unwrap_err();
+        assert_eq!(err.line, Some(line_of(&text, "pages = ")));
+        assert!(err.to_string().contains("scenarios/blog.toml"));
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_and_column("ab\ncdé f", 0), (1, 1));
+        assert_eq!(line_and_column("ab\ncdé f", 3), (2, 1));
+        // `é` is two bytes but one column.
+        assert_eq!(line_and_column("ab\ncdé f", 8), (2, 5));
+        assert_eq!(line_and_column("ab", 99), (1, 3));
+    }
+}
