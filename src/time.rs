@@ -147,7 +147,7 @@ impl fmt::Display for SimTime {
         let (name, scale) = UNITS
             .iter()
             .rev()
-            .find(|(_, scale)| self.0 % scale == 0)
+            .find(|(_, scale)| self.0.is_multiple_of(*scale))
             .copied()
             .unwrap_or(("us", 1));
         write!(f, "{}{}", self.0 / scale, name)
