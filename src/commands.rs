@@ -58,7 +58,8 @@ pub fn run(options: &RunOptions) -> i32 {
     }
     if !options.quiet {
         let simulated: u64 = runs.iter().map(|r| r.simulated_requests).sum();
-        print!("{}", report::comparison_table(&scenario, &runs));
+        let table = report::comparison_table(&scenario, &runs);
+        println!("{}", table.trim_end());
         let _ = std::io::stdout().flush();
         eprintln!(
             "simulated {simulated} requests in {} runs in {wall:.2} s ({:.0} requests/s); results in {}",

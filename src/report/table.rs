@@ -8,7 +8,7 @@ use crate::metrics::{RUN_COLUMNS, RunResult, Unit};
 use crate::scenario::Scenario;
 
 /// The run columns shown, and their headings.
-const KEY_COLUMNS: [(&str, &str); 10] = [
+const KEY_COLUMNS: [(&str, &str); 11] = [
     ("stale_ratio", "stale"),
     ("stale_age_p99_s", "stale age p99"),
     ("edit_visible_p99_s", "edit visible p99"),
@@ -19,6 +19,7 @@ const KEY_COLUMNS: [(&str, &str); 10] = [
     ("latency_p99_ms", "latency p99"),
     ("errors", "errors"),
     ("cdn_hit_ratio", "CDN hit"),
+    ("cdn_behind_origin_ratio", "CDN behind origin"),
 ];
 
 /// A plain-text table with one row per policy, in scenario order. Each cell is the mean over

@@ -1,0 +1,115 @@
+//! Throughput of the simulator and of its hot parts.
+//!
+//! `cargo bench` reports simulated requests per second for a whole run (parsing and output
+//! excluded), and the cost of the pieces every request or event goes through.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use isrsim::engine::EventQueue;
+use isrsim::model::rng::{self, Stream};
+use isrsim::model::traffic::{PageSampler, Requests};
+use isrsim::model::{self, Simulation};
+use isrsim::scenario::Scenario;
+use isrsim::time::SimTime;
+
+/// A scaled-down site: 10,000 posts and 100 list pages, 8 PoPs, 4 instances, 1,000 requests/s
+/// for 2 minutes, time-based 60s and hybrid.
+const SITE: &str = r#"
+duration = "2m"
+seed = 1
+[traffic]
+pattern = "steady"
+rate = 1000
+[[routes]]
+name = "posts"
+pages = 10000
+share = 0.8
+popularity = 1.0
+edit_every = "2d"
+regen_time = { lognormal = { median = "300ms", p99 = "3s" } }
+[[routes]]
+name = "categories"
+pages = 100
+share = 0.2
+depends_on = "posts"
+regen_time = "800ms"
+[cdn]
+pops = 8
+[origin]
+instances = 4
+[backend]
+concurrency = 16
+[[policies]]
+name = "time-60s"
+revalidate = "60s"
+[[policies]]
+name = "hybrid"
+revalidate = "1h"
+on_edit = "regenerate"
+purge_cdn = true
+routes.categories = { revalidate = "5m", on_edit = "none" }
+"#;
+
+fn site() -> Scenario {
+    Scenario::parse(SITE, Path::new("bench.toml")).expect("the bench scenario is valid")
+}
+
+fn whole_run(c: &mut Criterion) {
+    let scenario = site();
+    let requests = model::run(&scenario, 0, 0).simulated_requests;
+    let mut group = c.benchmark_group("whole_run");
+    group.throughput(Throughput::Elements(requests));
+    group.sample_size(10);
+    for (policy, name) in [(0, "time-60s"), (1, "hybrid")] {
+        group.bench_function(name, |b| b.iter(|| model::run(black_box(&scenario), policy, 0)));
+    }
+    group.finish();
+}
+
+fn request_path(c: &mut Criterion) {
+    // The requests are generated once, so this measures the CDN and origin path alone.
+    let scenario = site();
+    let seed = rng::replication_seed(scenario.seed, 0);
+    let requests: Vec<_> = Requests::new(&scenario, seed).collect();
+    let mut group = c.benchmark_group("request_path");
+    group.throughput(Throughput::Elements(requests.len() as u64));
+    group.sample_size(10);
+    group.bench_function("cdn_and_origin", |b| {
+        b.iter(|| Simulation::new(&scenario, 0, 0).run(requests.iter().copied(), std::iter::empty()))
+    });
+    group.finish();
+}
+
+fn page_sampling(c: &mut Criterion) {
+    let scenario = site();
+    let sampler = PageSampler::new(&scenario);
+    let mut rng = rng::stream(1, Stream::Traffic);
+    let mut group = c.benchmark_group("page_sampling");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("zipf_alias", |b| b.iter(|| sampler.sample(&mut rng)));
+    group.finish();
+}
+
+fn event_queue(c: &mut Criterion) {
+    const N: u64 = 10_000;
+    let mut group = c.benchmark_group("event_queue");
+    group.throughput(Throughput::Elements(N));
+    group.bench_function("schedule_then_pop", |b| {
+        b.iter(|| {
+            let mut q = EventQueue::new();
+            // A spread of future times, as generations finishing and timers give.
+            for i in 0..N {
+                q.schedule(SimTime((i * 7_919) % 100_003), i);
+            }
+            while let Some(e) = q.pop() {
+                black_box(e);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, whole_run, request_path, page_sampling, event_queue);
+criterion_main!(benches);

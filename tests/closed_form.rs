@@ -1,0 +1,357 @@
+//! Closed-form checks: the simulator against results worked out by hand (STYLE.md, "Tests assert
+//! behaviour against something independent").
+//!
+//! Every check is a renewal-reward argument. The run is long enough that the estimate has a
+//! standard error well below the gap to a plausible wrong formula; the tolerance is 6 standard
+//! errors, worked out from the same renewal model (never from the simulator's output). Each test
+//! also asserts that a plausible wrong formula falls outside the tolerance at one point at least,
+//! so a test that passes has the power to fail.
+//!
+//! Run with `cargo test --release --test closed_form -- --nocapture` to see the figures.
+
+use std::path::Path;
+
+use isrsim::metrics::RunResult;
+use isrsim::model;
+use isrsim::scenario::Scenario;
+
+const SIGMAS: f64 = 6.0;
+
+fn parse(text: &str) -> Scenario {
+    Scenario::parse(text, Path::new("closed_form.toml"))
+        .unwrap_or_else(|e| panic!("the test scenario does not parse: {e}\n{text}"))
+}
+
+fn metric(result: &RunResult, name: &str) -> f64 {
+    result.metrics.get(name).unwrap_or_else(|| panic!("no column `{name}`"))
+}
+
+/// Asserts `|measured - expected| <= tolerance`, printing the figures either way.
+fn check(what: &str, measured: f64, expected: f64, tolerance: f64) {
+    println!(
+        "{what}: measured {measured:.6}, expected {expected:.6}, diff {:+.6}, tolerance {tolerance:.6}",
+        measured - expected
+    );
+    assert!(
+        (measured - expected).abs() <= tolerance,
+        "{what}: measured {measured}, expected {expected}, tolerance {tolerance}"
+    );
+}
+
+/// Composite Simpson's rule on `[a, b]` with `n` (even) intervals.
+fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, n: usize) -> f64 {
+    let h = (b - a) / n as f64;
+    let inner: f64 = (1..n).map(|i| if i % 2 == 1 { 4.0 } else { 2.0 } * f(a + i as f64 * h)).sum();
+    (f(a) + f(b) + inner) * h / 3.0
+}
+
+/// `∫_0^T (1 - e^{-μt}) dt`: the expected time, within a window of length T that starts fresh,
+/// that the content has already changed (the first edit is Exp(μ) into the window).
+fn outdated_time(t: f64, mu: f64) -> f64 {
+    t - (1.0 - (-mu * t).exp()) / mu
+}
+
+/// Per-cycle variance of `Z = S - r·C`, for the delta-method standard error of a ratio estimate
+/// `ΣS / ΣC` over n independent renewal cycles: `sd(ratio) = sqrt(Var Z / n) / E[C]`.
+///
+/// A cycle opens at a fresh store, followed by a window of length T with Poisson(λ) requests,
+/// counted in C. The first edit after the store comes E ~ Exp(μ) later: the window's requests
+/// after E are stale (counted in S). Given E, the requests before and after it are independent
+/// Poisson counts, with means φ = λ·min(E, T) and α = λ·(T - E)⁺. With `closing_request`, the
+/// cycle also holds the request that ends it (at T + X, X ~ Exp(λ)), which is stale when
+/// E < T + X; given E ≥ T that has probability p = e^{-λ(E-T)}. So
+/// `E[Z | E] = (1-r)α - rφ + p - r`, `Var[Z | E] = (1-r)²α + r²φ + p(1-p)`, and with E[Z] = 0
+/// (r is the true ratio) `Var Z = E[ E[Z² | E] ]`, integrated numerically over E.
+fn cycle_variance(lambda: f64, t: f64, mu: f64, r: f64, closing_request: bool) -> f64 {
+    let conditional = |e: f64| {
+        let (alpha, phi) = (lambda * (t - e).max(0.0), lambda * e.min(t));
+        let p = match (closing_request, e < t) {
+            (false, _) => 0.0,
+            (true, true) => 1.0,
+            (true, false) => (-lambda * (e - t)).exp(),
+        };
+        let mean = (1.0 - r) * alpha - r * phi + p - r;
+        let var = (1.0 - r).powi(2) * alpha + r * r * phi + p * (1.0 - p);
+        mu * (-mu * e).exp() * (var + mean * mean)
+    };
+    simpson(conditional, 0.0, t, 4_000) + simpson(conditional, t, t + 40.0 / mu, 20_000)
+}
+
+/// Standard deviation of a renewal process's count over `[0, d)`, divided by d: the count is
+/// asymptotically normal with variance `d·σ²/m³` (m, σ² the cycle length's mean and variance).
+fn renewal_rate_sd(d: f64, mean: f64, var: f64) -> f64 {
+    (d * var / mean.powi(3)).sqrt() / d
+}
+
+// ---- 1. Origin, time-based ISR ---------------------------------------------------------------
+
+/// One point of the origin check: rate λ (1/s), `revalidate` T (s), mean edit gap 1/μ (s), run
+/// length (s).
+struct OriginPoint {
+    lambda: f64,
+    revalidate: f64,
+    edit_every: f64,
+    duration: f64,
+}
+
+struct OriginOutcome {
+    stale_ratio: f64,
+    stale_tolerance: f64,
+    /// The stale ratio without the closing request's term, and with it but ignoring the wait X.
+    wrong_no_closing: f64,
+    wrong_no_wait: f64,
+    regen_tolerance: f64,
+    regen_rate: f64,
+}
+
+/// Time-based ISR at the origin, regeneration instantaneous, no CDN.
+///
+/// Renewal-reward: a cycle starts when a regeneration stores the page (version = content at that
+/// instant; the build at t=0 is such a store, so the process is a renewal process from t=0 and
+/// needs no warm-up). The page is fresh for T; the first request after that, an Exp(λ) wait X
+/// later, is served STALE and triggers the one background regeneration of the cycle, which
+/// finishes at once and opens the next cycle. So E[cycle] = T + 1/λ and
+/// - regenerations per second = 1/(T + 1/λ) = λ/(1+λT);
+/// - requests per cycle = λT + 1;
+/// - stale requests per cycle: a window request at s+t is stale iff an edit fell in (s, s+t],
+///   which gives λ∫_0^T (1-e^{-μt})dt = λ(T - (1-e^{-μT})/μ); the closing request at s+T+X is
+///   stale unless no edit fell in (s, s+T+X], i.e. with probability 1 - e^{-μT}·λ/(λ+μ);
+/// - stale ratio = [λ(T - (1-e^{-μT})/μ) + 1 - e^{-μT}·λ/(λ+μ)] / (1+λT);
+/// - a regeneration is wasted (its snapshot equals the cached version) iff no edit fell in its
+///   whole cycle: probability e^{-μT}·λ/(λ+μ), independently from cycle to cycle.
+fn origin_point(p: &OriginPoint, seed: u64) -> OriginOutcome {
+    let OriginPoint { lambda, revalidate: t, edit_every, duration: d } = *p;
+    let mu = 1.0 / edit_every;
+    let text = format!(
+        r#"
+duration = "{d}s"
+seed = {seed}
+
+[traffic]
+pattern = "steady"
+rate = {lambda}
+
+[[routes]]
+name = "page"
+pages = 1
+edit_every = "{edit_every}s"
+regen_time = "0s"
+
+[[policies]]
+name = "time-based"
+revalidate = "{t}s"
+"#
+    );
+    let scenario = parse(&text);
+    let result = model::run(&scenario, 0, 0);
+
+    let label = format!("origin λ={lambda}/s T={t}s 1/μ={edit_every}s");
+    let cycle = t + 1.0 / lambda;
+    let cycles = d / cycle;
+    let requests_per_cycle = 1.0 + lambda * t;
+    let e_mu_t = (-mu * t).exp();
+    let no_edit_in_cycle = e_mu_t * lambda / (lambda + mu);
+
+    let regen_rate = lambda / (1.0 + lambda * t);
+    let regen_tolerance = SIGMAS * renewal_rate_sd(d, cycle, 1.0 / (lambda * lambda));
+    let regenerations = metric(&result, "regenerations");
+    check(&format!("{label}: regenerations/s"), regenerations / d, regen_rate, regen_tolerance);
+
+    let stale_ratio = (lambda * outdated_time(t, mu) + 1.0 - no_edit_in_cycle) / requests_per_cycle;
+    let sd = (cycle_variance(lambda, t, mu, stale_ratio, true) / cycles).sqrt() / requests_per_cycle;
+    let stale_tolerance = SIGMAS * sd;
+    check(&format!("{label}: stale_ratio"), metric(&result, "stale_ratio"), stale_ratio, stale_tolerance);
+
+    // A Bernoulli outcome per cycle; binomial standard error over the measured cycles.
+    let wasted_sd = (no_edit_in_cycle * (1.0 - no_edit_in_cycle) / cycles).sqrt();
+    check(
+        &format!("{label}: wasted share of regenerations"),
+        metric(&result, "regenerations_wasted") / regenerations,
+        no_edit_in_cycle,
+        SIGMAS * wasted_sd,
+    );
+
+    OriginOutcome {
+        stale_ratio,
+        stale_tolerance,
+        wrong_no_closing: lambda * outdated_time(t, mu) / requests_per_cycle,
+        wrong_no_wait: (lambda * outdated_time(t, mu) + 1.0 - e_mu_t) / requests_per_cycle,
+        regen_tolerance,
+        regen_rate,
+    }
+}
+
+#[test]
+fn origin_time_based_isr_matches_renewal_reward() {
+    let points = [
+        OriginPoint { lambda: 1.0, revalidate: 10.0, edit_every: 20.0, duration: 2_200_000.0 },
+        OriginPoint { lambda: 0.2, revalidate: 5.0, edit_every: 2.0, duration: 2_000_000.0 },
+        OriginPoint { lambda: 5.0, revalidate: 1.0, edit_every: 10.0, duration: 240_000.0 },
+        OriginPoint { lambda: 0.05, revalidate: 60.0, edit_every: 30.0, duration: 8_000_000.0 },
+    ];
+    let outcomes: Vec<OriginOutcome> =
+        points.iter().enumerate().map(|(i, p)| origin_point(p, 100 + i as u64)).collect();
+
+    // Power: each plausible wrong formula is rejected at some point.
+    let rejects = |wrong: &dyn Fn(&OriginOutcome) -> f64| {
+        outcomes.iter().any(|o| (wrong(o) - o.stale_ratio).abs() > 2.0 * o.stale_tolerance)
+    };
+    assert!(rejects(&|o| o.wrong_no_closing), "no power against dropping the closing request");
+    assert!(rejects(&|o| o.wrong_no_wait), "no power against ignoring the wait for the closing request");
+    // regenerations/s = 1/T (forgetting the wait for the next request).
+    assert!(points.iter().zip(&outcomes).all(|(p, o)| (1.0 / p.revalidate - o.regen_rate).abs() > o.regen_tolerance));
+}
+
+// ---- 2. CDN in front of an always-fresh origin ----------------------------------------------
+
+struct CdnPoint {
+    lambda: f64,
+    ttl: f64,
+    edit_every: f64,
+    duration: f64,
+}
+
+/// One PoP with `ttl` T and no stale-while-revalidate, in front of an origin that regenerates on
+/// every edit at once (zero webhook delay, zero regeneration time), so the origin always holds
+/// the current version.
+///
+/// Renewal-reward: a cycle opens with a MISS, which stores the then-current version at the PoP;
+/// the next T are HITs; the first request after that (Exp(λ) later) is the next MISS. Requests
+/// per cycle: 1 + λT, of which λT are CDN hits, so the hit ratio H = λT/(1+λT). The MISS is
+/// fresh; a hit at age t is stale iff an edit fell in (s, s+t], so the stale requests per cycle
+/// are λ(T - (1-e^{-μT})/μ) and the stale ratio is H·[1 - (1-e^{-μT})/(μT)]. Origin fetches per
+/// second are the cycle rate, λ/(1+λT).
+fn cdn_point(p: &CdnPoint, seed: u64) -> (f64, f64, f64) {
+    let CdnPoint { lambda, ttl: t, edit_every, duration: d } = *p;
+    let mu = 1.0 / edit_every;
+    let text = format!(
+        r#"
+duration = "{d}s"
+seed = {seed}
+
+[traffic]
+pattern = "steady"
+rate = {lambda}
+
+[[routes]]
+name = "page"
+pages = 1
+edit_every = "{edit_every}s"
+regen_time = "0s"
+
+[cdn]
+pops = 1
+ttl = "{t}s"
+stale_while_revalidate = "0s"
+
+[[policies]]
+name = "on-demand"
+on_edit = "regenerate"
+webhook_delay = "0s"
+"#
+    );
+    let scenario = parse(&text);
+    let result = model::run(&scenario, 0, 0);
+
+    let label = format!("cdn λ={lambda}/s ttl={t}s 1/μ={edit_every}s");
+    let cycle = t + 1.0 / lambda;
+    let cycles = d / cycle;
+    let requests_per_cycle = 1.0 + lambda * t;
+
+    // Hits per cycle are Poisson(λT): Z = N - H(N+1) has variance (1-H)²λT.
+    let hit = lambda * t / requests_per_cycle;
+    let hit_sd = ((1.0 - hit).powi(2) * lambda * t / cycles).sqrt() / requests_per_cycle;
+    check(&format!("{label}: cdn_hit_ratio"), metric(&result, "cdn_hit_ratio"), hit, SIGMAS * hit_sd);
+
+    let stale = hit * (1.0 - (1.0 - (-mu * t).exp()) / (mu * t));
+    let stale_sd = (cycle_variance(lambda, t, mu, stale, false) / cycles).sqrt() / requests_per_cycle;
+    check(&format!("{label}: stale_ratio"), metric(&result, "stale_ratio"), stale, SIGMAS * stale_sd);
+
+    let fetch_rate = lambda / requests_per_cycle;
+    let fetch_sd = renewal_rate_sd(d, cycle, 1.0 / (lambda * lambda));
+    check(&format!("{label}: origin_requests/s"), metric(&result, "origin_requests") / d, fetch_rate, SIGMAS * fetch_sd);
+
+    // Wrong: stale ratio H·(1-e^{-μT}) (a hit is stale iff the content changed within the ttl).
+    let wrong = hit * (1.0 - (-mu * t).exp());
+    (stale, wrong, SIGMAS * stale_sd)
+}
+
+#[test]
+fn cdn_ttl_in_front_of_a_fresh_origin_matches_renewal_reward() {
+    let points = [
+        CdnPoint { lambda: 2.0, ttl: 5.0, edit_every: 10.0, duration: 1_000_000.0 },
+        CdnPoint { lambda: 0.5, ttl: 2.0, edit_every: 1.0, duration: 1_000_000.0 },
+        CdnPoint { lambda: 10.0, ttl: 1.0, edit_every: 3.0, duration: 200_000.0 },
+        CdnPoint { lambda: 0.1, ttl: 30.0, edit_every: 60.0, duration: 6_000_000.0 },
+    ];
+    let outcomes: Vec<(f64, f64, f64)> =
+        points.iter().enumerate().map(|(i, p)| cdn_point(p, 200 + i as u64)).collect();
+    assert!(
+        outcomes.iter().all(|&(right, wrong, tolerance)| (right - wrong).abs() > tolerance),
+        "no power against H·(1-e^(-μT))"
+    );
+}
+
+// ---- 3. A TTL cache over many pages -----------------------------------------------------------
+
+/// The hit ratio of a TTL cache: each (PoP, page) pair sees an independent Poisson stream of rate
+/// λ_i = λ·w_i/pops, and is a renewal process as in test 2 with hit ratio h_i = λ_iT/(1+λ_iT).
+/// The overall ratio weights them by traffic: Σ (λ_i/λ)·h_i.
+///
+/// Its standard error: `Σ hits - h·Σ requests = Σ_i (hits_i - h_i·C_i) + Σ_i (h_i - h)·C_i`. The
+/// first sum has variance Σ_i n_i·(1-h_i)²λ_iT (n_i = D/(T+1/λ_i) cycles), the second, with C_i
+/// Poisson(λ_iD), Σ_i (h_i-h)²λ_iD; their standard deviations are added (a bound).
+fn ttl_cache_point(pages: u32, popularity: f64, pops: u32, rate: f64, t: f64, d: f64, seed: u64) -> (f64, f64) {
+    let text = format!(
+        r#"
+duration = "{d}s"
+seed = {seed}
+
+[traffic]
+pattern = "steady"
+rate = {rate}
+
+[[routes]]
+name = "posts"
+pages = {pages}
+popularity = {popularity}
+regen_time = "0s"
+
+[cdn]
+pops = {pops}
+ttl = "{t}s"
+stale_while_revalidate = "0s"
+
+[[policies]]
+name = "static"
+"#
+    );
+    let scenario = parse(&text);
+    let result = model::run(&scenario, 0, 0);
+
+    let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-popularity)).collect();
+    let norm: f64 = weights.iter().sum();
+    let streams: Vec<f64> = weights.iter().map(|w| rate * w / norm / f64::from(pops)).collect();
+    let h = |l: f64| l * t / (1.0 + l * t);
+    let pop_count = f64::from(pops);
+    let expected: f64 = streams.iter().map(|&l| l * pop_count / rate * h(l)).sum();
+    let v1: f64 = streams.iter().map(|&l| d / (t + 1.0 / l) * (1.0 - h(l)).powi(2) * l * t).sum::<f64>() * pop_count;
+    let v2: f64 = streams.iter().map(|&l| (h(l) - expected).powi(2) * l * d).sum::<f64>() * pop_count;
+    let sd = (v1.sqrt() + v2.sqrt()) / (rate * d);
+    let label = format!("ttl cache {pages} pages popularity {popularity}, {pops} PoPs, λ={rate}/s, ttl={t}s");
+    check(&format!("{label}: cdn_hit_ratio"), metric(&result, "cdn_hit_ratio"), expected, SIGMAS * sd);
+
+    // Wrong: the hit ratio of the mean per-stream rate, as if popularity did not matter.
+    let mean_stream = rate / f64::from(pages) / pop_count;
+    (expected - h(mean_stream), SIGMAS * sd)
+}
+
+#[test]
+fn ttl_cache_hit_ratio_over_many_pages() {
+    // Uniform: every (PoP, page) stream has λ_i = 100/200/2 = 0.25/s, so h = 0.5 everywhere.
+    let (gap, _) = ttl_cache_point(200, 0.0, 2, 100.0, 4.0, 20_000.0, 300);
+    assert!(gap.abs() < 1e-12);
+    // Zipf: popular pages hit far more often than the mean rate suggests.
+    let (gap, tolerance) = ttl_cache_point(50, 1.0, 3, 30.0, 2.0, 20_000.0, 301);
+    assert!(gap.abs() > tolerance, "no power against ignoring popularity");
+}
