@@ -63,7 +63,9 @@ fn whole_run(c: &mut Criterion) {
     group.throughput(Throughput::Elements(requests));
     group.sample_size(10);
     for (policy, name) in [(0, "time-60s"), (1, "hybrid")] {
-        group.bench_function(name, |b| b.iter(|| model::run(black_box(&scenario), policy, 0)));
+        group.bench_function(name, |b| {
+            b.iter(|| model::run(black_box(&scenario), policy, 0))
+        });
     }
     group.finish();
 }
@@ -77,7 +79,9 @@ fn request_path(c: &mut Criterion) {
     group.throughput(Throughput::Elements(requests.len() as u64));
     group.sample_size(10);
     group.bench_function("cdn_and_origin", |b| {
-        b.iter(|| Simulation::new(&scenario, 0, 0).run(requests.iter().copied(), std::iter::empty()))
+        b.iter(|| {
+            Simulation::new(&scenario, 0, 0).run(requests.iter().copied(), std::iter::empty())
+        })
     });
     group.finish();
 }

@@ -42,7 +42,10 @@ pub fn run(options: &RunOptions) -> i32 {
     if let Some(replications) = options.replications {
         scenario.replications = replications;
     }
-    let out = options.out.clone().unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
     let started = Instant::now();
     let runs = match experiment::run(&scenario, options.threads) {
         Ok(runs) => runs,
@@ -97,11 +100,25 @@ pub fn describe(s: &Scenario) -> String {
         s.duration, s.warmup, s.seed, s.replications, s.bucket
     );
     let _ = writeln!(o, "  traffic: {:?}", s.traffic);
-    let _ = writeln!(o, "  expected per replication: {:.0} requests ({rate:.2}/s), {:.0} edits", rate * secs, edit_rate * secs);
-    let _ = writeln!(o, "  {} pages in {} route(s):", s.total_pages(), s.routes.len());
+    let _ = writeln!(
+        o,
+        "  expected per replication: {:.0} requests ({rate:.2}/s), {:.0} edits",
+        rate * secs,
+        edit_rate * secs
+    );
+    let _ = writeln!(
+        o,
+        "  {} pages in {} route(s):",
+        s.total_pages(),
+        s.routes.len()
+    );
     for r in &s.routes {
-        let edits = r.edit_every.map_or("no edits".to_string(), |e| format!("edited every {e} per page"));
-        let depends = r.depends_on.map_or(String::new(), |d| format!(", lists {}", s.routes[d].name));
+        let edits = r.edit_every.map_or("no edits".to_string(), |e| {
+            format!("edited every {e} per page")
+        });
+        let depends = r
+            .depends_on
+            .map_or(String::new(), |d| format!(", lists {}", s.routes[d].name));
         let _ = writeln!(
             o,
             "    {}: {} pages, share {}, popularity {}, {edits}, regen {}{}{depends}",
@@ -110,24 +127,47 @@ pub fn describe(s: &Scenario) -> String {
             r.share,
             r.popularity,
             r.regen_time,
-            if r.prerendered { ", prerendered" } else { ", generated on first request" },
+            if r.prerendered {
+                ", prerendered"
+            } else {
+                ", generated on first request"
+            },
         );
     }
     match &s.cdn {
         Some(c) => {
-            let _ = writeln!(o, "  cdn: {} PoP(s), collapse {}, warm {}, rtt {}, origin rtt {}", c.pops, c.collapse, c.warm, c.rtt, c.origin_rtt);
+            let _ = writeln!(
+                o,
+                "  cdn: {} PoP(s), collapse {}, warm {}, rtt {}, origin rtt {}",
+                c.pops, c.collapse, c.warm, c.rtt, c.origin_rtt
+            );
         }
         None => {
             let _ = writeln!(o, "  cdn: none");
         }
     }
     let og = &s.origin;
-    let _ = writeln!(o, "  origin: {} instance(s), {:?} cache, lock {}, {:?} balancer", og.instances, og.cache, og.lock, og.balancer);
+    let _ = writeln!(
+        o,
+        "  origin: {} instance(s), {:?} cache, lock {}, {:?} balancer",
+        og.instances, og.cache, og.lock, og.balancer
+    );
     let b = &s.backend;
-    let concurrency = b.concurrency.map_or("unlimited".to_string(), |c| c.to_string());
+    let concurrency = b
+        .concurrency
+        .map_or("unlimited".to_string(), |c| c.to_string());
     let timeout = b.timeout.map_or("none".to_string(), |t| t.to_string());
-    let _ = writeln!(o, "  backend: concurrency {concurrency}, failure rate {}, timeout {timeout}", b.failure_rate);
-    let _ = writeln!(o, "  {} policies, {} runs:", s.policies.len(), s.policies.len() * s.replications as usize);
+    let _ = writeln!(
+        o,
+        "  backend: concurrency {concurrency}, failure rate {}, timeout {timeout}",
+        b.failure_rate
+    );
+    let _ = writeln!(
+        o,
+        "  {} policies, {} runs:",
+        s.policies.len(),
+        s.policies.len() * s.replications as usize
+    );
     for p in &s.policies {
         let _ = writeln!(o, "    {}:", p.name);
         for (route, rp) in s.routes.iter().zip(&p.routes) {
@@ -136,7 +176,10 @@ pub fn describe(s: &Scenario) -> String {
                 None => "no timer".to_string(),
             }];
             if rp.on_edit != OnEdit::None {
-                parts.push(format!("on edit {:?} after {}", rp.on_edit, rp.webhook_delay));
+                parts.push(format!(
+                    "on edit {:?} after {}",
+                    rp.on_edit, rp.webhook_delay
+                ));
             }
             if rp.purge_cdn {
                 parts.push(format!("{:?} CDN purge", rp.purge));

@@ -86,7 +86,9 @@ mod tests {
 
     fn quantile(dist: &Distribution, q: f64) -> f64 {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-        let mut xs: Vec<f64> = (0..200_000).map(|_| dist.sample(&mut rng).as_secs_f64()).collect();
+        let mut xs: Vec<f64> = (0..200_000)
+            .map(|_| dist.sample(&mut rng).as_secs_f64())
+            .collect();
         xs.sort_by(f64::total_cmp);
         xs[(q * xs.len() as f64) as usize]
     }
@@ -103,13 +105,24 @@ mod tests {
 
     #[test]
     fn exponential_and_uniform_have_their_means() {
-        let e = Distribution::Exponential { mean: SimTime::from_secs(2) };
-        let u = Distribution::Uniform { low: SimTime::from_millis(100), high: SimTime::from_secs(2) };
+        let e = Distribution::Exponential {
+            mean: SimTime::from_secs(2),
+        };
+        let u = Distribution::Uniform {
+            low: SimTime::from_millis(100),
+            high: SimTime::from_secs(2),
+        };
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
         for d in [e, u] {
             let n = 100_000;
-            let mean = (0..n).map(|_| d.sample(&mut rng).as_secs_f64()).sum::<f64>() / n as f64;
-            assert!((mean - d.mean_secs()).abs() < 0.02 * d.mean_secs(), "{d}: {mean}");
+            let mean = (0..n)
+                .map(|_| d.sample(&mut rng).as_secs_f64())
+                .sum::<f64>()
+                / n as f64;
+            assert!(
+                (mean - d.mean_secs()).abs() < 0.02 * d.mean_secs(),
+                "{d}: {mean}"
+            );
         }
     }
 }

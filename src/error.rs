@@ -26,7 +26,13 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> InputError {
-        InputError { file: file.into(), key: None, line: None, column: None, message: message.into() }
+        InputError {
+            file: file.into(),
+            key: None,
+            line: None,
+            column: None,
+            message: message.into(),
+        }
     }
 }
 

@@ -11,10 +11,19 @@ use crate::model;
 use crate::scenario::Scenario;
 
 /// Runs every policy on every replication, on `threads` threads (0 = all cores).
-pub fn run(scenario: &Scenario, threads: usize) -> Result<Vec<RunResult>, rayon::ThreadPoolBuildError> {
+pub fn run(
+    scenario: &Scenario,
+    threads: usize,
+) -> Result<Vec<RunResult>, rayon::ThreadPoolBuildError> {
     let jobs: Vec<(usize, u32)> = (0..scenario.policies.len())
         .flat_map(|p| (0..scenario.replications).map(move |r| (p, r)))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-    Ok(pool.install(|| jobs.par_iter().map(|&(policy, replication)| model::run(scenario, policy, replication)).collect()))
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    Ok(pool.install(|| {
+        jobs.par_iter()
+            .map(|&(policy, replication)| model::run(scenario, policy, replication))
+            .collect()
+    }))
 }

@@ -1,13 +1,13 @@
 //! isrsim: a discrete-event simulator of Incremental Static Regeneration behind a CDN.
 
-pub mod distribution;
-pub mod error;
-pub mod metrics;
-pub mod scenario;
-pub mod time;
-pub mod report;
-pub mod stats;
-pub mod engine;
-pub mod model;
 pub mod commands;
+pub mod distribution;
+pub mod engine;
+pub mod error;
 pub mod experiment;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod scenario;
+pub mod stats;
+pub mod time;

@@ -45,9 +45,21 @@ enum Command {
 
 fn main() {
     let code = match Cli::parse().command {
-        Command::Run { file, out, seed, replications, threads, quiet } => {
-            commands::run(&RunOptions { file, out, seed, replications, threads, quiet })
-        }
+        Command::Run {
+            file,
+            out,
+            seed,
+            replications,
+            threads,
+            quiet,
+        } => commands::run(&RunOptions {
+            file,
+            out,
+            seed,
+            replications,
+            threads,
+            quiet,
+        }),
         Command::Validate { file } => commands::validate(&file),
     };
     std::process::exit(code);

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn isrsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_isrsim")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_isrsim"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 /// A fresh scratch folder for one test.
@@ -74,7 +77,12 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn run_to(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     isrsim(&args)
 }
@@ -87,19 +95,43 @@ fn a_run_writes_every_file_and_prints_the_table() {
     let scenario = write(&dir, "small.toml", SMALL);
     let out = dir.join("results");
     let output = run_to(&scenario, &out, &[]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for file in FILES {
         assert!(out.join(file).is_file(), "{file} is written");
     }
     let table = String::from_utf8(output.stdout).unwrap();
-    assert!(table.contains("time-60s") && table.contains("on-demand"), "{table}");
+    assert!(
+        table.contains("time-60s") && table.contains("on-demand"),
+        "{table}"
+    );
     let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
-    assert_eq!(runs.lines().count(), 1 + 2 * 2, "a header and one row per (policy, replication)");
-    assert!(runs.starts_with("scenario,policy,replication,seed,requests,errors,stale_responses,stale_ratio,"));
+    assert_eq!(
+        runs.lines().count(),
+        1 + 2 * 2,
+        "a header and one row per (policy, replication)"
+    );
+    assert!(runs.starts_with(
+        "scenario,policy,replication,seed,requests,errors,stale_responses,stale_ratio,"
+    ));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("requests/s"), "the run reports its speed: {stderr}");
-    let siblings: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(siblings.len(), 2, "no temporary folder is left beside the results: {siblings:?}");
+    assert!(
+        stderr.contains("requests/s"),
+        "the run reports its speed: {stderr}"
+    );
+    let siblings: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        siblings.len(),
+        2,
+        "no temporary folder is left beside the results: {siblings:?}"
+    );
 }
 
 #[test]
@@ -107,25 +139,52 @@ fn the_same_seed_gives_byte_identical_files_whatever_the_thread_count() {
     let dir = scratch("determinism");
     let scenario = write(&dir, "small.toml", SMALL);
     let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
-    assert!(run_to(&scenario, &a, &["--threads", "1", "--quiet"]).status.success());
-    assert!(run_to(&scenario, &b, &["--threads", "2", "--quiet"]).status.success());
-    assert!(run_to(&scenario, &c, &["--threads", "2", "--quiet", "--seed", "6"]).status.success());
+    assert!(
+        run_to(&scenario, &a, &["--threads", "1", "--quiet"])
+            .status
+            .success()
+    );
+    assert!(
+        run_to(&scenario, &b, &["--threads", "2", "--quiet"])
+            .status
+            .success()
+    );
+    assert!(
+        run_to(&scenario, &c, &["--threads", "2", "--quiet", "--seed", "6"])
+            .status
+            .success()
+    );
     for file in FILES {
-        let (x, y) = (fs::read(a.join(file)).unwrap(), fs::read(b.join(file)).unwrap());
+        let (x, y) = (
+            fs::read(a.join(file)).unwrap(),
+            fs::read(b.join(file)).unwrap(),
+        );
         assert!(x == y, "{file} differs between --threads 1 and --threads 2");
     }
-    assert_ne!(fs::read(a.join("runs.csv")).unwrap(), fs::read(c.join("runs.csv")).unwrap(), "--seed changes the runs");
+    assert_ne!(
+        fs::read(a.join("runs.csv")).unwrap(),
+        fs::read(c.join("runs.csv")).unwrap(),
+        "--seed changes the runs"
+    );
 }
 
 #[test]
 fn quiet_prints_nothing() {
     let dir = scratch("quiet");
     let scenario = write(&dir, "small.toml", SMALL);
-    let output = run_to(&scenario, &dir.join("out"), &["--quiet", "--replications", "1"]);
+    let output = run_to(
+        &scenario,
+        &dir.join("out"),
+        &["--quiet", "--replications", "1"],
+    );
     assert!(output.status.success());
     assert!(output.stdout.is_empty() && output.stderr.is_empty());
     let runs = fs::read_to_string(dir.join("out/runs.csv")).unwrap();
-    assert_eq!(runs.lines().count(), 1 + 2, "--replications 1 overrides the scenario's 2");
+    assert_eq!(
+        runs.lines().count(),
+        1 + 2,
+        "--replications 1 overrides the scenario's 2"
+    );
 }
 
 #[test]
@@ -139,7 +198,10 @@ fn validate_says_what_would_be_simulated() {
     assert!(text.contains("72000 requests"), "{text}");
     assert!(text.contains("75 edits"), "{text}");
     assert!(text.contains("306 pages"), "{text}");
-    assert!(text.contains("time-60s") && text.contains("on-demand"), "{text}");
+    assert!(
+        text.contains("time-60s") && text.contains("on-demand"),
+        "{text}"
+    );
     assert!(!dir.join("results").exists());
 }
 
@@ -155,20 +217,37 @@ fn assert_bad_input(test: &str, from: &str, to: &str, key: &str) {
     let output = run_to(&scenario, &out, &[]);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("bad.toml:{line}")), "names the file and line {line}: {stderr}");
+    assert!(
+        stderr.contains(&format!("bad.toml:{line}")),
+        "names the file and line {line}: {stderr}"
+    );
     assert!(stderr.contains(key), "names the key {key}: {stderr}");
     assert!(!out.exists(), "no results folder on bad input");
-    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "nothing at all is written");
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        1,
+        "nothing at all is written"
+    );
 }
 
 #[test]
 fn an_unknown_key_is_an_error() {
-    assert_bad_input("unknown-key", "popularity = 1.0", "popularty = 1.0", "popularty");
+    assert_bad_input(
+        "unknown-key",
+        "popularity = 1.0",
+        "popularty = 1.0",
+        "popularty",
+    );
 }
 
 #[test]
 fn a_bad_duration_is_an_error() {
-    assert_bad_input("bad-duration", r#"duration = "30m""#, r#"duration = "30 minutes""#, "duration");
+    assert_bad_input(
+        "bad-duration",
+        r#"duration = "30m""#,
+        r#"duration = "30 minutes""#,
+        "duration",
+    );
 }
 
 #[test]
@@ -178,12 +257,22 @@ fn zero_pages_is_an_error() {
 
 #[test]
 fn depends_on_a_missing_route_is_an_error() {
-    assert_bad_input("missing-route", r#"depends_on = "posts""#, r#"depends_on = "post""#, "routes[1].depends_on");
+    assert_bad_input(
+        "missing-route",
+        r#"depends_on = "posts""#,
+        r#"depends_on = "post""#,
+        "routes[1].depends_on",
+    );
 }
 
 #[test]
 fn depends_on_itself_is_an_error() {
-    assert_bad_input("self-dependency", r#"depends_on = "posts""#, r#"depends_on = "categories""#, "routes[1].depends_on");
+    assert_bad_input(
+        "self-dependency",
+        r#"depends_on = "posts""#,
+        r#"depends_on = "categories""#,
+        "routes[1].depends_on",
+    );
 }
 
 #[test]
@@ -192,7 +281,12 @@ fn a_missing_file_and_bad_arguments_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/scenario.toml"));
     assert_eq!(isrsim(&["run"]).status.code(), Some(2));
-    assert_eq!(isrsim(&["run", "x.toml", "--replications", "0"]).status.code(), Some(2));
+    assert_eq!(
+        isrsim(&["run", "x.toml", "--replications", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -201,9 +295,21 @@ fn the_shipped_scenarios_validate() {
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let output = isrsim(&["validate", path.to_str().unwrap()]);
-        assert_eq!(output.status.code(), Some(0), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
         let text = String::from_utf8(output.stdout).unwrap();
         let description = text.lines().next().unwrap_or_default();
-        assert!(description.split_once(": ").is_some_and(|(_, d)| d.len() > 20), "{} has a description", path.display());
+        assert!(
+            description
+                .split_once(": ")
+                .is_some_and(|(_, d)| d.len() > 20),
+            "{} has a description",
+            path.display()
+        );
     }
 }

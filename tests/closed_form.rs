@@ -23,7 +23,10 @@ fn parse(text: &str) -> Scenario {
 }
 
 fn metric(result: &RunResult, name: &str) -> f64 {
-    result.metrics.get(name).unwrap_or_else(|| panic!("no column `{name}`"))
+    result
+        .metrics
+        .get(name)
+        .unwrap_or_else(|| panic!("no column `{name}`"))
 }
 
 /// Asserts `|measured - expected| <= tolerance`, printing the figures either way.
@@ -41,7 +44,9 @@ fn check(what: &str, measured: f64, expected: f64, tolerance: f64) {
 /// Composite Simpson's rule on `[a, b]` with `n` (even) intervals.
 fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, n: usize) -> f64 {
     let h = (b - a) / n as f64;
-    let inner: f64 = (1..n).map(|i| if i % 2 == 1 { 4.0 } else { 2.0 } * f(a + i as f64 * h)).sum();
+    let inner: f64 = (1..n)
+        .map(|i| if i % 2 == 1 { 4.0 } else { 2.0 } * f(a + i as f64 * h))
+        .sum();
     (f(a) + f(b) + inner) * h / 3.0
 }
 
@@ -120,7 +125,12 @@ struct OriginOutcome {
 /// - a regeneration is wasted (its snapshot equals the cached version) iff no edit fell in its
 ///   whole cycle: probability e^{-μT}·λ/(λ+μ), independently from cycle to cycle.
 fn origin_point(p: &OriginPoint, seed: u64) -> OriginOutcome {
-    let OriginPoint { lambda, revalidate: t, edit_every, duration: d } = *p;
+    let OriginPoint {
+        lambda,
+        revalidate: t,
+        edit_every,
+        duration: d,
+    } = *p;
     let mu = 1.0 / edit_every;
     let text = format!(
         r#"
@@ -155,12 +165,23 @@ revalidate = "{t}s"
     let regen_rate = lambda / (1.0 + lambda * t);
     let regen_tolerance = SIGMAS * renewal_rate_sd(d, cycle, 1.0 / (lambda * lambda));
     let regenerations = metric(&result, "regenerations");
-    check(&format!("{label}: regenerations/s"), regenerations / d, regen_rate, regen_tolerance);
+    check(
+        &format!("{label}: regenerations/s"),
+        regenerations / d,
+        regen_rate,
+        regen_tolerance,
+    );
 
     let stale_ratio = (lambda * outdated_time(t, mu) + 1.0 - no_edit_in_cycle) / requests_per_cycle;
-    let sd = (cycle_variance(lambda, t, mu, stale_ratio, true) / cycles).sqrt() / requests_per_cycle;
+    let sd =
+        (cycle_variance(lambda, t, mu, stale_ratio, true) / cycles).sqrt() / requests_per_cycle;
     let stale_tolerance = SIGMAS * sd;
-    check(&format!("{label}: stale_ratio"), metric(&result, "stale_ratio"), stale_ratio, stale_tolerance);
+    check(
+        &format!("{label}: stale_ratio"),
+        metric(&result, "stale_ratio"),
+        stale_ratio,
+        stale_tolerance,
+    );
 
     // A Bernoulli outcome per cycle; binomial standard error over the measured cycles.
     let wasted_sd = (no_edit_in_cycle * (1.0 - no_edit_in_cycle) / cycles).sqrt();
@@ -184,22 +205,58 @@ revalidate = "{t}s"
 #[test]
 fn origin_time_based_isr_matches_renewal_reward() {
     let points = [
-        OriginPoint { lambda: 1.0, revalidate: 10.0, edit_every: 20.0, duration: 2_200_000.0 },
-        OriginPoint { lambda: 0.2, revalidate: 5.0, edit_every: 2.0, duration: 2_000_000.0 },
-        OriginPoint { lambda: 5.0, revalidate: 1.0, edit_every: 10.0, duration: 240_000.0 },
-        OriginPoint { lambda: 0.05, revalidate: 60.0, edit_every: 30.0, duration: 8_000_000.0 },
+        OriginPoint {
+            lambda: 1.0,
+            revalidate: 10.0,
+            edit_every: 20.0,
+            duration: 2_200_000.0,
+        },
+        OriginPoint {
+            lambda: 0.2,
+            revalidate: 5.0,
+            edit_every: 2.0,
+            duration: 2_000_000.0,
+        },
+        OriginPoint {
+            lambda: 5.0,
+            revalidate: 1.0,
+            edit_every: 10.0,
+            duration: 240_000.0,
+        },
+        OriginPoint {
+            lambda: 0.05,
+            revalidate: 60.0,
+            edit_every: 30.0,
+            duration: 8_000_000.0,
+        },
     ];
-    let outcomes: Vec<OriginOutcome> =
-        points.iter().enumerate().map(|(i, p)| origin_point(p, 100 + i as u64)).collect();
+    let outcomes: Vec<OriginOutcome> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| origin_point(p, 100 + i as u64))
+        .collect();
 
     // Power: each plausible wrong formula is rejected at some point.
     let rejects = |wrong: &dyn Fn(&OriginOutcome) -> f64| {
-        outcomes.iter().any(|o| (wrong(o) - o.stale_ratio).abs() > 2.0 * o.stale_tolerance)
+        outcomes
+            .iter()
+            .any(|o| (wrong(o) - o.stale_ratio).abs() > 2.0 * o.stale_tolerance)
     };
-    assert!(rejects(&|o| o.wrong_no_closing), "no power against dropping the closing request");
-    assert!(rejects(&|o| o.wrong_no_wait), "no power against ignoring the wait for the closing request");
+    assert!(
+        rejects(&|o| o.wrong_no_closing),
+        "no power against dropping the closing request"
+    );
+    assert!(
+        rejects(&|o| o.wrong_no_wait),
+        "no power against ignoring the wait for the closing request"
+    );
     // regenerations/s = 1/T (forgetting the wait for the next request).
-    assert!(points.iter().zip(&outcomes).all(|(p, o)| (1.0 / p.revalidate - o.regen_rate).abs() > o.regen_tolerance));
+    assert!(
+        points
+            .iter()
+            .zip(&outcomes)
+            .all(|(p, o)| (1.0 / p.revalidate - o.regen_rate).abs() > o.regen_tolerance)
+    );
 }
 
 // ---- 2. CDN in front of an always-fresh origin ----------------------------------------------
@@ -222,7 +279,12 @@ struct CdnPoint {
 /// are λ(T - (1-e^{-μT})/μ) and the stale ratio is H·[1 - (1-e^{-μT})/(μT)]. Origin fetches per
 /// second are the cycle rate, λ/(1+λT).
 fn cdn_point(p: &CdnPoint, seed: u64) -> (f64, f64, f64) {
-    let CdnPoint { lambda, ttl: t, edit_every, duration: d } = *p;
+    let CdnPoint {
+        lambda,
+        ttl: t,
+        edit_every,
+        duration: d,
+    } = *p;
     let mu = 1.0 / edit_every;
     let text = format!(
         r#"
@@ -261,15 +323,31 @@ webhook_delay = "0s"
     // Hits per cycle are Poisson(λT): Z = N - H(N+1) has variance (1-H)²λT.
     let hit = lambda * t / requests_per_cycle;
     let hit_sd = ((1.0 - hit).powi(2) * lambda * t / cycles).sqrt() / requests_per_cycle;
-    check(&format!("{label}: cdn_hit_ratio"), metric(&result, "cdn_hit_ratio"), hit, SIGMAS * hit_sd);
+    check(
+        &format!("{label}: cdn_hit_ratio"),
+        metric(&result, "cdn_hit_ratio"),
+        hit,
+        SIGMAS * hit_sd,
+    );
 
     let stale = hit * (1.0 - (1.0 - (-mu * t).exp()) / (mu * t));
-    let stale_sd = (cycle_variance(lambda, t, mu, stale, false) / cycles).sqrt() / requests_per_cycle;
-    check(&format!("{label}: stale_ratio"), metric(&result, "stale_ratio"), stale, SIGMAS * stale_sd);
+    let stale_sd =
+        (cycle_variance(lambda, t, mu, stale, false) / cycles).sqrt() / requests_per_cycle;
+    check(
+        &format!("{label}: stale_ratio"),
+        metric(&result, "stale_ratio"),
+        stale,
+        SIGMAS * stale_sd,
+    );
 
     let fetch_rate = lambda / requests_per_cycle;
     let fetch_sd = renewal_rate_sd(d, cycle, 1.0 / (lambda * lambda));
-    check(&format!("{label}: origin_requests/s"), metric(&result, "origin_requests") / d, fetch_rate, SIGMAS * fetch_sd);
+    check(
+        &format!("{label}: origin_requests/s"),
+        metric(&result, "origin_requests") / d,
+        fetch_rate,
+        SIGMAS * fetch_sd,
+    );
 
     // Wrong: stale ratio H·(1-e^{-μT}) (a hit is stale iff the content changed within the ttl).
     let wrong = hit * (1.0 - (-mu * t).exp());
@@ -279,15 +357,40 @@ webhook_delay = "0s"
 #[test]
 fn cdn_ttl_in_front_of_a_fresh_origin_matches_renewal_reward() {
     let points = [
-        CdnPoint { lambda: 2.0, ttl: 5.0, edit_every: 10.0, duration: 1_000_000.0 },
-        CdnPoint { lambda: 0.5, ttl: 2.0, edit_every: 1.0, duration: 1_000_000.0 },
-        CdnPoint { lambda: 10.0, ttl: 1.0, edit_every: 3.0, duration: 200_000.0 },
-        CdnPoint { lambda: 0.1, ttl: 30.0, edit_every: 60.0, duration: 6_000_000.0 },
+        CdnPoint {
+            lambda: 2.0,
+            ttl: 5.0,
+            edit_every: 10.0,
+            duration: 1_000_000.0,
+        },
+        CdnPoint {
+            lambda: 0.5,
+            ttl: 2.0,
+            edit_every: 1.0,
+            duration: 1_000_000.0,
+        },
+        CdnPoint {
+            lambda: 10.0,
+            ttl: 1.0,
+            edit_every: 3.0,
+            duration: 200_000.0,
+        },
+        CdnPoint {
+            lambda: 0.1,
+            ttl: 30.0,
+            edit_every: 60.0,
+            duration: 6_000_000.0,
+        },
     ];
-    let outcomes: Vec<(f64, f64, f64)> =
-        points.iter().enumerate().map(|(i, p)| cdn_point(p, 200 + i as u64)).collect();
+    let outcomes: Vec<(f64, f64, f64)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| cdn_point(p, 200 + i as u64))
+        .collect();
     assert!(
-        outcomes.iter().all(|&(right, wrong, tolerance)| (right - wrong).abs() > tolerance),
+        outcomes
+            .iter()
+            .all(|&(right, wrong, tolerance)| (right - wrong).abs() > tolerance),
         "no power against H·(1-e^(-μT))"
     );
 }
@@ -301,7 +404,15 @@ fn cdn_ttl_in_front_of_a_fresh_origin_matches_renewal_reward() {
 /// Its standard error: `Σ hits - h·Σ requests = Σ_i (hits_i - h_i·C_i) + Σ_i (h_i - h)·C_i`. The
 /// first sum has variance Σ_i n_i·(1-h_i)²λ_iT (n_i = D/(T+1/λ_i) cycles), the second, with C_i
 /// Poisson(λ_iD), Σ_i (h_i-h)²λ_iD; their standard deviations are added (a bound).
-fn ttl_cache_point(pages: u32, popularity: f64, pops: u32, rate: f64, t: f64, d: f64, seed: u64) -> (f64, f64) {
+fn ttl_cache_point(
+    pages: u32,
+    popularity: f64,
+    pops: u32,
+    rate: f64,
+    t: f64,
+    d: f64,
+    seed: u64,
+) -> (f64, f64) {
     let text = format!(
         r#"
 duration = "{d}s"
@@ -329,17 +440,37 @@ name = "static"
     let scenario = parse(&text);
     let result = model::run(&scenario, 0, 0);
 
-    let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-popularity)).collect();
+    let weights: Vec<f64> = (1..=pages)
+        .map(|k| f64::from(k).powf(-popularity))
+        .collect();
     let norm: f64 = weights.iter().sum();
-    let streams: Vec<f64> = weights.iter().map(|w| rate * w / norm / f64::from(pops)).collect();
+    let streams: Vec<f64> = weights
+        .iter()
+        .map(|w| rate * w / norm / f64::from(pops))
+        .collect();
     let h = |l: f64| l * t / (1.0 + l * t);
     let pop_count = f64::from(pops);
     let expected: f64 = streams.iter().map(|&l| l * pop_count / rate * h(l)).sum();
-    let v1: f64 = streams.iter().map(|&l| d / (t + 1.0 / l) * (1.0 - h(l)).powi(2) * l * t).sum::<f64>() * pop_count;
-    let v2: f64 = streams.iter().map(|&l| (h(l) - expected).powi(2) * l * d).sum::<f64>() * pop_count;
+    let v1: f64 = streams
+        .iter()
+        .map(|&l| d / (t + 1.0 / l) * (1.0 - h(l)).powi(2) * l * t)
+        .sum::<f64>()
+        * pop_count;
+    let v2: f64 = streams
+        .iter()
+        .map(|&l| (h(l) - expected).powi(2) * l * d)
+        .sum::<f64>()
+        * pop_count;
     let sd = (v1.sqrt() + v2.sqrt()) / (rate * d);
-    let label = format!("ttl cache {pages} pages popularity {popularity}, {pops} PoPs, λ={rate}/s, ttl={t}s");
-    check(&format!("{label}: cdn_hit_ratio"), metric(&result, "cdn_hit_ratio"), expected, SIGMAS * sd);
+    let label = format!(
+        "ttl cache {pages} pages popularity {popularity}, {pops} PoPs, λ={rate}/s, ttl={t}s"
+    );
+    check(
+        &format!("{label}: cdn_hit_ratio"),
+        metric(&result, "cdn_hit_ratio"),
+        expected,
+        SIGMAS * sd,
+    );
 
     // Wrong: the hit ratio of the mean per-stream rate, as if popularity did not matter.
     let mean_stream = rate / f64::from(pages) / pop_count;
@@ -353,5 +484,8 @@ fn ttl_cache_hit_ratio_over_many_pages() {
     assert!(gap.abs() < 1e-12);
     // Zipf: popular pages hit far more often than the mean rate suggests.
     let (gap, tolerance) = ttl_cache_point(50, 1.0, 3, 30.0, 2.0, 20_000.0, 301);
-    assert!(gap.abs() > tolerance, "no power against ignoring popularity");
+    assert!(
+        gap.abs() > tolerance,
+        "no power against ignoring popularity"
+    );
 }

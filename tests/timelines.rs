@@ -9,20 +9,29 @@
 //!   with version 0 stored at t=0;
 //! - latency is `origin.rtt` + blocking without a CDN; with one it is `cdn.rtt`, plus
 //!   `cdn.origin_rtt` + blocking when the user waited on the origin.
+//!
+//! A response is written `(served, version, stale, answered at, latency)`.
 
 mod timeline_support;
 
 use isrsim::model::{Cause, Served, TracedGeneration};
 use isrsim::scenario::PurgeKind;
-use timeline_support::{
-    Timeline, assert_close, edit, get, get_via, run, run_replication, scenario, secs,
-};
+use timeline_support::{assert_close, edit, get, get_via, run, run_replication, scenario, secs};
 
-const POSTS_1S: &str = r#"
+/// One prerendered page regenerating in 1s.
+const ONE_PAGE_1S: &str = r#"
 [[routes]]
 name = "posts"
 pages = 1
 regen_time = "1s"
+"#;
+
+/// One prerendered page regenerating in 2s.
+const ONE_PAGE_2S: &str = r#"
+[[routes]]
+name = "posts"
+pages = 1
+regen_time = "2s"
 "#;
 
 /// A finished generation: `times` is (triggered, started, finished) in seconds.
@@ -60,7 +69,7 @@ fn origin_hit_then_stale_then_fresh() {
     let s = scenario(
         "200s",
         &format!(
-            r#"{POSTS_1S}
+            r#"{ONE_PAGE_1S}
 [origin]
 rtt = "50ms"
 
@@ -117,13 +126,14 @@ revalidate = "60s"
 fn origin_deduplicates_background_regeneration() {
     let s = scenario(
         "100s",
-        r#"[[routes]]
+        r#"
+[[routes]]
 name = "posts"
 pages = 1
 regen_time = "5s"
 
 [[policies]]
-name = "t"
+name = "time-60s"
 revalidate = "60s"
 "#,
     );
@@ -132,8 +142,9 @@ revalidate = "60s"
     requests.push(get(66.0, 0));
     let t = run(&s, 0, requests, vec![edit(30.0, 0)]);
     for at in during {
+        let got = t.got(0, at);
         assert_eq!(
-            t.got(0, at),
+            got,
             (Served::OriginStale, Some(0), true, secs(at), secs(0.0)),
             "at {at}"
         );
@@ -167,22 +178,21 @@ fn origin_backs_off_after_a_failure_for_the_revalidate_interval() {
     let s = scenario(
         "60s",
         &format!(
-            r#"{POSTS_1S}
+            r#"{ONE_PAGE_1S}
 [backend]
 failure_rate = 1.0
 
 [[policies]]
-name = "t"
+name = "time-10s"
 revalidate = "10s"
 "#
         ),
     );
-    let t = run(
-        &s,
-        0,
-        vec![get(10.0, 0), get(12.0, 0), get(20.5, 0), get(21.0, 0)],
-        vec![],
-    );
+    let requests = [10.0, 12.0, 20.5, 21.0]
+        .iter()
+        .map(|&at| get(at, 0))
+        .collect();
+    let t = run(&s, 0, requests, vec![]);
     assert_eq!(t.got(0, 10.0).0, Served::OriginStale);
     assert_eq!(t.got(0, 12.0).0, Served::OriginHit);
     assert_eq!(t.got(0, 20.5).0, Served::OriginHit);
@@ -222,22 +232,21 @@ fn origin_back_off_is_capped_at_30s() {
     let s = scenario(
         "3700s",
         &format!(
-            r#"{POSTS_1S}
+            r#"{ONE_PAGE_1S}
 [backend]
 failure_rate = 1.0
 
 [[policies]]
-name = "t"
+name = "time-1h"
 revalidate = "1h"
 "#
         ),
     );
-    let t = run(
-        &s,
-        0,
-        vec![get(3600.0, 0), get(3630.5, 0), get(3631.0, 0)],
-        vec![],
-    );
+    let requests = [3600.0, 3630.5, 3631.0]
+        .iter()
+        .map(|&at| get(at, 0))
+        .collect();
+    let t = run(&s, 0, requests, vec![]);
     assert_eq!(t.got(0, 3600.0).0, Served::OriginStale);
     assert_eq!(t.got(0, 3630.5).0, Served::OriginHit);
     assert_eq!(t.got(0, 3631.0).0, Served::OriginStale);
@@ -261,7 +270,7 @@ fn origin_back_off_without_a_timer_is_30s() {
     let s = scenario(
         "100s",
         &format!(
-            r#"{POSTS_1S}
+            r#"{ONE_PAGE_1S}
 [backend]
 failure_rate = 1.0
 
@@ -271,12 +280,8 @@ on_edit = "mark-stale"
 "#
         ),
     );
-    let t = run(
-        &s,
-        0,
-        vec![get(10.0, 0), get(40.5, 0), get(41.0, 0)],
-        vec![edit(5.0, 0)],
-    );
+    let requests = [10.0, 40.5, 41.0].iter().map(|&at| get(at, 0)).collect();
+    let t = run(&s, 0, requests, vec![edit(5.0, 0)]);
     assert_eq!(
         t.got(0, 10.0),
         (Served::OriginStale, Some(0), true, secs(10.0), secs(0.0))
@@ -286,14 +291,14 @@ on_edit = "mark-stale"
         (Served::OriginHit, Some(0), true, secs(40.5), secs(0.0))
     );
     assert_eq!(t.got(0, 41.0).0, Served::OriginStale);
-    let triggered: Vec<_> = t
+    let runs: Vec<_> = t
         .trace
         .generations
         .iter()
         .map(|g| (g.triggered, g.finished, g.ok))
         .collect();
     assert_eq!(
-        triggered,
+        runs,
         vec![
             (secs(10.0), secs(11.0), false),
             (secs(41.0), secs(42.0), false)
@@ -313,8 +318,15 @@ on_edit = "mark-stale"
 fn origin_requests_join_one_blocking_generation() {
     let body = |failure: f64| {
         format!(
-            "[[routes]]\nname = \"posts\"\npages = 1\nregen_time = \"2s\"\nprerendered = false\n\n\
-             [origin]\nrtt = \r#"50ms"
+            r#"
+[[routes]]
+name = "posts"
+pages = 1
+regen_time = "2s"
+prerendered = false
+
+[origin]
+rtt = "50ms"
 
 [backend]
 failure_rate = {failure:?}
@@ -359,8 +371,9 @@ name = "none"
 
     let t = run(&scenario("10s", &body(1.0)), 0, requests(), vec![]);
     for at in [1.0, 1.2, 1.5] {
+        let got = t.got(0, at);
         assert_eq!(
-            t.got(0, at),
+            got,
             (Served::Error, None, false, secs(3.0), secs(3.05 - at)),
             "at {at}"
         );
@@ -384,17 +397,22 @@ name = "none"
 fn backend_queue_forms_at_the_concurrency_limit() {
     let s = scenario(
         "100s",
-        "[[routes]]\nname = \"posts\"\npages = 2\nregen_time = \"2s\"\n\n[backend]\nconcurrency = 1\n\n\
-         [[policies]]\nname = \r#"t"
+        r#"
+[[routes]]
+name = "posts"
+pages = 2
+regen_time = "2s"
+
+[backend]
+concurrency = 1
+
+[[policies]]
+name = "time-60s"
 revalidate = "60s"
 "#,
     );
-    let t = run(
-        &s,
-        0,
-        vec![get(61.0, 0), get(61.5, 1), get(64.0, 1), get(65.0, 1)],
-        vec![edit(62.0, 1)],
-    );
+    let requests = vec![get(61.0, 0), get(61.5, 1), get(64.0, 1), get(65.0, 1)];
+    let t = run(&s, 0, requests, vec![edit(62.0, 1)]);
     assert_eq!(
         t.trace.generations,
         vec![
@@ -446,18 +464,30 @@ revalidate = "60s"
 fn shared_cache_duplicates_without_lock_and_not_with_it() {
     let body = |lock: bool| {
         format!(
-            "[[routes]]\nname = \"posts\"\npages = 1\nregen_time = \"2s\"\n\n[origin]\ninstances = 2\n\
-             cache = \r#"shared"
+            r#"{ONE_PAGE_2S}
+[origin]
+instances = 2
+cache = "shared"
 lock = {lock}
 balancer = "round-robin"
 
 [[policies]]
-name = "t"
+name = "time-60s"
 revalidate = "60s"
 "#
         )
     };
     let requests = || vec![get(61.0, 0), get(61.5, 0), get(64.0, 0)];
+    let stale_at_61_5 = (Served::OriginStale, Some(0), true, secs(61.5), secs(0.0));
+    let fresh_at_64 = (Served::OriginHit, Some(1), false, secs(64.0), secs(0.0));
+    let first = generation(
+        0,
+        0,
+        Cause::Background,
+        (61.0, Some(61.0), 63.0),
+        Some(1),
+        true,
+    );
 
     let t = run(
         &scenario("100s", &body(false)),
@@ -465,35 +495,17 @@ revalidate = "60s"
         requests(),
         vec![edit(30.0, 0)],
     );
-    assert_eq!(
-        t.got(0, 61.5),
-        (Served::OriginStale, Some(0), true, secs(61.5), secs(0.0))
+    assert_eq!(t.got(0, 61.5), stale_at_61_5);
+    assert_eq!(t.got(0, 64.0), fresh_at_64);
+    let second = generation(
+        0,
+        1,
+        Cause::Background,
+        (61.5, Some(61.5), 63.5),
+        Some(1),
+        true,
     );
-    assert_eq!(
-        t.got(0, 64.0),
-        (Served::OriginHit, Some(1), false, secs(64.0), secs(0.0))
-    );
-    assert_eq!(
-        t.trace.generations,
-        vec![
-            generation(
-                0,
-                0,
-                Cause::Background,
-                (61.0, Some(61.0), 63.0),
-                Some(1),
-                true
-            ),
-            generation(
-                0,
-                1,
-                Cause::Background,
-                (61.5, Some(61.5), 63.5),
-                Some(1),
-                true
-            ),
-        ]
-    );
+    assert_eq!(t.trace.generations, vec![first, second]);
     assert_eq!(t.metric("regenerations_duplicate"), 1.0);
     assert_eq!(t.metric("regenerations_wasted"), 1.0);
 
@@ -503,25 +515,9 @@ revalidate = "60s"
         requests(),
         vec![edit(30.0, 0)],
     );
-    assert_eq!(
-        t.got(0, 61.5),
-        (Served::OriginStale, Some(0), true, secs(61.5), secs(0.0))
-    );
-    assert_eq!(
-        t.got(0, 64.0),
-        (Served::OriginHit, Some(1), false, secs(64.0), secs(0.0))
-    );
-    assert_eq!(
-        t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Background,
-            (61.0, Some(61.0), 63.0),
-            Some(1),
-            true
-        )]
-    );
+    assert_eq!(t.got(0, 61.5), stale_at_61_5);
+    assert_eq!(t.got(0, 64.0), fresh_at_64);
+    assert_eq!(t.trace.generations, vec![first]);
     assert_eq!(t.metric("regenerations_duplicate"), 0.0);
     assert_eq!(t.metric("regenerations_wasted"), 0.0);
 }
@@ -540,12 +536,23 @@ revalidate = "60s"
 fn backend_timeout_fails_queued_and_running_generations() {
     let s = scenario(
         "100s",
-        "[[routes]]\nname = \"slow\"\npages = 1\nregen_time = \"6s\"\n\n\
-         [[routes]]\nname = \"fast\"\npages = 2\nregen_time = \"1s\"\n\n\
-         [backend]\nconcurrency = 1\ntimeout = \r#"3s"
+        r#"
+[[routes]]
+name = "slow"
+pages = 1
+regen_time = "6s"
+
+[[routes]]
+name = "fast"
+pages = 2
+regen_time = "1s"
+
+[backend]
+concurrency = 1
+timeout = "3s"
 
 [[policies]]
-name = "t"
+name = "time-60s"
 revalidate = "60s"
 "#,
     );
@@ -582,15 +589,23 @@ revalidate = "60s"
 }
 
 /// SPEC §1: a generation fails "when queue wait plus run time exceeds `timeout`". With
-/// `regen_time = "3s"` and `timeout = "3s"` and no queue, wait + run = 3s does not exceed 3s, so
+/// `regen_time = "3s"`, `timeout = "3s"` and no queue, wait + run = 3s does not exceed 3s, so
 /// the regeneration 61 -> 64 should succeed and 64.5 should be a HIT v1.
 #[test]
-#[ignore = "model bug: a run ending exactly at the timeout fails (the timeout event, scheduled first, wins the tie)"]
 fn backend_timeout_equal_to_run_time_does_not_fail() {
     let s = scenario(
         "100s",
-        "[[routes]]\nname = \"posts\"\npages = 1\nregen_time = \"3s\"\n\n[backend]\ntimeout = \"3s\"\n\n\
-         [[policies]]\nname = \r#"t"
+        r#"
+[[routes]]
+name = "posts"
+pages = 1
+regen_time = "3s"
+
+[backend]
+timeout = "3s"
+
+[[policies]]
+name = "time-60s"
 revalidate = "60s"
 "#,
     );
@@ -626,8 +641,13 @@ fn cdn_stale_then_background_fetch_then_hit() {
     let s = scenario(
         "100s",
         &format!(
-            "{POSTS_1S}\n[cdn]\npops = 1\nttl = \"30s\"\nstale_while_revalidate = \"1h\"\nrtt = \"10ms\"\n\
-             origin_rtt = \r#"40ms"
+            r#"{ONE_PAGE_1S}
+[cdn]
+pops = 1
+ttl = "30s"
+stale_while_revalidate = "1h"
+rtt = "10ms"
+origin_rtt = "40ms"
 
 [[policies]]
 name = "on-demand"
@@ -635,12 +655,11 @@ on_edit = "regenerate"
 "#
         ),
     );
-    let t = run(
-        &s,
-        0,
-        vec![get(10.0, 0), get(30.0, 0), get(45.0, 0), get(46.0, 0)],
-        vec![edit(20.0, 0)],
-    );
+    let requests = [10.0, 30.0, 45.0, 46.0]
+        .iter()
+        .map(|&at| get(at, 0))
+        .collect();
+    let t = run(&s, 0, requests, vec![edit(20.0, 0)]);
     let (edge, full) = (secs(0.01), secs(0.05));
     assert_eq!(
         t.got(0, 10.0),
@@ -686,31 +705,35 @@ fn cdn_collapse_sends_one_origin_request() {
         let s = scenario(
             "10s",
             &format!(
-                "[[routes]]\nname = \"posts\"\npages = 1\nregen_time = \"2s\"\nprerendered = false\n\n\
-                 [cdn]\npops = 1\ncollapse = {collapse}\nrtt = \"10ms\"\norigin_rtt = \"40ms\"\n\n\
-                 [[policies]]\nname = \r#"none"
+                r#"
+[[routes]]
+name = "posts"
+pages = 1
+regen_time = "2s"
+prerendered = false
+
+[cdn]
+pops = 1
+collapse = {collapse}
+rtt = "10ms"
+origin_rtt = "40ms"
+
+[[policies]]
+name = "none"
 "#
             ),
         );
-        let t = run(
-            &s,
-            0,
-            vec![get(1.0, 0), get(1.2, 0), get(1.5, 0), get(4.0, 0)],
-            vec![],
-        );
+        let requests = [1.0, 1.2, 1.5, 4.0].iter().map(|&at| get(at, 0)).collect();
+        let t = run(&s, 0, requests, vec![]);
         for (at, waited) in [(1.0, 2.0), (1.2, 1.8), (1.5, 1.5)] {
-            let got = t.got(0, at);
-            assert_eq!(
-                got,
-                (
-                    Served::Generated,
-                    Some(0),
-                    false,
-                    secs(3.0),
-                    secs(waited + 0.05)
-                ),
-                "collapse {collapse}, at {at}"
+            let expected = (
+                Served::Generated,
+                Some(0),
+                false,
+                secs(3.0),
+                secs(waited + 0.05),
             );
+            assert_eq!(t.got(0, at), expected, "collapse {collapse}, at {at}");
         }
         assert_eq!(
             t.got(0, 4.0),
@@ -735,17 +758,20 @@ fn cdn_collapse_sends_one_origin_request() {
 ///   v1; 14 is a CDN HIT v1.
 #[test]
 fn cdn_soft_purge_serves_stale_once_and_hard_purge_misses() {
-    for kind in [PurgeKind::Hard, PurgeKind::Soft] {
-        let name = match kind {
-            PurgeKind::Hard => "hard",
-            PurgeKind::Soft => "soft",
-        };
+    for (kind, name) in [(PurgeKind::Hard, "hard"), (PurgeKind::Soft, "soft")] {
         let s = scenario(
             "100s",
             &format!(
-                "[[routes]]\nname = \"posts\"\npages = 1\nregen_time = \"2s\"\n\n[cdn]\npops = 1\nrtt = \"10ms\"\n\
-                 origin_rtt = \"40ms\"\npurge_delay = \"100ms\"\n\n[[policies]]\nname = \"on-demand\"\n\
-                 revalidate = \r#"1h"
+                r#"{ONE_PAGE_2S}
+[cdn]
+pops = 1
+rtt = "10ms"
+origin_rtt = "40ms"
+purge_delay = "100ms"
+
+[[policies]]
+name = "on-demand"
+revalidate = "1h"
 on_edit = "regenerate"
 purge_cdn = true
 purge = "{name}"
@@ -808,8 +834,14 @@ fn cdn_lost_purge_leaves_one_pop_stale() {
     let s = scenario(
         "200s",
         &format!(
-            "{POSTS_1S}\n[cdn]\npops = 4\nwarm = true\npurge_failure = 0.5\n\n\
-             [[policies]]\nname = \r#"on-demand"
+            r#"{ONE_PAGE_1S}
+[cdn]
+pops = 4
+warm = true
+purge_failure = 0.5
+
+[[policies]]
+name = "on-demand"
 on_edit = "regenerate"
 purge_cdn = true
 "#
@@ -821,10 +853,10 @@ purge_cdn = true
             .collect::<Vec<_>>()
     };
     let (replication, t) = (0..64)
-        .map(|replication| {
+        .map(|rep| {
             (
-                replication,
-                run_replication(&s, 0, replication, requests(), vec![edit(10.0, 0)]),
+                rep,
+                run_replication(&s, 0, rep, requests(), vec![edit(10.0, 0)]),
             )
         })
         .find(|(_, t)| (1..4).contains(&t.trace.purges.len()))
@@ -837,28 +869,29 @@ purge_cdn = true
             "replication {replication}"
         );
     }
+    let zero = secs(0.0);
     for pop in 0..4 {
         let (at_20, at_100) = (t.got_via(0, 20.0, pop), t.got_via(0, 100.0, pop));
         if reached.contains(&pop) {
             assert_eq!(
                 at_20,
-                (Served::OriginHit, Some(1), false, secs(20.0), secs(0.0)),
+                (Served::OriginHit, Some(1), false, secs(20.0), zero),
                 "PoP {pop}"
             );
             assert_eq!(
                 at_100,
-                (Served::CdnHit, Some(1), false, secs(100.0), secs(0.0)),
+                (Served::CdnHit, Some(1), false, secs(100.0), zero),
                 "PoP {pop}"
             );
         } else {
             assert_eq!(
                 at_20,
-                (Served::CdnHit, Some(0), true, secs(20.0), secs(0.0)),
+                (Served::CdnHit, Some(0), true, secs(20.0), zero),
                 "PoP {pop}"
             );
             assert_eq!(
                 at_100,
-                (Served::CdnHit, Some(0), true, secs(100.0), secs(0.0)),
+                (Served::CdnHit, Some(0), true, secs(100.0), zero),
                 "PoP {pop}"
             );
         }
@@ -877,16 +910,19 @@ purge_cdn = true
 /// (answered at 13, 2.05s), 12 waits on the PoP's collapsed fetch (1.05s), 14 is a CDN HIT v1.
 #[test]
 fn invalidate_makes_the_next_request_block() {
-    let policy = r#"[[policies]]
+    let policy = r#"
+[[policies]]
 name = "path"
 on_edit = "invalidate"
 webhook_delay = "500ms"
 purge_cdn = true
 "#;
-    let route = r#"[[routes]]
-name = "posts"
-pages = 1
-regen_time = "2s"
+    let cdn = r#"
+[cdn]
+pops = 1
+warm = true
+rtt = "10ms"
+origin_rtt = "40ms"
 "#;
     let requests = || {
         [10.2, 11.0, 12.0, 14.0]
@@ -894,15 +930,18 @@ regen_time = "2s"
             .map(|&at| get(at, 0))
             .collect::<Vec<_>>()
     };
+    let blocking = generation(
+        0,
+        0,
+        Cause::Blocking,
+        (11.0, Some(11.0), 13.0),
+        Some(1),
+        true,
+    );
     let zero = secs(0.0);
 
-    let t = run(
-        &scenario("100s", &format!(r#"{route}
-{policy}"#)),
-        0,
-        requests(),
-        vec![edit(10.0, 0)],
-    );
+    let s = scenario("100s", &format!("{ONE_PAGE_2S}{policy}"));
+    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
     assert_eq!(
         t.got(0, 10.2),
         (Served::OriginHit, Some(0), true, secs(10.2), zero)
@@ -919,32 +958,10 @@ regen_time = "2s"
         t.got(0, 14.0),
         (Served::OriginHit, Some(1), false, secs(14.0), zero)
     );
-    assert_eq!(
-        t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Blocking,
-            (11.0, Some(11.0), 13.0),
-            Some(1),
-            true
-        )]
-    );
+    assert_eq!(t.trace.generations, vec![blocking]);
 
-    let cdn = r#"[cdn]
-pops = 1
-warm = true
-rtt = "10ms"
-origin_rtt = "40ms"
-"#;
-    let t = run(
-        &scenario("100s", &format!(r#"{route}
-{cdn}
-{policy}"#)),
-        0,
-        requests(),
-        vec![edit(10.0, 0)],
-    );
+    let s = scenario("100s", &format!("{ONE_PAGE_2S}{cdn}{policy}"));
+    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
     assert_eq!(t.trace.purges, vec![(secs(10.5), 0, 0, PurgeKind::Hard)]);
     assert_eq!(
         t.got(0, 10.2),
@@ -962,6 +979,7 @@ origin_rtt = "40ms"
         t.got(0, 14.0),
         (Served::CdnHit, Some(1), false, secs(14.0), secs(0.01))
     );
+    assert_eq!(t.trace.generations, vec![blocking]);
     assert_eq!(t.metric("origin_requests"), 1.0);
 }
 
@@ -977,16 +995,17 @@ origin_rtt = "40ms"
 /// origin has held v1 since 13.
 #[test]
 fn mark_stale_serves_stale_then_regenerates() {
-    let policy = r#"[[policies]]
+    let policy = r#"
+[[policies]]
 name = "tag"
 on_edit = "mark-stale"
 webhook_delay = "500ms"
 purge_cdn = true
 "#;
-    let route = r#"[[routes]]
-name = "posts"
-pages = 1
-regen_time = "2s"
+    let cdn = r#"
+[cdn]
+pops = 1
+warm = true
 "#;
     let requests = || {
         [10.2, 11.0, 12.0, 13.0, 1000.0]
@@ -994,15 +1013,18 @@ regen_time = "2s"
             .map(|&at| get(at, 0))
             .collect::<Vec<_>>()
     };
+    let background = generation(
+        0,
+        0,
+        Cause::Background,
+        (11.0, Some(11.0), 13.0),
+        Some(1),
+        true,
+    );
     let zero = secs(0.0);
 
-    let t = run(
-        &scenario("2000s", &format!(r#"{route}
-{policy}"#)),
-        0,
-        requests(),
-        vec![edit(10.0, 0)],
-    );
+    let s = scenario("2000s", &format!("{ONE_PAGE_2S}{policy}"));
+    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
     assert_eq!(
         t.got(0, 10.2),
         (Served::OriginHit, Some(0), true, secs(10.2), zero)
@@ -1023,30 +1045,10 @@ regen_time = "2s"
         t.got(0, 1000.0),
         (Served::OriginHit, Some(1), false, secs(1000.0), zero)
     );
-    assert_eq!(
-        t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Background,
-            (11.0, Some(11.0), 13.0),
-            Some(1),
-            true
-        )]
-    );
+    assert_eq!(t.trace.generations, vec![background]);
 
-    let cdn = r#"[cdn]
-pops = 1
-warm = true
-"#;
-    let t = run(
-        &scenario("2000s", &format!(r#"{route}
-{cdn}
-{policy}"#)),
-        0,
-        requests(),
-        vec![edit(10.0, 0)],
-    );
+    let s = scenario("2000s", &format!("{ONE_PAGE_2S}{cdn}{policy}"));
+    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
     assert_eq!(t.trace.purges, vec![(secs(10.5), 0, 0, PurgeKind::Hard)]);
     assert_eq!(
         t.got(0, 11.0),
@@ -1059,17 +1061,7 @@ warm = true
             "at {at}"
         );
     }
-    assert_eq!(
-        t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Background,
-            (11.0, Some(11.0), 13.0),
-            Some(1),
-            true
-        )]
-    );
+    assert_eq!(t.trace.generations, vec![background]);
     assert_close(
         t.metric("cdn_behind_origin_ratio"),
         2.0 / 5.0,
@@ -1085,82 +1077,56 @@ warm = true
 ///   request gets v1.
 #[test]
 fn webhook_without_broadcast_reaches_one_instance() {
+    let at = [20.0, 21.0, 22.0, 23.0];
     for broadcast in [false, true] {
         let s = scenario(
             "100s",
             &format!(
-                "{POSTS_1S}\n[origin]\ninstances = 2\nbalancer = \"round-robin\"\n\n[[policies]]\nname = \"on-demand\"\n\
-                 on_edit = \r#"regenerate"
+                r#"{ONE_PAGE_1S}
+[origin]
+instances = 2
+balancer = "round-robin"
+
+[[policies]]
+name = "on-demand"
+on_edit = "regenerate"
 broadcast = {broadcast}
 "#
             ),
         );
-        let requests = [20.0, 21.0, 22.0, 23.0]
-            .iter()
-            .map(|&at| get(at, 0))
-            .collect();
-        let t = run(&s, 0, requests, vec![edit(10.0, 0)]);
-        let zero = secs(0.0);
+        let t = run(
+            &s,
+            0,
+            at.iter().map(|&a| get(a, 0)).collect(),
+            vec![edit(10.0, 0)],
+        );
+        let on = |instance| {
+            generation(
+                0,
+                instance,
+                Cause::OnDemand,
+                (10.0, Some(10.0), 11.0),
+                Some(1),
+                true,
+            )
+        };
+        let versions: Vec<_> = at.iter().map(|&a| (t.got(0, a).1, t.got(0, a).2)).collect();
         if broadcast {
-            for at in [20.0, 21.0, 22.0, 23.0] {
-                assert_eq!(
-                    t.got(0, at),
-                    (Served::OriginHit, Some(1), false, secs(at), zero),
-                    "at {at}"
-                );
-            }
-            assert_eq!(
-                t.trace.generations,
-                vec![
-                    generation(
-                        0,
-                        0,
-                        Cause::OnDemand,
-                        (10.0, Some(10.0), 11.0),
-                        Some(1),
-                        true
-                    ),
-                    generation(
-                        0,
-                        1,
-                        Cause::OnDemand,
-                        (10.0, Some(10.0), 11.0),
-                        Some(1),
-                        true
-                    ),
-                ]
-            );
+            assert_eq!(versions, vec![(Some(1), false); 4]);
+            assert_eq!(t.trace.generations, vec![on(0), on(1)]);
             assert_eq!(t.metric("regenerations_duplicate"), 1.0);
         } else {
-            assert_eq!(
-                t.got(0, 20.0),
-                (Served::OriginHit, Some(0), true, secs(20.0), zero)
-            );
-            assert_eq!(
-                t.got(0, 21.0),
-                (Served::OriginHit, Some(1), false, secs(21.0), zero)
-            );
-            assert_eq!(
-                t.got(0, 22.0),
-                (Served::OriginHit, Some(0), true, secs(22.0), zero)
-            );
-            assert_eq!(
-                t.got(0, 23.0),
-                (Served::OriginHit, Some(1), false, secs(23.0), zero)
-            );
-            assert_eq!(
-                t.trace.generations,
-                vec![generation(
-                    0,
-                    0,
-                    Cause::OnDemand,
-                    (10.0, Some(10.0), 11.0),
-                    Some(1),
-                    true
-                )]
-            );
+            let expected = vec![
+                (Some(0), true),
+                (Some(1), false),
+                (Some(0), true),
+                (Some(1), false),
+            ];
+            assert_eq!(versions, expected);
+            assert_eq!(t.trace.generations, vec![on(0)]);
             assert_eq!(t.metric("stale_responses"), 2.0);
         }
+        assert!(at.iter().all(|&a| t.got(0, a).0 == Served::OriginHit));
     }
 }
 
@@ -1182,18 +1148,23 @@ broadcast = {broadcast}
 /// The edit stays invisible for 360.01 - 180.5 = 179.51s: close to 3N, not N (+ R).
 #[test]
 fn cdn_and_origin_staleness_compound_to_about_three_intervals() {
-    let n = 60.0;
-    let r = 2.0;
+    let (n, r) = (60.0, 2.0);
     let s = scenario(
         "400s",
-        "[[routes]]\nname = \"posts\"\npages = 1\nregen_time = \"2s\"\n\n[cdn]\npops = 1\n\n\
-         [[policies]]\nname = \r#"time-60s"
+        &format!(
+            r#"{ONE_PAGE_2S}
+[cdn]
+pops = 1
+
+[[policies]]
+name = "time-60s"
 revalidate = "60s"
-"#,
+"#
+        ),
     );
     let requests = (0..40_000u64).map(|k| get(k as f64 * 0.01, 0)).collect();
     let edit_at = 180.5;
-    let t: Timeline = run(&s, 0, requests, vec![edit(edit_at, 0)]);
+    let t = run(&s, 0, requests, vec![edit(edit_at, 0)]);
 
     let first_fresh = t
         .trace
@@ -1227,14 +1198,12 @@ revalidate = "60s"
         .iter()
         .map(|g| (g.triggered, g.finished, g.snapshot))
         .collect();
-    assert_eq!(
-        regenerations,
-        vec![
-            (secs(60.0), secs(62.0), Some(0)),
-            (secs(180.0), secs(182.0), Some(0)),
-            (secs(300.0), secs(302.0), Some(1))
-        ]
-    );
+    let expected_regenerations = vec![
+        (secs(60.0), secs(62.0), Some(0)),
+        (secs(180.0), secs(182.0), Some(0)),
+        (secs(300.0), secs(302.0), Some(1)),
+    ];
+    assert_eq!(regenerations, expected_regenerations);
     // One origin request per s-maxage: at 0, 60, ..., 360.
     assert_eq!(t.metric("origin_requests"), 7.0);
     assert_close(

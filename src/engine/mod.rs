@@ -60,7 +60,12 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0, now: SimTime::ZERO, cancelled: HashSet::new() }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+            now: SimTime::ZERO,
+            cancelled: HashSet::new(),
+        }
     }
 
     /// The time of the event last popped.
@@ -72,7 +77,11 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, at: SimTime, event: E) -> EventKey {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Reverse(Entry { at: at.max(self.now), seq, event }));
+        self.heap.push(Reverse(Entry {
+            at: at.max(self.now),
+            seq,
+            event,
+        }));
         EventKey(seq)
     }
 

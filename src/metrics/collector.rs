@@ -7,7 +7,7 @@
 
 use hdrhistogram::Histogram;
 
-use super::{Bucket, RUN_COLUMNS, RouteMetrics, RunMetrics, ROUTE_COLUMNS};
+use super::{Bucket, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics};
 use crate::time::SimTime;
 
 fn histogram() -> Histogram<u64> {
@@ -15,7 +15,11 @@ fn histogram() -> Histogram<u64> {
 }
 
 fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() { 0.0 } else { SimTime(h.value_at_quantile(q)).as_secs_f64() }
+    if h.is_empty() {
+        0.0
+    } else {
+        SimTime(h.value_at_quantile(q)).as_secs_f64()
+    }
 }
 
 #[derive(Clone)]
@@ -271,7 +275,9 @@ impl Collector {
 
     /// Counts the whole seconds that `[busy_since, at)` touches, after warm-up, once each.
     fn close_storm(&mut self, at: SimTime) {
-        let Some(since) = self.queue_busy_since.take() else { return };
+        let Some(since) = self.queue_busy_since.take() else {
+            return;
+        };
         let start = since.max(self.warmup);
         if at <= start {
             return;
@@ -339,7 +345,12 @@ impl Collector {
             })
             .collect::<Vec<_>>();
         debug_assert!(routes.iter().all(|r| r.values.len() == ROUTE_COLUMNS.len()));
-        (RunMetrics(values), routes, self.buckets, self.simulated_requests)
+        (
+            RunMetrics(values),
+            routes,
+            self.buckets,
+            self.simulated_requests,
+        )
     }
 }
 
@@ -348,7 +359,12 @@ mod tests {
     use super::*;
 
     fn collector() -> Collector {
-        Collector::new(1, SimTime::from_secs(10), SimTime::from_secs(100), SimTime::from_secs(10))
+        Collector::new(
+            1,
+            SimTime::from_secs(10),
+            SimTime::from_secs(100),
+            SimTime::from_secs(10),
+        )
     }
 
     #[test]

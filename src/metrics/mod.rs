@@ -3,10 +3,6 @@
 //! Every report reads these types. A column's unit and which direction is better are declared
 //! once, here, next to its meaning, so the CSV writers, the table and future comparisons agree.
 
-
-
-
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
     Count,
@@ -33,7 +29,12 @@ pub struct Column {
 }
 
 const fn col(name: &'static str, unit: Unit, better: Better, meaning: &'static str) -> Column {
-    Column { name, unit, better, meaning }
+    Column {
+        name,
+        unit,
+        better,
+        meaning,
+    }
 }
 
 pub mod collector;
@@ -45,30 +46,130 @@ use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
 pub const RUN_COLUMNS: [Column; 24] = [
-    col("requests", Count, Neutral, "user responses counted (after warm-up)"),
-    col("errors", Count, Lower, "responses that failed (a blocking generation failed)"),
-    col("stale_responses", Count, Lower, "responses carrying an older version than the page's current one"),
+    col(
+        "requests",
+        Count,
+        Neutral,
+        "user responses counted (after warm-up)",
+    ),
+    col(
+        "errors",
+        Count,
+        Lower,
+        "responses that failed (a blocking generation failed)",
+    ),
+    col(
+        "stale_responses",
+        Count,
+        Lower,
+        "responses carrying an older version than the page's current one",
+    ),
     col("stale_ratio", Ratio, Lower, "stale responses over requests"),
-    col("stale_age_p50_s", Seconds, Lower, "median stale age, over stale responses"),
-    col("stale_age_p99_s", Seconds, Lower, "99th percentile stale age, over stale responses"),
+    col(
+        "stale_age_p50_s",
+        Seconds,
+        Lower,
+        "median stale age, over stale responses",
+    ),
+    col(
+        "stale_age_p99_s",
+        Seconds,
+        Lower,
+        "99th percentile stale age, over stale responses",
+    ),
     col("stale_age_max_s", Seconds, Lower, "largest stale age"),
-    col("cdn_hit_ratio", Ratio, Higher, "responses served from a CDN cache (HIT or STALE) over requests"),
-    col("origin_requests", Count, Lower, "requests that reached an instance"),
-    col("regenerations", Count, Lower, "generations triggered, for any cause, counted when they join the backend queue"),
-    col("regenerations_failed", Count, Lower, "generations that failed, including timeouts"),
-    col("regenerations_wasted", Count, Lower, "successful generations whose snapshot equals the version the cache already had"),
-    col("regenerations_duplicate", Count, Lower, "generations started while another one for the same page was in flight anywhere"),
-    col("regen_per_s_peak", PerSecond, Lower, "the most generations triggered in any one second"),
-    col("backend_inflight_peak", Count, Lower, "the most generations running at once"),
-    col("backend_wait_p99_s", Seconds, Lower, "backend queue wait, 99th percentile"),
-    col("storm_seconds", Count, Lower, "seconds in which at least one generation waited in the backend queue"),
+    col(
+        "cdn_hit_ratio",
+        Ratio,
+        Higher,
+        "responses served from a CDN cache (HIT or STALE) over requests",
+    ),
+    col(
+        "origin_requests",
+        Count,
+        Lower,
+        "requests that reached an instance",
+    ),
+    col(
+        "regenerations",
+        Count,
+        Lower,
+        "generations triggered, for any cause, counted when they join the backend queue",
+    ),
+    col(
+        "regenerations_failed",
+        Count,
+        Lower,
+        "generations that failed, including timeouts",
+    ),
+    col(
+        "regenerations_wasted",
+        Count,
+        Lower,
+        "successful generations whose snapshot equals the version the cache already had",
+    ),
+    col(
+        "regenerations_duplicate",
+        Count,
+        Lower,
+        "generations started while another one for the same page was in flight anywhere",
+    ),
+    col(
+        "regen_per_s_peak",
+        PerSecond,
+        Lower,
+        "the most generations triggered in any one second",
+    ),
+    col(
+        "backend_inflight_peak",
+        Count,
+        Lower,
+        "the most generations running at once",
+    ),
+    col(
+        "backend_wait_p99_s",
+        Seconds,
+        Lower,
+        "backend queue wait, 99th percentile",
+    ),
+    col(
+        "storm_seconds",
+        Count,
+        Lower,
+        "seconds in which at least one generation waited in the backend queue",
+    ),
     col("latency_p50_ms", Millis, Lower, "median user latency"),
-    col("latency_p99_ms", Millis, Lower, "99th percentile user latency"),
+    col(
+        "latency_p99_ms",
+        Millis,
+        Lower,
+        "99th percentile user latency",
+    ),
     col("latency_max_ms", Millis, Lower, "largest user latency"),
-    col("edit_visible_p50_s", Seconds, Lower, "median time from an edit to the first response for that page that reflects it"),
-    col("edit_visible_p99_s", Seconds, Lower, "99th percentile time from an edit to the first response that reflects it"),
-    col("cdn_behind_origin_ratio", Ratio, Lower, "responses served stale by the CDN while an instance already held a newer version"),
-    col("pages_regen_gap_over_alert", Count, Lower, "pages whose gap without a successful regeneration exceeded alert_after while their content was outdated"),
+    col(
+        "edit_visible_p50_s",
+        Seconds,
+        Lower,
+        "median time from an edit to the first response for that page that reflects it",
+    ),
+    col(
+        "edit_visible_p99_s",
+        Seconds,
+        Lower,
+        "99th percentile time from an edit to the first response that reflects it",
+    ),
+    col(
+        "cdn_behind_origin_ratio",
+        Ratio,
+        Lower,
+        "responses served stale by the CDN while an instance already held a newer version",
+    ),
+    col(
+        "pages_regen_gap_over_alert",
+        Count,
+        Lower,
+        "pages whose gap without a successful regeneration exceeded alert_after while their content was outdated",
+    ),
 ];
 
 /// One run's figures, in `RUN_COLUMNS` order.
@@ -78,23 +179,61 @@ pub struct RunMetrics(pub [f64; RUN_COLUMNS.len()]);
 impl RunMetrics {
     /// The value of a column by name; `None` for a name that is not a column.
     pub fn get(&self, name: &str) -> Option<f64> {
-        RUN_COLUMNS.iter().position(|c| c.name == name).map(|i| self.0[i])
+        RUN_COLUMNS
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| self.0[i])
     }
 }
 
 /// The metric columns of `routes.csv`, after `scenario,policy,route`.
 pub const ROUTE_COLUMNS: [Column; 11] = [
-    col("requests", Count, Neutral, "user responses for the route's pages"),
+    col(
+        "requests",
+        Count,
+        Neutral,
+        "user responses for the route's pages",
+    ),
     col("stale_responses", Count, Lower, "stale responses"),
     col("stale_ratio", Ratio, Lower, "stale responses over requests"),
     col("stale_age_p50_s", Seconds, Lower, "median stale age"),
-    col("stale_age_p99_s", Seconds, Lower, "99th percentile stale age"),
+    col(
+        "stale_age_p99_s",
+        Seconds,
+        Lower,
+        "99th percentile stale age",
+    ),
     col("stale_age_max_s", Seconds, Lower, "largest stale age"),
-    col("cdn_hit_ratio", Ratio, Higher, "responses served from a CDN cache"),
-    col("regenerations", Count, Lower, "generations triggered for the route's pages"),
-    col("regenerations_failed", Count, Lower, "generations that failed"),
-    col("edit_visible_p99_s", Seconds, Lower, "99th percentile time from an edit to the first response that reflects it"),
-    col("pages_regen_gap_over_alert", Count, Lower, "pages over the monitor's alert threshold"),
+    col(
+        "cdn_hit_ratio",
+        Ratio,
+        Higher,
+        "responses served from a CDN cache",
+    ),
+    col(
+        "regenerations",
+        Count,
+        Lower,
+        "generations triggered for the route's pages",
+    ),
+    col(
+        "regenerations_failed",
+        Count,
+        Lower,
+        "generations that failed",
+    ),
+    col(
+        "edit_visible_p99_s",
+        Seconds,
+        Lower,
+        "99th percentile time from an edit to the first response that reflects it",
+    ),
+    col(
+        "pages_regen_gap_over_alert",
+        Count,
+        Lower,
+        "pages over the monitor's alert threshold",
+    ),
 ];
 
 /// One route's figures in one run, in `ROUTE_COLUMNS` order.

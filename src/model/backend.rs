@@ -20,7 +20,12 @@ pub struct Backend {
 
 impl Backend {
     pub fn new(concurrency: Option<u32>) -> Backend {
-        Backend { concurrency, running: 0, queue: VecDeque::new(), waiting: 0 }
+        Backend {
+            concurrency,
+            running: 0,
+            queue: VecDeque::new(),
+            waiting: 0,
+        }
     }
 
     /// Admits a generation; returns true when a slot was free and it starts now.
@@ -42,7 +47,11 @@ impl Backend {
 
     /// A slot is released. Returns the next live generation to start in it, if any; the ids of
     /// abandoned generations it passes over go to `skipped`.
-    pub fn release(&mut self, is_live: impl Fn(u32) -> bool, skipped: &mut Vec<u32>) -> Option<u32> {
+    pub fn release(
+        &mut self,
+        is_live: impl Fn(u32) -> bool,
+        skipped: &mut Vec<u32>,
+    ) -> Option<u32> {
         self.running -= 1;
         while let Some(g) = self.queue.pop_front() {
             if is_live(g) {

@@ -55,7 +55,10 @@ impl Freshness {
             Some(r) => (r, expire - r),
             None => (SimTime::from_secs(31_536_000), SimTime::ZERO),
         };
-        Freshness { ttl: ttl.unwrap_or(header_ttl), swr: swr.unwrap_or(header_swr) }
+        Freshness {
+            ttl: ttl.unwrap_or(header_ttl),
+            swr: swr.unwrap_or(header_swr),
+        }
     }
 }
 
@@ -86,8 +89,19 @@ impl Cdn {
             pops,
             pages,
             collapse,
-            entries: vec![Entry { version: ABSENT, fresh_until: SimTime::ZERO, stale_until: SimTime::ZERO }; n],
-            in_flight: if collapse { vec![NO_FETCH; n] } else { Vec::new() },
+            entries: vec![
+                Entry {
+                    version: ABSENT,
+                    fresh_until: SimTime::ZERO,
+                    stale_until: SimTime::ZERO
+                };
+                n
+            ],
+            in_flight: if collapse {
+                vec![NO_FETCH; n]
+            } else {
+                Vec::new()
+            },
             fetches: Vec::new(),
             free_fetches: Vec::new(),
         }
@@ -119,7 +133,11 @@ impl Cdn {
     pub fn store(&mut self, pop: u32, page: u32, version: u32, now: SimTime, freshness: Freshness) {
         let i = self.index(pop, page);
         let fresh_until = now + freshness.ttl;
-        self.entries[i] = Entry { version, fresh_until, stale_until: fresh_until + freshness.swr };
+        self.entries[i] = Entry {
+            version,
+            fresh_until,
+            stale_until: fresh_until + freshness.swr,
+        };
     }
 
     pub fn purge(&mut self, pop: u32, page: u32, now: SimTime, kind: PurgeKind) {
@@ -151,7 +169,12 @@ impl Cdn {
 
     /// Opens a fetch; with collapsing on it becomes the one others wait on.
     pub fn open_fetch(&mut self, pop: u32, page: u32) -> u32 {
-        let fetch = Fetch { pop, page, users: WaitList::default(), collapsed: self.collapse };
+        let fetch = Fetch {
+            pop,
+            page,
+            users: WaitList::default(),
+            collapsed: self.collapse,
+        };
         let id = match self.free_fetches.pop() {
             Some(id) => {
                 self.fetches[id as usize] = fetch;
@@ -204,18 +227,45 @@ mod tests {
         assert_eq!(c.lookup(0, 1, SimTime::from_secs(59)), Lookup::Hit(4));
         assert_eq!(c.lookup(0, 1, SimTime::from_secs(60)), Lookup::Stale(4));
         assert_eq!(c.lookup(0, 1, SimTime::from_secs(120)), Lookup::Miss);
-        assert_eq!(c.lookup(1, 1, SimTime::ZERO), Lookup::Miss, "PoPs are apart");
+        assert_eq!(
+            c.lookup(1, 1, SimTime::ZERO),
+            Lookup::Miss,
+            "PoPs are apart"
+        );
     }
 
     #[test]
     fn next_js_headers() {
         let year = SimTime::from_secs(31_536_000);
         let f = Freshness::from_origin(Some(T), year, None, None);
-        assert_eq!(f, Freshness { ttl: T, swr: year - T });
+        assert_eq!(
+            f,
+            Freshness {
+                ttl: T,
+                swr: year - T
+            }
+        );
         let f = Freshness::from_origin(None, year, None, None);
-        assert_eq!(f, Freshness { ttl: year, swr: SimTime::ZERO });
-        let f = Freshness::from_origin(Some(T), year, Some(SimTime::from_secs(5)), Some(SimTime::ZERO));
-        assert_eq!(f, Freshness { ttl: SimTime::from_secs(5), swr: SimTime::ZERO });
+        assert_eq!(
+            f,
+            Freshness {
+                ttl: year,
+                swr: SimTime::ZERO
+            }
+        );
+        let f = Freshness::from_origin(
+            Some(T),
+            year,
+            Some(SimTime::from_secs(5)),
+            Some(SimTime::ZERO),
+        );
+        assert_eq!(
+            f,
+            Freshness {
+                ttl: SimTime::from_secs(5),
+                swr: SimTime::ZERO
+            }
+        );
     }
 
     #[test]
@@ -225,10 +275,29 @@ mod tests {
         c.purge(0, 0, SimTime::from_secs(10), PurgeKind::Soft);
         assert_eq!(c.lookup(0, 0, SimTime::from_secs(10)), Lookup::Stale(1));
         assert_eq!(c.lookup(0, 0, SimTime::from_secs(70)), Lookup::Miss);
-        c.store(0, 0, 2, SimTime::from_secs(80), Freshness { ttl: T, swr: SimTime::ZERO });
+        c.store(
+            0,
+            0,
+            2,
+            SimTime::from_secs(80),
+            Freshness {
+                ttl: T,
+                swr: SimTime::ZERO,
+            },
+        );
         c.purge(0, 0, SimTime::from_secs(81), PurgeKind::Soft);
-        assert_eq!(c.lookup(0, 0, SimTime::from_secs(81)), Lookup::Miss, "no swr left: a miss");
-        c.store(0, 0, 3, SimTime::from_secs(90), Freshness { ttl: T, swr: T });
+        assert_eq!(
+            c.lookup(0, 0, SimTime::from_secs(81)),
+            Lookup::Miss,
+            "no swr left: a miss"
+        );
+        c.store(
+            0,
+            0,
+            3,
+            SimTime::from_secs(90),
+            Freshness { ttl: T, swr: T },
+        );
         c.purge(0, 0, SimTime::from_secs(91), PurgeKind::Hard);
         assert_eq!(c.lookup(0, 0, SimTime::from_secs(91)), Lookup::Miss);
     }

@@ -36,7 +36,11 @@ impl PageLayout {
             next += route.pages;
             route_of.extend(std::iter::repeat_n(r as u16, route.pages as usize));
         }
-        PageLayout { offsets, pages: scenario.routes.iter().map(|r| r.pages).collect(), route_of }
+        PageLayout {
+            offsets,
+            pages: scenario.routes.iter().map(|r| r.pages).collect(),
+            route_of,
+        }
     }
 
     #[inline]
@@ -68,7 +72,12 @@ impl Content {
             }
         }
         let n = layout.total();
-        Content { version: vec![0; n], edits: vec![Vec::new(); n], dependents, layout }
+        Content {
+            version: vec![0; n],
+            edits: vec![Vec::new(); n],
+            dependents,
+            layout,
+        }
     }
 
     #[inline]

@@ -64,7 +64,13 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub fn new(instances: u32, cache: CacheMode, lock: bool, balancer: Balancer, pages: usize) -> Origin {
+    pub fn new(
+        instances: u32,
+        cache: CacheMode,
+        lock: bool,
+        balancer: Balancer,
+        pages: usize,
+    ) -> Origin {
         let shared = cache == CacheMode::Shared;
         let lock = shared && lock;
         let caches = if shared { 1 } else { instances as usize };
@@ -76,7 +82,13 @@ impl Origin {
             lock,
             balancer,
             round_robin: 0,
-            entries: vec![Entry { version: ABSENT, fresh_until: SimTime::ZERO }; caches * pages],
+            entries: vec![
+                Entry {
+                    version: ABSENT,
+                    fresh_until: SimTime::ZERO
+                };
+                caches * pages
+            ],
             request_batch: vec![NO_GENERATION; scopes * pages],
             on_demand_batch: vec![NO_GENERATION; scopes * pages],
         }
@@ -121,7 +133,10 @@ impl Origin {
             }
             Balancer::Random => rng.random_range(0..self.instances),
             // Sticky by page: a multiplicative hash spreads neighbouring (equally popular) ranks.
-            Balancer::Hash => ((u64::from(page).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % u64::from(self.instances)) as u32,
+            Balancer::Hash => {
+                ((u64::from(page).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32)
+                    % u64::from(self.instances)) as u32
+            }
         }
     }
 
@@ -146,7 +161,10 @@ impl Origin {
     /// Writes a generated page: the build at t=0, or a regeneration's snapshot.
     pub fn store(&mut self, instance: u32, page: u32, version: u32, fresh_until: SimTime) {
         let i = self.entry_index(instance, page);
-        self.entries[i] = Entry { version, fresh_until };
+        self.entries[i] = Entry {
+            version,
+            fresh_until,
+        };
     }
 
     /// After a failed revalidation the old entry is fresh again until `until` (the back-off).
@@ -217,9 +235,18 @@ mod tests {
 
     #[test]
     fn retry_after_is_clamped_between_3_and_30_seconds() {
-        assert_eq!(retry_after(Some(SimTime::from_secs(1))), SimTime::from_secs(3));
-        assert_eq!(retry_after(Some(SimTime::from_secs(10))), SimTime::from_secs(10));
-        assert_eq!(retry_after(Some(SimTime::from_secs(3_600))), SimTime::from_secs(30));
+        assert_eq!(
+            retry_after(Some(SimTime::from_secs(1))),
+            SimTime::from_secs(3)
+        );
+        assert_eq!(
+            retry_after(Some(SimTime::from_secs(10))),
+            SimTime::from_secs(10)
+        );
+        assert_eq!(
+            retry_after(Some(SimTime::from_secs(3_600))),
+            SimTime::from_secs(30)
+        );
         assert_eq!(retry_after(None), SimTime::from_secs(30));
     }
 
@@ -239,7 +266,11 @@ mod tests {
         o.store(0, 1, 3, SimTime::NEVER);
         assert_eq!(o.lookup(1, 1, SimTime::ZERO), Lookup::Absent);
         o.set_in_flight(Batch::Request, 0, 1, 9);
-        assert_eq!(o.in_flight(Batch::Request, 1, 1), None, "lock only applies to a shared cache");
+        assert_eq!(
+            o.in_flight(Batch::Request, 1, 1),
+            None,
+            "lock only applies to a shared cache"
+        );
     }
 
     #[test]
@@ -251,7 +282,8 @@ mod tests {
         let mut hash = Origin::new(4, CacheMode::Local, false, Balancer::Hash, 100);
         let first = hash.pick_instance(17, &mut rng);
         assert!((0..10).all(|_| hash.pick_instance(17, &mut rng) == first));
-        let spread: std::collections::HashSet<u32> = (0..100).map(|p| hash.pick_instance(p, &mut rng)).collect();
+        let spread: std::collections::HashSet<u32> =
+            (0..100).map(|p| hash.pick_instance(p, &mut rng)).collect();
         assert_eq!(spread.len(), 4);
     }
 

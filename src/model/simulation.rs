@@ -91,9 +91,18 @@ pub struct Trace {
 enum Event {
     GenerationDone(u32),
     GenerationTimeout(u32),
-    Webhook { page: u32 },
-    Purge { pop: u32, page: u32, kind: PurgeKind },
-    Schedule { page: u32, instance: u32 },
+    Webhook {
+        page: u32,
+    },
+    Purge {
+        pop: u32,
+        page: u32,
+        kind: PurgeKind,
+    },
+    Schedule {
+        page: u32,
+        instance: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +124,8 @@ struct Generation {
     state: State,
     triggered: SimTime,
     started: Option<SimTime>,
+    /// When the backend finishes the run (set when it starts).
+    run_ends: SimTime,
     snapshot: u32,
     waiters: WaitList,
     timeout: Option<EventKey>,
@@ -223,7 +234,9 @@ impl Simulation {
             origin_rtt: o.rtt,
             cdn_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.rtt),
             cdn_origin_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.origin_rtt),
-            purge_delay: cdn_config.map_or(Distribution::Constant(SimTime::ZERO), |c| c.purge_delay.clone()),
+            purge_delay: cdn_config.map_or(Distribution::Constant(SimTime::ZERO), |c| {
+                c.purge_delay.clone()
+            }),
             purge_failure: cdn_config.map_or(0.0, |c| c.purge_failure),
             plans,
             content: Content::new(scenario, layout),
@@ -243,7 +256,12 @@ impl Simulation {
             visible: vec![0; pages],
             last_success: vec![SimTime::ZERO; pages],
             over_alert: vec![false; pages],
-            collector: Collector::new(scenario.routes.len(), scenario.warmup, scenario.duration, scenario.bucket),
+            collector: Collector::new(
+                scenario.routes.len(),
+                scenario.warmup,
+                scenario.duration,
+                scenario.bucket,
+            ),
             trace: None,
             changed: Vec::new(),
             skipped: Vec::new(),
@@ -294,7 +312,8 @@ impl Simulation {
                     let phase = SimTime(schedule_rng.random_range(0..every.as_micros()));
                     // With a shared cache the cron job regenerates once, not once per instance.
                     for instance in 0..self.origin.caches() {
-                        self.queue.schedule(phase, Event::Schedule { page, instance });
+                        self.queue
+                            .schedule(phase, Event::Schedule { page, instance });
                     }
                 }
             }
@@ -380,8 +399,12 @@ impl Simulation {
             match self.origin_get(instance, r.page) {
                 Reply::Served(v, served) => self.respond(now, r.page, pop, Some(v), served),
                 Reply::Blocked(g) => {
-                    let user = Waiter::User { arrival: now, pop: ABSENT };
-                    self.waiters.push(&mut self.generations[g as usize].waiters, user);
+                    let user = Waiter::User {
+                        arrival: now,
+                        pop: ABSENT,
+                    };
+                    self.waiters
+                        .push(&mut self.generations[g as usize].waiters, user);
                 }
             }
             return;
@@ -422,7 +445,8 @@ impl Simulation {
                 if user_waits {
                     self.waiters.push(&mut cdn.fetch_mut(f).users, user);
                 }
-                self.waiters.push(&mut self.generations[g as usize].waiters, Waiter::Fetch(f));
+                self.waiters
+                    .push(&mut self.generations[g as usize].waiters, Waiter::Fetch(f));
             }
         }
     }
@@ -440,20 +464,33 @@ impl Simulation {
         match self.origin.lookup(instance, page, self.now) {
             origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit),
             origin::Lookup::Stale(v) => {
-                if self.origin.in_flight(Batch::Request, instance, page).is_none() {
+                if self
+                    .origin
+                    .in_flight(Batch::Request, instance, page)
+                    .is_none()
+                {
                     self.trigger(instance, page, Batch::Request, Cause::Background);
                 }
                 Reply::Served(v, Served::OriginStale)
             }
             origin::Lookup::Absent => match self.origin.in_flight(Batch::Request, instance, page) {
                 Some(g) => Reply::Blocked(g),
-                None => Reply::Blocked(self.trigger(instance, page, Batch::Request, Cause::Blocking)),
+                None => {
+                    Reply::Blocked(self.trigger(instance, page, Batch::Request, Cause::Blocking))
+                }
             },
         }
     }
 
     /// Answers a user at `self.now`. `pop` is the user's PoP, or ABSENT without a CDN.
-    fn respond(&mut self, arrival: SimTime, page: u32, pop: u32, version: Option<u32>, served: Served) {
+    fn respond(
+        &mut self,
+        arrival: SimTime,
+        page: u32,
+        pop: u32,
+        version: Option<u32>,
+        served: Served,
+    ) {
         let now = self.now;
         let route = self.content.layout().route_of(page);
         let current = self.content.version(page);
@@ -481,10 +518,28 @@ impl Simulation {
             }
         }
         let newest = self.origin_newest[page as usize];
-        let behind_origin = from_cdn && stale && newest != ABSENT && version.is_some_and(|v| newest > v);
-        self.collector.response(Response { at: now, route, latency, stale_age, stale, from_cdn, behind_origin });
+        let behind_origin =
+            from_cdn && stale && newest != ABSENT && version.is_some_and(|v| newest > v);
+        self.collector.response(Response {
+            at: now,
+            route,
+            latency,
+            stale_age,
+            stale,
+            from_cdn,
+            behind_origin,
+        });
         if let Some(trace) = self.trace.as_mut() {
-            trace.responses.push(TracedResponse { at: now, arrival, page, pop, version, served, stale, latency });
+            trace.responses.push(TracedResponse {
+                at: now,
+                arrival,
+                page,
+                pop,
+                version,
+                served,
+                stale,
+                latency,
+            });
         }
     }
 
@@ -505,6 +560,7 @@ impl Simulation {
             state: State::Queued,
             triggered: now,
             started: None,
+            run_ends: SimTime::NEVER,
             snapshot: 0,
             waiters: WaitList::default(),
             timeout: None,
@@ -523,7 +579,10 @@ impl Simulation {
         };
         self.origin.set_in_flight(batch, instance, page, g);
         if let Some(timeout) = self.timeout {
-            self.generations[g as usize].timeout = Some(self.queue.schedule(now + timeout, Event::GenerationTimeout(g)));
+            self.generations[g as usize].timeout = Some(
+                self.queue
+                    .schedule(now + timeout, Event::GenerationTimeout(g)),
+            );
         }
         if self.backend.admit(g) {
             self.start(g);
@@ -541,6 +600,7 @@ impl Simulation {
         job.snapshot = self.content.version(job.page);
         let route = self.content.layout().route_of(job.page);
         let run = self.plans[route].regen_time.sample(&mut self.backend_rng);
+        job.run_ends = now + run;
         self.collector.backend_wait(now, now - job.triggered);
         self.queue.schedule(now + run, Event::GenerationDone(g));
     }
@@ -549,7 +609,10 @@ impl Simulation {
         let state = self.generations[g as usize].state;
         let generations = &self.generations;
         let mut skipped = std::mem::take(&mut self.skipped);
-        let next = self.backend.release(|id| generations[id as usize].state == State::Queued, &mut skipped);
+        let next = self.backend.release(
+            |id| generations[id as usize].state == State::Queued,
+            &mut skipped,
+        );
         for id in skipped.drain(..) {
             self.free_generations.push(id);
         }
@@ -558,7 +621,8 @@ impl Simulation {
             if let Some(key) = self.generations[g as usize].timeout {
                 self.queue.cancel(key);
             }
-            let failed = self.failure_rate > 0.0 && self.backend_rng.random::<f64>() < self.failure_rate;
+            let failed =
+                self.failure_rate > 0.0 && self.backend_rng.random::<f64>() < self.failure_rate;
             self.complete(g, !failed);
         }
         self.free_generations.push(g);
@@ -570,7 +634,10 @@ impl Simulation {
 
     fn on_generation_timeout(&mut self, g: u32) {
         let job = &mut self.generations[g as usize];
+        job.timeout = None;
         match job.state {
+            // Wait plus run equal to the timeout does not exceed it: the run finishes this instant.
+            State::Running if job.run_ends <= self.now => {}
             State::Queued => {
                 job.state = State::Abandoned;
                 let waited = self.now - job.triggered;
@@ -600,8 +667,12 @@ impl Simulation {
         if ok {
             let previous = self.origin.version(instance, page);
             let wasted = previous == Some(job.snapshot);
-            self.collector.regeneration_finished(now, route, true, wasted);
-            let fresh_until = self.plans[route].policy.revalidate.map_or(SimTime::NEVER, |r| now + r);
+            self.collector
+                .regeneration_finished(now, route, true, wasted);
+            let fresh_until = self.plans[route]
+                .policy
+                .revalidate
+                .map_or(SimTime::NEVER, |r| now + r);
             self.origin.store(instance, page, job.snapshot, fresh_until);
             self.check_alert(page);
             self.last_success[page as usize] = now;
@@ -613,8 +684,10 @@ impl Simulation {
                 self.purge_everywhere(page);
             }
         } else {
-            self.collector.regeneration_finished(now, route, false, false);
-            self.origin.back_off(instance, page, now + self.plans[route].retry_after);
+            self.collector
+                .regeneration_finished(now, route, false, false);
+            self.origin
+                .back_off(instance, page, now + self.plans[route].retry_after);
         }
         if let Some(trace) = self.trace.as_mut() {
             trace.generations.push(TracedGeneration {
@@ -635,7 +708,9 @@ impl Simulation {
             match waiter {
                 Waiter::User { arrival, pop } => self.respond(arrival, page, pop, version, served),
                 Waiter::Fetch(f) => {
-                    let Some(cdn) = self.cdn.as_mut() else { continue };
+                    let Some(cdn) = self.cdn.as_mut() else {
+                        continue;
+                    };
                     let (pop, page, mut users) = cdn.close_fetch(f);
                     if let Some(v) = version {
                         self.cdn_store(pop, page, v);
@@ -649,7 +724,8 @@ impl Simulation {
     }
 
     fn report_backend(&mut self) {
-        self.collector.backend_levels(self.now, self.backend.waiting(), self.backend.running());
+        self.collector
+            .backend_levels(self.now, self.backend.waiting(), self.backend.running());
     }
 
     // ---- editors and policies ---------------------------------------------------------------
@@ -663,7 +739,8 @@ impl Simulation {
             if policy.on_edit == OnEdit::None {
                 continue;
             }
-            let lost = policy.webhook_failure > 0.0 && self.webhook_rng.random::<f64>() < policy.webhook_failure;
+            let lost = policy.webhook_failure > 0.0
+                && self.webhook_rng.random::<f64>() < policy.webhook_failure;
             let delay = policy.webhook_delay.sample(&mut self.webhook_rng);
             if !lost {
                 self.queue.schedule(now + delay, Event::Webhook { page: q });
@@ -710,7 +787,8 @@ impl Simulation {
         let g = self.revalidate_on_demand(instance, page, Cause::Schedule);
         self.generations[g as usize].purge_on_change |= purge_cdn;
         if let Some(every) = every {
-            self.queue.schedule(self.now + every, Event::Schedule { page, instance });
+            self.queue
+                .schedule(self.now + every, Event::Schedule { page, instance });
         }
     }
 
@@ -725,12 +803,16 @@ impl Simulation {
     /// Sends a purge of `page` to every PoP; each arrives after its own delay, or is lost.
     fn purge_everywhere(&mut self, page: u32) {
         let Some(cdn) = self.cdn.as_ref() else { return };
-        let kind = self.plans[self.content.layout().route_of(page)].policy.purge;
+        let kind = self.plans[self.content.layout().route_of(page)]
+            .policy
+            .purge;
         for pop in 0..cdn.pops() {
-            let lost = self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
+            let lost =
+                self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
             let delay = self.purge_delay.sample(&mut self.purge_rng);
             if !lost {
-                self.queue.schedule(self.now + delay, Event::Purge { pop, page, kind });
+                self.queue
+                    .schedule(self.now + delay, Event::Purge { pop, page, kind });
             }
         }
     }
@@ -745,11 +827,16 @@ impl Simulation {
         if self.over_alert[p] || held == ABSENT {
             return;
         }
-        let Some(outdated) = self.content.outdated_since(page, held) else { return };
-        let alert_from = (self.last_success[p] + self.alert_after).max(outdated).max(self.warmup);
+        let Some(outdated) = self.content.outdated_since(page, held) else {
+            return;
+        };
+        let alert_from = (self.last_success[p] + self.alert_after)
+            .max(outdated)
+            .max(self.warmup);
         if self.now > alert_from {
             self.over_alert[p] = true;
-            self.collector.page_over_alert(self.content.layout().route_of(page));
+            self.collector
+                .page_over_alert(self.content.layout().route_of(page));
         }
     }
 }

@@ -44,8 +44,12 @@ pub struct Arrivals {
 
 impl Arrivals {
     pub fn new(pattern: &Traffic, rng: &mut SimRng) -> Arrivals {
-        let mut arrivals =
-            Arrivals { pattern: pattern.clone(), clock: 0.0, in_burst: false, switch_at: f64::INFINITY };
+        let mut arrivals = Arrivals {
+            pattern: pattern.clone(),
+            clock: 0.0,
+            in_burst: false,
+            switch_at: f64::INFINITY,
+        };
         if let Traffic::Bursty { .. } = pattern {
             arrivals.switch_at = arrivals.sojourn(rng);
         }
@@ -56,11 +60,21 @@ impl Arrivals {
     pub fn mean_rate(pattern: &Traffic, duration: SimTime) -> f64 {
         match *pattern {
             Traffic::Steady { rate } | Traffic::Idle { rate } => rate,
-            Traffic::Bursty { base_rate, burst_rate, burst_length, burst_every } => {
+            Traffic::Bursty {
+                base_rate,
+                burst_rate,
+                burst_length,
+                burst_every,
+            } => {
                 let burst_share = burst_length.as_secs_f64() / burst_every.as_secs_f64();
                 base_rate * (1.0 - burst_share) + burst_rate * burst_share
             }
-            Traffic::Diurnal { min_rate, max_rate, period, peak_at } => {
+            Traffic::Diurnal {
+                min_rate,
+                max_rate,
+                period,
+                peak_at,
+            } => {
                 // The exact integral of the sinusoid over the run, divided by its length.
                 let (mid, amp) = ((min_rate + max_rate) / 2.0, (max_rate - min_rate) / 2.0);
                 let (d, p) = (duration.as_secs_f64(), period.as_secs_f64());
@@ -68,7 +82,12 @@ impl Arrivals {
                 let phase = peak_at.as_secs_f64();
                 mid + amp * ((w * (d - phase)).sin() - (w * -phase).sin()) / (w * d)
             }
-            Traffic::Spike { rate, spike_factor, spike_at, spike_length } => {
+            Traffic::Spike {
+                rate,
+                spike_factor,
+                spike_at,
+                spike_length,
+            } => {
                 let d = duration.as_secs_f64();
                 let start = spike_at.as_secs_f64().min(d);
                 let end = (spike_at + spike_length).as_secs_f64().min(d);
@@ -83,7 +102,11 @@ impl Arrivals {
             Traffic::Steady { rate } | Traffic::Idle { rate } => {
                 self.clock += exp_gap(rate, rng);
             }
-            Traffic::Bursty { base_rate, burst_rate, .. } => loop {
+            Traffic::Bursty {
+                base_rate,
+                burst_rate,
+                ..
+            } => loop {
                 let rate = if self.in_burst { burst_rate } else { base_rate };
                 let t = self.clock + exp_gap(rate, rng);
                 if t < self.switch_at {
@@ -94,8 +117,16 @@ impl Arrivals {
                 self.in_burst = !self.in_burst;
                 self.switch_at = self.clock + self.sojourn(rng);
             },
-            Traffic::Spike { rate, spike_factor, spike_at, spike_length } => loop {
-                let (start, end) = (spike_at.as_secs_f64(), (spike_at + spike_length).as_secs_f64());
+            Traffic::Spike {
+                rate,
+                spike_factor,
+                spike_at,
+                spike_length,
+            } => loop {
+                let (start, end) = (
+                    spike_at.as_secs_f64(),
+                    (spike_at + spike_length).as_secs_f64(),
+                );
                 let (current, boundary) = if self.clock < start {
                     (rate, start)
                 } else if self.clock < end {
@@ -110,7 +141,12 @@ impl Arrivals {
                 }
                 self.clock = boundary;
             },
-            Traffic::Diurnal { min_rate, max_rate, period, peak_at } => {
+            Traffic::Diurnal {
+                min_rate,
+                max_rate,
+                period,
+                peak_at,
+            } => {
                 let (mid, amp) = ((min_rate + max_rate) / 2.0, (max_rate - min_rate) / 2.0);
                 let w = std::f64::consts::TAU / period.as_secs_f64();
                 let peak = peak_at.as_secs_f64();
@@ -133,7 +169,12 @@ impl Arrivals {
     /// A bursty sojourn: a burst lasts `burst_length` on average, a quiet spell
     /// `burst_every - burst_length`.
     fn sojourn(&self, rng: &mut SimRng) -> f64 {
-        let Traffic::Bursty { burst_length, burst_every, .. } = self.pattern else {
+        let Traffic::Bursty {
+            burst_length,
+            burst_every,
+            ..
+        } = self.pattern
+        else {
             return f64::INFINITY;
         };
         let mean = if self.in_burst {
@@ -164,9 +205,14 @@ impl PageSampler {
         let total_share: f64 = scenario.routes.iter().map(|r| r.share).sum();
         let mut weights = Vec::with_capacity(scenario.total_pages() as usize);
         for route in &scenario.routes {
-            let zipf: Vec<f64> = (1..=route.pages).map(|k| (k as f64).powf(-route.popularity)).collect();
+            let zipf: Vec<f64> = (1..=route.pages)
+                .map(|k| (k as f64).powf(-route.popularity))
+                .collect();
             let norm: f64 = zipf.iter().sum();
-            weights.extend(zipf.into_iter().map(|w| w / norm * route.share / total_share));
+            weights.extend(
+                zipf.into_iter()
+                    .map(|w| w / norm * route.share / total_share),
+            );
         }
         // A scenario with only zero-share routes is rejected when parsed, so this cannot fail.
         let alias = WeightedAliasIndex::new(weights).expect("page weights are positive and finite");
@@ -192,8 +238,17 @@ impl Requests {
     pub fn new(scenario: &Scenario, replication_seed: u64) -> Requests {
         let mut rng = rng::stream(replication_seed, Stream::Traffic);
         let arrivals = Arrivals::new(&scenario.traffic, &mut rng);
-        let pops = scenario.cdn.as_ref().map_or(1, |c| c.pops.min(u32::from(u16::MAX)) as u16);
-        Requests { arrivals, pages: PageSampler::new(scenario), pops, duration: scenario.duration, rng }
+        let pops = scenario
+            .cdn
+            .as_ref()
+            .map_or(1, |c| c.pops.min(u32::from(u16::MAX)) as u16);
+        Requests {
+            arrivals,
+            pages: PageSampler::new(scenario),
+            pops,
+            duration: scenario.duration,
+            rng,
+        }
     }
 }
 
@@ -206,7 +261,11 @@ impl Iterator for Requests {
             return None;
         }
         let page = self.pages.sample(&mut self.rng);
-        let pop = if self.pops > 1 { self.rng.random_range(0..self.pops) } else { 0 };
+        let pop = if self.pops > 1 {
+            self.rng.random_range(0..self.pops)
+        } else {
+            0
+        };
         Some(Request { at, page, pop })
     }
 }
@@ -219,7 +278,9 @@ mod tests {
     fn count(pattern: Traffic, until_s: f64, seed: u64) -> usize {
         let mut rng = SimRng::seed_from_u64(seed);
         let mut a = Arrivals::new(&pattern, &mut rng);
-        std::iter::from_fn(|| Some(a.next(&mut rng))).take_while(|&t| t < until_s).count()
+        std::iter::from_fn(|| Some(a.next(&mut rng)))
+            .take_while(|&t| t < until_s)
+            .count()
     }
 
     #[test]
@@ -256,7 +317,10 @@ mod tests {
         let n = count(p.clone(), horizon, 3);
         let expected = Arrivals::mean_rate(&p, SimTime::from_secs(1)) * horizon; // 6.8/s
         // Burst count is the main noise: ~667 bursts, relative sd about 5%.
-        assert!((n as f64 / expected - 1.0).abs() < 0.15, "{n} vs {expected}");
+        assert!(
+            (n as f64 / expected - 1.0).abs() < 0.15,
+            "{n} vs {expected}"
+        );
     }
 
     #[test]
@@ -271,6 +335,9 @@ mod tests {
         assert!((n as f64 - 50_000.0).abs() < 1_500.0, "{n}");
         // Over half a period starting at the peak's quarter, the integral is not the midpoint.
         let half = Arrivals::mean_rate(&p, SimTime::from_secs(500));
-        assert!((half - (5.0 + 4.0 * 2.0 / std::f64::consts::PI)).abs() < 1e-9, "{half}");
+        assert!(
+            (half - (5.0 + 4.0 * 2.0 / std::f64::consts::PI)).abs() < 1e-9,
+            "{half}"
+        );
     }
 }

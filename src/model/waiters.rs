@@ -25,7 +25,10 @@ pub struct WaitList {
 
 impl Default for WaitList {
     fn default() -> Self {
-        WaitList { head: NIL, tail: NIL }
+        WaitList {
+            head: NIL,
+            tail: NIL,
+        }
     }
 }
 
@@ -97,7 +100,10 @@ mod tests {
             w.push(&mut b, Waiter::Fetch(10 + i));
         }
         let drained: Vec<_> = std::iter::from_fn(|| w.pop(&mut a)).collect();
-        assert_eq!(drained, vec![Waiter::Fetch(0), Waiter::Fetch(1), Waiter::Fetch(2)]);
+        assert_eq!(
+            drained,
+            vec![Waiter::Fetch(0), Waiter::Fetch(1), Waiter::Fetch(2)]
+        );
         assert!(a.is_empty());
         w.push(&mut a, Waiter::Fetch(99));
         assert_eq!(w.nodes.len(), 6, "a freed node is reused");

@@ -202,7 +202,7 @@ mod tests {
             lines[0],
             "Scenario \"tiny\": 1 to 2 replications per policy (mean ± 95% CI)"
         );
-        assert!(lines[2].starts_with("policy  ") && lines[2].ends_with("CDN hit"));
+        assert!(lines[2].starts_with("policy  ") && lines[2].ends_with("CDN behind origin"));
         let fast = lines.iter().find(|l| l.starts_with("fast")).unwrap();
         let slow = lines.iter().find(|l| l.starts_with("slow")).unwrap();
         // 0.1 and 0.3: mean 20%, half-width 12.706205 * 0.1 = 127.06%.

@@ -35,11 +35,30 @@ pub struct Scenario {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Traffic {
-    Steady { rate: f64 },
-    Bursty { base_rate: f64, burst_rate: f64, burst_length: SimTime, burst_every: SimTime },
-    Idle { rate: f64 },
-    Diurnal { min_rate: f64, max_rate: f64, period: SimTime, peak_at: SimTime },
-    Spike { rate: f64, spike_factor: f64, spike_at: SimTime, spike_length: SimTime },
+    Steady {
+        rate: f64,
+    },
+    Bursty {
+        base_rate: f64,
+        burst_rate: f64,
+        burst_length: SimTime,
+        burst_every: SimTime,
+    },
+    Idle {
+        rate: f64,
+    },
+    Diurnal {
+        min_rate: f64,
+        max_rate: f64,
+        period: SimTime,
+        peak_at: SimTime,
+    },
+    Spike {
+        rate: f64,
+        spike_factor: f64,
+        spike_at: SimTime,
+        spike_length: SimTime,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
