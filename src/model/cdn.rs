@@ -13,6 +13,7 @@
 //! requests wait on it. Purges are per PoP, each arriving after its own delay, and can be lost:
 //! a hard purge deletes the entry, a soft purge (Fastly's soft purge) marks it stale.
 
+use super::slab::Slab;
 use super::waiters::WaitList;
 use crate::scenario::PurgeKind;
 use crate::time::SimTime;
@@ -78,8 +79,7 @@ pub struct Cdn {
     entries: Vec<Entry>,
     /// The collapsed fetch in flight per (PoP, page).
     in_flight: Vec<u32>,
-    fetches: Vec<Fetch>,
-    free_fetches: Vec<u32>,
+    fetches: Slab<Fetch>,
 }
 
 impl Cdn {
@@ -102,8 +102,7 @@ impl Cdn {
             } else {
                 Vec::new()
             },
-            fetches: Vec::new(),
-            free_fetches: Vec::new(),
+            fetches: Slab::default(),
         }
     }
 
@@ -175,16 +174,7 @@ impl Cdn {
             users: WaitList::default(),
             collapsed: self.collapse,
         };
-        let id = match self.free_fetches.pop() {
-            Some(id) => {
-                self.fetches[id as usize] = fetch;
-                id
-            }
-            None => {
-                self.fetches.push(fetch);
-                (self.fetches.len() - 1) as u32
-            }
-        };
+        let id = self.fetches.insert(fetch);
         if self.collapse {
             let i = self.index(pop, page);
             self.in_flight[i] = id;
@@ -193,18 +183,18 @@ impl Cdn {
     }
 
     pub fn fetch_mut(&mut self, id: u32) -> &mut Fetch {
-        &mut self.fetches[id as usize]
+        &mut self.fetches[id]
     }
 
     /// Closes a fetch and returns it, to answer its waiting users.
     pub fn close_fetch(&mut self, id: u32) -> (u32, u32, WaitList) {
-        let f = &self.fetches[id as usize];
+        let f = &self.fetches[id];
         let (pop, page, users) = (f.pop, f.page, f.users);
         if f.collapsed {
             let i = self.index(pop, page);
             self.in_flight[i] = NO_FETCH;
         }
-        self.free_fetches.push(id);
+        self.fetches.remove(id);
         (pop, page, users)
     }
 }

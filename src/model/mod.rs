@@ -8,6 +8,7 @@ pub mod content;
 pub mod origin;
 pub mod rng;
 mod simulation;
+pub mod slab;
 pub mod traffic;
 pub mod waiters;
 

@@ -18,6 +18,7 @@ use super::cdn::{self, Cdn, Freshness};
 use super::content::{Content, Edits, PageLayout};
 use super::origin::{self, Batch, Origin};
 use super::rng::{self, SimRng, Stream};
+use super::slab::Slab;
 use super::traffic::{Request, Requests};
 use super::waiters::{WaitList, Waiter, Waiters};
 use crate::distribution::Distribution;
@@ -167,8 +168,7 @@ pub struct Simulation {
     origin: Origin,
     cdn: Option<Cdn>,
     backend: Backend,
-    generations: Vec<Generation>,
-    free_generations: Vec<u32>,
+    generations: Slab<Generation>,
     waiters: Waiters,
     backend_rng: SimRng,
     balancer_rng: SimRng,
@@ -244,8 +244,7 @@ impl Simulation {
             origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages),
             cdn: cdn_config.map(|c| Cdn::new(c.pops, pages, c.collapse)),
             backend: Backend::new(scenario.backend.concurrency),
-            generations: Vec::new(),
-            free_generations: Vec::new(),
+            generations: Slab::default(),
             waiters: Waiters::default(),
             backend_rng: rng::stream(seed, Stream::Backend),
             balancer_rng: rng::stream(seed, Stream::Balancer),
@@ -403,8 +402,7 @@ impl Simulation {
                         arrival: now,
                         pop: ABSENT,
                     };
-                    self.waiters
-                        .push(&mut self.generations[g as usize].waiters, user);
+                    self.waiters.push(&mut self.generations[g].waiters, user);
                 }
             }
             return;
@@ -446,7 +444,7 @@ impl Simulation {
                     self.waiters.push(&mut cdn.fetch_mut(f).users, user);
                 }
                 self.waiters
-                    .push(&mut self.generations[g as usize].waiters, Waiter::Fetch(f));
+                    .push(&mut self.generations[g].waiters, Waiter::Fetch(f));
             }
         }
     }
@@ -567,19 +565,10 @@ impl Simulation {
             purge_after: false,
             purge_on_change: false,
         };
-        let g = match self.free_generations.pop() {
-            Some(g) => {
-                self.generations[g as usize] = generation;
-                g
-            }
-            None => {
-                self.generations.push(generation);
-                (self.generations.len() - 1) as u32
-            }
-        };
+        let g = self.generations.insert(generation);
         self.origin.set_in_flight(batch, instance, page, g);
         if let Some(timeout) = self.timeout {
-            self.generations[g as usize].timeout = Some(
+            self.generations[g].timeout = Some(
                 self.queue
                     .schedule(now + timeout, Event::GenerationTimeout(g)),
             );
@@ -594,7 +583,7 @@ impl Simulation {
     /// A backend slot takes the generation: it snapshots the content and runs.
     fn start(&mut self, g: u32) {
         let now = self.now;
-        let job = &mut self.generations[g as usize];
+        let job = &mut self.generations[g];
         job.state = State::Running;
         job.started = Some(now);
         job.snapshot = self.content.version(job.page);
@@ -606,26 +595,25 @@ impl Simulation {
     }
 
     fn on_generation_done(&mut self, g: u32) {
-        let state = self.generations[g as usize].state;
+        let state = self.generations[g].state;
         let generations = &self.generations;
         let mut skipped = std::mem::take(&mut self.skipped);
-        let next = self.backend.release(
-            |id| generations[id as usize].state == State::Queued,
-            &mut skipped,
-        );
+        let next = self
+            .backend
+            .release(|id| generations[id].state == State::Queued, &mut skipped);
         for id in skipped.drain(..) {
-            self.free_generations.push(id);
+            self.generations.remove(id);
         }
         self.skipped = skipped;
         if state == State::Running {
-            if let Some(key) = self.generations[g as usize].timeout {
+            if let Some(key) = self.generations[g].timeout {
                 self.queue.cancel(key);
             }
             let failed =
                 self.failure_rate > 0.0 && self.backend_rng.random::<f64>() < self.failure_rate;
             self.complete(g, !failed);
         }
-        self.free_generations.push(g);
+        self.generations.remove(g);
         if let Some(n) = next {
             self.start(n);
         }
@@ -633,7 +621,7 @@ impl Simulation {
     }
 
     fn on_generation_timeout(&mut self, g: u32) {
-        let job = &mut self.generations[g as usize];
+        let job = &mut self.generations[g];
         job.timeout = None;
         match job.state {
             // Wait plus run equal to the timeout does not exceed it: the run finishes this instant.
@@ -658,8 +646,8 @@ impl Simulation {
     /// the policy says so, and answer everyone waiting.
     fn complete(&mut self, g: u32, ok: bool) {
         let now = self.now;
-        let job = self.generations[g as usize];
-        self.generations[g as usize].waiters = WaitList::default();
+        let job = self.generations[g];
+        self.generations[g].waiters = WaitList::default();
         let (page, instance) = (job.page, job.instance);
         let route = self.content.layout().route_of(page);
         self.page_in_flight[page as usize] -= 1;
@@ -766,7 +754,7 @@ impl Simulation {
             match on_edit {
                 OnEdit::Regenerate => {
                     let g = self.revalidate_on_demand(instance, page, Cause::OnDemand);
-                    self.generations[g as usize].purge_after |= purge_cdn;
+                    self.generations[g].purge_after |= purge_cdn;
                 }
                 OnEdit::Invalidate => self.origin.invalidate(instance, page),
                 OnEdit::MarkStale => self.origin.mark_stale(instance, page),
@@ -785,7 +773,7 @@ impl Simulation {
             (p.schedule, p.purge_cdn)
         };
         let g = self.revalidate_on_demand(instance, page, Cause::Schedule);
-        self.generations[g as usize].purge_on_change |= purge_cdn;
+        self.generations[g].purge_on_change |= purge_cdn;
         if let Some(every) = every {
             self.queue
                 .schedule(self.now + every, Event::Schedule { page, instance });

@@ -5,6 +5,7 @@
 //! singly-linked lists in one slab with a free list, so waiting allocates nothing once the slab
 //! has grown to the run's peak.
 
+use super::slab::Slab;
 use crate::time::SimTime;
 
 const NIL: u32 = u32::MAX;
@@ -45,28 +46,17 @@ struct Node {
 
 #[derive(Default)]
 pub struct Waiters {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    nodes: Slab<Node>,
 }
 
 impl Waiters {
     /// Appends `waiter` to `list`: waiters are answered in arrival order.
     pub fn push(&mut self, list: &mut WaitList, waiter: Waiter) {
-        let node = Node { waiter, next: NIL };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.nodes[id as usize] = node;
-                id
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
+        let id = self.nodes.insert(Node { waiter, next: NIL });
         if list.tail == NIL {
             list.head = id;
         } else {
-            self.nodes[list.tail as usize].next = id;
+            self.nodes[list.tail].next = id;
         }
         list.tail = id;
     }
@@ -77,13 +67,14 @@ impl Waiters {
             return None;
         }
         let id = list.head;
-        let node = &self.nodes[id as usize];
+        let node = &self.nodes[id];
+        let waiter = node.waiter;
         list.head = node.next;
         if list.head == NIL {
             list.tail = NIL;
         }
-        self.free.push(id);
-        Some(node.waiter)
+        self.nodes.remove(id);
+        Some(waiter)
     }
 }
 
@@ -106,7 +97,7 @@ mod tests {
         );
         assert!(a.is_empty());
         w.push(&mut a, Waiter::Fetch(99));
-        assert_eq!(w.nodes.len(), 6, "a freed node is reused");
+        assert_eq!(w.nodes.capacity(), 6, "a freed node is reused");
         assert_eq!(w.pop(&mut b), Some(Waiter::Fetch(10)));
         assert_eq!(w.pop(&mut a), Some(Waiter::Fetch(99)));
     }
