@@ -9,24 +9,43 @@
 //!
 //! Run with `cargo test --release --test closed_form -- --nocapture` to see the figures.
 
-use std::path::Path;
+mod support;
 
 use isrsim::metrics::RunResult;
 use isrsim::model;
-use isrsim::scenario::Scenario;
+use support::{metric, parse};
 
 const SIGMAS: f64 = 6.0;
 
-fn parse(text: &str) -> Scenario {
-    Scenario::parse(text, Path::new("closed_form.toml"))
-        .unwrap_or_else(|e| panic!("the test scenario does not parse: {e}\n{text}"))
+/// Policy 0 of a run of `d` seconds under steady traffic of `rate` requests/s; `tables` holds
+/// the routes, the policy and the rest.
+fn run_steady(d: f64, seed: u64, rate: f64, tables: &str) -> RunResult {
+    let scenario = parse(&format!(
+        r#"
+duration = "{d}s"
+seed = {seed}
+
+[traffic]
+pattern = "steady"
+rate = {rate}
+{tables}"#
+    ));
+    model::run(&scenario, 0, 0)
 }
 
-fn metric(result: &RunResult, name: &str) -> f64 {
-    result
-        .metrics
-        .get(name)
-        .unwrap_or_else(|| panic!("no column `{name}`"))
+/// As `run_steady`, with one page edited every `edit_every` seconds on average (a Poisson
+/// process) and regenerated instantly; `tables` holds the policy and the rest.
+fn run_one_edited_page(d: f64, seed: u64, rate: f64, edit_every: f64, tables: &str) -> RunResult {
+    let route = format!(
+        r#"
+[[routes]]
+name = "page"
+pages = 1
+edit_every = "{edit_every}s"
+regen_time = "0s"
+"#
+    );
+    run_steady(d, seed, rate, &format!("{route}{tables}"))
 }
 
 /// Asserts `|measured - expected| <= tolerance`, printing the figures either way.
@@ -38,6 +57,16 @@ fn check(what: &str, measured: f64, expected: f64, tolerance: f64) {
     assert!(
         (measured - expected).abs() <= tolerance,
         "{what}: measured {measured}, expected {expected}, tolerance {tolerance}"
+    );
+}
+
+/// Checks metric `name` of `result` against `expected`, within `tolerance`.
+fn check_metric(label: &str, result: &RunResult, name: &str, expected: f64, tolerance: f64) {
+    check(
+        &format!("{label}: {name}"),
+        metric(result, name),
+        expected,
+        tolerance,
     );
 }
 
@@ -88,6 +117,32 @@ fn renewal_rate_sd(d: f64, mean: f64, var: f64) -> f64 {
     (d * var / mean.powi(3)).sqrt() / d
 }
 
+/// The renewal cycle of tests 1 and 2, in a run of d seconds: a window of T seconds that opens
+/// with a store, then an Exp(λ) wait for the request that closes it.
+struct Cycles {
+    /// Cycles in the run: d / E[cycle], with E[cycle] = T + 1/λ.
+    count: f64,
+    /// Requests per cycle: λT in the window, and the closing one.
+    requests: f64,
+    /// Cycles per second, 1/E[cycle] = λ/(1+λT).
+    rate: f64,
+    /// The tolerance on `rate`: the cycle length varies as the wait does, with variance 1/λ².
+    rate_tolerance: f64,
+}
+
+impl Cycles {
+    fn new(lambda: f64, t: f64, d: f64) -> Cycles {
+        let mean = t + 1.0 / lambda;
+        let requests = 1.0 + lambda * t;
+        Cycles {
+            count: d / mean,
+            requests,
+            rate: lambda / requests,
+            rate_tolerance: SIGMAS * renewal_rate_sd(d, mean, 1.0 / (lambda * lambda)),
+        }
+    }
+}
+
 // ---- 1. Origin, time-based ISR ---------------------------------------------------------------
 
 /// One point of the origin check: rate λ (1/s), `revalidate` T (s), mean edit gap 1/μ (s), run
@@ -132,59 +187,37 @@ fn origin_point(p: &OriginPoint, seed: u64) -> OriginOutcome {
         duration: d,
     } = *p;
     let mu = 1.0 / edit_every;
-    let text = format!(
+    let policy = format!(
         r#"
-duration = "{d}s"
-seed = {seed}
-
-[traffic]
-pattern = "steady"
-rate = {lambda}
-
-[[routes]]
-name = "page"
-pages = 1
-edit_every = "{edit_every}s"
-regen_time = "0s"
-
 [[policies]]
 name = "time-based"
 revalidate = "{t}s"
 "#
     );
-    let scenario = parse(&text);
-    let result = model::run(&scenario, 0, 0);
+    let result = run_one_edited_page(d, seed, lambda, edit_every, &policy);
 
     let label = format!("origin λ={lambda}/s T={t}s 1/μ={edit_every}s");
-    let cycle = t + 1.0 / lambda;
-    let cycles = d / cycle;
-    let requests_per_cycle = 1.0 + lambda * t;
+    let cycles = Cycles::new(lambda, t, d);
     let e_mu_t = (-mu * t).exp();
     let no_edit_in_cycle = e_mu_t * lambda / (lambda + mu);
 
-    let regen_rate = lambda / (1.0 + lambda * t);
-    let regen_tolerance = SIGMAS * renewal_rate_sd(d, cycle, 1.0 / (lambda * lambda));
+    // One regeneration per cycle.
     let regenerations = metric(&result, "regenerations");
     check(
         &format!("{label}: regenerations/s"),
         regenerations / d,
-        regen_rate,
-        regen_tolerance,
+        cycles.rate,
+        cycles.rate_tolerance,
     );
 
-    let stale_ratio = (lambda * outdated_time(t, mu) + 1.0 - no_edit_in_cycle) / requests_per_cycle;
+    let stale_ratio = (lambda * outdated_time(t, mu) + 1.0 - no_edit_in_cycle) / cycles.requests;
     let sd =
-        (cycle_variance(lambda, t, mu, stale_ratio, true) / cycles).sqrt() / requests_per_cycle;
+        (cycle_variance(lambda, t, mu, stale_ratio, true) / cycles.count).sqrt() / cycles.requests;
     let stale_tolerance = SIGMAS * sd;
-    check(
-        &format!("{label}: stale_ratio"),
-        metric(&result, "stale_ratio"),
-        stale_ratio,
-        stale_tolerance,
-    );
+    check_metric(&label, &result, "stale_ratio", stale_ratio, stale_tolerance);
 
     // A Bernoulli outcome per cycle; binomial standard error over the measured cycles.
-    let wasted_sd = (no_edit_in_cycle * (1.0 - no_edit_in_cycle) / cycles).sqrt();
+    let wasted_sd = (no_edit_in_cycle * (1.0 - no_edit_in_cycle) / cycles.count).sqrt();
     check(
         &format!("{label}: wasted share of regenerations"),
         metric(&result, "regenerations_wasted") / regenerations,
@@ -195,10 +228,10 @@ revalidate = "{t}s"
     OriginOutcome {
         stale_ratio,
         stale_tolerance,
-        wrong_no_closing: lambda * outdated_time(t, mu) / requests_per_cycle,
-        wrong_no_wait: (lambda * outdated_time(t, mu) + 1.0 - e_mu_t) / requests_per_cycle,
-        regen_tolerance,
-        regen_rate,
+        wrong_no_closing: lambda * outdated_time(t, mu) / cycles.requests,
+        wrong_no_wait: (lambda * outdated_time(t, mu) + 1.0 - e_mu_t) / cycles.requests,
+        regen_tolerance: cycles.rate_tolerance,
+        regen_rate: cycles.rate,
     }
 }
 
@@ -286,21 +319,8 @@ fn cdn_point(p: &CdnPoint, seed: u64) -> (f64, f64, f64) {
         duration: d,
     } = *p;
     let mu = 1.0 / edit_every;
-    let text = format!(
+    let cdn_and_policy = format!(
         r#"
-duration = "{d}s"
-seed = {seed}
-
-[traffic]
-pattern = "steady"
-rate = {lambda}
-
-[[routes]]
-name = "page"
-pages = 1
-edit_every = "{edit_every}s"
-regen_time = "0s"
-
 [cdn]
 pops = 1
 ttl = "{t}s"
@@ -312,41 +332,27 @@ on_edit = "regenerate"
 webhook_delay = "0s"
 "#
     );
-    let scenario = parse(&text);
-    let result = model::run(&scenario, 0, 0);
+    let result = run_one_edited_page(d, seed, lambda, edit_every, &cdn_and_policy);
 
     let label = format!("cdn λ={lambda}/s ttl={t}s 1/μ={edit_every}s");
-    let cycle = t + 1.0 / lambda;
-    let cycles = d / cycle;
-    let requests_per_cycle = 1.0 + lambda * t;
+    let cycles = Cycles::new(lambda, t, d);
 
     // Hits per cycle are Poisson(λT): Z = N - H(N+1) has variance (1-H)²λT.
-    let hit = lambda * t / requests_per_cycle;
-    let hit_sd = ((1.0 - hit).powi(2) * lambda * t / cycles).sqrt() / requests_per_cycle;
-    check(
-        &format!("{label}: cdn_hit_ratio"),
-        metric(&result, "cdn_hit_ratio"),
-        hit,
-        SIGMAS * hit_sd,
-    );
+    let hit = lambda * t / cycles.requests;
+    let hit_sd = ((1.0 - hit).powi(2) * lambda * t / cycles.count).sqrt() / cycles.requests;
+    check_metric(&label, &result, "cdn_hit_ratio", hit, SIGMAS * hit_sd);
 
     let stale = hit * (1.0 - (1.0 - (-mu * t).exp()) / (mu * t));
     let stale_sd =
-        (cycle_variance(lambda, t, mu, stale, false) / cycles).sqrt() / requests_per_cycle;
-    check(
-        &format!("{label}: stale_ratio"),
-        metric(&result, "stale_ratio"),
-        stale,
-        SIGMAS * stale_sd,
-    );
+        (cycle_variance(lambda, t, mu, stale, false) / cycles.count).sqrt() / cycles.requests;
+    check_metric(&label, &result, "stale_ratio", stale, SIGMAS * stale_sd);
 
-    let fetch_rate = lambda / requests_per_cycle;
-    let fetch_sd = renewal_rate_sd(d, cycle, 1.0 / (lambda * lambda));
+    // One origin fetch per cycle.
     check(
         &format!("{label}: origin_requests/s"),
         metric(&result, "origin_requests") / d,
-        fetch_rate,
-        SIGMAS * fetch_sd,
+        cycles.rate,
+        cycles.rate_tolerance,
     );
 
     // Wrong: stale ratio H·(1-e^{-μT}) (a hit is stale iff the content changed within the ttl).
@@ -413,15 +419,8 @@ fn ttl_cache_point(
     d: f64,
     seed: u64,
 ) -> (f64, f64) {
-    let text = format!(
+    let tables = format!(
         r#"
-duration = "{d}s"
-seed = {seed}
-
-[traffic]
-pattern = "steady"
-rate = {rate}
-
 [[routes]]
 name = "posts"
 pages = {pages}
@@ -437,8 +436,7 @@ stale_while_revalidate = "0s"
 name = "static"
 "#
     );
-    let scenario = parse(&text);
-    let result = model::run(&scenario, 0, 0);
+    let result = run_steady(d, seed, rate, &tables);
 
     let weights: Vec<f64> = (1..=pages)
         .map(|k| f64::from(k).powf(-popularity))
@@ -465,12 +463,7 @@ name = "static"
     let label = format!(
         "ttl cache {pages} pages popularity {popularity}, {pops} PoPs, λ={rate}/s, ttl={t}s"
     );
-    check(
-        &format!("{label}: cdn_hit_ratio"),
-        metric(&result, "cdn_hit_ratio"),
-        expected,
-        SIGMAS * sd,
-    );
+    check_metric(&label, &result, "cdn_hit_ratio", expected, SIGMAS * sd);
 
     // Wrong: the hit ratio of the mean per-stream rate, as if popularity did not matter.
     let mean_stream = rate / f64::from(pages) / pop_count;

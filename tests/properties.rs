@@ -2,8 +2,9 @@
 //! something independent"): a bound on staleness with CDN purges, no lost requests, and common
 //! random numbers across policies.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::Path;
 
 use isrsim::metrics::RunResult;
 use isrsim::model::content::{Edits, PageLayout};
@@ -13,18 +14,7 @@ use isrsim::model::{self, Served, Simulation, Trace};
 use isrsim::scenario::Scenario;
 use isrsim::time::SimTime;
 use rand::{RngExt, SeedableRng};
-
-fn parse(text: &str) -> Scenario {
-    Scenario::parse(text, Path::new("properties.toml"))
-        .unwrap_or_else(|e| panic!("the test scenario does not parse: {e}\n{text}"))
-}
-
-fn metric(result: &RunResult, name: &str) -> f64 {
-    result
-        .metrics
-        .get(name)
-        .unwrap_or_else(|| panic!("no column `{name}`"))
-}
+use support::{metric, parse};
 
 fn trace_of(trace: Option<Trace>) -> Trace {
     trace.expect("a simulation built with_trace returns its trace")

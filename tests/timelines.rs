@@ -10,49 +10,63 @@
 //! - latency is `origin.rtt` + blocking without a CDN; with one it is `cdn.rtt`, plus
 //!   `cdn.origin_rtt` + blocking when the user waited on the origin.
 //!
-//! A response is written `(served, version, stale, answered at, latency)`.
+//! A response is written `(served, version, stale, answered at, latency)`, and a row of an
+//! expected timeline `(arrival, served, version, stale, answered at, latency)` in seconds.
 
 mod timeline_support;
 
 use isrsim::model::{Cause, Served, TracedGeneration};
-use isrsim::scenario::PurgeKind;
-use timeline_support::{assert_close, edit, get, get_via, run, run_replication, scenario, secs};
+use isrsim::scenario::{PurgeKind, Scenario};
+use timeline_support::{
+    Timeline, assert_close, edit, get, get_via, gets, one_page, run, run_replication, scenario,
+    secs,
+};
 
-/// One prerendered page regenerating in 1s.
-const ONE_PAGE_1S: &str = r#"
-[[routes]]
-name = "posts"
-pages = 1
-regen_time = "1s"
+/// Time-based ISR with `revalidate = 60s`.
+const TIME_60S: &str = r#"
+[[policies]]
+name = "time-60s"
+revalidate = "60s"
 "#;
 
-/// One prerendered page regenerating in 2s.
-const ONE_PAGE_2S: &str = r#"
+/// One page regenerating in 2s that is not prerendered: the first request for it blocks.
+const ONE_COLD_PAGE_2S: &str = r#"
 [[routes]]
 name = "posts"
 pages = 1
 regen_time = "2s"
+prerendered = false
 "#;
 
-/// A finished generation: `times` is (triggered, started, finished) in seconds.
-fn generation(
-    page: u32,
-    instance: u32,
-    cause: Cause,
-    times: (f64, Option<f64>, f64),
-    snapshot: Option<u32>,
-    ok: bool,
-) -> TracedGeneration {
-    let (triggered, started, finished) = times;
+/// One prerendered page regenerating in 1s, on a backend where every generation fails.
+fn one_failing_page(duration: &str, policy: &str) -> Scenario {
+    one_page(
+        duration,
+        "1s",
+        &format!("[backend]\nfailure_rate = 1.0\n{policy}"),
+    )
+}
+
+/// A generation of page 0 on instance 0 that started as soon as it was triggered, snapshotted
+/// version `snapshot` and stored it at `finished` (times in seconds).
+fn generation(cause: Cause, triggered: f64, finished: f64, snapshot: u32) -> TracedGeneration {
     TracedGeneration {
-        page,
-        instance,
+        page: 0,
+        instance: 0,
         cause,
         triggered: secs(triggered),
-        started: started.map(secs),
+        started: Some(secs(triggered)),
         finished: secs(finished),
-        snapshot,
-        ok,
+        snapshot: Some(snapshot),
+        ok: true,
+    }
+}
+
+/// As `generation`, but it failed at `finished`: nothing was stored.
+fn failed(cause: Cause, triggered: f64, finished: f64, snapshot: u32) -> TracedGeneration {
+    TracedGeneration {
+        ok: false,
+        ..generation(cause, triggered, finished, snapshot)
     }
 }
 
@@ -66,48 +80,29 @@ fn generation(
 /// - 72: HIT v1. The edit became visible 72 - 20 = 52s after it was made.
 #[test]
 fn origin_hit_then_stale_then_fresh() {
-    let s = scenario(
+    let s = one_page(
         "200s",
+        "1s",
         &format!(
-            r#"{ONE_PAGE_1S}
+            r#"
 [origin]
 rtt = "50ms"
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-"#
+{TIME_60S}"#
         ),
     );
-    let t = run(
-        &s,
+    let t = run(&s, 0, gets(&[10.0, 70.0, 72.0], 0), vec![edit(20.0, 0)]);
+    let rtt = 0.05;
+    t.assert_answers(
         0,
-        vec![get(10.0, 0), get(70.0, 0), get(72.0, 0)],
-        vec![edit(20.0, 0)],
-    );
-    let rtt = secs(0.05);
-    assert_eq!(
-        t.got(0, 10.0),
-        (Served::OriginHit, Some(0), false, secs(10.0), rtt)
-    );
-    assert_eq!(
-        t.got(0, 70.0),
-        (Served::OriginStale, Some(0), true, secs(70.0), rtt)
-    );
-    assert_eq!(
-        t.got(0, 72.0),
-        (Served::OriginHit, Some(1), false, secs(72.0), rtt)
+        &[
+            (10.0, Served::OriginHit, Some(0), false, 10.0, rtt),
+            (70.0, Served::OriginStale, Some(0), true, 70.0, rtt),
+            (72.0, Served::OriginHit, Some(1), false, 72.0, rtt),
+        ],
     );
     assert_eq!(
         t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Background,
-            (70.0, Some(70.0), 71.0),
-            Some(1),
-            true
-        )]
+        vec![generation(Cause::Background, 70.0, 71.0, 1)]
     );
     assert_eq!(t.metric("requests"), 3.0);
     assert_eq!(t.metric("stale_responses"), 1.0);
@@ -124,45 +119,18 @@ revalidate = "60s"
 /// - 66: the generation finishing at 66 runs before the request at 66: HIT v1.
 #[test]
 fn origin_deduplicates_background_regeneration() {
-    let s = scenario(
-        "100s",
-        r#"
-[[routes]]
-name = "posts"
-pages = 1
-regen_time = "5s"
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-"#,
-    );
+    let s = one_page("100s", "5s", TIME_60S);
     let during = [61.0, 62.0, 63.0, 64.0, 65.9];
-    let mut requests: Vec<_> = during.iter().map(|&at| get(at, 0)).collect();
+    let mut requests = gets(&during, 0);
     requests.push(get(66.0, 0));
     let t = run(&s, 0, requests, vec![edit(30.0, 0)]);
     for at in during {
-        let got = t.got(0, at);
-        assert_eq!(
-            got,
-            (Served::OriginStale, Some(0), true, secs(at), secs(0.0)),
-            "at {at}"
-        );
+        t.assert_answers(0, &[(at, Served::OriginStale, Some(0), true, at, 0.0)]);
     }
-    assert_eq!(
-        t.got(0, 66.0),
-        (Served::OriginHit, Some(1), false, secs(66.0), secs(0.0))
-    );
+    t.assert_answers(0, &[(66.0, Served::OriginHit, Some(1), false, 66.0, 0.0)]);
     assert_eq!(
         t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Background,
-            (61.0, Some(61.0), 66.0),
-            Some(1),
-            true
-        )]
+        vec![generation(Cause::Background, 61.0, 66.0, 1)]
     );
     assert_eq!(t.metric("regenerations"), 1.0);
     assert_eq!(t.metric("regenerations_duplicate"), 0.0);
@@ -175,50 +143,24 @@ revalidate = "60s"
 /// - 21: STALE again, a second regeneration 21 -> 22, which fails too.
 #[test]
 fn origin_backs_off_after_a_failure_for_the_revalidate_interval() {
-    let s = scenario(
+    let s = one_failing_page(
         "60s",
-        &format!(
-            r#"{ONE_PAGE_1S}
-[backend]
-failure_rate = 1.0
-
+        r#"
 [[policies]]
 name = "time-10s"
 revalidate = "10s"
-"#
-        ),
+"#,
     );
-    let requests = [10.0, 12.0, 20.5, 21.0]
-        .iter()
-        .map(|&at| get(at, 0))
-        .collect();
-    let t = run(&s, 0, requests, vec![]);
+    let t = run(&s, 0, gets(&[10.0, 12.0, 20.5, 21.0], 0), vec![]);
     assert_eq!(t.got(0, 10.0).0, Served::OriginStale);
     assert_eq!(t.got(0, 12.0).0, Served::OriginHit);
     assert_eq!(t.got(0, 20.5).0, Served::OriginHit);
-    assert_eq!(
-        t.got(0, 21.0),
-        (Served::OriginStale, Some(0), false, secs(21.0), secs(0.0))
-    );
+    t.assert_answers(0, &[(21.0, Served::OriginStale, Some(0), false, 21.0, 0.0)]);
     assert_eq!(
         t.trace.generations,
         vec![
-            generation(
-                0,
-                0,
-                Cause::Background,
-                (10.0, Some(10.0), 11.0),
-                Some(0),
-                false
-            ),
-            generation(
-                0,
-                0,
-                Cause::Background,
-                (21.0, Some(21.0), 22.0),
-                Some(0),
-                false
-            ),
+            failed(Cause::Background, 10.0, 11.0, 0),
+            failed(Cause::Background, 21.0, 22.0, 0),
         ]
     );
     assert_eq!(t.metric("regenerations_failed"), 2.0);
@@ -229,24 +171,15 @@ revalidate = "10s"
 /// - 3630.5: HIT. 3631: STALE and a new regeneration.
 #[test]
 fn origin_back_off_is_capped_at_30s() {
-    let s = scenario(
+    let s = one_failing_page(
         "3700s",
-        &format!(
-            r#"{ONE_PAGE_1S}
-[backend]
-failure_rate = 1.0
-
+        r#"
 [[policies]]
 name = "time-1h"
 revalidate = "1h"
-"#
-        ),
+"#,
     );
-    let requests = [3600.0, 3630.5, 3631.0]
-        .iter()
-        .map(|&at| get(at, 0))
-        .collect();
-    let t = run(&s, 0, requests, vec![]);
+    let t = run(&s, 0, gets(&[3600.0, 3630.5, 3631.0], 0), vec![]);
     assert_eq!(t.got(0, 3600.0).0, Served::OriginStale);
     assert_eq!(t.got(0, 3630.5).0, Served::OriginHit);
     assert_eq!(t.got(0, 3631.0).0, Served::OriginStale);
@@ -267,28 +200,21 @@ revalidate = "1h"
 /// - 40.5: HIT v0, still stale content. 41: STALE and a second regeneration.
 #[test]
 fn origin_back_off_without_a_timer_is_30s() {
-    let s = scenario(
+    let s = one_failing_page(
         "100s",
-        &format!(
-            r#"{ONE_PAGE_1S}
-[backend]
-failure_rate = 1.0
-
+        r#"
 [[policies]]
 name = "tag"
 on_edit = "mark-stale"
-"#
-        ),
+"#,
     );
-    let requests = [10.0, 40.5, 41.0].iter().map(|&at| get(at, 0)).collect();
-    let t = run(&s, 0, requests, vec![edit(5.0, 0)]);
-    assert_eq!(
-        t.got(0, 10.0),
-        (Served::OriginStale, Some(0), true, secs(10.0), secs(0.0))
-    );
-    assert_eq!(
-        t.got(0, 40.5),
-        (Served::OriginHit, Some(0), true, secs(40.5), secs(0.0))
+    let t = run(&s, 0, gets(&[10.0, 40.5, 41.0], 0), vec![edit(5.0, 0)]);
+    t.assert_answers(
+        0,
+        &[
+            (10.0, Served::OriginStale, Some(0), true, 10.0, 0.0),
+            (40.5, Served::OriginHit, Some(0), true, 40.5, 0.0),
+        ],
     );
     assert_eq!(t.got(0, 41.0).0, Served::OriginStale);
     let runs: Vec<_> = t
@@ -318,13 +244,7 @@ on_edit = "mark-stale"
 fn origin_requests_join_one_blocking_generation() {
     let body = |failure: f64| {
         format!(
-            r#"
-[[routes]]
-name = "posts"
-pages = 1
-regen_time = "2s"
-prerendered = false
-
+            r#"{ONE_COLD_PAGE_2S}
 [origin]
 rtt = "50ms"
 
@@ -336,51 +256,34 @@ name = "none"
 "#
         )
     };
-    let requests = || vec![get(1.0, 0), get(1.2, 0), get(1.5, 0), get(3.5, 0)];
+    let at = [1.0, 1.2, 1.5, 3.5];
 
-    let t = run(&scenario("10s", &body(0.0)), 0, requests(), vec![]);
-    assert_eq!(
-        t.got(0, 1.0),
-        (Served::Generated, Some(0), false, secs(3.0), secs(2.05))
-    );
-    assert_eq!(
-        t.got(0, 1.2),
-        (Served::Generated, Some(0), false, secs(3.0), secs(1.85))
-    );
-    assert_eq!(
-        t.got(0, 1.5),
-        (Served::Generated, Some(0), false, secs(3.0), secs(1.55))
-    );
-    assert_eq!(
-        t.got(0, 3.5),
-        (Served::OriginHit, Some(0), false, secs(3.5), secs(0.05))
+    let t = run(&scenario("10s", &body(0.0)), 0, gets(&at, 0), vec![]);
+    t.assert_answers(
+        0,
+        &[
+            (1.0, Served::Generated, Some(0), false, 3.0, 2.05),
+            (1.2, Served::Generated, Some(0), false, 3.0, 1.85),
+            (1.5, Served::Generated, Some(0), false, 3.0, 1.55),
+            (3.5, Served::OriginHit, Some(0), false, 3.5, 0.05),
+        ],
     );
     assert_eq!(
         t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Blocking,
-            (1.0, Some(1.0), 3.0),
-            Some(0),
-            true
-        )]
+        vec![generation(Cause::Blocking, 1.0, 3.0, 0)]
     );
     assert_eq!(t.metric("regenerations"), 1.0);
     assert_eq!(t.metric("errors"), 0.0);
 
-    let t = run(&scenario("10s", &body(1.0)), 0, requests(), vec![]);
-    for at in [1.0, 1.2, 1.5] {
-        let got = t.got(0, at);
-        assert_eq!(
-            got,
-            (Served::Error, None, false, secs(3.0), secs(3.05 - at)),
-            "at {at}"
-        );
-    }
-    assert_eq!(
-        t.got(0, 3.5),
-        (Served::Error, None, false, secs(5.5), secs(2.05))
+    let t = run(&scenario("10s", &body(1.0)), 0, gets(&at, 0), vec![]);
+    t.assert_answers(
+        0,
+        &[
+            (1.0, Served::Error, None, false, 3.0, 2.05),
+            (1.2, Served::Error, None, false, 3.0, 1.85),
+            (1.5, Served::Error, None, false, 3.0, 1.55),
+            (3.5, Served::Error, None, false, 5.5, 2.05),
+        ],
     );
     assert_eq!(t.metric("errors"), 4.0);
     assert_eq!(t.metric("regenerations_failed"), 2.0);
@@ -397,7 +300,8 @@ name = "none"
 fn backend_queue_forms_at_the_concurrency_limit() {
     let s = scenario(
         "100s",
-        r#"
+        &format!(
+            r#"
 [[routes]]
 name = "posts"
 pages = 2
@@ -405,46 +309,29 @@ regen_time = "2s"
 
 [backend]
 concurrency = 1
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-"#,
+{TIME_60S}"#
+        ),
     );
     let requests = vec![get(61.0, 0), get(61.5, 1), get(64.0, 1), get(65.0, 1)];
     let t = run(&s, 0, requests, vec![edit(62.0, 1)]);
     assert_eq!(
         t.trace.generations,
         vec![
-            generation(
-                0,
-                0,
-                Cause::Background,
-                (61.0, Some(61.0), 63.0),
-                Some(0),
-                true
-            ),
-            generation(
-                1,
-                0,
-                Cause::Background,
-                (61.5, Some(63.0), 65.0),
-                Some(1),
-                true
-            ),
+            generation(Cause::Background, 61.0, 63.0, 0),
+            TracedGeneration {
+                page: 1,
+                started: Some(secs(63.0)),
+                ..generation(Cause::Background, 61.5, 65.0, 1)
+            },
         ]
     );
-    assert_eq!(
-        t.got(1, 61.5),
-        (Served::OriginStale, Some(0), false, secs(61.5), secs(0.0))
-    );
-    assert_eq!(
-        t.got(1, 64.0),
-        (Served::OriginStale, Some(0), true, secs(64.0), secs(0.0))
-    );
-    assert_eq!(
-        t.got(1, 65.0),
-        (Served::OriginHit, Some(1), false, secs(65.0), secs(0.0))
+    t.assert_answers(
+        1,
+        &[
+            (61.5, Served::OriginStale, Some(0), false, 61.5, 0.0),
+            (64.0, Served::OriginStale, Some(0), true, 64.0, 0.0),
+            (65.0, Served::OriginHit, Some(1), false, 65.0, 0.0),
+        ],
     );
     assert_eq!(t.metric("backend_inflight_peak"), 1.0);
     assert_close(t.metric("backend_wait_p99_s"), 1.5, "backend wait");
@@ -462,61 +349,37 @@ revalidate = "60s"
 /// and triggers nothing.
 #[test]
 fn shared_cache_duplicates_without_lock_and_not_with_it() {
-    let body = |lock: bool| {
-        format!(
-            r#"{ONE_PAGE_2S}
+    let shared = |lock: bool| {
+        let tables = format!(
+            r#"
 [origin]
 instances = 2
 cache = "shared"
 lock = {lock}
 balancer = "round-robin"
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-"#
-        )
+{TIME_60S}"#
+        );
+        one_page("100s", "2s", &tables)
     };
-    let requests = || vec![get(61.0, 0), get(61.5, 0), get(64.0, 0)];
-    let stale_at_61_5 = (Served::OriginStale, Some(0), true, secs(61.5), secs(0.0));
-    let fresh_at_64 = (Served::OriginHit, Some(1), false, secs(64.0), secs(0.0));
-    let first = generation(
-        0,
-        0,
-        Cause::Background,
-        (61.0, Some(61.0), 63.0),
-        Some(1),
-        true,
-    );
+    let requests = || gets(&[61.0, 61.5, 64.0], 0);
+    let stale_then_fresh = [
+        (61.5, Served::OriginStale, Some(0), true, 61.5, 0.0),
+        (64.0, Served::OriginHit, Some(1), false, 64.0, 0.0),
+    ];
+    let first = generation(Cause::Background, 61.0, 63.0, 1);
 
-    let t = run(
-        &scenario("100s", &body(false)),
-        0,
-        requests(),
-        vec![edit(30.0, 0)],
-    );
-    assert_eq!(t.got(0, 61.5), stale_at_61_5);
-    assert_eq!(t.got(0, 64.0), fresh_at_64);
-    let second = generation(
-        0,
-        1,
-        Cause::Background,
-        (61.5, Some(61.5), 63.5),
-        Some(1),
-        true,
-    );
+    let t = run(&shared(false), 0, requests(), vec![edit(30.0, 0)]);
+    t.assert_answers(0, &stale_then_fresh);
+    let second = TracedGeneration {
+        instance: 1,
+        ..generation(Cause::Background, 61.5, 63.5, 1)
+    };
     assert_eq!(t.trace.generations, vec![first, second]);
     assert_eq!(t.metric("regenerations_duplicate"), 1.0);
     assert_eq!(t.metric("regenerations_wasted"), 1.0);
 
-    let t = run(
-        &scenario("100s", &body(true)),
-        0,
-        requests(),
-        vec![edit(30.0, 0)],
-    );
-    assert_eq!(t.got(0, 61.5), stale_at_61_5);
-    assert_eq!(t.got(0, 64.0), fresh_at_64);
+    let t = run(&shared(true), 0, requests(), vec![edit(30.0, 0)]);
+    t.assert_answers(0, &stale_then_fresh);
     assert_eq!(t.trace.generations, vec![first]);
     assert_eq!(t.metric("regenerations_duplicate"), 0.0);
     assert_eq!(t.metric("regenerations_wasted"), 0.0);
@@ -536,7 +399,8 @@ revalidate = "60s"
 fn backend_timeout_fails_queued_and_running_generations() {
     let s = scenario(
         "100s",
-        r#"
+        &format!(
+            r#"
 [[routes]]
 name = "slow"
 pages = 1
@@ -550,11 +414,8 @@ regen_time = "1s"
 [backend]
 concurrency = 1
 timeout = "3s"
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-"#,
+{TIME_60S}"#
+        ),
     );
     let mut requests = vec![get(61.0, 0), get(61.5, 1), get(65.5, 2)];
     requests.extend((0..3).map(|page| get(70.0, page)));
@@ -562,23 +423,18 @@ revalidate = "60s"
     assert_eq!(
         t.trace.generations,
         vec![
-            generation(
-                0,
-                0,
-                Cause::Background,
-                (61.0, Some(61.0), 64.0),
-                Some(0),
-                false
-            ),
-            generation(1, 0, Cause::Background, (61.5, None, 64.5), None, false),
-            generation(
-                2,
-                0,
-                Cause::Background,
-                (65.5, Some(67.0), 68.0),
-                Some(0),
-                true
-            ),
+            failed(Cause::Background, 61.0, 64.0, 0),
+            TracedGeneration {
+                page: 1,
+                started: None,
+                snapshot: None,
+                ..failed(Cause::Background, 61.5, 64.5, 0)
+            },
+            TracedGeneration {
+                page: 2,
+                started: Some(secs(67.0)),
+                ..generation(Cause::Background, 65.5, 68.0, 0)
+            },
         ]
     );
     for page in 0..3 {
@@ -593,38 +449,22 @@ revalidate = "60s"
 /// the regeneration 61 -> 64 should succeed and 64.5 should be a HIT v1.
 #[test]
 fn backend_timeout_equal_to_run_time_does_not_fail() {
-    let s = scenario(
+    let s = one_page(
         "100s",
-        r#"
-[[routes]]
-name = "posts"
-pages = 1
-regen_time = "3s"
-
+        "3s",
+        &format!(
+            r#"
 [backend]
 timeout = "3s"
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-"#,
+{TIME_60S}"#
+        ),
     );
-    let t = run(&s, 0, vec![get(61.0, 0), get(64.5, 0)], vec![edit(30.0, 0)]);
+    let t = run(&s, 0, gets(&[61.0, 64.5], 0), vec![edit(30.0, 0)]);
     assert_eq!(
         t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::Background,
-            (61.0, Some(61.0), 64.0),
-            Some(1),
-            true
-        )]
+        vec![generation(Cause::Background, 61.0, 64.0, 1)]
     );
-    assert_eq!(
-        t.got(0, 64.5),
-        (Served::OriginHit, Some(1), false, secs(64.5), secs(0.0))
-    );
+    t.assert_answers(0, &[(64.5, Served::OriginHit, Some(1), false, 64.5, 0.0)]);
 }
 
 // ---- CDN and policies -----------------------------------------------------------------------
@@ -638,10 +478,10 @@ revalidate = "60s"
 /// - 46: CDN HIT v1.
 #[test]
 fn cdn_stale_then_background_fetch_then_hit() {
-    let s = scenario(
+    let s = one_page(
         "100s",
-        &format!(
-            r#"{ONE_PAGE_1S}
+        "1s",
+        r#"
 [cdn]
 pops = 1
 ttl = "30s"
@@ -652,41 +492,27 @@ origin_rtt = "40ms"
 [[policies]]
 name = "on-demand"
 on_edit = "regenerate"
-"#
-        ),
+"#,
     );
-    let requests = [10.0, 30.0, 45.0, 46.0]
-        .iter()
-        .map(|&at| get(at, 0))
-        .collect();
-    let t = run(&s, 0, requests, vec![edit(20.0, 0)]);
-    let (edge, full) = (secs(0.01), secs(0.05));
-    assert_eq!(
-        t.got(0, 10.0),
-        (Served::OriginHit, Some(0), false, secs(10.0), full)
+    let t = run(
+        &s,
+        0,
+        gets(&[10.0, 30.0, 45.0, 46.0], 0),
+        vec![edit(20.0, 0)],
     );
-    assert_eq!(
-        t.got(0, 30.0),
-        (Served::CdnHit, Some(0), true, secs(30.0), edge)
-    );
-    assert_eq!(
-        t.got(0, 45.0),
-        (Served::CdnStale, Some(0), true, secs(45.0), edge)
-    );
-    assert_eq!(
-        t.got(0, 46.0),
-        (Served::CdnHit, Some(1), false, secs(46.0), edge)
+    let (edge, full) = (0.01, 0.05);
+    t.assert_answers(
+        0,
+        &[
+            (10.0, Served::OriginHit, Some(0), false, 10.0, full),
+            (30.0, Served::CdnHit, Some(0), true, 30.0, edge),
+            (45.0, Served::CdnStale, Some(0), true, 45.0, edge),
+            (46.0, Served::CdnHit, Some(1), false, 46.0, edge),
+        ],
     );
     assert_eq!(
         t.trace.generations,
-        vec![generation(
-            0,
-            0,
-            Cause::OnDemand,
-            (20.0, Some(20.0), 21.0),
-            Some(1),
-            true
-        )]
+        vec![generation(Cause::OnDemand, 20.0, 21.0, 1)]
     );
     assert_eq!(t.metric("origin_requests"), 2.0);
     assert_eq!(t.metric("cdn_hit_ratio"), 0.75);
@@ -705,13 +531,7 @@ fn cdn_collapse_sends_one_origin_request() {
         let s = scenario(
             "10s",
             &format!(
-                r#"
-[[routes]]
-name = "posts"
-pages = 1
-regen_time = "2s"
-prerendered = false
-
+                r#"{ONE_COLD_PAGE_2S}
 [cdn]
 pops = 1
 collapse = {collapse}
@@ -723,21 +543,15 @@ name = "none"
 "#
             ),
         );
-        let requests = [1.0, 1.2, 1.5, 4.0].iter().map(|&at| get(at, 0)).collect();
-        let t = run(&s, 0, requests, vec![]);
-        for (at, waited) in [(1.0, 2.0), (1.2, 1.8), (1.5, 1.5)] {
-            let expected = (
-                Served::Generated,
-                Some(0),
-                false,
-                secs(3.0),
-                secs(waited + 0.05),
-            );
-            assert_eq!(t.got(0, at), expected, "collapse {collapse}, at {at}");
-        }
-        assert_eq!(
-            t.got(0, 4.0),
-            (Served::CdnHit, Some(0), false, secs(4.0), secs(0.01))
+        let t = run(&s, 0, gets(&[1.0, 1.2, 1.5, 4.0], 0), vec![]);
+        t.assert_answers(
+            0,
+            &[
+                (1.0, Served::Generated, Some(0), false, 3.0, 2.05),
+                (1.2, Served::Generated, Some(0), false, 3.0, 1.85),
+                (1.5, Served::Generated, Some(0), false, 3.0, 1.55),
+                (4.0, Served::CdnHit, Some(0), false, 4.0, 0.01),
+            ],
         );
         assert_eq!(
             t.metric("origin_requests"),
@@ -759,10 +573,11 @@ name = "none"
 #[test]
 fn cdn_soft_purge_serves_stale_once_and_hard_purge_misses() {
     for (kind, name) in [(PurgeKind::Hard, "hard"), (PurgeKind::Soft, "soft")] {
-        let s = scenario(
+        let s = one_page(
             "100s",
+            "2s",
             &format!(
-                r#"{ONE_PAGE_2S}
+                r#"
 [cdn]
 pops = 1
 rtt = "10ms"
@@ -778,45 +593,27 @@ purge = "{name}"
 "#
             ),
         );
-        let requests = [1.0, 11.0, 12.05, 13.0, 14.0]
-            .iter()
-            .map(|&at| get(at, 0))
-            .collect();
+        let requests = gets(&[1.0, 11.0, 12.05, 13.0, 14.0], 0);
         let t = run(&s, 0, requests, vec![edit(10.0, 0)]);
-        let (edge, full) = (secs(0.01), secs(0.05));
-        assert_eq!(
-            t.got(0, 1.0),
-            (Served::OriginHit, Some(0), false, secs(1.0), full)
-        );
-        assert_eq!(
-            t.got(0, 11.0),
-            (Served::CdnHit, Some(0), true, secs(11.0), edge)
-        );
-        assert_eq!(
-            t.got(0, 12.05),
-            (Served::CdnHit, Some(0), true, secs(12.05), edge)
-        );
+        let (edge, full) = (0.01, 0.05);
         let at_13 = match kind {
-            PurgeKind::Hard => (Served::OriginHit, Some(1), false, secs(13.0), full),
-            PurgeKind::Soft => (Served::CdnStale, Some(0), true, secs(13.0), edge),
+            PurgeKind::Hard => (13.0, Served::OriginHit, Some(1), false, 13.0, full),
+            PurgeKind::Soft => (13.0, Served::CdnStale, Some(0), true, 13.0, edge),
         };
-        assert_eq!(t.got(0, 13.0), at_13, "{name}");
-        assert_eq!(
-            t.got(0, 14.0),
-            (Served::CdnHit, Some(1), false, secs(14.0), edge),
-            "{name}"
+        t.assert_answers(
+            0,
+            &[
+                (1.0, Served::OriginHit, Some(0), false, 1.0, full),
+                (11.0, Served::CdnHit, Some(0), true, 11.0, edge),
+                (12.05, Served::CdnHit, Some(0), true, 12.05, edge),
+                at_13,
+                (14.0, Served::CdnHit, Some(1), false, 14.0, edge),
+            ],
         );
         assert_eq!(t.trace.purges, vec![(secs(12.1), 0, 0, kind)]);
         assert_eq!(
             t.trace.generations,
-            vec![generation(
-                0,
-                0,
-                Cause::OnDemand,
-                (10.0, Some(10.0), 12.0),
-                Some(1),
-                true
-            )]
+            vec![generation(Cause::OnDemand, 10.0, 12.0, 1)]
         );
         assert_eq!(t.metric("origin_requests"), 2.0, "{name}");
     }
@@ -831,10 +628,10 @@ purge = "{name}"
 /// The replication is searched for one where the purge reached some PoPs but not all.
 #[test]
 fn cdn_lost_purge_leaves_one_pop_stale() {
-    let s = scenario(
+    let s = one_page(
         "200s",
-        &format!(
-            r#"{ONE_PAGE_1S}
+        "1s",
+        r#"
 [cdn]
 pops = 4
 warm = true
@@ -844,8 +641,7 @@ purge_failure = 0.5
 name = "on-demand"
 on_edit = "regenerate"
 purge_cdn = true
-"#
-        ),
+"#,
     );
     let requests = || {
         (0..4u16)
@@ -871,31 +667,38 @@ purge_cdn = true
     }
     let zero = secs(0.0);
     for pop in 0..4 {
-        let (at_20, at_100) = (t.got_via(0, 20.0, pop), t.got_via(0, 100.0, pop));
-        if reached.contains(&pop) {
-            assert_eq!(
-                at_20,
-                (Served::OriginHit, Some(1), false, secs(20.0), zero),
-                "PoP {pop}"
-            );
-            assert_eq!(
-                at_100,
-                (Served::CdnHit, Some(1), false, secs(100.0), zero),
-                "PoP {pop}"
-            );
+        // A PoP the purge reached misses at 20 and keeps v1; one that lost it keeps stale v0.
+        let (at_20, version, stale) = if reached.contains(&pop) {
+            (Served::OriginHit, Some(1), false)
         } else {
-            assert_eq!(
-                at_20,
-                (Served::CdnHit, Some(0), true, secs(20.0), zero),
-                "PoP {pop}"
-            );
-            assert_eq!(
-                at_100,
-                (Served::CdnHit, Some(0), true, secs(100.0), zero),
-                "PoP {pop}"
-            );
-        }
+            (Served::CdnHit, Some(0), true)
+        };
+        assert_eq!(
+            t.got_via(0, 20.0, pop),
+            (at_20, version, stale, secs(20.0), zero),
+            "PoP {pop}"
+        );
+        assert_eq!(
+            t.got_via(0, 100.0, pop),
+            (Served::CdnHit, version, stale, secs(100.0), zero),
+            "PoP {pop}"
+        );
     }
+}
+
+/// Runs one prerendered page regenerating in 2s under `policy`, edited at 10 and requested at
+/// `at`: first at the origin alone, then behind the one PoP of `cdn`.
+fn origin_only_then_with_cdn(
+    duration: &str,
+    policy: &str,
+    cdn: &str,
+    at: &[f64],
+) -> (Timeline, Timeline) {
+    let run_with = |tables: &str| {
+        let s = one_page(duration, "2s", tables);
+        run(&s, 0, gets(at, 0), vec![edit(10.0, 0)])
+    };
+    (run_with(policy), run_with(&format!("{cdn}{policy}")))
 }
 
 /// `on_edit = "invalidate"` (`revalidatePath`), webhook delay 500ms, no timer, regen 2s.
@@ -924,63 +727,35 @@ warm = true
 rtt = "10ms"
 origin_rtt = "40ms"
 "#;
-    let requests = || {
-        [10.2, 11.0, 12.0, 14.0]
-            .iter()
-            .map(|&at| get(at, 0))
-            .collect::<Vec<_>>()
-    };
-    let blocking = generation(
+    let (origin_only, with_cdn) =
+        origin_only_then_with_cdn("100s", policy, cdn, &[10.2, 11.0, 12.0, 14.0]);
+    let blocking = generation(Cause::Blocking, 11.0, 13.0, 1);
+    origin_only.assert_answers(
         0,
+        &[
+            (10.2, Served::OriginHit, Some(0), true, 10.2, 0.0),
+            (11.0, Served::Generated, Some(1), false, 13.0, 2.0),
+            (12.0, Served::Generated, Some(1), false, 13.0, 1.0),
+            (14.0, Served::OriginHit, Some(1), false, 14.0, 0.0),
+        ],
+    );
+    assert_eq!(origin_only.trace.generations, vec![blocking]);
+
+    assert_eq!(
+        with_cdn.trace.purges,
+        vec![(secs(10.5), 0, 0, PurgeKind::Hard)]
+    );
+    with_cdn.assert_answers(
         0,
-        Cause::Blocking,
-        (11.0, Some(11.0), 13.0),
-        Some(1),
-        true,
+        &[
+            (10.2, Served::CdnHit, Some(0), true, 10.2, 0.01),
+            (11.0, Served::Generated, Some(1), false, 13.0, 2.05),
+            (12.0, Served::Generated, Some(1), false, 13.0, 1.05),
+            (14.0, Served::CdnHit, Some(1), false, 14.0, 0.01),
+        ],
     );
-    let zero = secs(0.0);
-
-    let s = scenario("100s", &format!("{ONE_PAGE_2S}{policy}"));
-    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
-    assert_eq!(
-        t.got(0, 10.2),
-        (Served::OriginHit, Some(0), true, secs(10.2), zero)
-    );
-    assert_eq!(
-        t.got(0, 11.0),
-        (Served::Generated, Some(1), false, secs(13.0), secs(2.0))
-    );
-    assert_eq!(
-        t.got(0, 12.0),
-        (Served::Generated, Some(1), false, secs(13.0), secs(1.0))
-    );
-    assert_eq!(
-        t.got(0, 14.0),
-        (Served::OriginHit, Some(1), false, secs(14.0), zero)
-    );
-    assert_eq!(t.trace.generations, vec![blocking]);
-
-    let s = scenario("100s", &format!("{ONE_PAGE_2S}{cdn}{policy}"));
-    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
-    assert_eq!(t.trace.purges, vec![(secs(10.5), 0, 0, PurgeKind::Hard)]);
-    assert_eq!(
-        t.got(0, 10.2),
-        (Served::CdnHit, Some(0), true, secs(10.2), secs(0.01))
-    );
-    assert_eq!(
-        t.got(0, 11.0),
-        (Served::Generated, Some(1), false, secs(13.0), secs(2.05))
-    );
-    assert_eq!(
-        t.got(0, 12.0),
-        (Served::Generated, Some(1), false, secs(13.0), secs(1.05))
-    );
-    assert_eq!(
-        t.got(0, 14.0),
-        (Served::CdnHit, Some(1), false, secs(14.0), secs(0.01))
-    );
-    assert_eq!(t.trace.generations, vec![blocking]);
-    assert_eq!(t.metric("origin_requests"), 1.0);
+    assert_eq!(with_cdn.trace.generations, vec![blocking]);
+    assert_eq!(with_cdn.metric("origin_requests"), 1.0);
 }
 
 /// `on_edit = "mark-stale"` (`revalidateTag(tag, 'max')`), webhook delay 500ms, no timer, regen
@@ -1007,63 +782,37 @@ purge_cdn = true
 pops = 1
 warm = true
 "#;
-    let requests = || {
-        [10.2, 11.0, 12.0, 13.0, 1000.0]
-            .iter()
-            .map(|&at| get(at, 0))
-            .collect::<Vec<_>>()
-    };
-    let background = generation(
+    let at = [10.2, 11.0, 12.0, 13.0, 1000.0];
+    let (origin_only, with_cdn) = origin_only_then_with_cdn("2000s", policy, cdn, &at);
+    let background = generation(Cause::Background, 11.0, 13.0, 1);
+    origin_only.assert_answers(
         0,
+        &[
+            (10.2, Served::OriginHit, Some(0), true, 10.2, 0.0),
+            (11.0, Served::OriginStale, Some(0), true, 11.0, 0.0),
+            (12.0, Served::OriginStale, Some(0), true, 12.0, 0.0),
+            (13.0, Served::OriginHit, Some(1), false, 13.0, 0.0),
+            (1000.0, Served::OriginHit, Some(1), false, 1000.0, 0.0),
+        ],
+    );
+    assert_eq!(origin_only.trace.generations, vec![background]);
+
+    assert_eq!(
+        with_cdn.trace.purges,
+        vec![(secs(10.5), 0, 0, PurgeKind::Hard)]
+    );
+    with_cdn.assert_answers(
         0,
-        Cause::Background,
-        (11.0, Some(11.0), 13.0),
-        Some(1),
-        true,
+        &[
+            (11.0, Served::OriginStale, Some(0), true, 11.0, 0.0),
+            (12.0, Served::CdnHit, Some(0), true, 12.0, 0.0),
+            (13.0, Served::CdnHit, Some(0), true, 13.0, 0.0),
+            (1000.0, Served::CdnHit, Some(0), true, 1000.0, 0.0),
+        ],
     );
-    let zero = secs(0.0);
-
-    let s = scenario("2000s", &format!("{ONE_PAGE_2S}{policy}"));
-    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
-    assert_eq!(
-        t.got(0, 10.2),
-        (Served::OriginHit, Some(0), true, secs(10.2), zero)
-    );
-    assert_eq!(
-        t.got(0, 11.0),
-        (Served::OriginStale, Some(0), true, secs(11.0), zero)
-    );
-    assert_eq!(
-        t.got(0, 12.0),
-        (Served::OriginStale, Some(0), true, secs(12.0), zero)
-    );
-    assert_eq!(
-        t.got(0, 13.0),
-        (Served::OriginHit, Some(1), false, secs(13.0), zero)
-    );
-    assert_eq!(
-        t.got(0, 1000.0),
-        (Served::OriginHit, Some(1), false, secs(1000.0), zero)
-    );
-    assert_eq!(t.trace.generations, vec![background]);
-
-    let s = scenario("2000s", &format!("{ONE_PAGE_2S}{cdn}{policy}"));
-    let t = run(&s, 0, requests(), vec![edit(10.0, 0)]);
-    assert_eq!(t.trace.purges, vec![(secs(10.5), 0, 0, PurgeKind::Hard)]);
-    assert_eq!(
-        t.got(0, 11.0),
-        (Served::OriginStale, Some(0), true, secs(11.0), zero)
-    );
-    for at in [12.0, 13.0, 1000.0] {
-        assert_eq!(
-            t.got(0, at),
-            (Served::CdnHit, Some(0), true, secs(at), zero),
-            "at {at}"
-        );
-    }
-    assert_eq!(t.trace.generations, vec![background]);
+    assert_eq!(with_cdn.trace.generations, vec![background]);
     assert_close(
-        t.metric("cdn_behind_origin_ratio"),
+        with_cdn.metric("cdn_behind_origin_ratio"),
         2.0 / 5.0,
         "behind origin (13 and 1000)",
     );
@@ -1079,10 +828,11 @@ warm = true
 fn webhook_without_broadcast_reaches_one_instance() {
     let at = [20.0, 21.0, 22.0, 23.0];
     for broadcast in [false, true] {
-        let s = scenario(
+        let s = one_page(
             "100s",
+            "1s",
             &format!(
-                r#"{ONE_PAGE_1S}
+                r#"
 [origin]
 instances = 2
 balancer = "round-robin"
@@ -1094,21 +844,10 @@ broadcast = {broadcast}
 "#
             ),
         );
-        let t = run(
-            &s,
-            0,
-            at.iter().map(|&a| get(a, 0)).collect(),
-            vec![edit(10.0, 0)],
-        );
-        let on = |instance| {
-            generation(
-                0,
-                instance,
-                Cause::OnDemand,
-                (10.0, Some(10.0), 11.0),
-                Some(1),
-                true,
-            )
+        let t = run(&s, 0, gets(&at, 0), vec![edit(10.0, 0)]);
+        let on = |instance| TracedGeneration {
+            instance,
+            ..generation(Cause::OnDemand, 10.0, 11.0, 1)
         };
         let versions: Vec<_> = at.iter().map(|&a| (t.got(0, a).1, t.got(0, a).2)).collect();
         if broadcast {
@@ -1149,17 +888,14 @@ broadcast = {broadcast}
 #[test]
 fn cdn_and_origin_staleness_compound_to_about_three_intervals() {
     let (n, r) = (60.0, 2.0);
-    let s = scenario(
+    let s = one_page(
         "400s",
+        "2s",
         &format!(
-            r#"{ONE_PAGE_2S}
+            r#"
 [cdn]
 pops = 1
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-"#
+{TIME_60S}"#
         ),
     );
     let requests = (0..40_000u64).map(|k| get(k as f64 * 0.01, 0)).collect();

@@ -236,8 +236,17 @@ impl<'de> Deserialize<'de> for IntervalOrNone {
     }
 }
 
-/// A TOML integer or float, as f64; `what` says which numbers are allowed.
-fn number<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<f64, D::Error> {
+/// The error for a value outside what a key allows: "0 is not allowed: expected {what}".
+fn not_allowed<E: de::Error>(v: impl fmt::Display, what: impl fmt::Display) -> E {
+    E::custom(format!("{v} is not allowed: expected {what}"))
+}
+
+/// A TOML integer or float, as f64, kept if `allowed`; `what` says which numbers are allowed.
+fn number<'de, D: Deserializer<'de>>(
+    d: D,
+    what: &'static str,
+    allowed: fn(f64) -> bool,
+) -> Result<f64, D::Error> {
     struct V(&'static str);
     impl Visitor<'_> for V {
         type Value = f64;
@@ -254,7 +263,13 @@ fn number<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<f64, D:
             Ok(v)
         }
     }
-    d.deserialize_any(V(what))
+    let v = d.deserialize_any(V(what))?;
+    if allowed(v) {
+        // `+ 0.0` turns -0.0 into 0.0.
+        Ok(v + 0.0)
+    } else {
+        Err(not_allowed(v, what))
+    }
 }
 
 /// A finite number >= 0: a rate, a share, a Zipf exponent.
@@ -263,16 +278,10 @@ struct NonNegative(f64);
 
 impl<'de> Deserialize<'de> for NonNegative {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        const WHAT: &str = "a finite number of at least 0";
-        let v = number(d, WHAT)?;
-        if v.is_finite() && v >= 0.0 {
-            // `+ 0.0` turns -0.0 into 0.0.
-            Ok(NonNegative(v + 0.0))
-        } else {
-            Err(de::Error::custom(format!(
-                "{v} is not allowed: expected {WHAT}"
-            )))
-        }
+        number(d, "a finite number of at least 0", |v| {
+            v.is_finite() && v >= 0.0
+        })
+        .map(NonNegative)
     }
 }
 
@@ -282,15 +291,7 @@ struct Positive(f64);
 
 impl<'de> Deserialize<'de> for Positive {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        const WHAT: &str = "a finite number above 0";
-        let v = number(d, WHAT)?;
-        if v.is_finite() && v > 0.0 {
-            Ok(Positive(v))
-        } else {
-            Err(de::Error::custom(format!(
-                "{v} is not allowed: expected {WHAT}"
-            )))
-        }
+        number(d, "a finite number above 0", |v| v.is_finite() && v > 0.0).map(Positive)
     }
 }
 
@@ -300,15 +301,7 @@ struct Probability(f64);
 
 impl<'de> Deserialize<'de> for Probability {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        const WHAT: &str = "a probability from 0 to 1";
-        let v = number(d, WHAT)?;
-        if (0.0..=1.0).contains(&v) {
-            Ok(Probability(v + 0.0))
-        } else {
-            Err(de::Error::custom(format!(
-                "{v} is not allowed: expected {WHAT}"
-            )))
-        }
+        number(d, "a probability from 0 to 1", |v| (0.0..=1.0).contains(&v)).map(Probability)
     }
 }
 
@@ -319,42 +312,24 @@ fn integer<'de, D: Deserializer<'de>>(
     max: u64,
     what: &'static str,
 ) -> Result<u64, D::Error> {
-    struct V {
-        min: u64,
-        max: u64,
-        what: &'static str,
-    }
-    impl V {
-        fn check<E: de::Error>(&self, v: u64) -> Result<u64, E> {
-            if (self.min..=self.max).contains(&v) {
-                Ok(v)
-            } else {
-                Err(E::custom(format!(
-                    "{v} is not allowed: expected {}",
-                    self.what
-                )))
-            }
-        }
-    }
+    struct V(&'static str);
     impl Visitor<'_> for V {
-        type Value = u64;
+        type Value = i128;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str(self.what)
+            f.write_str(self.0)
         }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
-            match u64::try_from(v) {
-                Ok(v) => self.check(v),
-                Err(_) => Err(E::custom(format!(
-                    "{v} is not allowed: expected {}",
-                    self.what
-                ))),
-            }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i128, E> {
+            Ok(i128::from(v))
         }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
-            self.check(v)
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i128, E> {
+            Ok(i128::from(v))
         }
     }
-    d.deserialize_any(V { min, max, what })
+    let v = d.deserialize_any(V(what))?;
+    u64::try_from(v)
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| not_allowed(v, what))
 }
 
 /// A whole number from 1 to u32::MAX: pages, pops, instances, replications, concurrency.
@@ -394,7 +369,7 @@ impl<'de> Deserialize<'de> for Concurrency {
             fn count<E: de::Error>(v: i128) -> Result<Concurrency, E> {
                 match u32::try_from(v) {
                     Ok(n) if n >= 1 => Ok(Concurrency(Some(n))),
-                    _ => Err(E::custom(format!("{v} is not allowed: expected {WHAT}"))),
+                    _ => Err(not_allowed(v, WHAT)),
                 }
             }
         }
@@ -413,7 +388,7 @@ impl<'de> Deserialize<'de> for Concurrency {
                 if v == "unlimited" {
                     Ok(Concurrency(None))
                 } else {
-                    Err(E::custom(format!("`{v}` is not allowed: expected {WHAT}")))
+                    Err(not_allowed(format_args!("`{v}`"), WHAT))
                 }
             }
         }
@@ -447,10 +422,10 @@ impl<'de, T: Keyword> Deserialize<'de> for Word<T> {
                     .find(|(name, _)| *name == v)
                     .map(|&(_, value)| Word(value))
                     .ok_or_else(|| {
-                        E::custom(format!(
-                            "`{v}` is not allowed: expected one of {}",
-                            one_of(&T::names())
-                        ))
+                        not_allowed(
+                            format_args!("`{v}`"),
+                            format_args!("one of {}", one_of(&T::names())),
+                        )
                     })
             }
         }
@@ -754,7 +729,7 @@ struct RawCdn {
     purge_failure: Option<Probability>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOrigin {
     instances: Option<Count>,
@@ -765,7 +740,7 @@ struct RawOrigin {
     rtt: Option<Delay>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBackend {
     concurrency: Option<Concurrency>,
@@ -779,33 +754,46 @@ struct RawMonitor {
     alert_after: Option<Interval>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicy {
-    name: Spanned<String>,
-    revalidate: Option<IntervalOrNone>,
-    on_edit: Option<Word<OnEdit>>,
-    webhook_delay: Option<Dist>,
-    webhook_failure: Option<Probability>,
-    broadcast: Option<bool>,
-    purge_cdn: Option<bool>,
-    purge: Option<Word<PurgeKind>>,
-    schedule: Option<IntervalOrNone>,
-    routes: Option<Overrides>,
+/// Declares the policy keys once for both tables that take them, `[[policies]]` and a
+/// `routes.NAME = { ... }` override, so that an override can set exactly what a policy can.
+/// (`#[serde(flatten)]` would share them too, but serde does not support it together with
+/// `deny_unknown_fields`.)
+macro_rules! policy_tables {
+    ($($key:ident: $value:ty,)*) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RawPolicy {
+            name: Spanned<String>,
+            $($key: Option<$value>,)*
+            routes: Option<Overrides>,
+        }
+
+        /// The policy keys a `routes.NAME = { ... }` override may set.
+        #[derive(Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct PolicyFields {
+            $($key: Option<$value>,)*
+        }
+
+        impl RawPolicy {
+            /// The name, the keys set for every route, and the overrides.
+            fn into_parts(self) -> (Spanned<String>, PolicyFields, Option<Overrides>) {
+                let RawPolicy { name, $($key,)* routes } = self;
+                (name, PolicyFields { $($key,)* }, routes)
+            }
+        }
+    };
 }
 
-/// The policy keys a `routes.NAME = { ... }` override may set.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PolicyFields {
-    revalidate: Option<IntervalOrNone>,
-    on_edit: Option<Word<OnEdit>>,
-    webhook_delay: Option<Dist>,
-    webhook_failure: Option<Probability>,
-    broadcast: Option<bool>,
-    purge_cdn: Option<bool>,
-    purge: Option<Word<PurgeKind>>,
-    schedule: Option<IntervalOrNone>,
+policy_tables! {
+    revalidate: IntervalOrNone,
+    on_edit: Word<OnEdit>,
+    webhook_delay: Dist,
+    webhook_failure: Probability,
+    broadcast: bool,
+    purge_cdn: bool,
+    purge: Word<PurgeKind>,
+    schedule: IntervalOrNone,
 }
 
 impl PolicyFields {
@@ -898,36 +886,22 @@ impl RawScenario {
                 .map_or(Distribution::Constant(SimTime::ZERO), |d| d.0),
             purge_failure: c.purge_failure.map_or(0.0, |p| p.0),
         });
-        let origin = self.origin.map_or(
-            Origin {
-                instances: 1,
-                cache: CacheMode::Local,
-                lock: false,
-                balancer: Balancer::RoundRobin,
-                expire: NEXT_EXPIRE_TIME,
-                rtt: SimTime::ZERO,
-            },
-            |o| Origin {
-                instances: o.instances.map_or(1, |n| n.0),
-                cache: o.cache.map_or(CacheMode::Local, |w| w.0),
-                lock: o.lock.unwrap_or(false),
-                balancer: o.balancer.map_or(Balancer::RoundRobin, |w| w.0),
-                expire: o.expire.map_or(NEXT_EXPIRE_TIME, |t| t.0),
-                rtt: o.rtt.map_or(SimTime::ZERO, |t| t.0),
-            },
-        );
-        let backend = self.backend.map_or(
-            Backend {
-                concurrency: None,
-                failure_rate: 0.0,
-                timeout: None,
-            },
-            |b| Backend {
-                concurrency: b.concurrency.and_then(|c| c.0),
-                failure_rate: b.failure_rate.map_or(0.0, |p| p.0),
-                timeout: b.timeout.map(|t| t.0),
-            },
-        );
+        // A table left out takes the same defaults as one with every key left out.
+        let o = self.origin.unwrap_or_default();
+        let origin = Origin {
+            instances: o.instances.map_or(1, |n| n.0),
+            cache: o.cache.map_or(CacheMode::Local, |w| w.0),
+            lock: o.lock.unwrap_or(false),
+            balancer: o.balancer.map_or(Balancer::RoundRobin, |w| w.0),
+            expire: o.expire.map_or(NEXT_EXPIRE_TIME, |t| t.0),
+            rtt: o.rtt.map_or(SimTime::ZERO, |t| t.0),
+        };
+        let b = self.backend.unwrap_or_default();
+        let backend = Backend {
+            concurrency: b.concurrency.and_then(|c| c.0),
+            failure_rate: b.failure_rate.map_or(0.0, |p| p.0),
+            timeout: b.timeout.map(|t| t.0),
+        };
         let monitor = Monitor {
             alert_after: self
                 .monitor
@@ -999,22 +973,27 @@ fn check_scenario_name(source: &Source, name: &Spanned<String>) -> Result<String
     Ok(text.clone())
 }
 
+/// Where an optional key stands in the file, if it is given.
+fn span_of<T>(value: &Option<Spanned<T>>) -> Option<Range<usize>> {
+    value.as_ref().map(Spanned::span)
+}
+
 fn resolve_traffic(source: &Source, raw: &Spanned<RawTraffic>) -> Result<Traffic, InputError> {
     let t = raw.get_ref();
     let pattern = t.pattern.0;
     let given: [(&str, Option<Range<usize>>); 12] = [
-        ("rate", t.rate.as_ref().map(Spanned::span)),
-        ("base_rate", t.base_rate.as_ref().map(Spanned::span)),
-        ("burst_rate", t.burst_rate.as_ref().map(Spanned::span)),
-        ("burst_length", t.burst_length.as_ref().map(Spanned::span)),
-        ("burst_every", t.burst_every.as_ref().map(Spanned::span)),
-        ("min_rate", t.min_rate.as_ref().map(Spanned::span)),
-        ("max_rate", t.max_rate.as_ref().map(Spanned::span)),
-        ("period", t.period.as_ref().map(Spanned::span)),
-        ("peak_at", t.peak_at.as_ref().map(Spanned::span)),
-        ("spike_factor", t.spike_factor.as_ref().map(Spanned::span)),
-        ("spike_at", t.spike_at.as_ref().map(Spanned::span)),
-        ("spike_length", t.spike_length.as_ref().map(Spanned::span)),
+        ("rate", span_of(&t.rate)),
+        ("base_rate", span_of(&t.base_rate)),
+        ("burst_rate", span_of(&t.burst_rate)),
+        ("burst_length", span_of(&t.burst_length)),
+        ("burst_every", span_of(&t.burst_every)),
+        ("min_rate", span_of(&t.min_rate)),
+        ("max_rate", span_of(&t.max_rate)),
+        ("period", span_of(&t.period)),
+        ("peak_at", span_of(&t.peak_at)),
+        ("spike_factor", span_of(&t.spike_factor)),
+        ("spike_at", span_of(&t.spike_at)),
+        ("spike_length", span_of(&t.spike_length)),
     ];
     // Report the first stray key in the file.
     let stray = given
@@ -1126,27 +1105,48 @@ fn resolve_traffic(source: &Source, raw: &Spanned<RawTraffic>) -> Result<Traffic
     })
 }
 
-fn resolve_routes(source: &Source, raw: Spanned<Vec<RawRoute>>) -> Result<Vec<Route>, InputError> {
+/// The tables of the array `key` (`routes`, `policies`), of which a scenario needs one at least.
+fn tables<T>(source: &Source, key: &str, raw: Spanned<Vec<T>>) -> Result<Vec<T>, InputError> {
     if raw.get_ref().is_empty() {
-        return Err(source.at("routes", &raw, "at least one `[[routes]]` table is needed"));
+        return Err(source.at(
+            key,
+            &raw,
+            format!("at least one `[[{key}]]` table is needed"),
+        ));
     }
-    let raw = raw.into_inner();
+    Ok(raw.into_inner())
+}
+
+/// Checks the `name` of table `i` of the array `key`, which defines a `kind` (a route, a
+/// policy): not blank, and not the name of an `earlier` table.
+fn check_table_name<'a>(
+    source: &Source,
+    key: &str,
+    kind: &str,
+    i: usize,
+    name: &Spanned<String>,
+    earlier: impl IntoIterator<Item = &'a str>,
+) -> Result<(), InputError> {
+    let text = name.get_ref();
+    let name_key = format!("{key}[{i}].name");
+    if text.trim().is_empty() {
+        return Err(source.at(name_key, name, "must not be empty"));
+    }
+    if let Some(first) = earlier.into_iter().position(|e| e == text) {
+        return Err(source.at(
+            name_key,
+            name,
+            format!("{kind} `{text}` is already defined by `{key}[{first}]`; {kind} names must be unique"),
+        ));
+    }
+    Ok(())
+}
+
+fn resolve_routes(source: &Source, raw: Spanned<Vec<RawRoute>>) -> Result<Vec<Route>, InputError> {
+    let raw = tables(source, "routes", raw)?;
     for (i, route) in raw.iter().enumerate() {
-        let name = route.name.get_ref();
-        if name.trim().is_empty() {
-            return Err(source.at(
-                format!("routes[{i}].name"),
-                &route.name,
-                "must not be empty",
-            ));
-        }
-        if let Some(first) = raw[..i].iter().position(|r| r.name.get_ref() == name) {
-            return Err(source.at(
-                format!("routes[{i}].name"),
-                &route.name,
-                format!("route `{name}` is already defined by `routes[{first}]`; route names must be unique"),
-            ));
-        }
+        let earlier = raw[..i].iter().map(|r| r.name.get_ref().as_str());
+        check_table_name(source, "routes", "route", i, &route.name, earlier)?;
     }
     let mut parents = Vec::with_capacity(raw.len());
     for (i, route) in raw.iter().enumerate() {
@@ -1245,41 +1245,16 @@ fn resolve_policies(
     raw: Spanned<Vec<RawPolicy>>,
     routes: &[Route],
 ) -> Result<Vec<Policy>, InputError> {
-    if raw.get_ref().is_empty() {
-        return Err(source.at(
-            "policies",
-            &raw,
-            "at least one `[[policies]]` table is needed",
-        ));
-    }
-    let raw = raw.into_inner();
+    let raw = tables(source, "policies", raw)?;
     let mut policies: Vec<Policy> = Vec::with_capacity(raw.len());
     for (i, p) in raw.into_iter().enumerate() {
-        let name = p.name.get_ref();
-        if name.trim().is_empty() {
-            return Err(source.at(format!("policies[{i}].name"), &p.name, "must not be empty"));
-        }
-        if let Some(first) = policies.iter().position(|q| &q.name == name) {
-            return Err(source.at(
-                format!("policies[{i}].name"),
-                &p.name,
-                format!("policy `{name}` is already defined by `policies[{first}]`; policy names must be unique"),
-            ));
-        }
-        let fields = PolicyFields {
-            revalidate: p.revalidate,
-            on_edit: p.on_edit,
-            webhook_delay: p.webhook_delay,
-            webhook_failure: p.webhook_failure,
-            broadcast: p.broadcast,
-            purge_cdn: p.purge_cdn,
-            purge: p.purge,
-            schedule: p.schedule,
-        };
+        let (name, fields, overridden) = p.into_parts();
+        let earlier = policies.iter().map(|q| q.name.as_str());
+        check_table_name(source, "policies", "policy", i, &name, earlier)?;
         let mut base = RoutePolicy::default();
         fields.apply(&mut base);
         let mut per_route = vec![base; routes.len()];
-        for (route, overrides) in p.routes.map(|o| o.0).unwrap_or_default() {
+        for (route, overrides) in overridden.map(|o| o.0).unwrap_or_default() {
             let Some(r) = routes.iter().position(|x| x.name == route) else {
                 let names: Vec<&str> = routes.iter().map(|x| x.name.as_str()).collect();
                 return Err(source.at(
@@ -1294,7 +1269,7 @@ fn resolve_policies(
             overrides.get_ref().apply(&mut per_route[r]);
         }
         policies.push(Policy {
-            name: p.name.into_inner(),
+            name: name.into_inner(),
             routes: per_route,
         });
     }
@@ -1552,28 +1527,19 @@ revalidate = "60s"
 
     #[test]
     fn default_bucket_gives_about_500_buckets() {
-        // 6h / 500 = 43.2s, rounded up to whole seconds.
-        assert_eq!(
-            default_bucket(SimTime::from_secs(6 * 3600)),
-            SimTime::from_secs(44)
-        );
-        assert_eq!(
-            default_bucket(SimTime::from_secs(500)),
-            SimTime::from_secs(1)
-        );
-        // 60s / 500 = 120ms; 1s / 500 = 2ms; 100ms / 500 = 0.2ms, raised to the 1ms floor.
-        assert_eq!(
-            default_bucket(SimTime::from_secs(60)),
-            SimTime::from_millis(120)
-        );
-        assert_eq!(
-            default_bucket(SimTime::from_millis(1001)),
-            SimTime::from_millis(3)
-        );
-        assert_eq!(
-            default_bucket(SimTime::from_millis(100)),
-            SimTime::from_millis(1)
-        );
+        let (s, ms) = (SimTime::from_secs, SimTime::from_millis);
+        let duration_and_bucket = [
+            // 6h / 500 = 43.2s, rounded up to whole seconds.
+            (s(6 * 3600), s(44)),
+            (s(500), s(1)),
+            // 60s / 500 = 120ms; 1s / 500 = 2ms; 100ms / 500 = 0.2ms, raised to the 1ms floor.
+            (s(60), ms(120)),
+            (ms(1001), ms(3)),
+            (ms(100), ms(1)),
+        ];
+        for (duration, bucket) in duration_and_bucket {
+            assert_eq!(default_bucket(duration), bucket, "duration {duration}");
+        }
         assert_eq!(parse_text(MINIMAL).unwrap().bucket, SimTime::from_secs(44));
     }
 

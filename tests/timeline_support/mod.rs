@@ -23,6 +23,14 @@ pub fn scenario(duration: &str, body: &str) -> Scenario {
     }
 }
 
+/// A scenario of one prerendered page, route `posts`, regenerating in `regen_time`; `tables`
+/// holds its policies and other tables.
+pub fn one_page(duration: &str, regen_time: &str, tables: &str) -> Scenario {
+    let body =
+        format!("[[routes]]\nname = \"posts\"\npages = 1\nregen_time = \"{regen_time}\"\n{tables}");
+    scenario(duration, &body)
+}
+
 /// Seconds, with decimals, as an exact `SimTime` (rounded to the microsecond).
 pub fn secs(s: f64) -> SimTime {
     SimTime::from_secs_f64(s)
@@ -42,6 +50,11 @@ pub fn get_via(at: f64, page: u32, pop: u16) -> Request {
     }
 }
 
+/// Requests for `page` through PoP 0 at each of `times` seconds.
+pub fn gets(times: &[f64], page: u32) -> Vec<Request> {
+    times.iter().map(|&at| get(at, page)).collect()
+}
+
 /// An edit of `page` at `at` seconds.
 pub fn edit(at: f64, page: u32) -> (SimTime, u32) {
     (secs(at), page)
@@ -49,6 +62,10 @@ pub fn edit(at: f64, page: u32) -> (SimTime, u32) {
 
 /// What a user got: (how it was served, version, stale, when it was answered, latency).
 pub type Got = (Served, Option<u32>, bool, SimTime, SimTime);
+
+/// What a user should get, as a row of a timeline: (arrival, how it was served, version, stale,
+/// when it was answered, latency), times in seconds.
+pub type Answer = (f64, Served, Option<u32>, bool, f64, f64);
 
 /// One traced run.
 pub struct Timeline {
@@ -124,6 +141,18 @@ impl Timeline {
             .find(|r| r.page == page && r.arrival == arrival && r.pop == pop)
             .unwrap_or_else(|| panic!("no response for page {page} at {arrival} via PoP {pop}"));
         (r.served, r.version, r.stale, r.at, r.latency)
+    }
+
+    /// Asserts that each user of `page` got the answer in its row.
+    #[track_caller]
+    pub fn assert_answers(&self, page: u32, expected: &[Answer]) {
+        for &(arrival, served, version, stale, at, latency) in expected {
+            assert_eq!(
+                self.got(page, arrival),
+                (served, version, stale, secs(at), secs(latency)),
+                "page {page} arriving at {arrival}"
+            );
+        }
     }
 
     pub fn metric(&self, name: &str) -> f64 {
