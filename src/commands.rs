@@ -4,15 +4,20 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use crate::error::{InputError, exit_code};
-use crate::experiment;
+use crate::experiment::{self, Progress, Shard};
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
+use crate::progress::Bar;
 use crate::report;
-use crate::scenario::{OnEdit, Scenario};
+use crate::scenario::{OnEdit, Scenario, Study};
+use crate::shard;
+use crate::time::SimTime;
 
 /// Options of `isrsim run`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RunOptions {
     pub file: PathBuf,
     pub out: Option<PathBuf>,
@@ -21,55 +26,101 @@ pub struct RunOptions {
     /// 0 = all cores.
     pub threads: usize,
     pub quiet: bool,
+    pub shard: Shard,
 }
 
-fn load(file: &Path) -> Result<Scenario, i32> {
-    Scenario::load(file).map_err(|e: InputError| {
+fn load(file: &Path) -> Result<Study, i32> {
+    Study::load(file).map_err(|e: InputError| {
         eprintln!("error: {e}");
         exit_code::BAD_INPUT
     })
 }
 
-/// `isrsim run`: simulates every policy, writes the result files, prints the comparison table.
+/// `isrsim run`: simulates every run of the study (or of one shard of it), writes the result
+/// files, prints the comparison table.
 pub fn run(options: &RunOptions) -> i32 {
-    let mut scenario = match load(&options.file) {
+    let mut study = match load(&options.file) {
         Ok(s) => s,
         Err(code) => return code,
     };
     if let Some(seed) = options.seed {
-        scenario.seed = seed;
+        study.set_seed(seed);
     }
     if let Some(replications) = options.replications {
-        scenario.replications = replications;
+        study.set_replications(replications);
     }
     let out = options
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+        .unwrap_or_else(|| Path::new("results").join(&study.base.name));
+    let jobs = experiment::jobs(&study, options.shard);
+    let simulated = jobs
+        .iter()
+        .map(|j| study.points[j.point].scenario.duration)
+        .fold(SimTime::ZERO, |a, b| a + b);
+    let progress = Arc::new(Progress::default());
+    let bar = Bar::start(Arc::clone(&progress), jobs.len(), simulated, options.quiet);
     let started = Instant::now();
-    let runs = match experiment::run(&scenario, options.threads) {
+    let runs = experiment::run(&study, &jobs, options.threads, &progress);
+    let wall = started.elapsed().as_secs_f64();
+    bar.finish();
+    let runs = match runs {
         Ok(runs) => runs,
         Err(e) => {
             eprintln!("error: cannot start {} threads: {e}", options.threads);
             return exit_code::FAILURE;
         }
     };
-    let wall = started.elapsed().as_secs_f64();
-    if let Err(e) = report::write_results(&scenario, &runs, &out) {
+    let simulated_requests: u64 = runs.iter().map(|r| r.simulated_requests).sum();
+    let written = if options.shard == Shard::WHOLE {
+        report::write_results(&study, &runs, &out)
+    } else {
+        let partial = shard::Partial::new(&study, options.shard, runs.clone());
+        report::write_folder(&out, |dir| partial.write(dir))
+    };
+    if let Err(e) = written {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
         return exit_code::FAILURE;
     }
-    if !options.quiet {
-        let simulated: u64 = runs.iter().map(|r| r.simulated_requests).sum();
-        let table = report::comparison_table(&scenario, &runs);
-        println!("{}", table.trim_end());
-        let _ = std::io::stdout().flush();
-        eprintln!(
-            "simulated {simulated} requests in {} runs in {wall:.2} s ({:.0} requests/s); results in {}",
+    if options.quiet {
+        return exit_code::OK;
+    }
+    if options.shard == Shard::WHOLE {
+        println!("{}", report::comparison_table(&study, &runs).trim_end());
+    } else {
+        println!(
+            "shard {}/{}: {} of {} runs; merge the shards with `isrsim merge DIR... --out DIR`",
+            options.shard.index,
+            options.shard.count,
             runs.len(),
-            simulated as f64 / wall.max(1e-9),
-            out.display()
+            study.jobs().len()
         );
+    }
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "simulated {simulated_requests} requests in {} runs in {wall:.2} s ({:.0} requests/s); results in {}",
+        runs.len(),
+        simulated_requests as f64 / wall.max(1e-9),
+        out.display()
+    );
+    exit_code::OK
+}
+
+/// `isrsim merge`: puts the shards of one run back together, as one unsharded run writes them.
+pub fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> i32 {
+    let (study, runs) = match shard::merge(dirs) {
+        Ok(merged) => merged,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::BAD_INPUT;
+        }
+    };
+    if let Err(e) = report::write_results(&study, &runs, out) {
+        eprintln!("error: cannot write the results to {}: {e}", out.display());
+        return exit_code::FAILURE;
+    }
+    if !quiet {
+        println!("{}", report::comparison_table(&study, &runs).trim_end());
     }
     exit_code::OK
 }
@@ -77,8 +128,16 @@ pub fn run(options: &RunOptions) -> i32 {
 /// `isrsim validate`: checks a scenario and says what `run` would simulate.
 pub fn validate(file: &Path) -> i32 {
     match load(file) {
-        Ok(scenario) => {
-            print!("{}", describe(&scenario));
+        Ok(study) => {
+            print!("{}", describe(&study.base));
+            if !study.axes.is_empty() {
+                println!(
+                    "  sweep over {}: {} points, {} runs in all",
+                    study.axes.join(" x "),
+                    study.points.len(),
+                    study.jobs().len()
+                );
+            }
             exit_code::OK
         }
         Err(code) => code,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use isrsim::commands::{self, RunOptions};
+use isrsim::experiment::Shard;
 
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
@@ -16,7 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs every policy of a scenario and writes CSV results and a comparison table.
+    /// Runs every policy of a scenario (and every point of its sweep) and writes CSV results
+    /// and a comparison table.
     Run {
         /// The scenario file (TOML).
         file: PathBuf,
@@ -32,6 +34,22 @@ enum Command {
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// Prints nothing but errors (and no progress bar).
+        #[arg(long)]
+        quiet: bool,
+        /// Runs only the K-th of N deterministic slices of the runs and writes a partial
+        /// result folder, for `isrsim merge`.
+        #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+        shard: Option<Shard>,
+    },
+    /// Combines the partial folders of `run --shard` into the files one unsharded run writes.
+    Merge {
+        /// The shard folders, every one of the N.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Result folder.
+        #[arg(long)]
+        out: PathBuf,
         /// Prints nothing but errors.
         #[arg(long)]
         quiet: bool,
@@ -52,14 +70,20 @@ fn main() {
             replications,
             threads,
             quiet,
-        } => commands::run(&RunOptions {
-            file,
-            out,
-            seed,
-            replications,
-            threads,
-            quiet,
-        }),
+            shard,
+        } => {
+            let shard = shard.unwrap_or(Shard::WHOLE);
+            commands::run(&RunOptions {
+                file,
+                out,
+                seed,
+                replications,
+                threads,
+                quiet,
+                shard,
+            })
+        }
+        Command::Merge { dirs, out, quiet } => commands::merge(&dirs, &out, quiet),
         Command::Validate { file } => commands::validate(&file),
     };
     std::process::exit(code);

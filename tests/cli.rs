@@ -313,3 +313,139 @@ fn the_shipped_scenarios_validate() {
         );
     }
 }
+
+const SWEEP: &str = "\n[sweep]\n\"backend.concurrency\" = [1, 4]\n\"policies.time-60s.revalidate\" = [\"30s\", \"5m\"]\n";
+
+#[test]
+fn a_sweep_runs_the_cartesian_product_with_a_column_per_key() {
+    let dir = scratch("sweep");
+    let scenario = write(&dir, "swept.toml", &format!("{SMALL}{SWEEP}"));
+    let out = dir.join("out");
+    let output = run_to(&scenario, &out, &["--replications", "1"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut lines = runs.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "scenario,backend.concurrency,policies.time-60s.revalidate,policy,replication,seed,"
+    ));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(
+        rows.len(),
+        2 * 2 * 2,
+        "2 x 2 points, 2 policies, 1 replication"
+    );
+    assert!(
+        rows[0].starts_with("swept,1,30s,time-60s,0,"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[7].starts_with("swept,4,5m,on-demand,0,"),
+        "{}",
+        rows[7]
+    );
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with(
+        "scenario,backend.concurrency,policies.time-60s.revalidate,policy,replications,"
+    ));
+    assert_eq!(summary.lines().count(), 1 + 8);
+    // Every point shares the traffic: the request counts agree.
+    let requests: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r.split(',').nth(6).unwrap()).collect();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+}
+
+#[test]
+fn a_sweep_key_that_does_not_exist_is_named() {
+    let dir = scratch("sweep-bad-key");
+    let text = format!("{SMALL}\n[sweep]\n\"backend.concurency\" = [1, 4]\n");
+    let line = text.lines().count();
+    let scenario = write(&dir, "swept.toml", &text);
+    let output = run_to(&scenario, &dir.join("out"), &[]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("backend.concurency") && stderr.contains(&format!("swept.toml:{line}")),
+        "{stderr}"
+    );
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn merged_shards_are_byte_identical_to_one_run() {
+    let dir = scratch("shards");
+    let scenario = write(&dir, "swept.toml", &format!("{SMALL}{SWEEP}"));
+    let whole = dir.join("whole");
+    assert!(run_to(&scenario, &whole, &["--quiet"]).status.success());
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let part = dir.join(format!("part{k}"));
+        let output = run_to(
+            &scenario,
+            &part,
+            &["--quiet", "--shard", &format!("{k}/3"), "--threads", "1"],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !part.join("runs.csv").exists(),
+            "a shard writes a partial folder"
+        );
+        shards.push(part.to_str().unwrap().to_string());
+    }
+    let merged = dir.join("merged");
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    args.extend(["--out", merged.to_str().unwrap(), "--quiet"]);
+    let output = isrsim(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in FILES {
+        assert!(
+            fs::read(whole.join(file)).unwrap() == fs::read(merged.join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+    // A missing shard is named, and nothing is written.
+    let output = isrsim(&[
+        "merge",
+        &shards[0],
+        &shards[2],
+        "--out",
+        dir.join("incomplete").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2/3"));
+    assert!(!dir.join("incomplete").exists());
+    assert_eq!(
+        run_to(&scenario, &dir.join("x"), &["--shard", "4/3"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let dir = scratch("progress");
+    let scenario = write(&dir, "small.toml", SMALL);
+    let output = run_to(&scenario, &dir.join("out"), &[]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "only the speed line: {stderr:?}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+}

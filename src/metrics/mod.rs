@@ -39,6 +39,8 @@ const fn col(name: &'static str, unit: Unit, better: Better, meaning: &'static s
 
 pub mod collector;
 
+use serde::{Deserialize, Serialize};
+
 pub use collector::Collector;
 
 use Better::{Higher, Lower, Neutral};
@@ -173,7 +175,7 @@ pub const RUN_COLUMNS: [Column; 24] = [
 ];
 
 /// One run's figures, in `RUN_COLUMNS` order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunMetrics(pub [f64; RUN_COLUMNS.len()]);
 
 impl RunMetrics {
@@ -237,7 +239,7 @@ pub const ROUTE_COLUMNS: [Column; 11] = [
 ];
 
 /// One route's figures in one run, in `ROUTE_COLUMNS` order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RouteMetrics {
     pub route: String,
     pub values: [f64; ROUTE_COLUMNS.len()],
@@ -255,7 +257,7 @@ pub const TIMESERIES_COLUMNS: [&str; 6] = [
 
 /// One bucket of the time series: counts of what happened in `[start, start + bucket)`, and for
 /// the two gauges (`regenerations_inflight`, `backend_queue`) the peak within the bucket.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
     pub requests: u64,
     pub stale_responses: u64,
@@ -278,9 +280,11 @@ impl Bucket {
     }
 }
 
-/// Everything one (policy, replication) run produced.
-#[derive(Clone, Debug)]
+/// Everything one (point, policy, replication) run produced.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
+    /// Index into `Study::points` (0 without a sweep).
+    pub point: usize,
     /// Index into `Scenario::policies`.
     pub policy: usize,
     pub replication: u32,

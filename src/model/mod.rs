@@ -12,4 +12,6 @@ pub mod slab;
 pub mod traffic;
 pub mod waiters;
 
-pub use simulation::{Cause, Served, Simulation, Trace, TracedGeneration, TracedResponse, run};
+pub use simulation::{
+    Cause, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, run_observed,
+};

@@ -11,6 +11,8 @@
 //! the revalidation API. Network round trips add to users' latency but do not delay cache state:
 //! a fetch reaches the origin at the instant the request reached the PoP.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rand::RngExt;
 
 use super::backend::Backend;
@@ -29,6 +31,8 @@ use crate::scenario::{OnEdit, PurgeKind, RoutePolicy, Scenario};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
+/// Events between two progress reports: rare enough to cost nothing, often enough for a bar.
+const PROGRESS_EVERY: u32 = 1 << 16;
 
 /// Where a response came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +91,8 @@ pub struct Trace {
     pub generations: Vec<TracedGeneration>,
     /// (arrival at the PoP, pop, page, kind)
     pub purges: Vec<(SimTime, u32, u32, PurgeKind)>,
+    /// (when, page) of every edit, as the editors made them.
+    pub edits: Vec<(SimTime, u32)>,
 }
 
 enum Event {
@@ -150,7 +156,7 @@ enum Reply {
     Blocked(u32),
 }
 
-pub struct Simulation {
+pub struct Simulation<'p> {
     now: SimTime,
     duration: SimTime,
     warmup: SimTime,
@@ -187,6 +193,8 @@ pub struct Simulation {
     changed: Vec<u32>,
     skipped: Vec<u32>,
     route_names: Vec<String>,
+    /// Where to add the simulated time as the run goes, for a progress bar.
+    progress: Option<&'p AtomicU64>,
     policy: usize,
     replication: u32,
     seed: u64,
@@ -194,15 +202,26 @@ pub struct Simulation {
 
 /// Runs one (policy, replication) of a scenario on its own random streams.
 pub fn run(scenario: &Scenario, policy: usize, replication: u32) -> RunResult {
+    run_observed(scenario, policy, replication, None)
+}
+
+/// `run`, adding the simulated time to `progress` as it goes (microseconds).
+pub fn run_observed(
+    scenario: &Scenario,
+    policy: usize,
+    replication: u32,
+    progress: Option<&AtomicU64>,
+) -> RunResult {
     let seed = rng::replication_seed(scenario.seed, replication);
-    let sim = Simulation::new(scenario, policy, replication);
+    let mut sim = Simulation::new(scenario, policy, replication);
+    sim.progress = progress;
     let requests = Requests::new(scenario, seed);
     let edits = Edits::new(scenario, sim.content.layout(), seed);
     sim.run(requests, edits).0
 }
 
-impl Simulation {
-    pub fn new(scenario: &Scenario, policy: usize, replication: u32) -> Simulation {
+impl<'p> Simulation<'p> {
+    pub fn new(scenario: &Scenario, policy: usize, replication: u32) -> Simulation<'p> {
         let seed = rng::replication_seed(scenario.seed, replication);
         let layout = PageLayout::new(scenario);
         let pages = layout.total();
@@ -265,6 +284,7 @@ impl Simulation {
             changed: Vec::new(),
             skipped: Vec::new(),
             route_names: scenario.routes.iter().map(|r| r.name.clone()).collect(),
+            progress: None,
             policy,
             replication,
             seed,
@@ -274,7 +294,7 @@ impl Simulation {
     }
 
     /// Keeps every response, generation and purge in a `Trace` (costs memory: for tests).
-    pub fn with_trace(mut self) -> Simulation {
+    pub fn with_trace(mut self) -> Simulation<'p> {
         self.trace = Some(Trace::default());
         self
     }
@@ -327,7 +347,14 @@ impl Simulation {
     ) -> (RunResult, Option<Trace>) {
         let mut requests = requests.into_iter().peekable();
         let mut edits = edits.into_iter().peekable();
+        let mut reported = SimTime::ZERO;
+        let mut steps = 0u32;
         loop {
+            steps = steps.wrapping_add(1);
+            if let (0, Some(progress)) = (steps % PROGRESS_EVERY, self.progress) {
+                progress.fetch_add((self.now - reported).as_micros(), Ordering::Relaxed);
+                reported = self.now;
+            }
             let t_event = self.queue.peek_time().unwrap_or(SimTime::NEVER);
             let t_edit = edits.peek().map_or(SimTime::NEVER, |e| e.0);
             let t_request = requests.peek().map_or(SimTime::NEVER, |r| r.at);
@@ -351,6 +378,9 @@ impl Simulation {
             }
         }
         self.now = self.duration;
+        if let Some(progress) = self.progress {
+            progress.fetch_add((self.now - reported).as_micros(), Ordering::Relaxed);
+        }
         for page in 0..self.visible.len() as u32 {
             self.check_alert(page);
         }
@@ -359,6 +389,7 @@ impl Simulation {
             route.route = name;
         }
         let result = RunResult {
+            point: 0,
             policy: self.policy,
             replication: self.replication,
             seed: self.seed,
@@ -722,6 +753,9 @@ impl Simulation {
         let now = self.now;
         let mut changed = std::mem::take(&mut self.changed);
         self.content.edit(page, now, &mut changed);
+        if let Some(trace) = self.trace.as_mut() {
+            trace.edits.push((now, page));
+        }
         for &q in &changed {
             let policy = &self.plans[self.content.layout().route_of(q)].policy;
             if policy.on_edit == OnEdit::None {

@@ -1,22 +1,28 @@
 //! `runs.csv`, `summary.csv`, `timeseries.csv` and `routes.csv` (SPEC §3).
 //!
-//! Same seed, same bytes (SPEC §4): rows follow the scenario's order of policies and routes and
-//! the replication number, and every number goes through `format_value`, which rounds to a fixed
-//! number of decimals instead of printing the shortest round-trip form of each float.
+//! Same seed, same bytes (SPEC §4): rows follow the study's order of sweep points, then the
+//! point's order of policies and routes, then the replication number, and every number goes
+//! through `format_value`, which rounds to a fixed number of decimals instead of printing the
+//! shortest round-trip form of each float.
+//!
+//! A sweep adds one column per axis, headed by the axis key and holding the point's label, right
+//! after `scenario` (first in `timeseries.csv`). Without a sweep there are no such columns and the
+//! files are exactly those of a single scenario. Labels can hold commas and quotes (an inline
+//! table such as `{ cache = "shared", lock = true }`); the csv writer quotes them.
 
 use std::io;
 use std::path::Path;
 
 use csv::Writer;
 
-use super::{mean_ci95, runs_of};
+use super::{Group, groups, mean_ci95};
 use crate::metrics::{ROUTE_COLUMNS, RUN_COLUMNS, RunResult, TIMESERIES_COLUMNS, Unit};
-use crate::scenario::Scenario;
+use crate::scenario::Study;
 use crate::stats;
 use crate::time::SimTime;
 
-/// Writes the four files into `dir`; `runs` are sorted by (policy, replication).
-pub(super) fn write_all(scenario: &Scenario, runs: &[&RunResult], dir: &Path) -> io::Result<()> {
+/// Writes the four files into `dir`; `runs` are sorted by (point, policy, replication).
+pub(super) fn write_all(study: &Study, runs: &[&RunResult], dir: &Path) -> io::Result<()> {
     let files: [(&str, Writes); 4] = [
         ("runs.csv", write_runs),
         ("summary.csv", write_summary),
@@ -25,26 +31,57 @@ pub(super) fn write_all(scenario: &Scenario, runs: &[&RunResult], dir: &Path) ->
     ];
     for (name, write) in files {
         let mut out = Writer::from_path(dir.join(name))?;
-        write(scenario, runs, &mut out)?;
+        write(study, runs, &mut out)?;
         out.flush()?;
     }
     Ok(())
 }
 
-type Writes = fn(&Scenario, &[&RunResult], &mut Writer<std::fs::File>) -> csv::Result<()>;
+type Writes = fn(&Study, &[&RunResult], &mut Writer<std::fs::File>) -> csv::Result<()>;
+
+/// A header: `scenario` (when `scenario` is set), the axis keys, then `columns`.
+fn header(study: &Study, scenario: bool, columns: impl IntoIterator<Item = String>) -> Vec<String> {
+    let first = scenario.then(|| "scenario".to_string());
+    first
+        .into_iter()
+        .chain(study.axes.iter().cloned())
+        .chain(columns)
+        .collect()
+}
+
+/// The identity a row starts with: the study's name (when `scenario` is set), then the labels of
+/// the group's point, then the policy.
+fn identity(study: &Study, group: &Group, scenario: bool) -> Vec<String> {
+    let first = scenario.then(|| study.base.name.clone());
+    first
+        .into_iter()
+        .chain(group.point.labels.iter().cloned())
+        .chain([group.policy.name.clone()])
+        .collect()
+}
+
+/// Each route or run column's name followed by `NAME_ci95`.
+fn with_ci95(names: impl Iterator<Item = &'static str>) -> impl Iterator<Item = String> {
+    names.flat_map(|n| [n.to_string(), format!("{n}_ci95")])
+}
+
+/// Column names as owned strings, to chain with computed ones.
+fn names(names: &[&str]) -> impl Iterator<Item = String> {
+    names.iter().map(|n| n.to_string())
+}
 
 /// One row per run: its identity, then every run column.
 fn write_runs<W: io::Write>(
-    scenario: &Scenario,
+    study: &Study,
     runs: &[&RunResult],
     out: &mut Writer<W>,
 ) -> csv::Result<()> {
-    let mut header = vec!["scenario", "policy", "replication", "seed"];
-    header.extend(RUN_COLUMNS.iter().map(|c| c.name));
-    out.write_record(&header)?;
-    for (p, policy) in scenario.policies.iter().enumerate() {
-        for run in runs_of(runs, p) {
-            let mut row = vec![scenario.name.clone(), policy.name.clone()];
+    let columns = names(&["policy", "replication", "seed"]);
+    let metrics = RUN_COLUMNS.iter().map(|c| c.name.to_string());
+    out.write_record(header(study, true, columns.chain(metrics)))?;
+    for group in groups(study, runs) {
+        for run in group.runs {
+            let mut row = identity(study, &group, true);
             row.extend([run.replication.to_string(), run.seed.to_string()]);
             row.extend(
                 RUN_COLUMNS
@@ -58,32 +95,21 @@ fn write_runs<W: io::Write>(
     Ok(())
 }
 
-/// One row per policy: each run column's mean over replications, and its 95% half-width.
+/// One row per (point, policy): each run column's mean over replications, and its 95%
+/// half-width.
 fn write_summary<W: io::Write>(
-    scenario: &Scenario,
+    study: &Study,
     runs: &[&RunResult],
     out: &mut Writer<W>,
 ) -> csv::Result<()> {
-    let mut header = vec![
-        "scenario".to_string(),
-        "policy".to_string(),
-        "replications".to_string(),
-    ];
-    header.extend(
-        RUN_COLUMNS
-            .iter()
-            .flat_map(|c| [c.name.to_string(), format!("{}_ci95", c.name)]),
-    );
-    out.write_record(&header)?;
-    for (p, policy) in scenario.policies.iter().enumerate() {
-        let runs = runs_of(runs, p);
-        let mut row = vec![
-            scenario.name.clone(),
-            policy.name.clone(),
-            runs.len().to_string(),
-        ];
+    let columns = names(&["policy", "replications"]);
+    let metrics = with_ci95(RUN_COLUMNS.iter().map(|c| c.name));
+    out.write_record(header(study, true, columns.chain(metrics)))?;
+    for group in groups(study, runs) {
+        let mut row = identity(study, &group, true);
+        row.push(group.runs.len().to_string());
         for (i, column) in RUN_COLUMNS.iter().enumerate() {
-            let (mean, ci) = mean_ci95(runs, i);
+            let (mean, ci) = mean_ci95(group.runs, i);
             row.extend([
                 format_value(mean, column.unit),
                 format_value(ci, column.unit),
@@ -94,22 +120,23 @@ fn write_summary<W: io::Write>(
     Ok(())
 }
 
-/// One row per (policy, replication, bucket); `t_s` is the bucket's start.
+/// One row per (point, policy, replication, bucket); `t_s` is the bucket's start, in the
+/// point's own bucket length (a sweep may vary it).
 fn write_timeseries<W: io::Write>(
-    scenario: &Scenario,
+    study: &Study,
     runs: &[&RunResult],
     out: &mut Writer<W>,
 ) -> csv::Result<()> {
-    let mut header = vec!["policy", "replication", "t_s"];
-    header.extend(TIMESERIES_COLUMNS);
-    out.write_record(&header)?;
-    for (p, policy) in scenario.policies.iter().enumerate() {
-        for run in runs_of(runs, p) {
+    let columns = names(&["policy", "replication", "t_s"]).chain(names(&TIMESERIES_COLUMNS));
+    out.write_record(header(study, false, columns))?;
+    for group in groups(study, runs) {
+        let length = group.point.scenario.bucket.as_micros();
+        for run in group.runs {
             for (i, bucket) in run.timeseries.iter().enumerate() {
                 // From integer microseconds, so bucket starts carry no accumulated rounding.
-                let start =
-                    SimTime::from_micros(scenario.bucket.as_micros().saturating_mul(i as u64));
-                let mut row = vec![policy.name.clone(), run.replication.to_string()];
+                let start = SimTime::from_micros(length.saturating_mul(i as u64));
+                let mut row = identity(study, &group, false);
+                row.push(run.replication.to_string());
                 row.push(format_value(start.as_secs_f64(), Unit::Seconds));
                 row.extend(
                     bucket
@@ -124,35 +151,25 @@ fn write_timeseries<W: io::Write>(
     Ok(())
 }
 
-/// One row per (policy, route), in scenario order: each route column's mean and 95% half-width
-/// over the replications that reported the route.
+/// One row per (point, policy, route), in the point's route order: each route column's mean and
+/// 95% half-width over the replications that reported the route.
 fn write_routes<W: io::Write>(
-    scenario: &Scenario,
+    study: &Study,
     runs: &[&RunResult],
     out: &mut Writer<W>,
 ) -> csv::Result<()> {
-    let mut header = ["scenario", "policy", "route", "replications"]
-        .map(String::from)
-        .to_vec();
-    header.extend(
-        ROUTE_COLUMNS
-            .iter()
-            .flat_map(|c| [c.name.to_string(), format!("{}_ci95", c.name)]),
-    );
-    out.write_record(&header)?;
-    for (p, policy) in scenario.policies.iter().enumerate() {
-        let runs = runs_of(runs, p);
-        for route in &scenario.routes {
-            let found: Vec<_> = runs
+    let columns = names(&["policy", "route", "replications"]);
+    let metrics = with_ci95(ROUTE_COLUMNS.iter().map(|c| c.name));
+    out.write_record(header(study, true, columns.chain(metrics)))?;
+    for group in groups(study, runs) {
+        for route in &group.point.scenario.routes {
+            let found: Vec<_> = group
+                .runs
                 .iter()
                 .filter_map(|r| r.routes.iter().find(|m| m.route == route.name))
                 .collect();
-            let mut row = vec![
-                scenario.name.clone(),
-                policy.name.clone(),
-                route.name.clone(),
-                found.len().to_string(),
-            ];
+            let mut row = identity(study, &group, true);
+            row.extend([route.name.clone(), found.len().to_string()]);
             for (i, column) in ROUTE_COLUMNS.iter().enumerate() {
                 let xs: Vec<f64> = found.iter().map(|m| m.values[i]).collect();
                 row.push(format_value(stats::mean(&xs), column.unit));
@@ -187,7 +204,7 @@ fn format_value(x: f64, unit: Unit) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{run, scenario};
+    use super::super::fixture::{run, run_at, study, sweep};
     use super::super::sorted;
     use super::*;
 
@@ -202,12 +219,17 @@ mod tests {
         stale_age_p99_s,stale_age_max_s,cdn_hit_ratio,regenerations,regenerations_failed,\
         edit_visible_p99_s,pages_regen_gap_over_alert";
 
-    type Write = fn(&Scenario, &[&RunResult], &mut Writer<Vec<u8>>) -> csv::Result<()>;
+    type Write = fn(&Study, &[&RunResult], &mut Writer<Vec<u8>>) -> csv::Result<()>;
     const WRITERS: [Write; 4] = [write_runs, write_summary, write_timeseries, write_routes];
 
+    /// What `write` makes of `runs` of the tiny scenario, without a sweep.
     fn render(write: Write, runs: &[RunResult]) -> String {
+        render_study(&study(), write, runs)
+    }
+
+    fn render_study(study: &Study, write: Write, runs: &[RunResult]) -> String {
         let mut out = Writer::from_writer(Vec::new());
-        write(&scenario(), &sorted(runs), &mut out).unwrap();
+        write(study, &sorted(runs), &mut out).unwrap();
         String::from_utf8(out.into_inner().unwrap()).unwrap()
     }
 
@@ -232,6 +254,29 @@ mod tests {
             .records()
             .map(|r| r.unwrap()[i].to_string())
             .collect()
+    }
+
+    /// The first `n` fields of each data row, parsed (so unquoted) and joined with `|`.
+    fn leading(text: &str, n: usize) -> Vec<String> {
+        ::csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().take(n).collect::<Vec<_>>().join("|"))
+            .collect()
+    }
+
+    /// Two replications of both policies at every point of the sweep, each run's fill naming it:
+    /// `10 * point + policy + replication / 10`.
+    fn sweep_runs() -> Vec<RunResult> {
+        let mut runs = Vec::new();
+        for point in 0..4 {
+            for policy in 0..2 {
+                for replication in 0..2 {
+                    let fill = (10 * point + policy) as f64 + f64::from(replication) / 10.0;
+                    runs.push(run_at(point, policy, replication, fill, &[]));
+                }
+            }
+        }
+        runs
     }
 
     #[test]
@@ -349,6 +394,133 @@ mod tests {
         assert_eq!(field(&text, "seed"), ["18446744073709551615"]);
         assert_eq!(field(&text, "requests"), ["123456789012"]);
         assert_eq!(field(&text, "stale_ratio"), ["0.333333"]);
+    }
+
+    const SHARED: &str = r#"{ cache = "shared", lock = true }"#;
+
+    #[test]
+    fn a_sweep_puts_one_column_per_axis_after_scenario_or_first_in_timeseries() {
+        let header = |write| {
+            let text = render_study(&sweep(), write, &[]);
+            text.lines().next().unwrap().to_string()
+        };
+        assert_eq!(
+            header(write_runs),
+            format!("scenario,bucket,origin,policy,replication,seed,{SPEC_RUN_COLUMNS}")
+        );
+        assert_eq!(
+            header(write_summary),
+            format!(
+                "scenario,bucket,origin,policy,replications,{}",
+                with_ci(SPEC_RUN_COLUMNS)
+            )
+        );
+        assert_eq!(
+            header(write_timeseries),
+            "bucket,origin,policy,replication,t_s,requests,stale_responses,regenerations,\
+             regenerations_inflight,origin_requests,backend_queue"
+        );
+        assert_eq!(
+            header(write_routes),
+            format!(
+                "scenario,bucket,origin,policy,route,replications,{}",
+                with_ci(ROUTE_NAMES)
+            )
+        );
+    }
+
+    #[test]
+    fn a_sweep_has_one_row_per_point_policy_and_replication_labelled_by_its_point() {
+        let text = render_study(&sweep(), write_runs, &sweep_runs());
+        let mut expected = Vec::new();
+        let local = r#""local""#;
+        for (bucket, origin) in [
+            ("2.5s", local),
+            ("2.5s", SHARED),
+            ("1s", local),
+            ("1s", SHARED),
+        ] {
+            for policy in ["fast", "slow"] {
+                for replication in 0..2 {
+                    expected.push(format!("swept|{bucket}|{origin}|{policy}|{replication}"));
+                }
+            }
+        }
+        assert_eq!(leading(&text, 5), expected);
+        // Point 3 (1s, shared), policy `slow`, replication 1.
+        assert_eq!(field(&text, "requests")[15], "31.1");
+    }
+
+    #[test]
+    fn a_label_with_commas_and_quotes_is_quoted() {
+        let text = render_study(&sweep(), write_summary, &sweep_runs());
+        let row = text.lines().nth(3).unwrap();
+        assert!(
+            row.starts_with(r#"swept,2.5s,"{ cache = ""shared"", lock = true }",fast,2,"#),
+            "{row}"
+        );
+        assert_eq!(field(&text, "origin")[2], SHARED);
+    }
+
+    #[test]
+    fn a_sweep_summarises_each_policy_at_each_point() {
+        let text = render_study(&sweep(), write_summary, &sweep_runs());
+        assert_eq!(field(&text, "policy"), ["fast", "slow"].repeat(4));
+        assert_eq!(field(&text, "replications"), ["2"; 8]);
+        // Fills 10p + q and 10p + q + 0.1: mean 10p + q + 0.05, s = 0.070711, so a half-width of
+        // 12.706205 * 0.05.
+        assert_eq!(
+            field(&text, "requests"),
+            [
+                "0.05", "1.05", "10.05", "11.05", "20.05", "21.05", "30.05", "31.05"
+            ]
+        );
+        assert_eq!(field(&text, "requests_ci95"), ["0.63531"; 8]);
+        let routes = render_study(&sweep(), write_routes, &sweep_runs());
+        assert_eq!(routes.lines().count(), 1 + 4 * 2 * 2);
+        assert_eq!(
+            leading(&routes, 6)[14..],
+            [
+                format!("swept|1s|{SHARED}|slow|posts|2"),
+                format!("swept|1s|{SHARED}|slow|tags|2"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sweep_times_buckets_with_each_points_own_bucket_length() {
+        let runs = [run_at(0, 1, 0, 0.0, &[]), run_at(3, 0, 1, 0.0, &[])];
+        let text = render_study(&sweep(), write_timeseries, &runs);
+        let rows: Vec<_> = text.lines().skip(1).collect();
+        let local = r#""""local""""#;
+        let shared = r#""{ cache = ""shared"", lock = true }""#;
+        assert_eq!(
+            rows,
+            [
+                format!("2.5s,{local},slow,0,0,3,0,0,0,0,0"),
+                format!("2.5s,{local},slow,0,2.5,4,0,0,0,0,0"),
+                format!("1s,{shared},fast,1,0,3,0,0,0,0,0"),
+                format!("1s,{shared},fast,1,1,4,0,0,0,0,0"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sweep_does_not_depend_on_the_order_runs_arrive_in() {
+        let runs = sweep_runs();
+        // Reversed, then every other run moved to the front: no run keeps its place.
+        let mut shuffled: Vec<_> = runs.iter().rev().cloned().collect();
+        let (even, odd): (Vec<_>, Vec<_>) = shuffled
+            .drain(..)
+            .enumerate()
+            .partition(|(i, _)| i % 2 == 0);
+        shuffled = odd.into_iter().chain(even).map(|(_, r)| r).collect();
+        for write in WRITERS {
+            assert_eq!(
+                render_study(&sweep(), write, &runs),
+                render_study(&sweep(), write, &shuffled)
+            );
+        }
     }
 
     #[test]

@@ -1,14 +1,14 @@
-//! A tiny scenario and hand-made runs for the report tests.
+//! A tiny scenario, a sweep over it, and hand-made runs for the report tests.
 //!
-//! Built from the scenario's public fields rather than parsed from TOML, so these tests depend
-//! only on the shape of `Scenario`, not on the parser.
+//! Built from the public fields of `Scenario` and `Study` rather than parsed from TOML, so these
+//! tests depend only on their shape, not on the parser.
 
 use std::path::PathBuf;
 
 use crate::metrics::{Bucket, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics, RunResult};
 use crate::scenario::{
-    Backend, Balancer, CacheMode, Distribution, Monitor, Origin, Policy, Route, RoutePolicy,
-    Scenario, Traffic,
+    Backend, Balancer, CacheMode, Distribution, Monitor, Origin, Point, Policy, Route, RoutePolicy,
+    Scenario, Study, Traffic,
 };
 use crate::time::SimTime;
 
@@ -61,8 +61,60 @@ pub fn scenario() -> Scenario {
     }
 }
 
-/// A run whose every run column is `fill`, with one column overridden by name.
+/// The tiny scenario alone, without a sweep.
+pub fn study() -> Study {
+    Study::single(scenario())
+}
+
+/// A two-axis sweep of the tiny scenario, in cartesian order (first axis slowest):
+///
+/// | point | `bucket` | `origin`                             |
+/// | ----- | -------- | ------------------------------------ |
+/// | 0     | `2.5s`   | `"local"`                            |
+/// | 1     | `2.5s`   | `{ cache = "shared", lock = true }`  |
+/// | 2     | `1s`     | `"local"`                            |
+/// | 3     | `1s`     | `{ cache = "shared", lock = true }`  |
+///
+/// The base is named "swept", so its name cannot be confused with a point's.
+pub fn sweep() -> Study {
+    let mut base = scenario();
+    base.name = "swept".to_string();
+    let mut points = Vec::new();
+    for (bucket, millis) in [("2.5s", 2_500), ("1s", 1_000)] {
+        for shared in [false, true] {
+            let mut scenario = base.clone();
+            scenario.bucket = SimTime::from_millis(millis);
+            let origin = if shared {
+                scenario.origin.cache = CacheMode::Shared;
+                scenario.origin.lock = true;
+                r#"{ cache = "shared", lock = true }"#
+            } else {
+                r#""local""#
+            };
+            let labels = vec![bucket.to_string(), origin.to_string()];
+            points.push(Point { labels, scenario });
+        }
+    }
+    Study {
+        base,
+        axes: vec!["bucket".to_string(), "origin".to_string()],
+        points,
+    }
+}
+
+/// A run of point 0 whose every run column is `fill`, with one column overridden by name.
 pub fn run(policy: usize, replication: u32, fill: f64, overrides: &[(&str, f64)]) -> RunResult {
+    run_at(0, policy, replication, fill, overrides)
+}
+
+/// A run of sweep point `point`, otherwise as `run`.
+pub fn run_at(
+    point: usize,
+    policy: usize,
+    replication: u32,
+    fill: f64,
+    overrides: &[(&str, f64)],
+) -> RunResult {
     let mut metrics = [fill; RUN_COLUMNS.len()];
     for &(name, value) in overrides {
         let i = RUN_COLUMNS
@@ -80,6 +132,7 @@ pub fn run(policy: usize, replication: u32, fill: f64, overrides: &[(&str, f64)]
         ..Bucket::default()
     };
     RunResult {
+        point,
         policy,
         replication,
         seed: 1000 + u64::from(replication),

@@ -1,18 +1,21 @@
 //! The comparison printed after a run (SPEC §3): one row per policy, the key metrics side by side.
+//! A sweep gives one row per (point, policy), with the point's label for each axis before the
+//! policy.
 //!
 //! Meant for a person at a terminal, so numbers are rounded for reading (`1.23%`, `4.20s`,
 //! `12,345`); the CSV files keep the precise figures.
 
-use super::{mean_ci95, runs_of, sorted};
+use super::{groups, mean_ci95, sorted};
 use crate::metrics::{RUN_COLUMNS, RunResult, Unit};
-use crate::scenario::Scenario;
+use crate::scenario::Study;
 
 /// The run columns shown, and their headings.
-const KEY_COLUMNS: [(&str, &str); 11] = [
+const KEY_COLUMNS: [(&str, &str); 12] = [
     ("stale_ratio", "stale"),
     ("stale_age_p99_s", "stale age p99"),
     ("edit_visible_p99_s", "edit visible p99"),
     ("regenerations", "regenerations"),
+    ("regenerations_duplicate", "duplicates"),
     ("regen_per_s_peak", "regen/s peak"),
     ("backend_wait_p99_s", "backend wait p99"),
     ("storm_seconds", "storm seconds"),
@@ -22,9 +25,10 @@ const KEY_COLUMNS: [(&str, &str); 11] = [
     ("cdn_behind_origin_ratio", "CDN behind origin"),
 ];
 
-/// A plain-text table with one row per policy, in scenario order. Each cell is the mean over
-/// replications, with `± ` the half-width of its 95% interval when there is more than one.
-pub fn comparison_table(scenario: &Scenario, runs: &[RunResult]) -> String {
+/// A plain-text table with one row per (point, policy), in study order. Each cell is the mean
+/// over replications, with `± ` the half-width of its 95% interval when there is more than one.
+/// Runs of a point or policy the study lacks are left out.
+pub fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
     let runs = sorted(runs);
     let columns: Vec<(usize, &str)> = KEY_COLUMNS
         .iter()
@@ -35,21 +39,21 @@ pub fn comparison_table(scenario: &Scenario, runs: &[RunResult]) -> String {
                 .map(|i| (i, heading))
         })
         .collect();
-    let mut rows = vec![
-        std::iter::once("policy")
-            .chain(columns.iter().map(|c| c.1))
-            .map(String::from)
-            .collect(),
-    ];
+    let mut heading = axis_headings(&study.axes);
+    heading.push("policy".to_string());
+    heading.extend(columns.iter().map(|c| c.1.to_string()));
+    let mut rows = vec![heading];
     let mut replications = Vec::new();
-    for (p, policy) in scenario.policies.iter().enumerate() {
-        let runs = runs_of(&runs, p);
-        replications.push(runs.len());
-        let mut row = vec![policy.name.clone()];
+    for group in groups(study, &runs) {
+        replications.push(group.runs.len());
+        // A point short of labels would shift every cell after it; pad it to one per axis.
+        let mut row = group.point.labels.clone();
+        row.resize(study.axes.len(), String::new());
+        row.push(group.policy.name.clone());
         for &(i, _) in &columns {
             let unit = RUN_COLUMNS[i].unit;
-            let (mean, ci) = mean_ci95(runs, i);
-            row.push(match runs.len() {
+            let (mean, ci) = mean_ci95(group.runs, i);
+            row.push(match group.runs.len() {
                 0 => "-".to_string(),
                 1 => human(mean, unit),
                 _ => format!("{} ± {}", human(mean, unit), human(ci, unit)),
@@ -58,12 +62,39 @@ pub fn comparison_table(scenario: &Scenario, runs: &[RunResult]) -> String {
         rows.push(row);
     }
     let mut text = format!(
-        "Scenario \"{}\": {}\n\n",
-        scenario.name,
+        "Scenario \"{}\": {}",
+        study.base.name,
         describe_replications(&replications)
     );
-    text.push_str(&align(&rows));
+    if !study.axes.is_empty() {
+        let points = study.points.len();
+        let plural = if points == 1 { "" } else { "s" };
+        text.push_str(&format!(" — {points} sweep point{plural}"));
+    }
+    text.push_str("\n\n");
+    text.push_str(&align(&rows, study.axes.len() + 1));
     text
+}
+
+/// The heading of each axis column: the key's last dotted segment (`concurrency` for
+/// `backend.concurrency`) when that names one axis only, else the whole key. A segment that
+/// would read as the `policy` column, or that is part of a quoted key, keeps the whole key too.
+fn axis_headings(axes: &[String]) -> Vec<String> {
+    let shorts: Vec<Option<&str>> = axes
+        .iter()
+        .map(|key| {
+            let segment = key.rsplit_once('.').map_or(key.as_str(), |(_, s)| s);
+            let clear = !segment.is_empty() && !segment.contains('"') && segment != "policy";
+            clear.then_some(segment)
+        })
+        .collect();
+    axes.iter()
+        .zip(&shorts)
+        .map(|(key, short)| match short {
+            Some(s) if shorts.iter().filter(|&o| o == short).count() == 1 => s.to_string(),
+            _ => key.clone(),
+        })
+        .collect()
 }
 
 /// "3 replications per policy"; policies without runs (shown as `-`) do not count.
@@ -80,8 +111,9 @@ fn describe_replications(counts: &[usize]) -> String {
     format!("{range} replication{plural} per policy{how}")
 }
 
-/// Lays out rows under a rule: the first column left-aligned, the figures right-aligned.
-fn align(rows: &[Vec<String>]) -> String {
+/// Lays out rows under a rule: the first `left` columns (the labels and the policy)
+/// left-aligned, the figures right-aligned.
+fn align(rows: &[Vec<String>], left: usize) -> String {
     let cells = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..cells)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
@@ -94,7 +126,7 @@ fn align(rows: &[Vec<String>]) -> String {
                 .zip(&widths)
                 .enumerate()
                 .map(|(c, (cell, &w))| {
-                    if c == 0 {
+                    if c < left {
                         format!("{cell:<w$}")
                     } else {
                         format!("{cell:>w$}")
@@ -161,7 +193,7 @@ fn grouped(x: f64, decimals: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{run, scenario};
+    use super::super::fixture::{run, run_at, study, sweep};
     use super::*;
 
     #[test]
@@ -196,7 +228,7 @@ mod tests {
                 &[("stale_ratio", 0.0123), ("latency_p99_ms", 250.4)],
             ),
         ];
-        let table = comparison_table(&scenario(), &runs);
+        let table = comparison_table(&study(), &runs);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines[0],
@@ -221,17 +253,92 @@ mod tests {
             run(0, 1, 1234.5, &[]),
             run(1, 0, 0.0, &[]),
         ];
-        let table = comparison_table(&scenario(), &runs);
+        let table = comparison_table(&study(), &runs);
         let body: Vec<&str> = table.lines().skip(2).collect();
         assert_eq!(body.len(), 4);
         let width = body[0].chars().count();
         assert!(body.iter().all(|l| l.chars().count() == width), "{table}");
         assert_eq!(
-            comparison_table(&scenario(), &[run(1, 0, 0.0, &[])])
+            comparison_table(&study(), &[run(1, 0, 0.0, &[])])
                 .lines()
                 .next()
                 .unwrap(),
             "Scenario \"tiny\": 1 replication per policy"
+        );
+    }
+
+    #[test]
+    fn a_sweep_shows_each_policy_at_each_point_under_its_labels() {
+        let runs: Vec<_> = (0..4)
+            .flat_map(|point| {
+                (0..2).map(move |policy| {
+                    let errors = (10 * point + policy) as f64;
+                    run_at(point, policy, 0, 0.0, &[("errors", errors)])
+                })
+            })
+            .collect();
+        let table = comparison_table(&sweep(), &runs);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "Scenario \"swept\": 1 replication per policy — 4 sweep points"
+        );
+        assert!(lines[2].starts_with("bucket  origin "), "{table}");
+        let policy = lines[2].find("policy").unwrap();
+        let shared = r#"{ cache = "shared", lock = true }"#;
+        let body = &lines[4..];
+        assert_eq!(body.len(), 8, "{table}");
+        for (n, line) in body.iter().enumerate() {
+            let (point, policy_name) = (n / 2, ["fast", "slow"][n % 2]);
+            let bucket = if point < 2 { "2.5s" } else { "1s" };
+            let origin = if point % 2 == 0 { r#""local""# } else { shared };
+            let labels: Vec<&str> = line[..policy]
+                .split("  ")
+                .filter(|s| !s.is_empty())
+                .collect();
+            assert_eq!(labels, [bucket, origin.trim()], "{line}");
+            assert!(line[policy..].starts_with(policy_name), "{line}");
+            // The errors column is the one before the two CDN ratios.
+            let errors: Vec<&str> = line.split_whitespace().rev().take(3).collect();
+            assert_eq!(errors[2], (10 * point + n % 2).to_string(), "{line}");
+        }
+        let width = lines[2].chars().count();
+        assert!(body.iter().all(|l| l.chars().count() == width), "{table}");
+    }
+
+    #[test]
+    fn a_table_does_not_depend_on_the_order_runs_arrive_in() {
+        let runs: Vec<_> = (0..4)
+            .flat_map(|p| (0..2).map(move |r| run_at(p, 1, r, f64::from(r) + p as f64, &[])))
+            .collect();
+        let reversed: Vec<_> = runs.iter().rev().cloned().collect();
+        assert_eq!(
+            comparison_table(&sweep(), &runs),
+            comparison_table(&sweep(), &reversed)
+        );
+    }
+
+    #[test]
+    fn an_axis_is_headed_by_its_last_segment_when_no_other_axis_ends_alike() {
+        let axes = [
+            "backend.concurrency",
+            "policies.fast.revalidate",
+            "policies.slow.revalidate",
+            "origin",
+            r#"routes."a.b""#,
+            "routes.posts.policy",
+        ]
+        .map(String::from);
+        assert_eq!(
+            axis_headings(&axes),
+            [
+                "concurrency",
+                "policies.fast.revalidate",
+                "policies.slow.revalidate",
+                "origin",
+                r#"routes."a.b""#,
+                "routes.posts.policy",
+            ]
         );
     }
 

@@ -5,6 +5,9 @@
 //! never sees a scenario that could make it panic.
 
 mod raw;
+mod sweep;
+
+pub use sweep::{Job, Point, Study};
 
 use std::path::{Path, PathBuf};
 
@@ -183,7 +186,7 @@ impl Scenario {
 
     /// Checks a scenario's text; `path` names it in errors and gives the default `name`.
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
-        raw::parse(text, path)
+        raw::parse(text, path, false)
     }
 
     pub fn total_pages(&self) -> u64 {

@@ -25,11 +25,19 @@ use crate::error::InputError;
 use crate::time::{SimTime, parse_duration};
 
 /// Reads a scenario's text; `path` names the file in errors and gives the default `name`.
-pub(super) fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
+/// A `[sweep]` table is an error unless `sweep_allowed` (the caller expands it).
+pub(super) fn parse(text: &str, path: &Path, sweep_allowed: bool) -> Result<Scenario, InputError> {
     let source = Source { text, path };
     let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
     let raw: RawScenario =
         serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e))?;
+    if let (Some(sweep), false) = (&raw.sweep, sweep_allowed) {
+        return Err(source.at(
+            "sweep",
+            sweep,
+            "a sweep describes several scenarios: read the file as a `Study`",
+        ));
+    }
     raw.resolve(&source)
 }
 
@@ -651,10 +659,6 @@ fn reject_slo<'de, D: Deserializer<'de>>(_: D) -> Result<Option<IgnoredAny>, D::
     unsupported::<D>("slo")
 }
 
-fn reject_sweep<'de, D: Deserializer<'de>>(_: D) -> Result<Option<IgnoredAny>, D::Error> {
-    unsupported::<D>("sweep")
-}
-
 // ---------------------------------------------------------------------------------------------
 // The file's shape.
 
@@ -678,9 +682,8 @@ struct RawScenario {
     #[serde(default, deserialize_with = "reject_slo")]
     #[allow(dead_code)]
     slo: Option<IgnoredAny>,
-    #[serde(default, deserialize_with = "reject_sweep")]
-    #[allow(dead_code)]
-    sweep: Option<IgnoredAny>,
+    /// Expanded by `sweep.rs`; only its presence matters here.
+    sweep: Option<Spanned<IgnoredAny>>,
 }
 
 /// Every key of every pattern; `resolve` checks that only the chosen pattern's keys are given.
@@ -1378,7 +1381,7 @@ revalidate = "60s"
 "#;
 
     fn parse_text(text: &str) -> Result<Scenario, InputError> {
-        parse(text, Path::new("scenarios/blog.toml"))
+        parse(text, Path::new("scenarios/blog.toml"), false)
     }
 
     /// Parses `text`, expects an error, and checks its key, its line, and that it names the file.
@@ -1713,7 +1716,7 @@ revalidate = "60s"
     }
 
     #[test]
-    fn slo_and_sweep_are_refused() {
+    fn slo_is_refused_and_a_sweep_needs_a_study() {
         let text = format!("{MINIMAL}\n[slo]\nstale_ratio = 0.02\n");
         let err = error(&text, "slo", line_of(&text, "[slo]"));
         assert!(

@@ -1,0 +1,62 @@
+//! The progress bar of long runs: runs done, simulated time, rate and ETA, on stderr.
+//!
+//! Drawn only on a terminal and never with `--quiet`, so CI logs and pipes stay clean. A ticker
+//! thread reads the experiment's counters, so the simulation itself only bumps an atomic.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::experiment::Progress;
+use crate::time::SimTime;
+
+pub struct Bar {
+    ticker: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+}
+
+impl Bar {
+    /// Starts a bar over `runs` runs totalling `simulated` time, unless `quiet` or stderr is not
+    /// a terminal.
+    pub fn start(progress: Arc<Progress>, runs: usize, simulated: SimTime, quiet: bool) -> Bar {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Bar { ticker: None };
+        }
+        let bar = ProgressBar::with_draw_target(
+            Some(simulated.as_micros() / 1_000_000),
+            ProgressDrawTarget::stderr(),
+        );
+        let style = ProgressStyle::with_template(
+            "{wide_bar} {msg} runs | {human_pos}/{human_len} simulated s | {per_sec} | ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&done);
+        let handle = std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                bar.set_position(progress.simulated.load(Ordering::Relaxed) / 1_000_000);
+                bar.set_message(format!(
+                    "{}/{runs}",
+                    progress.runs_done.load(Ordering::Relaxed)
+                ));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        Bar {
+            ticker: Some((done, handle)),
+        }
+    }
+
+    /// Stops and clears the bar.
+    pub fn finish(self) {
+        if let Some((done, handle)) = self.ticker {
+            done.store(true, Ordering::Relaxed);
+            let _ = handle.join();
+        }
+    }
+}
