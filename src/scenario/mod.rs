@@ -177,14 +177,8 @@ pub struct Monitor {
 }
 
 impl Scenario {
-    /// Reads and checks a scenario file.
-    pub fn load(path: &Path) -> Result<Scenario, InputError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::new(path, format!("cannot read the scenario: {e}")))?;
-        Scenario::parse(&text, path)
-    }
-
-    /// Checks a scenario's text; `path` names it in errors and gives the default `name`.
+    /// Checks a scenario's text; `path` names it in errors and gives the default `name`. A file
+    /// with a `[sweep]` is read with `Study::load` instead.
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
         raw::parse(text, path, false)
     }
