@@ -29,18 +29,20 @@ impl Bar {
             Some(simulated.as_micros() / 1_000_000),
             ProgressDrawTarget::stderr(),
         );
-        let style = ProgressStyle::with_template(
-            "{wide_bar} {msg} runs | {human_pos}/{human_len} simulated s | {per_sec} | ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template("{wide_bar} {msg} | ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         let done = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&done);
+        let total = simulated.as_secs_f64();
         let handle = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
             while !stop.load(Ordering::Relaxed) {
-                bar.set_position(progress.simulated.load(Ordering::Relaxed) / 1_000_000);
+                let done = SimTime(progress.simulated.load(Ordering::Relaxed)).as_secs_f64();
+                let rate = done / started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_position(done as u64);
                 bar.set_message(format!(
-                    "{}/{runs}",
+                    "{}/{runs} runs | {done:.0}/{total:.0} simulated s | {rate:.0} simulated s/s",
                     progress.runs_done.load(Ordering::Relaxed)
                 ));
                 std::thread::sleep(Duration::from_millis(100));
