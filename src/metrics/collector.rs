@@ -7,7 +7,9 @@
 
 use hdrhistogram::Histogram;
 
-use super::{Bucket, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics};
+use super::{
+    Bucket, Distributions, QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics,
+};
 use crate::time::SimTime;
 
 fn histogram() -> Histogram<u64> {
@@ -290,7 +292,15 @@ impl Collector {
         }
     }
 
-    pub fn finish(mut self) -> (RunMetrics, Vec<RouteMetrics>, Vec<Bucket>, u64) {
+    pub fn finish(
+        mut self,
+    ) -> (
+        RunMetrics,
+        Vec<RouteMetrics>,
+        Vec<Bucket>,
+        Distributions,
+        u64,
+    ) {
         let end = self.end;
         self.fold_gauges_until(end);
         if self.queued > 0 {
@@ -345,10 +355,24 @@ impl Collector {
             })
             .collect::<Vec<_>>();
         debug_assert!(routes.iter().all(|r| r.values.len() == ROUTE_COLUMNS.len()));
+        let at_quantiles = |h: &Histogram<u64>, scale: f64| -> Vec<f64> {
+            if h.is_empty() {
+                return Vec::new();
+            }
+            QUANTILES
+                .iter()
+                .map(|&q| quantile_s(h, q) * scale)
+                .collect()
+        };
+        let distributions = Distributions {
+            stale_age_s: at_quantiles(&self.stale_age, 1.0),
+            latency_ms: at_quantiles(&self.latency, 1e3),
+        };
         (
             RunMetrics(values),
             routes,
             self.buckets,
+            distributions,
             self.simulated_requests,
         )
     }
@@ -385,7 +409,7 @@ mod tests {
         let mut c = collector();
         c.backend_levels(SimTime::from_secs(15), 3, 2);
         c.backend_levels(SimTime::from_secs(45), 0, 0);
-        let (_, _, buckets, _) = c.finish();
+        let (_, _, buckets, ..) = c.finish();
         let queue: Vec<u64> = buckets.iter().map(|b| b.backend_queue).collect();
         assert_eq!(&queue[..6], &[0, 3, 3, 3, 3, 0]);
     }

@@ -280,6 +280,21 @@ impl Bucket {
     }
 }
 
+/// The quantiles at which `distributions.csv` describes stale age and latency: fine in the body,
+/// finer in the tail, where percentile plots and CDFs on a log axis look.
+pub const QUANTILES: [f64; 29] = [
+    0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
+    0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 1.0,
+];
+
+/// Stale age (seconds, over stale responses) and user latency (milliseconds) at `QUANTILES`;
+/// empty when the run had no such sample.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distributions {
+    pub stale_age_s: Vec<f64>,
+    pub latency_ms: Vec<f64>,
+}
+
 /// Everything one (point, policy, replication) run produced.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
@@ -294,6 +309,7 @@ pub struct RunResult {
     pub routes: Vec<RouteMetrics>,
     /// Bucket `i` covers `[i * bucket, (i + 1) * bucket)`.
     pub timeseries: Vec<Bucket>,
+    pub distributions: Distributions,
     /// User requests simulated, warm-up included (for the speed report).
     pub simulated_requests: u64,
 }

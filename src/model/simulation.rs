@@ -384,7 +384,8 @@ impl<'p> Simulation<'p> {
         for page in 0..self.visible.len() as u32 {
             self.check_alert(page);
         }
-        let (metrics, mut routes, timeseries, simulated_requests) = self.collector.finish();
+        let (metrics, mut routes, timeseries, distributions, simulated_requests) =
+            self.collector.finish();
         for (route, name) in routes.iter_mut().zip(self.route_names) {
             route.route = name;
         }
@@ -396,6 +397,7 @@ impl<'p> Simulation<'p> {
             metrics,
             routes,
             timeseries,
+            distributions,
             simulated_requests,
         };
         (result, self.trace)

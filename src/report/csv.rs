@@ -1,4 +1,5 @@
-//! `runs.csv`, `summary.csv`, `timeseries.csv` and `routes.csv` (SPEC §3).
+//! `runs.csv`, `summary.csv`, `timeseries.csv` and `routes.csv` (SPEC §3), and
+//! `distributions.csv`, the stale-age and latency quantiles the charts draw.
 //!
 //! Same seed, same bytes (SPEC §4): rows follow the study's order of sweep points, then the
 //! point's order of policies and routes, then the replication number, and every number goes
@@ -16,18 +17,19 @@ use std::path::Path;
 use csv::Writer;
 
 use super::{Group, groups, mean_ci95};
-use crate::metrics::{ROUTE_COLUMNS, RUN_COLUMNS, RunResult, TIMESERIES_COLUMNS, Unit};
+use crate::metrics::{QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RunResult, TIMESERIES_COLUMNS, Unit};
 use crate::scenario::Study;
 use crate::stats;
 use crate::time::SimTime;
 
 /// Writes the four files into `dir`; `runs` are sorted by (point, policy, replication).
 pub(super) fn write_all(study: &Study, runs: &[&RunResult], dir: &Path) -> io::Result<()> {
-    let files: [(&str, Writes); 4] = [
+    let files: [(&str, Writes); 5] = [
         ("runs.csv", write_runs),
         ("summary.csv", write_summary),
         ("timeseries.csv", write_timeseries),
         ("routes.csv", write_routes),
+        ("distributions.csv", write_distributions),
     ];
     for (name, write) in files {
         let mut out = Writer::from_path(dir.join(name))?;
@@ -90,6 +92,34 @@ fn write_runs<W: io::Write>(
                     .map(|(c, &x)| format_value(x, c.unit)),
             );
             out.write_record(&row)?;
+        }
+    }
+    Ok(())
+}
+
+/// One row per (point, policy, replication, metric, quantile): stale age and latency at
+/// `QUANTILES`, for the CDF and percentile charts.
+fn write_distributions<W: io::Write>(
+    study: &Study,
+    runs: &[&RunResult],
+    out: &mut Writer<W>,
+) -> csv::Result<()> {
+    let columns = names(&["policy", "replication", "metric", "quantile", "value"]);
+    out.write_record(header(study, true, columns))?;
+    for group in groups(study, runs) {
+        for run in group.runs {
+            let d = &run.distributions;
+            for (metric, values, unit) in [
+                ("stale_age_s", &d.stale_age_s, Unit::Seconds),
+                ("latency_ms", &d.latency_ms, Unit::Millis),
+            ] {
+                for (q, &value) in QUANTILES.iter().zip(values) {
+                    let mut row = identity(study, &group, true);
+                    row.extend([run.replication.to_string(), metric.to_string()]);
+                    row.extend([format_value(*q, Unit::Ratio), format_value(value, unit)]);
+                    out.write_record(&row)?;
+                }
+            }
         }
     }
     Ok(())

@@ -5,7 +5,10 @@
 
 use std::path::PathBuf;
 
-use crate::metrics::{Bucket, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics, RunResult};
+use crate::metrics::{
+    Bucket, Distributions, QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics,
+    RunResult,
+};
 use crate::scenario::{
     Backend, Balancer, CacheMode, Distribution, Monitor, Origin, Point, Policy, Route, RoutePolicy,
     Scenario, Study, Traffic,
@@ -140,6 +143,10 @@ pub fn run_at(
         // Listed out of scenario order: the reports must follow the scenario, not the run.
         routes: vec![route("tags", fill + 1.0), route("posts", fill)],
         timeseries: vec![bucket(3), bucket(4)],
+        distributions: Distributions {
+            stale_age_s: QUANTILES.iter().map(|q| fill * q).collect(),
+            latency_ms: QUANTILES.iter().map(|q| 10.0 + 100.0 * q).collect(),
+        },
         simulated_requests: 7,
     }
 }

@@ -29,8 +29,15 @@ pub use table::comparison_table;
 pub fn write_results(study: &Study, runs: &[RunResult], out: &Path) -> io::Result<()> {
     check(study, runs).map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
     let runs = sorted(runs);
-    write_folder(out, |dir| csv::write_all(study, &runs, dir))
+    write_folder(out, |dir| {
+        csv::write_all(study, &runs, dir)?;
+        // The scenario as written, so a results folder explains itself and can be re-plotted.
+        std::fs::write(dir.join(SCENARIO_FILE), &study.base.source)
+    })
 }
+
+/// The copy of the scenario file in every results folder.
+pub const SCENARIO_FILE: &str = "scenario.toml";
 
 /// Fills a fresh hidden sibling of `out` with `fill`, then renames it into place, replacing any
 /// folder already at `out`: the folder appears whole or not at all (SPEC §3). For result folders
@@ -115,7 +122,14 @@ mod tests {
     use super::fixture::{entries, run, run_at, scratch, study, sweep};
     use super::*;
 
-    const FILES: [&str; 4] = ["routes.csv", "runs.csv", "summary.csv", "timeseries.csv"];
+    const FILES: [&str; 6] = [
+        "distributions.csv",
+        "routes.csv",
+        "runs.csv",
+        "scenario.toml",
+        "summary.csv",
+        "timeseries.csv",
+    ];
 
     #[test]
     fn results_replace_an_existing_folder_and_leave_no_temporary_behind() {
