@@ -125,6 +125,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> i32 {
     exit_code::OK
 }
 
+/// `isrsim plot`: redraws the charts and `report.html` of a results folder, with no re-run.
+pub fn plot(dir: &Path) -> i32 {
+    if !dir.join("summary.csv").is_file() {
+        eprintln!(
+            "error: {}: not a results folder of `isrsim run` (no summary.csv)",
+            dir.display()
+        );
+        return exit_code::BAD_INPUT;
+    }
+    match report::figures::redraw(dir) {
+        Ok(()) => exit_code::OK,
+        Err(e) => {
+            eprintln!("error: cannot redraw {}: {e}", dir.display());
+            exit_code::FAILURE
+        }
+    }
+}
+
 /// `isrsim validate`: checks a scenario and says what `run` would simulate.
 pub fn validate(file: &Path) -> i32 {
     match load(file) {

@@ -11,5 +11,6 @@ pub mod progress;
 pub mod report;
 pub mod scenario;
 pub mod shard;
+pub mod slo;
 pub mod stats;
 pub mod time;

@@ -54,6 +54,11 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Redraws the charts and report.html of a results folder from its files, with no re-run.
+    Plot {
+        /// A folder written by `isrsim run` or `isrsim merge`.
+        dir: PathBuf,
+    },
     /// Checks a scenario and prints what it would simulate.
     Validate {
         /// The scenario file (TOML).
@@ -84,6 +89,7 @@ fn main() {
             })
         }
         Command::Merge { dirs, out, quiet } => commands::merge(&dirs, &out, quiet),
+        Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),
     };
     std::process::exit(code);

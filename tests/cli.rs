@@ -449,3 +449,66 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         "{stderr:?}"
     );
 }
+
+/// Every file under `dir`, with its bytes, in name order.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((name, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn plot_redraws_the_same_charts_and_report_without_a_rerun() {
+    let dir = scratch("plot");
+    let scenario = write(&dir, "small.toml", SMALL);
+    let out = dir.join("out");
+    assert!(
+        run_to(&scenario, &out, &["--quiet", "--replications", "1"])
+            .status
+            .success()
+    );
+    let before = tree(&out);
+    let charts = before
+        .iter()
+        .filter(|(n, _)| n.starts_with("charts/"))
+        .count();
+    assert!(charts >= 10, "charts are drawn as SVG and PNG: {charts}");
+    assert!(before.iter().any(|(n, _)| n == "report.html"));
+    // Damage the charts; `plot` must draw them again from the CSV files alone.
+    fs::remove_dir_all(out.join("charts")).unwrap();
+    fs::write(out.join("report.html"), "stale").unwrap();
+    let output = isrsim(&["plot", out.to_str().unwrap()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = tree(&out);
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&after), names(&before));
+    for ((name, a), (_, b)) in before.iter().zip(&after) {
+        assert!(a == b, "{name} differs after plot");
+    }
+    assert_eq!(
+        isrsim(&["plot", dir.to_str().unwrap()]).status.code(),
+        Some(2),
+        "not a results folder"
+    );
+}

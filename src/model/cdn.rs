@@ -13,6 +13,7 @@
 //! requests wait on it. Purges are per PoP, each arriving after its own delay, and can be lost:
 //! a hard purge deletes the entry, a soft purge (Fastly's soft purge) marks it stale.
 
+use super::prefetch::prefetch;
 use super::slab::Slab;
 use super::waiters::WaitList;
 use crate::scenario::PurgeKind;
@@ -113,6 +114,12 @@ impl Cdn {
     #[inline]
     fn index(&self, pop: u32, page: u32) -> usize {
         pop as usize * self.pages + page as usize
+    }
+
+    /// Hints that the entry of (pop, page) will be looked up soon.
+    #[inline]
+    pub fn prefetch(&self, pop: u32, page: u32) {
+        prefetch(&self.entries, self.index(pop, page));
     }
 
     #[inline]

@@ -9,9 +9,9 @@
 //! source route feeds page `i % pages` of the dependent route, so an edit to a post also changes
 //! its list page, transitively along chains of dependencies.
 
-use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp1};
 
+use super::alias::AliasTable;
 use super::rng::{self, SimRng, Stream};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -132,7 +132,7 @@ pub struct Edits {
     /// Total edit rate, per second, and the routes that are edited with their weights.
     rate: f64,
     routes: Vec<(u32, u32)>,
-    choose: Option<WeightedAliasIndex<f64>>,
+    choose: Option<AliasTable>,
     clock: f64,
     duration: SimTime,
 }
@@ -148,7 +148,7 @@ impl Edits {
             }
         }
         let rate = weights.iter().sum();
-        let choose = WeightedAliasIndex::new(weights).ok();
+        let choose = AliasTable::new(&weights);
         Edits {
             rng: rng::stream(replication_seed, Stream::Edits),
             rate,
@@ -177,7 +177,7 @@ impl Iterator for Edits {
         if at >= self.duration {
             return None;
         }
-        let (offset, pages) = self.routes[choose.sample(&mut self.rng)];
+        let (offset, pages) = self.routes[choose.sample(&mut self.rng) as usize];
         let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
         Some((at, page))
     }

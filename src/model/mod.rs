@@ -2,10 +2,12 @@
 //! their caches, the backend, and the revalidation policy. Each module's header names the real
 //! behaviour it models and where that behaviour is documented.
 
+pub mod alias;
 pub mod backend;
 pub mod cdn;
 pub mod content;
 pub mod origin;
+mod prefetch;
 pub mod rng;
 mod simulation;
 pub mod slab;

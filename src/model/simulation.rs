@@ -11,6 +11,7 @@
 //! the revalidation API. Network round trips add to users' latency but do not delay cache state:
 //! a fetch reaches the origin at the instant the request reached the PoP.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::RngExt;
@@ -19,6 +20,7 @@ use super::backend::Backend;
 use super::cdn::{self, Cdn, Freshness};
 use super::content::{Content, Edits, PageLayout};
 use super::origin::{self, Batch, Origin};
+use super::prefetch::prefetch;
 use super::rng::{self, SimRng, Stream};
 use super::slab::Slab;
 use super::traffic::{Request, Requests};
@@ -31,6 +33,8 @@ use crate::scenario::{OnEdit, PurgeKind, RoutePolicy, Scenario};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
+/// How many requests are drawn ahead of the one being handled, for prefetching.
+const LOOKAHEAD: usize = 8;
 /// Events between two progress reports: rare enough to cost nothing, often enough for a bar.
 const PROGRESS_EVERY: u32 = 1 << 16;
 
@@ -345,7 +349,14 @@ impl<'p> Simulation<'p> {
         requests: impl IntoIterator<Item = Request>,
         edits: impl IntoIterator<Item = (SimTime, u32)>,
     ) -> (RunResult, Option<Trace>) {
-        let mut requests = requests.into_iter().peekable();
+        let mut requests = requests.into_iter();
+        // Requests do not depend on the model's state, so the next few are drawn early and
+        // their cache entries prefetched while the current one is handled.
+        let mut ahead: VecDeque<Request> = VecDeque::with_capacity(LOOKAHEAD);
+        for request in requests.by_ref().take(LOOKAHEAD) {
+            self.prefetch(&request);
+            ahead.push_back(request);
+        }
         let mut edits = edits.into_iter().peekable();
         let mut reported = SimTime::ZERO;
         let mut steps = 0u32;
@@ -357,7 +368,7 @@ impl<'p> Simulation<'p> {
             }
             let t_event = self.queue.peek_time().unwrap_or(SimTime::NEVER);
             let t_edit = edits.peek().map_or(SimTime::NEVER, |e| e.0);
-            let t_request = requests.peek().map_or(SimTime::NEVER, |r| r.at);
+            let t_request = ahead.front().map_or(SimTime::NEVER, |r| r.at);
             let t = t_event.min(t_edit).min(t_request);
             if t >= self.duration {
                 break;
@@ -372,7 +383,11 @@ impl<'p> Simulation<'p> {
                     self.queue.advance_to(at);
                     self.on_edit(page);
                 }
-            } else if let Some(request) = requests.next() {
+            } else if let Some(request) = ahead.pop_front() {
+                if let Some(next) = requests.next() {
+                    self.prefetch(&next);
+                    ahead.push_back(next);
+                }
                 self.queue.advance_to(request.at);
                 self.on_request(request);
             }
@@ -401,6 +416,15 @@ impl<'p> Simulation<'p> {
             simulated_requests,
         };
         (result, self.trace)
+    }
+
+    /// Prefetches what `on_request` will read first for this request.
+    #[inline]
+    fn prefetch(&self, r: &Request) {
+        match &self.cdn {
+            Some(cdn) => cdn.prefetch(u32::from(r.pop), r.page),
+            None => prefetch(&self.page_in_flight, r.page as usize),
+        }
     }
 
     fn dispatch(&mut self, event: Event) {
@@ -848,7 +872,8 @@ impl<'p> Simulation<'p> {
     fn check_alert(&mut self, page: u32) {
         let p = page as usize;
         let held = self.origin_newest[p];
-        if self.over_alert[p] || held == ABSENT {
+        // Most regenerations find the page up to date: settle that from the hot arrays first.
+        if self.over_alert[p] || held == ABSENT || self.content.version(page) <= held {
             return;
         }
         let Some(outdated) = self.content.outdated_since(page, held) else {

@@ -15,9 +15,11 @@
 //! size.
 
 use rand::RngExt;
-use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp1};
 
+use std::collections::VecDeque;
+
+use super::alias::{AliasTable, Draw};
 use super::rng::{self, SimRng, Stream};
 use crate::scenario::{Scenario, Traffic};
 use crate::time::SimTime;
@@ -197,7 +199,7 @@ fn exp_gap(rate: f64, rng: &mut SimRng) -> f64 {
 
 /// Chooses pages: route by share, then Zipf rank within the route.
 pub struct PageSampler {
-    alias: WeightedAliasIndex<f64>,
+    alias: AliasTable,
 }
 
 impl PageSampler {
@@ -215,12 +217,12 @@ impl PageSampler {
             );
         }
         // A scenario with only zero-share routes is rejected when parsed, so this cannot fail.
-        let alias = WeightedAliasIndex::new(weights).expect("page weights are positive and finite");
+        let alias = AliasTable::new(&weights).expect("page weights are positive and finite");
         PageSampler { alias }
     }
 
     pub fn sample(&self, rng: &mut SimRng) -> u32 {
-        self.alias.sample(rng) as u32
+        self.alias.sample(rng)
     }
 }
 
@@ -232,7 +234,13 @@ pub struct Requests {
     pops: u16,
     duration: SimTime,
     rng: SimRng,
+    /// Requests drawn but whose page is not looked up yet: the alias table's column is
+    /// prefetched when drawn and read `PIPELINE` requests later, when it is in cache.
+    drawn: VecDeque<(SimTime, Draw, u16)>,
+    ended: bool,
 }
+
+const PIPELINE: usize = 8;
 
 impl Requests {
     pub fn new(scenario: &Scenario, replication_seed: u64) -> Requests {
@@ -248,7 +256,25 @@ impl Requests {
             pops,
             duration: scenario.duration,
             rng,
+            drawn: VecDeque::with_capacity(PIPELINE),
+            ended: false,
         }
+    }
+
+    /// Draws one more request's time, page column and PoP, in that order.
+    fn draw(&mut self) -> Option<(SimTime, Draw, u16)> {
+        let at = SimTime::from_secs_f64(self.arrivals.next(&mut self.rng));
+        if at >= self.duration {
+            return None;
+        }
+        let draw = self.pages.alias.draw(&mut self.rng);
+        self.pages.alias.prefetch(draw);
+        let pop = if self.pops > 1 {
+            self.rng.random_range(0..self.pops)
+        } else {
+            0
+        };
+        Some((at, draw, pop))
     }
 }
 
@@ -256,17 +282,18 @@ impl Iterator for Requests {
     type Item = Request;
 
     fn next(&mut self) -> Option<Request> {
-        let at = SimTime::from_secs_f64(self.arrivals.next(&mut self.rng));
-        if at >= self.duration {
-            return None;
+        while !self.ended && self.drawn.len() < PIPELINE {
+            match self.draw() {
+                Some(d) => self.drawn.push_back(d),
+                None => self.ended = true,
+            }
         }
-        let page = self.pages.sample(&mut self.rng);
-        let pop = if self.pops > 1 {
-            self.rng.random_range(0..self.pops)
-        } else {
-            0
-        };
-        Some(Request { at, page, pop })
+        let (at, draw, pop) = self.drawn.pop_front()?;
+        Some(Request {
+            at,
+            page: self.pages.alias.resolve(draw),
+            pop,
+        })
     }
 }
 

@@ -30,6 +30,7 @@ pub fn scenario() -> Scenario {
     let policy = |name: &str| Policy {
         name: name.to_string(),
         routes: vec![RoutePolicy::default(); 2],
+        slo: Vec::new(),
     };
     Scenario {
         name: "tiny".to_string(),
@@ -58,6 +59,7 @@ pub fn scenario() -> Scenario {
             timeout: None,
         },
         policies: vec![policy("fast"), policy("slow")],
+        slo: Vec::new(),
         monitor: Monitor {
             alert_after: SimTime::from_secs(86_400),
         },

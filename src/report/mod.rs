@@ -6,10 +6,14 @@
 //! for the runs, so the bytes never depend on which thread finished first, and one grouping of
 //! them by (sweep point, policy), the unit every summary row describes.
 
+mod charts;
 mod csv;
+pub mod figures;
 #[cfg(test)]
 mod fixture;
+mod html;
 mod replace;
+pub mod results;
 mod table;
 
 use std::io;
@@ -32,7 +36,8 @@ pub fn write_results(study: &Study, runs: &[RunResult], out: &Path) -> io::Resul
     write_folder(out, |dir| {
         csv::write_all(study, &runs, dir)?;
         // The scenario as written, so a results folder explains itself and can be re-plotted.
-        std::fs::write(dir.join(SCENARIO_FILE), &study.base.source)
+        std::fs::write(dir.join(SCENARIO_FILE), &study.base.source)?;
+        figures::draw(dir)
     })
 }
 
@@ -122,8 +127,10 @@ mod tests {
     use super::fixture::{entries, run, run_at, scratch, study, sweep};
     use super::*;
 
-    const FILES: [&str; 6] = [
+    const FILES: [&str; 8] = [
+        "charts",
         "distributions.csv",
+        "report.html",
         "routes.csv",
         "runs.csv",
         "scenario.toml",

@@ -34,6 +34,9 @@ pub struct Scenario {
     pub backend: Backend,
     pub policies: Vec<Policy>,
     pub monitor: Monitor,
+    /// The scenario-wide `[slo]` bounds, as written (each policy's effective bounds are in
+    /// `Policy::slo`).
+    pub slo: Vec<Bound>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -169,6 +172,19 @@ pub struct Policy {
     pub name: String,
     /// One entry per route, in `Scenario::routes` order.
     pub routes: Vec<RoutePolicy>,
+    /// The SLO bounds this policy is held to: the scenario's `[slo]`, with the policy's own
+    /// `slo = { ... }` replacing the bounds of the metrics it names.
+    pub slo: Vec<Bound>,
+}
+
+/// An `[slo]` bound on one `summary.csv` metric (its mean over replications).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bound {
+    /// A column of `runs.csv` (`crate::metrics::RUN_COLUMNS`).
+    pub metric: String,
+    /// In the column's own unit (seconds for `_s`, milliseconds for `_ms`).
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

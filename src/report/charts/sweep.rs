@@ -1,0 +1,286 @@
+//! `sweep_<metric>`: in a sweep, each key metric against the first swept parameter, one line per
+//! policy (and per combination of the other axes' values), with 95% interval bars.
+//!
+//! The x axis is numeric when every value of the first axis is a number, and otherwise lists
+//! the values in sweep order, evenly spaced. Lines sharing an x are nudged apart a little so
+//! their interval bars do not hide each other.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::style::{self, Axes, Entry, Figure, Look, Swatch};
+use super::{Chart, axis_part, common_entry, compact, finite, short_names, title};
+use crate::report::results::Results;
+
+/// The metrics drawn against the swept parameter: column and name.
+const METRICS: [(&str, &str); 6] = [
+    ("stale_ratio", "stale ratio"),
+    ("stale_age_p99_s", "p99 stale age"),
+    ("regenerations", "regenerations per run"),
+    ("regen_per_s_peak", "peak regenerations per second"),
+    ("backend_wait_p99_s", "p99 backend queue wait"),
+    ("edit_visible_p99_s", "p99 time until an edit is visible"),
+];
+
+pub fn draw(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
+    let Some(axis) = results.axes.first() else {
+        return Ok(Vec::new());
+    };
+    let table = &results.summary;
+    // The first axis's values in sweep order, and the lines: one per (other axes, policy).
+    let mut xs: Vec<String> = Vec::new();
+    let mut line_index: BTreeMap<String, usize> = BTreeMap::new();
+    // Each line's name in parts, and its rows with the index of their x value.
+    let mut lines: Vec<(Vec<String>, Vec<Point>)> = Vec::new();
+    for row in &table.rows {
+        let value = table.text(row, axis).to_string();
+        let x = xs.iter().position(|v| *v == value).unwrap_or_else(|| {
+            xs.push(value);
+            xs.len() - 1
+        });
+        let mut parts: Vec<String> = (results.axes[1..].iter())
+            .map(|a| axis_part(a, table.text(row, a)))
+            .collect();
+        parts.push(table.text(row, "policy").to_string());
+        let i = *line_index.entry(parts.join(", ")).or_insert_with(|| {
+            lines.push((parts, Vec::new()));
+            lines.len() - 1
+        });
+        lines[i].1.push((x, row.as_slice()));
+    }
+    let numbers: Option<Vec<f64>> = xs
+        .iter()
+        .map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect();
+    let parts: Vec<Vec<String>> = lines.iter().map(|(parts, _)| parts.clone()).collect();
+    let (names, common) = short_names(&parts);
+    let mut charts = Vec::new();
+    for (column, name) in METRICS {
+        let series: Vec<Line> = (lines.iter().zip(&names))
+            .map(|((_, rows), label)| {
+                let mut points: Vec<(usize, f64, f64)> = (rows.iter())
+                    .filter_map(|&(x, row)| {
+                        let mean = finite(table, row, column)?;
+                        let ci = finite(table, row, &format!("{column}_ci95")).unwrap_or(0.0);
+                        Some((x, mean, ci.abs()))
+                    })
+                    .collect();
+                // Numeric sweeps need not be listed in increasing order; lines go left to right.
+                if let Some(numbers) = &numbers {
+                    points.sort_by(|a, b| numbers[a.0].total_cmp(&numbers[b.0]));
+                }
+                Line {
+                    label: label.clone(),
+                    points,
+                }
+            })
+            .collect();
+        let (scale, unit) = unit_of(column, &series);
+        let chart_name = format!("sweep_{column}");
+        let title = title(results, &format!("{name} against {axis}"));
+        let figure = Sweep {
+            title: &title,
+            axis,
+            y_label: match unit {
+                Some(unit) => format!("{name} ({unit})"),
+                None => name.to_string(),
+            },
+            xs: &xs,
+            numbers: numbers.as_deref(),
+            scale,
+            series,
+            common: common.as_deref(),
+        };
+        style::render(dir, &chart_name, &figure)?;
+        charts.push(Chart {
+            name: chart_name,
+            title,
+            caption: format!(
+                "The {name} at each value of {axis}, one line per policy, with 95% \
+                 confidence intervals over replications."
+            ),
+        });
+    }
+    Ok(charts)
+}
+
+/// A summary row at the index of its x value.
+type Point<'t> = (usize, &'t [String]);
+
+/// What a metric's values are multiplied by to be drawn, and the unit they are then in (none
+/// for counts, whose name says what they count).
+fn unit_of(column: &str, series: &[Line]) -> (f64, Option<&'static str>) {
+    if column.ends_with("_ratio") {
+        (100.0, Some("%"))
+    } else if column.ends_with("_s") {
+        let points = series.iter().flat_map(|s| &s.points);
+        let largest = points.map(|p| p.1 + p.2).fold(0.0, f64::max);
+        let (size, unit) = style::seconds_unit(largest);
+        (1.0 / size, Some(unit))
+    } else {
+        (1.0, None)
+    }
+}
+
+struct Line {
+    label: String,
+    /// (index of the x value, mean, 95% half-width), left to right.
+    points: Vec<(usize, f64, f64)>,
+}
+
+struct Sweep<'a> {
+    title: &'a str,
+    axis: &'a str,
+    y_label: String,
+    xs: &'a [String],
+    /// The x values as numbers, when they all are.
+    numbers: Option<&'a [f64]>,
+    scale: f64,
+    series: Vec<Line>,
+    /// What every line shares, said once in the legend.
+    common: Option<&'a str>,
+}
+
+impl Sweep<'_> {
+    /// Where the x value `x` sits on the axis.
+    fn place(&self, x: usize) -> f64 {
+        self.numbers.map_or(x as f64, |n| n[x])
+    }
+
+    /// The x range, and the nudge between neighbouring lines: a small share of the closest gap
+    /// between x values, so lines never cross into the next value.
+    fn x_range(&self) -> (std::ops::Range<f64>, f64) {
+        let mut places: Vec<f64> = (0..self.xs.len()).map(|x| self.place(x)).collect();
+        places.sort_by(f64::total_cmp);
+        let gap = places
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .filter(|g| *g > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let gap = if gap.is_finite() { gap } else { 1.0 };
+        let (lo, hi) = match (places.first(), places.last()) {
+            (Some(&lo), Some(&hi)) => (lo, hi),
+            _ => (0.0, 0.0),
+        };
+        let pad = if self.numbers.is_some() {
+            ((hi - lo) * 0.05).max(gap * 0.3)
+        } else {
+            0.5
+        };
+        let lines = self.series.len().max(1) as f64;
+        let nudge = (gap * 0.3 / lines).min((hi - lo + 2.0 * pad) * 0.006);
+        ((lo - pad)..(hi + pad), nudge)
+    }
+}
+
+impl Figure for Sweep<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
+        let area = style::titled(root, self.title)?;
+        let look = Look::of;
+        let mut entries: Vec<Entry> = (self.series.iter().enumerate())
+            .map(|(i, s)| Entry {
+                label: s.label.clone(),
+                swatch: Swatch::Marked(look(i)),
+            })
+            .collect();
+        entries.extend(self.common.map(common_entry));
+        let plot = style::with_legend(&area, &entries)?;
+        let (x, nudge) = self.x_range();
+        let y = style::zero_based(
+            (self.series.iter().flat_map(|s| &s.points)).map(|p| (p.1 + p.2) * self.scale),
+        );
+        // Category names, cut to the room each has.
+        let room = (plot.dim_in_pixel().0 as i32 - 140) / self.xs.len().max(1) as i32;
+        let tick_font = style::font(style::TICK_SIZE);
+        let mut names = Vec::new();
+        for x in self.xs {
+            names.push(style::fit(&plot, &compact(x), &tick_font, room - 8)?);
+        }
+        let x_ticks = |v: &f64| match self.numbers {
+            Some(_) => style::number(*v),
+            None => {
+                let i = v.round();
+                if i >= 0.0 && (i as usize) < names.len() && (v - i).abs() < 1e-6 {
+                    names[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            }
+        };
+        let y_ticks = |v: &f64| style::number(*v);
+        let axes = Axes {
+            x: self.axis,
+            y: &self.y_label,
+            x_ticks: &x_ticks,
+            y_ticks: &y_ticks,
+        };
+        // Ticks at the categories, or at the swept numbers themselves unless they would crowd
+        // each other; else plotters' round numbers.
+        let ticks: Option<Vec<f64>> = match self.numbers {
+            None => Some((0..self.xs.len()).map(|i| i as f64).collect()),
+            Some(numbers) => {
+                let mut sorted = numbers.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                sorted.dedup();
+                let closest = sorted
+                    .windows(2)
+                    .map(|w| w[1] - w[0])
+                    .fold(f64::INFINITY, f64::min);
+                let pixels = f64::from(plot.dim_in_pixel().0) - 140.0;
+                let spaced = closest * pixels / (x.end - x.start) >= 64.0;
+                (spaced && sorted.len() <= 16).then_some(sorted)
+            }
+        };
+        match ticks {
+            Some(ticks) => {
+                let mut chart = style::cartesian(&plot, style::ticked(x, ticks), y)?;
+                style::draw_mesh(&mut chart, &axes)?;
+                self.draw_lines(&mut chart, nudge)?;
+            }
+            None => {
+                let mut chart = style::cartesian(&plot, x, y)?;
+                style::draw_mesh(&mut chart, &axes)?;
+                self.draw_lines(&mut chart, nudge)?;
+            }
+        }
+        if self.series.iter().all(|s| s.points.is_empty()) {
+            style::note(&plot, "no data")?;
+        }
+        Ok(())
+    }
+}
+
+impl Sweep<'_> {
+    fn draw_lines<DB, X, Y>(
+        &self,
+        chart: &mut style::Plot<'_, DB, X, Y>,
+        nudge: f64,
+    ) -> DrawResult<(), DB>
+    where
+        DB: DrawingBackend,
+        X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+        Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    {
+        let middle = (self.series.len() as f64 - 1.0) / 2.0;
+        for (i, line) in self.series.iter().enumerate() {
+            let look = Look::of(i);
+            let shift = (i as f64 - middle) * nudge;
+            let points: Vec<(f64, f64)> = (line.points.iter())
+                .map(|&(x, mean, _)| (self.place(x) + shift, mean * self.scale))
+                .collect();
+            style::draw_line(chart, &points, look, style::LINE_WIDTH)?;
+            for (&(_, mean, ci), &at) in line.points.iter().zip(&points) {
+                if ci > 0.0 {
+                    let (lo, hi) = ((mean - ci) * self.scale, (mean + ci) * self.scale);
+                    style::draw_whisker(chart, at.0, (lo, hi), look.color)?;
+                }
+                style::draw_marker(chart, at, look)?;
+            }
+        }
+        Ok(())
+    }
+}
