@@ -22,11 +22,15 @@ use crate::time::SimTime;
 const ABSENT: u32 = u32::MAX;
 const NO_FETCH: u32 = u32::MAX;
 
+/// One page at one PoP: 16 bytes, four to a cache line. The stale-while-revalidate window is
+/// the route's, so only the end of freshness is stored.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    version: u32,
+    /// A HIT before this instant; STALE until it plus the route's `swr`; a MISS after.
     fresh_until: SimTime,
-    stale_until: SimTime,
+    version: u32,
+    /// The collapsed fetch in flight, kept beside the entry the request has just read.
+    in_flight: u32,
 }
 
 /// What a PoP's cache finds.
@@ -78,8 +82,6 @@ pub struct Cdn {
     pages: usize,
     collapse: bool,
     entries: Vec<Entry>,
-    /// The collapsed fetch in flight per (PoP, page).
-    in_flight: Vec<u32>,
     fetches: Slab<Fetch>,
 }
 
@@ -90,19 +92,7 @@ impl Cdn {
             pops,
             pages,
             collapse,
-            entries: vec![
-                Entry {
-                    version: ABSENT,
-                    fresh_until: SimTime::ZERO,
-                    stale_until: SimTime::ZERO
-                };
-                n
-            ],
-            in_flight: if collapse {
-                vec![NO_FETCH; n]
-            } else {
-                Vec::new()
-            },
+            entries: vec![Entry { fresh_until: SimTime::ZERO, version: ABSENT, in_flight: NO_FETCH }; n],
             fetches: Slab::default(),
         }
     }
@@ -122,14 +112,15 @@ impl Cdn {
         prefetch(&self.entries, self.index(pop, page));
     }
 
+    /// What the PoP has for a page whose responses get `freshness`.
     #[inline]
-    pub fn lookup(&self, pop: u32, page: u32, now: SimTime) -> Lookup {
+    pub fn lookup(&self, pop: u32, page: u32, now: SimTime, freshness: Freshness) -> Lookup {
         let e = self.entries[self.index(pop, page)];
         if e.version == ABSENT {
             Lookup::Miss
         } else if now < e.fresh_until {
             Lookup::Hit(e.version)
-        } else if now < e.stale_until {
+        } else if now < e.fresh_until + freshness.swr {
             Lookup::Stale(e.version)
         } else {
             Lookup::Miss
@@ -138,12 +129,9 @@ impl Cdn {
 
     pub fn store(&mut self, pop: u32, page: u32, version: u32, now: SimTime, freshness: Freshness) {
         let i = self.index(pop, page);
-        let fresh_until = now + freshness.ttl;
-        self.entries[i] = Entry {
-            version,
-            fresh_until,
-            stale_until: fresh_until + freshness.swr,
-        };
+        let e = &mut self.entries[i];
+        e.fresh_until = now + freshness.ttl;
+        e.version = version;
     }
 
     pub fn purge(&mut self, pop: u32, page: u32, now: SimTime, kind: PurgeKind) {
@@ -152,14 +140,8 @@ impl Cdn {
         match kind {
             PurgeKind::Hard => e.version = ABSENT,
             // The entry's age is taken as at least `ttl`: it is stale from now, and still within
-            // its stale-while-revalidate window if it has one left.
-            PurgeKind::Soft => {
-                let swr_left = e.stale_until - e.fresh_until;
-                if e.fresh_until > now {
-                    e.fresh_until = now;
-                    e.stale_until = now + swr_left;
-                }
-            }
+            // its stale-while-revalidate window if it has one.
+            PurgeKind::Soft => e.fresh_until = e.fresh_until.min(now),
         }
     }
 
@@ -169,7 +151,7 @@ impl Cdn {
         if !self.collapse {
             return None;
         }
-        let f = self.in_flight[self.index(pop, page)];
+        let f = self.entries[self.index(pop, page)].in_flight;
         (f != NO_FETCH).then_some(f)
     }
 
@@ -184,7 +166,7 @@ impl Cdn {
         let id = self.fetches.insert(fetch);
         if self.collapse {
             let i = self.index(pop, page);
-            self.in_flight[i] = id;
+            self.entries[i].in_flight = id;
         }
         id
     }
@@ -199,7 +181,7 @@ impl Cdn {
         let (pop, page, users) = (f.pop, f.page, f.users);
         if f.collapsed {
             let i = self.index(pop, page);
-            self.in_flight[i] = NO_FETCH;
+            self.entries[i].in_flight = NO_FETCH;
         }
         self.fetches.remove(id);
         (pop, page, users)
@@ -211,100 +193,62 @@ mod tests {
     use super::*;
 
     const T: SimTime = SimTime::from_secs(60);
+    const WITH_SWR: Freshness = Freshness { ttl: T, swr: T };
+    const NO_SWR: Freshness = Freshness { ttl: T, swr: SimTime::ZERO };
 
-    fn cdn() -> Cdn {
-        Cdn::new(2, 3, true)
+    fn at(s: u64) -> SimTime {
+        SimTime::from_secs(s)
     }
 
     #[test]
     fn hit_then_stale_then_miss() {
-        let mut c = cdn();
-        let f = Freshness { ttl: T, swr: T };
-        c.store(0, 1, 4, SimTime::ZERO, f);
-        assert_eq!(c.lookup(0, 1, SimTime::from_secs(59)), Lookup::Hit(4));
-        assert_eq!(c.lookup(0, 1, SimTime::from_secs(60)), Lookup::Stale(4));
-        assert_eq!(c.lookup(0, 1, SimTime::from_secs(120)), Lookup::Miss);
-        assert_eq!(
-            c.lookup(1, 1, SimTime::ZERO),
-            Lookup::Miss,
-            "PoPs are apart"
-        );
+        let mut c = Cdn::new(2, 3, true);
+        c.store(0, 1, 4, SimTime::ZERO, WITH_SWR);
+        assert_eq!(c.lookup(0, 1, at(59), WITH_SWR), Lookup::Hit(4));
+        assert_eq!(c.lookup(0, 1, at(60), WITH_SWR), Lookup::Stale(4));
+        assert_eq!(c.lookup(0, 1, at(120), WITH_SWR), Lookup::Miss);
+        assert_eq!(c.lookup(0, 1, at(60), NO_SWR), Lookup::Miss, "no window, no stale copy");
+        assert_eq!(c.lookup(1, 1, SimTime::ZERO, WITH_SWR), Lookup::Miss, "PoPs are apart");
     }
 
     #[test]
     fn next_js_headers() {
         let year = SimTime::from_secs(31_536_000);
         let f = Freshness::from_origin(Some(T), year, None, None);
-        assert_eq!(
-            f,
-            Freshness {
-                ttl: T,
-                swr: year - T
-            }
-        );
+        assert_eq!(f, Freshness { ttl: T, swr: year - T });
         let f = Freshness::from_origin(None, year, None, None);
-        assert_eq!(
-            f,
-            Freshness {
-                ttl: year,
-                swr: SimTime::ZERO
-            }
-        );
-        let f = Freshness::from_origin(
-            Some(T),
-            year,
-            Some(SimTime::from_secs(5)),
-            Some(SimTime::ZERO),
-        );
-        assert_eq!(
-            f,
-            Freshness {
-                ttl: SimTime::from_secs(5),
-                swr: SimTime::ZERO
-            }
-        );
+        assert_eq!(f, Freshness { ttl: year, swr: SimTime::ZERO });
+        let f = Freshness::from_origin(Some(T), year, Some(at(5)), Some(SimTime::ZERO));
+        assert_eq!(f, Freshness { ttl: at(5), swr: SimTime::ZERO });
     }
 
     #[test]
     fn soft_purge_marks_stale_and_hard_purge_deletes() {
-        let mut c = cdn();
-        c.store(0, 0, 1, SimTime::ZERO, Freshness { ttl: T, swr: T });
-        c.purge(0, 0, SimTime::from_secs(10), PurgeKind::Soft);
-        assert_eq!(c.lookup(0, 0, SimTime::from_secs(10)), Lookup::Stale(1));
-        assert_eq!(c.lookup(0, 0, SimTime::from_secs(70)), Lookup::Miss);
-        c.store(
-            0,
-            0,
-            2,
-            SimTime::from_secs(80),
-            Freshness {
-                ttl: T,
-                swr: SimTime::ZERO,
-            },
-        );
-        c.purge(0, 0, SimTime::from_secs(81), PurgeKind::Soft);
-        assert_eq!(
-            c.lookup(0, 0, SimTime::from_secs(81)),
-            Lookup::Miss,
-            "no swr left: a miss"
-        );
-        c.store(
-            0,
-            0,
-            3,
-            SimTime::from_secs(90),
-            Freshness { ttl: T, swr: T },
-        );
-        c.purge(0, 0, SimTime::from_secs(91), PurgeKind::Hard);
-        assert_eq!(c.lookup(0, 0, SimTime::from_secs(91)), Lookup::Miss);
+        let mut c = Cdn::new(1, 1, true);
+        c.store(0, 0, 1, SimTime::ZERO, WITH_SWR);
+        c.purge(0, 0, at(10), PurgeKind::Soft);
+        assert_eq!(c.lookup(0, 0, at(10), WITH_SWR), Lookup::Stale(1));
+        assert_eq!(c.lookup(0, 0, at(70), WITH_SWR), Lookup::Miss, "stale for one swr window");
+        c.store(0, 0, 2, at(80), NO_SWR);
+        c.purge(0, 0, at(81), PurgeKind::Soft);
+        assert_eq!(c.lookup(0, 0, at(81), NO_SWR), Lookup::Miss, "no swr: a miss");
+        c.store(0, 0, 3, at(90), WITH_SWR);
+        c.purge(0, 0, at(91), PurgeKind::Hard);
+        assert_eq!(c.lookup(0, 0, at(91), WITH_SWR), Lookup::Miss);
+        c.store(0, 0, 4, at(100), WITH_SWR);
+        c.purge(0, 0, at(200), PurgeKind::Soft);
+        assert_eq!(c.lookup(0, 0, at(200), WITH_SWR), Lookup::Stale(4), "an already stale entry keeps its window");
+        assert_eq!(c.lookup(0, 0, at(220), WITH_SWR), Lookup::Miss);
     }
 
     #[test]
     fn collapsed_fetches_are_found_and_released() {
-        let mut c = cdn();
+        let mut c = Cdn::new(2, 3, true);
         let id = c.open_fetch(1, 2);
         assert_eq!(c.collapsed_fetch(1, 2), Some(id));
         assert_eq!(c.collapsed_fetch(0, 2), None);
+        c.store(1, 2, 7, SimTime::ZERO, WITH_SWR);
+        assert_eq!(c.collapsed_fetch(1, 2), Some(id), "storing keeps the fetch in flight");
         c.close_fetch(id);
         assert_eq!(c.collapsed_fetch(1, 2), None);
         let mut open = Cdn::new(1, 1, false);

@@ -464,7 +464,8 @@ impl<'p> Simulation<'p> {
             }
             return;
         };
-        match cdn.lookup(pop, r.page, now) {
+        let freshness = self.plans[self.content.layout().route_of(r.page)].freshness;
+        match cdn.lookup(pop, r.page, now, freshness) {
             cdn::Lookup::Hit(v) => self.respond(now, r.page, pop, Some(v), Served::CdnHit),
             cdn::Lookup::Stale(v) => {
                 self.respond(now, r.page, pop, Some(v), Served::CdnStale);
