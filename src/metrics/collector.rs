@@ -106,6 +106,8 @@ pub struct Collector {
     queue_busy_since: Option<SimTime>,
     stale_age: Histogram<u64>,
     latency: Histogram<u64>,
+    /// A run of equal latencies not yet recorded: (value, count).
+    latency_run: (u64, u64),
     backend_wait: Histogram<u64>,
     edit_visible: Histogram<u64>,
     routes: Vec<RouteStats>,
@@ -141,6 +143,7 @@ impl Collector {
             queue_busy_since: None,
             stale_age: histogram(),
             latency: histogram(),
+            latency_run: (0, 0),
             backend_wait: histogram(),
             edit_visible: histogram(),
             routes: vec![RouteStats::new(); routes],
@@ -173,9 +176,9 @@ impl Collector {
             return;
         }
         self.requests += 1;
+        self.record_latency(r.latency.as_micros());
         let route = &mut self.routes[r.route];
         route.requests += 1;
-        let _ = self.latency.record(r.latency.as_micros());
         if r.from_cdn {
             self.cdn_served += 1;
             route.cdn_served += 1;
@@ -193,6 +196,26 @@ impl Collector {
             }
             Some(_) => {}
         }
+    }
+
+    /// Most latencies repeat exactly (every CDN HIT takes `cdn.rtt`), so equal values are counted
+    /// up and recorded in one call.
+    #[inline]
+    fn record_latency(&mut self, micros: u64) {
+        if micros == self.latency_run.0 {
+            self.latency_run.1 += 1;
+        } else {
+            self.flush_latency();
+            self.latency_run = (micros, 1);
+        }
+    }
+
+    fn flush_latency(&mut self) {
+        let (value, count) = self.latency_run;
+        if count > 0 {
+            let _ = self.latency.record_n(value, count);
+        }
+        self.latency_run = (0, 0);
     }
 
     /// An edit made at `edited` became visible to a user at `at`.
@@ -302,6 +325,7 @@ impl Collector {
         u64,
     ) {
         let end = self.end;
+        self.flush_latency();
         self.fold_gauges_until(end);
         if self.queued > 0 {
             self.close_storm(end);

@@ -92,7 +92,14 @@ impl Cdn {
             pops,
             pages,
             collapse,
-            entries: vec![Entry { fresh_until: SimTime::ZERO, version: ABSENT, in_flight: NO_FETCH }; n],
+            entries: vec![
+                Entry {
+                    fresh_until: SimTime::ZERO,
+                    version: ABSENT,
+                    in_flight: NO_FETCH
+                };
+                n
+            ],
             fetches: Slab::default(),
         }
     }
@@ -110,6 +117,13 @@ impl Cdn {
     #[inline]
     pub fn prefetch(&self, pop: u32, page: u32) {
         prefetch(&self.entries, self.index(pop, page));
+    }
+
+    /// Whether a request now would be answered without the origin (a HIT).
+    #[inline]
+    pub fn would_hit(&self, pop: u32, page: u32, now: SimTime) -> bool {
+        let e = self.entries[self.index(pop, page)];
+        e.version != ABSENT && now < e.fresh_until
     }
 
     /// What the PoP has for a page whose responses get `freshness`.
@@ -194,7 +208,10 @@ mod tests {
 
     const T: SimTime = SimTime::from_secs(60);
     const WITH_SWR: Freshness = Freshness { ttl: T, swr: T };
-    const NO_SWR: Freshness = Freshness { ttl: T, swr: SimTime::ZERO };
+    const NO_SWR: Freshness = Freshness {
+        ttl: T,
+        swr: SimTime::ZERO,
+    };
 
     fn at(s: u64) -> SimTime {
         SimTime::from_secs(s)
@@ -207,19 +224,45 @@ mod tests {
         assert_eq!(c.lookup(0, 1, at(59), WITH_SWR), Lookup::Hit(4));
         assert_eq!(c.lookup(0, 1, at(60), WITH_SWR), Lookup::Stale(4));
         assert_eq!(c.lookup(0, 1, at(120), WITH_SWR), Lookup::Miss);
-        assert_eq!(c.lookup(0, 1, at(60), NO_SWR), Lookup::Miss, "no window, no stale copy");
-        assert_eq!(c.lookup(1, 1, SimTime::ZERO, WITH_SWR), Lookup::Miss, "PoPs are apart");
+        assert_eq!(
+            c.lookup(0, 1, at(60), NO_SWR),
+            Lookup::Miss,
+            "no window, no stale copy"
+        );
+        assert_eq!(
+            c.lookup(1, 1, SimTime::ZERO, WITH_SWR),
+            Lookup::Miss,
+            "PoPs are apart"
+        );
     }
 
     #[test]
     fn next_js_headers() {
         let year = SimTime::from_secs(31_536_000);
         let f = Freshness::from_origin(Some(T), year, None, None);
-        assert_eq!(f, Freshness { ttl: T, swr: year - T });
+        assert_eq!(
+            f,
+            Freshness {
+                ttl: T,
+                swr: year - T
+            }
+        );
         let f = Freshness::from_origin(None, year, None, None);
-        assert_eq!(f, Freshness { ttl: year, swr: SimTime::ZERO });
+        assert_eq!(
+            f,
+            Freshness {
+                ttl: year,
+                swr: SimTime::ZERO
+            }
+        );
         let f = Freshness::from_origin(Some(T), year, Some(at(5)), Some(SimTime::ZERO));
-        assert_eq!(f, Freshness { ttl: at(5), swr: SimTime::ZERO });
+        assert_eq!(
+            f,
+            Freshness {
+                ttl: at(5),
+                swr: SimTime::ZERO
+            }
+        );
     }
 
     #[test]
@@ -228,16 +271,28 @@ mod tests {
         c.store(0, 0, 1, SimTime::ZERO, WITH_SWR);
         c.purge(0, 0, at(10), PurgeKind::Soft);
         assert_eq!(c.lookup(0, 0, at(10), WITH_SWR), Lookup::Stale(1));
-        assert_eq!(c.lookup(0, 0, at(70), WITH_SWR), Lookup::Miss, "stale for one swr window");
+        assert_eq!(
+            c.lookup(0, 0, at(70), WITH_SWR),
+            Lookup::Miss,
+            "stale for one swr window"
+        );
         c.store(0, 0, 2, at(80), NO_SWR);
         c.purge(0, 0, at(81), PurgeKind::Soft);
-        assert_eq!(c.lookup(0, 0, at(81), NO_SWR), Lookup::Miss, "no swr: a miss");
+        assert_eq!(
+            c.lookup(0, 0, at(81), NO_SWR),
+            Lookup::Miss,
+            "no swr: a miss"
+        );
         c.store(0, 0, 3, at(90), WITH_SWR);
         c.purge(0, 0, at(91), PurgeKind::Hard);
         assert_eq!(c.lookup(0, 0, at(91), WITH_SWR), Lookup::Miss);
         c.store(0, 0, 4, at(100), WITH_SWR);
         c.purge(0, 0, at(200), PurgeKind::Soft);
-        assert_eq!(c.lookup(0, 0, at(200), WITH_SWR), Lookup::Stale(4), "an already stale entry keeps its window");
+        assert_eq!(
+            c.lookup(0, 0, at(200), WITH_SWR),
+            Lookup::Stale(4),
+            "an already stale entry keeps its window"
+        );
         assert_eq!(c.lookup(0, 0, at(220), WITH_SWR), Lookup::Miss);
     }
 
@@ -248,7 +303,11 @@ mod tests {
         assert_eq!(c.collapsed_fetch(1, 2), Some(id));
         assert_eq!(c.collapsed_fetch(0, 2), None);
         c.store(1, 2, 7, SimTime::ZERO, WITH_SWR);
-        assert_eq!(c.collapsed_fetch(1, 2), Some(id), "storing keeps the fetch in flight");
+        assert_eq!(
+            c.collapsed_fetch(1, 2),
+            Some(id),
+            "storing keeps the fetch in flight"
+        );
         c.close_fetch(id);
         assert_eq!(c.collapsed_fetch(1, 2), None);
         let mut open = Cdn::new(1, 1, false);

@@ -18,6 +18,7 @@
 
 use rand::RngExt;
 
+use super::prefetch::prefetch;
 use super::rng::SimRng;
 use crate::scenario::{Balancer, CacheMode};
 use crate::time::SimTime;
@@ -52,7 +53,6 @@ pub enum Batch {
 
 pub struct Origin {
     instances: u32,
-    pages: usize,
     shared: bool,
     lock: bool,
     balancer: Balancer,
@@ -77,7 +77,6 @@ impl Origin {
         let scopes = if lock { 1 } else { instances as usize };
         Origin {
             instances,
-            pages,
             shared,
             lock,
             balancer,
@@ -109,15 +108,29 @@ impl Origin {
         if self.shared { 0 } else { instance }
     }
 
+    /// Page-major: a page's entries in every cache sit together, so one prefetch brings in
+    /// whichever instance the balancer picks.
     #[inline]
     fn entry_index(&self, instance: u32, page: u32) -> usize {
-        self.cache_of(instance) as usize * self.pages + page as usize
+        page as usize * self.caches() as usize + self.cache_of(instance) as usize
     }
 
     #[inline]
     fn batch_index(&self, instance: u32, page: u32) -> usize {
+        let scopes = if self.lock {
+            1
+        } else {
+            self.instances as usize
+        };
         let scope = if self.lock { 0 } else { instance as usize };
-        scope * self.pages + page as usize
+        page as usize * scopes + scope
+    }
+
+    /// Hints that a request for `page` will reach the origin soon.
+    #[inline]
+    pub fn prefetch(&self, page: u32) {
+        prefetch(&self.entries, self.entry_index(0, page));
+        prefetch(&self.request_batch, self.batch_index(0, page));
     }
 
     /// Picks the instance that serves an origin request or receives a webhook.

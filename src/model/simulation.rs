@@ -20,7 +20,6 @@ use super::backend::Backend;
 use super::cdn::{self, Cdn, Freshness};
 use super::content::{Content, Edits, PageLayout};
 use super::origin::{self, Batch, Origin};
-use super::prefetch::prefetch;
 use super::rng::{self, SimRng, Stream};
 use super::slab::Slab;
 use super::traffic::{Request, Requests};
@@ -388,6 +387,9 @@ impl<'p> Simulation<'p> {
                     self.prefetch(&next);
                     ahead.push_back(next);
                 }
+                if let Some(soon) = ahead.get(LOOKAHEAD / 2) {
+                    self.prefetch_origin(soon);
+                }
                 self.queue.advance_to(request.at);
                 self.on_request(request);
             }
@@ -423,7 +425,18 @@ impl<'p> Simulation<'p> {
     fn prefetch(&self, r: &Request) {
         match &self.cdn {
             Some(cdn) => cdn.prefetch(u32::from(r.pop), r.page),
-            None => prefetch(&self.page_in_flight, r.page as usize),
+            None => self.origin.prefetch(r.page),
+        }
+    }
+
+    /// Closer to its turn, and with its CDN entry in cache by now: if the request looks like it
+    /// will go to the origin, prefetches the origin's entries too.
+    #[inline]
+    fn prefetch_origin(&self, r: &Request) {
+        if let Some(cdn) = &self.cdn
+            && !cdn.would_hit(u32::from(r.pop), r.page, r.at)
+        {
+            self.origin.prefetch(r.page);
         }
     }
 
