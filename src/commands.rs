@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use crate::error::{InputError, exit_code};
 use crate::experiment::{self, Progress, Shard};
+use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report;
+use crate::report::{self, RunInfo};
 use crate::scenario::{OnEdit, Scenario, Study};
 use crate::shard;
 use crate::time::SimTime;
@@ -25,8 +26,19 @@ pub struct RunOptions {
     pub replications: Option<u32>,
     /// 0 = all cores.
     pub threads: usize,
-    pub quiet: bool,
     pub shard: Shard,
+    pub output: Output,
+}
+
+/// What `run` and `merge` print, and whether they hold the results to the SLO.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Output {
+    /// Nothing but errors (and SLO violations, which are errors of a kind).
+    pub quiet: bool,
+    /// `summary.json` on stdout instead of the table.
+    pub json: bool,
+    /// Skip the `[slo]` check.
+    pub no_slo: bool,
 }
 
 fn load(file: &Path) -> Result<Study, i32> {
@@ -37,7 +49,7 @@ fn load(file: &Path) -> Result<Study, i32> {
 }
 
 /// `isrsim run`: simulates every run of the study (or of one shard of it), writes the result
-/// files, prints the comparison table.
+/// files, prints the comparison table, and checks the SLO.
 pub fn run(options: &RunOptions) -> i32 {
     let mut study = match load(&options.file) {
         Ok(s) => s,
@@ -59,7 +71,8 @@ pub fn run(options: &RunOptions) -> i32 {
         .map(|j| study.points[j.point].scenario.duration)
         .fold(SimTime::ZERO, |a, b| a + b);
     let progress = Arc::new(Progress::default());
-    let bar = Bar::start(Arc::clone(&progress), jobs.len(), simulated, options.quiet);
+    let quiet = options.output.quiet || options.output.json;
+    let bar = Bar::start(Arc::clone(&progress), jobs.len(), simulated, quiet);
     let started = Instant::now();
     let runs = experiment::run(&study, &jobs, options.threads, &progress);
     let wall = started.elapsed().as_secs_f64();
@@ -71,58 +84,92 @@ pub fn run(options: &RunOptions) -> i32 {
             return exit_code::FAILURE;
         }
     };
-    let simulated_requests: u64 = runs.iter().map(|r| r.simulated_requests).sum();
-    let written = if options.shard == Shard::WHOLE {
-        report::write_results(&study, &runs, &out)
-    } else {
-        let partial = shard::Partial::new(&study, options.shard, runs.clone());
-        report::write_folder(&out, |dir| partial.write(dir))
-    };
-    if let Err(e) = written {
-        eprintln!("error: cannot write the results to {}: {e}", out.display());
-        return exit_code::FAILURE;
-    }
-    if options.quiet {
+    if options.shard != Shard::WHOLE {
+        let partial = shard::Partial::new(&study, options.shard, wall, runs.clone());
+        if let Err(e) = report::write_folder(&out, |dir| partial.write(dir)) {
+            eprintln!("error: cannot write the results to {}: {e}", out.display());
+            return exit_code::FAILURE;
+        }
+        if !quiet {
+            println!(
+                "shard {}/{}: {} of {} runs; merge the shards with `isrsim merge DIR... --out DIR`",
+                options.shard.index,
+                options.shard.count,
+                runs.len(),
+                study.jobs().len()
+            );
+        }
         return exit_code::OK;
     }
-    if options.shard == Shard::WHOLE {
-        println!("{}", report::comparison_table(&study, &runs).trim_end());
-    } else {
-        println!(
-            "shard {}/{}: {} of {} runs; merge the shards with `isrsim merge DIR... --out DIR`",
-            options.shard.index,
-            options.shard.count,
+    let info = RunInfo {
+        wall_s: wall,
+        threads: options.threads,
+        shards: 1,
+    };
+    let code = finish(&study, &runs, &info, &out, options.output);
+    if !quiet {
+        let requests: u64 = runs.iter().map(|r| r.simulated_requests).sum();
+        eprintln!(
+            "simulated {requests} requests in {} runs in {wall:.2} s ({:.0} requests/s); results in {}",
             runs.len(),
-            study.jobs().len()
+            requests as f64 / wall.max(1e-9),
+            out.display()
         );
     }
-    let _ = std::io::stdout().flush();
-    eprintln!(
-        "simulated {simulated_requests} requests in {} runs in {wall:.2} s ({:.0} requests/s); results in {}",
-        runs.len(),
-        simulated_requests as f64 / wall.max(1e-9),
-        out.display()
-    );
-    exit_code::OK
+    code
 }
 
-/// `isrsim merge`: puts the shards of one run back together, as one unsharded run writes them.
-pub fn merge(dirs: &[PathBuf], out: &Path, quiet: bool) -> i32 {
-    let (study, runs) = match shard::merge(dirs) {
+/// `isrsim merge`: puts the shards of one run back together, as one unsharded run writes them,
+/// and checks the SLO.
+pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
+    let (study, runs, info) = match shard::merge(dirs) {
         Ok(merged) => merged,
         Err(e) => {
             eprintln!("error: {e}");
             return exit_code::BAD_INPUT;
         }
     };
-    if let Err(e) = report::write_results(&study, &runs, out) {
+    finish(&study, &runs, &info, out, output)
+}
+
+/// Writes a whole run's results, prints the table or the JSON, and reports SLO violations.
+fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: Output) -> i32 {
+    let check_slo = !output.no_slo;
+    if let Err(e) = report::write_run(study, runs, Some(info), check_slo, out) {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
         return exit_code::FAILURE;
     }
-    if !quiet {
-        println!("{}", report::comparison_table(&study, &runs).trim_end());
+    let summaries = report::summarize(study, runs, check_slo);
+    if output.json {
+        let doc = report::json::document(study, &summaries, check_slo, Some(info));
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else if !output.quiet {
+        println!("{}", report::comparison_table(study, runs).trim_end());
     }
-    exit_code::OK
+    let _ = std::io::stdout().flush();
+    let mut violated = false;
+    for s in &summaries {
+        for v in s.slo.iter().filter(|v| !v.ok) {
+            violated = true;
+            let point: Vec<String> = study
+                .axes
+                .iter()
+                .zip(&s.labels)
+                .map(|(a, l)| format!("{a}={l}"))
+                .collect();
+            let at = if point.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", point.join(", "))
+            };
+            eprintln!("SLO violated: policy {}{at}: {}", s.policy, v.describe());
+        }
+    }
+    if violated {
+        exit_code::SLO_VIOLATED
+    } else {
+        exit_code::OK
+    }
 }
 
 /// `isrsim plot`: redraws the charts and `report.html` of a results folder, with no re-run.

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use isrsim::commands::{self, RunOptions};
+use isrsim::commands::{self, Output, RunOptions};
 use isrsim::experiment::Shard;
+use isrsim::report::diff;
 
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
@@ -34,9 +35,15 @@ enum Command {
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Prints nothing but errors (and no progress bar).
+        /// Prints nothing but errors and SLO violations (and no progress bar).
         #[arg(long)]
         quiet: bool,
+        /// Prints summary.json on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Does not check the scenario's `[slo]` bounds (exit code 0 even if they are exceeded).
+        #[arg(long)]
+        no_slo: bool,
         /// Runs only the K-th of N deterministic slices of the runs and writes a partial
         /// result folder, for `isrsim merge`.
         #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
@@ -50,9 +57,29 @@ enum Command {
         /// Result folder.
         #[arg(long)]
         out: PathBuf,
-        /// Prints nothing but errors.
+        /// Prints nothing but errors and SLO violations.
         #[arg(long)]
         quiet: bool,
+        /// Prints summary.json on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Does not check the scenario's `[slo]` bounds.
+        #[arg(long)]
+        no_slo: bool,
+    },
+    /// Compares two results folders policy by policy and metric by metric; exits 3 when a
+    /// metric is worse beyond both 95% confidence intervals.
+    Diff {
+        /// The baseline results folder.
+        base: PathBuf,
+        /// The results folder to judge.
+        new: PathBuf,
+        /// `text` for a terminal, `markdown` for a pull-request comment.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Ignores changes smaller than this share of the baseline (0.05 = 5%).
+        #[arg(long, default_value_t = 0.0)]
+        threshold: f64,
     },
     /// Redraws the charts and report.html of a results folder from its files, with no re-run.
     Plot {
@@ -66,6 +93,12 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+}
+
 fn main() {
     let code = match Cli::parse().command {
         Command::Run {
@@ -75,20 +108,53 @@ fn main() {
             replications,
             threads,
             quiet,
+            json,
+            no_slo,
             shard,
         } => {
             let shard = shard.unwrap_or(Shard::WHOLE);
+            let output = Output {
+                quiet,
+                json,
+                no_slo,
+            };
             commands::run(&RunOptions {
                 file,
                 out,
                 seed,
                 replications,
                 threads,
-                quiet,
                 shard,
+                output,
             })
         }
-        Command::Merge { dirs, out, quiet } => commands::merge(&dirs, &out, quiet),
+        Command::Merge {
+            dirs,
+            out,
+            quiet,
+            json,
+            no_slo,
+        } => commands::merge(
+            &dirs,
+            &out,
+            Output {
+                quiet,
+                json,
+                no_slo,
+            },
+        ),
+        Command::Diff {
+            base,
+            new,
+            format,
+            threshold,
+        } => {
+            let format = match format {
+                DiffFormat::Text => diff::Format::Text,
+                DiffFormat::Markdown => diff::Format::Markdown,
+            };
+            diff::run(&base, &new, &diff::Options { threshold, format })
+        }
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),
     };

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::experiment::Shard;
 use crate::metrics::RunResult;
+use crate::report::RunInfo;
 use crate::scenario::Study;
 
 pub const FILE: &str = "shard.json";
@@ -27,11 +28,13 @@ pub struct Partial {
     pub replications: u32,
     pub shard_index: u32,
     pub shard_count: u32,
+    /// Wall time of this shard's simulation, in seconds.
+    pub wall_s: f64,
     pub runs: Vec<RunResult>,
 }
 
 impl Partial {
-    pub fn new(study: &Study, shard: Shard, runs: Vec<RunResult>) -> Partial {
+    pub fn new(study: &Study, shard: Shard, wall_s: f64, runs: Vec<RunResult>) -> Partial {
         Partial {
             isrsim: env!("CARGO_PKG_VERSION").to_string(),
             scenario_path: study.base.path.clone(),
@@ -40,6 +43,7 @@ impl Partial {
             replications: study.base.replications,
             shard_index: shard.index,
             shard_count: shard.count,
+            wall_s,
             runs,
         }
     }
@@ -63,7 +67,7 @@ impl Partial {
 }
 
 /// Reads shard folders and checks they are the N slices of one run, each once.
-pub fn merge(dirs: &[PathBuf]) -> Result<(Study, Vec<RunResult>), InputError> {
+pub fn merge(dirs: &[PathBuf]) -> Result<(Study, Vec<RunResult>, RunInfo), InputError> {
     let mut partials = Vec::new();
     for dir in dirs {
         partials.push((dir, Partial::read(dir)?));
@@ -108,6 +112,11 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(Study, Vec<RunResult>), InputError> {
     study.set_seed(first.seed);
     study.set_replications(first.replications);
     let whole = first_dir.join(FILE);
+    let info = RunInfo {
+        wall_s: partials.iter().map(|(_, p)| p.wall_s).sum(),
+        threads: 0,
+        shards: first.shard_count,
+    };
     let runs: Vec<RunResult> = partials.into_iter().flat_map(|(_, p)| p.runs).collect();
     let expected: BTreeSet<_> = study
         .jobs()
@@ -124,5 +133,5 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(Study, Vec<RunResult>), InputError> {
             "the shards' runs do not make up the whole run",
         ));
     }
-    Ok((study, runs))
+    Ok((study, runs, info))
 }

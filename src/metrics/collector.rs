@@ -12,8 +12,15 @@ use super::{
 };
 use crate::time::SimTime;
 
+/// The largest value a histogram holds: ten years, in microseconds. Larger values are recorded
+/// as this (no run is that long).
+const HISTOGRAM_MAX: u64 = 10 * 365 * 86_400 * 1_000_000;
+
+/// A histogram sized for its whole range up front, so its memory does not grow as a long run
+/// sees longer stale ages.
 fn histogram() -> Histogram<u64> {
-    Histogram::new(3).expect("3 significant digits is a valid HdrHistogram precision")
+    Histogram::new_with_bounds(1, HISTOGRAM_MAX, 3)
+        .expect("valid HdrHistogram bounds and precision")
 }
 
 fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
@@ -188,8 +195,8 @@ impl Collector {
             Some(age) if r.stale => {
                 self.stale += 1;
                 route.stale += 1;
-                let _ = self.stale_age.record(age.as_micros());
-                let _ = route.stale_age.record(age.as_micros());
+                self.stale_age.saturating_record(age.as_micros());
+                route.stale_age.saturating_record(age.as_micros());
                 if r.behind_origin {
                     self.behind_origin += 1;
                 }
@@ -213,7 +220,7 @@ impl Collector {
     fn flush_latency(&mut self) {
         let (value, count) = self.latency_run;
         if count > 0 {
-            let _ = self.latency.record_n(value, count);
+            self.latency.saturating_record_n(value, count);
         }
         self.latency_run = (0, 0);
     }
@@ -222,8 +229,8 @@ impl Collector {
     pub fn edit_visible(&mut self, route: usize, edited: SimTime, at: SimTime) {
         if self.counted(edited) {
             let delay = (at - edited).as_micros();
-            let _ = self.edit_visible.record(delay);
-            let _ = self.routes[route].edit_visible.record(delay);
+            self.edit_visible.saturating_record(delay);
+            self.routes[route].edit_visible.saturating_record(delay);
         }
     }
 
@@ -250,7 +257,7 @@ impl Collector {
     /// A generation left the backend queue (to run, or abandoned at its timeout).
     pub fn backend_wait(&mut self, at: SimTime, waited: SimTime) {
         if self.counted(at) {
-            let _ = self.backend_wait.record(waited.as_micros());
+            self.backend_wait.saturating_record(waited.as_micros());
         }
     }
 

@@ -53,11 +53,26 @@ impl PageLayout {
     }
 }
 
+const NO_EDIT: u32 = u32::MAX;
+
+/// One page's change in the edit log.
+#[derive(Clone, Copy, Debug)]
+struct Change {
+    at: SimTime,
+    /// The log index of the same page's previous change (NO_EDIT for its first).
+    previous: u32,
+}
+
 /// The current content of every page, and when each version was made.
+///
+/// The history is one log for the whole site, each change linked to the same page's previous
+/// one: no allocation per page, and a page's recent versions, the ones stale responses carry, are
+/// a few steps from its newest.
 pub struct Content {
     version: Vec<u32>,
-    /// `edits[p][k]` is the time of the edit that made version `k + 1` of page `p`.
-    edits: Vec<Vec<SimTime>>,
+    log: Vec<Change>,
+    /// Each page's newest change in `log`.
+    newest: Vec<u32>,
     /// For each route, the routes that depend on it.
     dependents: Vec<Vec<usize>>,
     layout: PageLayout,
@@ -74,7 +89,8 @@ impl Content {
         let n = layout.total();
         Content {
             version: vec![0; n],
-            edits: vec![Vec::new(); n],
+            log: Vec::new(),
+            newest: vec![NO_EDIT; n],
             dependents,
             layout,
         }
@@ -88,14 +104,29 @@ impl Content {
     /// When the first edit that `version` does not reflect was made, if `version` is behind.
     #[inline]
     pub fn outdated_since(&self, page: u32, version: u32) -> Option<SimTime> {
-        self.edits[page as usize].get(version as usize).copied()
+        (version < self.version(page)).then(|| self.edit_time(page, version + 1))
     }
 
     /// The time of the edit that made `version` (version 0 is the build).
     pub fn edit_time(&self, page: u32, version: u32) -> SimTime {
-        match version {
-            0 => SimTime::ZERO,
-            v => self.edits[page as usize][v as usize - 1],
+        let mut time = SimTime::ZERO;
+        self.for_each_edit(page, version.saturating_sub(1), version, |at| time = at);
+        time
+    }
+
+    /// Calls `f` with the time of each edit that made versions `after + 1 ..= upto`, newest
+    /// first.
+    pub fn for_each_edit(&self, page: u32, after: u32, upto: u32, mut f: impl FnMut(SimTime)) {
+        let current = self.version(page);
+        let mut i = self.newest[page as usize];
+        for v in (after + 1..=current).rev() {
+            let Some(change) = self.log.get(i as usize) else {
+                return;
+            };
+            if v <= upto {
+                f(change.at);
+            }
+            i = change.previous;
         }
     }
 
@@ -121,7 +152,8 @@ impl Content {
         }
         for &p in changed.iter() {
             self.version[p as usize] += 1;
-            self.edits[p as usize].push(at);
+            let previous = std::mem::replace(&mut self.newest[p as usize], self.log.len() as u32);
+            self.log.push(Change { at, previous });
         }
     }
 }
@@ -180,5 +212,53 @@ impl Iterator for Edits {
         let (offset, pages) = self.routes[choose.sample(&mut self.rng) as usize];
         let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
         Some((at, page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SITE: &str = r#"
+duration = "1h"
+[traffic]
+pattern = "steady"
+rate = 1
+[[routes]]
+name = "posts"
+pages = 4
+regen_time = "1s"
+[[routes]]
+name = "lists"
+pages = 2
+depends_on = "posts"
+regen_time = "1s"
+[[policies]]
+name = "p"
+"#;
+
+    #[test]
+    fn edits_change_the_page_and_its_list_and_keep_their_times() {
+        let scenario = Scenario::parse(SITE, Path::new("t.toml")).unwrap();
+        let mut content = Content::new(&scenario, PageLayout::new(&scenario));
+        let mut changed = Vec::new();
+        // Post 3 feeds list 3 % 2 = 1, which is page 4 + 1 = 5.
+        content.edit(3, SimTime::from_secs(10), &mut changed);
+        assert_eq!(changed, vec![3, 5]);
+        content.edit(1, SimTime::from_secs(20), &mut changed);
+        content.edit(3, SimTime::from_secs(30), &mut changed);
+        assert_eq!(
+            (content.version(3), content.version(5), content.version(0)),
+            (2, 3, 0)
+        );
+        assert_eq!(content.edit_time(5, 0), SimTime::ZERO);
+        assert_eq!(content.edit_time(5, 2), SimTime::from_secs(20));
+        assert_eq!(content.outdated_since(5, 1), Some(SimTime::from_secs(20)));
+        assert_eq!(content.outdated_since(5, 3), None);
+        assert_eq!(content.outdated_since(3, 0), Some(SimTime::from_secs(10)));
+        let mut seen = Vec::new();
+        content.for_each_edit(5, 0, 2, |t| seen.push(t.whole_secs()));
+        assert_eq!(seen, vec![20, 10], "versions 1 and 2, newest first");
     }
 }

@@ -580,10 +580,12 @@ impl<'p> Simulation<'p> {
         };
         if let Some(v) = version {
             let seen = &mut self.visible[page as usize];
-            while *seen < v {
-                *seen += 1;
-                let edited = self.content.edit_time(page, *seen);
-                self.collector.edit_visible(route, edited, now);
+            if *seen < v {
+                let collector = &mut self.collector;
+                self.content.for_each_edit(page, *seen, v, |edited| {
+                    collector.edit_visible(route, edited, now)
+                });
+                *seen = v;
             }
         }
         let newest = self.origin_newest[page as usize];

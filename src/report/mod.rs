@@ -8,10 +8,13 @@
 
 mod charts;
 mod csv;
+pub mod diff;
 pub mod figures;
 #[cfg(test)]
 mod fixture;
 mod html;
+pub mod json;
+mod meta;
 mod replace;
 pub mod results;
 mod table;
@@ -19,10 +22,12 @@ mod table;
 use std::io;
 use std::path::Path;
 
-use crate::metrics::RunResult;
+use crate::metrics::{RUN_COLUMNS, RunResult};
 use crate::scenario::{Point, Policy, Study};
+use crate::slo::{self, Verdict};
 use crate::stats;
 
+pub use meta::RunInfo;
 pub use table::comparison_table;
 
 /// Writes the CSV files of SPEC §3 into the folder `out`, replacing any folder already there.
@@ -31,14 +36,90 @@ pub use table::comparison_table;
 /// so a failed or interrupted run never leaves half-written results at `out`. A run whose point
 /// or policy the study lacks is refused before anything is written.
 pub fn write_results(study: &Study, runs: &[RunResult], out: &Path) -> io::Result<()> {
+    write_run(study, runs, None, true, out)
+}
+
+/// `write_results`, plus `meta.csv` and `summary.json`'s `meta`: how long the simulation took,
+/// which varies from run to run while every other file is the same for the same scenario and
+/// seed. `slo_checked` is false under `--no-slo`: `summary.json` then holds no verdicts.
+pub fn write_run(
+    study: &Study,
+    runs: &[RunResult],
+    info: Option<&RunInfo>,
+    slo_checked: bool,
+    out: &Path,
+) -> io::Result<()> {
     check(study, runs).map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+    let summaries = summarize(study, runs, slo_checked);
     let runs = sorted(runs);
     write_folder(out, |dir| {
         csv::write_all(study, &runs, dir)?;
         // The scenario as written, so a results folder explains itself and can be re-plotted.
         std::fs::write(dir.join(SCENARIO_FILE), &study.base.source)?;
+        let doc = json::document(study, &summaries, slo_checked, info);
+        let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+        std::fs::write(dir.join(json::FILE), text + "\n")?;
+        if let Some(info) = info {
+            meta::write(info, &runs, dir)?;
+        }
         figures::draw(dir)
     })
+}
+
+/// One (point, policy)'s figures over its replications, and its SLO verdicts.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub point: usize,
+    pub labels: Vec<String>,
+    pub policy: String,
+    pub replications: usize,
+    pub means: [f64; RUN_COLUMNS.len()],
+    pub ci95: [f64; RUN_COLUMNS.len()],
+    pub simulated_requests: u64,
+    /// Empty when the SLO was not checked, or the policy has no bound.
+    pub slo: Vec<Verdict>,
+}
+
+/// Every (point, policy) of the study in study order, with means, intervals and, when
+/// `check_slo`, the verdict of each of the policy's SLO bounds on the means.
+pub fn summarize(study: &Study, runs: &[RunResult], check_slo: bool) -> Vec<Summary> {
+    let runs = sorted(runs);
+    groups(study, &runs)
+        .into_iter()
+        .map(|g| {
+            let mut means = [0.0; RUN_COLUMNS.len()];
+            let mut ci95 = [0.0; RUN_COLUMNS.len()];
+            for i in 0..RUN_COLUMNS.len() {
+                (means[i], ci95[i]) = mean_ci95(g.runs, i);
+            }
+            let point = study
+                .points
+                .iter()
+                .position(|p| std::ptr::eq(p, g.point))
+                .unwrap_or(0);
+            let value_of = |name: &str| {
+                RUN_COLUMNS
+                    .iter()
+                    .position(|c| c.name == name)
+                    .map(|i| means[i])
+            };
+            let slo = if check_slo && !g.runs.is_empty() {
+                slo::check(&g.policy.slo, value_of)
+            } else {
+                Vec::new()
+            };
+            Summary {
+                point,
+                labels: g.point.labels.clone(),
+                policy: g.policy.name.clone(),
+                replications: g.runs.len(),
+                means,
+                ci95,
+                simulated_requests: g.runs.iter().map(|r| r.simulated_requests).sum(),
+                slo,
+            }
+        })
+        .collect()
 }
 
 /// The copy of the scenario file in every results folder.
@@ -127,7 +208,7 @@ mod tests {
     use super::fixture::{entries, run, run_at, scratch, study, sweep};
     use super::*;
 
-    const FILES: [&str; 8] = [
+    const FILES: [&str; 9] = [
         "charts",
         "distributions.csv",
         "report.html",
@@ -135,6 +216,7 @@ mod tests {
         "runs.csv",
         "scenario.toml",
         "summary.csv",
+        "summary.json",
         "timeseries.csv",
     ];
 

@@ -1,0 +1,256 @@
+//! `isrsim::report::diff::run` on real results folders: one written by the built binary, and
+//! copies of it with a cell of `summary.csv` made deliberately worse.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use isrsim::metrics::{Better, RUN_COLUMNS};
+use isrsim::report::diff::{Format, Options, run, run_to};
+use isrsim::report::results::Table;
+
+const SCENARIO: &str = r#"
+description = "two policies on a small site, for isrsim diff"
+duration = "10m"
+warmup = "1m"
+seed = 11
+replications = 2
+
+[traffic]
+pattern = "steady"
+rate = 20
+
+[[routes]]
+name = "posts"
+pages = 200
+popularity = 1.0
+edit_every = "30m"
+regen_time = { uniform = ["100ms", "500ms"] }
+
+[backend]
+concurrency = 2
+
+[[policies]]
+name = "time-60s"
+revalidate = "60s"
+
+[[policies]]
+name = "on-demand"
+on_edit = "regenerate"
+"#;
+
+/// A fresh scratch folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("isrsim-diff-{test}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The results folder of one `isrsim run` of `SCENARIO`, made once for every test.
+fn results() -> &'static Path {
+    static RESULTS: OnceLock<PathBuf> = OnceLock::new();
+    RESULTS.get_or_init(|| {
+        let dir = scratch("run");
+        let scenario = dir.join("small.toml");
+        fs::write(&scenario, SCENARIO).unwrap();
+        let out = dir.join("results");
+        let status = Command::new(env!("CARGO_BIN_EXE_isrsim"))
+            .args(["run", scenario.to_str().unwrap(), "--out"])
+            .arg(&out)
+            .arg("--quiet")
+            .status()
+            .expect("the binary runs");
+        assert!(status.success(), "isrsim run failed: {status}");
+        out
+    })
+}
+
+/// A folder holding only `summary.csv`: the run's, with `edit` applied to its table.
+fn copy(test: &str, edit: impl FnOnce(&mut Table)) -> PathBuf {
+    let mut table = Table::read(&results().join("summary.csv")).unwrap();
+    edit(&mut table);
+    let dir = scratch(test);
+    let mut out = csv::Writer::from_path(dir.join("summary.csv")).unwrap();
+    out.write_record(&table.header).unwrap();
+    for row in &table.rows {
+        out.write_record(row).unwrap();
+    }
+    out.flush().unwrap();
+    dir
+}
+
+const TEXT: Options = Options {
+    threshold: 0.0,
+    format: Format::Text,
+};
+
+/// The exit code, stdout and stderr of a comparison.
+fn diff(base: &Path, new: &Path, threshold: f64, format: Format) -> (i32, String, String) {
+    let options = Options { threshold, format };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_to(base, new, &options, &mut out, &mut err);
+    let text = |bytes| String::from_utf8(bytes).unwrap();
+    (code, text(out), text(err))
+}
+
+/// Makes `metric` of `policy` worse than its interval allows: the new interval starts above the
+/// old one's end.
+fn worse(table: &mut Table, policy: &str, metric: &str) {
+    let mean = table.column(metric).unwrap();
+    let ci = table.column(&format!("{metric}_ci95")).unwrap();
+    let at = table.column("policy").unwrap();
+    let row = table
+        .rows
+        .iter_mut()
+        .find(|r| r[at] == policy)
+        .expect("the policy has a row");
+    let (m, c): (f64, f64) = (row[mean].parse().unwrap(), row[ci].parse().unwrap());
+    row[mean] = (m + 2.0 * c + 0.05).to_string();
+}
+
+/// The run columns `diff` judges: all but those where neither direction is better.
+fn judged() -> usize {
+    RUN_COLUMNS
+        .iter()
+        .filter(|c| c.better != Better::Neutral)
+        .count()
+}
+
+#[test]
+fn identical_folders_exit_0_with_no_regression() {
+    let base = results();
+    let same = copy("identical", |_| ());
+    let (code, out, err) = diff(base, &same, 0.0, Format::Text);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(out.contains("No metric changed"), "{out}");
+    let summary = format!(
+        "0 regressions, 0 improvements, {} metrics unchanged across 2 policies",
+        2 * judged()
+    );
+    assert_eq!(out.lines().last(), Some(summary.as_str()), "{out}");
+    assert_eq!(run(base, base, &TEXT), 0);
+    fs::remove_dir_all(same).unwrap();
+}
+
+#[test]
+fn a_worse_policy_exits_3_and_names_exactly_that_policy_and_metric() {
+    let base = results();
+    let new = copy("worse", |t| worse(t, "time-60s", "stale_ratio"));
+    let (code, out, _) = diff(base, &new, 0.0, Format::Text);
+    assert_eq!(code, 3, "{out}");
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with("regression") || l.ends_with("improvement"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    let cells: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!(cells[..2], ["time-60s", "stale_ratio"], "{out}");
+    let summary = format!(
+        "1 regression, 0 improvements, {} metrics unchanged across 2 policies",
+        2 * judged() - 1
+    );
+    assert_eq!(out.lines().last(), Some(summary.as_str()), "{out}");
+
+    let (code, md, _) = diff(base, &new, 0.0, Format::Markdown);
+    assert_eq!(code, 3);
+    assert!(
+        md.contains("| policy | metric | base | new | change | verdict |"),
+        "{md}"
+    );
+    let flagged: Vec<&str> = md.lines().filter(|l| l.contains('❌')).collect();
+    assert_eq!(flagged.len(), 1, "{md}");
+    assert!(
+        flagged[0].starts_with("| time-60s | `stale_ratio` |"),
+        "{md}"
+    );
+
+    // Swapped, the same change is an improvement, which passes.
+    let (code, out, _) = diff(&new, base, 0.0, Format::Text);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 regressions, 1 improvement"), "{out}");
+    assert_eq!(run(base, &new, &TEXT), 3);
+    fs::remove_dir_all(new).unwrap();
+}
+
+#[test]
+fn a_large_enough_threshold_lets_the_change_pass() {
+    let base = results();
+    let new = copy("threshold", |t| worse(t, "time-60s", "stale_ratio"));
+    let (code, out, _) = diff(base, &new, 1e6, Format::Text);
+    assert_eq!(code, 0, "{out}");
+    fs::remove_dir_all(new).unwrap();
+}
+
+#[test]
+fn a_policy_in_one_folder_only_is_reported_but_is_not_a_regression() {
+    let base = results();
+    let new = copy("renamed", |t| {
+        let at = t.column("policy").unwrap();
+        let row = t.rows.iter_mut().find(|r| r[at] == "on-demand").unwrap();
+        row[at] = "on-demand-broadcast".to_string();
+    });
+    let (code, out, _) = diff(base, &new, 0.0, Format::Text);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("policy on-demand only in {}", base.display())),
+        "{out}"
+    );
+    assert!(out.contains(&format!(
+        "policy on-demand-broadcast only in {}",
+        new.display()
+    )));
+    assert!(
+        out.lines().last().unwrap().ends_with("across 1 policy"),
+        "{out}"
+    );
+    fs::remove_dir_all(new).unwrap();
+}
+
+#[test]
+fn bad_input_exits_2_and_says_what_is_wrong() {
+    let base = results();
+    let dir = scratch("bad-input");
+    let missing = dir.join("no-such-folder");
+    let (code, out, err) = diff(base, &missing, 0.0, Format::Text);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("no-such-folder") && err.contains("not a results folder"),
+        "{err}"
+    );
+    assert_eq!(run(&missing, base, &TEXT), 2);
+
+    let empty = dir.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let (code, _, err) = diff(&empty, base, 0.0, Format::Text);
+    assert_eq!(code, 2);
+    assert!(err.contains("has no summary.csv"), "{err}");
+
+    let garbled = dir.join("garbled");
+    fs::create_dir_all(&garbled).unwrap();
+    fs::write(
+        garbled.join("summary.csv"),
+        "scenario,policy,stale_ratio\nx,a\n",
+    )
+    .unwrap();
+    let (code, _, err) = diff(base, &garbled, 0.0, Format::Text);
+    assert_eq!(code, 2, "{err}");
+
+    let swept = copy("swept", |t| {
+        t.header.insert(1, "backend.concurrency".to_string());
+        t.rows.iter_mut().for_each(|r| r.insert(1, "4".to_string()));
+    });
+    let (code, _, err) = diff(base, &swept, 0.0, Format::Text);
+    assert_eq!(code, 2);
+    assert!(err.contains("different keys"), "{err}");
+
+    let (code, _, err) = diff(base, base, -0.5, Format::Text);
+    assert_eq!(code, 2);
+    assert!(err.contains("threshold"), "{err}");
+    fs::remove_dir_all(dir).unwrap();
+    fs::remove_dir_all(swept).unwrap();
+}

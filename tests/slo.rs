@@ -1,0 +1,166 @@
+//! `[slo]` as a CI gate: exit codes 0, 3 and 2, the messages on stderr, `--no-slo`, and
+//! `summary.json` / `--json`.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const SITE: &str = r#"
+duration = "20m"
+seed = 3
+replications = 2
+[traffic]
+pattern = "steady"
+rate = 30
+[[routes]]
+name = "posts"
+pages = 200
+popularity = 1.0
+edit_every = "1h"
+regen_time = "200ms"
+[cdn]
+pops = 2
+[[policies]]
+name = "time-60s"
+revalidate = "60s"
+[[policies]]
+name = "time-1h"
+revalidate = "1h"
+"#;
+
+fn run(test: &str, slo: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("isrsim-slo-{test}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("site.toml");
+    fs::write(&file, format!("{SITE}\n{slo}")).unwrap();
+    let out = dir.join("out");
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = Command::new(env!("CARGO_BIN_EXE_isrsim"))
+        .args(&args)
+        .output()
+        .unwrap();
+    (output, out)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_met_slo_exits_0() {
+    // Ratios are at most 1 and every request is counted: these bounds always hold.
+    let (o, out) = run(
+        "met",
+        "[slo]\nstale_ratio = 1.0\nrequests = { min = 1 }\n",
+        &["--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty());
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["slo_checked"], true);
+    assert_eq!(json["slo_ok"], true);
+    assert_eq!(json["results"][0]["slo"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_violated_slo_exits_3_and_names_policy_metric_value_and_bound() {
+    // An impossible bound for one policy only, and a global one that time-1h breaks.
+    let slo = "[slo]\ncdn_hit_ratio = { min = 0.999 }\n";
+    let (o, out) = run("violated", slo, &["--quiet"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    for policy in ["time-60s", "time-1h"] {
+        assert!(
+            err.contains(&format!("SLO violated: policy {policy}: cdn_hit_ratio = ")),
+            "{err}"
+        );
+    }
+    assert!(err.contains("< min 0.999"), "{err}");
+    assert!(
+        out.join("summary.csv").is_file(),
+        "the results are still written"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["slo_ok"], false);
+    let (o, _) = run("no-slo", slo, &["--quiet", "--no-slo"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "--no-slo skips the check: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_policy_slo_replaces_the_global_bound_for_its_metric() {
+    let slo = "[slo]\ncdn_hit_ratio = { min = 0.999 }\n";
+    let text = SITE.replace(
+        "name = \"time-1h\"\nrevalidate = \"1h\"",
+        "name = \"time-1h\"\nrevalidate = \"1h\"\nslo = { cdn_hit_ratio = { min = 0.0 } }",
+    );
+    let dir = std::env::temp_dir().join(format!("isrsim-slo-policy-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("site.toml"), format!("{text}\n{slo}")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_isrsim"))
+        .args([
+            "run",
+            dir.join("site.toml").to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(
+        err.contains("policy time-60s") && !err.contains("policy time-1h"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_slo_metric_exits_2_and_writes_nothing() {
+    let (o, out) = run("unknown", "[slo]\nstaleness = 0.1\n", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("slo.staleness") && err.contains("site.toml:"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn json_prints_the_summary_instead_of_the_table() {
+    let (o, out) = run("json", "", &["--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    let written: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(printed["results"], written["results"]);
+    assert_eq!(printed["scenario"], "site");
+    assert_eq!(printed["seed"], 3);
+    assert!(printed["isrsim_version"].is_string());
+    assert!(printed["meta"]["wall_s"].as_f64().unwrap() >= 0.0);
+    let first = &printed["results"][0];
+    assert_eq!(first["policy"], "time-60s");
+    assert_eq!(first["replications"], 2);
+    assert!(first["metrics"]["stale_ratio"]["mean"].is_number());
+    assert!(first["metrics"]["stale_ratio"]["ci95"].is_number());
+    assert!(
+        stderr(&o).is_empty(),
+        "no table, no speed line: {}",
+        stderr(&o)
+    );
+}
