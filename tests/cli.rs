@@ -519,13 +519,27 @@ fn the_ci_example_meets_its_slo_and_matches_its_committed_baseline() {
     let dir = scratch("ci-example");
     let out = dir.join("ci");
     let output = run_to(&root.join("scenarios/ci.toml"), &out, &["--quiet"]);
-    assert_eq!(output.status.code(), Some(0), "the SLO holds: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the SLO holds: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let baseline = root.join("results/baselines/ci");
-    let output = isrsim(&["diff", baseline.to_str().unwrap(), out.to_str().unwrap(), "--format", "markdown"]);
+    let output = isrsim(&[
+        "diff",
+        baseline.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("0 regressions, 0 improvements"), "{text}");
     // Same scenario, same seed: the baseline is reproduced exactly. A change that moves the
     // numbers must commit a new baseline (docs/ci.md).
-    assert!(fs::read(baseline.join("summary.csv")).unwrap() == fs::read(out.join("summary.csv")).unwrap());
+    assert!(
+        fs::read(baseline.join("summary.csv")).unwrap()
+            == fs::read(out.join("summary.csv")).unwrap()
+    );
 }

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::Path;
 
+use super::format::{human_significant, significant};
 use super::results::Table;
 use crate::error::exit_code::{BAD_INPUT, FAILURE, OK, SLO_VIOLATED};
 use crate::metrics::{Better, RUN_COLUMNS, Unit};
@@ -573,9 +574,13 @@ fn markdown_table(heading: &[String], rows: &[Vec<String>], left: usize) -> Stri
 /// `mean ± ci95`, or the mean alone when the interval is 0 (one replication).
 fn estimate(e: Estimate, unit: Unit) -> String {
     if e.ci95 == 0.0 {
-        human(e.mean, unit)
+        human_significant(e.mean, unit)
     } else {
-        format!("{} ± {}", human(e.mean, unit), human(e.ci95, unit))
+        format!(
+            "{} ± {}",
+            human_significant(e.mean, unit),
+            human_significant(e.ci95, unit)
+        )
     }
 }
 
@@ -587,47 +592,6 @@ fn percent_change(base: f64, new: f64) -> String {
     let pct = (new - base) / base.abs() * 100.0;
     let sign = if pct > 0.0 { "+" } else { "" };
     format!("{sign}{}%", significant(pct))
-}
-
-/// A figure for reading: ratios as percentages and times with their unit, to three significant
-/// digits so that small differences stay visible; counts whole when they are.
-fn human(x: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Ratio => format!("{}%", significant(x * 100.0)),
-        Unit::Seconds => format!("{}s", significant(x)),
-        Unit::Millis => format!("{}ms", significant(x)),
-        Unit::PerSecond => format!("{}/s", significant(x)),
-        Unit::Count if x.fract() == 0.0 => grouped(x, 0),
-        Unit::Count => significant(x),
-    }
-}
-
-/// About three significant digits, never fewer than the whole part: `0.00123`, `4.56`, `1,234`.
-fn significant(x: f64) -> String {
-    let a = x.abs();
-    let decimals = if a == 0.0 || a >= 100.0 {
-        0
-    } else {
-        (2 - a.log10().floor() as i32).clamp(0, 6) as usize
-    };
-    grouped(x, decimals)
-}
-
-/// `x` with `decimals` decimals and a comma between each group of three digits of the whole part.
-fn grouped(x: f64, decimals: usize) -> String {
-    let fixed = format!("{x:.decimals$}");
-    let (sign, digits) = fixed
-        .strip_prefix('-')
-        .map_or(("", fixed.as_str()), |d| ("-", d));
-    let (whole, fraction) = digits.split_at(digits.find('.').unwrap_or(digits.len()));
-    let mut out = String::from(sign);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out + fraction
 }
 
 /// Prints the comparison on stdout (errors on stderr) and returns the exit code: 3 when any
@@ -1076,15 +1040,7 @@ mod tests {
     }
 
     #[test]
-    fn figures_read_with_their_units() {
-        assert_eq!(human(0.0123, Unit::Ratio), "1.23%");
-        assert_eq!(human(0.000_012, Unit::Ratio), "0.00120%");
-        assert_eq!(human(4.2, Unit::Seconds), "4.20s");
-        assert_eq!(human(13525.23, Unit::Seconds), "13,525s");
-        assert_eq!(human(250.4, Unit::Millis), "250ms");
-        assert_eq!(human(12_000.0, Unit::Count), "12,000");
-        assert_eq!(human(2.5, Unit::Count), "2.50");
-        assert_eq!(human(0.0, Unit::Count), "0");
+    fn a_change_reads_as_a_signed_percentage() {
         assert_eq!(percent_change(200.0, 150.0), "-25.0%");
         assert_eq!(percent_change(1.0, 13.0), "+1,200%");
     }

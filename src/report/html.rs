@@ -12,25 +12,10 @@ use std::path::Path;
 
 use super::charts::Chart;
 use super::figures::CHARTS_DIR;
+use super::format::human;
 use super::results::Results;
+use super::table::{KEY_COLUMNS, describe_replications, key_columns};
 use crate::metrics::{Better, RUN_COLUMNS, Unit};
-
-/// The run columns of the comparison table and their headings: those of the terminal table
-/// (`table::KEY_COLUMNS`, private to it), which a test holds this list to.
-const KEY_COLUMNS: [(&str, &str); 12] = [
-    ("stale_ratio", "stale"),
-    ("stale_age_p99_s", "stale age p99"),
-    ("edit_visible_p99_s", "edit visible p99"),
-    ("regenerations", "regenerations"),
-    ("regenerations_duplicate", "duplicates"),
-    ("regen_per_s_peak", "regen/s peak"),
-    ("backend_wait_p99_s", "backend wait p99"),
-    ("storm_seconds", "storm seconds"),
-    ("latency_p99_ms", "latency p99"),
-    ("errors", "errors"),
-    ("cdn_hit_ratio", "CDN hit"),
-    ("cdn_behind_origin_ratio", "CDN behind origin"),
-];
 
 /// Writes the report of `results`, with `charts` (already drawn into `charts/`) in their order.
 pub fn write_report(results: &Results, charts: &[Chart], path: &Path) -> io::Result<()> {
@@ -122,13 +107,7 @@ struct ComparisonRow {
 impl Comparison {
     fn read(results: &Results) -> Comparison {
         let summary = &results.summary;
-        let columns: Vec<(usize, &str)> = KEY_COLUMNS
-            .iter()
-            .filter_map(|&(name, heading)| {
-                let i = RUN_COLUMNS.iter().position(|c| c.name == name)?;
-                Some((i, heading))
-            })
-            .collect();
+        let columns = key_columns();
         let rows = summary
             .rows
             .iter()
@@ -166,18 +145,11 @@ impl Comparison {
         }
     }
 
-    /// "3 replications per policy (mean ± 95% CI) · 2 policies · 4 sweep points", as the
-    /// terminal table's first line counts them: policies without runs do not count.
+    /// "3 replications per policy (mean ± 95% CI) · 2 policies · 4 sweep points", the
+    /// replications counted as the terminal table's first line counts them.
     fn facts(&self) -> String {
-        let ran = self.rows.iter().map(|r| r.replications).filter(|&n| n > 0);
-        let (min, max) = (ran.clone().min().unwrap_or(0), ran.max().unwrap_or(0));
-        let range = if min == max {
-            max.to_string()
-        } else {
-            format!("{min} to {max}")
-        };
-        let how = if max > 1 { " (mean ± 95% CI)" } else { "" };
-        let mut facts = format!("{range} {} per policy{how}", plural(max, "replication"));
+        let replications: Vec<usize> = self.rows.iter().map(|r| r.replications).collect();
+        let mut facts = describe_replications(&replications);
         let mut policies: Vec<&str> = self.rows.iter().map(|r| r.policy.as_str()).collect();
         policies.sort_unstable();
         policies.dedup();
@@ -510,59 +482,6 @@ fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-// The figures are rounded as the terminal table rounds them (`table::human` and the functions
-// it calls, private to that module); a test compares the two tables cell by cell.
-
-/// A figure for reading: ratios as percentages, times with a unit and about three significant
-/// digits, counts as whole numbers with thousands separators.
-fn human(x: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Ratio => format!("{:.2}%", x * 100.0),
-        Unit::Seconds => format!("{}s", three_digits(x)),
-        Unit::Millis => format!("{}ms", three_digits(x)),
-        Unit::PerSecond => format!("{}/s", count(x)),
-        Unit::Count => count(x),
-    }
-}
-
-/// Whole numbers when a count is whole or large, one decimal for a small mean such as `2.5`.
-fn count(x: f64) -> String {
-    if x.fract() == 0.0 || x.abs() >= 100.0 {
-        grouped(x, 0)
-    } else {
-        grouped(x, 1)
-    }
-}
-
-/// About three significant digits, never fewer than the whole part: `0.123`, `4.56`, `78.9`, `1,234`.
-fn three_digits(x: f64) -> String {
-    let decimals = match x.abs() {
-        0.0 => 0,
-        a if a >= 100.0 => 0,
-        a if a >= 10.0 => 1,
-        a if a >= 1.0 => 2,
-        _ => 3,
-    };
-    grouped(x, decimals)
-}
-
-/// `x` with `decimals` decimals and a comma between each group of three digits of the whole part.
-fn grouped(x: f64, decimals: usize) -> String {
-    let fixed = format!("{x:.decimals$}");
-    let (sign, digits) = fixed
-        .strip_prefix('-')
-        .map_or(("", fixed.as_str()), |d| ("-", d));
-    let (whole, fraction) = digits.split_at(digits.find('.').unwrap_or(digits.len()));
-    let mut out = String::from(sign);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out + fraction
 }
 
 /// Readable on screen and on paper: a system font, dark text on white, numbers in aligned
@@ -901,7 +820,7 @@ mod tests {
     }
 
     #[test]
-    fn every_run_column_is_defined_and_every_key_column_is_one() {
+    fn every_run_column_is_defined() {
         let html = metrics_section();
         for column in &RUN_COLUMNS {
             assert!(
@@ -909,9 +828,6 @@ mod tests {
                 "{}",
                 column.name
             );
-        }
-        for (name, _) in KEY_COLUMNS {
-            assert!(RUN_COLUMNS.iter().any(|c| c.name == name), "{name}");
         }
     }
 }

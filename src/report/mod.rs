@@ -1,8 +1,9 @@
 //! The result files of a run and the comparison table printed after it (SPEC §3).
 //!
 //! Every report reads the same `RunResult`s: `csv` writes `runs.csv`, `summary.csv`,
-//! `timeseries.csv` and `routes.csv`, `table` renders the terminal comparison, and `replace` puts
-//! the folder in place whole or not at all. This module keeps what the reports share: one order
+//! `timeseries.csv` and `routes.csv`, `table` renders the terminal comparison, `format` rounds the
+//! figures the table, `report.html` and `diff` print, and `replace` puts the folder in place whole
+//! or not at all. This module keeps what the reports share: one order
 //! for the runs, so the bytes never depend on which thread finished first, and one grouping of
 //! them by (sweep point, policy), the unit every summary row describes.
 
@@ -12,6 +13,7 @@ pub mod diff;
 pub mod figures;
 #[cfg(test)]
 mod fixture;
+mod format;
 mod html;
 pub mod json;
 mod meta;

@@ -5,12 +5,13 @@
 //! Meant for a person at a terminal, so numbers are rounded for reading (`1.23%`, `4.20s`,
 //! `12,345`); the CSV files keep the precise figures.
 
+use super::format::human;
 use super::{groups, mean_ci95, sorted};
-use crate::metrics::{RUN_COLUMNS, RunResult, Unit};
+use crate::metrics::{RUN_COLUMNS, RunResult};
 use crate::scenario::Study;
 
-/// The run columns shown, and their headings.
-const KEY_COLUMNS: [(&str, &str); 12] = [
+/// The run columns shown, and their headings; `report.html`'s comparison shows the same.
+pub(super) const KEY_COLUMNS: [(&str, &str); 12] = [
     ("stale_ratio", "stale"),
     ("stale_age_p99_s", "stale age p99"),
     ("edit_visible_p99_s", "edit visible p99"),
@@ -25,12 +26,9 @@ const KEY_COLUMNS: [(&str, &str); 12] = [
     ("cdn_behind_origin_ratio", "CDN behind origin"),
 ];
 
-/// A plain-text table with one row per (point, policy), in study order. Each cell is the mean
-/// over replications, with `± ` the half-width of its 95% interval when there is more than one.
-/// Runs of a point or policy the study lacks are left out.
-pub fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
-    let runs = sorted(runs);
-    let columns: Vec<(usize, &str)> = KEY_COLUMNS
+/// `KEY_COLUMNS` as (index into `RUN_COLUMNS`, heading), in table order.
+pub(super) fn key_columns() -> Vec<(usize, &'static str)> {
+    KEY_COLUMNS
         .iter()
         .filter_map(|&(name, heading)| {
             RUN_COLUMNS
@@ -38,7 +36,15 @@ pub fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
                 .position(|c| c.name == name)
                 .map(|i| (i, heading))
         })
-        .collect();
+        .collect()
+}
+
+/// A plain-text table with one row per (point, policy), in study order. Each cell is the mean
+/// over replications, with `± ` the half-width of its 95% interval when there is more than one.
+/// Runs of a point or policy the study lacks are left out.
+pub fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
+    let runs = sorted(runs);
+    let columns = key_columns();
     let mut heading = axis_headings(&study.axes);
     heading.push("policy".to_string());
     heading.extend(columns.iter().map(|c| c.1.to_string()));
@@ -97,8 +103,9 @@ fn axis_headings(axes: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// "3 replications per policy"; policies without runs (shown as `-`) do not count.
-fn describe_replications(counts: &[usize]) -> String {
+/// "3 replications per policy", given each policy's count of replications; policies without
+/// runs (shown as `-`) do not count. `report.html` says the same under its title.
+pub(super) fn describe_replications(counts: &[usize]) -> String {
     let ran = counts.iter().copied().filter(|&n| n > 0);
     let (min, max) = (ran.clone().min().unwrap_or(0), ran.max().unwrap_or(0));
     let plural = if max == 1 { "" } else { "s" };
@@ -139,56 +146,6 @@ fn align(rows: &[Vec<String>], left: usize) -> String {
         }
     }
     text
-}
-
-/// A figure for reading: ratios as percentages, times with a unit and about three significant
-/// digits, counts as whole numbers with thousands separators.
-fn human(x: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Ratio => format!("{:.2}%", x * 100.0),
-        Unit::Seconds => format!("{}s", three_digits(x)),
-        Unit::Millis => format!("{}ms", three_digits(x)),
-        Unit::PerSecond => format!("{}/s", count(x)),
-        Unit::Count => count(x),
-    }
-}
-
-/// Whole numbers when a count is whole or large, one decimal for a small mean such as `2.5`.
-fn count(x: f64) -> String {
-    if x.fract() == 0.0 || x.abs() >= 100.0 {
-        grouped(x, 0)
-    } else {
-        grouped(x, 1)
-    }
-}
-
-/// About three significant digits, never fewer than the whole part: `0.123`, `4.56`, `78.9`, `1,234`.
-fn three_digits(x: f64) -> String {
-    let decimals = match x.abs() {
-        0.0 => 0,
-        a if a >= 100.0 => 0,
-        a if a >= 10.0 => 1,
-        a if a >= 1.0 => 2,
-        _ => 3,
-    };
-    grouped(x, decimals)
-}
-
-/// `x` with `decimals` decimals and a comma between each group of three digits of the whole part.
-fn grouped(x: f64, decimals: usize) -> String {
-    let fixed = format!("{x:.decimals$}");
-    let (sign, digits) = fixed
-        .strip_prefix('-')
-        .map_or(("", fixed.as_str()), |d| ("-", d));
-    let (whole, fraction) = digits.split_at(digits.find('.').unwrap_or(digits.len()));
-    let mut out = String::from(sign);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out + fraction
 }
 
 #[cfg(test)]
@@ -340,22 +297,5 @@ mod tests {
                 "routes.posts.policy",
             ]
         );
-    }
-
-    #[test]
-    fn figures_are_rounded_for_reading() {
-        assert_eq!(grouped(1_234_567.0, 0), "1,234,567");
-        assert_eq!(grouped(-1_234.5, 1), "-1,234.5");
-        assert_eq!(grouped(999.0, 0), "999");
-        assert_eq!(human(0.0123, Unit::Ratio), "1.23%");
-        assert_eq!(human(0.25, Unit::Seconds), "0.250s");
-        assert_eq!(human(0.0, Unit::Seconds), "0s");
-        assert_eq!(human(4.2, Unit::Seconds), "4.20s");
-        assert_eq!(human(42.34, Unit::Seconds), "42.3s");
-        assert_eq!(human(86_400.0, Unit::Seconds), "86,400s");
-        assert_eq!(human(250.4, Unit::Millis), "250ms");
-        assert_eq!(human(2.5, Unit::Count), "2.5");
-        assert_eq!(human(12_345.4, Unit::Count), "12,345");
-        assert_eq!(human(40.0, Unit::PerSecond), "40/s");
     }
 }

@@ -80,24 +80,16 @@ pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
         })
         .collect();
     let series = rows.into_iter().map(|(label, _)| label).collect();
-    style::render(
-        dir,
-        NAME,
-        &Comparison {
-            title: &title,
-            looks,
-            series,
-            panels,
-        },
-    )?;
-    Ok(Chart {
-        name: NAME.to_string(),
-        title,
-        caption: "Stale ratio, 99th percentile stale age, regenerations and the peak \
-                  regenerations per second, per policy: the mean over replications with its 95% \
-                  confidence interval. Lower is better in every panel."
-            .to_string(),
-    })
+    let figure = Comparison {
+        title: &title,
+        looks,
+        series,
+        panels,
+    };
+    let caption = "Stale ratio, 99th percentile stale age, regenerations and the peak \
+                   regenerations per second, per policy: the mean over replications with its 95% \
+                   confidence interval. Lower is better in every panel.";
+    Chart::drawn(dir, NAME, &title, caption, &figure)
 }
 
 /// One metric's bars, already in the unit they are drawn in.
@@ -212,7 +204,6 @@ impl Comparison<'_> {
 
 impl Figure for Comparison<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
-        let area = style::titled(root, self.title)?;
         let mut entries = self
             .looks
             .legend(self.series.iter().map(String::as_str), Swatch::Bar);
@@ -220,7 +211,7 @@ impl Figure for Comparison<'_> {
         for (i, entry) in entries.iter_mut().take(self.series.len()).enumerate() {
             entry.label = format!("{}: {}", i + 1, entry.label);
         }
-        let plot = style::with_legend(&area, &entries)?;
+        let plot = style::framed(root, self.title, &entries)?;
         if self.series.is_empty() {
             return style::note(&plot, "no summary");
         }

@@ -10,8 +10,8 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::stale_age_cdf::{Curve, quantile_curves};
-use super::style::{self, Axes, Figure, Swatch};
+use super::stale_age_cdf::{Curve, legend, quantile_curves};
+use super::style::{self, Axes, Figure};
 use super::{Chart, Looks, title};
 use crate::report::results::Results;
 
@@ -23,23 +23,15 @@ const LAST_TICK: f64 = 1e5;
 pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
     let title = title(results, "user latency by percentile");
     let curves = quantile_curves(results, &results.distributions, "latency_ms");
-    style::render(
-        dir,
-        NAME,
-        &Latency {
-            title: &title,
-            looks,
-            curves,
-        },
-    )?;
-    Ok(Chart {
-        name: NAME.to_string(),
-        title,
-        caption: "User latency at each percentile, the tail stretched to the right: each tick \
-                  adds a nine. A step up is the share of requests that went to the origin or \
-                  waited on a generation."
-            .to_string(),
-    })
+    let figure = Latency {
+        title: &title,
+        looks,
+        curves,
+    };
+    let caption = "User latency at each percentile, the tail stretched to the right: each tick \
+                   adds a nine. A step up is the share of requests that went to the origin or \
+                   waited on a generation.";
+    Chart::drawn(dir, NAME, &title, caption, &figure)
 }
 
 struct Latency<'a> {
@@ -66,11 +58,7 @@ fn percentile(x: f64) -> String {
 
 impl Figure for Latency<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
-        let area = style::titled(root, self.title)?;
-        let entries = self
-            .looks
-            .legend(self.curves.iter().map(|c| c.label.as_str()), Swatch::Line);
-        let plot = style::with_legend(&area, &entries)?;
+        let plot = style::framed(root, self.title, &legend(self.looks, &self.curves))?;
         let lines: Vec<Vec<(f64, f64)>> = (self.curves.iter())
             .map(|c| {
                 c.points

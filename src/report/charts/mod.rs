@@ -33,6 +33,24 @@ pub struct Chart {
     pub caption: String,
 }
 
+impl Chart {
+    /// Draws `figure` into `dir` as `{name}.svg` and `{name}.png`, and describes it for the report.
+    fn drawn(
+        dir: &Path,
+        name: &str,
+        title: &str,
+        caption: &str,
+        figure: &impl style::Figure,
+    ) -> io::Result<Chart> {
+        style::render(dir, name, figure)?;
+        Ok(Chart {
+            name: name.to_string(),
+            title: title.to_string(),
+            caption: caption.to_string(),
+        })
+    }
+}
+
 /// Draws every chart of `results` into `dir`, in the order the report shows them.
 pub fn draw_all(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
     let looks = Looks::of(results);

@@ -29,23 +29,15 @@ pub fn draw(
     dir: &Path,
 ) -> io::Result<Chart> {
     let title = title(results, "regenerations over time, and backend storms");
-    style::render(
-        dir,
-        NAME,
-        &Regenerations {
-            title: &title,
-            looks,
-            timeline,
-        },
-    )?;
-    Ok(Chart {
-        name: NAME.to_string(),
-        title,
-        caption: "Regenerations triggered per time bucket (mean over replications). Shaded \
-                  stretches are storms, when a generation waited for a backend slot; the strip \
-                  at the top shows whose, a lane per policy in legend order."
-            .to_string(),
-    })
+    let figure = Regenerations {
+        title: &title,
+        looks,
+        timeline,
+    };
+    let caption = "Regenerations triggered per time bucket (mean over replications). Shaded \
+                   stretches are storms, when a generation waited for a backend slot; the strip \
+                   at the top shows whose, a lane per policy in legend order.";
+    Chart::drawn(dir, NAME, &title, caption, &figure)
 }
 
 struct Regenerations<'a> {
@@ -86,7 +78,6 @@ fn storms(series: &SeriesTimeline) -> Vec<(f64, f64)> {
 impl Figure for Regenerations<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
         let series = &self.timeline.series;
-        let area = style::titled(root, self.title)?;
         let look = |i: usize| self.looks.of_series(&self.timeline.series[i].label);
         let mut entries = self
             .looks
@@ -103,7 +94,7 @@ impl Figure for Regenerations<'_> {
                 },
             );
         }
-        let plot = style::with_legend(&area, &entries)?;
+        let plot = style::framed(root, self.title, &entries)?;
         let common = common_bucket(series);
         let (unit_s, unit) = style::time_unit(self.timeline.end_s);
         let lines: Vec<Vec<(f64, f64)>> = series

@@ -11,7 +11,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{self, Axes, Figure, Swatch};
+use super::style::{self, Axes, Entry, Figure, Swatch};
 use super::{Chart, Looks, by_series, finite, title};
 use crate::report::results::{Results, Table};
 
@@ -45,15 +45,10 @@ pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
         looks,
         curves,
     };
-    style::render(dir, NAME, &figure)?;
-    Ok(Chart {
-        name: NAME.to_string(),
-        title,
-        caption: "The distribution of stale age over stale responses: the share of stale \
-                  responses (y) that were at most x old, since the first edit they missed. \
-                  Further left is fresher."
-            .to_string(),
-    })
+    let caption = "The distribution of stale age over stale responses: the share of stale \
+                   responses (y) that were at most x old, since the first edit they missed. \
+                   Further left is fresher.";
+    Chart::drawn(dir, NAME, &title, caption, &figure)
 }
 
 /// A series' quantile function: (quantile, value) in increasing quantile order.
@@ -90,6 +85,11 @@ pub fn quantile_curves(results: &Results, table: &Table, metric: &str) -> Vec<Cu
         }
     }
     curves
+}
+
+/// The legend of `curves`: a line in each one's look. Shared with the latency chart.
+pub fn legend(looks: &Looks, curves: &[Curve]) -> Vec<Entry> {
+    looks.legend(curves.iter().map(|c| c.label.as_str()), Swatch::Line)
 }
 
 struct StaleAge<'a> {
@@ -136,11 +136,7 @@ fn x_axis(curves: &[Curve]) -> (f64, f64, Vec<f64>) {
 
 impl Figure for StaleAge<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
-        let area = style::titled(root, self.title)?;
-        let entries = self
-            .looks
-            .legend(self.curves.iter().map(|c| c.label.as_str()), Swatch::Line);
-        let plot = style::with_legend(&area, &entries)?;
+        let plot = style::framed(root, self.title, &legend(self.looks, &self.curves))?;
         let (from, to, ticks) = x_axis(&self.curves);
         let x = style::ticked((from..to).log_scale(), ticks);
         let mut chart = style::cartesian(&plot, x, 0.0..100.0)?;

@@ -23,22 +23,14 @@ pub fn draw(
     dir: &Path,
 ) -> io::Result<Chart> {
     let title = title(results, "stale responses over time");
-    style::render(
-        dir,
-        NAME,
-        &Staleness {
-            title: &title,
-            looks,
-            timeline,
-        },
-    )?;
-    Ok(Chart {
-        name: NAME.to_string(),
-        title,
-        caption: "The share of responses that were stale, per time bucket, over all \
-                  replications. Peaks after quiet spells are pages that went stale unseen."
-            .to_string(),
-    })
+    let figure = Staleness {
+        title: &title,
+        looks,
+        timeline,
+    };
+    let caption = "The share of responses that were stale, per time bucket, over all \
+                   replications. Peaks after quiet spells are pages that went stale unseen.";
+    Chart::drawn(dir, NAME, &title, caption, &figure)
 }
 
 struct Staleness<'a> {
@@ -67,11 +59,10 @@ fn segments(series: &super::SeriesTimeline, unit_s: f64) -> Vec<Vec<(f64, f64)>>
 
 impl Figure for Staleness<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
-        let area = style::titled(root, self.title)?;
         let look = |i: usize| self.looks.of_series(&self.timeline.series[i].label);
         let labels = self.timeline.series.iter().map(|s| s.label.as_str());
         let entries = self.looks.legend(labels, Swatch::Line);
-        let plot = style::with_legend(&area, &entries)?;
+        let plot = style::framed(root, self.title, &entries)?;
         let (unit_s, unit) = style::time_unit(self.timeline.end_s);
         let lines: Vec<_> = self
             .timeline

@@ -103,8 +103,18 @@ fn failed<E: std::error::Error + Send + Sync>(
     io::Error::other(format!("cannot draw {}: {e}", path.display()))
 }
 
+/// Draws the title and the legend, and returns the area left for the plot: below the title, and
+/// beside or above the legend (see `with_legend`).
+pub fn framed<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    entries: &[Entry],
+) -> DrawResult<DrawingArea<DB, Shift>, DB> {
+    with_legend(&titled(root, title)?, entries)
+}
+
 /// Draws the title and returns the area below it, with a margin all round.
-pub fn titled<DB: DrawingBackend>(
+fn titled<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> DrawResult<DrawingArea<DB, Shift>, DB> {
@@ -275,7 +285,7 @@ const LEGEND_SIZE: f64 = TICK_SIZE;
 /// columns as fit; so the legend never covers data. Labels too long for the width are cut
 /// with an ellipsis, and entries beyond what fits in a third of the height are summarised as
 /// "and N more".
-pub fn with_legend<DB: DrawingBackend>(
+fn with_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[Entry],
 ) -> DrawResult<DrawingArea<DB, Shift>, DB> {

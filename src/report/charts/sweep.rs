@@ -95,15 +95,11 @@ pub fn draw(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
             series,
             common: common.as_deref(),
         };
-        style::render(dir, &chart_name, &figure)?;
-        charts.push(Chart {
-            name: chart_name,
-            title,
-            caption: format!(
-                "The {name} at each value of {axis}, one line per policy, with 95% \
-                 confidence intervals over replications."
-            ),
-        });
+        let caption = format!(
+            "The {name} at each value of {axis}, one line per policy, with 95% confidence \
+             intervals over replications."
+        );
+        charts.push(Chart::drawn(dir, &chart_name, &title, &caption, &figure)?);
     }
     Ok(charts)
 }
@@ -179,7 +175,6 @@ impl Sweep<'_> {
 
 impl Figure for Sweep<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
-        let area = style::titled(root, self.title)?;
         let look = Look::of;
         let mut entries: Vec<Entry> = (self.series.iter().enumerate())
             .map(|(i, s)| Entry {
@@ -188,7 +183,7 @@ impl Figure for Sweep<'_> {
             })
             .collect();
         entries.extend(self.common.map(common_entry));
-        let plot = style::with_legend(&area, &entries)?;
+        let plot = style::framed(root, self.title, &entries)?;
         let (x, nudge) = self.x_range();
         let y = style::zero_based(
             (self.series.iter().flat_map(|s| &s.points)).map(|p| (p.1 + p.2) * self.scale),
