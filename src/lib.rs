@@ -1,4 +1,63 @@
-//! isrsim: a discrete-event simulator of Incremental Static Regeneration behind a CDN.
+//! isrsim: a discrete-event simulator of Incremental Static Regeneration (ISR) behind a CDN.
+//!
+//! It answers the question every team running Next.js ISR behind a CDN ends up asking: how stale
+//! will our pages be, and what will that freshness cost our backend, under our traffic?
+//!
+//! # Concepts
+//!
+//! A [`scenario::Scenario`] describes a site (routes of pages, how often editors change them),
+//! its users (a traffic pattern), a CDN of points of presence, one or more Next.js instances with
+//! ISR caches, a backend of limited capacity, and the revalidation **policies** to compare. A
+//! [`scenario::Study`] is a scenario with its `[sweep]` variants. Each (variant, policy,
+//! replication) is one run of [`model::Simulation`], built on the generic event core in
+//! [`engine`]; [`experiment`] spreads the runs over threads and [`report`] turns their
+//! [`metrics::RunResult`]s into CSV files, charts, `report.html`, `summary.json` and the table.
+//!
+//! # Example
+//!
+//! ```
+//! use std::path::Path;
+//! use isrsim::scenario::Scenario;
+//!
+//! let scenario = Scenario::parse(r#"
+//!     duration = "1h"
+//!     [traffic]
+//!     pattern = "steady"
+//!     rate = 20
+//!     [[routes]]
+//!     name = "posts"
+//!     pages = 100
+//!     edit_every = "30m"
+//!     regen_time = "500ms"
+//!     [[policies]]
+//!     name = "time-60s"
+//!     revalidate = "60s"
+//! "#, Path::new("example.toml")).unwrap();
+//! let run = isrsim::model::run(&scenario, 0, 0);
+//! let stale = run.metrics.get("stale_ratio").unwrap();
+//! assert!(stale > 0.0 && stale < 1.0);
+//! ```
+//!
+//! # Guarantees
+//!
+//! - **Same seed, same bytes.** The same scenario and seed give byte-identical CSV files, charts
+//!   and report, whatever the thread count: each run is single-threaded and seeded only from
+//!   (seed, replication), and results are written in job order.
+//! - **Common random numbers.** Users, edits, webhook and purge delays come from random streams
+//!   derived from (seed, replication, stream) only, never from the policy, so every policy sees the
+//!   same users and the same edits.
+//! - **Ordering.** Events at the same instant run in the order they were scheduled; heap events
+//!   run before edits, and edits before requests.
+//! - **Bad input never panics.** Scenario errors name the file, the line, the key and what is
+//!   allowed.
+//!
+//! # Why it is built this way
+//!
+//! Time is an integer count of microseconds, so runs reproduce exactly. Requests come in time
+//! order from their own stream and never enter the event heap, and page state lives in flat
+//! vectors indexed by page: on a large site the request path waits on memory, so the design
+//! counts cache lines, not instructions (see `docs/performance.md`). Every model module names the
+//! real behaviour it reproduces and its source (the Next.js source, RFC 5861, CDN documentation).
 
 pub mod commands;
 pub mod distribution;
