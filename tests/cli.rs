@@ -2,23 +2,11 @@
 //! files, and the determinism guarantees of SPEC §4.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn isrsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_isrsim"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod support;
 
-/// A fresh scratch folder for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("isrsim-cli-{test}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::{assert_exit, isrsim, isrsim_run, scratch, write};
 
 const SMALL: &str = r#"
 description = "a small two-route site"
@@ -70,23 +58,6 @@ broadcast = true
 purge_cdn = true
 "#;
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
-}
-
-fn run_to(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    isrsim(&args)
-}
-
 const FILES: [&str; 4] = ["runs.csv", "summary.csv", "timeseries.csv", "routes.csv"];
 
 #[test]
@@ -94,13 +65,8 @@ fn a_run_writes_every_file_and_prints_the_table() {
     let dir = scratch("run");
     let scenario = write(&dir, "small.toml", SMALL);
     let out = dir.join("results");
-    let output = run_to(&scenario, &out, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = isrsim_run(&scenario, &out, &[]);
+    assert_exit(&output, 0);
     for file in FILES {
         assert!(out.join(file).is_file(), "{file} is written");
     }
@@ -140,17 +106,17 @@ fn the_same_seed_gives_byte_identical_files_whatever_the_thread_count() {
     let scenario = write(&dir, "small.toml", SMALL);
     let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
     assert!(
-        run_to(&scenario, &a, &["--threads", "1", "--quiet"])
+        isrsim_run(&scenario, &a, &["--threads", "1", "--quiet"])
             .status
             .success()
     );
     assert!(
-        run_to(&scenario, &b, &["--threads", "2", "--quiet"])
+        isrsim_run(&scenario, &b, &["--threads", "2", "--quiet"])
             .status
             .success()
     );
     assert!(
-        run_to(&scenario, &c, &["--threads", "2", "--quiet", "--seed", "6"])
+        isrsim_run(&scenario, &c, &["--threads", "2", "--quiet", "--seed", "6"])
             .status
             .success()
     );
@@ -172,7 +138,7 @@ fn the_same_seed_gives_byte_identical_files_whatever_the_thread_count() {
 fn quiet_prints_nothing() {
     let dir = scratch("quiet");
     let scenario = write(&dir, "small.toml", SMALL);
-    let output = run_to(
+    let output = isrsim_run(
         &scenario,
         &dir.join("out"),
         &["--quiet", "--replications", "1"],
@@ -214,7 +180,7 @@ fn assert_bad_input(test: &str, from: &str, to: &str, key: &str) {
     let dir = scratch(test);
     let scenario = write(&dir, "bad.toml", &text);
     let out = dir.join("results");
-    let output = run_to(&scenario, &out, &[]);
+    let output = isrsim_run(&scenario, &out, &[]);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -321,13 +287,8 @@ fn a_sweep_runs_the_cartesian_product_with_a_column_per_key() {
     let dir = scratch("sweep");
     let scenario = write(&dir, "swept.toml", &format!("{SMALL}{SWEEP}"));
     let out = dir.join("out");
-    let output = run_to(&scenario, &out, &["--replications", "1"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = isrsim_run(&scenario, &out, &["--replications", "1"]);
+    assert_exit(&output, 0);
     let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
     let mut lines = runs.lines();
     assert!(lines.next().unwrap().starts_with(
@@ -366,7 +327,7 @@ fn a_sweep_key_that_does_not_exist_is_named() {
     let text = format!("{SMALL}\n[sweep]\n\"backend.concurency\" = [1, 4]\n");
     let line = text.lines().count();
     let scenario = write(&dir, "swept.toml", &text);
-    let output = run_to(&scenario, &dir.join("out"), &[]);
+    let output = isrsim_run(&scenario, &dir.join("out"), &[]);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -381,11 +342,11 @@ fn merged_shards_are_byte_identical_to_one_run() {
     let dir = scratch("shards");
     let scenario = write(&dir, "swept.toml", &format!("{SMALL}{SWEEP}"));
     let whole = dir.join("whole");
-    assert!(run_to(&scenario, &whole, &["--quiet"]).status.success());
+    assert!(isrsim_run(&scenario, &whole, &["--quiet"]).status.success());
     let mut shards = Vec::new();
     for k in 1..=3 {
         let part = dir.join(format!("part{k}"));
-        let output = run_to(
+        let output = isrsim_run(
             &scenario,
             &part,
             &["--quiet", "--shard", &format!("{k}/3"), "--threads", "1"],
@@ -406,12 +367,7 @@ fn merged_shards_are_byte_identical_to_one_run() {
     args.extend(shards.iter().map(String::as_str));
     args.extend(["--out", merged.to_str().unwrap(), "--quiet"]);
     let output = isrsim(&args);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     for file in FILES {
         assert!(
             fs::read(whole.join(file)).unwrap() == fs::read(merged.join(file)).unwrap(),
@@ -430,7 +386,7 @@ fn merged_shards_are_byte_identical_to_one_run() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("2/3"));
     assert!(!dir.join("incomplete").exists());
     assert_eq!(
-        run_to(&scenario, &dir.join("x"), &["--shard", "4/3"])
+        isrsim_run(&scenario, &dir.join("x"), &["--shard", "4/3"])
             .status
             .code(),
         Some(2)
@@ -441,7 +397,7 @@ fn merged_shards_are_byte_identical_to_one_run() {
 fn no_progress_bar_when_stderr_is_not_a_terminal() {
     let dir = scratch("progress");
     let scenario = write(&dir, "small.toml", SMALL);
-    let output = run_to(&scenario, &dir.join("out"), &[]);
+    let output = isrsim_run(&scenario, &dir.join("out"), &[]);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "only the speed line: {stderr:?}");
     assert!(
@@ -479,7 +435,7 @@ fn plot_redraws_the_same_charts_and_report_without_a_rerun() {
     let scenario = write(&dir, "small.toml", SMALL);
     let out = dir.join("out");
     assert!(
-        run_to(&scenario, &out, &["--quiet", "--replications", "1"])
+        isrsim_run(&scenario, &out, &["--quiet", "--replications", "1"])
             .status
             .success()
     );
@@ -494,12 +450,7 @@ fn plot_redraws_the_same_charts_and_report_without_a_rerun() {
     fs::remove_dir_all(out.join("charts")).unwrap();
     fs::write(out.join("report.html"), "stale").unwrap();
     let output = isrsim(&["plot", out.to_str().unwrap()]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&output, 0);
     let after = tree(&out);
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&after), names(&before));
@@ -518,7 +469,7 @@ fn the_ci_example_meets_its_slo_and_matches_its_committed_baseline() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = scratch("ci-example");
     let out = dir.join("ci");
-    let output = run_to(&root.join("scenarios/ci.toml"), &out, &["--quiet"]);
+    let output = isrsim_run(&root.join("scenarios/ci.toml"), &out, &["--quiet"]);
     assert_eq!(
         output.status.code(),
         Some(0),

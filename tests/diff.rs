@@ -3,12 +3,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
+
+mod support;
 
 use isrsim::metrics::{Better, RUN_COLUMNS};
 use isrsim::report::diff::{Format, Options, run, run_to};
 use isrsim::report::results::Table;
+use support::{isrsim_run, scratch, stderr, write};
 
 const SCENARIO: &str = r#"
 description = "two policies on a small site, for isrsim diff"
@@ -40,30 +42,20 @@ name = "on-demand"
 on_edit = "regenerate"
 "#;
 
-/// A fresh scratch folder for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("isrsim-diff-{test}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// The results folder of one `isrsim run` of `SCENARIO`, made once for every test.
 fn results() -> &'static Path {
     static RESULTS: OnceLock<PathBuf> = OnceLock::new();
     RESULTS.get_or_init(|| {
         let dir = scratch("run");
-        let scenario = dir.join("small.toml");
-        fs::write(&scenario, SCENARIO).unwrap();
+        let scenario = write(&dir, "small.toml", SCENARIO);
         let out = dir.join("results");
-        let status = Command::new(env!("CARGO_BIN_EXE_isrsim"))
-            .args(["run", scenario.to_str().unwrap(), "--out"])
-            .arg(&out)
-            .arg("--quiet")
-            .status()
-            .expect("the binary runs");
-        assert!(status.success(), "isrsim run failed: {status}");
+        let output = isrsim_run(&scenario, &out, &["--quiet"]);
+        assert!(
+            output.status.success(),
+            "isrsim run failed: {}\n{}",
+            output.status,
+            stderr(&output)
+        );
         out
     })
 }

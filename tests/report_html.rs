@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::{assert_exit, isrsim, isrsim_run, scratch, write};
+
 /// Two policies at two sweep points, two replications each; the description holds characters
 /// HTML must escape.
 const SCENARIO: &str = r#"
@@ -65,36 +69,11 @@ purge_cdn = true
 
 const POLICIES: [&str; 2] = ["time-60s", "on-demand"];
 
-/// A fresh scratch folder for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("isrsim-report-html-{test}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs the scenario into `dir/results` and returns that folder.
 fn run(dir: &Path) -> PathBuf {
-    let scenario = dir.join("report-check.toml");
-    fs::write(&scenario, SCENARIO).unwrap();
+    let scenario = write(dir, "report-check.toml", SCENARIO);
     let out = dir.join("results");
-    let output = Command::new(env!("CARGO_BIN_EXE_isrsim"))
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .output()
-        .expect("the binary runs");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_exit(&isrsim_run(&scenario, &out, &["--quiet"]), 0);
     out
 }
 
@@ -255,16 +234,7 @@ fn the_report_stands_alone_with_every_chart_the_comparison_and_the_metrics() {
     }
 
     // `isrsim plot` redraws the same bytes: nothing in the page depends on when it was written.
-    let plot = Command::new(env!("CARGO_BIN_EXE_isrsim"))
-        .args(["plot", results.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        plot.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&plot.stderr)
-    );
+    assert_exit(&isrsim(&["plot", results.to_str().unwrap()]), 0);
     assert_eq!(
         fs::read_to_string(results.join("report.html")).unwrap(),
         html
@@ -402,8 +372,7 @@ fn the_report_renders_in_chromium_without_errors_and_every_chart_has_a_size() {
     let dir = scratch("chromium");
     let results = run(&dir);
     let charts = chart_files(&results);
-    let wrapper = dir.join("wrapper.html");
-    fs::write(&wrapper, WRAPPER).unwrap();
+    let wrapper = write(&dir, "wrapper.html", WRAPPER);
     let profile = dir.join("profile");
     fs::create_dir_all(&profile).unwrap();
     let args = [

@@ -3,7 +3,11 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod support;
+
+use support::{assert_exit, isrsim_run, scratch, stderr, write};
 
 const SITE: &str = r#"
 duration = "20m"
@@ -28,29 +32,13 @@ name = "time-1h"
 revalidate = "1h"
 "#;
 
+/// Runs `SITE` with `slo` appended, in a fresh scratch folder named after `test`; returns the
+/// output and the results folder.
 fn run(test: &str, slo: &str, extra: &[&str]) -> (Output, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("isrsim-slo-{test}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("site.toml");
-    fs::write(&file, format!("{SITE}\n{slo}")).unwrap();
+    let dir = scratch(test);
+    let file = write(&dir, "site.toml", &format!("{SITE}\n{slo}"));
     let out = dir.join("out");
-    let mut args = vec![
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let output = Command::new(env!("CARGO_BIN_EXE_isrsim"))
-        .args(&args)
-        .output()
-        .unwrap();
-    (output, out)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    (isrsim_run(&file, &out, extra), out)
 }
 
 #[test]
@@ -61,7 +49,7 @@ fn a_met_slo_exits_0() {
         "[slo]\nstale_ratio = 1.0\nrequests = { min = 1 }\n",
         &["--quiet"],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     assert!(stderr(&o).is_empty());
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -75,7 +63,7 @@ fn a_violated_slo_exits_3_and_names_policy_metric_value_and_bound() {
     // An impossible bound for one policy only, and a global one that time-1h breaks.
     let slo = "[slo]\ncdn_hit_ratio = { min = 0.999 }\n";
     let (o, out) = run("violated", slo, &["--quiet"]);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_exit(&o, 3);
     let err = stderr(&o);
     for policy in ["time-60s", "time-1h"] {
         assert!(
@@ -107,20 +95,9 @@ fn a_policy_slo_replaces_the_global_bound_for_its_metric() {
         "name = \"time-1h\"\nrevalidate = \"1h\"",
         "name = \"time-1h\"\nrevalidate = \"1h\"\nslo = { cdn_hit_ratio = { min = 0.0 } }",
     );
-    let dir = std::env::temp_dir().join(format!("isrsim-slo-policy-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("site.toml"), format!("{text}\n{slo}")).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_isrsim"))
-        .args([
-            "run",
-            dir.join("site.toml").to_str().unwrap(),
-            "--out",
-            dir.join("out").to_str().unwrap(),
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
+    let dir = scratch("policy");
+    let file = write(&dir, "site.toml", &format!("{text}\n{slo}"));
+    let o = isrsim_run(&file, &dir.join("out"), &["--quiet"]);
     assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
     assert!(
@@ -144,7 +121,7 @@ fn an_unknown_slo_metric_exits_2_and_writes_nothing() {
 #[test]
 fn json_prints_the_summary_instead_of_the_table() {
     let (o, out) = run("json", "", &["--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
     let written: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();

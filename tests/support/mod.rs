@@ -1,7 +1,14 @@
-//! What `tests/closed_form.rs` and `tests/properties.rs` share: a scenario from TOML text, and a
-//! metric of a run by its column name.
+//! What the integration tests share: a scenario from TOML text and a metric of a run by its
+//! column name (`closed_form.rs`, `properties.rs`), and a scratch folder, a file written into
+//! it and the built `isrsim` binary run with arguments (`cli.rs`, `diff.rs`, `report_html.rs`,
+//! `slo.rs`).
 
-use std::path::Path;
+// Each test crate that includes this module uses a different subset of it.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use isrsim::metrics::RunResult;
 use isrsim::scenario::Scenario;
@@ -18,4 +25,56 @@ pub fn metric(result: &RunResult, name: &str) -> f64 {
         .metrics
         .get(name)
         .unwrap_or_else(|| panic!("no column `{name}`"))
+}
+
+/// A fresh, empty scratch folder for one test: `isrsim-{file}-{test}-{pid}` in the system's
+/// temporary folder, where `file` is the test file that includes this module, so test binaries
+/// running in parallel never share one.
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "isrsim-{}-{test}-{}",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes `text` to `dir/name` and returns that path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs the built binary with `args`, capturing its exit status, stdout and stderr.
+pub fn isrsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_isrsim"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// `isrsim run scenario --out out`, followed by `extra`.
+pub fn isrsim_run(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    isrsim(&args)
+}
+
+/// The stderr of a run, as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts that the run exited with `code`, showing its stderr if not.
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", stderr(output));
 }
