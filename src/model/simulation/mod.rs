@@ -5,11 +5,12 @@
 //! finishing, timeouts, webhooks, purges, scheduled regenerations) does. At equal instants, heap
 //! events run first (in the order they were scheduled), then edits, then requests.
 //!
-//! The policy layer (SPEC §1 "Policies") maps each on-demand action to the Next.js API it stands
-//! for: `regenerate` is the Pages Router's `res.revalidate(path)`, `invalidate` the App Router's
-//! `revalidatePath`, `mark-stale` `revalidateTag(tag, 'max')`; `schedule` is a cron job calling
-//! the revalidation API. Network round trips add to users' latency but do not delay cache state:
-//! a fetch reaches the origin at the instant the request reached the PoP.
+//! Here: users' requests through the CDN and the origin, generations through the backend, and the
+//! monitor. `policy.rs` holds what editors' webhooks, schedules and purges do. Network round
+//! trips add to users' latency but do not delay cache state: a fetch reaches the origin at the
+//! instant the request reached the PoP.
+
+mod policy;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +29,7 @@ use crate::distribution::Distribution;
 use crate::engine::{EventKey, EventQueue};
 use crate::metrics::collector::Response;
 use crate::metrics::{Collector, RunResult};
-use crate::scenario::{OnEdit, PurgeKind, RoutePolicy, Scenario};
+use crate::scenario::{PurgeKind, RoutePolicy, Scenario};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
@@ -787,98 +788,6 @@ impl<'p> Simulation<'p> {
     fn report_backend(&mut self) {
         self.collector
             .backend_levels(self.now, self.backend.waiting(), self.backend.running());
-    }
-
-    // ---- editors and policies ---------------------------------------------------------------
-
-    fn on_edit(&mut self, page: u32) {
-        let now = self.now;
-        let mut changed = std::mem::take(&mut self.changed);
-        self.content.edit(page, now, &mut changed);
-        if let Some(trace) = self.trace.as_mut() {
-            trace.edits.push((now, page));
-        }
-        for &q in &changed {
-            let policy = &self.plans[self.content.layout().route_of(q)].policy;
-            if policy.on_edit == OnEdit::None {
-                continue;
-            }
-            let lost = policy.webhook_failure > 0.0
-                && self.webhook_rng.random::<f64>() < policy.webhook_failure;
-            let delay = policy.webhook_delay.sample(&mut self.webhook_rng);
-            if !lost {
-                self.queue.schedule(now + delay, Event::Webhook { page: q });
-            }
-        }
-        self.changed = changed;
-    }
-
-    /// An edit's webhook reaches the origin: one instance, or all with `broadcast`.
-    fn on_webhook(&mut self, page: u32) {
-        let route = self.content.layout().route_of(page);
-        let (on_edit, broadcast, purge_cdn) = {
-            let p = &self.plans[route].policy;
-            (p.on_edit, p.broadcast, p.purge_cdn)
-        };
-        let targets = if broadcast {
-            0..self.origin.instances()
-        } else {
-            let i = self.origin.pick_instance(page, &mut self.balancer_rng);
-            i..i + 1
-        };
-        for instance in targets {
-            match on_edit {
-                OnEdit::Regenerate => {
-                    let g = self.revalidate_on_demand(instance, page, Cause::OnDemand);
-                    self.generations[g].purge_after |= purge_cdn;
-                }
-                OnEdit::Invalidate => self.origin.invalidate(instance, page),
-                OnEdit::MarkStale => self.origin.mark_stale(instance, page),
-                OnEdit::None => {}
-            }
-        }
-        if purge_cdn && matches!(on_edit, OnEdit::Invalidate | OnEdit::MarkStale) {
-            self.purge_everywhere(page);
-        }
-    }
-
-    fn on_schedule(&mut self, page: u32, instance: u32) {
-        let route = self.content.layout().route_of(page);
-        let (every, purge_cdn) = {
-            let p = &self.plans[route].policy;
-            (p.schedule, p.purge_cdn)
-        };
-        let g = self.revalidate_on_demand(instance, page, Cause::Schedule);
-        self.generations[g].purge_on_change |= purge_cdn;
-        if let Some(every) = every {
-            self.queue
-                .schedule(self.now + every, Event::Schedule { page, instance });
-        }
-    }
-
-    /// An on-demand revalidation joins the one in flight for the page, as Next.js batches them.
-    fn revalidate_on_demand(&mut self, instance: u32, page: u32, cause: Cause) -> u32 {
-        match self.origin.in_flight(Batch::OnDemand, instance, page) {
-            Some(g) => g,
-            None => self.trigger(instance, page, Batch::OnDemand, cause),
-        }
-    }
-
-    /// Sends a purge of `page` to every PoP; each arrives after its own delay, or is lost.
-    fn purge_everywhere(&mut self, page: u32) {
-        let Some(cdn) = self.cdn.as_ref() else { return };
-        let kind = self.plans[self.content.layout().route_of(page)]
-            .policy
-            .purge;
-        for pop in 0..cdn.pops() {
-            let lost =
-                self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
-            let delay = self.purge_delay.sample(&mut self.purge_rng);
-            if !lost {
-                self.queue
-                    .schedule(self.now + delay, Event::Purge { pop, page, kind });
-            }
-        }
     }
 
     // ---- monitoring -------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+//! The policy layer: what an edit's webhook, a schedule and a CDN purge do (SPEC §1 "Policies").
+//!
+//! Each on-demand action is the Next.js API it stands for:
+//! - `regenerate` is the Pages Router's `res.revalidate(path)` (Next.js docs, "On-demand
+//!   Revalidation"): the instance that receives the call regenerates the page now. Concurrent
+//!   on-demand revalidations of a page join one batch in the response cache
+//!   (`packages/next/src/server/response-cache/index.ts`), so an edit that arrives while one is in
+//!   flight, after its snapshot, is not in the page it produces.
+//! - `invalidate` is the App Router's `revalidatePath`: the entry is dropped and the next request
+//!   blocks on a generation.
+//! - `mark-stale` is `revalidateTag(tag, 'max')` (Next.js 16): the entry is served stale once
+//!   while it regenerates.
+//! - `schedule` is a cron job calling the revalidation API for every page.
+//!
+//! A CDN purge goes to every PoP and arrives after its own delay, or is lost (Fastly and
+//! Cloudflare document about 150 ms, Vercel within 300 ms, CloudFront seconds to minutes). After
+//! `regenerate` it is sent once the regeneration has succeeded; after `invalidate` and
+//! `mark-stale`, at once.
+
+use rand::RngExt;
+
+use super::{Cause, Event, Simulation};
+use crate::model::origin::Batch;
+use crate::scenario::OnEdit;
+
+impl Simulation<'_> {
+    pub(super) fn on_edit(&mut self, page: u32) {
+        let now = self.now;
+        let mut changed = std::mem::take(&mut self.changed);
+        self.content.edit(page, now, &mut changed);
+        if let Some(trace) = self.trace.as_mut() {
+            trace.edits.push((now, page));
+        }
+        for &q in &changed {
+            let policy = &self.plans[self.content.layout().route_of(q)].policy;
+            if policy.on_edit == OnEdit::None {
+                continue;
+            }
+            let lost = policy.webhook_failure > 0.0
+                && self.webhook_rng.random::<f64>() < policy.webhook_failure;
+            let delay = policy.webhook_delay.sample(&mut self.webhook_rng);
+            if !lost {
+                self.queue.schedule(now + delay, Event::Webhook { page: q });
+            }
+        }
+        self.changed = changed;
+    }
+
+    /// An edit's webhook reaches the origin: one instance, or all with `broadcast`.
+    pub(super) fn on_webhook(&mut self, page: u32) {
+        let route = self.content.layout().route_of(page);
+        let (on_edit, broadcast, purge_cdn) = {
+            let p = &self.plans[route].policy;
+            (p.on_edit, p.broadcast, p.purge_cdn)
+        };
+        let targets = if broadcast {
+            0..self.origin.instances()
+        } else {
+            let i = self.origin.pick_instance(page, &mut self.balancer_rng);
+            i..i + 1
+        };
+        for instance in targets {
+            match on_edit {
+                OnEdit::Regenerate => {
+                    let g = self.revalidate_on_demand(instance, page, Cause::OnDemand);
+                    self.generations[g].purge_after |= purge_cdn;
+                }
+                OnEdit::Invalidate => self.origin.invalidate(instance, page),
+                OnEdit::MarkStale => self.origin.mark_stale(instance, page),
+                OnEdit::None => {}
+            }
+        }
+        if purge_cdn && matches!(on_edit, OnEdit::Invalidate | OnEdit::MarkStale) {
+            self.purge_everywhere(page);
+        }
+    }
+
+    pub(super) fn on_schedule(&mut self, page: u32, instance: u32) {
+        let route = self.content.layout().route_of(page);
+        let (every, purge_cdn) = {
+            let p = &self.plans[route].policy;
+            (p.schedule, p.purge_cdn)
+        };
+        let g = self.revalidate_on_demand(instance, page, Cause::Schedule);
+        self.generations[g].purge_on_change |= purge_cdn;
+        if let Some(every) = every {
+            self.queue
+                .schedule(self.now + every, Event::Schedule { page, instance });
+        }
+    }
+
+    /// An on-demand revalidation joins the one in flight for the page, as Next.js batches them.
+    fn revalidate_on_demand(&mut self, instance: u32, page: u32, cause: Cause) -> u32 {
+        match self.origin.in_flight(Batch::OnDemand, instance, page) {
+            Some(g) => g,
+            None => self.trigger(instance, page, Batch::OnDemand, cause),
+        }
+    }
+
+    /// Sends a purge of `page` to every PoP; each arrives after its own delay, or is lost.
+    pub(super) fn purge_everywhere(&mut self, page: u32) {
+        let Some(cdn) = self.cdn.as_ref() else { return };
+        let kind = self.plans[self.content.layout().route_of(page)]
+            .policy
+            .purge;
+        for pop in 0..cdn.pops() {
+            let lost =
+                self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
+            let delay = self.purge_delay.sample(&mut self.purge_rng);
+            if !lost {
+                self.queue
+                    .schedule(self.now + delay, Event::Purge { pop, page, kind });
+            }
+        }
+    }
+}
