@@ -858,7 +858,7 @@ struct RawScenario {
     warmup: Option<Spanned<Delay>>,
     seed: Option<Seed>,
     replications: Option<Count>,
-    bucket: Option<Interval>,
+    bucket: Option<Spanned<Interval>>,
     traffic: Spanned<RawTraffic>,
     routes: Spanned<Vec<RawRoute>>,
     cdn: Option<RawCdn>,
@@ -906,7 +906,7 @@ struct RawRoute {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCdn {
-    pops: Option<Count>,
+    pops: Option<Spanned<Count>>,
     ttl: Option<Interval>,
     stale_while_revalidate: Option<Delay>,
     collapse: Option<bool>,
@@ -1064,11 +1064,25 @@ impl RawScenario {
             None => SimTime::ZERO,
         };
         let traffic = resolve_traffic(source, &self.traffic)?;
+        if let Some(pops) = self.cdn.as_ref().and_then(|c| c.pops.as_ref())
+            && pops.get_ref().0 > u32::from(u16::MAX)
+        {
+            return Err(source.at(
+                "cdn.pops",
+                pops,
+                format!(
+                    "{} is not allowed: at most {} PoPs",
+                    pops.get_ref().0,
+                    u16::MAX
+                ),
+            ));
+        }
+        let routes_span = self.routes.span();
         let routes = resolve_routes(source, self.routes)?;
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
         let policies = resolve_policies(source, self.policies, &routes, &slo)?;
         let cdn = self.cdn.map(|c| Cdn {
-            pops: c.pops.map_or(1, |n| n.0),
+            pops: c.pops.as_ref().map_or(1, |n| n.get_ref().0),
             ttl: c.ttl.map(|t| t.0),
             stale_while_revalidate: c.stale_while_revalidate.map(|t| t.0),
             collapse: c.collapse.unwrap_or(true),
@@ -1102,6 +1116,33 @@ impl RawScenario {
                 .and_then(|m| m.alert_after)
                 .map_or(DEFAULT_ALERT_AFTER, |t| t.0),
         };
+        let bucket = self
+            .bucket
+            .as_ref()
+            .map_or_else(|| default_bucket(duration), |b| b.get_ref().0);
+        // Sizes the model allocates up front: refuse what no machine could hold, rather than abort.
+        let buckets = duration.as_micros() / bucket.as_micros().max(1);
+        if buckets > MAX_BUCKETS {
+            let message = format!(
+                "{buckets} time buckets over `duration`: at most {MAX_BUCKETS} are allowed, so `bucket` must be at least {}",
+                SimTime(duration.as_micros().div_ceil(MAX_BUCKETS))
+            );
+            return Err(match &self.bucket {
+                Some(b) => source.at("bucket", b, message),
+                None => source.error("bucket", None, message),
+            });
+        }
+        let pages: u64 = routes.iter().map(|r| u64::from(r.pages)).sum();
+        let caches = u64::from(cdn.as_ref().map_or(0, |c| c.pops)) + u64::from(origin.instances);
+        if pages > MAX_PAGES || pages.saturating_mul(caches) > MAX_CACHE_ENTRIES {
+            return Err(source.error(
+                "routes",
+                Some(routes_span),
+                format!(
+                    "{pages} pages in {caches} caches (PoPs and instances) is too large to simulate: at most {MAX_PAGES} pages and {MAX_CACHE_ENTRIES} page-cache entries are allowed"
+                ),
+            ));
+        }
         Ok(Scenario {
             name,
             description: self.description.unwrap_or_default(),
@@ -1111,9 +1152,7 @@ impl RawScenario {
             warmup,
             seed: self.seed.map_or(0, |s| s.0),
             replications: self.replications.map_or(1, |n| n.0),
-            bucket: self
-                .bucket
-                .map_or_else(|| default_bucket(duration), |b| b.0),
+            bucket,
             traffic,
             routes,
             cdn,
@@ -1129,6 +1168,12 @@ impl RawScenario {
 /// Next.js `expireTime` default: one year.
 const NEXT_EXPIRE_TIME: SimTime = SimTime::from_secs(365 * 86_400);
 const DEFAULT_ALERT_AFTER: SimTime = SimTime::from_secs(24 * 3_600);
+/// The most time buckets one run keeps (per policy and replication).
+const MAX_BUCKETS: u64 = 10_000_000;
+/// The most pages, and (page, cache) entries, a run allocates: far beyond any real site, and
+/// short of what would exhaust a machine's memory before the first event.
+const MAX_PAGES: u64 = 100_000_000;
+const MAX_CACHE_ENTRIES: u64 = 500_000_000;
 
 /// About 500 buckets: `duration / 500` rounded up to whole seconds, or to whole milliseconds
 /// for runs shorter than 500s, and never below 1ms.
@@ -1608,6 +1653,26 @@ revalidate = "60s"
     fn replace(text: &str, from: &str, to: &str) -> String {
         assert!(text.contains(from), "`{from}` is not in the text");
         text.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn sizes_no_machine_could_hold_are_refused_not_aborted() {
+        let text = replace(
+            MINIMAL,
+            "duration = \"6h\"",
+            "duration = \"6h\"\nbucket = \"1us\"",
+        );
+        let err = error(&text, "bucket", line_of(&text, "bucket"));
+        assert!(err.message.contains("at most 10000000"), "{err}");
+        let text = replace(MINIMAL, "pages = 100\n", "pages = 4000000000\n");
+        let err = parse_text(&text).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("routes"), "{err}");
+        assert!(
+            err.line.is_some() && err.message.contains("too large"),
+            "{err}"
+        );
+        let text = format!("{MINIMAL}\n[cdn]\npops = 70000\n");
+        error(&text, "cdn.pops", line_of(&text, "pops"));
     }
 
     #[test]
