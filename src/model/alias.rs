@@ -72,14 +72,6 @@ impl AliasTable {
         Some(AliasTable { columns })
     }
 
-    pub fn len(&self) -> usize {
-        self.columns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.columns.is_empty()
-    }
-
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> u32 {
         self.resolve(self.draw(rng))
