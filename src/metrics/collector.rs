@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::{
     Bucket, Distributions, QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics,
+    as_written,
 };
 use crate::time::SimTime;
 
@@ -23,12 +24,23 @@ fn histogram() -> Histogram<u64> {
         .expect("valid HdrHistogram bounds and precision")
 }
 
-fn quantile_s(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() {
-        0.0
-    } else {
-        SimTime(h.value_at_quantile(q)).as_secs_f64()
-    }
+/// A quantile in seconds; `None` (not measured) when the histogram saw nothing.
+fn quantile_s(h: &Histogram<u64>, q: f64) -> Option<f64> {
+    (!h.is_empty()).then(|| SimTime(h.value_at_quantile(q)).as_secs_f64())
+}
+
+/// The largest value in seconds; `None` (not measured) when the histogram saw nothing.
+fn max_s(h: &Histogram<u64>) -> Option<f64> {
+    (!h.is_empty()).then(|| SimTime(h.max()).as_secs_f64())
+}
+
+/// `n / d`; `None` (not measured) when nothing was counted in `d`.
+fn ratio(n: u64, d: u64) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+fn count(n: u64) -> Option<f64> {
+    Some(n as f64)
 }
 
 #[derive(Clone)]
@@ -337,32 +349,32 @@ impl Collector {
         if self.queued > 0 {
             self.close_storm(end);
         }
-        let ratio = |n: u64, d: u64| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+        let millis = |s: Option<f64>| s.map(|s| s * 1e3);
         let values = [
-            self.requests as f64,
-            self.errors as f64,
-            self.stale as f64,
+            count(self.requests),
+            count(self.errors),
+            count(self.stale),
             ratio(self.stale, self.requests),
             quantile_s(&self.stale_age, 0.5),
             quantile_s(&self.stale_age, 0.99),
-            SimTime(self.stale_age.max()).as_secs_f64(),
+            max_s(&self.stale_age),
             ratio(self.cdn_served, self.requests),
-            self.origin_requests as f64,
-            self.regenerations as f64,
-            self.failed as f64,
-            self.wasted as f64,
-            self.duplicate as f64,
-            self.regen_per_s.peak as f64,
-            self.inflight_peak as f64,
+            count(self.origin_requests),
+            count(self.regenerations),
+            count(self.failed),
+            count(self.wasted),
+            count(self.duplicate),
+            count(self.regen_per_s.peak),
+            count(self.inflight_peak),
             quantile_s(&self.backend_wait, 0.99),
-            self.storm_seconds as f64,
-            quantile_s(&self.latency, 0.5) * 1e3,
-            quantile_s(&self.latency, 0.99) * 1e3,
-            SimTime(self.latency.max()).as_millis_f64(),
+            count(self.storm_seconds),
+            millis(quantile_s(&self.latency, 0.5)),
+            millis(quantile_s(&self.latency, 0.99)),
+            millis(max_s(&self.latency)),
             quantile_s(&self.edit_visible, 0.5),
             quantile_s(&self.edit_visible, 0.99),
             ratio(self.behind_origin, self.requests),
-            self.routes.iter().map(|r| r.over_alert).sum::<u64>() as f64,
+            count(self.routes.iter().map(|r| r.over_alert).sum()),
         ];
         debug_assert_eq!(values.len(), RUN_COLUMNS.len());
         let routes = self
@@ -371,18 +383,19 @@ impl Collector {
             .map(|r| RouteMetrics {
                 route: String::new(),
                 values: [
-                    r.requests as f64,
-                    r.stale as f64,
+                    count(r.requests),
+                    count(r.stale),
                     ratio(r.stale, r.requests),
                     quantile_s(&r.stale_age, 0.5),
                     quantile_s(&r.stale_age, 0.99),
-                    SimTime(r.stale_age.max()).as_secs_f64(),
+                    max_s(&r.stale_age),
                     ratio(r.cdn_served, r.requests),
-                    r.regenerations as f64,
-                    r.failed as f64,
+                    count(r.regenerations),
+                    count(r.failed),
                     quantile_s(&r.edit_visible, 0.99),
-                    r.over_alert as f64,
-                ],
+                    count(r.over_alert),
+                ]
+                .map(|v| v.map(as_written)),
             })
             .collect::<Vec<_>>();
         debug_assert!(routes.iter().all(|r| r.values.len() == ROUTE_COLUMNS.len()));
@@ -392,7 +405,7 @@ impl Collector {
             }
             QUANTILES
                 .iter()
-                .map(|&q| quantile_s(h, q) * scale)
+                .map(|&q| as_written(SimTime(h.value_at_quantile(q)).as_secs_f64() * scale))
                 .collect()
         };
         let distributions = Distributions {
@@ -400,7 +413,7 @@ impl Collector {
             latency_ms: at_quantiles(&self.latency, 1e3),
         };
         (
-            RunMetrics(values),
+            RunMetrics::new(values),
             routes,
             self.buckets,
             distributions,

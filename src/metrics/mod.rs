@@ -174,18 +174,41 @@ pub const RUN_COLUMNS: [Column; 24] = [
     ),
 ];
 
-/// One run's figures, in `RUN_COLUMNS` order.
+/// A figure as the result files hold it: rounded to 6 decimals (counts are whole already).
+///
+/// Results are kept at this precision from the moment a run ends, so the figures, summaries and
+/// charts of a results folder read back from its files are exactly those of the run that wrote
+/// it, and anyone recomputing a mean from `runs.csv` gets `summary.csv`'s figure to the digit.
+pub fn as_written(x: f64) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let rounded: f64 = format!("{x:.6}").parse().unwrap_or(x);
+    // A tiny negative rounds to -0, which is zero.
+    rounded + 0.0
+}
+
+/// One run's figures, in `RUN_COLUMNS` order. `None` is a metric the run did not measure: a
+/// percentile of stale ages when no response was stale, a ratio of nothing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunMetrics(pub [f64; RUN_COLUMNS.len()]);
+pub struct RunMetrics(pub [Option<f64>; RUN_COLUMNS.len()]);
 
 impl RunMetrics {
-    /// The value of a column by name; `None` for a name that is not a column.
-    pub fn get(&self, name: &str) -> Option<f64> {
-        RUN_COLUMNS
-            .iter()
-            .position(|c| c.name == name)
-            .map(|i| self.0[i])
+    /// Figures rounded as written (`as_written`).
+    pub fn new(values: [Option<f64>; RUN_COLUMNS.len()]) -> RunMetrics {
+        RunMetrics(values.map(|v| v.map(as_written)))
     }
+
+    /// The value of a column by name; `None` for a metric not measured, or a name that is not
+    /// a column (`column` tells which).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        column(name).and_then(|i| self.0[i])
+    }
+}
+
+/// The index of a run column by name.
+pub fn column(name: &str) -> Option<usize> {
+    RUN_COLUMNS.iter().position(|c| c.name == name)
 }
 
 /// The metric columns of `routes.csv`, after `scenario,policy,route`.
@@ -242,7 +265,8 @@ pub const ROUTE_COLUMNS: [Column; 11] = [
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RouteMetrics {
     pub route: String,
-    pub values: [f64; ROUTE_COLUMNS.len()],
+    /// `None` for a metric not measured (see `RunMetrics`).
+    pub values: [Option<f64>; ROUTE_COLUMNS.len()],
 }
 
 /// The columns of `timeseries.csv` after `policy,replication,t_s`.

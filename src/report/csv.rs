@@ -89,7 +89,7 @@ fn write_runs<W: io::Write>(
                 RUN_COLUMNS
                     .iter()
                     .zip(&run.metrics.0)
-                    .map(|(c, &x)| format_value(x, c.unit)),
+                    .map(|(c, x)| x.map_or(String::new(), |x| format_value(x, c.unit))),
             );
             out.write_record(&row)?;
         }
@@ -201,7 +201,7 @@ fn write_routes<W: io::Write>(
             let mut row = identity(study, &group, true);
             row.extend([route.name.clone(), found.len().to_string()]);
             for (i, column) in ROUTE_COLUMNS.iter().enumerate() {
-                let xs: Vec<f64> = found.iter().map(|m| m.values[i]).collect();
+                let xs: Vec<f64> = found.iter().filter_map(|m| m.values[i]).collect();
                 row.push(format_value(stats::mean(&xs), column.unit));
                 row.push(format_value(stats::ci95_half_width(&xs), column.unit));
             }

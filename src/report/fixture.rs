@@ -130,7 +130,7 @@ pub fn run_at(
     }
     let route = |name: &str, value: f64| RouteMetrics {
         route: name.to_string(),
-        values: [value; ROUTE_COLUMNS.len()],
+        values: [Some(value); ROUTE_COLUMNS.len()],
     };
     let bucket = |requests: u64| Bucket {
         requests,
@@ -141,7 +141,7 @@ pub fn run_at(
         policy,
         replication,
         seed: 1000 + u64::from(replication),
-        metrics: RunMetrics(metrics),
+        metrics: RunMetrics::new(metrics.map(Some)),
         // Listed out of scenario order: the reports must follow the scenario, not the run.
         routes: vec![route("tags", fill + 1.0), route("posts", fill)],
         timeseries: vec![bucket(3), bucket(4)],

@@ -201,7 +201,7 @@ fn groups<'a, 'r>(study: &'a Study, sorted: &'a [&'r RunResult]) -> Vec<Group<'a
 
 /// The mean of one run column over some runs, and the half-width of its 95% t-interval.
 fn mean_ci95(runs: &[&RunResult], column: usize) -> (f64, f64) {
-    let xs: Vec<f64> = runs.iter().map(|r| r.metrics.0[column]).collect();
+    let xs: Vec<f64> = runs.iter().filter_map(|r| r.metrics.0[column]).collect();
     (stats::mean(&xs), stats::ci95_half_width(&xs))
 }
 
