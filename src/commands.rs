@@ -1,4 +1,5 @@
-//! The `isrsim` subcommands, as the binary calls them. Each returns the SPEC §4 exit code.
+//! The `isrsim` subcommands, as the binary calls them. Each returns an exit code of
+//! docs/model.md §14.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

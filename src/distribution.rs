@@ -1,4 +1,4 @@
-//! Random durations: regeneration times, webhook delays, purge delays (SPEC §2 "A distribution").
+//! Random durations: regeneration times, webhook delays, purge delays (docs/scenario.md, "Values").
 //!
 //! The lognormal form is given by its median and 99th percentile, the two figures that latency
 //! dashboards and CDN vendors publish, rather than by μ and σ.

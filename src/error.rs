@@ -1,9 +1,9 @@
-//! Errors a user can act on, and the exit codes of SPEC §4.
+//! Errors a user can act on, and the exit codes of docs/model.md §14.
 
 use std::fmt;
 use std::path::PathBuf;
 
-/// SPEC §4 exit codes.
+/// Exit codes (docs/model.md §14).
 pub mod exit_code {
     pub const OK: i32 = 0;
     pub const FAILURE: i32 = 1;

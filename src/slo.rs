@@ -1,5 +1,6 @@
-//! Service-level objectives (SPEC §2 `[slo]`, §4 exit code 3): after a run, each bound a policy is
-//! held to is compared with its metric's mean over replications, the figure `summary.csv` shows.
+//! Service-level objectives (docs/model.md §11.10, exit code 3): after a run, each bound a policy
+//! is held to is compared with its metric's mean over replications, the figure `summary.csv`
+//! shows.
 //!
 //! A bound is a promise about what users get ("at most 2% stale responses"), so a figure that
 //! cannot be compared, because it is missing or NaN, fails: a check that could not be made must

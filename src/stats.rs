@@ -1,4 +1,4 @@
-//! Summary statistics over replications (SPEC §3 `summary.csv`): the mean and the half-width of
+//! Summary statistics over replications (docs/model.md §2.5): the mean and the half-width of
 //! its 95% Student-t confidence interval.
 //!
 //! Replications are independent runs that differ only in their seed, so the t-interval of their

@@ -1,4 +1,4 @@
-//! Simulated time: an integer count of microseconds (SPEC §1 "Time").
+//! Simulated time: an integer count of microseconds (docs/model.md §2.1).
 //!
 //! Integer time makes runs reproducible bit for bit: no rounding drift accumulates over billions
 //! of events, and two events at "the same instant" really are at the same instant.
@@ -106,8 +106,8 @@ const UNITS: &[(&str, u64)] = &[
     ("y", 365 * 86_400 * 1_000_000),
 ];
 
-/// Parses a duration string of SPEC §2: a number, possibly with decimals, then a unit
-/// (`us`, `ms`, `s`, `m`, `h`, `d`, `y`). `"0s"` parses to zero.
+/// Parses a duration string of docs/scenario.md ("Values"): a number, possibly with decimals, then
+/// a unit (`us`, `ms`, `s`, `m`, `h`, `d`, `y`). `"0s"` parses to zero.
 pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     let s = text.trim();
     let split = s

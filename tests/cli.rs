@@ -1,5 +1,5 @@
 //! Runs the built `isrsim` binary the way a user would: exit codes, error messages, result
-//! files, and the determinism guarantees of SPEC §4.
+//! files, and the determinism guarantees of docs/model.md §2.3.
 
 use std::fs;
 use std::path::Path;

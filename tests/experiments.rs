@@ -1,4 +1,5 @@
-//! Common random numbers (SPEC §4): what a policy sees of the world does not depend on the policy.
+//! Common random numbers (docs/model.md §2.4): what a policy sees of the world does not depend on
+//! the policy.
 
 use std::path::Path;
 

@@ -367,9 +367,9 @@ fn every_request_gets_exactly_one_response() {
 
 // ---- 6. Common random numbers ------------------------------------------------------------------
 
-/// Every policy of a replication sees the same users (SPEC §4): the same count of requests after
-/// warm-up, the same count in every time bucket, and exactly the requests of the replication's
-/// traffic stream, counted here on their own.
+/// Every policy of a replication sees the same users (docs/model.md §2.4): the same count of
+/// requests after warm-up, the same count in every time bucket, and exactly the requests of the
+/// replication's traffic stream, counted here on their own.
 #[test]
 fn every_policy_of_a_replication_sees_the_same_traffic() {
     let scenario = parse(

@@ -1,8 +1,8 @@
 //! Hand-worked timelines (STYLE.md: "a hand-worked timeline of a few requests").
 //!
 //! Each test feeds a handful of exact requests and edits to one run, with constant regeneration
-//! times and delays, and checks the trace against a timeline worked out by hand from SPEC §1 in
-//! the comment above it. Conventions of the model that the timelines rely on:
+//! times and delays, and checks the trace against a timeline worked out by hand from
+//! docs/model.md in the comment above it. Conventions of the model that the timelines rely on:
 //! - at one instant, events the model scheduled (a generation finishing, a timeout, a webhook, a
 //!   purge) run first, then edits, then requests;
 //! - content starts at version 0 and each edit adds one; prerendered pages are in every ISR cache
@@ -444,9 +444,9 @@ timeout = "3s"
     assert_eq!(t.metric("backend_inflight_peak"), 1.0);
 }
 
-/// SPEC §1: a generation fails "when queue wait plus run time exceeds `timeout`". With
-/// `regen_time = "3s"`, `timeout = "3s"` and no queue, wait + run = 3s does not exceed 3s, so
-/// the regeneration 61 -> 64 should succeed and 64.5 should be a HIT v1.
+/// docs/model.md §7: a generation fails "when its queue wait plus run time exceeds `timeout`".
+/// With `regen_time = "3s"`, `timeout = "3s"` and no queue, wait + run = 3s does not exceed 3s,
+/// so the regeneration 61 -> 64 should succeed and 64.5 should be a HIT v1.
 #[test]
 fn backend_timeout_equal_to_run_time_does_not_fail() {
     let s = one_page(

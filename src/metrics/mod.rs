@@ -1,4 +1,5 @@
-//! What a run measures (SPEC §3): the columns of `runs.csv`, `routes.csv` and `timeseries.csv`.
+//! What a run measures (docs/model.md §11): the columns of `runs.csv`, `routes.csv` and
+//! `timeseries.csv`.
 //!
 //! Every report reads these types. A column's unit and which direction is better are declared
 //! once, here, next to its meaning, so the CSV writers, the table and future comparisons agree.
@@ -327,7 +328,7 @@ pub struct RunResult {
     /// Index into `Scenario::policies`.
     pub policy: usize,
     pub replication: u32,
-    /// The replication's derived seed (SPEC §3 `seed`).
+    /// The replication's derived seed (docs/model.md §11.4 `seed`).
     pub seed: u64,
     pub metrics: RunMetrics,
     pub routes: Vec<RouteMetrics>,

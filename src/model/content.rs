@@ -1,4 +1,4 @@
-//! Editors and content versions (SPEC §1 "Content").
+//! Editors and content versions (docs/model.md §3).
 //!
 //! Each page of a route with `edit_every` is edited by its own Poisson process. The superposition
 //! of independent Poisson processes is Poisson with the summed rate, and each event belongs to a

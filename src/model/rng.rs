@@ -1,4 +1,4 @@
-//! Random streams and common random numbers (SPEC §4).
+//! Random streams and common random numbers (docs/model.md §2.3, §2.4).
 //!
 //! Every source of randomness gets its own stream, seeded from (scenario seed, replication,
 //! stream) only, never from the policy. So every policy of a replication sees the same users, the

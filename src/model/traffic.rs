@@ -1,5 +1,5 @@
-//! Users: when requests arrive, which page each asks for, and through which CDN PoP (SPEC §1
-//! "Traffic").
+//! Users: when requests arrive, which page each asks for, and through which CDN PoP
+//! (docs/model.md §4).
 //!
 //! - `steady` and `idle` are homogeneous Poisson processes.
 //! - `spike` is piecewise-constant Poisson; the exponential gap is memoryless, so at a rate change

@@ -1,9 +1,9 @@
-//! `runs.csv`, `summary.csv`, `timeseries.csv` and `routes.csv` (SPEC §3), and
+//! `runs.csv`, `summary.csv`, `timeseries.csv` and `routes.csv` (docs/model.md §11), and
 //! `distributions.csv`, the stale-age and latency quantiles the charts draw.
 //!
-//! Same seed, same bytes (SPEC §4): rows follow the study's order of sweep points, then the
-//! point's order of policies and routes, then the replication number, and every number goes
-//! through `format_value`, which rounds to a fixed number of decimals instead of printing the
+//! Same seed, same bytes (docs/model.md §2.3): rows follow the study's order of sweep points,
+//! then the point's order of policies and routes, then the replication number, and every number
+//! goes through `format_value`, which rounds to a fixed number of decimals instead of printing the
 //! shortest round-trip form of each float.
 //!
 //! A sweep adds one column per axis, headed by the axis key and holding the point's label, right
@@ -238,7 +238,7 @@ mod tests {
     use super::super::sorted;
     use super::*;
 
-    /// The run columns in the order of SPEC §3's table.
+    /// The run columns in the order of docs/model.md §11.4's table.
     const SPEC_RUN_COLUMNS: &str = "requests,errors,stale_responses,stale_ratio,stale_age_p50_s,\
         stale_age_p99_s,stale_age_max_s,cdn_hit_ratio,origin_requests,regenerations,\
         regenerations_failed,regenerations_wasted,regenerations_duplicate,regen_per_s_peak,\

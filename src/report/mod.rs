@@ -1,4 +1,4 @@
-//! The result files of a run and the comparison table printed after it (SPEC §3).
+//! The result files of a run and the comparison table printed after it (docs/model.md §11).
 //!
 //! Every report reads the same `RunResult`s: `csv` writes `runs.csv`, `summary.csv`,
 //! `timeseries.csv` and `routes.csv`, `table` renders the terminal comparison, `format` rounds the
@@ -32,7 +32,8 @@ use crate::stats;
 pub use meta::RunInfo;
 pub use table::comparison_table;
 
-/// Writes the CSV files of SPEC §3 into the folder `out`, replacing any folder already there.
+/// Writes the CSV files of docs/model.md §11 into the folder `out`, replacing any folder already
+/// there.
 ///
 /// The files are written into a hidden sibling folder first and renamed into place at the end,
 /// so a failed or interrupted run never leaves half-written results at `out`. A run whose point
@@ -128,8 +129,8 @@ pub fn summarize(study: &Study, runs: &[RunResult], check_slo: bool) -> Vec<Summ
 pub const SCENARIO_FILE: &str = "scenario.toml";
 
 /// Fills a fresh hidden sibling of `out` with `fill`, then renames it into place, replacing any
-/// folder already at `out`: the folder appears whole or not at all (SPEC §3). For result folders
-/// whose files `write_results` does not make (a shard's partial results).
+/// folder already at `out`: the folder appears whole or not at all (docs/model.md §11.9). For
+/// result folders whose files `write_results` does not make (a shard's partial results).
 pub fn write_folder(out: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     replace::replace_dir(out, fill)
 }

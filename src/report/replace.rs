@@ -1,4 +1,4 @@
-//! Putting a run's result folder in place whole or not at all (SPEC §3).
+//! Putting a run's result folder in place whole or not at all (docs/model.md §11.9).
 //!
 //! The files are written into a hidden sibling of `out` (same parent, so same file system) and
 //! renamed into place at the end. A rename within one file system is atomic, so a reader, or a run

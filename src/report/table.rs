@@ -1,6 +1,6 @@
-//! The comparison printed after a run (SPEC §3): one row per policy, the key metrics side by side.
-//! A sweep gives one row per (point, policy), with the point's label for each axis before the
-//! policy.
+//! The comparison printed after a run (docs/model.md §11): one row per policy, the key metrics
+//! side by side. A sweep gives one row per (point, policy), with the point's label for each axis
+//! before the policy.
 //!
 //! Meant for a person at a terminal, so numbers are rounded for reading (`1.23%`, `4.20s`,
 //! `12,345`); the CSV files keep the precise figures.

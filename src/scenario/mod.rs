@@ -1,4 +1,5 @@
-//! A scenario, checked and resolved: what `isrsim` simulates (SPEC §2).
+//! A scenario, checked and resolved: what `isrsim` simulates (docs/scenario.md,
+//! docs/model.md).
 //!
 //! `raw` holds the file's shape as serde reads it; this module holds the meaning, with defaults
 //! filled in, names resolved to indices, and every value already known to be valid. The model

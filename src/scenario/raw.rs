@@ -1,4 +1,4 @@
-//! The scenario file as written (SPEC §2), and its resolution into a [`Scenario`].
+//! The scenario file as written (docs/scenario.md), and its resolution into a [`Scenario`].
 //!
 //! serde reads the file into the `Raw*` structs below. Every single-value check (a duration, a
 //! probability, a count of at least one, an enum keyword) lives in the `Deserialize` impl of a
@@ -534,7 +534,8 @@ impl Keyword for DistributionKind {
 const DISTRIBUTION_EXAMPLE: &str = "a duration such as \"300ms\", { exponential = \"2s\" }, \
     { uniform = [\"100ms\", \"2s\"] } or { lognormal = { median = \"300ms\", p99 = \"3s\" } }";
 
-/// A distribution of durations (SPEC §2): a constant duration or a one-key table.
+/// A distribution of durations (docs/scenario.md, "Values"): a constant duration or a one-key
+/// table.
 #[derive(Clone, Debug)]
 struct Dist(Distribution);
 
@@ -1522,7 +1523,8 @@ fn resolve_policies(
 mod tests {
     use super::*;
 
-    /// SPEC §2's example.
+    /// A complete scenario with every table, `[slo]` included: the settings of
+    /// `scenarios/bursty.toml`, without its `on-demand-broadcast` policy.
     const SPEC_EXAMPLE: &str = r#"name = "bursty"                # default: the file's stem
 description = "Bursty blog traffic: time-based vs on-demand vs hybrid"
 duration = "6h"
@@ -1993,7 +1995,8 @@ revalidate = "60s"
         }
     }
 
-    /// The SPEC's `[slo]`, appended to `MINIMAL` (whose one policy is `time`).
+    /// The first three bounds of docs/scenario.md's `[slo]` example, appended to `MINIMAL` (whose
+    /// one policy is `time`).
     const SLO: &str =
         "\n[slo]\nstale_ratio = 0.02\nstale_age_p99_s = \"10m\"\ncdn_hit_ratio = { min = 0.9 }\n";
 

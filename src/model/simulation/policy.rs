@@ -1,4 +1,4 @@
-//! The policy layer: what an edit's webhook, a schedule and a CDN purge do (SPEC §1 "Policies").
+//! The policy layer: what an edit's webhook, a schedule and a CDN purge do (docs/model.md §8).
 //!
 //! Each on-demand action is the Next.js API it stands for:
 //! - `regenerate` is the Pages Router's `res.revalidate(path)` (Next.js docs, "On-demand
