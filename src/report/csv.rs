@@ -140,10 +140,8 @@ fn write_summary<W: io::Write>(
         row.push(group.runs.len().to_string());
         for (i, column) in RUN_COLUMNS.iter().enumerate() {
             let (mean, ci) = mean_ci95(group.runs, i);
-            row.extend([
-                format_value(mean, column.unit),
-                format_value(ci, column.unit),
-            ]);
+            let cell = |x: Option<f64>| x.map_or(String::new(), |x| format_value(x, column.unit));
+            row.extend([cell(mean), cell(ci)]);
         }
         out.write_record(&row)?;
     }
@@ -202,8 +200,12 @@ fn write_routes<W: io::Write>(
             row.extend([route.name.clone(), found.len().to_string()]);
             for (i, column) in ROUTE_COLUMNS.iter().enumerate() {
                 let xs: Vec<f64> = found.iter().filter_map(|m| m.values[i]).collect();
-                row.push(format_value(stats::mean(&xs), column.unit));
-                row.push(format_value(stats::ci95_half_width(&xs), column.unit));
+                if xs.is_empty() {
+                    row.extend([String::new(), String::new()]);
+                } else {
+                    row.push(format_value(stats::mean(&xs), column.unit));
+                    row.push(format_value(stats::ci95_half_width(&xs), column.unit));
+                }
             }
             out.write_record(&row)?;
         }

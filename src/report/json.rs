@@ -90,12 +90,16 @@ fn verdict(v: &Verdict) -> Value {
         "metric": v.metric,
         "bound": v.side.name(),
         "limit": v.limit,
-        "value": finite(v.value),
+        "value": finite(Some(v.value)),
         "ok": v.ok,
     })
 }
 
 /// JSON has no NaN: a missing figure is `null`.
-fn finite(x: f64) -> Value {
-    if x.is_finite() { json!(x) } else { Value::Null }
+/// A figure, or `null` when it was not measured (or is not a finite number).
+fn finite(x: Option<f64>) -> Value {
+    match x {
+        Some(x) if x.is_finite() => json!(x),
+        _ => Value::Null,
+    }
 }

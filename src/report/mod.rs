@@ -69,6 +69,25 @@ pub fn write_run(
     })
 }
 
+/// What every output reads: a study, its runs in output order, and their summaries.
+pub struct StudyResults<'a> {
+    pub study: &'a Study,
+    /// In (point, policy, replication) order, whatever order the threads finished in.
+    pub runs: Vec<&'a RunResult>,
+    /// One per (point, policy), in study order.
+    pub summaries: Vec<Summary>,
+}
+
+impl<'a> StudyResults<'a> {
+    pub fn new(study: &'a Study, runs: &'a [RunResult], check_slo: bool) -> StudyResults<'a> {
+        StudyResults {
+            study,
+            runs: sorted(runs),
+            summaries: summarize(study, runs, check_slo),
+        }
+    }
+}
+
 /// One (point, policy)'s figures over its replications, and its SLO verdicts.
 #[derive(Clone, Debug)]
 pub struct Summary {
@@ -76,8 +95,10 @@ pub struct Summary {
     pub labels: Vec<String>,
     pub policy: String,
     pub replications: usize,
-    pub means: [f64; RUN_COLUMNS.len()],
-    pub ci95: [f64; RUN_COLUMNS.len()],
+    /// Each run column's mean over the replications that measured it; `None` when none did.
+    pub means: [Option<f64>; RUN_COLUMNS.len()],
+    /// The half-width of each mean's 95% t-interval (0 with one replication).
+    pub ci95: [Option<f64>; RUN_COLUMNS.len()],
     pub simulated_requests: u64,
     /// Empty when the SLO was not checked, or the policy has no bound.
     pub slo: Vec<Verdict>,
@@ -90,8 +111,8 @@ pub fn summarize(study: &Study, runs: &[RunResult], check_slo: bool) -> Vec<Summ
     groups(study, &runs)
         .into_iter()
         .map(|g| {
-            let mut means = [0.0; RUN_COLUMNS.len()];
-            let mut ci95 = [0.0; RUN_COLUMNS.len()];
+            let mut means = [None; RUN_COLUMNS.len()];
+            let mut ci95 = [None; RUN_COLUMNS.len()];
             for i in 0..RUN_COLUMNS.len() {
                 (means[i], ci95[i]) = mean_ci95(g.runs, i);
             }
@@ -104,7 +125,7 @@ pub fn summarize(study: &Study, runs: &[RunResult], check_slo: bool) -> Vec<Summ
                 RUN_COLUMNS
                     .iter()
                     .position(|c| c.name == name)
-                    .map(|i| means[i])
+                    .and_then(|i| means[i])
             };
             let slo = if check_slo && !g.runs.is_empty() {
                 slo::check(&g.policy.slo, value_of)
@@ -200,10 +221,14 @@ fn groups<'a, 'r>(study: &'a Study, sorted: &'a [&'r RunResult]) -> Vec<Group<'a
     groups
 }
 
-/// The mean of one run column over some runs, and the half-width of its 95% t-interval.
-fn mean_ci95(runs: &[&RunResult], column: usize) -> (f64, f64) {
+/// The mean of one run column over the runs that measured it, and the half-width of its 95%
+/// t-interval; `None` for both when no run measured it.
+fn mean_ci95(runs: &[&RunResult], column: usize) -> (Option<f64>, Option<f64>) {
     let xs: Vec<f64> = runs.iter().filter_map(|r| r.metrics.0[column]).collect();
-    (stats::mean(&xs), stats::ci95_half_width(&xs))
+    if xs.is_empty() {
+        return (None, None);
+    }
+    (Some(stats::mean(&xs)), Some(stats::ci95_half_width(&xs)))
 }
 
 #[cfg(test)]

@@ -59,10 +59,13 @@ pub fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
         for &(i, _) in &columns {
             let unit = RUN_COLUMNS[i].unit;
             let (mean, ci) = mean_ci95(group.runs, i);
-            row.push(match group.runs.len() {
-                0 => "-".to_string(),
-                1 => human(mean, unit),
-                _ => format!("{} ± {}", human(mean, unit), human(ci, unit)),
+            row.push(match (mean, ci, group.runs.len()) {
+                (_, _, 0) => "-".to_string(),
+                (None, ..) => "n/a".to_string(),
+                (Some(mean), _, 1) => human(mean, unit),
+                (Some(mean), ci, _) => {
+                    format!("{} ± {}", human(mean, unit), human(ci.unwrap_or(0.0), unit))
+                }
             });
         }
         rows.push(row);
