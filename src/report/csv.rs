@@ -395,7 +395,8 @@ mod tests {
     #[test]
     fn routes_follow_the_scenario_order_and_average_the_replications() {
         // Each run lists `tags` (fill + 1) before `posts` (fill); fills 1 and 3 give means 2 and
-        // 4 with s = 1.414214, so a half-width of 12.706205 * 1.
+        // 4 with s = 1.414214, so a half-width of 12.706205 * 1. A policy with no runs measured
+        // nothing: its cells are empty.
         let text = render(write_routes, &[run(0, 0, 1.0, &[]), run(0, 1, 3.0, &[])]);
         let rows: Vec<_> = text
             .lines()
