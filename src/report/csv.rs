@@ -408,8 +408,8 @@ mod tests {
             [
                 "tiny,fast,posts,2,2,12.706205",
                 "tiny,fast,tags,2,3,12.706205",
-                "tiny,slow,posts,0,0,0",
-                "tiny,slow,tags,0,0,0",
+                "tiny,slow,posts,0,,",
+                "tiny,slow,tags,0,,",
             ]
         );
     }
