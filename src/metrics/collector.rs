@@ -9,8 +9,9 @@ use hdrhistogram::Histogram;
 
 use super::{
     Bucket, Distributions, QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics,
-    as_written,
+    RunResult, as_written,
 };
+use crate::scenario::Scenario;
 use crate::time::SimTime;
 
 /// The largest value a histogram holds: ten years, in microseconds. Larger values are recorded
@@ -45,6 +46,7 @@ fn count(n: u64) -> Option<f64> {
 
 #[derive(Clone)]
 struct RouteStats {
+    name: String,
     requests: u64,
     stale: u64,
     cdn_served: u64,
@@ -56,8 +58,9 @@ struct RouteStats {
 }
 
 impl RouteStats {
-    fn new() -> RouteStats {
+    fn new(name: String) -> RouteStats {
         RouteStats {
+            name,
             requests: 0,
             stale: 0,
             cdn_served: 0,
@@ -138,8 +141,30 @@ pub struct Collector {
     simulated_requests: u64,
 }
 
+/// Which run of a study a result belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunId {
+    /// Index into `Study::points` (0 without a sweep).
+    pub point: usize,
+    /// Index into `Scenario::policies`.
+    pub policy: usize,
+    pub replication: u32,
+    /// The replication's derived seed.
+    pub seed: u64,
+}
+
 impl Collector {
-    pub fn new(routes: usize, warmup: SimTime, end: SimTime, bucket: SimTime) -> Collector {
+    /// A collector for one run of `scenario`: its routes, warm-up, duration and time buckets.
+    pub fn for_scenario(scenario: &Scenario) -> Collector {
+        Collector::new(
+            scenario.routes.iter().map(|r| r.name.clone()).collect(),
+            scenario.warmup,
+            scenario.duration,
+            scenario.bucket,
+        )
+    }
+
+    pub fn new(routes: Vec<String>, warmup: SimTime, end: SimTime, bucket: SimTime) -> Collector {
         let n_buckets = end.as_micros().div_ceil(bucket.as_micros().max(1)) as usize;
         Collector {
             warmup,
@@ -165,7 +190,7 @@ impl Collector {
             latency_run: (0, 0),
             backend_wait: histogram(),
             edit_visible: histogram(),
-            routes: vec![RouteStats::new(); routes],
+            routes: routes.into_iter().map(RouteStats::new).collect(),
             buckets: vec![Bucket::default(); n_buckets.max(1)],
             queued: 0,
             running: 0,
@@ -334,15 +359,8 @@ impl Collector {
         }
     }
 
-    pub fn finish(
-        mut self,
-    ) -> (
-        RunMetrics,
-        Vec<RouteMetrics>,
-        Vec<Bucket>,
-        Distributions,
-        u64,
-    ) {
+    /// The run's result: every figure, in the types every output reads.
+    pub fn finish(mut self, id: RunId) -> RunResult {
         let end = self.end;
         self.flush_latency();
         self.fold_gauges_until(end);
@@ -381,7 +399,7 @@ impl Collector {
             .routes
             .iter()
             .map(|r| RouteMetrics {
-                route: String::new(),
+                route: r.name.clone(),
                 values: [
                     count(r.requests),
                     count(r.stale),
@@ -412,13 +430,17 @@ impl Collector {
             stale_age_s: at_quantiles(&self.stale_age, 1.0),
             latency_ms: at_quantiles(&self.latency, 1e3),
         };
-        (
-            RunMetrics::new(values),
+        RunResult {
+            point: id.point,
+            policy: id.policy,
+            replication: id.replication,
+            seed: id.seed,
+            metrics: RunMetrics::new(values),
             routes,
-            self.buckets,
+            timeseries: self.buckets,
             distributions,
-            self.simulated_requests,
-        )
+            simulated_requests: self.simulated_requests,
+        }
     }
 }
 
@@ -426,9 +448,16 @@ impl Collector {
 mod tests {
     use super::*;
 
+    const ID: RunId = RunId {
+        point: 0,
+        policy: 0,
+        replication: 0,
+        seed: 0,
+    };
+
     fn collector() -> Collector {
         Collector::new(
-            1,
+            vec!["posts".to_string()],
             SimTime::from_secs(10),
             SimTime::from_secs(100),
             SimTime::from_secs(10),
@@ -444,7 +473,7 @@ mod tests {
         // Busy again within second 12 and into 13: only 13 is new.
         c.backend_levels(SimTime::from_millis(12_700), 2, 1);
         c.backend_levels(SimTime::from_millis(13_100), 0, 1);
-        let (m, ..) = c.finish();
+        let m = c.finish(ID).metrics;
         assert_eq!(m.get("storm_seconds"), Some(4.0));
     }
 
@@ -453,7 +482,7 @@ mod tests {
         let mut c = collector();
         c.backend_levels(SimTime::from_secs(15), 3, 2);
         c.backend_levels(SimTime::from_secs(45), 0, 0);
-        let (_, _, buckets, ..) = c.finish();
+        let buckets = c.finish(ID).timeseries;
         let queue: Vec<u64> = buckets.iter().map(|b| b.backend_queue).collect();
         assert_eq!(&queue[..6], &[0, 3, 3, 3, 3, 0]);
     }
@@ -464,7 +493,7 @@ mod tests {
         for ms in [20_000, 20_100, 20_900, 21_000, 22_500, 22_600] {
             c.regeneration_triggered(SimTime::from_millis(ms), 0, false);
         }
-        let (m, ..) = c.finish();
+        let m = c.finish(ID).metrics;
         assert_eq!(m.get("regen_per_s_peak"), Some(3.0));
         assert_eq!(m.get("regenerations"), Some(6.0));
     }

@@ -39,10 +39,11 @@ const fn col(name: &'static str, unit: Unit, better: Better, meaning: &'static s
 }
 
 pub mod collector;
+pub mod staleness;
 
 use serde::{Deserialize, Serialize};
 
-pub use collector::Collector;
+pub use collector::{Collector, RunId};
 
 use Better::{Higher, Lower, Neutral};
 use Unit::{Count, Millis, PerSecond, Ratio, Seconds};

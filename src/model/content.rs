@@ -13,6 +13,7 @@ use rand_distr::{Distribution, Exp1};
 
 use super::alias::AliasTable;
 use super::rng::{self, SimRng, Stream};
+use crate::metrics::staleness::Truth;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 
@@ -212,6 +213,21 @@ impl Iterator for Edits {
         let (offset, pages) = self.routes[choose.sample(&mut self.rng) as usize];
         let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
         Some((at, page))
+    }
+}
+
+/// The truth every response is judged against (`metrics::staleness`).
+impl Truth for Content {
+    #[inline]
+    fn current(&self, page: u32) -> u32 {
+        self.version(page)
+    }
+    #[inline]
+    fn outdated_since(&self, page: u32, version: u32) -> Option<SimTime> {
+        Content::outdated_since(self, page, version)
+    }
+    fn for_each_edit(&self, page: u32, after: u32, upto: u32, f: impl FnMut(SimTime)) {
+        Content::for_each_edit(self, page, after, upto, f)
     }
 }
 

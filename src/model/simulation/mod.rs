@@ -12,8 +12,7 @@
 
 mod policy;
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use rand::RngExt;
 
@@ -26,17 +25,14 @@ use super::slab::Slab;
 use super::traffic::{Request, Requests};
 use super::waiters::{WaitList, Waiter, Waiters};
 use crate::distribution::Distribution;
-use crate::engine::{EventKey, EventQueue};
+use crate::engine::{self, EventKey, EventQueue, Model, Timed};
 use crate::metrics::collector::Response;
-use crate::metrics::{Collector, RunResult};
+use crate::metrics::staleness::{self, Visibility};
+use crate::metrics::{Collector, RunId, RunResult};
 use crate::scenario::{PurgeKind, RoutePolicy, Scenario};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
-/// How many requests are drawn ahead of the one being handled, for prefetching.
-const LOOKAHEAD: usize = 8;
-/// Events between two progress reports: rare enough to cost nothing, often enough for a bar.
-const PROGRESS_EVERY: u32 = 1 << 16;
 
 /// Where a response came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,7 +95,8 @@ pub struct Trace {
     pub edits: Vec<(SimTime, u32)>,
 }
 
-enum Event {
+/// What the model schedules for itself, to happen later.
+pub enum Event {
     GenerationDone(u32),
     GenerationTimeout(u32),
     Webhook {
@@ -161,7 +158,6 @@ enum Reply {
 }
 
 pub struct Simulation<'p> {
-    now: SimTime,
     duration: SimTime,
     warmup: SimTime,
     alert_after: SimTime,
@@ -189,19 +185,16 @@ pub struct Simulation<'p> {
     /// Newest version any instance has stored, per page (ABSENT before the first).
     origin_newest: Vec<u32>,
     /// Highest version any user has been served, per page.
-    visible: Vec<u32>,
+    visibility: Visibility,
     last_success: Vec<SimTime>,
     over_alert: Vec<bool>,
     collector: Collector,
     trace: Option<Trace>,
     changed: Vec<u32>,
     skipped: Vec<u32>,
-    route_names: Vec<String>,
     /// Where to add the simulated time as the run goes, for a progress bar.
     progress: Option<&'p AtomicU64>,
-    policy: usize,
-    replication: u32,
-    seed: u64,
+    id: RunId,
 }
 
 /// Runs one (policy, replication) of a scenario on its own random streams.
@@ -248,7 +241,6 @@ impl<'p> Simulation<'p> {
             .collect::<Vec<_>>();
         let o = &scenario.origin;
         let mut sim = Simulation {
-            now: SimTime::ZERO,
             duration: scenario.duration,
             warmup: scenario.warmup,
             alert_after: scenario.monitor.alert_after,
@@ -275,23 +267,20 @@ impl<'p> Simulation<'p> {
             purge_rng: rng::stream(seed, Stream::Purges),
             page_in_flight: vec![0; pages],
             origin_newest: vec![ABSENT; pages],
-            visible: vec![0; pages],
+            visibility: Visibility::new(pages),
             last_success: vec![SimTime::ZERO; pages],
             over_alert: vec![false; pages],
-            collector: Collector::new(
-                scenario.routes.len(),
-                scenario.warmup,
-                scenario.duration,
-                scenario.bucket,
-            ),
+            collector: Collector::for_scenario(scenario),
             trace: None,
             changed: Vec::new(),
             skipped: Vec::new(),
-            route_names: scenario.routes.iter().map(|r| r.name.clone()).collect(),
             progress: None,
-            policy,
-            replication,
-            seed,
+            id: RunId {
+                point: 0,
+                policy,
+                replication,
+                seed,
+            },
         };
         sim.build(scenario, seed);
         sim
@@ -349,76 +338,12 @@ impl<'p> Simulation<'p> {
         requests: impl IntoIterator<Item = Request>,
         edits: impl IntoIterator<Item = (SimTime, u32)>,
     ) -> (RunResult, Option<Trace>) {
-        let mut requests = requests.into_iter();
-        // Requests do not depend on the model's state, so the next few are drawn early and
-        // their cache entries prefetched while the current one is handled.
-        let mut ahead: VecDeque<Request> = VecDeque::with_capacity(LOOKAHEAD);
-        for request in requests.by_ref().take(LOOKAHEAD) {
-            self.prefetch(&request);
-            ahead.push_back(request);
-        }
-        let mut edits = edits.into_iter().peekable();
-        let mut reported = SimTime::ZERO;
-        let mut steps = 0u32;
-        loop {
-            steps = steps.wrapping_add(1);
-            if let (0, Some(progress)) = (steps % PROGRESS_EVERY, self.progress) {
-                progress.fetch_add((self.now - reported).as_micros(), Ordering::Relaxed);
-                reported = self.now;
-            }
-            let t_event = self.queue.peek_time().unwrap_or(SimTime::NEVER);
-            let t_edit = edits.peek().map_or(SimTime::NEVER, |e| e.0);
-            let t_request = ahead.front().map_or(SimTime::NEVER, |r| r.at);
-            let t = t_event.min(t_edit).min(t_request);
-            if t >= self.duration {
-                break;
-            }
-            self.now = t;
-            if t_event == t {
-                if let Some((_, event)) = self.queue.pop() {
-                    self.dispatch(event);
-                }
-            } else if t_edit == t {
-                if let Some((at, page)) = edits.next() {
-                    self.queue.advance_to(at);
-                    self.on_edit(page);
-                }
-            } else if let Some(request) = ahead.pop_front() {
-                if let Some(next) = requests.next() {
-                    self.prefetch(&next);
-                    ahead.push_back(next);
-                }
-                if let Some(soon) = ahead.get(LOOKAHEAD / 2) {
-                    self.prefetch_origin(soon);
-                }
-                self.queue.advance_to(request.at);
-                self.on_request(request);
-            }
-        }
-        self.now = self.duration;
-        if let Some(progress) = self.progress {
-            progress.fetch_add((self.now - reported).as_micros(), Ordering::Relaxed);
-        }
-        for page in 0..self.visible.len() as u32 {
+        let (duration, progress) = (self.duration, self.progress);
+        engine::run(&mut self, edits, requests, duration, progress);
+        for page in 0..self.origin_newest.len() as u32 {
             self.check_alert(page);
         }
-        let (metrics, mut routes, timeseries, distributions, simulated_requests) =
-            self.collector.finish();
-        for (route, name) in routes.iter_mut().zip(self.route_names) {
-            route.route = name;
-        }
-        let result = RunResult {
-            point: 0,
-            policy: self.policy,
-            replication: self.replication,
-            seed: self.seed,
-            metrics,
-            routes,
-            timeseries,
-            distributions,
-            simulated_requests,
-        };
-        (result, self.trace)
+        (self.collector.finish(self.id), self.trace)
     }
 
     /// Prefetches what `on_request` will read first for this request.
@@ -441,17 +366,17 @@ impl<'p> Simulation<'p> {
         }
     }
 
-    fn dispatch(&mut self, event: Event) {
+    fn on_event(&mut self, event: Event) {
         match event {
             Event::GenerationDone(g) => self.on_generation_done(g),
             Event::GenerationTimeout(g) => self.on_generation_timeout(g),
             Event::Webhook { page } => self.on_webhook(page),
             Event::Purge { pop, page, kind } => {
                 if let Some(cdn) = self.cdn.as_mut() {
-                    cdn.purge(pop, page, self.now, kind);
+                    cdn.purge(pop, page, self.queue.now(), kind);
                 }
                 if let Some(trace) = self.trace.as_mut() {
-                    trace.purges.push((self.now, pop, page, kind));
+                    trace.purges.push((self.queue.now(), pop, page, kind));
                 }
             }
             Event::Schedule { page, instance } => self.on_schedule(page, instance),
@@ -461,7 +386,7 @@ impl<'p> Simulation<'p> {
     // ---- users ------------------------------------------------------------------------------
 
     fn on_request(&mut self, r: Request) {
-        let now = self.now;
+        let now = self.queue.now();
         let pop = u32::from(r.pop);
         let Some(cdn) = self.cdn.as_ref() else {
             self.collector.origin_request(now);
@@ -491,7 +416,7 @@ impl<'p> Simulation<'p> {
 
     /// A PoP fetches a page from the origin, for a waiting user or in the background.
     fn cdn_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
-        let now = self.now;
+        let now = self.queue.now();
         let user = Waiter::User { arrival: now, pop };
         let Some(cdn) = self.cdn.as_mut() else { return };
         if let Some(f) = cdn.collapsed_fetch(pop, page) {
@@ -524,14 +449,14 @@ impl<'p> Simulation<'p> {
     fn cdn_store(&mut self, pop: u32, page: u32, version: u32) {
         let freshness = self.plans[self.content.layout().route_of(page)].freshness;
         if let Some(cdn) = self.cdn.as_mut() {
-            cdn.store(pop, page, version, self.now, freshness);
+            cdn.store(pop, page, version, self.queue.now(), freshness);
         }
     }
 
     /// Next.js's lookup on one instance: serve fresh, serve stale and regenerate in the
     /// background, or block on a generation.
     fn origin_get(&mut self, instance: u32, page: u32) -> Reply {
-        match self.origin.lookup(instance, page, self.now) {
+        match self.origin.lookup(instance, page, self.queue.now()) {
             origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit),
             origin::Lookup::Stale(v) => {
                 if self
@@ -552,7 +477,7 @@ impl<'p> Simulation<'p> {
         }
     }
 
-    /// Answers a user at `self.now`. `pop` is the user's PoP, or ABSENT without a CDN.
+    /// Answers a user at `self.queue.now()`. `pop` is the user's PoP, or ABSENT without a CDN.
     fn respond(
         &mut self,
         arrival: SimTime,
@@ -561,9 +486,8 @@ impl<'p> Simulation<'p> {
         version: Option<u32>,
         served: Served,
     ) {
-        let now = self.now;
+        let now = self.queue.now();
         let route = self.content.layout().route_of(page);
-        let current = self.content.version(page);
         let from_cdn = matches!(served, Served::CdnHit | Served::CdnStale);
         let latency = if self.cdn.is_none() {
             self.origin_rtt + (now - arrival)
@@ -572,34 +496,23 @@ impl<'p> Simulation<'p> {
         } else {
             self.cdn_rtt + self.cdn_origin_rtt + (now - arrival)
         };
-        let (stale, stale_age) = match version {
-            None => (false, None),
-            Some(v) => match self.content.outdated_since(page, v) {
-                Some(since) if v < current => (true, Some(now - since)),
-                _ => (false, Some(SimTime::ZERO)),
-            },
-        };
+        let judgement = staleness::judge(&self.content, page, version, now);
         if let Some(v) = version {
-            let seen = &mut self.visible[page as usize];
-            if *seen < v {
-                let collector = &mut self.collector;
-                self.content.for_each_edit(page, *seen, v, |edited| {
-                    collector.edit_visible(route, edited, now)
-                });
-                *seen = v;
-            }
+            let collector = &mut self.collector;
+            self.visibility.served(&self.content, page, v, |edited| {
+                collector.edit_visible(route, edited, now)
+            });
         }
         let newest = self.origin_newest[page as usize];
-        let behind_origin =
-            from_cdn && stale && newest != ABSENT && version.is_some_and(|v| newest > v);
+        let newest = (newest != ABSENT).then_some(newest);
         self.collector.response(Response {
             at: now,
             route,
             latency,
-            stale_age,
-            stale,
+            stale_age: judgement.stale_age,
+            stale: judgement.stale,
             from_cdn,
-            behind_origin,
+            behind_origin: staleness::behind_origin(judgement, from_cdn, version, newest),
         });
         if let Some(trace) = self.trace.as_mut() {
             trace.responses.push(TracedResponse {
@@ -609,7 +522,7 @@ impl<'p> Simulation<'p> {
                 pop,
                 version,
                 served,
-                stale,
+                stale: judgement.stale,
                 latency,
             });
         }
@@ -619,7 +532,7 @@ impl<'p> Simulation<'p> {
 
     /// Starts a generation of `page` on `instance`: it joins the backend queue now.
     fn trigger(&mut self, instance: u32, page: u32, batch: Batch, cause: Cause) -> u32 {
-        let now = self.now;
+        let now = self.queue.now();
         let route = self.content.layout().route_of(page);
         let duplicate = self.page_in_flight[page as usize] > 0;
         self.page_in_flight[page as usize] += 1;
@@ -656,7 +569,7 @@ impl<'p> Simulation<'p> {
 
     /// A backend slot takes the generation: it snapshots the content and runs.
     fn start(&mut self, g: u32) {
-        let now = self.now;
+        let now = self.queue.now();
         let job = &mut self.generations[g];
         job.state = State::Running;
         job.started = Some(now);
@@ -699,12 +612,12 @@ impl<'p> Simulation<'p> {
         job.timeout = None;
         match job.state {
             // Wait plus run equal to the timeout does not exceed it: the run finishes this instant.
-            State::Running if job.run_ends <= self.now => {}
+            State::Running if job.run_ends <= self.queue.now() => {}
             State::Queued => {
                 job.state = State::Abandoned;
-                let waited = self.now - job.triggered;
+                let waited = self.queue.now() - job.triggered;
                 self.backend.abandon();
-                self.collector.backend_wait(self.now, waited);
+                self.collector.backend_wait(self.queue.now(), waited);
                 self.complete(g, false);
             }
             State::Running => {
@@ -716,10 +629,10 @@ impl<'p> Simulation<'p> {
         self.report_backend();
     }
 
-    /// A generation succeeded or failed at `self.now`: write the cache (or back off), purge if
+    /// A generation succeeded or failed at `self.queue.now()`: write the cache (or back off), purge if
     /// the policy says so, and answer everyone waiting.
     fn complete(&mut self, g: u32, ok: bool) {
-        let now = self.now;
+        let now = self.queue.now();
         let job = self.generations[g];
         self.generations[g].waiters = WaitList::default();
         let (page, instance) = (job.page, job.instance);
@@ -786,8 +699,11 @@ impl<'p> Simulation<'p> {
     }
 
     fn report_backend(&mut self) {
-        self.collector
-            .backend_levels(self.now, self.backend.waiting(), self.backend.running());
+        self.collector.backend_levels(
+            self.queue.now(),
+            self.backend.waiting(),
+            self.backend.running(),
+        );
     }
 
     // ---- monitoring -------------------------------------------------------------------------
@@ -807,10 +723,54 @@ impl<'p> Simulation<'p> {
         let alert_from = (self.last_success[p] + self.alert_after)
             .max(outdated)
             .max(self.warmup);
-        if self.now > alert_from {
+        if self.queue.now() > alert_from {
             self.over_alert[p] = true;
             self.collector
                 .page_over_alert(self.content.layout().route_of(page));
+        }
+    }
+}
+
+impl Timed for Request {
+    #[inline]
+    fn at(&self) -> SimTime {
+        self.at
+    }
+}
+
+/// Editors' edits are the changes, users' requests the arrivals.
+impl Model for Simulation<'_> {
+    type Event = Event;
+    type Change = (SimTime, u32);
+    type Arrival = Request;
+    const LOOKAHEAD: usize = 8;
+
+    #[inline]
+    fn queue(&mut self) -> &mut EventQueue<Event> {
+        &mut self.queue
+    }
+
+    fn event(&mut self, event: Event) {
+        self.on_event(event);
+    }
+
+    fn change(&mut self, (_, page): (SimTime, u32)) {
+        self.on_edit(page);
+    }
+
+    #[inline]
+    fn arrival(&mut self, request: Request) {
+        self.on_request(request);
+    }
+
+    /// Prefetches, when a request is read, the first entry it will look up; closer to its turn
+    /// (with that entry in cache by now), the origin's entries too if it looks like a miss.
+    #[inline]
+    fn arrival_ahead(&self, request: &Request, distance: usize) {
+        if distance == Self::LOOKAHEAD {
+            self.prefetch(request);
+        } else {
+            self.prefetch_origin(request);
         }
     }
 }

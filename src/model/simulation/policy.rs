@@ -25,7 +25,7 @@ use crate::scenario::OnEdit;
 
 impl Simulation<'_> {
     pub(super) fn on_edit(&mut self, page: u32) {
-        let now = self.now;
+        let now = self.queue.now();
         let mut changed = std::mem::take(&mut self.changed);
         self.content.edit(page, now, &mut changed);
         if let Some(trace) = self.trace.as_mut() {
@@ -85,7 +85,7 @@ impl Simulation<'_> {
         self.generations[g].purge_on_change |= purge_cdn;
         if let Some(every) = every {
             self.queue
-                .schedule(self.now + every, Event::Schedule { page, instance });
+                .schedule(self.queue.now() + every, Event::Schedule { page, instance });
         }
     }
 
@@ -109,7 +109,7 @@ impl Simulation<'_> {
             let delay = self.purge_delay.sample(&mut self.purge_rng);
             if !lost {
                 self.queue
-                    .schedule(self.now + delay, Event::Purge { pop, page, kind });
+                    .schedule(self.queue.now() + delay, Event::Purge { pop, page, kind });
             }
         }
     }
