@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::distribution::Distribution;
 use crate::error::InputError;
+pub use crate::slo::Bound;
 use crate::time::SimTime;
 
 #[derive(Clone, Debug)]
@@ -175,16 +176,6 @@ pub struct Policy {
     /// The SLO bounds this policy is held to: the scenario's `[slo]`, with the policy's own
     /// `slo = { ... }` replacing the bounds of the metrics it names.
     pub slo: Vec<Bound>,
-}
-
-/// An `[slo]` bound on one `summary.csv` metric (its mean over replications).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bound {
-    /// A column of `runs.csv` (`crate::metrics::RUN_COLUMNS`).
-    pub metric: String,
-    /// In the column's own unit (seconds for `_s`, milliseconds for `_ms`).
-    pub min: Option<f64>,
-    pub max: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
