@@ -1,10 +1,10 @@
 //! A scenario, checked and resolved: what `isrsim` simulates (SPEC §2).
 //!
-//! `raw` holds the file's shape as serde reads it; this module holds the meaning, with defaults
+//! `parse` holds the file's shape as serde reads it; this module holds the meaning, with defaults
 //! filled in, names resolved to indices, and every value already known to be valid. The model
 //! never sees a scenario that could make it panic.
 
-mod raw;
+mod parse;
 mod sweep;
 
 pub use sweep::{Job, Point, Study};
@@ -187,7 +187,7 @@ impl Scenario {
     /// Checks a scenario's text; `path` names it in errors and gives the default `name`. A file
     /// with a `[sweep]` is read with `Study::load` instead.
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
-        raw::parse(text, path, false)
+        parse::scenario(text, path, false)
     }
 
     pub fn total_pages(&self) -> u64 {
