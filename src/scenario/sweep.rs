@@ -236,13 +236,7 @@ fn axis_lines(text: &str) -> Vec<(String, usize)> {
     };
     sweep
         .into_iter()
-        .map(|(key, value)| {
-            let line = 1 + text.as_bytes()[..value.span().start.min(text.len())]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            (key, line)
-        })
+        .map(|(key, value)| (key, parse::line_and_column(text, value.span().start).0))
         .collect()
 }
 
@@ -274,11 +268,7 @@ fn set(table: &mut Table, segments: &[&str], value: &Value) -> Result<(), String
                 .iter()
                 .filter_map(|i| i.get("name").and_then(Value::as_str))
                 .collect();
-            let allowed = names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let allowed = parse::quoted(&names).join(", ");
             let Some(Value::Table(item)) = items
                 .iter_mut()
                 .find(|i| i.get("name").and_then(Value::as_str) == Some(name))

@@ -41,6 +41,7 @@ use policies::{RawPolicy, resolve_policies};
 use routes::{RawRoute, resolve_routes};
 use slo::Slo;
 use source::Source;
+pub(super) use source::{line_and_column, quoted};
 use traffic::{RawTraffic, resolve_traffic};
 use values::{Count, Delay, Interval, Seed};
 

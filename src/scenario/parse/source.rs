@@ -1,5 +1,7 @@
 //! Where in the file a problem is, for every section: a byte span becomes a line and a column,
 //! serde's path becomes a dotted key, and a list of allowed words becomes "`a`, `b` or `c`".
+//!
+//! The sweep reports its axes by line too, so it counts lines here rather than on its own.
 
 use std::ops::Range;
 use std::path::Path;
@@ -76,7 +78,7 @@ impl Source<'_> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+pub(in crate::scenario) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text.as_bytes()[..offset.min(text.len())];
     let line_start = before
         .iter()
@@ -132,13 +134,18 @@ pub(super) fn all_of(words: &[&str]) -> String {
 }
 
 fn listed(words: &[&str], conjunction: &str) -> String {
-    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    let quoted = quoted(words);
     match quoted.split_last() {
         Some((last, rest)) if !rest.is_empty() => {
             format!("{} {conjunction} {last}", rest.join(", "))
         }
         _ => quoted.join(""),
     }
+}
+
+/// Each word in backquotes, as messages show the values a key allows.
+pub(in crate::scenario) fn quoted(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| format!("`{w}`")).collect()
 }
 
 /// Where an optional key stands in the file, if it is given.
