@@ -6,7 +6,15 @@
 //! cannot be compared, because it is missing or NaN, fails: a check that could not be made must
 //! not read as a check that passed.
 
-use crate::scenario::Bound;
+/// An `[slo]` bound on one `summary.csv` metric (its mean over replications).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bound {
+    /// A column of `runs.csv` (`crate::metrics::RUN_COLUMNS`).
+    pub metric: String,
+    /// In the column's own unit (seconds for `_s`, milliseconds for `_ms`).
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
 
 /// Which end of a bound a limit sits at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -241,7 +241,7 @@ mod tests {
     use super::*;
 
     /// The run columns in the order of docs/model.md §11.4's table.
-    const SPEC_RUN_COLUMNS: &str = "requests,errors,stale_responses,stale_ratio,stale_age_p50_s,\
+    const RUN_COLUMN_NAMES: &str = "requests,errors,stale_responses,stale_ratio,stale_age_p50_s,\
         stale_age_p99_s,stale_age_max_s,cdn_hit_ratio,origin_requests,regenerations,\
         regenerations_failed,regenerations_wasted,regenerations_duplicate,regen_per_s_peak,\
         backend_inflight_peak,backend_wait_p99_s,storm_seconds,latency_p50_ms,latency_p99_ms,\
@@ -315,8 +315,8 @@ mod tests {
     fn headers_are_exactly_as_specified() {
         let header = |write| render(write, &[]).lines().next().unwrap().to_string();
         let expected = [
-            format!("scenario,policy,replication,seed,{SPEC_RUN_COLUMNS}"),
-            format!("scenario,policy,replications,{}", with_ci(SPEC_RUN_COLUMNS)),
+            format!("scenario,policy,replication,seed,{RUN_COLUMN_NAMES}"),
+            format!("scenario,policy,replications,{}", with_ci(RUN_COLUMN_NAMES)),
             "policy,replication,t_s,requests,stale_responses,regenerations,\
              regenerations_inflight,origin_requests,backend_queue"
                 .to_string(),
@@ -439,13 +439,13 @@ mod tests {
         };
         assert_eq!(
             header(write_runs),
-            format!("scenario,bucket,origin,policy,replication,seed,{SPEC_RUN_COLUMNS}")
+            format!("scenario,bucket,origin,policy,replication,seed,{RUN_COLUMN_NAMES}")
         );
         assert_eq!(
             header(write_summary),
             format!(
                 "scenario,bucket,origin,policy,replications,{}",
-                with_ci(SPEC_RUN_COLUMNS)
+                with_ci(RUN_COLUMN_NAMES)
             )
         );
         assert_eq!(

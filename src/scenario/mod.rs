@@ -1,11 +1,11 @@
 //! A scenario, checked and resolved: what `isrsim` simulates (docs/scenario.md,
 //! docs/model.md).
 //!
-//! `raw` holds the file's shape as serde reads it; this module holds the meaning, with defaults
+//! `parse` holds the file's shape as serde reads it; this module holds the meaning, with defaults
 //! filled in, names resolved to indices, and every value already known to be valid. The model
 //! never sees a scenario that could make it panic.
 
-mod raw;
+mod parse;
 mod sweep;
 
 pub use sweep::{Job, Point, Study};
@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::distribution::Distribution;
 use crate::error::InputError;
+pub use crate::slo::Bound;
 use crate::time::SimTime;
 
 #[derive(Clone, Debug)]
@@ -178,16 +179,6 @@ pub struct Policy {
     pub slo: Vec<Bound>,
 }
 
-/// An `[slo]` bound on one `summary.csv` metric (its mean over replications).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bound {
-    /// A column of `runs.csv` (`crate::metrics::RUN_COLUMNS`).
-    pub metric: String,
-    /// In the column's own unit (seconds for `_s`, milliseconds for `_ms`).
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Monitor {
     pub alert_after: SimTime,
@@ -197,7 +188,7 @@ impl Scenario {
     /// Checks a scenario's text; `path` names it in errors and gives the default `name`. A file
     /// with a `[sweep]` is read with `Study::load` instead.
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
-        raw::parse(text, path, false)
+        parse::scenario(text, path, false)
     }
 
     pub fn total_pages(&self) -> u64 {

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use toml::{Spanned, Table, Value};
 
-use super::{Scenario, raw};
+use super::{Scenario, parse};
 use crate::error::InputError;
 
 /// What one `isrsim run` covers: one scenario, or the variants of a sweep.
@@ -101,7 +101,7 @@ pub struct Job {
 }
 
 fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
-    let base = raw::parse(text, path, true)?;
+    let base = parse::scenario(text, path, true)?;
     let mut document: Table = text.parse().map_err(|e: toml::de::Error| {
         InputError::new(path, format!("not valid TOML: {}", e.message()))
     })?;
@@ -178,7 +178,7 @@ fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
                 format!("cannot apply the sweep: {e}"),
             )
         })?;
-        let mut scenario = raw::parse(&variant_text, path, false).map_err(|e| {
+        let mut scenario = parse::scenario(&variant_text, path, false).map_err(|e| {
             let setting: Vec<String> = axes
                 .iter()
                 .zip(&labels)
@@ -236,13 +236,7 @@ fn axis_lines(text: &str) -> Vec<(String, usize)> {
     };
     sweep
         .into_iter()
-        .map(|(key, value)| {
-            let line = 1 + text.as_bytes()[..value.span().start.min(text.len())]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            (key, line)
-        })
+        .map(|(key, value)| (key, parse::line_and_column(text, value.span().start).0))
         .collect()
 }
 
@@ -274,11 +268,7 @@ fn set(table: &mut Table, segments: &[&str], value: &Value) -> Result<(), String
                 .iter()
                 .filter_map(|i| i.get("name").and_then(Value::as_str))
                 .collect();
-            let allowed = names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let allowed = parse::quoted(&names).join(", ");
             let Some(Value::Table(item)) = items
                 .iter_mut()
                 .find(|i| i.get("name").and_then(Value::as_str) == Some(name))

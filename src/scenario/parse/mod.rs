@@ -1,0 +1,247 @@
+//! The scenario file as written (docs/scenario.md), and its resolution into a [`Scenario`].
+//!
+//! serde reads the file into `RawScenario` and the `Raw*` structs of each section's module.
+//! Every single-value check (a duration, a probability, a count of at least one, an enum keyword)
+//! lives in the `Deserialize` impl of a small newtype (`values`), so toml and
+//! `serde_path_to_error` attach the line and the dotted key to the error for free. Checks that
+//! involve several keys (a `depends_on` cycle, shares summing to 0, `burst_every` against
+//! `burst_length`) run afterwards on values that kept their [`Spanned`] position, so they too can
+//! name the key and the line. This module reads the top-level keys and puts the sections
+//! together; each other module reads one section of the file.
+
+mod backend;
+mod cdn;
+mod distribution;
+mod monitor;
+mod origin;
+mod policies;
+mod routes;
+mod slo;
+mod source;
+#[cfg(test)]
+mod tests;
+mod traffic;
+mod values;
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use toml::Spanned;
+
+use super::Scenario;
+use crate::error::InputError;
+use crate::time::SimTime;
+
+use backend::{RawBackend, resolve_backend};
+use cdn::{RawCdn, resolve_cdn};
+use monitor::{RawMonitor, resolve_monitor};
+use origin::{RawOrigin, resolve_origin};
+use policies::{RawPolicy, resolve_policies};
+use routes::{RawRoute, resolve_routes};
+use slo::Slo;
+use source::Source;
+pub(super) use source::{line_and_column, quoted};
+use traffic::{RawTraffic, resolve_traffic};
+use values::{Count, Delay, Interval, Seed};
+
+/// Reads a scenario's text; `path` names the file in errors and gives the default `name`.
+/// A `[sweep]` table is an error unless `sweep_allowed` (the caller expands it).
+pub(super) fn scenario(
+    text: &str,
+    path: &Path,
+    sweep_allowed: bool,
+) -> Result<Scenario, InputError> {
+    let source = Source { text, path };
+    let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
+    let raw: RawScenario =
+        serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e))?;
+    if let (Some(sweep), false) = (&raw.sweep, sweep_allowed) {
+        return Err(source.at(
+            "sweep",
+            sweep,
+            "a sweep describes several scenarios: read the file as a `Study`",
+        ));
+    }
+    raw.resolve(&source)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<Spanned<String>>,
+    description: Option<String>,
+    duration: Spanned<Interval>,
+    warmup: Option<Spanned<Delay>>,
+    seed: Option<Seed>,
+    replications: Option<Count>,
+    bucket: Option<Spanned<Interval>>,
+    traffic: Spanned<RawTraffic>,
+    routes: Spanned<Vec<RawRoute>>,
+    cdn: Option<RawCdn>,
+    origin: Option<RawOrigin>,
+    backend: Option<RawBackend>,
+    policies: Spanned<Vec<RawPolicy>>,
+    monitor: Option<RawMonitor>,
+    slo: Option<Slo>,
+    /// Expanded by `sweep.rs`; only its presence matters here.
+    sweep: Option<Spanned<IgnoredAny>>,
+}
+
+impl RawScenario {
+    fn resolve(self, source: &Source) -> Result<Scenario, InputError> {
+        let name = match &self.name {
+            Some(name) => check_scenario_name(source, name)?,
+            None => default_name(source.path),
+        };
+        let duration = self.duration.get_ref().0;
+        let warmup = match &self.warmup {
+            Some(w) if w.get_ref().0 >= duration => {
+                return Err(source.at(
+                    "warmup",
+                    w,
+                    format!("must be shorter than the `duration` ({duration}), or the run measures nothing"),
+                ));
+            }
+            Some(w) => w.get_ref().0,
+            None => SimTime::ZERO,
+        };
+        let traffic = resolve_traffic(source, &self.traffic)?;
+        let cdn = resolve_cdn(source, self.cdn)?;
+        let routes_span = self.routes.span();
+        let routes = resolve_routes(source, self.routes)?;
+        let slo = self.slo.map_or_else(Vec::new, |s| s.0);
+        let policies = resolve_policies(source, self.policies, &routes, &slo)?;
+        let origin = resolve_origin(self.origin);
+        let backend = resolve_backend(self.backend);
+        let monitor = resolve_monitor(self.monitor);
+        let bucket = self
+            .bucket
+            .as_ref()
+            .map_or_else(|| default_bucket(duration), |b| b.get_ref().0);
+        // Sizes the model allocates up front: refuse what no machine could hold, rather than abort.
+        let buckets = duration.as_micros() / bucket.as_micros().max(1);
+        if buckets > MAX_BUCKETS {
+            let message = format!(
+                "{buckets} time buckets over `duration`: at most {MAX_BUCKETS} are allowed, so `bucket` must be at least {}",
+                SimTime(duration.as_micros().div_ceil(MAX_BUCKETS))
+            );
+            return Err(match &self.bucket {
+                Some(b) => source.at("bucket", b, message),
+                None => source.error("bucket", None, message),
+            });
+        }
+        let pages: u64 = routes.iter().map(|r| u64::from(r.pages)).sum();
+        let caches = u64::from(cdn.as_ref().map_or(0, |c| c.pops)) + u64::from(origin.instances);
+        if pages > MAX_PAGES || pages.saturating_mul(caches) > MAX_CACHE_ENTRIES {
+            return Err(source.error(
+                "routes",
+                Some(routes_span),
+                format!(
+                    "{pages} pages in {caches} caches (PoPs and instances) is too large to simulate: at most {MAX_PAGES} pages and {MAX_CACHE_ENTRIES} page-cache entries are allowed"
+                ),
+            ));
+        }
+        Ok(Scenario {
+            name,
+            description: self.description.unwrap_or_default(),
+            path: source.path.to_path_buf(),
+            source: source.text.to_string(),
+            duration,
+            warmup,
+            seed: self.seed.map_or(0, |s| s.0),
+            replications: self.replications.map_or(1, |n| n.0),
+            bucket,
+            traffic,
+            routes,
+            cdn,
+            origin,
+            backend,
+            policies,
+            monitor,
+            slo,
+        })
+    }
+}
+
+/// The most time buckets one run keeps (per policy and replication).
+const MAX_BUCKETS: u64 = 10_000_000;
+/// The most pages, and (page, cache) entries, a run allocates: far beyond any real site, and
+/// short of what would exhaust a machine's memory before the first event.
+const MAX_PAGES: u64 = 100_000_000;
+const MAX_CACHE_ENTRIES: u64 = 500_000_000;
+
+/// About 500 buckets: `duration / 500` rounded up to whole seconds, or to whole milliseconds
+/// for runs shorter than 500s, and never below 1ms.
+fn default_bucket(duration: SimTime) -> SimTime {
+    let us = duration.as_micros();
+    let second = SimTime::MICROS_PER_SEC;
+    if us >= 500 * second {
+        SimTime::from_secs(us.div_ceil(500 * second))
+    } else {
+        SimTime::from_millis(us.div_ceil(500 * 1_000).max(1))
+    }
+}
+
+fn default_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "scenario".to_string())
+}
+
+/// The name becomes the folder `results/<name>/`, so it must be one plain path component.
+fn check_scenario_name(source: &Source, name: &Spanned<String>) -> Result<String, InputError> {
+    let text = name.get_ref();
+    let bad = text.trim().is_empty()
+        || text == "."
+        || text == ".."
+        || text
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control());
+    if bad {
+        return Err(source.at(
+            "name",
+            name,
+            "must be a non-empty name without `/`, `\\` or control characters (it names the results folder)",
+        ));
+    }
+    Ok(text.clone())
+}
+
+/// The tables of the array `key` (`routes`, `policies`), of which a scenario needs one at least.
+fn tables<T>(source: &Source, key: &str, raw: Spanned<Vec<T>>) -> Result<Vec<T>, InputError> {
+    if raw.get_ref().is_empty() {
+        return Err(source.at(
+            key,
+            &raw,
+            format!("at least one `[[{key}]]` table is needed"),
+        ));
+    }
+    Ok(raw.into_inner())
+}
+
+/// Checks the `name` of table `i` of the array `key`, which defines a `kind` (a route, a
+/// policy): not blank, and not the name of an `earlier` table.
+fn check_table_name<'a>(
+    source: &Source,
+    key: &str,
+    kind: &str,
+    i: usize,
+    name: &Spanned<String>,
+    earlier: impl IntoIterator<Item = &'a str>,
+) -> Result<(), InputError> {
+    let text = name.get_ref();
+    let name_key = format!("{key}[{i}].name");
+    if text.trim().is_empty() {
+        return Err(source.at(name_key, name, "must not be empty"));
+    }
+    if let Some(first) = earlier.into_iter().position(|e| e == text) {
+        return Err(source.at(
+            name_key,
+            name,
+            format!("{kind} `{text}` is already defined by `{key}[{first}]`; {kind} names must be unique"),
+        ));
+    }
+    Ok(())
+}

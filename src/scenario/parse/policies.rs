@@ -1,0 +1,215 @@
+//! `[[policies]]`: the ISR strategies compared in one run, each with the keys it sets for every
+//! route, its `routes.NAME = { ... }` overrides, and its own SLO bounds.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use toml::Spanned;
+
+use super::distribution::Dist;
+use super::slo::{Slo, policy_slo};
+use super::source::{Source, one_of};
+use super::values::{IntervalOrNone, Keyword, Probability, Word};
+use super::{check_table_name, tables};
+use crate::error::InputError;
+use crate::scenario::{Bound, OnEdit, Policy, PurgeKind, Route, RoutePolicy};
+
+impl Keyword for OnEdit {
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("none", OnEdit::None),
+        ("regenerate", OnEdit::Regenerate),
+        ("invalidate", OnEdit::Invalidate),
+        ("mark-stale", OnEdit::MarkStale),
+    ];
+}
+
+impl Keyword for PurgeKind {
+    const WORDS: &'static [(&'static str, Self)] =
+        &[("hard", PurgeKind::Hard), ("soft", PurgeKind::Soft)];
+}
+
+/// Declares the policy keys once for both tables that take them, `[[policies]]` and a
+/// `routes.NAME = { ... }` override, so that an override can set exactly what a policy can.
+/// (`#[serde(flatten)]` would share them too, but serde does not support it together with
+/// `deny_unknown_fields`.) A policy's `slo` is judged on the whole run, not per route, so only
+/// `[[policies]]` takes it.
+macro_rules! policy_tables {
+    ($($key:ident: $value:ty,)*) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(super) struct RawPolicy {
+            name: Spanned<String>,
+            $($key: Option<$value>,)*
+            routes: Option<Overrides>,
+            slo: Option<Slo>,
+        }
+
+        /// The policy keys a `routes.NAME = { ... }` override may set.
+        #[derive(Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct PolicyFields {
+            $($key: Option<$value>,)*
+        }
+
+        impl RawPolicy {
+            /// The name, the keys set for every route, the overrides, and the policy's own
+            /// bounds.
+            fn into_parts(
+                self,
+            ) -> (Spanned<String>, PolicyFields, Option<Overrides>, Option<Slo>) {
+                let RawPolicy { name, $($key,)* routes, slo } = self;
+                (name, PolicyFields { $($key,)* }, routes, slo)
+            }
+        }
+    };
+}
+
+policy_tables! {
+    revalidate: IntervalOrNone,
+    on_edit: Word<OnEdit>,
+    webhook_delay: Dist,
+    webhook_failure: Probability,
+    broadcast: bool,
+    purge_cdn: bool,
+    purge: Word<PurgeKind>,
+    schedule: IntervalOrNone,
+}
+
+impl PolicyFields {
+    /// Sets the keys given here, and leaves the others as they are.
+    fn apply(&self, to: &mut RoutePolicy) {
+        if let Some(IntervalOrNone(v)) = self.revalidate {
+            to.revalidate = v;
+        }
+        if let Some(Word(v)) = self.on_edit {
+            to.on_edit = v;
+        }
+        if let Some(Dist(v)) = &self.webhook_delay {
+            to.webhook_delay = v.clone();
+        }
+        if let Some(Probability(v)) = self.webhook_failure {
+            to.webhook_failure = v;
+        }
+        if let Some(v) = self.broadcast {
+            to.broadcast = v;
+        }
+        if let Some(v) = self.purge_cdn {
+            to.purge_cdn = v;
+        }
+        if let Some(Word(v)) = self.purge {
+            to.purge = v;
+        }
+        if let Some(IntervalOrNone(v)) = self.schedule {
+            to.schedule = v;
+        }
+    }
+}
+
+/// `routes.NAME = { ... }` in file order, so the first bad name is the one reported.
+struct Overrides(Vec<(String, Spanned<PolicyFields>)>);
+
+impl<'de> Deserialize<'de> for Overrides {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Overrides;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of route names, each with a table of policy keys")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Overrides, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(route) = map.next_key::<String>()? {
+                    entries.push((route, map.next_value()?));
+                }
+                Ok(Overrides(entries))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+pub(super) fn resolve_policies(
+    source: &Source,
+    raw: Spanned<Vec<RawPolicy>>,
+    routes: &[Route],
+    slo: &[Bound],
+) -> Result<Vec<Policy>, InputError> {
+    let raw = tables(source, "policies", raw)?;
+    let mut policies: Vec<Policy> = Vec::with_capacity(raw.len());
+    for (i, p) in raw.into_iter().enumerate() {
+        let (name, fields, overridden, own_slo) = p.into_parts();
+        let earlier = policies.iter().map(|q| q.name.as_str());
+        check_table_name(source, "policies", "policy", i, &name, earlier)?;
+        let mut base = RoutePolicy::default();
+        fields.apply(&mut base);
+        let mut per_route = vec![base; routes.len()];
+        for (route, overrides) in overridden.map(|o| o.0).unwrap_or_default() {
+            let Some(r) = routes.iter().position(|x| x.name == route) else {
+                let names: Vec<&str> = routes.iter().map(|x| x.name.as_str()).collect();
+                return Err(source.at(
+                    format!("policies[{i}].routes.{route}"),
+                    &overrides,
+                    format!(
+                        "there is no route `{route}` to override: expected one of {}",
+                        one_of(&names)
+                    ),
+                ));
+            };
+            overrides.get_ref().apply(&mut per_route[r]);
+        }
+        policies.push(Policy {
+            name: name.into_inner(),
+            routes: per_route,
+            slo: policy_slo(slo, &own_slo.map_or_else(Vec::new, |s| s.0)),
+        });
+    }
+    Ok(policies)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse::tests::{MINIMAL, error, line_of, parse_text, replace};
+    use crate::time::SimTime;
+
+    #[test]
+    fn unknown_on_edit_lists_the_values() {
+        let text = replace(MINIMAL, "revalidate = \"60s\"", "on_edit = \"refresh\"");
+        let err = error(&text, "policies[0].on_edit", line_of(&text, "refresh"));
+        for value in ["`none`", "`regenerate`", "`invalidate`", "`mark-stale`"] {
+            assert!(err.message.contains(value), "{err}");
+        }
+    }
+
+    #[test]
+    fn override_for_an_unknown_route_is_an_error() {
+        let text = format!("{MINIMAL}routes.lists = {{ revalidate = \"5m\" }}\n");
+        let err = error(
+            &text,
+            "policies[0].routes.lists",
+            line_of(&text, "routes.lists"),
+        );
+        assert!(err.message.contains("`list`"), "{err}");
+        let text = format!("{MINIMAL}routes.list = {{ revalidate = \"5s min\" }}\n");
+        error(
+            &text,
+            "policies[0].routes.list.revalidate",
+            line_of(&text, "routes.list"),
+        );
+    }
+
+    #[test]
+    fn an_override_can_turn_a_timer_off_for_one_route() {
+        let text = replace(
+            MINIMAL,
+            "revalidate = \"60s\"",
+            "revalidate = \"60s\"\nschedule = \"15m\"\nroutes.list = { revalidate = false, schedule = false }",
+        );
+        let s = parse_text(&text).unwrap();
+        let (posts, list) = (&s.policies[0].routes[0], &s.policies[0].routes[1]);
+        assert_eq!(posts.revalidate, Some(SimTime::from_secs(60)));
+        assert_eq!(posts.schedule, Some(SimTime::from_secs(900)));
+        assert_eq!((list.revalidate, list.schedule), (None, None));
+    }
+}

@@ -1,0 +1,170 @@
+//! `[[routes]]`: the groups of pages, how often each is requested and edited, how long it takes
+//! to regenerate, and which route aggregates another (`depends_on`).
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::distribution::Dist;
+use super::source::{Source, one_of};
+use super::values::{Count, Interval, NonNegative};
+use super::{check_table_name, tables};
+use crate::error::InputError;
+use crate::scenario::Route;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    name: Spanned<String>,
+    pages: Count,
+    share: Option<Spanned<NonNegative>>,
+    popularity: Option<NonNegative>,
+    edit_every: Option<Interval>,
+    regen_time: Dist,
+    prerendered: Option<bool>,
+    depends_on: Option<Spanned<String>>,
+}
+
+pub(super) fn resolve_routes(
+    source: &Source,
+    raw: Spanned<Vec<RawRoute>>,
+) -> Result<Vec<Route>, InputError> {
+    let raw = tables(source, "routes", raw)?;
+    for (i, route) in raw.iter().enumerate() {
+        let earlier = raw[..i].iter().map(|r| r.name.get_ref().as_str());
+        check_table_name(source, "routes", "route", i, &route.name, earlier)?;
+    }
+    let mut parents = Vec::with_capacity(raw.len());
+    for (i, route) in raw.iter().enumerate() {
+        let parent = match &route.depends_on {
+            None => None,
+            Some(target) => {
+                let key = format!("routes[{i}].depends_on");
+                let wanted = target.get_ref();
+                if wanted == route.name.get_ref() {
+                    return Err(source.at(
+                        key,
+                        target,
+                        format!("route `{wanted}` cannot depend on itself"),
+                    ));
+                }
+                let Some(j) = raw.iter().position(|r| r.name.get_ref() == wanted) else {
+                    let names: Vec<&str> = raw.iter().map(|r| r.name.get_ref().as_str()).collect();
+                    return Err(source.at(
+                        key,
+                        target,
+                        format!(
+                            "there is no route `{wanted}`: expected one of {}",
+                            one_of(&names)
+                        ),
+                    ));
+                };
+                Some(j)
+            }
+        };
+        parents.push(parent);
+    }
+    if let Some(i) = (0..raw.len()).find(|&i| in_cycle(&parents, i)) {
+        let mut chain = vec![raw[i].name.get_ref().as_str()];
+        let mut at = parents[i];
+        while let Some(j) = at {
+            chain.push(raw[j].name.get_ref().as_str());
+            if j == i {
+                break;
+            }
+            at = parents[j];
+        }
+        let target = raw[i].depends_on.as_ref().unwrap_or(&raw[i].name);
+        return Err(source.at(
+            format!("routes[{i}].depends_on"),
+            target,
+            format!(
+                "routes depend on each other in a cycle: {}",
+                chain.join(" -> ")
+            ),
+        ));
+    }
+    // A share defaults to 1, so a zero sum means every route gave `share = 0` explicitly.
+    if let Some(first) = &raw[0].share
+        && raw
+            .iter()
+            .all(|r| r.share.as_ref().is_some_and(|s| s.get_ref().0 == 0.0))
+    {
+        return Err(source.at(
+            "routes[0].share",
+            first,
+            "the shares of all routes sum to 0, so no request picks a route: give at least one route a share above 0",
+        ));
+    }
+    Ok(raw
+        .into_iter()
+        .zip(parents)
+        .map(|(r, depends_on)| Route {
+            name: r.name.into_inner(),
+            pages: r.pages.0,
+            share: r.share.map_or(1.0, |s| s.get_ref().0),
+            popularity: r.popularity.map_or(0.0, |p| p.0),
+            edit_every: r.edit_every.map(|t| t.0),
+            regen_time: r.regen_time.0,
+            prerendered: r.prerendered.unwrap_or(true),
+            depends_on,
+        })
+        .collect())
+}
+
+/// Whether following `depends_on` from route `start` comes back to it.
+fn in_cycle(parents: &[Option<usize>], start: usize) -> bool {
+    let mut at = parents[start];
+    // A chain that has not returned within `len` steps never will.
+    for _ in 0..parents.len() {
+        match at {
+            Some(j) if j == start => return true,
+            Some(j) => at = parents[j],
+            None => return false,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse::tests::{MINIMAL, error, line_of, parse_text, replace};
+
+    #[test]
+    fn depends_on_a_missing_route_is_an_error() {
+        let text = replace(MINIMAL, "pages = 5\n", "pages = 5\ndepends_on = \"post\"\n");
+        let err = error(&text, "routes[1].depends_on", line_of(&text, "depends_on"));
+        assert!(err.message.contains("`posts`"), "lists the routes: {err}");
+    }
+
+    #[test]
+    fn depends_on_itself_or_in_a_cycle_is_an_error() {
+        let text = replace(MINIMAL, "pages = 5\n", "pages = 5\ndepends_on = \"list\"\n");
+        error(&text, "routes[1].depends_on", line_of(&text, "depends_on"));
+        let text = replace(
+            MINIMAL,
+            "pages = 5\n",
+            "pages = 5\ndepends_on = \"posts\"\n",
+        );
+        let text = replace(
+            &text,
+            "pages = 100\n",
+            "pages = 100\ndepends_on = \"list\"\n",
+        );
+        let err = error(
+            &text,
+            "routes[0].depends_on",
+            line_of(&text, "depends_on = \"list\""),
+        );
+        assert!(err.message.contains("posts -> list -> posts"), "{err}");
+    }
+
+    #[test]
+    fn shares_summing_to_zero_is_an_error() {
+        let text = replace(MINIMAL, "pages = 100\n", "pages = 100\nshare = 0\n");
+        let text = replace(&text, "pages = 5\n", "pages = 5\nshare = 0.0\n");
+        error(&text, "routes[0].share", line_of(&text, "share = 0"));
+        // One share above zero is enough.
+        let text = replace(MINIMAL, "pages = 100\n", "pages = 100\nshare = 0\n");
+        assert!(parse_text(&text).is_ok());
+    }
+}

@@ -1,0 +1,302 @@
+//! The single values every section is made of: durations, numbers, counts, the seed, and
+//! keywords.
+//!
+//! Each check lives in the `Deserialize` impl of a small newtype, so toml and
+//! `serde_path_to_error` attach the line and the dotted key to a bad value for free, whichever
+//! section it stands in.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::source::one_of;
+use crate::time::{SimTime, parse_duration};
+
+pub(super) const DURATION_EXAMPLE: &str =
+    "a duration string such as \"250ms\", \"1.5s\", \"15m\" or \"6h\"";
+
+/// A duration that may be zero: a delay, an rtt, a warm-up.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Delay(pub(super) SimTime);
+
+impl<'de> Deserialize<'de> for Delay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Delay;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(DURATION_EXAMPLE)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Delay, E> {
+                parse_duration(v).map(Delay).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A duration that must be longer than zero: an interval, a length, a period.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Interval(pub(super) SimTime);
+
+impl<'de> Deserialize<'de> for Interval {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Delay(t) = Delay::deserialize(d)?;
+        if t == SimTime::ZERO {
+            return Err(de::Error::custom("must be longer than 0s"));
+        }
+        Ok(Interval(t))
+    }
+}
+
+/// A positive interval, or `false` for none (`revalidate`, `schedule`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct IntervalOrNone(pub(super) Option<SimTime>);
+
+impl<'de> Deserialize<'de> for IntervalOrNone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IntervalOrNone;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{DURATION_EXAMPLE}, or `false` for none")
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<IntervalOrNone, E> {
+                if v {
+                    Err(E::custom(
+                        "`true` is not an interval: give a duration such as \"60s\", or `false` for none",
+                    ))
+                } else {
+                    Ok(IntervalOrNone(None))
+                }
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntervalOrNone, E> {
+                match parse_duration(v).map_err(E::custom)? {
+                    SimTime::ZERO => Err(E::custom(
+                        "must be longer than 0s (use `false` for no interval)",
+                    )),
+                    t => Ok(IntervalOrNone(Some(t))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The error for a value outside what a key allows: "0 is not allowed: expected {what}".
+pub(super) fn not_allowed<E: de::Error>(v: impl fmt::Display, what: impl fmt::Display) -> E {
+    E::custom(format!("{v} is not allowed: expected {what}"))
+}
+
+/// A TOML integer or float, as f64, kept if `allowed`; `what` says which numbers are allowed.
+fn number<'de, D: Deserializer<'de>>(
+    d: D,
+    what: &'static str,
+    allowed: fn(f64) -> bool,
+) -> Result<f64, D::Error> {
+    struct V(&'static str);
+    impl Visitor<'_> for V {
+        type Value = f64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+            Ok(v as f64)
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+            Ok(v)
+        }
+    }
+    let v = d.deserialize_any(V(what))?;
+    if allowed(v) {
+        // `+ 0.0` turns -0.0 into 0.0.
+        Ok(v + 0.0)
+    } else {
+        Err(not_allowed(v, what))
+    }
+}
+
+/// A finite number >= 0: a rate, a share, a Zipf exponent.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct NonNegative(pub(super) f64);
+
+impl<'de> Deserialize<'de> for NonNegative {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        number(d, "a finite number of at least 0", |v| {
+            v.is_finite() && v >= 0.0
+        })
+        .map(NonNegative)
+    }
+}
+
+/// A finite number > 0 (`spike_factor`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Positive(pub(super) f64);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        number(d, "a finite number above 0", |v| v.is_finite() && v > 0.0).map(Positive)
+    }
+}
+
+/// A probability in [0, 1].
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Probability(pub(super) f64);
+
+impl<'de> Deserialize<'de> for Probability {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        number(d, "a probability from 0 to 1", |v| (0.0..=1.0).contains(&v)).map(Probability)
+    }
+}
+
+/// A TOML integer in `min..=max`; `what` says which integers are allowed.
+fn integer<'de, D: Deserializer<'de>>(
+    d: D,
+    min: u64,
+    max: u64,
+    what: &'static str,
+) -> Result<u64, D::Error> {
+    struct V(&'static str);
+    impl Visitor<'_> for V {
+        type Value = i128;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i128, E> {
+            Ok(i128::from(v))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i128, E> {
+            Ok(i128::from(v))
+        }
+    }
+    let v = d.deserialize_any(V(what))?;
+    u64::try_from(v)
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| not_allowed(v, what))
+}
+
+/// A whole number from 1 to u32::MAX: pages, pops, instances, replications, concurrency.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Count(pub(super) u32);
+
+const COUNT: &str = "a whole number of at least 1";
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = integer(d, 1, u64::from(u32::MAX), COUNT)?;
+        u32::try_from(v)
+            .map(Count)
+            .map_err(|_| de::Error::custom(format!("{v} is too large")))
+    }
+}
+
+/// The run's seed: any integer >= 0.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Seed(pub(super) u64);
+
+impl<'de> Deserialize<'de> for Seed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        integer(d, 0, u64::MAX, "a whole number of at least 0").map(Seed)
+    }
+}
+
+/// An enum written as one of a fixed set of strings.
+pub(super) trait Keyword: Copy + 'static {
+    const WORDS: &'static [(&'static str, Self)];
+
+    fn names() -> Vec<&'static str> {
+        Self::WORDS.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Word<T>(pub(super) T);
+
+impl<'de, T: Keyword> Deserialize<'de> for Word<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: Keyword> Visitor<'_> for V<T> {
+            type Value = Word<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "one of {}", one_of(&T::names()))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Word<T>, E> {
+                T::WORDS
+                    .iter()
+                    .find(|(name, _)| *name == v)
+                    .map(|&(_, value)| Word(value))
+                    .ok_or_else(|| {
+                        not_allowed(
+                            format_args!("`{v}`"),
+                            format_args!("one of {}", one_of(&T::names())),
+                        )
+                    })
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse::tests::{MINIMAL, error, line_of, parse_text, replace};
+
+    #[test]
+    fn bad_duration_is_named_with_its_line() {
+        let text = replace(
+            MINIMAL,
+            "revalidate = \"60s\"",
+            "revalidate = \"5 minutes\"",
+        );
+        let err = error(&text, "policies[0].revalidate", line_of(&text, "5 minutes"));
+        assert!(err.message.contains("15m"), "says what is allowed: {err}");
+        let text = replace(MINIMAL, "duration = \"6h\"", "duration = 60");
+        error(&text, "duration", 1);
+        let text = replace(MINIMAL, "duration = \"6h\"", "duration = \"0s\"");
+        error(&text, "duration", 1);
+    }
+
+    #[test]
+    fn zero_pages_is_an_error() {
+        let text = replace(MINIMAL, "pages = 100", "pages = 0");
+        let err = error(&text, "routes[0].pages", line_of(&text, "pages = 0"));
+        assert!(err.message.contains("at least 1"), "{err}");
+        let text = replace(MINIMAL, "pages = 100", "pages = 5000000000");
+        error(
+            &text,
+            "routes[0].pages",
+            line_of(&text, "pages = 5000000000"),
+        );
+    }
+
+    #[test]
+    fn revalidate_true_is_an_error() {
+        let text = replace(MINIMAL, "revalidate = \"60s\"", "revalidate = true");
+        let err = error(
+            &text,
+            "policies[0].revalidate",
+            line_of(&text, "revalidate = true"),
+        );
+        assert!(err.message.contains("`false`"), "{err}");
+        let text = replace(MINIMAL, "revalidate = \"60s\"", "revalidate = false");
+        assert_eq!(
+            parse_text(&text).unwrap().policies[0].routes[0].revalidate,
+            None
+        );
+    }
+}
