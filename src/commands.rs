@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use std::sync::Arc;
 
+use crate::driver::Simulator;
 use crate::error::{InputError, exit_code};
 use crate::experiment::{self, Progress, Shard};
 use crate::metrics::RunResult;
@@ -75,13 +76,13 @@ pub fn run(options: &RunOptions) -> i32 {
     let quiet = options.output.quiet || options.output.json;
     let bar = Bar::start(Arc::clone(&progress), jobs.len(), simulated, quiet);
     let started = Instant::now();
-    let runs = experiment::run(&study, &jobs, options.threads, &progress);
+    let runs = experiment::run(&Simulator, &study, &jobs, options.threads, &progress);
     let wall = started.elapsed().as_secs_f64();
     bar.finish();
     let runs = match runs {
         Ok(runs) => runs,
         Err(e) => {
-            eprintln!("error: cannot start {} threads: {e}", options.threads);
+            eprintln!("error: {e}");
             return exit_code::FAILURE;
         }
     };

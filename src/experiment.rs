@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::metrics::RunResult;
-use crate::model;
+use crate::driver::Driver;
+use crate::metrics::{RunId, RunResult};
+use crate::model::rng;
 use crate::scenario::{Job, Study};
 
 /// The K-th of N slices of a study's runs (K from 1).
@@ -65,32 +66,53 @@ pub fn jobs(study: &Study, shard: Shard) -> Vec<Job> {
         .collect()
 }
 
-/// Runs `jobs` on `threads` threads (0 = all cores), in job order.
-pub fn run(
+/// Runs `jobs` with `driver` on `threads` threads (0 = all cores), in job order. The first run
+/// that fails stops the experiment.
+pub fn run<D: Driver>(
+    driver: &D,
     study: &Study,
     jobs: &[Job],
     threads: usize,
     progress: &Progress,
-) -> Result<Vec<RunResult>, rayon::ThreadPoolBuildError> {
+) -> Result<Vec<RunResult>, ExperimentError<D::Error>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .build()?;
-    Ok(pool.install(|| {
+        .build()
+        .map_err(ExperimentError::Threads)?;
+    pool.install(|| {
         jobs.par_iter()
             .map(|job| {
                 let scenario = &study.points[job.point].scenario;
-                let mut result = model::run_observed(
-                    scenario,
-                    job.policy,
-                    job.replication,
-                    Some(&progress.simulated),
-                );
-                result.point = job.point;
+                let id = RunId {
+                    point: job.point,
+                    policy: job.policy,
+                    replication: job.replication,
+                    seed: rng::replication_seed(scenario.seed, job.replication),
+                };
+                let result = driver.run(scenario, id, &progress.simulated);
                 progress.runs_done.fetch_add(1, Ordering::Relaxed);
-                result
+                result.map_err(ExperimentError::Run)
             })
             .collect()
-    }))
+    })
+}
+
+/// Why an experiment stopped.
+#[derive(Debug)]
+pub enum ExperimentError<E> {
+    /// The thread pool could not be built.
+    Threads(rayon::ThreadPoolBuildError),
+    /// A run failed.
+    Run(E),
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for ExperimentError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExperimentError::Threads(e) => write!(f, "cannot start the worker threads: {e}"),
+            ExperimentError::Run(e) => write!(f, "{e}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@
 
 pub mod commands;
 pub mod distribution;
+pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod experiment;

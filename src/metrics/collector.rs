@@ -11,7 +11,6 @@ use super::{
     Bucket, Distributions, QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics,
     RunResult, as_written,
 };
-use crate::scenario::Scenario;
 use crate::time::SimTime;
 
 /// The largest value a histogram holds: ten years, in microseconds. Larger values are recorded
@@ -154,16 +153,6 @@ pub struct RunId {
 }
 
 impl Collector {
-    /// A collector for one run of `scenario`: its routes, warm-up, duration and time buckets.
-    pub fn for_scenario(scenario: &Scenario) -> Collector {
-        Collector::new(
-            scenario.routes.iter().map(|r| r.name.clone()).collect(),
-            scenario.warmup,
-            scenario.duration,
-            scenario.bucket,
-        )
-    }
-
     pub fn new(routes: Vec<String>, warmup: SimTime, end: SimTime, bucket: SimTime) -> Collector {
         let n_buckets = end.as_micros().div_ceil(bucket.as_micros().max(1)) as usize;
         Collector {

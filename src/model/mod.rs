@@ -15,5 +15,5 @@ pub mod traffic;
 pub mod waiters;
 
 pub use simulation::{
-    Cause, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, run_observed,
+    Cause, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, simulate,
 };

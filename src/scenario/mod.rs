@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::distribution::Distribution;
 use crate::error::InputError;
+use crate::metrics::Collector;
 pub use crate::slo::Bound;
 use crate::time::SimTime;
 
@@ -185,6 +186,17 @@ pub struct Monitor {
 }
 
 impl Scenario {
+    /// An empty collector for one run of this scenario: its routes, warm-up, duration and time
+    /// buckets.
+    pub fn collector(&self) -> Collector {
+        Collector::new(
+            self.routes.iter().map(|r| r.name.clone()).collect(),
+            self.warmup,
+            self.duration,
+            self.bucket,
+        )
+    }
+
     /// Checks a scenario's text; `path` names it in errors and gives the default `name`. A file
     /// with a `[sweep]` is read with `Study::load` instead.
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {

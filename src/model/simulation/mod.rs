@@ -199,22 +199,30 @@ pub struct Simulation<'p> {
 
 /// Runs one (policy, replication) of a scenario on its own random streams.
 pub fn run(scenario: &Scenario, policy: usize, replication: u32) -> RunResult {
-    run_observed(scenario, policy, replication, None)
+    let id = RunId {
+        point: 0,
+        policy,
+        replication,
+        seed: rng::replication_seed(scenario.seed, replication),
+    };
+    simulate(scenario, id, scenario.collector(), None).finish(id)
 }
 
-/// `run`, adding the simulated time to `progress` as it goes (microseconds).
-pub fn run_observed(
+/// Simulates run `id` of `scenario` into `collector`, adding the simulated time to `progress` as
+/// it goes (microseconds). The seed comes from the scenario and the replication only.
+pub fn simulate(
     scenario: &Scenario,
-    policy: usize,
-    replication: u32,
+    id: RunId,
+    collector: Collector,
     progress: Option<&AtomicU64>,
-) -> RunResult {
-    let seed = rng::replication_seed(scenario.seed, replication);
-    let mut sim = Simulation::new(scenario, policy, replication);
+) -> Collector {
+    let mut sim = Simulation::new(scenario, id.policy, id.replication);
+    sim.collector = collector;
     sim.progress = progress;
-    let requests = Requests::new(scenario, seed);
-    let edits = Edits::new(scenario, sim.content.layout(), seed);
-    sim.run(requests, edits).0
+    sim.id = id;
+    let requests = Requests::new(scenario, id.seed);
+    let edits = Edits::new(scenario, sim.content.layout(), id.seed);
+    sim.play(requests, edits).0
 }
 
 impl<'p> Simulation<'p> {
@@ -270,7 +278,7 @@ impl<'p> Simulation<'p> {
             visibility: Visibility::new(pages),
             last_success: vec![SimTime::ZERO; pages],
             over_alert: vec![false; pages],
-            collector: Collector::for_scenario(scenario),
+            collector: scenario.collector(),
             trace: None,
             changed: Vec::new(),
             skipped: Vec::new(),
@@ -334,16 +342,27 @@ impl<'p> Simulation<'p> {
 
     /// Runs until `duration` on the given users and editors.
     pub fn run(
-        mut self,
+        self,
         requests: impl IntoIterator<Item = Request>,
         edits: impl IntoIterator<Item = (SimTime, u32)>,
     ) -> (RunResult, Option<Trace>) {
+        let id = self.id;
+        let (collector, trace) = self.play(requests, edits);
+        (collector.finish(id), trace)
+    }
+
+    /// `run`, leaving the collector unfinished.
+    fn play(
+        mut self,
+        requests: impl IntoIterator<Item = Request>,
+        edits: impl IntoIterator<Item = (SimTime, u32)>,
+    ) -> (Collector, Option<Trace>) {
         let (duration, progress) = (self.duration, self.progress);
         engine::run(&mut self, edits, requests, duration, progress);
         for page in 0..self.origin_newest.len() as u32 {
             self.check_alert(page);
         }
-        (self.collector.finish(self.id), self.trace)
+        (self.collector, self.trace)
     }
 
     /// Prefetches what `on_request` will read first for this request.

@@ -67,7 +67,14 @@ fn scratch(name: &str) -> PathBuf {
 fn simulate(text: &str, out: &Path) {
     let study = Study::parse(text, Path::new("t.toml")).unwrap();
     let jobs = experiment::jobs(&study, Shard::WHOLE);
-    let runs = experiment::run(&study, &jobs, 0, &Progress::default()).unwrap();
+    let runs = experiment::run(
+        &crate::driver::Simulator,
+        &study,
+        &jobs,
+        0,
+        &Progress::default(),
+    )
+    .unwrap();
     write_results(&study, &runs, out).unwrap();
 }
 

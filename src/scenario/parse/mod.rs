@@ -54,8 +54,13 @@ pub(super) fn scenario(
 ) -> Result<Scenario, InputError> {
     let source = Source { text, path };
     let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
-    let raw: RawScenario =
-        serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e))?;
+    let raw: RawScenario = serde_path_to_error::deserialize(document).map_err(|e| {
+        // `[traffic]`'s keys depend on the pattern, so they are listed per pattern.
+        source.shape_error(&e, |key| {
+            key.starts_with("traffic.")
+                .then(traffic::Pattern::keys_by_pattern)
+        })
+    })?;
     if let (Some(sweep), false) = (&raw.sweep, sweep_allowed) {
         return Err(source.at(
             "sweep",

@@ -9,7 +9,6 @@ use std::path::Path;
 use serde_path_to_error::Segment;
 use toml::Spanned;
 
-use super::traffic::Pattern;
 use crate::error::InputError;
 
 /// The text being read and the file it came from: every error names both.
@@ -54,9 +53,12 @@ impl Source<'_> {
     }
 
     /// A wrong type, a bad value or an unknown key found while serde read the file.
+    /// `allowed_keys` lists, for a table whose keys serde cannot list (they depend on another
+    /// key), the keys it allows.
     pub(super) fn shape_error(
         &self,
         e: &serde_path_to_error::Error<toml::de::Error>,
+        allowed_keys: impl Fn(&str) -> Option<String>,
     ) -> InputError {
         let mut key = dotted_key(e.path());
         let inner = e.inner();
@@ -65,11 +67,8 @@ impl Source<'_> {
             key = join_key(&key, field);
             message = format!("`{field}` is required here");
         } else if let Some(rest) = message.strip_prefix("unknown field ") {
-            message = match quoted_after(&message, "unknown field ") {
-                // `[traffic]`'s keys depend on the pattern, so list them per pattern.
-                Some(field) if key.starts_with("traffic.") => {
-                    format!("unknown key `{field}`: {}", Pattern::keys_by_pattern())
-                }
+            message = match (quoted_after(&message, "unknown field "), allowed_keys(&key)) {
+                (Some(field), Some(allowed)) => format!("unknown key `{field}`: {allowed}"),
                 _ => format!("unknown key {rest}"),
             };
         }

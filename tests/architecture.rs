@@ -1,0 +1,265 @@
+//! The shape of `src/`, checked: modules depend on each other one way only, and no file is too
+//! long to read.
+//!
+//! A cycle between sibling modules (`a` uses `b` and `b` uses `a`) means neither can be read,
+//! tested or replaced alone; a file of more than `MAX_CODE_LINES` lines of code holds more than
+//! one idea. A parent and its own child modules may refer to each other (the child uses the
+//! parent's types through `super`), as Rust intends.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const MAX_CODE_LINES: usize = 800;
+
+/// Every `.rs` file under `dir`.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A file's module path: `src/report/charts/mod.rs` is `["report", "charts"]`.
+fn module_of(src: &Path, file: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = file
+        .strip_prefix(src)
+        .unwrap()
+        .with_extension("")
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The code of a file without its `#[cfg(test)]` module and comments.
+fn code(text: &str) -> Vec<&str> {
+    let body = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .collect()
+}
+
+/// Every path a use tree names: `super::{a, b::{c, d}}` gives `super::a`, `super::b::c`,
+/// `super::b::d`.
+fn expand(tree: &str) -> Vec<String> {
+    let tree = tree.trim();
+    let Some(open) = tree.find('{') else {
+        let path = tree.split(" as ").next().unwrap_or(tree).trim();
+        return vec![path.to_string()];
+    };
+    let prefix = &tree[..open];
+    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    // Split `inner` at its top-level commas.
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .flat_map(|p| expand(p))
+        .map(|p| format!("{prefix}{p}"))
+        .collect()
+}
+
+/// The paths a file names: those of its `use` statements, and `crate::`/`super::` paths in code.
+fn paths(text: &str) -> Vec<String> {
+    let code = code(text).join("\n");
+    let mut found = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("use ") {
+        let before = rest[..at].chars().last();
+        let statement = &rest[at + 4..];
+        let end = statement.find(';').unwrap_or(statement.len());
+        if before.is_none_or(|c| c.is_whitespace()) {
+            found.extend(expand(&statement[..end].replace('\n', " ")));
+        }
+        rest = &statement[end..];
+    }
+    for word in code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
+        if word.starts_with("crate::") || word.starts_with("super::") {
+            found.push(word.to_string());
+        }
+    }
+    found
+}
+
+/// The module paths a file in `module` refers to, from the crate root.
+fn references(module: &[String], text: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for path in paths(text) {
+        let mut segments = path
+            .split("::")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .peekable();
+        let mut absolute: Vec<String> = match segments.peek().copied() {
+            Some("crate") => {
+                segments.next();
+                Vec::new()
+            }
+            Some("super") => {
+                let mut base = module.to_vec();
+                while segments.peek() == Some(&"super") {
+                    segments.next();
+                    base.pop();
+                }
+                base
+            }
+            Some("self") => {
+                segments.next();
+                module.to_vec()
+            }
+            _ => continue,
+        };
+        absolute.extend(segments.map(String::from));
+        found.push(absolute);
+    }
+    found
+}
+
+/// Cycles among the children of each module, as "a -> b -> a" strings.
+fn sibling_cycles(edges: &BTreeSet<(Vec<String>, Vec<String>)>) -> Vec<String> {
+    // For each parent, the edges between its children (by their first differing segment).
+    let mut graphs: BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (from, to) in edges {
+        let common = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+        let (Some(a), Some(b)) = (from.get(common), to.get(common)) else {
+            continue; // one is the other's ancestor
+        };
+        graphs
+            .entry(from[..common].to_vec())
+            .or_default()
+            .entry(a.clone())
+            .or_default()
+            .insert(b.clone());
+    }
+    let mut cycles = Vec::new();
+    for (parent, graph) in &graphs {
+        for (start, nexts) in graph {
+            // A path back to `start`, by depth-first search.
+            let mut stack: Vec<(String, Vec<String>)> = nexts
+                .iter()
+                .map(|n| (n.clone(), vec![start.clone(), n.clone()]))
+                .collect();
+            let mut seen = BTreeSet::new();
+            while let Some((node, path)) = stack.pop() {
+                if node == *start {
+                    // Each cycle once: reported from its smallest module.
+                    if path.iter().all(|m| m >= start) {
+                        cycles.push(format!("in `{}`: {}", parent.join("::"), path.join(" -> ")));
+                    }
+                    break;
+                }
+                if !seen.insert(node.clone()) {
+                    continue;
+                }
+                for next in graph.get(&node).into_iter().flatten() {
+                    let mut longer = path.clone();
+                    longer.push(next.clone());
+                    stack.push((next.clone(), longer));
+                }
+            }
+        }
+    }
+    cycles.sort();
+    cycles.dedup();
+    cycles
+}
+
+#[test]
+fn sibling_modules_depend_on_each_other_one_way_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = sources(&src);
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(&src, f)).collect();
+    let mut edges = BTreeSet::new();
+    for file in &files {
+        if file.ends_with("main.rs") {
+            continue; // the binary, not a module of the library
+        }
+        let module = module_of(&src, file);
+        let text = fs::read_to_string(file).unwrap();
+        for mut target in references(&module, &text) {
+            // The longest prefix that is a module: `crate::report::diff::Verdict` is `report::diff`.
+            while !target.is_empty() && !modules.contains(&target) {
+                target.pop();
+            }
+            if !target.is_empty() && target != module {
+                edges.insert((module.clone(), target));
+            }
+        }
+    }
+    let cycles = sibling_cycles(&edges);
+    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn no_source_file_is_too_long_to_read() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let long: Vec<String> = sources(&src)
+        .iter()
+        .filter_map(|f| {
+            let n = code(&fs::read_to_string(f).unwrap()).len();
+            (n > MAX_CODE_LINES).then(|| format!("{} ({n} lines of code)", f.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "over {MAX_CODE_LINES} lines of code, tests and comments aside:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn use_trees_are_expanded() {
+    assert_eq!(
+        expand("super::{charts, html::{self, Page}, style as s}"),
+        [
+            "super::charts",
+            "super::html::self",
+            "super::html::Page",
+            "super::style"
+        ]
+    );
+}
+
+#[test]
+fn a_cycle_between_siblings_is_found_and_a_parent_child_pair_is_not() {
+    let path = |s: &str| s.split("::").map(String::from).collect::<Vec<_>>();
+    let edges: BTreeSet<_> = [
+        (path("report::figures"), path("report::html")),
+        (path("report::html"), path("report::figures")),
+        (path("report"), path("report::csv")),
+        (path("report::csv"), path("report")),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        sibling_cycles(&edges),
+        ["in `report`: figures -> html -> figures"]
+    );
+}
