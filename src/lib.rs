@@ -9,9 +9,13 @@
 //! its users (a traffic pattern), a CDN of points of presence, one or more Next.js instances with
 //! ISR caches, a backend of limited capacity, and the revalidation **policies** to compare. A
 //! [`scenario::Study`] is a scenario with its `[sweep]` variants. Each (variant, policy,
-//! replication) is one run of [`model::Simulation`], built on the generic event core in
-//! [`engine`]; [`experiment`] spreads the runs over threads and [`report`] turns their
-//! [`metrics::RunResult`]s into CSV files, charts, `report.html`, `summary.json` and the table.
+//! replication) is one run, made by a [`driver::Driver`]: today the simulator,
+//! [`model::Simulation`], built on the generic event core in [`engine`], which owns the clock and
+//! the loop. A driver reports what it observes to a [`metrics::Collector`], judging each response
+//! with the one staleness judgement of [`metrics::staleness`]; the collector returns the run's
+//! [`metrics::RunResult`]. [`experiment`] spreads the runs over threads and [`report`] turns the
+//! results into CSV files, charts, `report.html`, `summary.json` and the table. A figure a run
+//! could not observe is "not measured" (`None`) in every output, never a zero.
 //!
 //! # Example
 //!
@@ -47,7 +51,7 @@
 //!   derived from (seed, replication, stream) only, never from the policy, so every policy sees the
 //!   same users and the same edits.
 //! - **Ordering.** Events at the same instant run in the order they were scheduled; heap events
-//!   run before edits, and edits before requests.
+//!   run before edits, and edits before requests. Time never runs back.
 //! - **Bad input never panics.** Scenario errors name the file, the line, the key and what is
 //!   allowed.
 //!
