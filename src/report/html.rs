@@ -3,53 +3,41 @@
 //!
 //! The page stands alone by design: its CSS is inline, every chart's SVG markup is inlined (no
 //! `<img src>`), and it has no scripts, fonts or links beyond its own anchors, so it reads the same
-//! from `file://`, an artifact viewer or an attachment with nothing beside it. Like the charts, it
-//! is drawn from the folder's files alone (`Results`) and holds no timestamp, so the same folder
-//! always gives the same bytes and `isrsim plot` redraws exactly what `isrsim run` wrote.
+//! from `file://`, an artifact viewer or an attachment with nothing beside it. It is drawn from
+//! the typed results and the charts already drawn, and holds no timestamp, so the same results
+//! always give the same bytes and `isrsim plot` redraws exactly what `isrsim run` wrote.
 
-use std::io;
-use std::path::Path;
-
+use super::StudyResults;
 use super::charts::Chart;
-use super::figures::CHARTS_DIR;
 use super::format::human;
-use super::results::Results;
 use super::table::{KEY_COLUMNS, describe_replications, key_columns};
-use crate::metrics::{Better, RUN_COLUMNS, Unit};
+use crate::metrics::{Better, RUN_COLUMNS, Unit, as_written};
 
-/// Writes the report of `results`, with `charts` (already drawn into `charts/`) in their order.
-pub fn write_report(results: &Results, charts: &[Chart], path: &Path) -> io::Result<()> {
-    std::fs::write(path, render(results, charts))
-}
-
-/// The whole page.
-fn render(results: &Results, charts: &[Chart]) -> String {
-    let scenario: Option<toml::Table> = toml::from_str(&results.scenario).ok();
-    let text_key = |key: &str| {
-        let value = scenario.as_ref()?.get(key)?.as_str()?.trim();
-        (!value.is_empty()).then(|| value.to_string())
+/// The whole page, with `charts` in their order.
+pub fn render(results: &StudyResults, charts: &[Chart]) -> String {
+    let base = &results.study.base;
+    let name = match base.name.as_str() {
+        "" => "scenario",
+        name => name,
     };
-    let name = match results.name.as_str() {
-        "" => text_key("name").unwrap_or_else(|| "scenario".to_string()),
-        name => name.to_string(),
-    };
-    let comparison = Comparison::read(results);
+    let description = Some(base.description.trim()).filter(|d| !d.is_empty());
+    let comparison = Comparison::of(results);
 
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     page.push_str(&format!(
         "<title>{} — isrsim report</title>\n",
-        escape(&name)
+        escape(name)
     ));
     page.push_str(&format!(
         "<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n"
     ));
 
     page.push_str("<header>\n<p class=\"kicker\">isrsim report</p>\n");
-    page.push_str(&format!("<h1>{}</h1>\n", escape(&name)));
-    if let Some(description) = text_key("description") {
-        page.push_str(&format!("<p class=\"lead\">{}</p>\n", escape(&description)));
+    page.push_str(&format!("<h1>{}</h1>\n", escape(name)));
+    if let Some(description) = description {
+        page.push_str(&format!("<p class=\"lead\">{}</p>\n", escape(description)));
     }
     page.push_str(&format!(
         "<p class=\"facts\">{}</p>\n",
@@ -62,7 +50,7 @@ fn render(results: &Results, charts: &[Chart]) -> String {
     ));
 
     page.push_str(&comparison.section());
-    page.push_str(&charts_section(results, charts));
+    page.push_str(&charts_section(charts));
     page.push_str(&metrics_section());
 
     page.push_str("<section id=\"scenario\">\n<h2>Scenario file</h2>\n");
@@ -73,7 +61,7 @@ fn render(results: &Results, charts: &[Chart]) -> String {
     ));
     page.push_str(&format!(
         "<pre><code>{}</code></pre>\n</section>\n",
-        escape(results.scenario.trim_start_matches(['\n', '\r']).trim_end())
+        escape(base.source.trim_start_matches(['\n', '\r']).trim_end())
     ));
 
     page.push_str(&format!(
@@ -87,7 +75,7 @@ fn render(results: &Results, charts: &[Chart]) -> String {
     page
 }
 
-/// The comparison table read back from `summary.csv`: one row per (sweep point, policy).
+/// The comparison table: one row per (sweep point, policy), as the terminal table has them.
 struct Comparison {
     axes: Vec<String>,
     /// Index into `RUN_COLUMNS`, and heading.
@@ -100,46 +88,44 @@ struct ComparisonRow {
     policy: String,
     replications: usize,
     /// Per column: the mean, and the half-width of its 95% interval when there are two
-    /// replications or more; `-` alone when the policy had no runs.
+    /// replications or more; `-` alone when the policy had no runs, `n/a` when none measured it.
     cells: Vec<(String, Option<String>)>,
 }
 
 impl Comparison {
-    fn read(results: &Results) -> Comparison {
-        let summary = &results.summary;
+    fn of(results: &StudyResults) -> Comparison {
+        let axes = results.study.axes.clone();
         let columns = key_columns();
-        let rows = summary
-            .rows
-            .iter()
-            .map(|row| {
-                let replications = summary.number(row, "replications") as usize;
-                let cells = columns
-                    .iter()
+        let rows = (results.summaries.iter())
+            .map(|s| {
+                let cells = (columns.iter())
                     .map(|&(i, _)| {
-                        let column = &RUN_COLUMNS[i];
-                        let mean = summary.number(row, column.name);
-                        let ci = summary.number(row, &format!("{}_ci95", column.name));
-                        match replications {
-                            0 => ("-".to_string(), None),
-                            1 => (human(mean, column.unit), None),
-                            _ => (human(mean, column.unit), Some(human(ci, column.unit))),
+                        let unit = RUN_COLUMNS[i].unit;
+                        // The figures as `summary.csv` holds them, rounded as written.
+                        match (s.replications, s.means[i].map(as_written)) {
+                            (0, _) => ("-".to_string(), None),
+                            (_, None) => ("n/a".to_string(), None),
+                            (1, Some(mean)) => (human(mean, unit), None),
+                            (_, Some(mean)) => {
+                                let ci = s.ci95[i].map_or(0.0, as_written);
+                                (human(mean, unit), Some(human(ci, unit)))
+                            }
                         }
                     })
                     .collect();
+                // A point short of labels would shift every cell after it; one per axis.
+                let mut labels = s.labels.clone();
+                labels.resize(axes.len(), String::new());
                 ComparisonRow {
-                    labels: results
-                        .axes
-                        .iter()
-                        .map(|a| summary.text(row, a).to_string())
-                        .collect(),
-                    policy: summary.text(row, "policy").to_string(),
-                    replications,
+                    labels,
+                    policy: s.policy.clone(),
+                    replications: s.replications,
                     cells,
                 }
             })
             .collect();
         Comparison {
-            axes: results.axes.clone(),
+            axes,
             columns,
             rows,
         }
@@ -250,36 +236,25 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Every chart inline, with its title above and its caption below.
-fn charts_section(results: &Results, charts: &[Chart]) -> String {
+fn charts_section(charts: &[Chart]) -> String {
     let mut html = String::from("<section id=\"charts\">\n<h2>Charts</h2>\n");
     if charts.is_empty() {
         html.push_str("<p class=\"note\">No charts were drawn for this run.</p>\n");
     }
     for chart in charts {
-        let file = format!("{CHARTS_DIR}/{}.svg", chart.name);
-        let svg = std::fs::read_to_string(results.dir.join(&file))
-            .map_err(|e| e.to_string())
-            .and_then(|markup| inline_svg(&markup, &chart.title));
         // A chart that draws its own title keeps the heading for screen readers and the
         // outline only, so a sighted reader does not read it twice.
-        let class = match &svg {
-            Ok(svg) if draws_title(svg, &chart.title) => " class=\"in-chart\"",
-            _ => "",
+        let class = if chart.draws_title {
+            " class=\"in-chart\""
+        } else {
+            ""
         };
         html.push_str(&format!(
             "<figure class=\"chart\" id=\"chart-{}\">\n<h3{class}>{}</h3>\n",
             escape(&chart.name),
             escape(&chart.title)
         ));
-        match svg {
-            Ok(svg) => html.push_str(&svg),
-            // The numbers are still worth reading; say what is missing rather than lose them.
-            Err(e) => html.push_str(&format!(
-                "<p class=\"missing\">{} could not be inlined: {}.</p>",
-                escape(&file),
-                escape(&e)
-            )),
-        }
+        html.push_str(&inline_svg(chart));
         html.push_str(&format!(
             "\n<figcaption>{}</figcaption>\n</figure>\n",
             escape(&chart.caption)
@@ -287,6 +262,22 @@ fn charts_section(results: &Results, charts: &[Chart]) -> String {
     }
     html.push_str("</section>\n");
     html
+}
+
+/// A chart's SVG inside the page: its root element written anew, with a `viewBox` so CSS can
+/// scale it and labelled for screen readers, around the markup the chart drew.
+fn inline_svg(chart: &Chart) -> String {
+    let (width, height) = (chart.width, chart.height);
+    format!(
+        concat!(
+            "<svg role=\"img\" aria-label=\"{}\" width=\"{w}\" height=\"{h}\" ",
+            "viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n{}</svg>",
+        ),
+        escape(&chart.alt),
+        chart.svg_elements(),
+        w = width,
+        h = height
+    )
 }
 
 /// Every run column: its name, unit, which direction is better, and what it means.
@@ -334,140 +325,6 @@ fn metrics_section() -> String {
     html
 }
 
-/// An SVG file's markup, ready to sit inside the page: without the XML prolog, doctype and
-/// comments before the root (HTML has no place for them), with a `viewBox` so CSS can scale it,
-/// and labelled for screen readers with the chart's title.
-fn inline_svg(markup: &str, title: &str) -> Result<String, String> {
-    let root = skip_prolog(markup);
-    let is_root = root.strip_prefix("<svg").is_some_and(|rest| {
-        rest.starts_with(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
-    });
-    if !is_root {
-        return Err("it does not start with an <svg> element".to_string());
-    }
-    let tag_end = tag_end(root).ok_or("its <svg> tag is not closed")?;
-    let attributes = attributes(&root[4..tag_end]);
-    let has = |name: &str| attributes.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    let mut added = String::new();
-    if !has("viewBox") {
-        let length = |name: &str| {
-            let (_, value) = attributes.iter().find(|(n, _)| *n == name)?;
-            let value = value.trim().trim_end_matches("px");
-            value.parse::<f64>().ok().filter(|v| *v > 0.0)
-        };
-        if let (Some(width), Some(height)) = (length("width"), length("height")) {
-            added.push_str(&format!(" viewBox=\"0 0 {width} {height}\""));
-        }
-    }
-    if !has("role") {
-        added.push_str(" role=\"img\"");
-    }
-    if !has("aria-label") {
-        added.push_str(&format!(" aria-label=\"{}\"", escape(title)));
-    }
-    let svg = format!("<svg{added}{}", &root[4..]);
-    Ok(svg.trim_end().to_string())
-}
-
-/// Whether an SVG has a `<text>` element whose whole text is `title`.
-fn draws_title(svg: &str, title: &str) -> bool {
-    svg.split("<text").skip(1).any(|element| {
-        let Some(start) = element.find('>') else {
-            return false;
-        };
-        let body = &element[start + 1..];
-        let text = &body[..body.find("</text>").unwrap_or(body.len())];
-        let text = text
-            .trim()
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&#39;", "'")
-            .replace("&amp;", "&");
-        text == title.trim()
-    })
-}
-
-/// The markup from its root element on: past whitespace, `<?xml …?>`, comments and a doctype
-/// (with its internal subset, if any).
-fn skip_prolog(markup: &str) -> &str {
-    let mut rest = markup.trim_start_matches('\u{feff}');
-    loop {
-        rest = rest.trim_start();
-        let skipped = if rest.starts_with("<?") {
-            rest.find("?>").map(|i| i + 2)
-        } else if rest.starts_with("<!--") {
-            rest.find("-->").map(|i| i + 3)
-        } else if rest
-            .get(..9)
-            .is_some_and(|s| s.eq_ignore_ascii_case("<!DOCTYPE"))
-        {
-            let subset_end = match (rest.find('['), rest.find('>')) {
-                (Some(open), Some(close)) if open < close => rest.find(']').unwrap_or(open),
-                _ => 0,
-            };
-            rest[subset_end..].find('>').map(|i| subset_end + i + 1)
-        } else {
-            None
-        };
-        match skipped {
-            Some(n) => rest = &rest[n..],
-            None => return rest,
-        }
-    }
-}
-
-/// The index of the `>` that closes the tag `markup` starts with, outside quoted values.
-fn tag_end(markup: &str) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in markup.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), _) if c == q => quote = None,
-            (None, '>') => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The `name="value"` pairs of a start tag's text (after the tag name, before `>`).
-fn attributes(tag: &str) -> Vec<(&str, &str)> {
-    let mut found = Vec::new();
-    let mut rest = tag;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
-        let name_end = rest
-            .find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '/')
-            .unwrap_or(rest.len());
-        if name_end == 0 {
-            return found;
-        }
-        let name = &rest[..name_end];
-        rest = rest[name_end..].trim_start();
-        let Some(after) = rest.strip_prefix('=') else {
-            found.push((name, ""));
-            continue;
-        };
-        let after = after.trim_start();
-        let value_end = match after.chars().next() {
-            Some(q @ ('"' | '\'')) => after[1..].find(q).map(|i| (1, i + 1, i + 2)),
-            _ => {
-                let end = after
-                    .find(|c: char| c.is_ascii_whitespace())
-                    .unwrap_or(after.len());
-                Some((0, end, end))
-            }
-        };
-        let Some((start, end, next)) = value_end else {
-            return found;
-        };
-        found.push((name, &after[start..end]));
-        rest = &after[next..];
-    }
-}
-
 /// Text made safe for HTML content and quoted attribute values.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -490,21 +347,11 @@ const CSS: &str = include_str!("report.css");
 
 #[cfg(test)]
 mod tests {
+    use super::super::charts::draw_all;
     use super::super::comparison_table;
-    use super::super::fixture::{run, run_at, scratch, study, sweep};
-    use super::super::write_results;
+    use super::super::fixture::{run, run_at, study, sweep};
     use super::*;
-
-    /// A results folder written by the real writers from hand-made runs, with its report.
-    fn folder(
-        test: &str,
-        study: &crate::scenario::Study,
-        runs: &[crate::metrics::RunResult],
-    ) -> Results {
-        let out = scratch(test).join("results");
-        write_results(study, runs, &out).unwrap();
-        Results::load(&out).unwrap()
-    }
+    use crate::metrics::column;
 
     /// The cells of the terminal table's rows, split where its columns are (two spaces or more).
     fn terminal_rows(table: &str) -> Vec<Vec<String>> {
@@ -524,7 +371,7 @@ mod tests {
 
     #[test]
     fn the_comparison_has_the_terminal_tables_headings_and_figures() {
-        let runs = [
+        let mut runs = [
             run(
                 0,
                 0,
@@ -552,10 +399,14 @@ mod tests {
                 &[("stale_age_p99_s", 4.25), ("cdn_hit_ratio", 0.987654)],
             ),
         ];
+        // Policy `fast` measured no edit-visible lag: not measured, never 0.
+        for r in &mut runs[..2] {
+            r.metrics.0[column("edit_visible_p99_s").unwrap()] = None;
+        }
         let study = study();
-        let results = folder("html-agree", &study, &runs);
+        let results = StudyResults::new(&study, &runs, false);
         let terminal = terminal_rows(&comparison_table(&study, &runs));
-        let comparison = Comparison::read(&results);
+        let comparison = Comparison::of(&results);
         let headings: Vec<&str> = comparison.columns.iter().map(|c| c.1).collect();
         assert_eq!(terminal[0][1..], headings[..]);
         assert_eq!(comparison.rows.len(), 2);
@@ -572,6 +423,7 @@ mod tests {
             comparison.rows[0].cells[0],
             ("20.00%".to_string(), Some("127.06%".to_string()))
         );
+        assert_eq!(comparison.rows[0].cells[2], ("n/a".to_string(), None));
         assert_eq!(
             comparison.facts(),
             "1 to 2 replications per policy (mean ± 95% CI) · 2 policies"
@@ -583,8 +435,8 @@ mod tests {
         let runs: Vec<_> = (0..4)
             .flat_map(|p| (0..2).map(move |q| run_at(p, q, 0, 1.0, &[])))
             .collect();
-        let results = folder("html-sweep", &sweep(), &runs);
-        let comparison = Comparison::read(&results);
+        let study = sweep();
+        let comparison = Comparison::of(&StudyResults::new(&study, &runs, false));
         assert_eq!(comparison.axes, ["bucket", "origin"]);
         assert_eq!(
             comparison.rows[3].labels,
@@ -608,112 +460,58 @@ mod tests {
     }
 
     #[test]
-    fn a_chart_file_is_inlined_without_its_prolog_and_scales() {
-        let results = folder(
-            "html-chart",
-            &study(),
-            &[run(0, 0, 1.0, &[]), run(1, 0, 1.0, &[])],
+    fn a_chart_is_inlined_in_a_root_of_its_own_that_scales_and_is_labelled() {
+        let study = study();
+        let runs = [run(0, 0, 1.0, &[]), run(1, 0, 1.0, &[])];
+        let results = StudyResults::new(&study, &runs, false);
+        let mut charts = draw_all(&results).unwrap();
+        charts.truncate(2);
+        charts[0].title = "Stale <share> & \"age\"".to_string();
+        charts[0].alt = "Stale, as <share>".to_string();
+        charts[0].caption = "What <b>it</b> shows.".to_string();
+        charts[1].draws_title = false;
+        let html = render(&results, &charts);
+        let root = concat!(
+            "<svg role=\"img\" aria-label=\"Stale, as &lt;share&gt;\" width=\"1200\" ",
+            "height=\"700\" viewBox=\"0 0 1200 700\" xmlns=\"http://www.w3.org/2000/svg\">\n",
         );
-        let charts = results.dir.join(CHARTS_DIR);
-        std::fs::create_dir_all(&charts).unwrap();
-        let svg = concat!(
-            "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- drawn by hand -->\n",
-            "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n",
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"320px\" height='200'>",
-            "<rect width=\"320\" height=\"200\" fill=\"#eee\"/>",
-            "<text x=\"10\" y=\"20\">a &lt; b</text>",
-            "<text x=\"160\">\nStale &lt;share&gt; &amp; &quot;age&quot;\n</text></svg>\n",
-        );
-        std::fs::write(charts.join("fake.svg"), svg).unwrap();
-        let fake = Chart {
-            name: "fake".to_string(),
-            title: "Stale <share> & \"age\"".to_string(),
-            caption: "What <b>it</b> shows.".to_string(),
-        };
-        let missing = Chart {
-            name: "gone".to_string(),
-            title: "Gone".to_string(),
-            caption: String::new(),
-        };
-        let path = results.dir.join("report.html");
-        write_report(&results, &[fake.clone(), missing.clone()], &path).unwrap();
-        let html = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            !html.contains("<?xml")
-                && !html.contains("DOCTYPE svg")
-                && !html.contains("drawn by hand")
-        );
-        assert!(
-            html.contains(concat!(
-                "<svg viewBox=\"0 0 320 200\" role=\"img\" ",
-                "aria-label=\"Stale &lt;share&gt; &amp; &quot;age&quot;\" ",
-                "xmlns=\"http://www.w3.org/2000/svg\" width=\"320px\" height='200'>",
-            )),
-            "{html}"
-        );
-        // The markup after the root's start tag is kept as it was, entities and all.
-        assert!(html.contains(concat!(
-            "height='200'><rect width=\"320\" height=\"200\" fill=\"#eee\"/>",
-            "<text x=\"10\" y=\"20\">a &lt; b</text><text x=\"160\">\n",
-            "Stale &lt;share&gt; &amp; &quot;age&quot;\n</text></svg>\n<figcaption>",
-        )));
-        // The chart draws its own title, so the heading is there for screen readers only; the
-        // missing chart's heading shows.
+        // The markup inside the chart's own root element follows, as the chart drew it.
+        let inlined = format!("{root}{}</svg>\n<figcaption>", charts[0].svg_elements());
+        assert!(html.contains(&inlined), "{html}");
+        assert_eq!(html.matches("<svg").count(), 2);
+        assert_eq!(html.matches("xmlns=").count(), 2);
+        // The first chart draws its own title, so the heading is there for screen readers
+        // only; the second one's heading shows.
         assert!(
             html.contains("<h3 class=\"in-chart\">Stale &lt;share&gt; &amp; &quot;age&quot;</h3>")
         );
-        assert!(html.contains("<h3>Gone</h3>"));
+        assert!(html.contains(&format!("<h3>{}</h3>", charts[1].title)));
         assert!(html.contains("<figcaption>What &lt;b&gt;it&lt;/b&gt; shows.</figcaption>"));
-        assert!(html.contains("<p class=\"missing\">charts/gone.svg could not be inlined: "));
-        assert_eq!(html.matches("<svg").count(), 1);
         // Same inputs, same bytes.
-        write_report(&results, &[fake, missing], &path).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), html);
+        assert_eq!(render(&results, &charts), html);
     }
 
     #[test]
-    fn a_view_box_is_kept_and_a_root_that_is_not_svg_is_refused() {
-        let kept = inline_svg(
-            "<svg viewBox=\"0 0 4 3\" width=\"8\" height=\"6\"></svg>",
-            "t",
-        )
-        .unwrap();
-        assert_eq!(
-            kept,
-            "<svg role=\"img\" aria-label=\"t\" viewBox=\"0 0 4 3\" width=\"8\" height=\"6\"></svg>"
-        );
-        let no_size = inline_svg("<svg width=\"100%\"><g/></svg>", "t").unwrap();
-        assert!(!no_size.contains("viewBox"), "{no_size}");
-        assert!(inline_svg("<svgx/>", "t").is_err());
-        assert!(inline_svg("<html><svg></svg></html>", "t").is_err());
-        assert!(inline_svg("<svg width=\"1\"", "t").is_err());
-        assert!(
-            inline_svg("<!doctypé svg>", "t").is_err(),
-            "no panic inside a character"
-        );
-        let subset = "<!DOCTYPE svg [ <!ENTITY a \"<b>\"> ]>\n<svg/>";
-        assert_eq!(skip_prolog(subset), "<svg/>");
-    }
-
-    #[test]
-    fn text_from_files_is_escaped_and_the_description_read_from_the_toml() {
-        let mut results = folder("html-escape", &study(), &[run(0, 0, 1.0, &[])]);
-        results.scenario = "name = \"x\"\ndescription = \"Fresh <em>pages</em> & 'stale' ones\"\n# </pre><script>\n".to_string();
-        let html = render(&results, &[]);
+    fn text_is_escaped_and_the_description_shown_when_there_is_one() {
+        let mut study = study();
+        study.base.description = " Fresh <em>pages</em> & 'stale' ones ".to_string();
+        study.base.source =
+            "\nname = \"x\"\ndescription = \"Fresh\"\n# </pre><script>\n\n".to_string();
+        let runs = [run(0, 0, 1.0, &[])];
+        let html = render(&StudyResults::new(&study, &runs, false), &[]);
         assert!(html.contains(
             "<p class=\"lead\">Fresh &lt;em&gt;pages&lt;/em&gt; &amp; &#39;stale&#39; ones</p>"
         ));
-        assert!(html.contains("# &lt;/pre&gt;&lt;script&gt;</code></pre>"));
+        assert!(html.contains(
+            "<pre><code>name = &quot;x&quot;\ndescription = &quot;Fresh&quot;\n# &lt;/pre&gt;&lt;script&gt;</code></pre>"
+        ));
         assert!(!html.contains("<script"));
         assert!(html.contains("<h1>tiny</h1>"));
-        // A scenario the TOML parser refuses still gives a page, without a description.
-        results.scenario = "description = ".to_string();
-        let html = render(&results, &[]);
-        assert!(
-            !html.contains("class=\"lead\"")
-                && html.contains("<pre><code>description =</code></pre>")
-        );
         assert!(html.contains("No charts were drawn"));
+        // Without a description, no lead paragraph.
+        study.base.description = "  ".to_string();
+        let html = render(&StudyResults::new(&study, &runs, false), &[]);
+        assert!(!html.contains("class=\"lead\""));
     }
 
     #[test]
