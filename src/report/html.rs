@@ -1,4 +1,4 @@
-//! `report.html`: a results folder as one page a person can open from disk, mail, or keep as a
+//! `report.html`: a study's results as one page a person can open from disk, mail, or keep as a
 //! CI artifact.
 //!
 //! The page stands alone by design: its CSS is inline, every chart's SVG markup is inlined (no
@@ -6,12 +6,21 @@
 //! from `file://`, an artifact viewer or an attachment with nothing beside it. It is drawn from
 //! the typed results and the charts already drawn, and holds no timestamp, so the same results
 //! always give the same bytes and `isrsim plot` redraws exactly what `isrsim run` wrote.
+//!
+//! The markup is a `maud` template, which escapes every text it is given; a chart's SVG, drawn
+//! by `charts`, is the one piece of markup spliced in as it is.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::StudyResults;
 use super::charts::Chart;
 use super::format::human;
 use super::table::{KEY_COLUMNS, describe_replications, key_columns};
 use crate::metrics::{Better, RUN_COLUMNS, Unit, as_written};
+
+/// Readable on screen and on paper: a system font, dark text on white, numbers in aligned
+/// columns, charts as wide as the page and no wider.
+const CSS: &str = include_str!("report.css");
 
 /// The whole page, with `charts` in their order.
 pub fn render(results: &StudyResults, charts: &[Chart]) -> String {
@@ -20,59 +29,71 @@ pub fn render(results: &StudyResults, charts: &[Chart]) -> String {
         "" => "scenario",
         name => name,
     };
-    let description = Some(base.description.trim()).filter(|d| !d.is_empty());
+    let description = base.description.trim();
     let comparison = Comparison::of(results);
-
-    let mut page = String::new();
-    page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    page.push_str(&format!(
-        "<title>{} — isrsim report</title>\n",
-        escape(name)
-    ));
-    page.push_str(&format!(
-        "<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n"
-    ));
-
-    page.push_str("<header>\n<p class=\"kicker\">isrsim report</p>\n");
-    page.push_str(&format!("<h1>{}</h1>\n", escape(name)));
-    if let Some(description) = description {
-        page.push_str(&format!("<p class=\"lead\">{}</p>\n", escape(description)));
-    }
-    page.push_str(&format!(
-        "<p class=\"facts\">{}</p>\n",
-        escape(&comparison.facts())
-    ));
-    page.push_str(concat!(
-        "<nav><a href=\"#comparison\">Comparison</a> · <a href=\"#charts\">Charts</a> · ",
-        "<a href=\"#metrics\">Metrics</a> · <a href=\"#scenario\">Scenario file</a></nav>\n",
-        "</header>\n",
-    ));
-
-    page.push_str(&comparison.section());
-    page.push_str(&charts_section(charts));
-    page.push_str(&metrics_section());
-
-    page.push_str("<section id=\"scenario\">\n<h2>Scenario file</h2>\n");
-    page.push_str(concat!(
-        "<p class=\"note\"><code>scenario.toml</code> as written. <code>--seed</code> and ",
-        "<code>--replications</code> on the command line override its values; ",
-        "<code>runs.csv</code> has the seed of every run.</p>\n",
-    ));
-    page.push_str(&format!(
-        "<pre><code>{}</code></pre>\n</section>\n",
-        escape(base.source.trim_start_matches(['\n', '\r']).trim_end())
-    ));
-
-    page.push_str(&format!(
-        concat!(
-            "<footer>Written by isrsim {}. Figures are rounded for reading; ",
-            "<code>summary.csv</code> and <code>runs.csv</code> keep them precise.</footer>\n",
-        ),
-        env!("CARGO_PKG_VERSION")
-    ));
-    page.push_str("</main>\n</body>\n</html>\n");
-    page
+    let scenario = base.source.trim_start_matches(['\n', '\r']).trim_end();
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            "\n"
+            head {
+                "\n" meta charset="utf-8";
+                "\n" meta name="viewport" content="width=device-width, initial-scale=1";
+                "\n" title { (name) " — isrsim report" }
+                "\n" style { "\n" (PreEscaped(CSS)) }
+                "\n"
+            }
+            "\n"
+            body {
+                "\n"
+                main {
+                    "\n"
+                    header {
+                        "\n" p.kicker { "isrsim report" }
+                        "\n" h1 { (name) }
+                        @if !description.is_empty() {
+                            "\n" p.lead { (description) }
+                        }
+                        "\n" p.facts { (comparison.facts()) }
+                        "\n"
+                        nav {
+                            a href="#comparison" { "Comparison" } " · "
+                            a href="#charts" { "Charts" } " · "
+                            a href="#metrics" { "Metrics" } " · "
+                            a href="#scenario" { "Scenario file" }
+                        }
+                        "\n"
+                    }
+                    "\n"
+                    (comparison.section())
+                    (charts_section(charts))
+                    (metrics_section())
+                    section id="scenario" {
+                        "\n" h2 { "Scenario file" }
+                        "\n"
+                        p.note {
+                            code { "scenario.toml" } " as written. " code { "--seed" } " and "
+                            code { "--replications" } " on the command line override its values; "
+                            code { "runs.csv" } " has the seed of every run."
+                        }
+                        "\n" pre { code { (scenario) } }
+                        "\n"
+                    }
+                    "\n"
+                    footer {
+                        "Written by isrsim " (env!("CARGO_PKG_VERSION"))
+                        ". Figures are rounded for reading; " code { "summary.csv" } " and "
+                        code { "runs.csv" } " keep them precise."
+                    }
+                    "\n"
+                }
+                "\n"
+            }
+            "\n"
+        }
+        "\n"
+    };
+    page.into_string()
 }
 
 /// The comparison table: one row per (sweep point, policy), as the terminal table has them.
@@ -156,7 +177,7 @@ impl Comparison {
         facts
     }
 
-    fn section(&self) -> String {
+    fn section(&self) -> Markup {
         let sweep = if self.axes.is_empty() {
             ""
         } else {
@@ -167,64 +188,91 @@ impl Comparison {
         } else {
             "the figures of its one run"
         };
-        let mut html = String::from("<section id=\"comparison\">\n<h2>Comparison</h2>\n");
-        html.push_str(&format!(
-            concat!(
-                "<p class=\"note\">One row per policy{}: {}. Every policy saw the same users ",
-                "and the same edits. Headings link to the metric's definition.</p>\n",
-            ),
-            sweep, figures
-        ));
-        html.push_str("<div class=\"scroll\">\n<table class=\"comparison\">\n<thead>\n<tr>");
-        for axis in &self.axes {
-            html.push_str(&format!(
-                "<th scope=\"col\"><code>{}</code></th>",
-                // A long dotted key may break after a dot rather than widen the table.
-                escape(axis).replace('.', ".<wbr>")
-            ));
-        }
-        html.push_str("<th scope=\"col\">policy</th>");
-        for &(i, heading) in &self.columns {
-            let column = &RUN_COLUMNS[i];
-            html.push_str(&format!(
-                "<th scope=\"col\" class=\"num\"><a href=\"#metric-{}\" title=\"{}\">{}</a></th>",
-                column.name,
-                escape(column.meaning),
-                escape(heading)
-            ));
-        }
-        html.push_str("</tr>\n</thead>\n<tbody>\n");
-        let mut previous: Option<&[String]> = None;
-        for row in &self.rows {
-            // A sweep's rows come point by point; a rule between points groups their policies.
-            let new_point = !self.axes.is_empty() && previous.is_some_and(|p| p != row.labels);
-            previous = Some(&row.labels);
-            html.push_str(if new_point {
-                "<tr class=\"point\">"
-            } else {
-                "<tr>"
-            });
-            for label in &row.labels {
-                // An inline table wraps between its pairs, never inside `key = value`.
-                let label = escape(label)
-                    .replace(" = ", "&nbsp;=&nbsp;")
-                    .replace("{ ", "{&nbsp;")
-                    .replace(" }", "&nbsp;}");
-                html.push_str(&format!("<td><code>{label}</code></td>"));
-            }
-            html.push_str(&format!("<th scope=\"row\">{}</th>", escape(&row.policy)));
-            for (mean, ci) in &row.cells {
-                html.push_str(&format!("<td class=\"num\">{}", escape(mean)));
-                if let Some(ci) = ci {
-                    html.push_str(&format!("<span class=\"ci\">± {}</span>", escape(ci)));
+        // A sweep's rows come point by point; a rule between points groups their policies.
+        let new_point = |i: usize| {
+            !self.axes.is_empty() && i > 0 && self.rows[i - 1].labels != self.rows[i].labels
+        };
+        html! {
+            section id="comparison" {
+                "\n" h2 { "Comparison" }
+                "\n"
+                p.note {
+                    "One row per policy" (sweep) ": " (figures) ". Every policy saw the same users "
+                    "and the same edits. Headings link to the metric's definition."
                 }
-                html.push_str("</td>");
+                "\n"
+                div.scroll {
+                    "\n"
+                    table.comparison {
+                        "\n"
+                        thead {
+                            "\n"
+                            tr {
+                                @for axis in &self.axes {
+                                    th scope="col" { code { (dotted(axis)) } }
+                                }
+                                th scope="col" { "policy" }
+                                @for &(i, heading) in &self.columns {
+                                    th scope="col" class="num" {
+                                        a href={ "#metric-" (RUN_COLUMNS[i].name) }
+                                            title=(RUN_COLUMNS[i].meaning) { (heading) }
+                                    }
+                                }
+                            }
+                            "\n"
+                        }
+                        "\n"
+                        tbody {
+                            "\n"
+                            @for (i, row) in self.rows.iter().enumerate() {
+                                tr class=[new_point(i).then_some("point")] {
+                                    @for label in &row.labels {
+                                        td { code { (unbroken(label)) } }
+                                    }
+                                    th scope="row" { (row.policy) }
+                                    @for (mean, ci) in &row.cells {
+                                        td.num {
+                                            (mean)
+                                            @if let Some(ci) = ci {
+                                                span.ci { "± " (ci) }
+                                            }
+                                        }
+                                    }
+                                }
+                                "\n"
+                            }
+                        }
+                        "\n"
+                    }
+                    "\n"
+                }
+                "\n"
             }
-            html.push_str("</tr>\n");
+            "\n"
         }
-        html.push_str("</tbody>\n</table>\n</div>\n</section>\n");
-        html
     }
+}
+
+/// A long dotted key that may break after each dot rather than widen the table.
+fn dotted(key: &str) -> Markup {
+    html! {
+        @for (i, segment) in key.split('.').enumerate() {
+            @if i > 0 { "." wbr; }
+            (segment)
+        }
+    }
+}
+
+/// A sweep label that wraps between the pairs of an inline table, never inside `key = value`:
+/// the escaped label, with its spaces around `=` and inside braces made non-breaking.
+fn unbroken(label: &str) -> Markup {
+    let escaped = html! { (label) }.into_string();
+    PreEscaped(
+        escaped
+            .replace(" = ", "&nbsp;=&nbsp;")
+            .replace("{ ", "{&nbsp;")
+            .replace(" }", "&nbsp;}"),
+    )
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -236,114 +284,117 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Every chart inline, with its title above and its caption below.
-fn charts_section(charts: &[Chart]) -> String {
-    let mut html = String::from("<section id=\"charts\">\n<h2>Charts</h2>\n");
-    if charts.is_empty() {
-        html.push_str("<p class=\"note\">No charts were drawn for this run.</p>\n");
+fn charts_section(charts: &[Chart]) -> Markup {
+    html! {
+        section id="charts" {
+            "\n" h2 { "Charts" }
+            "\n"
+            @if charts.is_empty() {
+                p.note { "No charts were drawn for this run." } "\n"
+            }
+            @for chart in charts {
+                figure class="chart" id={ "chart-" (chart.name) } {
+                    "\n"
+                    // A chart that draws its own title keeps the heading for screen readers
+                    // and the outline only, so a sighted reader does not read it twice.
+                    h3 class=[chart.draws_title.then_some("in-chart")] { (chart.title) }
+                    "\n" (inline_svg(chart))
+                    "\n" figcaption { (chart.caption) }
+                    "\n"
+                }
+                "\n"
+            }
+        }
+        "\n"
     }
-    for chart in charts {
-        // A chart that draws its own title keeps the heading for screen readers and the
-        // outline only, so a sighted reader does not read it twice.
-        let class = if chart.draws_title {
-            " class=\"in-chart\""
-        } else {
-            ""
-        };
-        html.push_str(&format!(
-            "<figure class=\"chart\" id=\"chart-{}\">\n<h3{class}>{}</h3>\n",
-            escape(&chart.name),
-            escape(&chart.title)
-        ));
-        html.push_str(&inline_svg(chart));
-        html.push_str(&format!(
-            "\n<figcaption>{}</figcaption>\n</figure>\n",
-            escape(&chart.caption)
-        ));
-    }
-    html.push_str("</section>\n");
-    html
 }
 
 /// A chart's SVG inside the page: its root element written anew, with a `viewBox` so CSS can
 /// scale it and labelled for screen readers, around the markup the chart drew.
-fn inline_svg(chart: &Chart) -> String {
+fn inline_svg(chart: &Chart) -> Markup {
     let (width, height) = (chart.width, chart.height);
-    format!(
-        concat!(
-            "<svg role=\"img\" aria-label=\"{}\" width=\"{w}\" height=\"{h}\" ",
-            "viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n{}</svg>",
-        ),
-        escape(&chart.alt),
-        chart.svg_elements(),
-        w = width,
-        h = height
-    )
+    html! {
+        svg role="img" aria-label=(chart.alt) width=(width) height=(height)
+            viewBox={ "0 0 " (width) " " (height) } xmlns="http://www.w3.org/2000/svg" {
+            "\n" (PreEscaped(chart.svg_elements()))
+        }
+    }
 }
 
 /// Every run column: its name, unit, which direction is better, and what it means.
-fn metrics_section() -> String {
-    let mut html = String::from("<section id=\"metrics\">\n<h2>Metrics</h2>\n");
-    html.push_str(concat!(
-        "<p class=\"note\">The columns of <code>runs.csv</code>, one value per run. ",
-        "<code>summary.csv</code> gives each one's mean over replications and, as ",
-        "<code><var>metric</var>_ci95</code>, the half-width of its 95% Student-t interval.</p>\n",
-    ));
-    html.push_str("<div class=\"scroll\">\n<table class=\"metrics\">\n<thead>\n<tr>");
-    html.push_str(concat!(
-        "<th scope=\"col\">metric</th><th scope=\"col\">in the comparison</th>",
-        "<th scope=\"col\">unit</th><th scope=\"col\">better</th>",
-        "<th scope=\"col\">meaning</th></tr>\n</thead>\n<tbody>\n",
-    ));
-    for column in &RUN_COLUMNS {
-        let heading = KEY_COLUMNS
-            .iter()
-            .find(|(name, _)| *name == column.name)
-            .map_or("", |(_, heading)| heading);
-        let unit = match column.unit {
-            Unit::Count => "count",
-            Unit::Ratio => "ratio (shown as %)",
-            Unit::Seconds => "seconds",
-            Unit::Millis => "milliseconds",
-            Unit::PerSecond => "per second",
-        };
-        let better = match column.better {
-            Better::Lower => "lower",
-            Better::Higher => "higher",
-            Better::Neutral => "neither",
-        };
-        html.push_str(&format!(
-            "<tr id=\"metric-{}\"><th scope=\"row\"><code>{}</code></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            column.name,
-            escape(column.name),
-            escape(heading),
-            unit,
-            better,
-            escape(column.meaning)
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</div>\n</section>\n");
-    html
-}
-
-/// Text made safe for HTML content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+fn metrics_section() -> Markup {
+    html! {
+        section id="metrics" {
+            "\n" h2 { "Metrics" }
+            "\n"
+            p.note {
+                "The columns of " code { "runs.csv" } ", one value per run. " code { "summary.csv" }
+                " gives each one's mean over replications and, as "
+                code { var { "metric" } "_ci95" } ", the half-width of its 95% Student-t interval."
+            }
+            "\n"
+            div.scroll {
+                "\n"
+                table.metrics {
+                    "\n"
+                    thead {
+                        "\n"
+                        tr {
+                            th scope="col" { "metric" } th scope="col" { "in the comparison" }
+                            th scope="col" { "unit" } th scope="col" { "better" }
+                            th scope="col" { "meaning" }
+                        }
+                        "\n"
+                    }
+                    "\n"
+                    tbody {
+                        "\n"
+                        @for column in &RUN_COLUMNS {
+                            tr id={ "metric-" (column.name) } {
+                                th scope="row" { code { (column.name) } }
+                                td { (heading(column.name)) }
+                                td { (unit(column.unit)) }
+                                td { (better(column.better)) }
+                                td { (column.meaning) }
+                            }
+                            "\n"
+                        }
+                    }
+                    "\n"
+                }
+                "\n"
+            }
+            "\n"
         }
+        "\n"
     }
-    out
 }
 
-/// Readable on screen and on paper: a system font, dark text on white, numbers in aligned
-/// columns, charts as wide as the page and no wider.
-const CSS: &str = include_str!("report.css");
+/// A run column's heading in the comparison, or "" when the comparison leaves it out.
+fn heading(name: &str) -> &'static str {
+    KEY_COLUMNS
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map_or("", |(_, heading)| heading)
+}
+
+fn unit(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Count => "count",
+        Unit::Ratio => "ratio (shown as %)",
+        Unit::Seconds => "seconds",
+        Unit::Millis => "milliseconds",
+        Unit::PerSecond => "per second",
+    }
+}
+
+fn better(better: Better) -> &'static str {
+    match better {
+        Better::Lower => "lower",
+        Better::Higher => "higher",
+        Better::Neutral => "neither",
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -450,13 +501,17 @@ mod tests {
             "{}",
             comparison.facts()
         );
-        let html = comparison.section();
+        let html = comparison.section().into_string();
         assert!(html.contains("<th scope=\"col\"><code>bucket</code></th><th scope=\"col\"><code>origin</code></th><th scope=\"col\">policy</th>"));
         assert!(html.contains(
             "<td><code>{&nbsp;cache&nbsp;=&nbsp;&quot;shared&quot;, lock&nbsp;=&nbsp;true&nbsp;}</code></td>"
         ));
         // A rule between the 4 points: 3 rows start a new point.
         assert_eq!(html.matches("<tr class=\"point\">").count(), 3);
+        assert_eq!(
+            dotted("backend.concurrency").into_string(),
+            "backend.<wbr>concurrency"
+        );
     }
 
     #[test]
@@ -499,9 +554,11 @@ mod tests {
             "\nname = \"x\"\ndescription = \"Fresh\"\n# </pre><script>\n\n".to_string();
         let runs = [run(0, 0, 1.0, &[])];
         let html = render(&StudyResults::new(&study, &runs, false), &[]);
-        assert!(html.contains(
-            "<p class=\"lead\">Fresh &lt;em&gt;pages&lt;/em&gt; &amp; &#39;stale&#39; ones</p>"
-        ));
+        assert!(
+            html.contains(
+                "<p class=\"lead\">Fresh &lt;em&gt;pages&lt;/em&gt; &amp; 'stale' ones</p>"
+            )
+        );
         assert!(html.contains(
             "<pre><code>name = &quot;x&quot;\ndescription = &quot;Fresh&quot;\n# &lt;/pre&gt;&lt;script&gt;</code></pre>"
         ));
@@ -516,7 +573,7 @@ mod tests {
 
     #[test]
     fn every_run_column_is_defined() {
-        let html = metrics_section();
+        let html = metrics_section().into_string();
         for column in &RUN_COLUMNS {
             assert!(
                 html.contains(&format!("<tr id=\"metric-{}\">", column.name)),
