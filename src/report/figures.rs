@@ -37,7 +37,7 @@ impl Figures {
         let charts_dir = dir.join(CHARTS_DIR);
         std::fs::create_dir_all(&charts_dir)?;
         for chart in &self.charts {
-            std::fs::write(charts_dir.join(format!("{}.svg", chart.name)), &chart.svg)?;
+            std::fs::write(charts_dir.join(format!("{}.svg", chart.name)), chart.svg())?;
             std::fs::write(charts_dir.join(format!("{}.png", chart.name)), &chart.png)?;
         }
         std::fs::write(dir.join(REPORT_FILE), &self.report_html)

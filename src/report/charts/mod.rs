@@ -48,10 +48,10 @@ pub struct Chart {
     pub alt: String,
     /// Whether the image shows `title` itself.
     pub draws_title: bool,
-    /// The SVG document.
-    pub svg: String,
     /// The PNG file.
     pub png: Vec<u8>,
+    /// The SVG document; private, so that `elements` always points into it.
+    svg: String,
     /// Where the markup inside the root `<svg>` element lies in `svg`.
     elements: Range<usize>,
 }
@@ -73,6 +73,11 @@ impl Chart {
             png: drawing.png,
             elements: drawing.elements,
         })
+    }
+
+    /// The SVG document.
+    pub fn svg(&self) -> &str {
+        &self.svg
     }
 
     /// The SVG's markup inside its root element, for a page that writes the root `<svg>` tag
