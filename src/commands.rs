@@ -183,7 +183,15 @@ pub fn plot(dir: &Path) -> i32 {
         );
         return exit_code::BAD_INPUT;
     }
-    match report::figures::redraw(dir) {
+    let (study, runs) = match report::figures::read_folder(dir) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("error: cannot redraw {}: {e}", dir.display());
+            return exit_code::FAILURE;
+        }
+    };
+    let results = report::StudyResults::new(&study, &runs, false);
+    match report::figures::redraw(dir, &results) {
         Ok(()) => exit_code::OK,
         Err(e) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());

@@ -65,7 +65,12 @@ pub fn write_run(
         if let Some(info) = info {
             meta::write(info, &runs, dir)?;
         }
-        figures::draw(dir)
+        figures::draw(&StudyResults {
+            study,
+            runs,
+            summaries,
+        })?
+        .write_into(dir)
     })
 }
 

@@ -4,16 +4,18 @@
 //! its own axis from zero. Bars are numbered, and the legend maps numbers to series, so a bar can
 //! be found without telling colours apart.
 
+use std::collections::BTreeSet;
 use std::io;
-use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::style::{self, Figure, Swatch};
-use super::{Chart, Looks, by_series, finite, title};
-use crate::report::results::Results;
+use super::render::Figure;
+use super::style::{self, Swatch};
+use super::{Chart, Looks, series_parts, title, written};
+use crate::metrics;
+use crate::report::StudyResults;
 
 pub const NAME: &str = "comparison";
 
@@ -56,30 +58,38 @@ const METRICS: [Metric; 4] = [
     },
 ];
 
-pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
-    let what = if results.axes.is_empty() {
+pub fn draw(results: &StudyResults, looks: &Looks) -> io::Result<Chart> {
+    let what = if results.study.axes.is_empty() {
         "key metrics by policy"
     } else {
         "key metrics by policy and sweep point"
     };
-    let title = title(results, what);
-    let table = &results.summary;
-    let rows = by_series(results, table);
+    let title = title(results.study, what);
+    // A bar per series, from its summary (the first, should two series share a label).
+    let mut seen = BTreeSet::new();
+    let (series, summaries): (Vec<String>, Vec<_>) = (results.summaries.iter())
+        .map(|s| {
+            (
+                series_parts(&results.study.axes, &s.labels, &s.policy).join(", "),
+                s,
+            )
+        })
+        .filter(|(label, _)| seen.insert(label.clone()))
+        .unzip();
     let panels = METRICS
         .iter()
         .map(|m| {
-            let bars: Vec<Option<(f64, f64)>> = (rows.iter())
-                .map(|(_, rows)| {
-                    let row = rows.first()?;
-                    let mean = finite(table, row, m.column)?;
-                    let ci = finite(table, row, &format!("{}_ci95", m.column)).unwrap_or(0.0);
-                    Some((mean, ci.abs()))
+            let column = metrics::column(m.column);
+            let bars: Vec<Option<(f64, f64)>> = (summaries.iter())
+                .map(|s| {
+                    let i = column?;
+                    let mean = written(s.means[i])?;
+                    Some((mean, written(s.ci95[i]).unwrap_or(0.0).abs()))
                 })
                 .collect();
             Panel::new(m, bars)
         })
         .collect();
-    let series = rows.into_iter().map(|(label, _)| label).collect();
     let figure = Comparison {
         title: &title,
         looks,
@@ -89,7 +99,7 @@ pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
     let caption = "Stale ratio, 99th percentile stale age, regenerations and the peak \
                    regenerations per second, per policy: the mean over replications with its 95% \
                    confidence interval. Lower is better in every panel.";
-    Chart::drawn(dir, NAME, &title, caption, &figure)
+    Chart::drawn(NAME, &title, caption, &figure)
 }
 
 /// One metric's bars, already in the unit they are drawn in.

@@ -2,27 +2,27 @@
 //!
 //! The x axis is 1/(1−p) on a log scale, so each tick is one more nine (0%, 90%, 99%, 99.9%…)
 //! and the tail gets as much room as the body. The maximum (p = 1) has no place on that axis
-//! and is left out; `summary.csv` has it as `latency_max_ms`.
+//! and is left out; the summaries have it as `latency_max_ms`.
 
 use std::io;
-use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::render::Figure;
 use super::stale_age_cdf::{Curve, legend, quantile_curves};
-use super::style::{self, Axes, Figure};
+use super::style::{self, Axes};
 use super::{Chart, Looks, title};
-use crate::report::results::Results;
+use crate::report::StudyResults;
 
 pub const NAME: &str = "latency";
 
 /// 1/(1−p) for p = 99.999%, the last tick.
 const LAST_TICK: f64 = 1e5;
 
-pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
-    let title = title(results, "user latency by percentile");
-    let curves = quantile_curves(results, &results.distributions, "latency_ms");
+pub fn draw(results: &StudyResults, looks: &Looks) -> io::Result<Chart> {
+    let title = title(results.study, "user latency by percentile");
+    let curves = quantile_curves(results, |d| &d.latency_ms);
     let figure = Latency {
         title: &title,
         looks,
@@ -31,7 +31,7 @@ pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
     let caption = "User latency at each percentile, the tail stretched to the right: each tick \
                    adds a nine. A step up is the share of requests that went to the origin or \
                    waited on a generation.";
-    Chart::drawn(dir, NAME, &title, caption, &figure)
+    Chart::drawn(NAME, &title, caption, &figure)
 }
 
 struct Latency<'a> {

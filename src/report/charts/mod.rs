@@ -1,15 +1,21 @@
-//! Charts of a results folder, drawn with plotters into `charts/`, each as SVG and PNG.
+//! Charts of a study's results, drawn with plotters into memory, each as SVG and PNG.
 //!
-//! One file per chart kind; `style` holds what they share (palette, font, legend, and the
-//! function that draws a figure on both backends). Every chart reads only the `Results` of the
-//! folder's files, so `isrsim plot` redraws exactly what `isrsim run` drew, and the same files
-//! give the same bytes: series keep the order of the CSV rows, maps are `BTreeMap`s, and nothing
-//! depends on the clock. A chart drawn from no data (no rows, no stale responses) is still
-//! written, with a note saying so, so the report never links to a missing file.
+//! One file per chart kind; `style` holds what they share (palette, font, legend, axes) and
+//! `render` draws a figure on both backends. Every chart reads the typed results alone
+//! (`StudyResults`): means and intervals from the summaries, time series and distributions from
+//! the runs. So `isrsim plot` redraws exactly what `isrsim run` drew, and the same results give
+//! the same bytes: series keep the order of the summaries and runs, maps are `BTreeMap`s, and
+//! nothing depends on the clock. A chart drawn from no data (no runs, no stale responses) is
+//! still drawn, with a note saying so, so the report never lacks a chart it lists.
+//!
+//! A series is one policy at one sweep point, named by its label: `policy`, or
+//! `axis=value, …, policy` in a sweep. Series are told apart by that label, as the result files
+//! tell their rows apart.
 
 mod comparison;
 mod latency;
 mod regenerations;
+mod render;
 mod stale_age_cdf;
 mod staleness;
 mod style;
@@ -17,90 +23,140 @@ mod sweep;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
-use std::path::Path;
+use std::ops::Range;
 
-use super::SCENARIO_FILE;
-use super::results::{Results, Table};
+use super::StudyResults;
+use crate::metrics::{RunResult, as_written};
 use crate::scenario::Study;
+use crate::time::SimTime;
+use render::Figure;
 use style::{Entry, Look, Swatch};
 
-/// A chart written as `charts/{name}.svg` and `charts/{name}.png`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A chart drawn into memory: what `charts/{name}.svg` and `charts/{name}.png` hold, and what a
+/// page showing it needs to know.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
+    /// The file name of both images, without extension.
     pub name: String,
     pub title: String,
     /// One or two sentences: what the chart shows and how to read it.
     pub caption: String,
+    /// The size of both images, in pixels.
+    pub width: u32,
+    pub height: u32,
+    /// What a screen reader announces for the image.
+    pub alt: String,
+    /// Whether the image shows `title` itself.
+    pub draws_title: bool,
+    /// The PNG file.
+    pub png: Vec<u8>,
+    /// The SVG document; private, so that `elements` always points into it.
+    svg: String,
+    /// Where the markup inside the root `<svg>` element lies in `svg`.
+    elements: Range<usize>,
 }
 
 impl Chart {
-    /// Draws `figure` into `dir` as `{name}.svg` and `{name}.png`, and describes it for the report.
-    fn drawn(
-        dir: &Path,
-        name: &str,
-        title: &str,
-        caption: &str,
-        figure: &impl style::Figure,
-    ) -> io::Result<Chart> {
-        style::render(dir, name, figure)?;
+    /// Draws `figure` and describes it for the report.
+    fn drawn(name: &str, title: &str, caption: &str, figure: &impl Figure) -> io::Result<Chart> {
+        let drawing = render::render(name, figure)?;
+        let (width, height) = style::SIZE;
         Ok(Chart {
             name: name.to_string(),
             title: title.to_string(),
             caption: caption.to_string(),
+            width,
+            height,
+            alt: title.to_string(),
+            draws_title: figure.draws_title(),
+            svg: drawing.svg,
+            png: drawing.png,
+            elements: drawing.elements,
         })
+    }
+
+    /// The SVG document.
+    pub fn svg(&self) -> &str {
+        &self.svg
+    }
+
+    /// The SVG's markup inside its root element, for a page that writes the root `<svg>` tag
+    /// itself, with attributes of its own.
+    pub fn svg_elements(&self) -> &str {
+        &self.svg[self.elements.clone()]
     }
 }
 
-/// Draws every chart of `results` into `dir`, in the order the report shows them.
-pub fn draw_all(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
+/// Draws every chart of `results`, in the order the report shows them.
+pub fn draw_all(results: &StudyResults) -> io::Result<Vec<Chart>> {
     let looks = Looks::of(results);
     let timeline = Timeline::of(results);
     let mut charts = vec![
-        staleness::draw(results, &looks, &timeline, dir)?,
-        regenerations::draw(results, &looks, &timeline, dir)?,
-        stale_age_cdf::draw(results, &looks, dir)?,
-        comparison::draw(results, &looks, dir)?,
-        latency::draw(results, &looks, dir)?,
+        staleness::draw(results, &looks, &timeline)?,
+        regenerations::draw(results, &looks, &timeline)?,
+        stale_age_cdf::draw(results, &looks)?,
+        comparison::draw(results, &looks)?,
+        latency::draw(results, &looks)?,
     ];
-    if !results.axes.is_empty() {
-        charts.extend(sweep::draw(results, dir)?);
+    if !results.study.axes.is_empty() {
+        charts.extend(sweep::draw(results)?);
     }
     Ok(charts)
 }
 
-/// A title naming the scenario, when the folder names one.
-fn title(results: &Results, what: &str) -> String {
-    if results.name.is_empty() {
+/// A title naming the scenario, when it has a name.
+fn title(study: &Study, what: &str) -> String {
+    if study.base.name.is_empty() {
         what.to_string()
     } else {
-        format!("{}: {what}", results.name)
+        format!("{}: {what}", study.base.name)
     }
 }
 
-/// A row's value in a column, when it is a finite number.
-fn finite(table: &Table, row: &[String], column: &str) -> Option<f64> {
-    let i = table.column(column)?;
-    row.get(i)?.parse::<f64>().ok().filter(|v| v.is_finite())
+/// A summary's mean or half-width as the result files hold it (rounded as written, so a chart
+/// shows the figure `summary.csv` gives), when it was measured and is a number.
+fn written(x: Option<f64>) -> Option<f64> {
+    x.map(as_written).filter(|v| v.is_finite())
 }
 
-/// The rows of `table`, grouped by series label in the order the series first appear.
-fn by_series<'t>(results: &Results, table: &'t Table) -> Vec<(String, Vec<&'t [String]>)> {
+/// A series' name in parts: `axis=value` per swept key (the key's last segment), then the
+/// policy.
+fn series_parts(axes: &[String], labels: &[String], policy: &str) -> Vec<String> {
+    let mut parts: Vec<String> = (axes.iter().zip(labels))
+        .map(|(a, v)| axis_part(a, v))
+        .collect();
+    parts.push(policy.to_string());
+    parts
+}
+
+/// A run's series in parts; `None` for a run of a point or policy the study lacks.
+fn run_parts(study: &Study, run: &RunResult) -> Option<Vec<String>> {
+    let point = study.points.get(run.point)?;
+    let policy = point.scenario.policies.get(run.policy)?;
+    Some(series_parts(&study.axes, &point.labels, &policy.name))
+}
+
+/// The runs of `results`, grouped by series label in the order the series first appear.
+fn runs_by_series<'r>(results: &StudyResults<'r>) -> Vec<(String, Vec<&'r RunResult>)> {
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut groups: Vec<(String, Vec<&'t [String]>)> = Vec::new();
-    for row in &table.rows {
-        let label = results.series(table, row);
+    let mut groups: Vec<(String, Vec<&'r RunResult>)> = Vec::new();
+    for &run in &results.runs {
+        let Some(parts) = run_parts(results.study, run) else {
+            continue;
+        };
+        let label = parts.join(", ");
         let i = *index.entry(label.clone()).or_insert_with(|| {
             groups.push((label, Vec::new()));
             groups.len() - 1
         });
-        groups[i].1.push(row.as_slice());
+        groups[i].1.push(run);
     }
     groups
 }
 
-/// Each series' look, by its place in `summary.csv` (then in the files naming series it lacks),
-/// so that a series has the same colour on every chart, even one that leaves some series out;
-/// and its name in legends, shortened by `short_names`.
+/// Each series' look, by its place among the summaries (then among the runs, for a series
+/// without a summary), so that a series has the same colour on every chart, even one that leaves
+/// some series out; and its name in legends, shortened by `short_names`.
 struct Looks {
     index: BTreeMap<String, usize>,
     names: BTreeMap<String, String>,
@@ -109,21 +165,19 @@ struct Looks {
 }
 
 impl Looks {
-    fn of(results: &Results) -> Looks {
+    fn of(results: &StudyResults) -> Looks {
+        let axes = &results.study.axes;
+        let summarized =
+            (results.summaries.iter()).map(|s| series_parts(axes, &s.labels, &s.policy));
+        let ran = (results.runs.iter()).filter_map(|r| run_parts(results.study, r));
         let mut index = BTreeMap::new();
         let mut parts = Vec::new();
-        for table in [
-            &results.summary,
-            &results.timeseries,
-            &results.distributions,
-        ] {
-            for (label, rows) in by_series(results, table) {
-                let next = index.len();
-                index.entry(label).or_insert_with(|| {
-                    parts.push(series_parts(results, table, rows[0]));
-                    next
-                });
-            }
+        for series in summarized.chain(ran) {
+            let next = index.len();
+            index.entry(series.join(", ")).or_insert_with(|| {
+                parts.push(series);
+                next
+            });
         }
         let (short, common) = short_names(&parts);
         let names = parts.iter().map(|p| p.join(", ")).zip(short).collect();
@@ -170,16 +224,6 @@ fn common_entry(common: &str) -> Entry {
     }
 }
 
-/// A series' name in parts, as `Results::series` joins them: `axis=value` per swept key (the
-/// key's last segment), then the policy.
-fn series_parts(results: &Results, table: &Table, row: &[String]) -> Vec<String> {
-    let mut parts: Vec<String> = (results.axes.iter())
-        .map(|a| axis_part(a, table.text(row, a)))
-        .collect();
-    parts.push(table.text(row, "policy").to_string());
-    parts
-}
-
 /// `key=value` for a swept key, named by its last segment (`backend.concurrency` as
 /// `concurrency`).
 fn axis_part(key: &str, value: &str) -> String {
@@ -222,7 +266,7 @@ fn compact(part: &str) -> String {
         .replace(" }", "}")
 }
 
-/// `timeseries.csv` per series, its replications merged bucket by bucket.
+/// The runs' time series per series, its replications merged bucket by bucket.
 struct Timeline {
     series: Vec<SeriesTimeline>,
     /// The end of the latest bucket, in seconds.
@@ -274,26 +318,30 @@ impl Bucket {
 }
 
 impl Timeline {
-    fn of(results: &Results) -> Timeline {
-        let table = &results.timeseries;
+    fn of(results: &StudyResults) -> Timeline {
+        let study = results.study;
         let mut series = Vec::new();
-        for (label, rows) in by_series(results, table) {
+        for (label, runs) in runs_by_series(results) {
             let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
             let mut replications = BTreeSet::new();
-            for row in rows {
-                let Some(start_s) = finite(table, row, "t_s") else {
-                    continue;
-                };
-                replications.insert(table.text(row, "replication"));
-                // Keyed by whole microseconds, the simulator's unit, so float text cannot split a
-                // bucket in two.
-                let b = buckets.entry((start_s * 1e6).round() as i64).or_default();
-                b.start_s = start_s;
-                let count = |c| finite(table, row, c).unwrap_or(0.0).max(0.0);
-                b.requests += count("requests");
-                b.stale_responses += count("stale_responses");
-                b.regenerations += count("regenerations");
-                b.queued |= count("backend_queue") > 0.0;
+            for run in runs.into_iter().filter(|r| !r.timeseries.is_empty()) {
+                replications.insert(run.replication);
+                let length = study.points[run.point].scenario.bucket.as_micros();
+                for (i, counts) in run.timeseries.iter().enumerate() {
+                    // From integer microseconds, as `timeseries.csv` gives each bucket's start.
+                    let start = SimTime::from_micros(length.saturating_mul(i as u64));
+                    let start_s = start.as_secs_f64();
+                    let b = buckets.entry(start.as_micros() as i64).or_default();
+                    b.start_s = start_s;
+                    b.requests += counts.requests as f64;
+                    b.stale_responses += counts.stale_responses as f64;
+                    b.regenerations += counts.regenerations as f64;
+                    b.queued |= counts.backend_queue > 0;
+                }
+            }
+            // A series whose runs have no buckets has no time series.
+            if replications.is_empty() {
+                continue;
             }
             let buckets: Vec<Bucket> = buckets.into_values().collect();
             let bucket_s = buckets
@@ -304,7 +352,7 @@ impl Timeline {
             series.push(SeriesTimeline {
                 label,
                 bucket_s,
-                replications: replications.len().max(1),
+                replications: replications.len(),
                 buckets,
             });
         }
@@ -325,14 +373,13 @@ impl Timeline {
         Timeline {
             series,
             end_s,
-            warmup_s: warmup(results),
+            warmup_s: warmup(study),
         }
     }
 }
 
-/// The scenario's warm-up in seconds, if the scenario reads and every sweep point agrees.
-fn warmup(results: &Results) -> Option<f64> {
-    let study = Study::parse(&results.scenario, Path::new(SCENARIO_FILE)).ok()?;
+/// The warm-up in seconds, when every sweep point shares it.
+fn warmup(study: &Study) -> Option<f64> {
     let first = study.points.first()?.scenario.warmup;
     let shared = study.points.iter().all(|p| p.scenario.warmup == first);
     (shared && first.as_secs_f64() > 0.0).then(|| first.as_secs_f64())

@@ -9,26 +9,20 @@
 //! so the chart shows regenerations per second instead.
 
 use std::io;
-use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::*;
 
-use plotters::coord::ranged1d::Ranged;
-
-use super::style::{self, Axes, Entry, Figure, Swatch};
+use super::render::Figure;
+use super::style::{self, Axes, Entry, Swatch};
 use super::{Chart, Looks, SeriesTimeline, Timeline, title};
-use crate::report::results::Results;
+use crate::report::StudyResults;
 
 pub const NAME: &str = "regenerations";
 
-pub fn draw(
-    results: &Results,
-    looks: &Looks,
-    timeline: &Timeline,
-    dir: &Path,
-) -> io::Result<Chart> {
-    let title = title(results, "regenerations over time, and backend storms");
+pub fn draw(results: &StudyResults, looks: &Looks, timeline: &Timeline) -> io::Result<Chart> {
+    let title = title(results.study, "regenerations over time, and backend storms");
     let figure = Regenerations {
         title: &title,
         looks,
@@ -37,7 +31,7 @@ pub fn draw(
     let caption = "Regenerations triggered per time bucket (mean over replications). Shaded \
                    stretches are storms, when a generation waited for a backend slot; the strip \
                    at the top shows whose, a lane per policy in legend order.";
-    Chart::drawn(dir, NAME, &title, caption, &figure)
+    Chart::drawn(NAME, &title, caption, &figure)
 }
 
 struct Regenerations<'a> {

@@ -1,19 +1,20 @@
 //! `stale_age_cdf`: the distribution of stale age per series, on a log axis of time.
 //!
-//! From `distributions.csv`: each quantile's value averaged over the replications that had
-//! stale responses (a replication without any has no rows). Stale ages below a millisecond are
-//! drawn at a millisecond, since a log axis has no zero.
+//! From the runs' distributions (`distributions.csv`): each quantile's value averaged over the
+//! replications that had stale responses (a replication without any has no quantiles). Stale
+//! ages below a millisecond are drawn at a millisecond, since a log axis has no zero.
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{self, Axes, Entry, Figure, Swatch};
-use super::{Chart, Looks, by_series, finite, title};
-use crate::report::results::{Results, Table};
+use super::render::Figure;
+use super::style::{self, Axes, Entry, Swatch};
+use super::{Chart, Looks, runs_by_series, title};
+use crate::metrics::{Distributions, QUANTILES};
+use crate::report::StudyResults;
 
 pub const NAME: &str = "stale_age_cdf";
 
@@ -37,9 +38,9 @@ const TICKS_S: [f64; 13] = [
     31_536_000.0,
 ];
 
-pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
-    let title = title(results, "how old stale responses were");
-    let curves = quantile_curves(results, &results.distributions, "stale_age_s");
+pub fn draw(results: &StudyResults, looks: &Looks) -> io::Result<Chart> {
+    let title = title(results.study, "how old stale responses were");
+    let curves = quantile_curves(results, |d| &d.stale_age_s);
     let figure = StaleAge {
         title: &title,
         looks,
@@ -48,7 +49,7 @@ pub fn draw(results: &Results, looks: &Looks, dir: &Path) -> io::Result<Chart> {
     let caption = "The distribution of stale age over stale responses: the share of stale \
                    responses (y) that were at most x old, since the first edit they missed. \
                    Further left is fresher.";
-    Chart::drawn(dir, NAME, &title, caption, &figure)
+    Chart::drawn(NAME, &title, caption, &figure)
 }
 
 /// A series' quantile function: (quantile, value) in increasing quantile order.
@@ -57,24 +58,23 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Each series' quantiles of `metric`, averaged over its replications; series without rows for
-/// the metric are left out. Shared with the latency chart.
-pub fn quantile_curves(results: &Results, table: &Table, metric: &str) -> Vec<Curve> {
+/// Each series' quantiles of one distribution (`metric` picks it), averaged over its
+/// replications; series whose runs have none are left out. Shared with the latency chart.
+pub fn quantile_curves(
+    results: &StudyResults,
+    metric: impl Fn(&Distributions) -> &Vec<f64>,
+) -> Vec<Curve> {
     let mut curves = Vec::new();
-    for (label, rows) in by_series(results, table) {
-        // Keyed by the quantile in millionths, so text cannot split one quantile in two.
+    for (label, runs) in runs_by_series(results) {
+        // Keyed by the quantile in millionths, as `distributions.csv` writes it.
         let mut sums: BTreeMap<i64, (f64, f64, usize)> = BTreeMap::new();
-        for row in rows
-            .into_iter()
-            .filter(|r| table.text(r, "metric") == metric)
-        {
-            let (Some(q), Some(v)) = (finite(table, row, "quantile"), finite(table, row, "value"))
-            else {
-                continue;
-            };
-            let sum = sums.entry((q * 1e6).round() as i64).or_insert((q, 0.0, 0));
-            sum.1 += v;
-            sum.2 += 1;
+        for run in runs {
+            let values = QUANTILES.iter().zip(metric(&run.distributions));
+            for (&q, &v) in values.filter(|(_, v)| v.is_finite()) {
+                let sum = sums.entry((q * 1e6).round() as i64).or_insert((q, 0.0, 0));
+                sum.1 += v;
+                sum.2 += 1;
+            }
         }
         let points: Vec<(f64, f64)> = sums
             .into_values()
@@ -171,28 +171,29 @@ impl Figure for StaleAge<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{results, table};
     use super::*;
+    use crate::report::fixture::{run, study};
 
     #[test]
     fn quantiles_are_averaged_over_the_replications_that_have_them() {
-        let distributions = table(
-            "scenario,policy,replication,metric,quantile,value",
-            &[
-                "s,a,0,stale_age_s,0.5,10",
-                "s,a,0,stale_age_s,1,30",
-                "s,a,1,stale_age_s,0.5,20",
-                "s,a,1,stale_age_s,1,50",
-                "s,a,1,latency_ms,0.5,99",
-                // Policy b had no stale response: it has latency rows only.
-                "s,b,0,latency_ms,0.5,15",
-            ],
-        );
-        let results = results(&[], Table::default(), Table::default(), distributions);
-        let curves = quantile_curves(&results, &results.distributions, "stale_age_s");
+        let mut runs = [
+            run(0, 0, 0.0, &[]),
+            run(0, 1, 0.0, &[]),
+            run(1, 0, 0.0, &[]),
+        ];
+        runs[0].distributions.stale_age_s = QUANTILES.iter().map(|q| 10.0 + 20.0 * q).collect();
+        runs[1].distributions.stale_age_s = QUANTILES.iter().map(|q| 20.0 + 30.0 * q).collect();
+        // Policy `slow` had no stale response: it has latency quantiles only.
+        runs[2].distributions.stale_age_s.clear();
+        let study = study();
+        let results = StudyResults::new(&study, &runs, false);
+        let curves = quantile_curves(&results, |d| &d.stale_age_s);
         assert_eq!(curves.len(), 1);
-        assert_eq!(curves[0].label, "a");
-        assert_eq!(curves[0].points, [(0.5, 15.0), (1.0, 40.0)]);
+        assert_eq!(curves[0].label, "fast");
+        assert_eq!(curves[0].points.len(), QUANTILES.len());
+        assert_eq!(curves[0].points[10], (0.5, 15.0 + 12.5));
+        assert_eq!(curves[0].points.last(), Some(&(1.0, 40.0)));
+        assert_eq!(quantile_curves(&results, |d| &d.latency_ms).len(), 2);
     }
 
     #[test]

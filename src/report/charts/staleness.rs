@@ -5,24 +5,19 @@
 //! without requests has no ratio and breaks the line rather than reading as 0% stale.
 
 use std::io;
-use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{self, Axes, Figure, Swatch};
+use super::render::Figure;
+use super::style::{self, Axes, Swatch};
 use super::{Chart, Looks, Timeline, title};
-use crate::report::results::Results;
+use crate::report::StudyResults;
 
 pub const NAME: &str = "staleness";
 
-pub fn draw(
-    results: &Results,
-    looks: &Looks,
-    timeline: &Timeline,
-    dir: &Path,
-) -> io::Result<Chart> {
-    let title = title(results, "stale responses over time");
+pub fn draw(results: &StudyResults, looks: &Looks, timeline: &Timeline) -> io::Result<Chart> {
+    let title = title(results.study, "stale responses over time");
     let figure = Staleness {
         title: &title,
         looks,
@@ -30,7 +25,7 @@ pub fn draw(
     };
     let caption = "The share of responses that were stale, per time bucket, over all \
                    replications. Peaks after quiet spells are pages that went stale unseen.";
-    Chart::drawn(dir, NAME, &title, caption, &figure)
+    Chart::drawn(NAME, &title, caption, &figure)
 }
 
 struct Staleness<'a> {
@@ -107,29 +102,24 @@ impl Figure for Staleness<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::Timeline;
-    use super::super::tests::{results, table};
+    use super::super::tests::timeseries;
     use super::*;
-    use crate::report::results::Table;
-
-    const HEADER: &str = "policy,replication,t_s,requests,stale_responses,regenerations,\
-        regenerations_inflight,origin_requests,backend_queue";
+    use crate::report::fixture::{run, study};
+    use crate::time::SimTime;
 
     #[test]
     fn a_bucket_pools_its_replications_requests() {
         // 1 stale of 10 and 9 of 30: 10 of 40 is 25%, where the mean of the ratios would be 20%.
         // The middle bucket has no requests in either replication and breaks the line.
-        let rows = [
-            "p,0,0,10,1,0,0,0,0",
-            "p,0,60,0,0,0,0,0,0",
-            "p,0,120,4,4,0,0,0,0",
-            "p,1,0,30,9,0,0,0,0",
-            "p,1,60,0,0,0,0,0,0",
-            "p,1,120,4,0,0,0,0,0",
-        ];
-        let timeseries = table(HEADER, &rows);
-        let results = results(&[], Table::default(), timeseries, Table::default());
+        let mut study = study();
+        study.points[0].scenario.bucket = SimTime::from_secs(60);
+        let mut runs = [run(0, 0, 0.0, &[]), run(0, 1, 0.0, &[])];
+        runs[0].timeseries = timeseries(&[(10, 1), (0, 0), (4, 4)]);
+        runs[1].timeseries = timeseries(&[(30, 9), (0, 0), (4, 0)]);
+        let results = StudyResults::new(&study, &runs, false);
         let timeline = Timeline::of(&results);
         assert_eq!(timeline.end_s, 180.0);
+        assert_eq!(timeline.series[0].replications, 2);
         let lines = segments(&timeline.series[0], 60.0);
         assert_eq!(lines, [vec![(0.5, 25.0)], vec![(2.5, 50.0)]]);
     }

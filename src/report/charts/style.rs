@@ -1,18 +1,12 @@
-//! What every chart shares: the palette, the font and its sizes, tick labels, the legend, and
-//! `render`, which draws one figure on both backends.
+//! What every chart shares: the palette, the font and its sizes, tick labels, the frame (title
+//! and legend), lines, markers and axes.
 //!
 //! The palette is Okabe and Ito's "Color Universal Design" (2002): eight colours that people with
 //! the common forms of colour blindness tell apart. Beyond eight series the colours repeat with
 //! another line style (dashed, then dotted) or bar fill (hollow, then pale). plotters is built
 //! without system fonts, so the shipped DejaVu Sans is registered once as "sans-serif" and every
-//! text uses that family; the SVG files name the family and let the viewer supply it.
-//!
-//! A figure is drawn by code generic over the backend (`Figure::draw`), once for the SVG and
-//! once for the PNG, so the two files cannot drift apart.
-
-use std::io;
-use std::path::Path;
-use std::sync::OnceLock;
+//! text uses that family (`render` registers it); the SVG files name the family and let the
+//! viewer supply it.
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{
@@ -52,55 +46,8 @@ pub const MUTED: RGBColor = RGBColor(0x60, 0x60, 0x60);
 /// The shade of the warm-up, whose responses the metrics leave out.
 pub const WARMUP: RGBAColor = RGBAColor(0x80, 0x80, 0x80, 0.15);
 
-static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
-
-/// Registers the shipped font as "sans-serif", once per process.
-fn register_font() -> io::Result<()> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(io::Error::other(
-            "the shipped font DejaVuSans.ttf cannot be read",
-        ))
-    }
-}
-
 pub fn font(size: f64) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
-}
-
-/// A chart's drawing, the same on any backend.
-pub trait Figure {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB>;
-}
-
-/// Draws `figure` into `dir/{name}.svg` and `dir/{name}.png`.
-pub fn render(dir: &Path, name: &str, figure: &impl Figure) -> io::Result<()> {
-    register_font()?;
-    let svg = dir.join(format!("{name}.svg"));
-    paint(SVGBackend::new(&svg, SIZE).into_drawing_area(), figure).map_err(|e| failed(&svg, e))?;
-    let png = dir.join(format!("{name}.png"));
-    paint(BitMapBackend::new(&png, SIZE).into_drawing_area(), figure).map_err(|e| failed(&png, e))
-}
-
-fn paint<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    figure: &impl Figure,
-) -> DrawResult<(), DB> {
-    root.fill(&WHITE)?;
-    figure.draw(&root)?;
-    root.present()
-}
-
-fn failed<E: std::error::Error + Send + Sync>(
-    path: &Path,
-    e: DrawingAreaErrorKind<E>,
-) -> io::Error {
-    io::Error::other(format!("cannot draw {}: {e}", path.display()))
 }
 
 /// Draws the title and the legend, and returns the area left for the plot: below the title, and

@@ -7,14 +7,15 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{self, Axes, Entry, Figure, Look, Swatch};
-use super::{Chart, axis_part, common_entry, compact, finite, short_names, title};
-use crate::report::results::Results;
+use super::render::Figure;
+use super::style::{self, Axes, Entry, Look, Swatch};
+use super::{Chart, common_entry, compact, series_parts, short_names, title, written};
+use crate::metrics;
+use crate::report::{StudyResults, Summary};
 
 /// The metrics drawn against the swept parameter: column and name.
 const METRICS: [(&str, &str); 6] = [
@@ -26,31 +27,29 @@ const METRICS: [(&str, &str); 6] = [
     ("edit_visible_p99_s", "p99 time until an edit is visible"),
 ];
 
-pub fn draw(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
-    let Some(axis) = results.axes.first() else {
+pub fn draw(results: &StudyResults) -> io::Result<Vec<Chart>> {
+    let axes = &results.study.axes;
+    let Some(axis) = axes.first() else {
         return Ok(Vec::new());
     };
-    let table = &results.summary;
     // The first axis's values in sweep order, and the lines: one per (other axes, policy).
     let mut xs: Vec<String> = Vec::new();
     let mut line_index: BTreeMap<String, usize> = BTreeMap::new();
-    // Each line's name in parts, and its rows with the index of their x value.
+    // Each line's name in parts, and its summaries with the index of their x value.
     let mut lines: Vec<(Vec<String>, Vec<Point>)> = Vec::new();
-    for row in &table.rows {
-        let value = table.text(row, axis).to_string();
+    for summary in &results.summaries {
+        let value = summary.labels.first().cloned().unwrap_or_default();
         let x = xs.iter().position(|v| *v == value).unwrap_or_else(|| {
             xs.push(value);
             xs.len() - 1
         });
-        let mut parts: Vec<String> = (results.axes[1..].iter())
-            .map(|a| axis_part(a, table.text(row, a)))
-            .collect();
-        parts.push(table.text(row, "policy").to_string());
+        let others = summary.labels.get(1..).unwrap_or_default();
+        let parts = series_parts(&axes[1..], others, &summary.policy);
         let i = *line_index.entry(parts.join(", ")).or_insert_with(|| {
             lines.push((parts, Vec::new()));
             lines.len() - 1
         });
-        lines[i].1.push((x, row.as_slice()));
+        lines[i].1.push((x, summary));
     }
     let numbers: Option<Vec<f64>> = xs
         .iter()
@@ -60,12 +59,13 @@ pub fn draw(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
     let (names, common) = short_names(&parts);
     let mut charts = Vec::new();
     for (column, name) in METRICS {
+        let i = metrics::column(column);
         let series: Vec<Line> = (lines.iter().zip(&names))
-            .map(|((_, rows), label)| {
-                let mut points: Vec<(usize, f64, f64)> = (rows.iter())
-                    .filter_map(|&(x, row)| {
-                        let mean = finite(table, row, column)?;
-                        let ci = finite(table, row, &format!("{column}_ci95")).unwrap_or(0.0);
+            .map(|((_, summaries), label)| {
+                let mut points: Vec<(usize, f64, f64)> = (summaries.iter())
+                    .filter_map(|&(x, summary)| {
+                        let mean = written(summary.means[i?])?;
+                        let ci = written(summary.ci95[i?]).unwrap_or(0.0);
                         Some((x, mean, ci.abs()))
                     })
                     .collect();
@@ -81,7 +81,7 @@ pub fn draw(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
             .collect();
         let (scale, unit) = unit_of(column, &series);
         let chart_name = format!("sweep_{column}");
-        let title = title(results, &format!("{name} against {axis}"));
+        let title = title(results.study, &format!("{name} against {axis}"));
         let figure = Sweep {
             title: &title,
             axis,
@@ -99,13 +99,13 @@ pub fn draw(results: &Results, dir: &Path) -> io::Result<Vec<Chart>> {
             "The {name} at each value of {axis}, one line per policy, with 95% confidence \
              intervals over replications."
         );
-        charts.push(Chart::drawn(dir, &chart_name, &title, &caption, &figure)?);
+        charts.push(Chart::drawn(&chart_name, &title, &caption, &figure)?);
     }
     Ok(charts)
 }
 
-/// A summary row at the index of its x value.
-type Point<'t> = (usize, &'t [String]);
+/// A summary at the index of its x value.
+type Point<'s> = (usize, &'s Summary);
 
 /// What a metric's values are multiplied by to be drawn, and the unit they are then in (none
 /// for counts, whose name says what they count).

@@ -1,12 +1,14 @@
-//! Every chart is written, on both backends, at 1200×700, the same bytes each time, whatever the
-//! data (a real run, a sweep, empty files, a single bucket, NaN).
+//! Every chart is drawn, on both backends, at 1200×700, the same bytes each time, whatever the
+//! results (a real run, a sweep, no runs, a single bucket, NaN). Charts are drawn in memory; the
+//! files of a results folder are checked to hold exactly those bytes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::draw_all;
+use super::{Chart, draw_all};
 use crate::experiment::{self, Progress, Shard};
-use crate::report::results::{Results, Table};
-use crate::report::write_results;
+use crate::metrics::{Bucket, QUANTILES, RUN_COLUMNS, RunResult, column};
+use crate::report::fixture::{run_at, scratch, sweep};
+use crate::report::{StudyResults, Summary, write_results};
 use crate::scenario::Study;
 
 const TINY: &str = r#"
@@ -56,15 +58,8 @@ const SWEEP: [&str; 6] = [
     "sweep_edit_visible_p99_s",
 ];
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("isrsim-charts-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `text` and writes its results folder (charts included) to `out`.
-fn simulate(text: &str, out: &Path) {
+/// Runs `text`: its study and runs.
+fn simulate(text: &str) -> (Study, Vec<RunResult>) {
     let study = Study::parse(text, Path::new("t.toml")).unwrap();
     let jobs = experiment::jobs(&study, Shard::WHOLE);
     let runs = experiment::run(
@@ -75,25 +70,11 @@ fn simulate(text: &str, out: &Path) {
         &Progress::default(),
     )
     .unwrap();
-    write_results(&study, &runs, out).unwrap();
+    (study, runs)
 }
 
-fn charts_of(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-fn expected_files(names: &[&str]) -> Vec<String> {
-    let mut files: Vec<String> = names
-        .iter()
-        .flat_map(|n| [format!("{n}.png"), format!("{n}.svg")])
-        .collect();
-    files.sort();
-    files
+fn names(charts: &[Chart]) -> Vec<&str> {
+    charts.iter().map(|c| c.name.as_str()).collect()
 }
 
 /// The PNG's width and height, from its IHDR chunk (big-endian, bytes 16 to 24).
@@ -104,12 +85,14 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (word(16), word(20))
 }
 
-/// Each file is a whole 1200×700 image of its kind.
-fn assert_images(dir: &Path, names: &[&str]) {
-    for name in names {
-        let png = std::fs::read(dir.join(format!("{name}.png"))).unwrap();
-        assert_eq!(png_size(&png), (1200, 700), "{name}.png");
-        let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+/// Each chart is a whole 1200×700 image of each kind, whose SVG is its root element around
+/// `svg_elements`.
+fn assert_images(charts: &[Chart]) {
+    for chart in charts {
+        let name = &chart.name;
+        assert_eq!((chart.width, chart.height), (1200, 700), "{name}");
+        assert_eq!(png_size(&chart.png), (1200, 700), "{name}.png");
+        let svg = &chart.svg;
         assert!(svg.starts_with("<svg"), "{name}.svg");
         assert!(svg.contains(r#"width="1200" height="700""#), "{name}.svg");
         assert!(svg.trim_end().ends_with("</svg>"), "{name}.svg");
@@ -118,143 +101,142 @@ fn assert_images(dir: &Path, names: &[&str]) {
             svg.matches("</text>").count(),
             "{name}.svg"
         );
+        let elements = chart.svg_elements();
+        assert!(
+            elements.starts_with("<rect") && elements.ends_with(">\n"),
+            "{name}.svg"
+        );
+        assert_eq!(svg.matches('<').count(), elements.matches('<').count() + 2);
+        // Every chart draws its title, and says so.
+        assert!(chart.draws_title, "{name}");
+        assert!(
+            svg.contains(&format!(">\n{}\n</text>", chart.title)),
+            "{name}"
+        );
+        assert_eq!(chart.alt, chart.title);
     }
 }
 
 #[test]
 fn a_run_draws_every_chart_as_svg_and_png_and_no_sweep_charts() {
-    let dir = scratch("single");
-    let out = dir.join("tiny");
-    simulate(TINY, &out);
-    let charts = out.join("charts");
-    assert_eq!(charts_of(&charts), expected_files(&SINGLE));
-    assert_images(&charts, &SINGLE);
+    let (study, runs) = simulate(TINY);
+    let charts = draw_all(&StudyResults::new(&study, &runs, false)).unwrap();
+    assert_eq!(names(&charts), SINGLE);
+    assert_images(&charts);
     // The legend names every policy.
-    let svg = std::fs::read_to_string(charts.join("staleness.svg")).unwrap();
     for policy in ["time-60s", "on-demand"] {
-        assert!(svg.contains(&format!(">\n{policy}\n</text>")), "{policy}");
+        assert!(
+            charts[0].svg.contains(&format!(">\n{policy}\n</text>")),
+            "{policy}"
+        );
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
-fn drawing_the_same_files_twice_gives_the_same_bytes() {
-    let dir = scratch("twice");
-    let out = dir.join("tiny");
-    simulate(TINY, &out);
-    let results = Results::load(&out).unwrap();
-    let (first, second) = (dir.join("first"), dir.join("second"));
-    for target in [&first, &second] {
-        std::fs::create_dir_all(target).unwrap();
-        draw_all(&results, target).unwrap();
-    }
-    let files = charts_of(&first);
-    assert_eq!(files, charts_of(&second));
-    assert_eq!(files, charts_of(&out.join("charts")));
-    for file in files {
-        let read = |d: &Path| std::fs::read(d.join(&file)).unwrap();
+fn drawing_the_same_results_twice_gives_the_same_bytes_as_the_files() {
+    let (study, runs) = simulate(TINY);
+    let results = StudyResults::new(&study, &runs, false);
+    let first = draw_all(&results).unwrap();
+    assert!(first == draw_all(&results).unwrap(), "two drawings differ");
+    let dir = scratch("charts-files");
+    write_results(&study, &runs, &dir).unwrap();
+    for chart in &first {
+        let file = |extension| dir.join(format!("charts/{}.{extension}", chart.name));
         assert!(
-            read(&first) == read(&second),
-            "{file} differs between two drawings"
+            std::fs::read(file("png")).unwrap() == chart.png,
+            "{}",
+            chart.name
         );
-        assert!(
-            read(&first) == read(&out.join("charts")),
-            "{file} differs from the run's"
-        );
+        assert_eq!(std::fs::read_to_string(file("svg")).unwrap(), chart.svg);
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_sweep_adds_a_chart_per_key_metric() {
-    let dir = scratch("sweep");
-    let out = dir.join("swept");
     let text = format!("{TINY}\n[sweep]\n\"backend.concurrency\" = [1, 4]\n");
-    simulate(&text, &out);
-    let charts = out.join("charts");
+    let (study, runs) = simulate(&text);
+    let charts = draw_all(&StudyResults::new(&study, &runs, false)).unwrap();
     let all: Vec<&str> = SINGLE.iter().chain(&SWEEP).copied().collect();
-    assert_eq!(charts_of(&charts), expected_files(&all));
-    assert_images(&charts, &all);
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-pub(super) fn table(header: &str, rows: &[&str]) -> Table {
-    let split = |line: &str| line.split(',').map(String::from).collect::<Vec<_>>();
-    Table {
-        header: split(header),
-        rows: rows.iter().map(|r| split(r)).collect(),
-    }
-}
-
-pub(super) fn results(
-    axes: &[&str],
-    summary: Table,
-    timeseries: Table,
-    distributions: Table,
-) -> Results {
-    Results {
-        dir: PathBuf::new(),
-        scenario: "not a scenario".to_string(),
-        name: String::new(),
-        axes: axes.iter().map(|a| a.to_string()).collect(),
-        runs: Table::default(),
-        summary,
-        timeseries,
-        routes: Table::default(),
-        distributions,
-    }
+    assert_eq!(names(&charts), all);
+    assert_images(&charts);
 }
 
 #[test]
-fn empty_files_still_give_every_chart() {
-    let dir = scratch("empty");
-    let empty = results(&[], Table::default(), Table::default(), Table::default());
-    let charts = draw_all(&empty, &dir).unwrap();
-    let names: Vec<&str> = charts.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, SINGLE);
-    assert_images(&dir, &SINGLE);
-    let swept = results(&["x"], Table::default(), Table::default(), Table::default());
-    let charts = draw_all(&swept, &dir).unwrap();
+fn no_runs_still_give_every_chart() {
+    let study = Study::parse(TINY, Path::new("t.toml")).unwrap();
+    let charts = draw_all(&StudyResults::new(&study, &[], false)).unwrap();
+    assert_eq!(names(&charts), SINGLE);
+    assert_images(&charts);
+    let bare = StudyResults {
+        study: &study,
+        runs: Vec::new(),
+        summaries: Vec::new(),
+    };
+    assert_eq!(names(&draw_all(&bare).unwrap()), SINGLE);
+    let swept = sweep();
+    let charts = draw_all(&StudyResults::new(&swept, &[], false)).unwrap();
     assert_eq!(charts.len(), SINGLE.len() + SWEEP.len());
-    assert_images(&dir, &SWEEP);
-    std::fs::remove_dir_all(dir).unwrap();
+    assert_images(&charts);
+}
+
+/// A summary of the sweep fixture's `point` with every mean `mean` and half-width `ci`.
+fn summary(point: usize, policy: &str, mean: Option<f64>, ci: Option<f64>) -> Summary {
+    Summary {
+        point,
+        labels: sweep().points[point].labels.clone(),
+        policy: policy.to_string(),
+        replications: 2,
+        means: [mean; RUN_COLUMNS.len()],
+        ci95: [ci; RUN_COLUMNS.len()],
+        simulated_requests: 0,
+        slo: Vec::new(),
+    }
 }
 
 #[test]
 fn odd_values_neither_panic_nor_fail() {
-    let dir = scratch("odd");
-    // One bucket, NaN and infinite metrics, zero and negative stale ages on the log axis, a
-    // category axis, and more series than colours.
-    let summary_header = "scenario,mode,policy,replications,stale_ratio,stale_ratio_ci95,\
-        stale_age_p99_s,stale_age_p99_s_ci95,regenerations,regenerations_ci95,regen_per_s_peak";
-    let mut summary_rows = vec![
-        "odd,a,p,1,NaN,inf,0,0,0,0,0".to_string(),
-        "odd,b,p,1,0.5,0.1,-3,1,1e9,0,2".to_string(),
+    // One bucket, NaN, infinite, negative and unmeasured means, zero and negative stale ages on
+    // the log axis, a category axis, and more series than colours.
+    let study = sweep();
+    let mut summaries = vec![
+        summary(0, "p", Some(f64::NAN), Some(f64::INFINITY)),
+        summary(1, "p", Some(-3.0), Some(1.0)),
+        summary(2, "p", None, None),
     ];
     for k in 0..18 {
-        summary_rows.push(format!("odd,c,q{k},2,0.{k},0.01,{k}00,5,{k},1,{k}"));
+        let mut s = summary(3, &format!("q{k}"), Some(k as f64 / 10.0), Some(0.01));
+        s.means[column("regenerations").unwrap()] = Some(1e9);
+        summaries.push(s);
     }
-    let rows: Vec<&str> = summary_rows.iter().map(String::as_str).collect();
-    let summary = table(summary_header, &rows);
-    let timeseries = table(
-        "mode,policy,replication,t_s,requests,stale_responses,regenerations,\
-         regenerations_inflight,origin_requests,backend_queue",
-        &["a,p,0,0,0,0,0,0,0,3", "b,p,0,0,NaN,1,inf,0,0,0"],
-    );
-    let distributions = table(
-        "scenario,mode,policy,replication,metric,quantile,value",
-        &[
-            "odd,a,p,0,stale_age_s,0,0",
-            "odd,a,p,0,stale_age_s,1,-2",
-            "odd,a,p,0,latency_ms,1,NaN",
-            "odd,b,p,0,latency_ms,0,0",
-            "odd,b,p,0,latency_ms,0.5,0",
-        ],
-    );
-    let odd = results(&["mode"], summary, timeseries, distributions);
-    let charts = draw_all(&odd, &dir).unwrap();
+    let mut odd = run_at(0, 0, 0, 0.0, &[]);
+    odd.timeseries = vec![Bucket {
+        backend_queue: 3,
+        ..Bucket::default()
+    }];
+    odd.distributions.stale_age_s = QUANTILES.iter().map(|q| -2.0 * q).collect();
+    odd.distributions.latency_ms = vec![f64::NAN; QUANTILES.len()];
+    let mut zero = run_at(1, 0, 0, 0.0, &[]);
+    zero.timeseries.truncate(1);
+    zero.distributions.stale_age_s.clear();
+    let runs = [odd, zero];
+    let results = StudyResults {
+        study: &study,
+        runs: runs.iter().collect(),
+        summaries,
+    };
+    let charts = draw_all(&results).unwrap();
     assert_eq!(charts.len(), SINGLE.len() + SWEEP.len());
-    let all: Vec<&str> = SINGLE.iter().chain(&SWEEP).copied().collect();
-    assert_images(&dir, &all);
-    std::fs::remove_dir_all(dir).unwrap();
+    assert_images(&charts);
+}
+
+/// A time series of (requests, stale responses) per bucket.
+pub(super) fn timeseries(buckets: &[(u64, u64)]) -> Vec<Bucket> {
+    (buckets.iter())
+        .map(|&(requests, stale_responses)| Bucket {
+            requests,
+            stale_responses,
+            ..Bucket::default()
+        })
+        .collect()
 }
