@@ -16,6 +16,7 @@ use crate::progress::Bar;
 use crate::report::{self, RunInfo};
 use crate::scenario::{OnEdit, Scenario, Study};
 use crate::shard;
+use crate::slo::Outcome;
 use crate::time::SimTime;
 
 /// Options of `isrsim run`.
@@ -133,7 +134,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
     finish(&study, &runs, &info, out, output)
 }
 
-/// Writes a whole run's results, prints the table or the JSON, and reports SLO violations.
+/// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
+/// bound missed or not measured.
 fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: Output) -> i32 {
     let check_slo = !output.no_slo;
     if let Err(e) = report::write_run(study, runs, Some(info), check_slo, out) {
@@ -150,7 +152,7 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
     let _ = std::io::stdout().flush();
     let mut violated = false;
     for s in &summaries {
-        for v in s.slo.iter().filter(|v| !v.ok) {
+        for v in s.slo.iter().filter(|v| !v.met()) {
             violated = true;
             let point: Vec<String> = study
                 .axes
@@ -163,7 +165,11 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
             } else {
                 format!(" at {}", point.join(", "))
             };
-            eprintln!("SLO violated: policy {}{at}: {}", s.policy, v.describe());
+            let what = match v.outcome {
+                Outcome::NotMeasured => "SLO not measured",
+                _ => "SLO violated",
+            };
+            eprintln!("{what}: policy {}{at}: {}", s.policy, v.describe());
         }
     }
     if violated {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::{RunInfo, Summary};
 use crate::metrics::RUN_COLUMNS;
 use crate::scenario::Study;
-use crate::slo::Verdict;
+use crate::slo::{Outcome, Verdict};
 
 pub const FILE: &str = "summary.json";
 
@@ -47,7 +47,7 @@ pub fn document(
                 "replications": s.replications,
                 "metrics": metrics,
                 "slo": s.slo.iter().map(verdict).collect::<Vec<_>>(),
-                "slo_ok": s.slo.iter().all(|v| v.ok),
+                "slo_ok": s.slo.iter().all(Verdict::met),
             })
         })
         .collect();
@@ -60,7 +60,7 @@ pub fn document(
         "replications": study.base.replications,
         "axes": study.axes,
         "slo_checked": slo_checked,
-        "slo_ok": summaries.iter().all(|s| s.slo.iter().all(|v| v.ok)),
+        "slo_ok": summaries.iter().all(|s| s.slo.iter().all(Verdict::met)),
         "results": results,
     });
     if let (Some(info), Value::Object(map)) = (info, &mut doc) {
@@ -85,14 +85,19 @@ pub fn document(
     doc
 }
 
+/// A verdict; one on a metric not measured has a `null` value and says `"not_measured": true`.
 fn verdict(v: &Verdict) -> Value {
-    json!({
+    let mut doc = json!({
         "metric": v.metric,
         "bound": v.side.name(),
         "limit": v.limit,
-        "value": finite(Some(v.value)),
-        "ok": v.ok,
-    })
+        "value": finite(v.value),
+        "ok": v.met(),
+    });
+    if let (Outcome::NotMeasured, Value::Object(map)) = (v.outcome, &mut doc) {
+        map.insert("not_measured".into(), Value::Bool(true));
+    }
+    doc
 }
 
 /// JSON has no NaN: a missing figure is `null`.
