@@ -13,7 +13,7 @@ use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report::{self, RunInfo};
+use crate::report::{self, Export, RunInfo, StudyResults};
 use crate::scenario::{OnEdit, Scenario, Study};
 use crate::shard;
 use crate::slo::Outcome;
@@ -137,21 +137,29 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
 /// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
 /// bound missed or not measured.
 fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: Output) -> i32 {
-    let check_slo = !output.no_slo;
-    if let Err(e) = report::write_run(study, runs, Some(info), check_slo, out) {
+    let results = StudyResults::new(study, runs, !output.no_slo);
+    if let Err(e) = report::write_run(&results, Some(info), out) {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
         return exit_code::FAILURE;
     }
-    let summaries = report::summarize(study, runs, check_slo);
-    if output.json {
-        let doc = report::json::document(study, &summaries, check_slo, Some(info));
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    let shown = if output.json {
+        Some(report::Json { info: Some(info) }.render(&results))
     } else if !output.quiet {
-        println!("{}", report::comparison_table(study, runs).trim_end());
+        Some(report::Table.render(&results))
+    } else {
+        None
+    };
+    match shown {
+        Some(Ok(bytes)) => println!("{}", String::from_utf8_lossy(&bytes).trim_end()),
+        Some(Err(e)) => {
+            eprintln!("error: cannot print the results: {e}");
+            return exit_code::FAILURE;
+        }
+        None => {}
     }
     let _ = std::io::stdout().flush();
     let mut violated = false;
-    for s in &summaries {
+    for s in &results.summaries {
         for v in s.slo.iter().filter(|v| !v.met()) {
             violated = true;
             let point: Vec<String> = study

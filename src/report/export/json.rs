@@ -4,25 +4,35 @@
 //! half-width of its 95% t-interval, as in `summary.csv`; `slo` holds each bound's verdict. Only
 //! `meta` varies between two runs of the same scenario and seed.
 
+use std::io;
+
 use serde_json::{Map, Value, json};
 
-use super::{RunInfo, Summary};
+use super::{Export, RunInfo};
 use crate::metrics::RUN_COLUMNS;
-use crate::scenario::Study;
+use crate::report::summary::StudyResults;
 use crate::slo::{Outcome, Verdict};
-
-pub const FILE: &str = "summary.json";
 
 /// The version of this document's layout; it changes when a field changes meaning.
 pub const SCHEMA: u32 = 1;
 
-pub fn document(
-    study: &Study,
-    summaries: &[Summary],
-    slo_checked: bool,
-    info: Option<&RunInfo>,
-) -> Value {
-    let results: Vec<Value> = summaries
+/// `summary.json`, with the run's speed as `meta` when `info` is given.
+pub struct Json<'i> {
+    pub info: Option<&'i RunInfo>,
+}
+
+impl Export for Json<'_> {
+    /// Pretty-printed, with a final newline: the file, and what `--json` prints.
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        let text = serde_json::to_string_pretty(&document(results, self.info))?;
+        Ok((text + "\n").into_bytes())
+    }
+}
+
+fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
+    let study = results.study;
+    let summaries = &results.summaries;
+    let results_json: Vec<Value> = summaries
         .iter()
         .map(|s| {
             let point: Map<String, Value> = study
@@ -59,9 +69,9 @@ pub fn document(
         "seed": study.base.seed,
         "replications": study.base.replications,
         "axes": study.axes,
-        "slo_checked": slo_checked,
-        "slo_ok": summaries.iter().all(|s| s.slo.iter().all(Verdict::met)),
-        "results": results,
+        "slo_checked": results.slo_checked,
+        "slo_ok": results.slo_met(),
+        "results": results_json,
     });
     if let (Some(info), Value::Object(map)) = (info, &mut doc) {
         let requests: u64 = summaries.iter().map(|s| s.simulated_requests).sum();
@@ -100,11 +110,54 @@ fn verdict(v: &Verdict) -> Value {
     doc
 }
 
-/// JSON has no NaN: a missing figure is `null`.
-/// A figure, or `null` when it was not measured (or is not a finite number).
+/// A figure, or `null` when it was not measured (JSON has no NaN either).
 fn finite(x: Option<f64>) -> Value {
     match x {
         Some(x) if x.is_finite() => json!(x),
         _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture::{run, study};
+    use crate::scenario::Bound;
+
+    fn bound(metric: &str, max: f64) -> Bound {
+        Bound {
+            metric: metric.to_string(),
+            min: None,
+            max: Some(max),
+        }
+    }
+
+    #[test]
+    fn a_verdict_on_a_metric_not_measured_is_null_not_ok_and_says_so() {
+        let mut study = study();
+        study.points[0].scenario.policies[0].slo =
+            vec![bound("stale_age_p99_s", 60.0), bound("stale_ratio", 0.5)];
+        let mut runs = [run(0, 0, 0.25, &[])];
+        let i = crate::metrics::column("stale_age_p99_s").unwrap();
+        runs[0].metrics.0[i] = None;
+        let results = StudyResults::new(&study, &runs, true);
+        let bytes = Json { info: None }.render(&results).unwrap();
+        let doc: Value = serde_json::from_slice(&bytes).unwrap();
+        let fast = &doc["results"][0];
+        assert_eq!(fast["metrics"]["stale_age_p99_s"]["mean"], Value::Null);
+        assert_eq!(
+            fast["slo"][0],
+            json!({ "metric": "stale_age_p99_s", "bound": "max", "limit": 60.0,
+                    "value": null, "ok": false, "not_measured": true })
+        );
+        assert_eq!(
+            fast["slo"][1],
+            json!({ "metric": "stale_ratio", "bound": "max", "limit": 0.5, "value": 0.25,
+                    "ok": true })
+        );
+        assert_eq!(fast["slo_ok"], false);
+        assert_eq!(doc["slo_ok"], false);
+        assert!(doc.get("meta").is_none());
+        assert!(bytes.ends_with(b"}\n"));
     }
 }
