@@ -13,7 +13,7 @@ use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report::{self, Export, RunInfo, StudyResults};
+use crate::report::{self, Export, Folder, RunInfo, StudyResults};
 use crate::scenario::{OnEdit, Scenario, Study};
 use crate::shard;
 use crate::slo::Outcome;
@@ -187,16 +187,17 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
     }
 }
 
-/// `isrsim plot`: redraws the charts and `report.html` of a results folder, with no re-run.
+/// `isrsim plot`: reads a results folder back and redraws its charts and `report.html`, with no
+/// re-run.
 pub fn plot(dir: &Path) -> i32 {
-    if !dir.join("summary.csv").is_file() {
-        eprintln!(
-            "error: {}: not a results folder of `isrsim run` (no summary.csv)",
-            dir.display()
-        );
-        return exit_code::BAD_INPUT;
-    }
-    match report::figures::redraw(dir) {
+    let folder = match Folder::read(dir) {
+        Ok(folder) => folder,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::BAD_INPUT;
+        }
+    };
+    match report::redraw(&folder.results(true), dir) {
         Ok(()) => exit_code::OK,
         Err(e) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());

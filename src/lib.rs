@@ -11,7 +11,8 @@
 //! [`scenario::Study`] is a scenario with its `[sweep]` variants. Each (variant, policy,
 //! replication) is one run of [`model::Simulation`], built on the generic event core in
 //! [`engine`]; [`experiment`] spreads the runs over threads and [`report`] turns their
-//! [`metrics::RunResult`]s into CSV files, charts, `report.html`, `summary.json` and the table.
+//! [`metrics::RunResult`]s into CSV files, charts, `report.html`, `summary.json` and the table,
+//! and reads a results folder back into them for `isrsim plot` and `isrsim diff`.
 //!
 //! # Example
 //!

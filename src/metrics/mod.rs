@@ -315,6 +315,26 @@ impl Bucket {
             self.backend_queue,
         ]
     }
+
+    /// A bucket from its `values`, in `TIMESERIES_COLUMNS` order.
+    pub fn from_values(values: [u64; TIMESERIES_COLUMNS.len()]) -> Bucket {
+        let [
+            requests,
+            stale_responses,
+            regenerations,
+            regenerations_inflight,
+            origin_requests,
+            backend_queue,
+        ] = values;
+        Bucket {
+            requests,
+            stale_responses,
+            regenerations,
+            regenerations_inflight,
+            origin_requests,
+            backend_queue,
+        }
+    }
 }
 
 /// The quantiles at which `distributions.csv` describes stale age and latency: fine in the body,

@@ -3,9 +3,9 @@
 //! `summary` holds the typed results every output reads (`StudyResults`: the runs in one order,
 //! and each (sweep point, policy)'s means and 95% intervals, computed there and nowhere else).
 //! `export` turns them into the files of a results folder and the terminal table, one module per
-//! format; `diff` compares two results folders. `figures` draws the charts and `report.html`,
-//! `format` rounds the figures people read, and `replace` puts a folder in place whole or not at
-//! all.
+//! format; `read` turns a results folder back into them, for `isrsim plot` and `isrsim diff`;
+//! `diff` compares two of them. `figures` draws the charts and `report.html`, `format` rounds the
+//! figures people read, and `replace` puts a folder in place whole or not at all.
 
 mod charts;
 pub mod diff;
@@ -15,6 +15,7 @@ pub mod figures;
 mod fixture;
 mod format;
 mod html;
+mod read;
 mod replace;
 pub mod results;
 mod summary;
@@ -29,6 +30,7 @@ use crate::scenario::Study;
 use export::table;
 
 pub use export::{Export, Json, RunInfo, SCENARIO_FILE, Table};
+pub use read::{Folder, Problem, ReadError};
 pub use summary::{RouteSummary, StudyResults, Summary};
 
 /// Writes the files of docs/model.md §11 for `runs`, with their SLO verdicts, into the folder
@@ -54,6 +56,14 @@ pub fn write_run(results: &StudyResults, info: Option<&RunInfo>, out: &Path) -> 
         // this line is `figures::draw(results)?.write_into(dir)`.
         figures::draw(dir)
     })
+}
+
+/// Redraws the charts and `report.html` of a results folder that `Folder::read` has read back,
+/// replacing those there. Until the charts draw from the typed results (then this is
+/// `figures::draw(results)?.write_into(dir)`), they redraw from the folder's files, which the
+/// read has already checked.
+pub fn redraw(_results: &StudyResults, dir: &Path) -> io::Result<()> {
+    figures::redraw(dir)
 }
 
 /// The terminal table of `runs`, as `isrsim run` prints it; `html.rs`'s tests hold the report's

@@ -1,7 +1,9 @@
-//! A results folder read back from its files: what the charts and `report.html` are drawn from.
+//! A results folder's files as text: what the charts and `report.html` are still drawn from.
 //!
 //! Charts and the report are a function of the CSV files and `scenario.toml` alone, so
-//! `isrsim plot DIR` redraws exactly what `isrsim run` drew, with no re-run.
+//! `isrsim plot DIR` redraws exactly what `isrsim run` drew, with no re-run. A folder is checked
+//! by `Folder::read` (or has just been written) before it is read here, so the lenient cells below
+//! never stand in for a damaged file; once the charts draw from `StudyResults`, this goes.
 
 use std::io;
 use std::path::{Path, PathBuf};
