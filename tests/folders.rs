@@ -1,9 +1,10 @@
-//! Results folders read back (`isrsim plot`): a folder written by the built binary gives back the
-//! run that wrote it, and a damaged one is bad input that names the file and the line, never a
-//! silent 0.
+//! Results folders read back (`isrsim plot`, `isrsim diff`): a folder written by the built binary
+//! gives back the run that wrote it, and a damaged one is bad input that names the file and the
+//! line, never a silent 0.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::sync::OnceLock;
 
 mod support;
@@ -113,13 +114,17 @@ fn a_folder_read_back_writes_every_file_as_the_run_did() {
     fs::remove_dir_all(again.parent().unwrap()).unwrap();
 }
 
-/// Runs `isrsim plot` on the damaged folder `dir`: it exits 2 and changes nothing. Returns the
-/// error, and removes the folder.
+/// Runs `isrsim plot` and `isrsim diff` on the damaged folder `dir`: both exit 2, print the same
+/// error, and `plot` changes nothing. Returns the error, and removes the folder.
 fn refused(dir: &Path) -> String {
     let before = tree(dir);
     let plot = isrsim(&["plot", dir.to_str().unwrap()]);
     assert_eq!(plot.status.code(), Some(2), "{}", stderr(&plot));
     assert_eq!(tree(dir), before, "plot changed a damaged folder");
+    let diff: Output = isrsim(&["diff", written().to_str().unwrap(), dir.to_str().unwrap()]);
+    assert_eq!(diff.status.code(), Some(2), "{}", stderr(&diff));
+    assert!(diff.stdout.is_empty());
+    assert_eq!(stderr(&plot), stderr(&diff));
     remove(dir);
     stderr(&plot)
 }
