@@ -14,9 +14,10 @@ use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report::{self, RunInfo};
+use crate::report::{self, Export, Folder, RunInfo, StudyResults};
 use crate::scenario::{OnEdit, Scenario, Study};
 use crate::shard;
+use crate::slo::Outcome;
 use crate::time::SimTime;
 
 /// Options of `isrsim run`.
@@ -134,24 +135,33 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
     finish(&study, &runs, &info, out, output)
 }
 
-/// Writes a whole run's results, prints the table or the JSON, and reports SLO violations.
+/// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
+/// bound missed or not measured.
 fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: Output) -> i32 {
-    let check_slo = !output.no_slo;
-    if let Err(e) = report::write_run(study, runs, Some(info), check_slo, out) {
+    let results = StudyResults::new(study, runs, !output.no_slo);
+    if let Err(e) = report::write_run(&results, Some(info), out) {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
         return exit_code::FAILURE;
     }
-    let summaries = report::summarize(study, runs, check_slo);
-    if output.json {
-        let doc = report::json::document(study, &summaries, check_slo, Some(info));
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    let shown = if output.json {
+        Some(report::Json { info: Some(info) }.render(&results))
     } else if !output.quiet {
-        println!("{}", report::comparison_table(study, runs).trim_end());
+        Some(report::Table.render(&results))
+    } else {
+        None
+    };
+    match shown {
+        Some(Ok(bytes)) => println!("{}", String::from_utf8_lossy(&bytes).trim_end()),
+        Some(Err(e)) => {
+            eprintln!("error: cannot print the results: {e}");
+            return exit_code::FAILURE;
+        }
+        None => {}
     }
     let _ = std::io::stdout().flush();
     let mut violated = false;
-    for s in &summaries {
-        for v in s.slo.iter().filter(|v| !v.ok) {
+    for s in &results.summaries {
+        for v in s.slo.iter().filter(|v| !v.met()) {
             violated = true;
             let point: Vec<String> = study
                 .axes
@@ -164,7 +174,11 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
             } else {
                 format!(" at {}", point.join(", "))
             };
-            eprintln!("SLO violated: policy {}{at}: {}", s.policy, v.describe());
+            let what = match v.outcome {
+                Outcome::NotMeasured => "SLO not measured",
+                _ => "SLO violated",
+            };
+            eprintln!("{what}: policy {}{at}: {}", s.policy, v.describe());
         }
     }
     if violated {
@@ -174,24 +188,17 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
     }
 }
 
-/// `isrsim plot`: redraws the charts and `report.html` of a results folder, with no re-run.
+/// `isrsim plot`: reads a results folder back and redraws its charts and `report.html`, with no
+/// re-run.
 pub fn plot(dir: &Path) -> i32 {
-    if !dir.join("summary.csv").is_file() {
-        eprintln!(
-            "error: {}: not a results folder of `isrsim run` (no summary.csv)",
-            dir.display()
-        );
-        return exit_code::BAD_INPUT;
-    }
-    let (study, runs) = match report::figures::read_folder(dir) {
-        Ok(read) => read,
+    let folder = match Folder::read(dir) {
+        Ok(folder) => folder,
         Err(e) => {
-            eprintln!("error: cannot redraw {}: {e}", dir.display());
-            return exit_code::FAILURE;
+            eprintln!("error: {e}");
+            return exit_code::BAD_INPUT;
         }
     };
-    let results = report::StudyResults::new(&study, &runs, false);
-    match report::figures::redraw(dir, &results) {
+    match report::redraw(&folder.results(true), dir) {
         Ok(()) => exit_code::OK,
         Err(e) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());

@@ -14,7 +14,8 @@
 //! the loop. A driver reports what it observes to a [`metrics::Collector`], judging each response
 //! with the one staleness judgement of [`metrics::staleness`]; the collector returns the run's
 //! [`metrics::RunResult`]. [`experiment`] spreads the runs over threads and [`report`] turns the
-//! results into CSV files, charts, `report.html`, `summary.json` and the table. A figure a run
+//! results into CSV files, charts, `report.html`, `summary.json` and the table, and reads a
+//! results folder back into them for `isrsim plot` and `isrsim diff`. A figure a run
 //! could not observe is "not measured" (`None`) in every output, never a zero.
 //!
 //! # Example

@@ -34,6 +34,15 @@ impl Side {
     }
 }
 
+/// What checking one limit found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Met,
+    Missed,
+    /// The metric was not measured, so the limit could not be checked; this fails the gate.
+    NotMeasured,
+}
+
 /// One limit of one bound, checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
@@ -41,30 +50,33 @@ pub struct Verdict {
     pub side: Side,
     /// In the metric's own unit (seconds for `_s`, milliseconds for `_ms`).
     pub limit: f64,
-    /// The metric's mean; NaN when it had no value.
-    pub value: f64,
-    pub ok: bool,
+    /// The metric's mean; `None` when it was not measured.
+    pub value: Option<f64>,
+    pub outcome: Outcome,
 }
 
-/// Every bound of `bounds` checked against `value_of(metric)` (a metric mean from summary.csv).
-/// A bound with both `min` and `max` gives two verdicts, `min` first; the order of `bounds` is kept.
+/// Every bound of `bounds` checked against `value_of(metric)`, a metric's mean over replications,
+/// `None` when it was not measured. A bound with both `min` and `max` gives two verdicts, `min`
+/// first; the order of `bounds` is kept.
 pub fn check(bounds: &[Bound], value_of: impl Fn(&str) -> Option<f64>) -> Vec<Verdict> {
     let mut verdicts = Vec::new();
     for bound in bounds {
-        let value = value_of(&bound.metric).unwrap_or(f64::NAN);
+        // A NaN mean cannot be compared either: it is no measurement.
+        let value = value_of(&bound.metric).filter(|v| !v.is_nan());
         for (side, limit) in [(Side::Min, bound.min), (Side::Max, bound.max)] {
             let Some(limit) = limit else { continue };
-            // Written so that NaN compares false and therefore fails.
-            let ok = match side {
-                Side::Min => value >= limit,
-                Side::Max => value <= limit,
+            let outcome = match (value, side) {
+                (None, _) => Outcome::NotMeasured,
+                (Some(v), Side::Min) if v >= limit => Outcome::Met,
+                (Some(v), Side::Max) if v <= limit => Outcome::Met,
+                (Some(_), _) => Outcome::Missed,
             };
             verdicts.push(Verdict {
                 metric: bound.metric.clone(),
                 side,
                 limit,
                 value,
-                ok,
+                outcome,
             });
         }
     }
@@ -72,21 +84,27 @@ pub fn check(bounds: &[Bound], value_of: impl Fn(&str) -> Option<f64>) -> Vec<Ve
 }
 
 impl Verdict {
+    /// Whether the limit was checked and holds: a missed limit and one not measured both fail.
+    pub fn met(&self) -> bool {
+        self.outcome == Outcome::Met
+    }
+
     /// One line for a person, such as "stale_ratio = 0.0312 > max 0.02".
     pub fn describe(&self) -> String {
         let (metric, side, limit) = (&self.metric, self.side.name(), self.limit);
-        if self.value.is_nan() {
-            return format!(
-                "{metric} has no value (missing from summary.csv, or NaN), so {side} {limit} is not met"
-            );
-        }
-        let relation = match (self.side, self.ok) {
+        let Some(value) = self.value else {
+            let why = crate::metrics::measured_by(metric).map_or(String::new(), |what| {
+                format!(" (no replication observed {what})")
+            });
+            return format!("{metric} was not measured{why}, so {side} {limit} cannot be checked");
+        };
+        let relation = match (self.side, self.met()) {
             (Side::Min, true) => ">=",
             (Side::Min, false) => "<",
             (Side::Max, true) => "<=",
             (Side::Max, false) => ">",
         };
-        let value = shown(self.value, limit);
+        let value = shown(value, limit);
         format!("{metric} = {value} {relation} {side} {limit}")
     }
 }
@@ -153,42 +171,50 @@ mod tests {
     #[test]
     fn max_is_violated_only_above_the_limit() {
         let above = verdict(max("stale_ratio", 0.02), Some(0.0312));
-        assert!(!above.ok);
+        assert_eq!(above.outcome, Outcome::Missed);
         assert_eq!(above.describe(), "stale_ratio = 0.0312 > max 0.02");
         let at = verdict(max("stale_ratio", 0.02), Some(0.02));
-        assert!(at.ok, "equal to the limit passes");
+        assert!(at.met(), "equal to the limit passes");
         assert_eq!(at.describe(), "stale_ratio = 0.02 <= max 0.02");
-        assert!(verdict(max("stale_ratio", 0.02), Some(0.0)).ok);
+        assert!(verdict(max("stale_ratio", 0.02), Some(0.0)).met());
     }
 
     #[test]
     fn min_is_violated_only_below_the_limit() {
         let below = verdict(min("cdn_hit_ratio", 0.9), Some(0.85));
-        assert!(!below.ok);
+        assert_eq!(below.outcome, Outcome::Missed);
         assert_eq!(below.describe(), "cdn_hit_ratio = 0.85 < min 0.9");
         let at = verdict(min("cdn_hit_ratio", 0.9), Some(0.9));
-        assert!(at.ok, "equal to the limit passes");
+        assert!(at.met(), "equal to the limit passes");
         assert_eq!(at.describe(), "cdn_hit_ratio = 0.9 >= min 0.9");
-        assert!(verdict(min("cdn_hit_ratio", 0.9), Some(1.0)).ok);
+        assert!(verdict(min("cdn_hit_ratio", 0.9), Some(1.0)).met());
     }
 
     #[test]
-    fn nan_fails_either_side() {
+    fn a_metric_not_measured_is_neither_met_nor_missed_and_fails() {
         for bound in [max("latency_p99_ms", 600.0), min("cdn_hit_ratio", 0.9)] {
-            let v = verdict(bound, Some(f64::NAN));
-            assert!(!v.ok, "{}", v.describe());
-            assert!(v.describe().contains("has no value"), "{}", v.describe());
+            for value in [None, Some(f64::NAN)] {
+                let v = verdict(bound.clone(), value);
+                assert_eq!(v.outcome, Outcome::NotMeasured, "{}", v.describe());
+                assert!(!v.met());
+                assert_eq!(v.value, None);
+            }
         }
     }
 
     #[test]
-    fn a_missing_metric_fails_and_says_so() {
-        let v = verdict(max("stale_age_p99_s", 600.0), None);
-        assert!(!v.ok);
-        assert!(v.value.is_nan());
+    fn a_metric_not_measured_says_what_no_replication_observed() {
+        let v = verdict(max("stale_age_p99_s", 60.0), None);
         assert_eq!(
             v.describe(),
-            "stale_age_p99_s has no value (missing from summary.csv, or NaN), so max 600 is not met"
+            "stale_age_p99_s was not measured (no replication observed a stale response), so \
+             max 60 cannot be checked"
+        );
+        let v = verdict(min("cdn_hit_ratio", 0.9), None);
+        assert_eq!(
+            v.describe(),
+            "cdn_hit_ratio was not measured (no replication observed a response), so min 0.9 \
+             cannot be checked"
         );
     }
 
@@ -210,7 +236,7 @@ mod tests {
         let verdicts = check(&bounds, values);
         let summary: Vec<(&str, Side, bool)> = verdicts
             .iter()
-            .map(|v| (v.metric.as_str(), v.side, v.ok))
+            .map(|v| (v.metric.as_str(), v.side, v.met()))
             .collect();
         assert_eq!(
             summary,
@@ -227,7 +253,7 @@ mod tests {
     #[test]
     fn a_value_just_past_the_limit_is_printed_with_enough_digits_to_show_it() {
         let v = verdict(max("stale_ratio", 0.02), Some(0.020001));
-        assert!(!v.ok);
+        assert!(!v.met());
         assert_eq!(v.describe(), "stale_ratio = 0.020001 > max 0.02");
         let v = verdict(max("stale_age_p99_s", 600.0), Some(912.345678));
         assert_eq!(v.describe(), "stale_age_p99_s = 912.3 > max 600");

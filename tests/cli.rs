@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod support;
 
-use support::{assert_exit, isrsim, isrsim_run, scratch, write};
+use support::{assert_exit, isrsim, isrsim_run, scratch, tree, write};
 
 const SMALL: &str = r#"
 description = "a small two-route site"
@@ -404,29 +404,6 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         !stderr.contains('\r') && !stderr.contains('\u{1b}'),
         "{stderr:?}"
     );
-}
-
-/// Every file under `dir`, with its bytes, in name order.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let name = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.push((name, fs::read(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 #[test]

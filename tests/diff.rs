@@ -1,5 +1,5 @@
 //! `isrsim::report::diff::run` on real results folders: one written by the built binary, and
-//! copies of it with a cell of `summary.csv` made deliberately worse.
+//! copies of it with a metric of `runs.csv` made deliberately worse.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,8 +9,7 @@ mod support;
 
 use isrsim::metrics::{Better, RUN_COLUMNS};
 use isrsim::report::diff::{Format, Options, run, run_to};
-use isrsim::report::results::Table;
-use support::{isrsim_run, scratch, stderr, write};
+use support::{copy_files, isrsim_run, scratch, stderr, write};
 
 const SCENARIO: &str = r#"
 description = "two policies on a small site, for isrsim diff"
@@ -60,18 +59,51 @@ fn results() -> &'static Path {
     })
 }
 
-/// A folder holding only `summary.csv`: the run's, with `edit` applied to its table.
-fn copy(test: &str, edit: impl FnOnce(&mut Table)) -> PathBuf {
-    let mut table = Table::read(&results().join("summary.csv")).unwrap();
-    edit(&mut table);
+/// A copy of the run's folder, with `edit` applied to it.
+fn copy(test: &str, edit: impl FnOnce(&Path)) -> PathBuf {
     let dir = scratch(test);
-    let mut out = csv::Writer::from_path(dir.join("summary.csv")).unwrap();
-    out.write_record(&table.header).unwrap();
-    for row in &table.rows {
-        out.write_record(row).unwrap();
-    }
-    out.flush().unwrap();
+    copy_files(results(), &dir);
+    edit(&dir);
     dir
+}
+
+/// A CSV file's header and rows.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn read(path: &Path) -> Table {
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let header = reader.headers().unwrap().iter().map(String::from).collect();
+        let rows = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        Table { header, rows }
+    }
+
+    fn column(&self, name: &str) -> usize {
+        self.header.iter().position(|h| h == name).unwrap()
+    }
+
+    fn write(&self, path: &Path) {
+        let mut out = csv::Writer::from_path(path).unwrap();
+        out.write_record(&self.header).unwrap();
+        for row in &self.rows {
+            out.write_record(row).unwrap();
+        }
+        out.flush().unwrap();
+    }
+}
+
+/// Applies `edit` to the CSV file `name` of the folder `dir`.
+fn edit_csv(dir: &Path, name: &str, edit: impl FnOnce(&mut Table)) {
+    let path = dir.join(name);
+    let mut table = Table::read(&path);
+    edit(&mut table);
+    table.write(&path);
 }
 
 const TEXT: Options = Options {
@@ -88,19 +120,24 @@ fn diff(base: &Path, new: &Path, threshold: f64, format: Format) -> (i32, String
     (code, text(out), text(err))
 }
 
-/// Makes `metric` of `policy` worse than its interval allows: the new interval starts above the
-/// old one's end.
-fn worse(table: &mut Table, policy: &str, metric: &str) {
-    let mean = table.column(metric).unwrap();
-    let ci = table.column(&format!("{metric}_ci95")).unwrap();
-    let at = table.column("policy").unwrap();
-    let row = table
-        .rows
-        .iter_mut()
+/// Makes `metric` of `policy` worse than its interval allows: every run of the policy moves up by
+/// twice the half-width and a bit, so the mean does and the interval does not.
+fn worse(dir: &Path, policy: &str, metric: &str) {
+    let summary = Table::read(&dir.join("summary.csv"));
+    let at = summary.column("policy");
+    let row = (summary.rows.iter())
         .find(|r| r[at] == policy)
         .expect("the policy has a row");
-    let (m, c): (f64, f64) = (row[mean].parse().unwrap(), row[ci].parse().unwrap());
-    row[mean] = (m + 2.0 * c + 0.05).to_string();
+    let ci: f64 = row[summary.column(&format!("{metric}_ci95"))]
+        .parse()
+        .unwrap();
+    edit_csv(dir, "runs.csv", |runs| {
+        let (at, m) = (runs.column("policy"), runs.column(metric));
+        for row in runs.rows.iter_mut().filter(|r| r[at] == policy) {
+            let value: f64 = row[m].parse().unwrap();
+            row[m] = format!("{:.6}", value + 2.0 * ci + 0.05);
+        }
+    });
 }
 
 /// The run columns `diff` judges: all but those where neither direction is better.
@@ -131,7 +168,7 @@ fn identical_folders_exit_0_with_no_regression() {
 #[test]
 fn a_worse_policy_exits_3_and_names_exactly_that_policy_and_metric() {
     let base = results();
-    let new = copy("worse", |t| worse(t, "time-60s", "stale_ratio"));
+    let new = copy("worse", |dir| worse(dir, "time-60s", "stale_ratio"));
     let (code, out, _) = diff(base, &new, 0.0, Format::Text);
     assert_eq!(code, 3, "{out}");
     let rows: Vec<&str> = out
@@ -171,7 +208,7 @@ fn a_worse_policy_exits_3_and_names_exactly_that_policy_and_metric() {
 #[test]
 fn a_large_enough_threshold_lets_the_change_pass() {
     let base = results();
-    let new = copy("threshold", |t| worse(t, "time-60s", "stale_ratio"));
+    let new = copy("threshold", |dir| worse(dir, "time-60s", "stale_ratio"));
     let (code, out, _) = diff(base, &new, 1e6, Format::Text);
     assert_eq!(code, 0, "{out}");
     fs::remove_dir_all(new).unwrap();
@@ -180,10 +217,12 @@ fn a_large_enough_threshold_lets_the_change_pass() {
 #[test]
 fn a_policy_in_one_folder_only_is_reported_but_is_not_a_regression() {
     let base = results();
-    let new = copy("renamed", |t| {
-        let at = t.column("policy").unwrap();
-        let row = t.rows.iter_mut().find(|r| r[at] == "on-demand").unwrap();
-        row[at] = "on-demand-broadcast".to_string();
+    let new = copy("renamed", |dir| {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = fs::read_to_string(&path).unwrap();
+            fs::write(&path, text.replace("on-demand", "on-demand-broadcast")).unwrap();
+        }
     });
     let (code, out, _) = diff(base, &new, 0.0, Format::Text);
     assert_eq!(code, 0, "{out}");
@@ -220,21 +259,44 @@ fn bad_input_exits_2_and_says_what_is_wrong() {
     fs::create_dir_all(&empty).unwrap();
     let (code, _, err) = diff(&empty, base, 0.0, Format::Text);
     assert_eq!(code, 2);
-    assert!(err.contains("has no summary.csv"), "{err}");
+    assert!(err.contains("has no scenario.toml"), "{err}");
 
-    let garbled = dir.join("garbled");
-    fs::create_dir_all(&garbled).unwrap();
-    fs::write(
-        garbled.join("summary.csv"),
-        "scenario,policy,stale_ratio\nx,a\n",
-    )
-    .unwrap();
+    let garbled = copy("garbled", |dir| {
+        fs::write(dir.join("runs.csv"), "scenario,policy,stale_ratio\nx,a\n").unwrap();
+    });
     let (code, _, err) = diff(base, &garbled, 0.0, Format::Text);
     assert_eq!(code, 2, "{err}");
+    let runs = garbled.join("runs.csv");
+    assert!(
+        err.contains(&format!(
+            "{}:2: 2 cells where the header has 3",
+            runs.display()
+        )),
+        "{err}"
+    );
 
-    let swept = copy("swept", |t| {
-        t.header.insert(1, "backend.concurrency".to_string());
-        t.rows.iter_mut().for_each(|r| r.insert(1, "4".to_string()));
+    // The same runs, as one point of a sweep over the backend's concurrency.
+    let swept = copy("swept", |dir| {
+        let scenario = dir.join("scenario.toml");
+        let text = fs::read_to_string(&scenario).unwrap();
+        fs::write(
+            &scenario,
+            text + "\n[sweep]\n\"backend.concurrency\" = [2]\n",
+        )
+        .unwrap();
+        for (file, at) in [
+            ("runs.csv", 1),
+            ("routes.csv", 1),
+            ("distributions.csv", 1),
+            ("timeseries.csv", 0),
+        ] {
+            edit_csv(dir, file, |t| {
+                t.header.insert(at, "backend.concurrency".to_string());
+                t.rows
+                    .iter_mut()
+                    .for_each(|r| r.insert(at, "2".to_string()));
+            });
+        }
     });
     let (code, _, err) = diff(base, &swept, 0.0, Format::Text);
     assert_eq!(code, 2);
@@ -244,5 +306,6 @@ fn bad_input_exits_2_and_says_what_is_wrong() {
     assert_eq!(code, 2);
     assert!(err.contains("threshold"), "{err}");
     fs::remove_dir_all(dir).unwrap();
+    fs::remove_dir_all(garbled).unwrap();
     fs::remove_dir_all(swept).unwrap();
 }

@@ -141,3 +141,40 @@ fn json_prints_the_summary_instead_of_the_table() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_bound_on_a_metric_not_measured_fails_and_says_so() {
+    // Never edited: no response is ever stale, so no stale age is measured.
+    let site = SITE.replace("edit_every = \"1h\"\n", "");
+    let dir = scratch("not-measured");
+    let slo = "[slo]\nstale_age_p99_s = \"1m\"\nstale_ratio = 0.01\n";
+    let file = write(&dir, "site.toml", &format!("{site}\n{slo}"));
+    let out = dir.join("out");
+    let o = isrsim_run(&file, &out, &[]);
+    assert_exit(&o, 3);
+    let err = stderr(&o);
+    for policy in ["time-60s", "time-1h"] {
+        let line = format!(
+            "SLO not measured: policy {policy}: stale_age_p99_s was not measured (no replication \
+             observed a stale response), so max 60 cannot be checked"
+        );
+        assert!(err.contains(&line), "{err}");
+    }
+    assert!(
+        !err.contains("stale_ratio"),
+        "a met bound is not reported: {err}"
+    );
+    let table = String::from_utf8(o.stdout).unwrap();
+    assert!(table.contains("n/a"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["slo_ok"], false);
+    let verdicts = &json["results"][0]["slo"];
+    assert_eq!(verdicts[0]["metric"], "stale_age_p99_s");
+    assert_eq!(verdicts[0]["value"], serde_json::Value::Null);
+    assert_eq!(verdicts[0]["ok"], false);
+    assert_eq!(verdicts[0]["not_measured"], true);
+    assert_eq!(verdicts[1]["metric"], "stale_ratio");
+    assert_eq!(verdicts[1]["ok"], true);
+    assert!(verdicts[1].get("not_measured").is_none());
+}

@@ -152,9 +152,15 @@ pub struct RunId {
     pub seed: u64,
 }
 
+/// How many time-series buckets a run of `duration` has: every bucket is `bucket` long but the
+/// last, which ends at `duration`; at least one.
+pub fn bucket_count(duration: SimTime, bucket: SimTime) -> usize {
+    (duration.as_micros().div_ceil(bucket.as_micros().max(1)) as usize).max(1)
+}
+
 impl Collector {
     pub fn new(routes: Vec<String>, warmup: SimTime, end: SimTime, bucket: SimTime) -> Collector {
-        let n_buckets = end.as_micros().div_ceil(bucket.as_micros().max(1)) as usize;
+        let n_buckets = bucket_count(end, bucket);
         Collector {
             warmup,
             end,
@@ -180,7 +186,7 @@ impl Collector {
             backend_wait: histogram(),
             edit_visible: histogram(),
             routes: routes.into_iter().map(RouteStats::new).collect(),
-            buckets: vec![Bucket::default(); n_buckets.max(1)],
+            buckets: vec![Bucket::default(); n_buckets],
             queued: 0,
             running: 0,
             gauge_bucket: 0,

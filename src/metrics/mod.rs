@@ -213,6 +213,18 @@ pub fn column(name: &str) -> Option<usize> {
     RUN_COLUMNS.iter().position(|c| c.name == name)
 }
 
+/// What a run must observe for a run column to be measured (docs/model.md §11.3), as "a stale
+/// response"; `None` for counts and peaks, which are always measured.
+pub fn measured_by(name: &str) -> Option<&'static str> {
+    match name {
+        n if n.starts_with("stale_age_") => Some("a stale response"),
+        n if n.starts_with("latency_") || n.ends_with("_ratio") => Some("a response"),
+        n if n.starts_with("edit_visible_") => Some("an edit becoming visible"),
+        "backend_wait_p99_s" => Some("a generation leaving the backend queue"),
+        _ => None,
+    }
+}
+
 /// The metric columns of `routes.csv`, after `scenario,policy,route`.
 pub const ROUTE_COLUMNS: [Column; 11] = [
     col(
@@ -304,6 +316,26 @@ impl Bucket {
             self.backend_queue,
         ]
     }
+
+    /// A bucket from its `values`, in `TIMESERIES_COLUMNS` order.
+    pub fn from_values(values: [u64; TIMESERIES_COLUMNS.len()]) -> Bucket {
+        let [
+            requests,
+            stale_responses,
+            regenerations,
+            regenerations_inflight,
+            origin_requests,
+            backend_queue,
+        ] = values;
+        Bucket {
+            requests,
+            stale_responses,
+            regenerations,
+            regenerations_inflight,
+            origin_requests,
+            backend_queue,
+        }
+    }
 }
 
 /// The quantiles at which `distributions.csv` describes stale age and latency: fine in the body,
@@ -338,4 +370,19 @@ pub struct RunResult {
     pub distributions: Distributions,
     /// User requests simulated, warm-up included (for the speed report).
     pub simulated_requests: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ratios_percentiles_and_maxima_can_go_unmeasured() {
+        // docs/model.md §11.3: counts and peaks are always measured; a ratio needs a response,
+        // a percentile or maximum a sample. Every duration column is a percentile or a maximum.
+        for c in &RUN_COLUMNS {
+            let can_be_empty = matches!(c.unit, Ratio | Seconds | Millis);
+            assert_eq!(measured_by(c.name).is_some(), can_be_empty, "{}", c.name);
+        }
+    }
 }

@@ -1,169 +1,84 @@
-//! The result files of a run and the comparison table printed after it (docs/model.md §11).
+//! The results of a run, and everything made of them (docs/model.md §11).
 //!
-//! Every report reads the same `RunResult`s: `csv` writes `runs.csv`, `summary.csv`,
-//! `timeseries.csv` and `routes.csv`, `table` renders the terminal comparison, `format` rounds the
-//! figures the table, `report.html` and `diff` print, and `replace` puts the folder in place whole
-//! or not at all. This module keeps what the reports share: one order
-//! for the runs, so the bytes never depend on which thread finished first, and one grouping of
-//! them by (sweep point, policy), the unit every summary row describes.
+//! `summary` holds the typed results every output reads (`StudyResults`: the runs in one order,
+//! and each (sweep point, policy)'s means and 95% intervals, computed there and nowhere else).
+//! `export` turns them into the files of a results folder and the terminal table, one module per
+//! format; `read` turns a results folder back into them, for `isrsim plot` and `isrsim diff`;
+//! `diff` compares two of them. `figures` draws the charts and `report.html`, `format` rounds the
+//! figures people read, and `replace` puts a folder in place whole or not at all.
 
 mod charts;
-mod csv;
 pub mod diff;
+mod export;
 pub mod figures;
 #[cfg(test)]
 mod fixture;
 mod format;
 mod html;
-pub mod json;
-mod meta;
+mod read;
 mod replace;
-pub mod results;
-mod table;
+mod summary;
 
 use std::io;
 use std::path::Path;
 
-use crate::metrics::{RUN_COLUMNS, RunResult};
-use crate::scenario::{Point, Policy, Study};
-use crate::slo::{self, Verdict};
-use crate::stats;
+use crate::metrics::RunResult;
+use crate::scenario::Study;
 
-pub use meta::RunInfo;
-pub use table::comparison_table;
+// `report.html` shows the table's columns; it names them through here.
+use export::table;
 
-/// Writes the CSV files of docs/model.md §11 into the folder `out`, replacing any folder already
-/// there.
+pub use export::{Export, Json, RunInfo, SCENARIO_FILE, Table};
+pub use read::{Folder, Problem, ReadError};
+pub use summary::{RouteSummary, StudyResults, Summary};
+
+/// Writes the files of docs/model.md §11 for `runs`, with their SLO verdicts, into the folder
+/// `out`, replacing any folder already there (see `write_run`).
+pub fn write_results(study: &Study, runs: &[RunResult], out: &Path) -> io::Result<()> {
+    write_run(&StudyResults::new(study, runs, true), None, out)
+}
+
+/// Writes every file of a results folder (docs/model.md §11) into the folder `out`, replacing
+/// any folder already there; with `info`, also `meta.csv` and `summary.json`'s `meta`: how long
+/// the simulation took, which varies from run to run while every other file is the same for the
+/// same scenario and seed.
 ///
 /// The files are written into a hidden sibling folder first and renamed into place at the end,
 /// so a failed or interrupted run never leaves half-written results at `out`. A run whose point
 /// or policy the study lacks is refused before anything is written.
-pub fn write_results(study: &Study, runs: &[RunResult], out: &Path) -> io::Result<()> {
-    write_run(study, runs, None, true, out)
-}
-
-/// `write_results`, plus `meta.csv` and `summary.json`'s `meta`: how long the simulation took,
-/// which varies from run to run while every other file is the same for the same scenario and
-/// seed. `slo_checked` is false under `--no-slo`: `summary.json` then holds no verdicts.
-pub fn write_run(
-    study: &Study,
-    runs: &[RunResult],
-    info: Option<&RunInfo>,
-    slo_checked: bool,
-    out: &Path,
-) -> io::Result<()> {
-    check(study, runs).map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
-    let summaries = summarize(study, runs, slo_checked);
-    let runs = sorted(runs);
+pub fn write_run(results: &StudyResults, info: Option<&RunInfo>, out: &Path) -> io::Result<()> {
+    check(results.study, &results.runs)
+        .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
     write_folder(out, |dir| {
-        csv::write_all(study, &runs, dir)?;
-        // The scenario as written, so a results folder explains itself and can be re-plotted.
-        std::fs::write(dir.join(SCENARIO_FILE), &study.base.source)?;
-        let doc = json::document(study, &summaries, slo_checked, info);
-        let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
-        std::fs::write(dir.join(json::FILE), text + "\n")?;
-        if let Some(info) = info {
-            meta::write(info, &runs, dir)?;
-        }
-        figures::draw(&StudyResults {
-            study,
-            runs,
-            summaries,
-        })?
-        .write_into(dir)
+        export::write_all(results, info, dir)?;
+        figures::draw(results)?.write_into(dir)
     })
 }
 
-/// What every output reads: a study, its runs in output order, and their summaries.
-pub struct StudyResults<'a> {
-    pub study: &'a Study,
-    /// In (point, policy, replication) order, whatever order the threads finished in.
-    pub runs: Vec<&'a RunResult>,
-    /// One per (point, policy), in study order.
-    pub summaries: Vec<Summary>,
+/// Redraws the charts and `report.html` of a results folder that `Folder::read` has read back,
+/// replacing those there.
+pub fn redraw(results: &StudyResults, dir: &Path) -> io::Result<()> {
+    figures::redraw(dir, results)
 }
 
-impl<'a> StudyResults<'a> {
-    pub fn new(study: &'a Study, runs: &'a [RunResult], check_slo: bool) -> StudyResults<'a> {
-        StudyResults {
-            study,
-            runs: sorted(runs),
-            summaries: summarize(study, runs, check_slo),
-        }
-    }
+/// The terminal table of `runs`, as `isrsim run` prints it; `html.rs`'s tests hold the report's
+/// comparison to it.
+#[cfg(test)]
+fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
+    let bytes = Table.render(&StudyResults::new(study, runs, false));
+    String::from_utf8(bytes.expect("a table renders")).expect("a table is text")
 }
-
-/// One (point, policy)'s figures over its replications, and its SLO verdicts.
-#[derive(Clone, Debug)]
-pub struct Summary {
-    pub point: usize,
-    pub labels: Vec<String>,
-    pub policy: String,
-    pub replications: usize,
-    /// Each run column's mean over the replications that measured it; `None` when none did.
-    pub means: [Option<f64>; RUN_COLUMNS.len()],
-    /// The half-width of each mean's 95% t-interval (0 with one replication).
-    pub ci95: [Option<f64>; RUN_COLUMNS.len()],
-    pub simulated_requests: u64,
-    /// Empty when the SLO was not checked, or the policy has no bound.
-    pub slo: Vec<Verdict>,
-}
-
-/// Every (point, policy) of the study in study order, with means, intervals and, when
-/// `check_slo`, the verdict of each of the policy's SLO bounds on the means.
-pub fn summarize(study: &Study, runs: &[RunResult], check_slo: bool) -> Vec<Summary> {
-    let runs = sorted(runs);
-    groups(study, &runs)
-        .into_iter()
-        .map(|g| {
-            let mut means = [None; RUN_COLUMNS.len()];
-            let mut ci95 = [None; RUN_COLUMNS.len()];
-            for i in 0..RUN_COLUMNS.len() {
-                (means[i], ci95[i]) = mean_ci95(g.runs, i);
-            }
-            let point = study
-                .points
-                .iter()
-                .position(|p| std::ptr::eq(p, g.point))
-                .unwrap_or(0);
-            let value_of = |name: &str| {
-                RUN_COLUMNS
-                    .iter()
-                    .position(|c| c.name == name)
-                    .and_then(|i| means[i])
-            };
-            let slo = if check_slo && !g.runs.is_empty() {
-                slo::check(&g.policy.slo, value_of)
-            } else {
-                Vec::new()
-            };
-            Summary {
-                point,
-                labels: g.point.labels.clone(),
-                policy: g.policy.name.clone(),
-                replications: g.runs.len(),
-                means,
-                ci95,
-                simulated_requests: g.runs.iter().map(|r| r.simulated_requests).sum(),
-                slo,
-            }
-        })
-        .collect()
-}
-
-/// The copy of the scenario file in every results folder.
-pub const SCENARIO_FILE: &str = "scenario.toml";
 
 /// Fills a fresh hidden sibling of `out` with `fill`, then renames it into place, replacing any
 /// folder already at `out`: the folder appears whole or not at all (docs/model.md §11.9). For
-/// result folders whose files `write_results` does not make (a shard's partial results).
+/// result folders whose files `write_run` does not make (a shard's partial results).
 pub fn write_folder(out: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     replace::replace_dir(out, fill)
 }
 
 /// That every point has a label per axis and every run a point and policy of the study: either
 /// slip would leave rows that name the wrong variant, or none.
-fn check(study: &Study, runs: &[RunResult]) -> Result<(), String> {
+fn check(study: &Study, runs: &[&RunResult]) -> Result<(), String> {
     let axes = study.axes.len();
     if let Some(i) = study.points.iter().position(|p| p.labels.len() != axes) {
         let labels = study.points[i].labels.len();
@@ -182,58 +97,6 @@ fn check(study: &Study, runs: &[RunResult]) -> Result<(), String> {
         )),
         None => Ok(()),
     }
-}
-
-/// The runs in (point, policy, replication) order, whatever order the threads finished in.
-fn sorted(runs: &[RunResult]) -> Vec<&RunResult> {
-    let mut sorted: Vec<&RunResult> = runs.iter().collect();
-    sorted.sort_by_key(|r| (r.point, r.policy, r.replication));
-    sorted
-}
-
-/// The runs of one policy at one point, out of runs already `sorted`.
-fn runs_of<'a, 'r>(
-    sorted: &'a [&'r RunResult],
-    point: usize,
-    policy: usize,
-) -> &'a [&'r RunResult] {
-    let key = (point, policy);
-    let start = sorted.partition_point(|r| (r.point, r.policy) < key);
-    &sorted[start..start + sorted[start..].partition_point(|r| (r.point, r.policy) == key)]
-}
-
-/// One policy at one sweep point, with its runs: a row of `summary.csv` and of the table.
-struct Group<'a, 'r> {
-    point: &'a Point,
-    policy: &'a Policy,
-    runs: &'a [&'r RunResult],
-}
-
-/// Every (point, policy) of the study in study order, each with its runs (possibly none), out of
-/// runs already `sorted`. Runs of a point or policy the study lacks belong to no group.
-fn groups<'a, 'r>(study: &'a Study, sorted: &'a [&'r RunResult]) -> Vec<Group<'a, 'r>> {
-    let mut groups = Vec::new();
-    for (i, point) in study.points.iter().enumerate() {
-        for (p, policy) in point.scenario.policies.iter().enumerate() {
-            let runs = runs_of(sorted, i, p);
-            groups.push(Group {
-                point,
-                policy,
-                runs,
-            });
-        }
-    }
-    groups
-}
-
-/// The mean of one run column over the runs that measured it, and the half-width of its 95%
-/// t-interval; `None` for both when no run measured it.
-fn mean_ci95(runs: &[&RunResult], column: usize) -> (Option<f64>, Option<f64>) {
-    let xs: Vec<f64> = runs.iter().filter_map(|r| r.metrics.0[column]).collect();
-    if xs.is_empty() {
-        return (None, None);
-    }
-    (Some(stats::mean(&xs)), Some(stats::ci95_half_width(&xs)))
 }
 
 #[cfg(test)]
@@ -337,76 +200,5 @@ mod tests {
             assert_eq!(lines(file), 1 + rows, "{file}");
         }
         std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn runs_come_in_point_policy_replication_order_and_group_by_point_and_policy() {
-        let runs = [
-            run_at(1, 0, 0, 0.0, &[]),
-            run(1, 0, 0.0, &[]),
-            run(0, 1, 0.0, &[]),
-            run_at(1, 0, 1, 0.0, &[]),
-            run(2, 0, 0.0, &[]),
-            run(0, 0, 0.0, &[]),
-        ];
-        let sorted = sorted(&runs);
-        let order: Vec<_> = sorted
-            .iter()
-            .map(|r| (r.point, r.policy, r.replication))
-            .collect();
-        assert_eq!(
-            order,
-            [
-                (0, 0, 0),
-                (0, 0, 1),
-                (0, 1, 0),
-                (0, 2, 0),
-                (1, 0, 0),
-                (1, 0, 1)
-            ]
-        );
-        let replications = |point, policy| {
-            runs_of(&sorted, point, policy)
-                .iter()
-                .map(|r| r.replication)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(replications(0, 0), [0, 1]);
-        assert_eq!(replications(0, 2), [0]);
-        assert_eq!(replications(1, 0), [0, 1]);
-        assert!(replications(0, 3).is_empty());
-        assert!(replications(1, 1).is_empty());
-        assert!(replications(2, 0).is_empty());
-    }
-
-    #[test]
-    fn groups_cover_every_policy_at_every_point_even_without_runs() {
-        let study = sweep();
-        let runs = [run_at(2, 1, 0, 0.0, &[]), run_at(2, 1, 1, 0.0, &[])];
-        let sorted = sorted(&runs);
-        let groups = groups(&study, &sorted);
-        let found: Vec<_> = groups
-            .iter()
-            .map(|g| {
-                (
-                    g.point.labels[0].as_str(),
-                    g.policy.name.as_str(),
-                    g.runs.len(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            found,
-            [
-                ("2.5s", "fast", 0),
-                ("2.5s", "slow", 0),
-                ("2.5s", "fast", 0),
-                ("2.5s", "slow", 0),
-                ("1s", "fast", 0),
-                ("1s", "slow", 2),
-                ("1s", "fast", 0),
-                ("1s", "slow", 0),
-            ]
-        );
     }
 }

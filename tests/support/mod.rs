@@ -1,7 +1,7 @@
 //! What the integration tests share: a scenario from TOML text and a metric of a run by its
 //! column name (`closed_form.rs`, `properties.rs`), and a scratch folder, a file written into
-//! it and the built `isrsim` binary run with arguments (`cli.rs`, `diff.rs`, `report_html.rs`,
-//! `slo.rs`).
+//! it, the built `isrsim` binary run with arguments, and a results folder's files copied or read
+//! whole (`cli.rs`, `diff.rs`, `folders.rs`, `report_html.rs`, `slo.rs`).
 
 // Each test crate that includes this module uses a different subset of it.
 #![allow(dead_code)]
@@ -77,4 +77,38 @@ pub fn stderr(output: &Output) -> String {
 #[track_caller]
 pub fn assert_exit(output: &Output, code: i32) {
     assert_eq!(output.status.code(), Some(code), "{}", stderr(output));
+}
+
+/// Copies the files of `from` (not its folders, such as `charts/`) into `to`, made if need be.
+pub fn copy_files(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, with its bytes, in name order.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((name, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
 }

@@ -172,6 +172,7 @@ fn no_runs_still_give_every_chart() {
         study: &study,
         runs: Vec::new(),
         summaries: Vec::new(),
+        slo_checked: false,
     };
     assert_eq!(names(&draw_all(&bare).unwrap()), SINGLE);
     let swept = sweep();
@@ -189,8 +190,10 @@ fn summary(point: usize, policy: &str, mean: Option<f64>, ci: Option<f64>) -> Su
         replications: 2,
         means: [mean; RUN_COLUMNS.len()],
         ci95: [ci; RUN_COLUMNS.len()],
+        routes: Vec::new(),
         simulated_requests: 0,
         slo: Vec::new(),
+        runs: 0..0,
     }
 }
 
@@ -224,6 +227,7 @@ fn odd_values_neither_panic_nor_fail() {
         study: &study,
         runs: runs.iter().collect(),
         summaries,
+        slo_checked: false,
     };
     let charts = draw_all(&results).unwrap();
     assert_eq!(charts.len(), SINGLE.len() + SWEEP.len());

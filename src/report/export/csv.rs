@@ -12,34 +12,163 @@
 //! table such as `{ cache = "shared", lock = true }`); the csv writer quotes them.
 
 use std::io;
-use std::path::Path;
 
 use csv::Writer;
 
-use super::{Group, groups, mean_ci95};
-use crate::metrics::{QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RunResult, TIMESERIES_COLUMNS, Unit};
+use super::Export;
+use crate::metrics::{QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, TIMESERIES_COLUMNS, Unit};
+use crate::report::summary::{StudyResults, Summary};
 use crate::scenario::Study;
-use crate::stats;
 use crate::time::SimTime;
 
-/// Writes the four files into `dir`; `runs` are sorted by (point, policy, replication).
-pub(super) fn write_all(study: &Study, runs: &[&RunResult], dir: &Path) -> io::Result<()> {
-    let files: [(&str, Writes); 5] = [
-        ("runs.csv", write_runs),
-        ("summary.csv", write_summary),
-        ("timeseries.csv", write_timeseries),
-        ("routes.csv", write_routes),
-        ("distributions.csv", write_distributions),
-    ];
-    for (name, write) in files {
-        let mut out = Writer::from_path(dir.join(name))?;
-        write(study, runs, &mut out)?;
-        out.flush()?;
+/// `runs.csv`: one row per run, its identity then every run column.
+pub struct Runs;
+
+/// `summary.csv`: one row per (point, policy), each run column's mean over replications and its
+/// 95% half-width.
+pub struct Summaries;
+
+/// `timeseries.csv`: one row per (point, policy, replication, bucket).
+pub struct Timeseries;
+
+/// `routes.csv`: one row per (point, policy, route), in the point's route order.
+pub struct Routes;
+
+/// `distributions.csv`: one row per (point, policy, replication, metric, quantile), stale age
+/// and latency at `QUANTILES`, for the CDF and percentile charts.
+pub struct Distributions;
+
+impl Export for Runs {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        csv_bytes(|out| {
+            let columns = names(&["policy", "replication", "seed"]);
+            let metrics = RUN_COLUMNS.iter().map(|c| c.name.to_string());
+            out.write_record(header(results.study, true, columns.chain(metrics)))?;
+            for summary in &results.summaries {
+                for run in results.runs_of(summary) {
+                    let mut row = identity(results.study, summary, true);
+                    row.extend([run.replication.to_string(), run.seed.to_string()]);
+                    row.extend(cells(RUN_COLUMNS.iter().map(|c| c.unit), &run.metrics.0));
+                    out.write_record(&row)?;
+                }
+            }
+            Ok(())
+        })
     }
-    Ok(())
 }
 
-type Writes = fn(&Study, &[&RunResult], &mut Writer<std::fs::File>) -> csv::Result<()>;
+impl Export for Summaries {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        csv_bytes(|out| {
+            let columns = names(&["policy", "replications"]);
+            let metrics = with_ci95(RUN_COLUMNS.iter().map(|c| c.name));
+            out.write_record(header(results.study, true, columns.chain(metrics)))?;
+            for summary in &results.summaries {
+                let mut row = identity(results.study, summary, true);
+                row.push(summary.replications.to_string());
+                let units = RUN_COLUMNS.iter().map(|c| c.unit);
+                row.extend(estimates(units, &summary.means, &summary.ci95));
+                out.write_record(&row)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Export for Timeseries {
+    /// `t_s` is the bucket's start, in the point's own bucket length (a sweep may vary it).
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        csv_bytes(|out| {
+            let columns =
+                names(&["policy", "replication", "t_s"]).chain(names(&TIMESERIES_COLUMNS));
+            out.write_record(header(results.study, false, columns))?;
+            for summary in &results.summaries {
+                let length = results.study.points[summary.point].scenario.bucket;
+                for run in results.runs_of(summary) {
+                    for (i, bucket) in run.timeseries.iter().enumerate() {
+                        let mut row = identity(results.study, summary, false);
+                        row.push(run.replication.to_string());
+                        row.push(format_value(bucket_start(length, i), Unit::Seconds));
+                        row.extend(
+                            bucket
+                                .values()
+                                .iter()
+                                .map(|&v| format_value(v as f64, Unit::Count)),
+                        );
+                        out.write_record(&row)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Export for Routes {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        csv_bytes(|out| {
+            let columns = names(&["policy", "route", "replications"]);
+            let metrics = with_ci95(ROUTE_COLUMNS.iter().map(|c| c.name));
+            out.write_record(header(results.study, true, columns.chain(metrics)))?;
+            for summary in &results.summaries {
+                for route in &summary.routes {
+                    let mut row = identity(results.study, summary, true);
+                    row.extend([route.route.clone(), route.replications.to_string()]);
+                    let units = ROUTE_COLUMNS.iter().map(|c| c.unit);
+                    row.extend(estimates(units, &route.means, &route.ci95));
+                    out.write_record(&row)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Export for Distributions {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        csv_bytes(|out| {
+            let columns = names(&["policy", "replication", "metric", "quantile", "value"]);
+            out.write_record(header(results.study, true, columns))?;
+            for summary in &results.summaries {
+                for run in results.runs_of(summary) {
+                    let d = &run.distributions;
+                    for (metric, values, unit) in [
+                        (STALE_AGE, &d.stale_age_s, Unit::Seconds),
+                        (LATENCY, &d.latency_ms, Unit::Millis),
+                    ] {
+                        for (q, &value) in QUANTILES.iter().zip(values) {
+                            let mut row = identity(results.study, summary, true);
+                            row.extend([run.replication.to_string(), metric.to_string()]);
+                            row.extend([format_value(*q, Unit::Ratio), format_value(value, unit)]);
+                            out.write_record(&row)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The `metric` of `distributions.csv`'s stale-age rows, and of its latency rows.
+pub const STALE_AGE: &str = "stale_age_s";
+pub const LATENCY: &str = "latency_ms";
+
+/// The start of bucket `i`, in seconds, from integer microseconds so that bucket starts carry no
+/// accumulated rounding.
+pub fn bucket_start(length: SimTime, i: usize) -> f64 {
+    SimTime::from_micros(length.as_micros().saturating_mul(i as u64)).as_secs_f64()
+}
+
+/// A file's bytes, as the csv writer makes them.
+pub(super) fn csv_bytes(
+    fill: impl FnOnce(&mut Writer<Vec<u8>>) -> csv::Result<()>,
+) -> io::Result<Vec<u8>> {
+    let mut out = Writer::from_writer(Vec::new());
+    fill(&mut out)?;
+    out.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
+}
 
 /// A header: `scenario` (when `scenario` is set), the axis keys, then `columns`.
 fn header(study: &Study, scenario: bool, columns: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -52,14 +181,36 @@ fn header(study: &Study, scenario: bool, columns: impl IntoIterator<Item = Strin
 }
 
 /// The identity a row starts with: the study's name (when `scenario` is set), then the labels of
-/// the group's point, then the policy.
-fn identity(study: &Study, group: &Group, scenario: bool) -> Vec<String> {
+/// the summary's point, then the policy.
+fn identity(study: &Study, summary: &Summary, scenario: bool) -> Vec<String> {
     let first = scenario.then(|| study.base.name.clone());
     first
         .into_iter()
-        .chain(group.point.labels.iter().cloned())
-        .chain([group.policy.name.clone()])
+        .chain(summary.labels.iter().cloned())
+        .chain([summary.policy.clone()])
         .collect()
+}
+
+/// Each value in its unit, empty when not measured.
+fn cells<'v>(
+    units: impl Iterator<Item = Unit> + 'v,
+    values: &'v [Option<f64>],
+) -> impl Iterator<Item = String> + 'v {
+    units
+        .zip(values)
+        .map(|(unit, x)| x.map_or(String::new(), |x| format_value(x, unit)))
+}
+
+/// Each mean followed by its half-width, in their unit, empty when not measured.
+fn estimates(
+    units: impl Iterator<Item = Unit>,
+    means: &[Option<f64>],
+    ci95: &[Option<f64>],
+) -> Vec<String> {
+    let units: Vec<Unit> = units.collect();
+    let means = cells(units.iter().copied(), means);
+    let cis = cells(units.iter().copied(), ci95);
+    means.zip(cis).flat_map(|(m, c)| [m, c]).collect()
 }
 
 /// Each route or run column's name followed by `NAME_ci95`.
@@ -70,147 +221,6 @@ fn with_ci95(names: impl Iterator<Item = &'static str>) -> impl Iterator<Item = 
 /// Column names as owned strings, to chain with computed ones.
 fn names(names: &[&str]) -> impl Iterator<Item = String> {
     names.iter().map(|n| n.to_string())
-}
-
-/// One row per run: its identity, then every run column.
-fn write_runs<W: io::Write>(
-    study: &Study,
-    runs: &[&RunResult],
-    out: &mut Writer<W>,
-) -> csv::Result<()> {
-    let columns = names(&["policy", "replication", "seed"]);
-    let metrics = RUN_COLUMNS.iter().map(|c| c.name.to_string());
-    out.write_record(header(study, true, columns.chain(metrics)))?;
-    for group in groups(study, runs) {
-        for run in group.runs {
-            let mut row = identity(study, &group, true);
-            row.extend([run.replication.to_string(), run.seed.to_string()]);
-            row.extend(
-                RUN_COLUMNS
-                    .iter()
-                    .zip(&run.metrics.0)
-                    .map(|(c, x)| x.map_or(String::new(), |x| format_value(x, c.unit))),
-            );
-            out.write_record(&row)?;
-        }
-    }
-    Ok(())
-}
-
-/// One row per (point, policy, replication, metric, quantile): stale age and latency at
-/// `QUANTILES`, for the CDF and percentile charts.
-fn write_distributions<W: io::Write>(
-    study: &Study,
-    runs: &[&RunResult],
-    out: &mut Writer<W>,
-) -> csv::Result<()> {
-    let columns = names(&["policy", "replication", "metric", "quantile", "value"]);
-    out.write_record(header(study, true, columns))?;
-    for group in groups(study, runs) {
-        for run in group.runs {
-            let d = &run.distributions;
-            for (metric, values, unit) in [
-                ("stale_age_s", &d.stale_age_s, Unit::Seconds),
-                ("latency_ms", &d.latency_ms, Unit::Millis),
-            ] {
-                for (q, &value) in QUANTILES.iter().zip(values) {
-                    let mut row = identity(study, &group, true);
-                    row.extend([run.replication.to_string(), metric.to_string()]);
-                    row.extend([format_value(*q, Unit::Ratio), format_value(value, unit)]);
-                    out.write_record(&row)?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// One row per (point, policy): each run column's mean over replications, and its 95%
-/// half-width.
-fn write_summary<W: io::Write>(
-    study: &Study,
-    runs: &[&RunResult],
-    out: &mut Writer<W>,
-) -> csv::Result<()> {
-    let columns = names(&["policy", "replications"]);
-    let metrics = with_ci95(RUN_COLUMNS.iter().map(|c| c.name));
-    out.write_record(header(study, true, columns.chain(metrics)))?;
-    for group in groups(study, runs) {
-        let mut row = identity(study, &group, true);
-        row.push(group.runs.len().to_string());
-        for (i, column) in RUN_COLUMNS.iter().enumerate() {
-            let (mean, ci) = mean_ci95(group.runs, i);
-            let cell = |x: Option<f64>| x.map_or(String::new(), |x| format_value(x, column.unit));
-            row.extend([cell(mean), cell(ci)]);
-        }
-        out.write_record(&row)?;
-    }
-    Ok(())
-}
-
-/// One row per (point, policy, replication, bucket); `t_s` is the bucket's start, in the
-/// point's own bucket length (a sweep may vary it).
-fn write_timeseries<W: io::Write>(
-    study: &Study,
-    runs: &[&RunResult],
-    out: &mut Writer<W>,
-) -> csv::Result<()> {
-    let columns = names(&["policy", "replication", "t_s"]).chain(names(&TIMESERIES_COLUMNS));
-    out.write_record(header(study, false, columns))?;
-    for group in groups(study, runs) {
-        let length = group.point.scenario.bucket.as_micros();
-        for run in group.runs {
-            for (i, bucket) in run.timeseries.iter().enumerate() {
-                // From integer microseconds, so bucket starts carry no accumulated rounding.
-                let start = SimTime::from_micros(length.saturating_mul(i as u64));
-                let mut row = identity(study, &group, false);
-                row.push(run.replication.to_string());
-                row.push(format_value(start.as_secs_f64(), Unit::Seconds));
-                row.extend(
-                    bucket
-                        .values()
-                        .iter()
-                        .map(|&v| format_value(v as f64, Unit::Count)),
-                );
-                out.write_record(&row)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// One row per (point, policy, route), in the point's route order: each route column's mean and
-/// 95% half-width over the replications that reported the route.
-fn write_routes<W: io::Write>(
-    study: &Study,
-    runs: &[&RunResult],
-    out: &mut Writer<W>,
-) -> csv::Result<()> {
-    let columns = names(&["policy", "route", "replications"]);
-    let metrics = with_ci95(ROUTE_COLUMNS.iter().map(|c| c.name));
-    out.write_record(header(study, true, columns.chain(metrics)))?;
-    for group in groups(study, runs) {
-        for route in &group.point.scenario.routes {
-            let found: Vec<_> = group
-                .runs
-                .iter()
-                .filter_map(|r| r.routes.iter().find(|m| m.route == route.name))
-                .collect();
-            let mut row = identity(study, &group, true);
-            row.extend([route.name.clone(), found.len().to_string()]);
-            for (i, column) in ROUTE_COLUMNS.iter().enumerate() {
-                let xs: Vec<f64> = found.iter().filter_map(|m| m.values[i]).collect();
-                if xs.is_empty() {
-                    row.extend([String::new(), String::new()]);
-                } else {
-                    row.push(format_value(stats::mean(&xs), column.unit));
-                    row.push(format_value(stats::ci95_half_width(&xs), column.unit));
-                }
-            }
-            out.write_record(&row)?;
-        }
-    }
-    Ok(())
 }
 
 /// Every number in the CSV files: whole counts as integers, anything else rounded to 6 decimals
@@ -236,9 +246,9 @@ fn format_value(x: f64, unit: Unit) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{run, run_at, study, sweep};
-    use super::super::sorted;
     use super::*;
+    use crate::metrics::RunResult;
+    use crate::report::fixture::{run, run_at, study, sweep};
 
     /// The run columns in the order of docs/model.md §11.4's table.
     const RUN_COLUMN_NAMES: &str = "requests,errors,stale_responses,stale_ratio,stale_age_p50_s,\
@@ -251,18 +261,16 @@ mod tests {
         stale_age_p99_s,stale_age_max_s,cdn_hit_ratio,regenerations,regenerations_failed,\
         edit_visible_p99_s,pages_regen_gap_over_alert";
 
-    type Write = fn(&Study, &[&RunResult], &mut Writer<Vec<u8>>) -> csv::Result<()>;
-    const WRITERS: [Write; 4] = [write_runs, write_summary, write_timeseries, write_routes];
+    const WRITERS: [&dyn Export; 4] = [&Runs, &Summaries, &Timeseries, &Routes];
 
-    /// What `write` makes of `runs` of the tiny scenario, without a sweep.
-    fn render(write: Write, runs: &[RunResult]) -> String {
-        render_study(&study(), write, runs)
+    /// What `export` makes of `runs` of the tiny scenario, without a sweep.
+    fn render(export: &dyn Export, runs: &[RunResult]) -> String {
+        render_study(&study(), export, runs)
     }
 
-    fn render_study(study: &Study, write: Write, runs: &[RunResult]) -> String {
-        let mut out = Writer::from_writer(Vec::new());
-        write(study, &sorted(runs), &mut out).unwrap();
-        String::from_utf8(out.into_inner().unwrap()).unwrap()
+    fn render_study(study: &Study, export: &dyn Export, runs: &[RunResult]) -> String {
+        let results = StudyResults::new(study, runs, false);
+        String::from_utf8(export.render(&results).unwrap()).unwrap()
     }
 
     fn with_ci(names: &str) -> String {
@@ -337,7 +345,7 @@ mod tests {
             run(0, 1, 0.0, &[("stale_ratio", 0.3), ("requests", 1001.0)]),
             run(1, 0, 2.0, &[]),
         ];
-        let text = render(write_summary, &runs);
+        let text = render(&Summaries, &runs);
         assert_eq!(field(&text, "policy"), ["fast", "slow"]);
         assert_eq!(field(&text, "replications"), ["2", "1"]);
         // n = 2, t(0.975, 1) = 12.706205: 0.1 and 0.3 have s = 0.141421, so 12.706205 * 0.1;
@@ -367,7 +375,7 @@ mod tests {
         for write in WRITERS {
             assert_eq!(render(write, &runs), render(write, &shuffled));
         }
-        let text = render(write_runs, &shuffled);
+        let text = render(&Runs, &shuffled);
         let identities: Vec<_> = text
             .lines()
             .skip(1)
@@ -385,9 +393,30 @@ mod tests {
     }
 
     #[test]
+    fn distributions_list_each_runs_quantiles_and_none_for_a_metric_without_samples() {
+        // The fixture's stale age at quantile q is fill * q, its latency 10 + 100 q.
+        let mut runs = [run(0, 0, 2.0, &[]), run(1, 0, 4.0, &[])];
+        runs[1].distributions.stale_age_s.clear();
+        let text = render(&Distributions, &runs);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "scenario,policy,replication,metric,quantile,value"
+        );
+        assert_eq!(lines.len(), 1 + 3 * QUANTILES.len());
+        assert_eq!(lines[2], "tiny,fast,0,stale_age_s,0.05,0.1");
+        assert_eq!(lines[QUANTILES.len()], "tiny,fast,0,stale_age_s,1,2");
+        assert_eq!(lines[1 + QUANTILES.len()], "tiny,fast,0,latency_ms,0,10");
+        assert_eq!(
+            lines[1 + 2 * QUANTILES.len()],
+            "tiny,slow,0,latency_ms,0,10"
+        );
+    }
+
+    #[test]
     fn timeseries_rows_start_at_each_bucket() {
         // The fixture's buckets are 2.5 s long and hold 3 then 4 requests.
-        let text = render(write_timeseries, &[run(1, 0, 0.0, &[])]);
+        let text = render(&Timeseries, &[run(1, 0, 0.0, &[])]);
         let rows: Vec<_> = text.lines().skip(1).collect();
         assert_eq!(rows, ["slow,0,0,3,0,0,0,0,0", "slow,0,2.5,4,0,0,0,0,0"]);
     }
@@ -397,7 +426,7 @@ mod tests {
         // Each run lists `tags` (fill + 1) before `posts` (fill); fills 1 and 3 give means 2 and
         // 4 with s = 1.414214, so a half-width of 12.706205 * 1. A policy with no runs measured
         // nothing: its cells are empty.
-        let text = render(write_routes, &[run(0, 0, 1.0, &[]), run(0, 1, 3.0, &[])]);
+        let text = render(&Routes, &[run(0, 0, 1.0, &[]), run(0, 1, 3.0, &[])]);
         let rows: Vec<_> = text
             .lines()
             .skip(1)
@@ -423,7 +452,7 @@ mod tests {
             &[("requests", 123_456_789_012.0), ("stale_ratio", 1.0 / 3.0)],
         );
         big.seed = u64::MAX;
-        let text = render(write_runs, &[big]);
+        let text = render(&Runs, &[big]);
         assert_eq!(field(&text, "seed"), ["18446744073709551615"]);
         assert_eq!(field(&text, "requests"), ["123456789012"]);
         assert_eq!(field(&text, "stale_ratio"), ["0.333333"]);
@@ -438,23 +467,23 @@ mod tests {
             text.lines().next().unwrap().to_string()
         };
         assert_eq!(
-            header(write_runs),
+            header(&Runs),
             format!("scenario,bucket,origin,policy,replication,seed,{RUN_COLUMN_NAMES}")
         );
         assert_eq!(
-            header(write_summary),
+            header(&Summaries),
             format!(
                 "scenario,bucket,origin,policy,replications,{}",
                 with_ci(RUN_COLUMN_NAMES)
             )
         );
         assert_eq!(
-            header(write_timeseries),
+            header(&Timeseries),
             "bucket,origin,policy,replication,t_s,requests,stale_responses,regenerations,\
              regenerations_inflight,origin_requests,backend_queue"
         );
         assert_eq!(
-            header(write_routes),
+            header(&Routes),
             format!(
                 "scenario,bucket,origin,policy,route,replications,{}",
                 with_ci(ROUTE_NAMES)
@@ -464,7 +493,7 @@ mod tests {
 
     #[test]
     fn a_sweep_has_one_row_per_point_policy_and_replication_labelled_by_its_point() {
-        let text = render_study(&sweep(), write_runs, &sweep_runs());
+        let text = render_study(&sweep(), &Runs, &sweep_runs());
         let mut expected = Vec::new();
         let local = r#""local""#;
         for (bucket, origin) in [
@@ -486,7 +515,7 @@ mod tests {
 
     #[test]
     fn a_label_with_commas_and_quotes_is_quoted() {
-        let text = render_study(&sweep(), write_summary, &sweep_runs());
+        let text = render_study(&sweep(), &Summaries, &sweep_runs());
         let row = text.lines().nth(3).unwrap();
         assert!(
             row.starts_with(r#"swept,2.5s,"{ cache = ""shared"", lock = true }",fast,2,"#),
@@ -497,7 +526,7 @@ mod tests {
 
     #[test]
     fn a_sweep_summarises_each_policy_at_each_point() {
-        let text = render_study(&sweep(), write_summary, &sweep_runs());
+        let text = render_study(&sweep(), &Summaries, &sweep_runs());
         assert_eq!(field(&text, "policy"), ["fast", "slow"].repeat(4));
         assert_eq!(field(&text, "replications"), ["2"; 8]);
         // Fills 10p + q and 10p + q + 0.1: mean 10p + q + 0.05, s = 0.070711, so a half-width of
@@ -509,7 +538,7 @@ mod tests {
             ]
         );
         assert_eq!(field(&text, "requests_ci95"), ["0.63531"; 8]);
-        let routes = render_study(&sweep(), write_routes, &sweep_runs());
+        let routes = render_study(&sweep(), &Routes, &sweep_runs());
         assert_eq!(routes.lines().count(), 1 + 4 * 2 * 2);
         assert_eq!(
             leading(&routes, 6)[14..],
@@ -523,7 +552,7 @@ mod tests {
     #[test]
     fn a_sweep_times_buckets_with_each_points_own_bucket_length() {
         let runs = [run_at(0, 1, 0, 0.0, &[]), run_at(3, 0, 1, 0.0, &[])];
-        let text = render_study(&sweep(), write_timeseries, &runs);
+        let text = render_study(&sweep(), &Timeseries, &runs);
         let rows: Vec<_> = text.lines().skip(1).collect();
         let local = r#""""local""""#;
         let shared = r#""{ cache = ""shared"", lock = true }""#;

@@ -5,13 +5,15 @@
 //! Meant for a person at a terminal, so numbers are rounded for reading (`1.23%`, `4.20s`,
 //! `12,345`); the CSV files keep the precise figures.
 
-use super::format::human;
-use super::{groups, mean_ci95, sorted};
-use crate::metrics::{RUN_COLUMNS, RunResult};
-use crate::scenario::Study;
+use std::io;
+
+use super::Export;
+use crate::metrics::RUN_COLUMNS;
+use crate::report::format::human;
+use crate::report::summary::StudyResults;
 
 /// The run columns shown, and their headings; `report.html`'s comparison shows the same.
-pub(super) const KEY_COLUMNS: [(&str, &str); 12] = [
+pub(crate) const KEY_COLUMNS: [(&str, &str); 12] = [
     ("stale_ratio", "stale"),
     ("stale_age_p99_s", "stale age p99"),
     ("edit_visible_p99_s", "edit visible p99"),
@@ -27,7 +29,7 @@ pub(super) const KEY_COLUMNS: [(&str, &str); 12] = [
 ];
 
 /// `KEY_COLUMNS` as (index into `RUN_COLUMNS`, heading), in table order.
-pub(super) fn key_columns() -> Vec<(usize, &'static str)> {
+pub(crate) fn key_columns() -> Vec<(usize, &'static str)> {
     KEY_COLUMNS
         .iter()
         .filter_map(|&(name, heading)| {
@@ -39,27 +41,35 @@ pub(super) fn key_columns() -> Vec<(usize, &'static str)> {
         .collect()
 }
 
-/// A plain-text table with one row per (point, policy), in study order. Each cell is the mean
-/// over replications, with `± ` the half-width of its 95% interval when there is more than one.
-/// Runs of a point or policy the study lacks are left out.
-pub fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
-    let runs = sorted(runs);
+/// The comparison printed after a run: a plain-text table with one row per (point, policy), in
+/// study order. Each cell is the mean over replications, with `± ` the half-width of its 95%
+/// interval when there is more than one; `n/a` when not measured, `-` for a policy with no runs.
+pub struct Table;
+
+impl Export for Table {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        Ok(comparison_table(results).into_bytes())
+    }
+}
+
+fn comparison_table(results: &StudyResults) -> String {
+    let study = results.study;
     let columns = key_columns();
     let mut heading = axis_headings(&study.axes);
     heading.push("policy".to_string());
     heading.extend(columns.iter().map(|c| c.1.to_string()));
     let mut rows = vec![heading];
     let mut replications = Vec::new();
-    for group in groups(study, &runs) {
-        replications.push(group.runs.len());
+    for summary in &results.summaries {
+        replications.push(summary.replications);
         // A point short of labels would shift every cell after it; pad it to one per axis.
-        let mut row = group.point.labels.clone();
+        let mut row = summary.labels.clone();
         row.resize(study.axes.len(), String::new());
-        row.push(group.policy.name.clone());
+        row.push(summary.policy.clone());
         for &(i, _) in &columns {
             let unit = RUN_COLUMNS[i].unit;
-            let (mean, ci) = mean_ci95(group.runs, i);
-            row.push(match (mean, ci, group.runs.len()) {
+            let (mean, ci) = (summary.means[i], summary.ci95[i]);
+            row.push(match (mean, ci, summary.replications) {
                 (_, _, 0) => "-".to_string(),
                 (None, ..) => "n/a".to_string(),
                 (Some(mean), _, 1) => human(mean, unit),
@@ -108,7 +118,7 @@ fn axis_headings(axes: &[String]) -> Vec<String> {
 
 /// "3 replications per policy", given each policy's count of replications; policies without
 /// runs (shown as `-`) do not count. `report.html` says the same under its title.
-pub(super) fn describe_replications(counts: &[usize]) -> String {
+pub(crate) fn describe_replications(counts: &[usize]) -> String {
     let ran = counts.iter().copied().filter(|&n| n > 0);
     let (min, max) = (ran.clone().min().unwrap_or(0), ran.max().unwrap_or(0));
     let plural = if max == 1 { "" } else { "s" };
@@ -153,8 +163,16 @@ fn align(rows: &[Vec<String>], left: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{run, run_at, study, sweep};
     use super::*;
+    use crate::metrics::RunResult;
+    use crate::report::fixture::{run, run_at, study, sweep};
+    use crate::scenario::Study;
+
+    /// The table of `runs` of `study`, as printed.
+    fn table_of(study: &Study, runs: &[RunResult]) -> String {
+        let results = StudyResults::new(study, runs, false);
+        String::from_utf8(Table.render(&results).unwrap()).unwrap()
+    }
 
     #[test]
     fn every_key_column_is_a_run_column() {
@@ -188,7 +206,7 @@ mod tests {
                 &[("stale_ratio", 0.0123), ("latency_p99_ms", 250.4)],
             ),
         ];
-        let table = comparison_table(&study(), &runs);
+        let table = table_of(&study(), &runs);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines[0],
@@ -213,13 +231,13 @@ mod tests {
             run(0, 1, 1234.5, &[]),
             run(1, 0, 0.0, &[]),
         ];
-        let table = comparison_table(&study(), &runs);
+        let table = table_of(&study(), &runs);
         let body: Vec<&str> = table.lines().skip(2).collect();
         assert_eq!(body.len(), 4);
         let width = body[0].chars().count();
         assert!(body.iter().all(|l| l.chars().count() == width), "{table}");
         assert_eq!(
-            comparison_table(&study(), &[run(1, 0, 0.0, &[])])
+            table_of(&study(), &[run(1, 0, 0.0, &[])])
                 .lines()
                 .next()
                 .unwrap(),
@@ -237,7 +255,7 @@ mod tests {
                 })
             })
             .collect();
-        let table = comparison_table(&sweep(), &runs);
+        let table = table_of(&sweep(), &runs);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines[0],
@@ -267,15 +285,28 @@ mod tests {
     }
 
     #[test]
+    fn a_metric_no_replication_measured_shows_n_a() {
+        let mut runs = [run(0, 0, 1.0, &[]), run(0, 1, 1.0, &[])];
+        let i = crate::metrics::column("stale_age_p99_s").unwrap();
+        runs.iter_mut().for_each(|r| r.metrics.0[i] = None);
+        let table = table_of(&study(), &runs);
+        let lines: Vec<&str> = table.lines().collect();
+        // The stale age column is the second figure; `slow` had no runs at all.
+        let fast: Vec<&str> = lines[4].split("  ").filter(|c| !c.is_empty()).collect();
+        assert_eq!(fast[2].trim(), "n/a", "{table}");
+        assert!(
+            lines[5].starts_with("slow") && lines[5].contains(" - "),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn a_table_does_not_depend_on_the_order_runs_arrive_in() {
         let runs: Vec<_> = (0..4)
             .flat_map(|p| (0..2).map(move |r| run_at(p, 1, r, f64::from(r) + p as f64, &[])))
             .collect();
         let reversed: Vec<_> = runs.iter().rev().cloned().collect();
-        assert_eq!(
-            comparison_table(&sweep(), &runs),
-            comparison_table(&sweep(), &reversed)
-        );
+        assert_eq!(table_of(&sweep(), &runs), table_of(&sweep(), &reversed));
     }
 
     #[test]

@@ -1,0 +1,64 @@
+//! `meta.csv`: how fast the run went, so users and CI can track the simulator's speed.
+//!
+//! The one file of a results folder that differs between two runs of the same scenario and
+//! seed: wall time depends on the machine, not on the model.
+
+use std::io;
+
+use super::Export;
+use super::csv::csv_bytes;
+use crate::metrics::RunResult;
+use crate::report::summary::StudyResults;
+
+/// What the run took, beside what it found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunInfo {
+    /// Wall time of the simulation alone (not parsing, not writing), summed over shards.
+    pub wall_s: f64,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// How many shards the runs were split into (1 without `--shard`).
+    pub shards: u32,
+}
+
+impl RunInfo {
+    /// User requests simulated, warm-up included, over `runs`.
+    pub fn simulated_requests(runs: &[&RunResult]) -> u64 {
+        runs.iter().map(|r| r.simulated_requests).sum()
+    }
+}
+
+/// `meta.csv` of a run that went as `RunInfo` says.
+pub struct Meta<'i>(pub &'i RunInfo);
+
+impl Export for Meta<'_> {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        let (info, runs) = (self.0, &results.runs);
+        let requests = RunInfo::simulated_requests(runs);
+        let rate = if info.wall_s > 0.0 {
+            requests as f64 / info.wall_s
+        } else {
+            0.0
+        };
+        csv_bytes(|out| {
+            out.write_record([
+                "isrsim_version",
+                "runs",
+                "simulated_requests",
+                "wall_s",
+                "requests_per_s",
+                "threads",
+                "shards",
+            ])?;
+            out.write_record([
+                env!("CARGO_PKG_VERSION").to_string(),
+                runs.len().to_string(),
+                requests.to_string(),
+                format!("{:.3}", info.wall_s),
+                format!("{rate:.0}"),
+                info.threads.to_string(),
+                info.shards.to_string(),
+            ])
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! The outputs of a run, one module per format, each behind `Export`: typed results in, bytes out,
+//! so each can be tested without a disk. `csv` makes the five CSV files, `json` `summary.json`,
+//! `meta` `meta.csv` and `table` the comparison printed on the terminal; `write_all` writes every
+//! file of a results folder (docs/model.md §11) but the charts.
+
+pub(super) mod csv;
+mod json;
+mod meta;
+pub(super) mod table;
+
+use std::io;
+use std::path::Path;
+
+use super::summary::StudyResults;
+
+pub use json::Json;
+pub use meta::{Meta, RunInfo};
+pub use table::Table;
+
+/// One output of a run, rendered from the typed results.
+pub trait Export {
+    /// The output's bytes: a file's whole content, or the table as printed.
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>>;
+}
+
+pub const SCENARIO_FILE: &str = "scenario.toml";
+pub const RUNS_FILE: &str = "runs.csv";
+pub const SUMMARY_FILE: &str = "summary.csv";
+pub const ROUTES_FILE: &str = "routes.csv";
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+pub const DISTRIBUTIONS_FILE: &str = "distributions.csv";
+pub const JSON_FILE: &str = "summary.json";
+pub const META_FILE: &str = "meta.csv";
+
+/// The scenario as it was run, so a results folder explains itself and can be read back.
+struct ScenarioFile;
+
+impl Export for ScenarioFile {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        Ok(results.study.base.source.clone().into_bytes())
+    }
+}
+
+/// Every file of a results folder but the charts, with what renders it. `meta.csv` and
+/// `summary.json`'s `meta`, the run's speed, need `info`; without it there is no `meta.csv`.
+fn files(info: Option<&RunInfo>) -> Vec<(&'static str, Box<dyn Export + '_>)> {
+    let mut files: Vec<(&str, Box<dyn Export>)> = vec![
+        (RUNS_FILE, Box::new(csv::Runs)),
+        (SUMMARY_FILE, Box::new(csv::Summaries)),
+        (TIMESERIES_FILE, Box::new(csv::Timeseries)),
+        (ROUTES_FILE, Box::new(csv::Routes)),
+        (DISTRIBUTIONS_FILE, Box::new(csv::Distributions)),
+        (SCENARIO_FILE, Box::new(ScenarioFile)),
+        (JSON_FILE, Box::new(Json { info })),
+    ];
+    if let Some(info) = info {
+        files.push((META_FILE, Box::new(Meta(info))));
+    }
+    files
+}
+
+/// Writes every file of `files(info)` into `dir`.
+pub fn write_all(results: &StudyResults, info: Option<&RunInfo>, dir: &Path) -> io::Result<()> {
+    for (name, export) in files(info) {
+        std::fs::write(dir.join(name), export.render(results)?)?;
+    }
+    Ok(())
+}
