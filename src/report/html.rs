@@ -16,7 +16,7 @@ use super::StudyResults;
 use super::charts::Chart;
 use super::format::human;
 use super::table::{KEY_COLUMNS, describe_replications, key_columns};
-use crate::metrics::{Better, RUN_COLUMNS, Unit, as_written};
+use crate::metrics::{Better, RUN_COLUMNS, Unit};
 
 /// Readable on screen and on paper: a system font, dark text on white, numbers in aligned
 /// columns, charts as wide as the page and no wider.
@@ -123,12 +123,12 @@ impl Comparison {
                     .map(|&(i, _)| {
                         let unit = RUN_COLUMNS[i].unit;
                         // The figures as `summary.csv` holds them, rounded as written.
-                        match (s.replications, s.means[i].map(as_written)) {
+                        match (s.replications, s.means[i]) {
                             (0, _) => ("-".to_string(), None),
                             (_, None) => ("n/a".to_string(), None),
                             (1, Some(mean)) => (human(mean, unit), None),
                             (_, Some(mean)) => {
-                                let ci = s.ci95[i].map_or(0.0, as_written);
+                                let ci = s.ci95[i].unwrap_or(0.0);
                                 (human(mean, unit), Some(human(ci, unit)))
                             }
                         }

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use crate::metrics::{ROUTE_COLUMNS, RUN_COLUMNS, RunResult};
+use crate::metrics::{ROUTE_COLUMNS, RUN_COLUMNS, RunResult, as_written};
 use crate::scenario::Study;
 use crate::slo::{self, Verdict};
 use crate::stats;
@@ -142,14 +142,18 @@ impl RouteSummary {
     }
 }
 
-/// The mean of the values measured and the half-width of its 95% t-interval; `None` for both
-/// when nothing was measured.
+/// The mean of the values measured and the half-width of its 95% t-interval, rounded as the
+/// files hold them (`metrics::as_written`), so the table, charts, report, `[slo]` gate and
+/// `diff` all read the figure `summary.csv` shows; `None` for both when nothing was measured.
 fn estimate(values: impl Iterator<Item = Option<f64>>) -> (Option<f64>, Option<f64>) {
     let xs: Vec<f64> = values.flatten().collect();
     if xs.is_empty() {
         return (None, None);
     }
-    (Some(stats::mean(&xs)), Some(stats::ci95_half_width(&xs)))
+    (
+        Some(as_written(stats::mean(&xs))),
+        Some(as_written(stats::ci95_half_width(&xs))),
+    )
 }
 
 /// Where the runs of one policy at one point are, in runs already sorted.
@@ -163,6 +167,26 @@ fn runs_of(sorted: &[&RunResult], point: usize, policy: usize) -> Range<usize> {
 mod tests {
     use super::super::fixture::{run, run_at, study, sweep};
     use super::*;
+
+    #[test]
+    fn means_and_intervals_are_the_figures_summary_csv_shows() {
+        // 0.1, 0.2, 0.2: a mean of 0.1666…, kept as 0.166667; s = 0.057735, so a half-width of
+        // 4.302653 * 0.057735 / sqrt(3) = 0.143422 (…188 before rounding).
+        let runs = [0.1, 0.2, 0.2].map(|x| run(0, 0, 0.0, &[("stale_ratio", x)]));
+        let runs: Vec<RunResult> = runs
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.replication = i as u32;
+                r
+            })
+            .collect();
+        let study = study();
+        let summary = &StudyResults::new(&study, &runs, false).summaries[0];
+        let i = crate::metrics::column("stale_ratio").unwrap();
+        assert_eq!(summary.means[i], Some(0.166667));
+        assert_eq!(summary.ci95[i], Some(0.143422));
+    }
 
     #[test]
     fn runs_come_in_point_policy_replication_order_and_group_by_point_and_policy() {

@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::render::Figure;
 use super::style::{self, Swatch};
-use super::{Chart, Looks, series_parts, title, written};
+use super::{Chart, Looks, finite, series_parts, title};
 use crate::metrics;
 use crate::report::StudyResults;
 
@@ -83,8 +83,8 @@ pub fn draw(results: &StudyResults, looks: &Looks) -> io::Result<Chart> {
             let bars: Vec<Option<(f64, f64)>> = (summaries.iter())
                 .map(|s| {
                     let i = column?;
-                    let mean = written(s.means[i])?;
-                    Some((mean, written(s.ci95[i]).unwrap_or(0.0).abs()))
+                    let mean = finite(s.means[i])?;
+                    Some((mean, finite(s.ci95[i]).unwrap_or(0.0).abs()))
                 })
                 .collect();
             Panel::new(m, bars)

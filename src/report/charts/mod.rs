@@ -26,7 +26,7 @@ use std::io;
 use std::ops::Range;
 
 use super::StudyResults;
-use crate::metrics::{RunResult, as_written};
+use crate::metrics::RunResult;
 use crate::scenario::Study;
 use crate::time::SimTime;
 use render::Figure;
@@ -113,10 +113,9 @@ fn title(study: &Study, what: &str) -> String {
     }
 }
 
-/// A summary's mean or half-width as the result files hold it (rounded as written, so a chart
-/// shows the figure `summary.csv` gives), when it was measured and is a number.
-fn written(x: Option<f64>) -> Option<f64> {
-    x.map(as_written).filter(|v| v.is_finite())
+/// A summary's mean or half-width, when it was measured and is a number.
+fn finite(x: Option<f64>) -> Option<f64> {
+    x.filter(|v| v.is_finite())
 }
 
 /// A series' name in parts: `axis=value` per swept key (the key's last segment), then the

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 
 use super::render::Figure;
 use super::style::{self, Axes, Entry, Look, Swatch};
-use super::{Chart, common_entry, compact, series_parts, short_names, title, written};
+use super::{Chart, common_entry, compact, finite, series_parts, short_names, title};
 use crate::metrics;
 use crate::report::{StudyResults, Summary};
 
@@ -64,8 +64,8 @@ pub fn draw(results: &StudyResults) -> io::Result<Vec<Chart>> {
             .map(|((_, summaries), label)| {
                 let mut points: Vec<(usize, f64, f64)> = (summaries.iter())
                     .filter_map(|&(x, summary)| {
-                        let mean = written(summary.means[i?])?;
-                        let ci = written(summary.ci95[i?]).unwrap_or(0.0);
+                        let mean = finite(summary.means[i?])?;
+                        let ci = finite(summary.ci95[i?]).unwrap_or(0.0);
                         Some((x, mean, ci.abs()))
                     })
                     .collect();

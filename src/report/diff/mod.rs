@@ -25,7 +25,7 @@ use std::path::Path;
 use super::read::Folder;
 use super::summary::StudyResults;
 use crate::error::exit_code::{BAD_INPUT, FAILURE, OK, SLO_VIOLATED};
-use crate::metrics::{Better, RUN_COLUMNS, Unit, as_written};
+use crate::metrics::{Better, RUN_COLUMNS, Unit};
 
 pub use render::render;
 
@@ -317,12 +317,12 @@ impl Side {
                     render::describe(&variant, &axes)
                 ));
             }
-            // At the precision of summary.csv, so a verdict can be checked against the file.
+            // Summaries hold the figures summary.csv shows, so a verdict can be checked there.
             let values = (summary.means.iter().zip(&summary.ci95))
                 .map(|(mean, ci95)| {
                     mean.map(|mean| Estimate {
-                        mean: as_written(mean),
-                        ci95: as_written(ci95.unwrap_or(0.0)),
+                        mean,
+                        ci95: ci95.unwrap_or(0.0),
                     })
                 })
                 .collect();
