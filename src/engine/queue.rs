@@ -66,6 +66,7 @@ impl<E> EventQueue<E> {
     }
 
     /// The time of the event last popped.
+    #[inline]
     pub fn now(&self) -> SimTime {
         self.now
     }
@@ -90,12 +91,14 @@ impl<E> EventQueue<E> {
     }
 
     /// The time of the next live event, if any.
+    #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.drop_cancelled();
         self.heap.peek().map(|Reverse(e)| e.at)
     }
 
     /// Removes the next live event and advances the clock to it.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.drop_cancelled();
         let Reverse(entry) = self.heap.pop()?;
@@ -106,6 +109,7 @@ impl<E> EventQueue<E> {
     /// Advances the clock to `t` without an event: the engine's loop does, for inputs that
     /// never entered the heap. Time never runs back; an input stream that would make it is a
     /// bug in the stream, caught here in debug builds.
+    #[inline]
     pub(super) fn advance_to(&mut self, t: SimTime) {
         debug_assert!(
             t >= self.now,
@@ -123,6 +127,7 @@ impl<E> EventQueue<E> {
         self.len() == 0
     }
 
+    #[inline]
     fn drop_cancelled(&mut self) {
         if self.cancelled.is_empty() {
             return;

@@ -385,6 +385,7 @@ impl<'p> Simulation<'p> {
         }
     }
 
+    #[inline]
     fn on_event(&mut self, event: Event) {
         match event {
             Event::GenerationDone(g) => self.on_generation_done(g),
@@ -769,6 +770,7 @@ impl Model for Simulation<'_> {
         &mut self.queue
     }
 
+    #[inline]
     fn event(&mut self, event: Event) {
         self.on_event(event);
     }
