@@ -10,9 +10,9 @@
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use support::{isrsim_run, scratch};
+use support::{isrsim_run, scratch, tree};
 
 /// (scenario file, extra arguments): a CDN with purges, local and shared caches, a schedule, an
 /// idle site, the CI example with its `[slo]`, and a `[sweep]` with its own charts.
@@ -32,33 +32,14 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The files below `dir`, sorted, as paths relative to it.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                found.push(path.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 /// One line per output file: `fingerprint bytes path`.
 fn fingerprints(dir: &Path) -> String {
     let mut lines = String::new();
-    for file in files(dir) {
-        let name = file.to_str().unwrap().replace('\\', "/");
+    for (name, mut bytes) in tree(dir) {
+        let name = name.replace('\\', "/");
         if name == "meta.csv" {
             continue;
         }
-        let mut bytes = fs::read(dir.join(&file)).unwrap();
         if name == "summary.json" {
             let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
             json.as_object_mut().unwrap().remove("meta");
