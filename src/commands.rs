@@ -1,14 +1,13 @@
 //! The `isrsim` subcommands, as the binary calls them. Each returns an exit code of
 //! docs/model.md §14.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use std::sync::Arc;
 
 use crate::driver::Simulator;
-use crate::error::{InputError, exit_code};
+use crate::error::{InputError, exit_code, print};
 use crate::experiment::{self, Progress, Shard};
 use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
@@ -94,13 +93,17 @@ pub fn run(options: &RunOptions) -> i32 {
             return exit_code::FAILURE;
         }
         if !quiet {
-            println!(
-                "shard {}/{}: {} of {} runs; merge the shards with `isrsim merge DIR... --out DIR`",
+            let note = format!(
+                "shard {}/{}: {} of {} runs; merge the shards with `isrsim merge DIR... --out DIR`\n",
                 options.shard.index,
                 options.shard.count,
                 runs.len(),
                 study.jobs().len()
             );
+            if let Err(e) = print(&note) {
+                eprintln!("error: cannot print to stdout: {e}");
+                return exit_code::FAILURE;
+            }
         }
         return exit_code::OK;
     }
@@ -150,15 +153,15 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
     } else {
         None
     };
-    match shown {
-        Some(Ok(bytes)) => println!("{}", String::from_utf8_lossy(&bytes).trim_end()),
-        Some(Err(e)) => {
-            eprintln!("error: cannot print the results: {e}");
-            return exit_code::FAILURE;
-        }
-        None => {}
+    let printed = match shown {
+        Some(Ok(bytes)) => print(&format!("{}\n", String::from_utf8_lossy(&bytes).trim_end())),
+        Some(Err(e)) => Err(e),
+        None => Ok(()),
+    };
+    if let Err(e) = printed {
+        eprintln!("error: cannot print the results: {e}");
+        return exit_code::FAILURE;
     }
-    let _ = std::io::stdout().flush();
     let mut violated = false;
     for s in &results.summaries {
         for v in s.slo.iter().filter(|v| !v.met()) {
@@ -211,16 +214,22 @@ pub fn plot(dir: &Path) -> i32 {
 pub fn validate(file: &Path) -> i32 {
     match load(file) {
         Ok(study) => {
-            print!("{}", describe(&study.base));
+            let mut text = describe(&study.base);
             if !study.axes.is_empty() {
-                println!(
-                    "  sweep over {}: {} points, {} runs in all",
+                text.push_str(&format!(
+                    "  sweep over {}: {} points, {} runs in all\n",
                     study.axes.join(" x "),
                     study.points.len(),
                     study.jobs().len()
-                );
+                ));
             }
-            exit_code::OK
+            match print(&text) {
+                Ok(()) => exit_code::OK,
+                Err(e) => {
+                    eprintln!("error: cannot print to stdout: {e}");
+                    exit_code::FAILURE
+                }
+            }
         }
         Err(code) => code,
     }

@@ -54,3 +54,18 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+/// Writes `text` to `out` and flushes it. A stream closed by its reader (`isrsim run … | head -1`)
+/// is not a failure: like ripgrep, isrsim then stops printing quietly and goes on (its exit code
+/// still says how the run went). Any other write error is returned.
+pub fn print_to(out: &mut dyn std::io::Write, text: &str) -> std::io::Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        done => done,
+    }
+}
+
+/// `print_to` on stdout.
+pub fn print(text: &str) -> std::io::Result<()> {
+    print_to(&mut std::io::stdout().lock(), text)
+}

@@ -1,6 +1,7 @@
 //! The `isrsim` command line: parses arguments and calls the library.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use isrsim::commands::{self, Output, RunOptions};
@@ -99,7 +100,7 @@ enum DiffFormat {
     Markdown,
 }
 
-fn main() {
+fn main() -> ExitCode {
     let code = match Cli::parse().command {
         Command::Run {
             file,
@@ -158,5 +159,6 @@ fn main() {
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),
     };
-    std::process::exit(code);
+    // Exit codes are 0 to 3 (docs/model.md §14), so they fit.
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

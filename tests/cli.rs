@@ -471,3 +471,40 @@ fn the_ci_example_meets_its_slo_and_matches_its_committed_baseline() {
             == fs::read(out.join("summary.csv")).unwrap()
     );
 }
+
+/// `isrsim COMMAND | head -1`: a reader that closes stdout early is not a failure. The binary
+/// stops printing quietly (as ripgrep does), never panics, and its exit code still says how the
+/// run went.
+#[test]
+fn a_stdout_closed_by_its_reader_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = scratch("closed-stdout");
+    let out = dir.join("results");
+    let scenario = root.join("scenarios/idle.toml");
+    let commands: [Vec<&str>; 3] = [
+        vec![
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        vec!["validate", scenario.to_str().unwrap()],
+        vec!["diff", out.to_str().unwrap(), out.to_str().unwrap()],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_isrsim"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the binary writes anything, so its first write fails.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

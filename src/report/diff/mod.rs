@@ -341,7 +341,8 @@ impl Side {
 }
 
 /// Prints the comparison on stdout (errors on stderr) and returns the exit code: 3 when any
-/// metric regressed, 0 when none did, 2 on bad input, 1 when stdout cannot be written.
+/// metric regressed, 0 when none did, 2 on bad input, 1 when stdout cannot be written (a stdout
+/// closed by its reader is not an error).
 pub fn run(base: &Path, new: &Path, options: &Options) -> i32 {
     run_to(
         base,
@@ -380,7 +381,7 @@ pub fn run_to(
         }
     };
     let text = render(&comparison, options.format);
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    if let Err(e) = crate::error::print_to(out, &text) {
         let _ = writeln!(err, "error: cannot write the comparison: {e}");
         return FAILURE;
     }
