@@ -8,8 +8,10 @@ use std::sync::OnceLock;
 mod support;
 
 use isrsim::metrics::{Better, RUN_COLUMNS};
-use isrsim::report::diff::{Format, Options, run, run_to};
-use support::{copy_files, isrsim_run, scratch, stderr, write};
+use isrsim::report::diff::{Format, Options, run_to};
+use support::{
+    Scratch, assert_exit, copy_files, isrsim, isrsim_run, scratch, shared_scratch, stderr, write,
+};
 
 const SCENARIO: &str = r#"
 description = "two policies on a small site, for isrsim diff"
@@ -45,7 +47,7 @@ on_edit = "regenerate"
 fn results() -> &'static Path {
     static RESULTS: OnceLock<PathBuf> = OnceLock::new();
     RESULTS.get_or_init(|| {
-        let dir = scratch("run");
+        let dir = shared_scratch("run");
         let scenario = write(&dir, "small.toml", SCENARIO);
         let out = dir.join("results");
         let output = isrsim_run(&scenario, &out, &["--quiet"]);
@@ -60,7 +62,7 @@ fn results() -> &'static Path {
 }
 
 /// A copy of the run's folder, with `edit` applied to it.
-fn copy(test: &str, edit: impl FnOnce(&Path)) -> PathBuf {
+fn copy(test: &str, edit: impl FnOnce(&Path)) -> Scratch {
     let dir = scratch(test);
     copy_files(results(), &dir);
     edit(&dir);
@@ -105,11 +107,6 @@ fn edit_csv(dir: &Path, name: &str, edit: impl FnOnce(&mut Table)) {
     edit(&mut table);
     table.write(&path);
 }
-
-const TEXT: Options = Options {
-    threshold: 0.0,
-    format: Format::Text,
-};
 
 /// The exit code, stdout and stderr of a comparison.
 fn diff(base: &Path, new: &Path, threshold: f64, format: Format) -> (i32, String, String) {
@@ -161,7 +158,8 @@ fn identical_folders_exit_0_with_no_regression() {
         2 * judged()
     );
     assert_eq!(out.lines().last(), Some(summary.as_str()), "{out}");
-    assert_eq!(run(base, base, &TEXT), 0);
+    let binary = isrsim(&["diff", base.to_str().unwrap(), base.to_str().unwrap()]);
+    assert_exit(&binary, 0);
     fs::remove_dir_all(same).unwrap();
 }
 
@@ -201,7 +199,8 @@ fn a_worse_policy_exits_3_and_names_exactly_that_policy_and_metric() {
     let (code, out, _) = diff(&new, base, 0.0, Format::Text);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("0 regressions, 1 improvement"), "{out}");
-    assert_eq!(run(base, &new, &TEXT), 3);
+    let binary = isrsim(&["diff", base.to_str().unwrap(), new.to_str().unwrap()]);
+    assert_exit(&binary, 3);
     fs::remove_dir_all(new).unwrap();
 }
 
@@ -253,7 +252,10 @@ fn bad_input_exits_2_and_says_what_is_wrong() {
         err.contains("no-such-folder") && err.contains("not a results folder"),
         "{err}"
     );
-    assert_eq!(run(&missing, base, &TEXT), 2);
+    // The binary says the same, on its own stderr (captured, so the test log stays clean).
+    let binary = isrsim(&["diff", missing.to_str().unwrap(), base.to_str().unwrap()]);
+    assert_exit(&binary, 2);
+    assert!(stderr(&binary).contains("not a results folder"));
 
     let empty = dir.join("empty");
     fs::create_dir_all(&empty).unwrap();

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 mod support;
 
 use isrsim::report::{self, Folder, Problem, ReadError};
-use support::{copy_files, isrsim, isrsim_run, scratch, stderr, tree, write};
+use support::{copy_files, isrsim, isrsim_run, scratch, shared_scratch, stderr, tree, write};
 
 /// Two policies over two routes, swept over two concurrencies, two replications: every file has
 /// sweep columns and more than one run per policy.
@@ -59,7 +59,7 @@ on_edit = "regenerate"
 fn written() -> &'static Path {
     static WRITTEN: OnceLock<PathBuf> = OnceLock::new();
     WRITTEN.get_or_init(|| {
-        let dir = scratch("written");
+        let dir = shared_scratch("written");
         let scenario = write(&dir, "swept.toml", SCENARIO);
         let out = dir.join("results");
         let output = isrsim_run(&scenario, &out, &["--quiet"]);

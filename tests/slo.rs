@@ -7,7 +7,7 @@ use std::process::Output;
 
 mod support;
 
-use support::{assert_exit, isrsim_run, scratch, stderr, write};
+use support::{Scratch, assert_exit, isrsim_run, scratch, stderr, write};
 
 const SITE: &str = r#"
 duration = "20m"
@@ -33,18 +33,18 @@ revalidate = "1h"
 "#;
 
 /// Runs `SITE` with `slo` appended, in a fresh scratch folder named after `test`; returns the
-/// output and the results folder.
-fn run(test: &str, slo: &str, extra: &[&str]) -> (Output, PathBuf) {
+/// output, the results folder, and the scratch folder that holds it (removed when dropped).
+fn run(test: &str, slo: &str, extra: &[&str]) -> (Output, PathBuf, Scratch) {
     let dir = scratch(test);
     let file = write(&dir, "site.toml", &format!("{SITE}\n{slo}"));
     let out = dir.join("out");
-    (isrsim_run(&file, &out, extra), out)
+    (isrsim_run(&file, &out, extra), out, dir)
 }
 
 #[test]
 fn a_met_slo_exits_0() {
     // Ratios are at most 1 and every request is counted: these bounds always hold.
-    let (o, out) = run(
+    let (o, out, _dir) = run(
         "met",
         "[slo]\nstale_ratio = 1.0\nrequests = { min = 1 }\n",
         &["--quiet"],
@@ -62,7 +62,7 @@ fn a_met_slo_exits_0() {
 fn a_violated_slo_exits_3_and_names_policy_metric_value_and_bound() {
     // An impossible bound for one policy only, and a global one that time-1h breaks.
     let slo = "[slo]\ncdn_hit_ratio = { min = 0.999 }\n";
-    let (o, out) = run("violated", slo, &["--quiet"]);
+    let (o, out, _dir) = run("violated", slo, &["--quiet"]);
     assert_exit(&o, 3);
     let err = stderr(&o);
     for policy in ["time-60s", "time-1h"] {
@@ -79,7 +79,7 @@ fn a_violated_slo_exits_3_and_names_policy_metric_value_and_bound() {
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(json["slo_ok"], false);
-    let (o, _) = run("no-slo", slo, &["--quiet", "--no-slo"]);
+    let (o, ..) = run("no-slo", slo, &["--quiet", "--no-slo"]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -108,7 +108,7 @@ fn a_policy_slo_replaces_the_global_bound_for_its_metric() {
 
 #[test]
 fn an_unknown_slo_metric_exits_2_and_writes_nothing() {
-    let (o, out) = run("unknown", "[slo]\nstaleness = 0.1\n", &[]);
+    let (o, out, _dir) = run("unknown", "[slo]\nstaleness = 0.1\n", &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
@@ -120,7 +120,7 @@ fn an_unknown_slo_metric_exits_2_and_writes_nothing() {
 
 #[test]
 fn json_prints_the_summary_instead_of_the_table() {
-    let (o, out) = run("json", "", &["--json"]);
+    let (o, out, _dir) = run("json", "", &["--json"]);
     assert_exit(&o, 0);
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
     let written: serde_json::Value =

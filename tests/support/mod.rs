@@ -27,18 +27,53 @@ pub fn metric(result: &RunResult, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no column `{name}`"))
 }
 
-/// A fresh, empty scratch folder for one test: `isrsim-{file}-{test}-{pid}` in the system's
-/// temporary folder, where `file` is the test file that includes this module, so test binaries
-/// running in parallel never share one.
-pub fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "isrsim-{}-{test}-{}",
+/// A fresh, empty scratch folder for one test: `{file}-{test}-{pid}` in Cargo's temporary
+/// folder for integration tests (under `target/`, never the system's `/tmp`), where `file` is
+/// the test file that includes this module, so test binaries running in parallel never share
+/// one. It is removed when dropped, whether the test passed or failed.
+pub fn scratch(test: &str) -> Scratch {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{}-{test}-{}",
         env!("CARGO_CRATE_NAME"),
         std::process::id()
     ));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+/// A scratch folder shared by the tests of one file (made once, behind a `OnceLock`): named
+/// without the process id, so each run of the tests replaces the last one's instead of adding
+/// to it, and kept under `target/` when the tests end.
+pub fn shared_scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-{name}-shared", env!("CARGO_CRATE_NAME")));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A scratch folder, removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Writes `text` to `dir/name` and returns that path.
