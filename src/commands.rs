@@ -13,7 +13,7 @@ use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report::{self, Export, Folder, RunInfo, StudyResults};
+use crate::report::{self, Columns, Export, Folder, RunInfo, StudyResults, Table};
 use crate::scenario::{OnEdit, Scenario, Study};
 use crate::shard;
 use crate::slo::Outcome;
@@ -33,7 +33,7 @@ pub struct RunOptions {
 }
 
 /// What `run` and `merge` print, and whether they hold the results to the SLO.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Output {
     /// Nothing but errors (and SLO violations, which are errors of a kind).
     pub quiet: bool,
@@ -41,6 +41,8 @@ pub struct Output {
     pub json: bool,
     /// Skip the `[slo]` check.
     pub no_slo: bool,
+    /// The table's columns (`--wide`, `--columns`).
+    pub columns: Columns,
 }
 
 fn load(file: &Path) -> Result<Study, i32> {
@@ -112,7 +114,7 @@ pub fn run(options: &RunOptions) -> i32 {
         threads: options.threads,
         shards: 1,
     };
-    let code = finish(&study, &runs, &info, &out, options.output);
+    let code = finish(&study, &runs, &info, &out, &options.output);
     if !quiet {
         let requests: u64 = runs.iter().map(|r| r.simulated_requests).sum();
         eprintln!(
@@ -127,7 +129,7 @@ pub fn run(options: &RunOptions) -> i32 {
 
 /// `isrsim merge`: puts the shards of one run back together, as one unsharded run writes them,
 /// and checks the SLO.
-pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
+pub fn merge(dirs: &[PathBuf], out: &Path, output: &Output) -> i32 {
     let (study, runs, info) = match shard::merge(dirs) {
         Ok(merged) => merged,
         Err(e) => {
@@ -140,7 +142,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
 
 /// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
 /// bound missed or not measured.
-fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: Output) -> i32 {
+fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: &Output) -> i32 {
     let results = StudyResults::new(study, runs, !output.no_slo);
     if let Err(e) = report::write_run(&results, Some(info), out) {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
@@ -149,7 +151,7 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
     let shown = if output.json {
         Some(report::Json { info: Some(info) }.render(&results))
     } else if !output.quiet {
-        Some(report::Table.render(&results))
+        Some(Table::for_stdout(output.columns.clone()).render(&results))
     } else {
         None
     };

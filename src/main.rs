@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use isrsim::commands::{self, Output, RunOptions};
 use isrsim::experiment::Shard;
-use isrsim::report::diff;
+use isrsim::report::{Columns, diff, parse_column};
+
 
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
@@ -15,6 +16,31 @@ use isrsim::report::diff;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Which columns the comparison table shows (README, "The table on stdout").
+#[derive(Args)]
+struct TableArgs {
+    /// Shows every key column of the table, however wide. By default a terminal gets the few
+    /// that fit its width.
+    #[arg(long, conflicts_with = "columns")]
+    wide: bool,
+    /// Shows these columns of runs.csv in the table, in this order: for example
+    /// `--columns stale_ratio,storm_seconds,latency_p99_ms`.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',', value_parser = parse_column)]
+    columns: Vec<usize>,
+}
+
+impl TableArgs {
+    fn columns(self) -> Columns {
+        if self.wide {
+            Columns::Wide
+        } else if self.columns.is_empty() {
+            Columns::Default
+        } else {
+            Columns::Named(self.columns)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -49,6 +75,8 @@ enum Command {
         /// result folder, for `isrsim merge`.
         #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
         shard: Option<Shard>,
+        #[command(flatten)]
+        table: TableArgs,
     },
     /// Combines the partial folders of `run --shard` into the files one unsharded run writes.
     Merge {
@@ -67,6 +95,8 @@ enum Command {
         /// Does not check the scenario's `[slo]` bounds.
         #[arg(long)]
         no_slo: bool,
+        #[command(flatten)]
+        table: TableArgs,
     },
     /// Compares two results folders policy by policy and metric by metric; exits 3 when a
     /// metric is worse beyond both 95% confidence intervals.
@@ -112,12 +142,14 @@ fn main() -> ExitCode {
             json,
             no_slo,
             shard,
+            table,
         } => {
             let shard = shard.unwrap_or(Shard::WHOLE);
             let output = Output {
                 quiet,
                 json,
                 no_slo,
+                columns: table.columns(),
             };
             commands::run(&RunOptions {
                 file,
@@ -135,13 +167,15 @@ fn main() -> ExitCode {
             quiet,
             json,
             no_slo,
+            table,
         } => commands::merge(
             &dirs,
             &out,
-            Output {
+            &Output {
                 quiet,
                 json,
                 no_slo,
+                columns: table.columns(),
             },
         ),
         Command::Diff {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod support;
 
-use support::{assert_exit, isrsim, isrsim_run, scratch, tree, write};
+use support::{assert_exit, isrsim, isrsim_run, scratch, stderr, tree, write};
 
 const SMALL: &str = r#"
 description = "a small two-route site"
@@ -374,6 +374,24 @@ fn merged_shards_are_byte_identical_to_one_run() {
             "{file} differs"
         );
     }
+    // `merge` prints the table `run` prints, and takes the same choice of columns.
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let again = dir.join("again");
+    args.extend(["--out", again.to_str().unwrap(), "--columns", "stale_ratio"]);
+    let output = isrsim(&args);
+    assert_exit(&output, 0);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        table
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["concurrency", "revalidate", "policy", "stale", "(%)"],
+        "{table}"
+    );
     // A missing shard is named, and nothing is written.
     let output = isrsim(&[
         "merge",
@@ -506,5 +524,88 @@ fn a_stdout_closed_by_its_reader_is_not_a_panic() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Where stdout is not a terminal (here, a pipe), the table has one layout whatever the width:
+/// every key column, each in the unit its heading names, numbers a script can parse.
+#[test]
+fn a_piped_table_has_every_key_column_in_fixed_units() {
+    let dir = scratch("piped-table");
+    let scenario = write(&dir, "small.toml", SMALL);
+    let output = isrsim_run(&scenario, &dir.join("out"), &[]);
+    assert_exit(&output, 0);
+    let table = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    let heading: Vec<&str> = lines[2]
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        heading,
+        [
+            "policy",
+            "stale (%)",
+            "stale age p99 (s)",
+            "edit visible p99 (s)",
+            "regenerations",
+            "duplicates",
+            "regen/s peak",
+            "backend wait p99 (s)",
+            "storm seconds",
+            "latency p99 (ms)",
+            "errors",
+            "CDN hit (%)",
+            "CDN behind origin (%)",
+        ],
+        "{table}"
+    );
+    for row in &lines[4..] {
+        let cells: Vec<&str> = row
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(cells.len(), heading.len(), "{row}");
+        for cell in &cells[1..] {
+            // Two replications: `mean ± ci95`, each a plain number.
+            let numbers: Vec<&str> = cell.split(" ± ").collect();
+            assert_eq!(numbers.len(), 2, "{cell} in {row}");
+            for n in numbers {
+                assert!(
+                    n.parse::<f64>().is_ok() && !n.starts_with('-'),
+                    "`{n}` in {row}"
+                );
+            }
+        }
+    }
+    // `--columns` picks runs.csv columns by name; `--wide` and `--columns` exclude each other.
+    let output = isrsim_run(
+        &scenario,
+        &dir.join("out"),
+        &["--columns", "storm_seconds,stale_ratio"],
+    );
+    assert_exit(&output, 0);
+    let table = String::from_utf8(output.stdout).unwrap();
+    let heading = table.lines().nth(2).unwrap();
+    assert_eq!(
+        heading.split_whitespace().collect::<Vec<_>>(),
+        ["policy", "storm", "seconds", "stale", "(%)"],
+        "{table}"
+    );
+    let wide = isrsim_run(
+        &scenario,
+        &dir.join("out"),
+        &["--wide", "--columns", "stale_ratio"],
+    );
+    assert_exit(&wide, 2);
+    let unknown = isrsim_run(&scenario, &dir.join("out"), &["--columns", "staleness"]);
+    assert_exit(&unknown, 2);
+    assert!(
+        stderr(&unknown).contains("stale_ratio"),
+        "{}",
+        stderr(&unknown)
+    );
     fs::remove_dir_all(dir).unwrap();
 }
