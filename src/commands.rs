@@ -14,7 +14,7 @@ use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
 use crate::report::{self, Columns, Export, Folder, RunInfo, StudyResults, Table};
-use crate::scenario::{OnEdit, Scenario, Study};
+use crate::scenario::{self, Expected, Study};
 use crate::shard;
 use crate::slo::Outcome;
 use crate::time::SimTime;
@@ -212,135 +212,23 @@ pub fn plot(dir: &Path) -> i32 {
     }
 }
 
-/// `isrsim validate`: checks a scenario and says what `run` would simulate.
+/// `isrsim validate`: checks a scenario and says what `run` would simulate, every setting in the
+/// file's own words.
 pub fn validate(file: &Path) -> i32 {
-    match load(file) {
-        Ok(study) => {
-            let mut text = describe(&study.base);
-            if !study.axes.is_empty() {
-                text.push_str(&format!(
-                    "  sweep over {}: {} points, {} runs in all\n",
-                    study.axes.join(" x "),
-                    study.points.len(),
-                    study.jobs().len()
-                ));
-            }
-            match print(&text) {
-                Ok(()) => exit_code::OK,
-                Err(e) => {
-                    eprintln!("error: cannot print to stdout: {e}");
-                    exit_code::FAILURE
-                }
-            }
-        }
-        Err(code) => code,
-    }
-}
-
-/// A plain-text account of what a scenario simulates.
-pub fn describe(s: &Scenario) -> String {
-    use std::fmt::Write as _;
-    let mut o = String::new();
-    let rate = Arrivals::mean_rate(&s.traffic, s.duration);
-    let layout = PageLayout::new(s);
-    let edit_rate = Edits::new(s, &layout, 0).rate();
-    let secs = s.duration.as_secs_f64();
-    let _ = writeln!(o, "scenario {}: {}", s.name, s.description.trim());
-    let _ = writeln!(
-        o,
-        "  {} simulated (warm-up {}), seed {}, {} replication(s), buckets of {}",
-        s.duration, s.warmup, s.seed, s.replications, s.bucket
-    );
-    let _ = writeln!(o, "  traffic: {:?}", s.traffic);
-    let _ = writeln!(
-        o,
-        "  expected per replication: {:.0} requests ({rate:.2}/s), {:.0} edits",
-        rate * secs,
-        edit_rate * secs
-    );
-    let _ = writeln!(
-        o,
-        "  {} pages in {} route(s):",
-        s.total_pages(),
-        s.routes.len()
-    );
-    for r in &s.routes {
-        let edits = r.edit_every.map_or("no edits".to_string(), |e| {
-            format!("edited every {e} per page")
-        });
-        let depends = r
-            .depends_on
-            .map_or(String::new(), |d| format!(", lists {}", s.routes[d].name));
-        let _ = writeln!(
-            o,
-            "    {}: {} pages, share {}, popularity {}, {edits}, regen {}{}{depends}",
-            r.name,
-            r.pages,
-            r.share,
-            r.popularity,
-            r.regen_time,
-            if r.prerendered {
-                ", prerendered"
-            } else {
-                ", generated on first request"
-            },
-        );
-    }
-    match &s.cdn {
-        Some(c) => {
-            let _ = writeln!(
-                o,
-                "  cdn: {} PoP(s), collapse {}, warm {}, rtt {}, origin rtt {}",
-                c.pops, c.collapse, c.warm, c.rtt, c.origin_rtt
-            );
-        }
-        None => {
-            let _ = writeln!(o, "  cdn: none");
+    let study = match load(file) {
+        Ok(study) => study,
+        Err(code) => return code,
+    };
+    let s = &study.base;
+    let expected = Expected {
+        requests_per_s: Arrivals::mean_rate(&s.traffic, s.duration),
+        edits_per_s: Edits::new(s, &PageLayout::new(s), 0).rate(),
+    };
+    match print(&scenario::describe(&study, &expected)) {
+        Ok(()) => exit_code::OK,
+        Err(e) => {
+            eprintln!("error: cannot print to stdout: {e}");
+            exit_code::FAILURE
         }
     }
-    let og = &s.origin;
-    let _ = writeln!(
-        o,
-        "  origin: {} instance(s), {:?} cache, lock {}, {:?} balancer",
-        og.instances, og.cache, og.lock, og.balancer
-    );
-    let b = &s.backend;
-    let concurrency = b
-        .concurrency
-        .map_or("unlimited".to_string(), |c| c.to_string());
-    let timeout = b.timeout.map_or("none".to_string(), |t| t.to_string());
-    let _ = writeln!(
-        o,
-        "  backend: concurrency {concurrency}, failure rate {}, timeout {timeout}",
-        b.failure_rate
-    );
-    let _ = writeln!(
-        o,
-        "  {} policies, {} runs:",
-        s.policies.len(),
-        s.policies.len() * s.replications as usize
-    );
-    for p in &s.policies {
-        let _ = writeln!(o, "    {}:", p.name);
-        for (route, rp) in s.routes.iter().zip(&p.routes) {
-            let mut parts = vec![match rp.revalidate {
-                Some(r) => format!("revalidate {r}"),
-                None => "no timer".to_string(),
-            }];
-            if rp.on_edit != OnEdit::None {
-                parts.push(format!(
-                    "on edit {:?} after {}",
-                    rp.on_edit, rp.webhook_delay
-                ));
-            }
-            if rp.purge_cdn {
-                parts.push(format!("{:?} CDN purge", rp.purge));
-            }
-            if let Some(every) = rp.schedule {
-                parts.push(format!("scheduled every {every}"));
-            }
-            let _ = writeln!(o, "      {}: {}", route.name, parts.join(", "));
-        }
-    }
-    o
 }
