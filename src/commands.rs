@@ -204,12 +204,29 @@ pub fn plot(dir: &Path) -> i32 {
         }
     };
     match report::redraw(&folder.results(true), dir) {
-        Ok(()) => exit_code::OK,
+        Ok(()) => {
+            eprintln!("{}", redrawn(dir));
+            exit_code::OK
+        }
         Err(e) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());
             exit_code::FAILURE
         }
     }
+}
+
+/// What `plot` wrote into `dir`: "redrew 10 charts (SVG and PNG) and report.html in DIR".
+fn redrawn(dir: &Path) -> String {
+    let charts = std::fs::read_dir(dir.join("charts")).map_or(0, |entries| {
+        (entries.flatten())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "svg"))
+            .count()
+    });
+    let plural = if charts == 1 { "" } else { "s" };
+    format!(
+        "redrew {charts} chart{plural} (SVG and PNG, in charts/) and report.html in {}",
+        dir.display()
+    )
 }
 
 /// `isrsim validate`: checks a scenario and says what `run` would simulate, every setting in the

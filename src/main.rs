@@ -8,11 +8,21 @@ use isrsim::commands::{self, Output, RunOptions};
 use isrsim::experiment::Shard;
 use isrsim::report::{Columns, diff, parse_column};
 
+/// Shown after every command's help: what the exit code says, and where the files are described.
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  done
+  1  failure (for example, the results folder cannot be written)
+  2  bad input: the scenario, the arguments or a results folder; nothing is written
+  3  an [slo] bound exceeded or not measured (run, merge); a regression (diff)
+
+Scenario files: every key is described in docs/scenario.md; the model and every metric in
+docs/model.md; SLO gating and diff in docs/ci.md (in the isrsim repository).";
 
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
 #[derive(Parser)]
-#[command(name = "isrsim", version, about)]
+#[command(name = "isrsim", version, about, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,6 +57,7 @@ impl TableArgs {
 enum Command {
     /// Runs every policy of a scenario (and every point of its sweep) and writes CSV results
     /// and a comparison table.
+    #[command(after_help = AFTER_HELP)]
     Run {
         /// The scenario file (TOML).
         file: PathBuf,
@@ -79,6 +90,7 @@ enum Command {
         table: TableArgs,
     },
     /// Combines the partial folders of `run --shard` into the files one unsharded run writes.
+    #[command(after_help = AFTER_HELP)]
     Merge {
         /// The shard folders, every one of the N.
         #[arg(required = true)]
@@ -100,6 +112,7 @@ enum Command {
     },
     /// Compares two results folders policy by policy and metric by metric; exits 3 when a
     /// metric is worse beyond both 95% confidence intervals.
+    #[command(after_help = AFTER_HELP)]
     Diff {
         /// The baseline results folder.
         base: PathBuf,
@@ -112,12 +125,15 @@ enum Command {
         #[arg(long, default_value_t = 0.0)]
         threshold: f64,
     },
-    /// Redraws the charts and report.html of a results folder from its files, with no re-run.
+    /// Redraws the charts and report.html of a results folder from its files, with no re-run,
+    /// and says on stderr what it wrote.
+    #[command(after_help = AFTER_HELP)]
     Plot {
         /// A folder written by `isrsim run` or `isrsim merge`.
         dir: PathBuf,
     },
     /// Checks a scenario and prints what it would simulate.
+    #[command(after_help = AFTER_HELP)]
     Validate {
         /// The scenario file (TOML).
         file: PathBuf,

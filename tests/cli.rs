@@ -445,6 +445,15 @@ fn plot_redraws_the_same_charts_and_report_without_a_rerun() {
     fs::write(out.join("report.html"), "stale").unwrap();
     let output = isrsim(&["plot", out.to_str().unwrap()]);
     assert_exit(&output, 0);
+    // It says what it wrote: the charts, counted as SVG files, and the report.
+    let said = stderr(&output);
+    let svgs = before.iter().filter(|(n, _)| n.ends_with(".svg")).count();
+    assert!(
+        said.contains(&format!("redrew {svgs} charts"))
+            && said.contains("report.html")
+            && said.contains(out.to_str().unwrap()),
+        "{said}"
+    );
     let after = tree(&out);
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&after), names(&before));
@@ -637,6 +646,37 @@ fn validate_tells_apart_policies_that_differ_only_in_broadcast() {
         text.contains("3 policies, 6 runs") && text.contains("2 routes"),
         "{text}"
     );
+}
+
+#[test]
+fn help_lists_the_exit_codes_points_to_the_docs_and_wraps() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["diff", "--help"],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_isrsim"))
+            .args(&args)
+            .env("COLUMNS", "72")
+            .output()
+            .unwrap();
+        assert_exit(&output, 0);
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(help.contains("Exit codes:"), "{args:?}: {help}");
+        for code in ["0  done", "1  failure", "2  bad input", "3  an [slo] bound"] {
+            assert!(
+                help.contains(code),
+                "{args:?} has exit code `{code}`: {help}"
+            );
+        }
+        assert!(help.contains("docs/scenario.md"), "{args:?}: {help}");
+        for line in help.lines() {
+            assert!(
+                line.chars().count() <= 72,
+                "{args:?}: wider than COLUMNS: {line}"
+            );
+        }
+    }
 }
 
 /// Where stdout is not a terminal (here, a pipe), the table has one layout whatever the width:
