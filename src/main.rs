@@ -111,7 +111,8 @@ enum Command {
         table: TableArgs,
     },
     /// Compares two results folders policy by policy and metric by metric; exits 3 when a
-    /// metric is worse beyond both 95% confidence intervals.
+    /// metric is worse beyond both 95% confidence intervals. Folders of differently named
+    /// scenarios are refused (exit 2) unless `--force`.
     #[command(after_help = AFTER_HELP)]
     Diff {
         /// The baseline results folder.
@@ -124,6 +125,9 @@ enum Command {
         /// Ignores changes smaller than this share of the baseline (0.05 = 5%).
         #[arg(long, default_value_t = 0.0)]
         threshold: f64,
+        /// Compares the folders even when they hold differently named scenarios.
+        #[arg(long)]
+        force: bool,
     },
     /// Redraws the charts and report.html of a results folder from its files, with no re-run,
     /// and says on stderr what it wrote.
@@ -199,12 +203,18 @@ fn main() -> ExitCode {
             new,
             format,
             threshold,
+            force,
         } => {
             let format = match format {
                 DiffFormat::Text => diff::Format::Text,
                 DiffFormat::Markdown => diff::Format::Markdown,
             };
-            diff::run(&base, &new, &diff::Options { threshold, format })
+            let options = diff::Options {
+                threshold,
+                format,
+                force,
+            };
+            diff::run(&base, &new, &options)
         }
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),
