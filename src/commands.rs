@@ -13,8 +13,8 @@ use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report::{self, Export, Folder, RunInfo, StudyResults};
-use crate::scenario::{OnEdit, Scenario, Study};
+use crate::report::{self, Columns, Export, Folder, RunInfo, StudyResults, Table};
+use crate::scenario::{self, Expected, Study};
 use crate::shard;
 use crate::slo::Outcome;
 use crate::time::SimTime;
@@ -33,7 +33,7 @@ pub struct RunOptions {
 }
 
 /// What `run` and `merge` print, and whether they hold the results to the SLO.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Output {
     /// Nothing but errors (and SLO violations, which are errors of a kind).
     pub quiet: bool,
@@ -41,6 +41,8 @@ pub struct Output {
     pub json: bool,
     /// Skip the `[slo]` check.
     pub no_slo: bool,
+    /// The table's columns (`--wide`, `--columns`).
+    pub columns: Columns,
 }
 
 fn load(file: &Path) -> Result<Study, i32> {
@@ -112,7 +114,7 @@ pub fn run(options: &RunOptions) -> i32 {
         threads: options.threads,
         shards: 1,
     };
-    let code = finish(&study, &runs, &info, &out, options.output);
+    let code = finish(&study, &runs, &info, &out, &options.output);
     if !quiet {
         let requests: u64 = runs.iter().map(|r| r.simulated_requests).sum();
         eprintln!(
@@ -127,7 +129,7 @@ pub fn run(options: &RunOptions) -> i32 {
 
 /// `isrsim merge`: puts the shards of one run back together, as one unsharded run writes them,
 /// and checks the SLO.
-pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
+pub fn merge(dirs: &[PathBuf], out: &Path, output: &Output) -> i32 {
     let (study, runs, info) = match shard::merge(dirs) {
         Ok(merged) => merged,
         Err(e) => {
@@ -140,7 +142,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
 
 /// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
 /// bound missed or not measured.
-fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: Output) -> i32 {
+fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: &Output) -> i32 {
     let results = StudyResults::new(study, runs, !output.no_slo);
     if let Err(e) = report::write_run(&results, Some(info), out) {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
@@ -149,7 +151,7 @@ fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output:
     let shown = if output.json {
         Some(report::Json { info: Some(info) }.render(&results))
     } else if !output.quiet {
-        Some(report::Table.render(&results))
+        Some(Table::for_stdout(output.columns.clone()).render(&results))
     } else {
         None
     };
@@ -202,7 +204,10 @@ pub fn plot(dir: &Path) -> i32 {
         }
     };
     match report::redraw(&folder.results(true), dir) {
-        Ok(()) => exit_code::OK,
+        Ok(()) => {
+            eprintln!("{}", redrawn(dir));
+            exit_code::OK
+        }
         Err(e) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());
             exit_code::FAILURE
@@ -210,135 +215,37 @@ pub fn plot(dir: &Path) -> i32 {
     }
 }
 
-/// `isrsim validate`: checks a scenario and says what `run` would simulate.
-pub fn validate(file: &Path) -> i32 {
-    match load(file) {
-        Ok(study) => {
-            let mut text = describe(&study.base);
-            if !study.axes.is_empty() {
-                text.push_str(&format!(
-                    "  sweep over {}: {} points, {} runs in all\n",
-                    study.axes.join(" x "),
-                    study.points.len(),
-                    study.jobs().len()
-                ));
-            }
-            match print(&text) {
-                Ok(()) => exit_code::OK,
-                Err(e) => {
-                    eprintln!("error: cannot print to stdout: {e}");
-                    exit_code::FAILURE
-                }
-            }
-        }
-        Err(code) => code,
-    }
+/// What `plot` wrote into `dir`: "redrew 10 charts (SVG and PNG) and report.html in DIR".
+fn redrawn(dir: &Path) -> String {
+    let charts = std::fs::read_dir(dir.join("charts")).map_or(0, |entries| {
+        (entries.flatten())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "svg"))
+            .count()
+    });
+    let plural = if charts == 1 { "" } else { "s" };
+    format!(
+        "redrew {charts} chart{plural} (SVG and PNG, in charts/) and report.html in {}",
+        dir.display()
+    )
 }
 
-/// A plain-text account of what a scenario simulates.
-pub fn describe(s: &Scenario) -> String {
-    use std::fmt::Write as _;
-    let mut o = String::new();
-    let rate = Arrivals::mean_rate(&s.traffic, s.duration);
-    let layout = PageLayout::new(s);
-    let edit_rate = Edits::new(s, &layout, 0).rate();
-    let secs = s.duration.as_secs_f64();
-    let _ = writeln!(o, "scenario {}: {}", s.name, s.description.trim());
-    let _ = writeln!(
-        o,
-        "  {} simulated (warm-up {}), seed {}, {} replication(s), buckets of {}",
-        s.duration, s.warmup, s.seed, s.replications, s.bucket
-    );
-    let _ = writeln!(o, "  traffic: {:?}", s.traffic);
-    let _ = writeln!(
-        o,
-        "  expected per replication: {:.0} requests ({rate:.2}/s), {:.0} edits",
-        rate * secs,
-        edit_rate * secs
-    );
-    let _ = writeln!(
-        o,
-        "  {} pages in {} route(s):",
-        s.total_pages(),
-        s.routes.len()
-    );
-    for r in &s.routes {
-        let edits = r.edit_every.map_or("no edits".to_string(), |e| {
-            format!("edited every {e} per page")
-        });
-        let depends = r
-            .depends_on
-            .map_or(String::new(), |d| format!(", lists {}", s.routes[d].name));
-        let _ = writeln!(
-            o,
-            "    {}: {} pages, share {}, popularity {}, {edits}, regen {}{}{depends}",
-            r.name,
-            r.pages,
-            r.share,
-            r.popularity,
-            r.regen_time,
-            if r.prerendered {
-                ", prerendered"
-            } else {
-                ", generated on first request"
-            },
-        );
-    }
-    match &s.cdn {
-        Some(c) => {
-            let _ = writeln!(
-                o,
-                "  cdn: {} PoP(s), collapse {}, warm {}, rtt {}, origin rtt {}",
-                c.pops, c.collapse, c.warm, c.rtt, c.origin_rtt
-            );
-        }
-        None => {
-            let _ = writeln!(o, "  cdn: none");
+/// `isrsim validate`: checks a scenario and says what `run` would simulate, every setting in the
+/// file's own words.
+pub fn validate(file: &Path) -> i32 {
+    let study = match load(file) {
+        Ok(study) => study,
+        Err(code) => return code,
+    };
+    let s = &study.base;
+    let expected = Expected {
+        requests_per_s: Arrivals::mean_rate(&s.traffic, s.duration),
+        edits_per_s: Edits::new(s, &PageLayout::new(s), 0).rate(),
+    };
+    match print(&scenario::describe(&study, &expected)) {
+        Ok(()) => exit_code::OK,
+        Err(e) => {
+            eprintln!("error: cannot print to stdout: {e}");
+            exit_code::FAILURE
         }
     }
-    let og = &s.origin;
-    let _ = writeln!(
-        o,
-        "  origin: {} instance(s), {:?} cache, lock {}, {:?} balancer",
-        og.instances, og.cache, og.lock, og.balancer
-    );
-    let b = &s.backend;
-    let concurrency = b
-        .concurrency
-        .map_or("unlimited".to_string(), |c| c.to_string());
-    let timeout = b.timeout.map_or("none".to_string(), |t| t.to_string());
-    let _ = writeln!(
-        o,
-        "  backend: concurrency {concurrency}, failure rate {}, timeout {timeout}",
-        b.failure_rate
-    );
-    let _ = writeln!(
-        o,
-        "  {} policies, {} runs:",
-        s.policies.len(),
-        s.policies.len() * s.replications as usize
-    );
-    for p in &s.policies {
-        let _ = writeln!(o, "    {}:", p.name);
-        for (route, rp) in s.routes.iter().zip(&p.routes) {
-            let mut parts = vec![match rp.revalidate {
-                Some(r) => format!("revalidate {r}"),
-                None => "no timer".to_string(),
-            }];
-            if rp.on_edit != OnEdit::None {
-                parts.push(format!(
-                    "on edit {:?} after {}",
-                    rp.on_edit, rp.webhook_delay
-                ));
-            }
-            if rp.purge_cdn {
-                parts.push(format!("{:?} CDN purge", rp.purge));
-            }
-            if let Some(every) = rp.schedule {
-                parts.push(format!("scheduled every {every}"));
-            }
-            let _ = writeln!(o, "      {}: {}", route.name, parts.join(", "));
-        }
-    }
-    o
 }

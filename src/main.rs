@@ -3,24 +3,61 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use isrsim::commands::{self, Output, RunOptions};
 use isrsim::experiment::Shard;
-use isrsim::report::diff;
+use isrsim::report::{Columns, diff, parse_column};
+
+/// Shown after every command's help: what the exit code says, and where the files are described.
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  done
+  1  failure (for example, the results folder cannot be written)
+  2  bad input: the scenario, the arguments or a results folder; nothing is written
+  3  an [slo] bound exceeded or not measured (run, merge); a regression (diff)
+
+Scenario files: every key is described in docs/scenario.md; the model and every metric in
+docs/model.md; SLO gating and diff in docs/ci.md (in the isrsim repository).";
 
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
 #[derive(Parser)]
-#[command(name = "isrsim", version, about)]
+#[command(name = "isrsim", version, about, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Which columns the comparison table shows (README, "The table on stdout").
+#[derive(Args)]
+struct TableArgs {
+    /// Shows every key column of the table, however wide. By default a terminal gets the few
+    /// that fit its width.
+    #[arg(long, conflicts_with = "columns")]
+    wide: bool,
+    /// Shows these columns of runs.csv in the table, in this order: for example
+    /// `--columns stale_ratio,storm_seconds,latency_p99_ms`.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',', value_parser = parse_column)]
+    columns: Vec<usize>,
+}
+
+impl TableArgs {
+    fn columns(self) -> Columns {
+        if self.wide {
+            Columns::Wide
+        } else if self.columns.is_empty() {
+            Columns::Default
+        } else {
+            Columns::Named(self.columns)
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Runs every policy of a scenario (and every point of its sweep) and writes CSV results
     /// and a comparison table.
+    #[command(after_help = AFTER_HELP)]
     Run {
         /// The scenario file (TOML).
         file: PathBuf,
@@ -49,8 +86,11 @@ enum Command {
         /// result folder, for `isrsim merge`.
         #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
         shard: Option<Shard>,
+        #[command(flatten)]
+        table: TableArgs,
     },
     /// Combines the partial folders of `run --shard` into the files one unsharded run writes.
+    #[command(after_help = AFTER_HELP)]
     Merge {
         /// The shard folders, every one of the N.
         #[arg(required = true)]
@@ -67,9 +107,13 @@ enum Command {
         /// Does not check the scenario's `[slo]` bounds.
         #[arg(long)]
         no_slo: bool,
+        #[command(flatten)]
+        table: TableArgs,
     },
     /// Compares two results folders policy by policy and metric by metric; exits 3 when a
-    /// metric is worse beyond both 95% confidence intervals.
+    /// metric is worse beyond both 95% confidence intervals. Folders of differently named
+    /// scenarios are refused (exit 2) unless `--force`.
+    #[command(after_help = AFTER_HELP)]
     Diff {
         /// The baseline results folder.
         base: PathBuf,
@@ -81,13 +125,19 @@ enum Command {
         /// Ignores changes smaller than this share of the baseline (0.05 = 5%).
         #[arg(long, default_value_t = 0.0)]
         threshold: f64,
+        /// Compares the folders even when they hold differently named scenarios.
+        #[arg(long)]
+        force: bool,
     },
-    /// Redraws the charts and report.html of a results folder from its files, with no re-run.
+    /// Redraws the charts and report.html of a results folder from its files, with no re-run,
+    /// and says on stderr what it wrote.
+    #[command(after_help = AFTER_HELP)]
     Plot {
         /// A folder written by `isrsim run` or `isrsim merge`.
         dir: PathBuf,
     },
     /// Checks a scenario and prints what it would simulate.
+    #[command(after_help = AFTER_HELP)]
     Validate {
         /// The scenario file (TOML).
         file: PathBuf,
@@ -112,12 +162,14 @@ fn main() -> ExitCode {
             json,
             no_slo,
             shard,
+            table,
         } => {
             let shard = shard.unwrap_or(Shard::WHOLE);
             let output = Output {
                 quiet,
                 json,
                 no_slo,
+                columns: table.columns(),
             };
             commands::run(&RunOptions {
                 file,
@@ -135,13 +187,15 @@ fn main() -> ExitCode {
             quiet,
             json,
             no_slo,
+            table,
         } => commands::merge(
             &dirs,
             &out,
-            Output {
+            &Output {
                 quiet,
                 json,
                 no_slo,
+                columns: table.columns(),
             },
         ),
         Command::Diff {
@@ -149,12 +203,18 @@ fn main() -> ExitCode {
             new,
             format,
             threshold,
+            force,
         } => {
             let format = match format {
                 DiffFormat::Text => diff::Format::Text,
                 DiffFormat::Markdown => diff::Format::Markdown,
             };
-            diff::run(&base, &new, &diff::Options { threshold, format })
+            let options = diff::Options {
+                threshold,
+                format,
+                force,
+            };
+            diff::run(&base, &new, &options)
         }
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),

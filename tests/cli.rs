@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod support;
 
-use support::{assert_exit, isrsim, isrsim_run, scratch, tree, write};
+use support::{assert_exit, isrsim, isrsim_run, scratch, stderr, tree, write};
 
 const SMALL: &str = r#"
 description = "a small two-route site"
@@ -161,7 +161,7 @@ fn validate_says_what_would_be_simulated() {
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
     // 40 requests/s for 30 minutes; 300 posts edited every 2 hours for half an hour.
-    assert!(text.contains("72000 requests"), "{text}");
+    assert!(text.contains("72,000 requests"), "{text}");
     assert!(text.contains("75 edits"), "{text}");
     assert!(text.contains("306 pages"), "{text}");
     assert!(
@@ -269,11 +269,10 @@ fn the_shipped_scenarios_validate() {
             String::from_utf8_lossy(&output.stderr)
         );
         let text = String::from_utf8(output.stdout).unwrap();
-        let description = text.lines().next().unwrap_or_default();
+        // The name, then the description indented under it.
+        let description = text.lines().nth(1).unwrap_or_default();
         assert!(
-            description
-                .split_once(": ")
-                .is_some_and(|(_, d)| d.len() > 20),
+            description.starts_with("  ") && description.trim().len() > 20,
             "{} has a description",
             path.display()
         );
@@ -374,6 +373,24 @@ fn merged_shards_are_byte_identical_to_one_run() {
             "{file} differs"
         );
     }
+    // `merge` prints the table `run` prints, and takes the same choice of columns.
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let again = dir.join("again");
+    args.extend(["--out", again.to_str().unwrap(), "--columns", "stale_ratio"]);
+    let output = isrsim(&args);
+    assert_exit(&output, 0);
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        table
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["concurrency", "revalidate", "policy", "stale", "(%)"],
+        "{table}"
+    );
     // A missing shard is named, and nothing is written.
     let output = isrsim(&[
         "merge",
@@ -428,6 +445,15 @@ fn plot_redraws_the_same_charts_and_report_without_a_rerun() {
     fs::write(out.join("report.html"), "stale").unwrap();
     let output = isrsim(&["plot", out.to_str().unwrap()]);
     assert_exit(&output, 0);
+    // It says what it wrote: the charts, counted as SVG files, and the report.
+    let said = stderr(&output);
+    let svgs = before.iter().filter(|(n, _)| n.ends_with(".svg")).count();
+    assert!(
+        said.contains(&format!("redrew {svgs} charts"))
+            && said.contains("report.html")
+            && said.contains(out.to_str().unwrap()),
+        "{said}"
+    );
     let after = tree(&out);
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&after), names(&before));
@@ -506,5 +532,232 @@ fn a_stdout_closed_by_its_reader_is_not_a_panic() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// The debug names of the scenario's enums, which `validate` must never print: it speaks the
+/// file's words (`"round-robin"`, `"mark-stale"`).
+fn debug_names() -> Vec<String> {
+    use isrsim::scenario::{Balancer, CacheMode, OnEdit, PurgeKind};
+    let mut names: Vec<String> = [Balancer::RoundRobin, Balancer::Random, Balancer::Hash]
+        .iter()
+        .map(|b| format!("{b:?}"))
+        .collect();
+    names.extend([CacheMode::Local, CacheMode::Shared].map(|c| format!("{c:?}")));
+    names.extend(
+        [
+            OnEdit::None,
+            OnEdit::Regenerate,
+            OnEdit::Invalidate,
+            OnEdit::MarkStale,
+        ]
+        .map(|e| format!("{e:?}")),
+    );
+    names.extend([PurgeKind::Hard, PurgeKind::Soft].map(|p| format!("{p:?}")));
+    names.extend(
+        [
+            "Steady", "Bursty", "Idle", "Diurnal", "Spike", "SimTime", "Some", "None",
+        ]
+        .map(String::from),
+    );
+    names
+}
+
+#[test]
+fn validate_speaks_the_scenario_files_words_in_short_lines() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let names = debug_names();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let output = isrsim(&["validate", path.to_str().unwrap()]);
+        assert_exit(&output, 0);
+        let text = String::from_utf8(output.stdout).unwrap();
+        let file = path.display();
+        for line in text.lines() {
+            assert!(line.chars().count() <= 100, "{file}: a long line: {line}");
+            assert!(!line.contains(['{', '}']), "{file}: braces: {line}");
+            assert!(
+                !line.contains("-0 ") && !line.contains("SimTime"),
+                "{file}: {line}"
+            );
+        }
+        // The description (the indented lines under the name) is the author's prose; every
+        // other word is isrsim's, and none is a Rust debug name.
+        let settings = text.lines().skip_while(|l| !l.is_empty());
+        for line in settings {
+            let words = line.split(|c: char| !c.is_alphanumeric());
+            for word in words {
+                assert!(
+                    !names.iter().any(|n| n == word),
+                    "{file}: `{word}` in: {line}"
+                );
+                let camel = word.chars().skip(1).any(char::is_uppercase)
+                    && word.chars().any(char::is_lowercase);
+                assert!(!camel, "{file}: `{word}` in: {line}");
+            }
+        }
+    }
+    let bursty = isrsim(&["validate", "scenarios/bursty.toml"]);
+    let text = String::from_utf8(bursty.stdout).unwrap();
+    for words in [
+        "pattern = \"bursty\"",
+        "burst_length = \"3m\"",
+        "balancer = \"round-robin\"",
+        "4 policies, 12 runs",
+        "broadcast = true",
+        "purge_cdn = true",
+        "webhook_failure = 0",
+        "schedule = false",
+    ] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+}
+
+#[test]
+fn validate_tells_apart_policies_that_differ_only_in_broadcast() {
+    let dir = scratch("validate-broadcast");
+    let text = SMALL.replace("broadcast = true\n", "")
+        + "\n[[policies]]\nname = \"on-demand-broadcast\"\non_edit = \"regenerate\"\n\
+           broadcast = true\npurge_cdn = true\n";
+    let scenario = write(&dir, "small.toml", &text);
+    let output = isrsim(&["validate", scenario.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let text = String::from_utf8(output.stdout).unwrap();
+    // Each policy's settings: the lines after its name, up to the next name or the section end.
+    let settings = |policy: &str| -> String {
+        let mut lines = text.lines().skip_while(|l| l.trim() != policy).skip(1);
+        let mut block = String::new();
+        for line in lines.by_ref() {
+            if !line.starts_with("    ") {
+                break;
+            }
+            block += line;
+        }
+        block
+    };
+    let (plain, broadcast) = (settings("on-demand"), settings("on-demand-broadcast"));
+    assert!(plain.contains("broadcast = false"), "{text}");
+    assert!(broadcast.contains("broadcast = true"), "{text}");
+    assert_eq!(
+        plain.replace("broadcast = false", "broadcast = true"),
+        broadcast
+    );
+    assert!(
+        text.contains("3 policies, 6 runs") && text.contains("2 routes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn help_lists_the_exit_codes_points_to_the_docs_and_wraps() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["diff", "--help"],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_isrsim"))
+            .args(&args)
+            .env("COLUMNS", "72")
+            .output()
+            .unwrap();
+        assert_exit(&output, 0);
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(help.contains("Exit codes:"), "{args:?}: {help}");
+        for code in ["0  done", "1  failure", "2  bad input", "3  an [slo] bound"] {
+            assert!(
+                help.contains(code),
+                "{args:?} has exit code `{code}`: {help}"
+            );
+        }
+        assert!(help.contains("docs/scenario.md"), "{args:?}: {help}");
+        for line in help.lines() {
+            assert!(
+                line.chars().count() <= 72,
+                "{args:?}: wider than COLUMNS: {line}"
+            );
+        }
+    }
+}
+
+/// Where stdout is not a terminal (here, a pipe), the table has one layout whatever the width:
+/// every key column, each in the unit its heading names, numbers a script can parse.
+#[test]
+fn a_piped_table_has_every_key_column_in_fixed_units() {
+    let dir = scratch("piped-table");
+    let scenario = write(&dir, "small.toml", SMALL);
+    let output = isrsim_run(&scenario, &dir.join("out"), &[]);
+    assert_exit(&output, 0);
+    let table = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    let heading: Vec<&str> = lines[2]
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        heading,
+        [
+            "policy",
+            "stale (%)",
+            "stale age p99 (s)",
+            "edit visible p99 (s)",
+            "regenerations",
+            "duplicates",
+            "regen/s peak",
+            "backend wait p99 (s)",
+            "storm seconds",
+            "latency p99 (ms)",
+            "errors",
+            "CDN hit (%)",
+            "CDN behind origin (%)",
+        ],
+        "{table}"
+    );
+    for row in &lines[4..] {
+        let cells: Vec<&str> = row
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(cells.len(), heading.len(), "{row}");
+        for cell in &cells[1..] {
+            // Two replications: `mean ± ci95`, each a plain number.
+            let numbers: Vec<&str> = cell.split(" ± ").collect();
+            assert_eq!(numbers.len(), 2, "{cell} in {row}");
+            for n in numbers {
+                assert!(
+                    n.parse::<f64>().is_ok() && !n.starts_with('-'),
+                    "`{n}` in {row}"
+                );
+            }
+        }
+    }
+    // `--columns` picks runs.csv columns by name; `--wide` and `--columns` exclude each other.
+    let output = isrsim_run(
+        &scenario,
+        &dir.join("out"),
+        &["--columns", "storm_seconds,stale_ratio"],
+    );
+    assert_exit(&output, 0);
+    let table = String::from_utf8(output.stdout).unwrap();
+    let heading = table.lines().nth(2).unwrap();
+    assert_eq!(
+        heading.split_whitespace().collect::<Vec<_>>(),
+        ["policy", "storm", "seconds", "stale", "(%)"],
+        "{table}"
+    );
+    let wide = isrsim_run(
+        &scenario,
+        &dir.join("out"),
+        &["--wide", "--columns", "stale_ratio"],
+    );
+    assert_exit(&wide, 2);
+    let unknown = isrsim_run(&scenario, &dir.join("out"), &["--columns", "staleness"]);
+    assert_exit(&unknown, 2);
+    assert!(
+        stderr(&unknown).contains("stale_ratio"),
+        "{}",
+        stderr(&unknown)
+    );
     fs::remove_dir_all(dir).unwrap();
 }

@@ -110,7 +110,11 @@ fn edit_csv(dir: &Path, name: &str, edit: impl FnOnce(&mut Table)) {
 
 /// The exit code, stdout and stderr of a comparison.
 fn diff(base: &Path, new: &Path, threshold: f64, format: Format) -> (i32, String, String) {
-    let options = Options { threshold, format };
+    let options = Options {
+        threshold,
+        format,
+        force: false,
+    };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = run_to(base, new, &options, &mut out, &mut err);
     let text = |bytes| String::from_utf8(bytes).unwrap();
@@ -310,4 +314,34 @@ fn bad_input_exits_2_and_says_what_is_wrong() {
     fs::remove_dir_all(dir).unwrap();
     fs::remove_dir_all(garbled).unwrap();
     fs::remove_dir_all(swept).unwrap();
+}
+
+/// A baseline and a change keep the scenario's name; folders of two differently named scenarios
+/// are two studies, whose differences are no regressions: refused with exit 2, naming both,
+/// unless `--force`.
+#[test]
+fn folders_of_differently_named_scenarios_are_refused_unless_forced() {
+    let dir = scratch("other-scenario");
+    // The same study under another name, with one policy's timer changed.
+    let text = SCENARIO.replace("revalidate = \"60s\"", "revalidate = \"10m\"");
+    let other = dir.join("other");
+    let output = isrsim_run(&write(&dir, "other.toml", &text), &other, &["--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (base, other_arg) = (results().to_str().unwrap(), other.to_str().unwrap());
+
+    let refused = isrsim(&["diff", base, other_arg]);
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(refused.stdout.is_empty());
+    assert!(
+        err.contains("\"small\"") && err.contains("\"other\"") && err.contains("--force"),
+        "{err}"
+    );
+
+    let forced = isrsim(&["diff", base, other_arg, "--force"]);
+    let out = String::from_utf8_lossy(&forced.stdout);
+    assert_eq!(forced.status.code(), Some(3), "{out}{}", stderr(&forced));
+    assert!(out.contains("different scenarios"), "{out}");
+    assert!(out.contains("time-60s"), "{out}");
+    fs::remove_dir_all(dir).unwrap();
 }

@@ -1,15 +1,16 @@
 //! Figures rounded for a person to read, with their unit: the terminal table, `report.html` and
 //! `isrsim diff` all print them through here. The CSV and JSON files keep the precise figures.
 //!
-//! Two roundings, on purpose: a table of many columns shows about three significant digits
-//! (`human`), while `isrsim diff` shows three significant digits everywhere
-//! (`human_significant`), so that a small change between two figures stays visible.
+//! Several roundings, on purpose: `report.html`'s table shows about three significant digits
+//! (`human`); `isrsim diff` shows three significant digits everywhere (`human_significant`), so
+//! that a small change between two figures stays visible; the terminal table shows a mean and its
+//! interval together in one unit scaled to them (`estimate`: `4.1 ± 1.2 h`), or, where scripts
+//! read it, in the column's own fixed unit (`estimate_fixed`: `14591 ± 4140`).
 
 use crate::metrics::Unit;
 
-/// A figure in a comparison table: ratios as percentages, times with a unit and about three
-/// significant digits, counts as whole numbers with thousands separators. The terminal table and
-/// `report.html` both show it, and a test holds their cells equal.
+/// A figure in `report.html`'s comparison: ratios as percentages, times with a unit and about
+/// three significant digits, counts as whole numbers with thousands separators.
 pub(super) fn human(x: f64, unit: Unit) -> String {
     match unit {
         Unit::Ratio => format!("{:.2}%", x * 100.0),
@@ -30,6 +31,106 @@ pub(super) fn human_significant(x: f64, unit: Unit) -> String {
         Unit::PerSecond => format!("{}/s", significant(x)),
         Unit::Count if x.fract() == 0.0 => grouped(x, 0),
         Unit::Count => significant(x),
+    }
+}
+
+/// A mean and the half-width of its interval (`None` with one replication) as a person reads them
+/// at a terminal: both in one unit and with one precision, chosen from the larger of the two, and
+/// the unit written once: `3.97 ± 0.13%`, `4.1 ± 1.2 h`, `75 ± 0 ms`, `247k ± 105k`, `400 ± 17/s`.
+/// Durations take the unit that keeps the number small (`ms`, `s`, `min`, `h`, `d`); counts of
+/// ten thousand or more are written in thousands (`k`) or millions (`M`).
+pub(super) fn estimate(mean: f64, ci: Option<f64>, unit: Unit) -> String {
+    let largest = mean.abs().max(ci.map_or(0.0, f64::abs));
+    let (scale, decimals, suffix) = match unit {
+        Unit::Ratio => {
+            let decimals = match largest * 100.0 {
+                m if m >= 100.0 => 0,
+                m if m >= 10.0 => 1,
+                _ => 2,
+            };
+            (0.01, decimals, "%")
+        }
+        Unit::Seconds | Unit::Millis => {
+            let to_secs = if unit == Unit::Millis { 0.001 } else { 1.0 };
+            let (scale, name) = duration_unit(largest * to_secs);
+            let scale = scale / to_secs;
+            let decimals = usize::from(largest > 0.0 && largest / scale < 10.0);
+            (scale, decimals, name)
+        }
+        Unit::Count | Unit::PerSecond => {
+            let (scale, suffix) = match largest {
+                m if m >= 1e6 => (1e6, "M"),
+                m if m >= 1e4 => (1e3, "k"),
+                _ => (1.0, ""),
+            };
+            let whole = mean.fract() == 0.0 && ci.is_none_or(|c| c.fract() == 0.0);
+            let decimals = match largest / scale {
+                _ if scale == 1.0 && whole => 0,
+                v if v >= 100.0 => 0,
+                v if v >= 10.0 || scale == 1.0 => 1,
+                _ => 2,
+            };
+            // A multiplier belongs to each number (`247k ± 105k`); a rate's `/s` to the pair.
+            let per = if unit == Unit::PerSecond { "/s" } else { "" };
+            let number = |x: f64| no_negative_zero(grouped(x / scale, decimals)) + suffix;
+            return match ci {
+                Some(ci) => format!("{} ± {}{per}", number(mean), number(ci)),
+                None => format!("{}{per}", number(mean)),
+            };
+        }
+    };
+    let space = if suffix == "%" { "" } else { " " };
+    let number = |x: f64| no_negative_zero(grouped(x / scale, decimals));
+    match ci {
+        Some(ci) => format!("{} ± {}{space}{suffix}", number(mean), number(ci)),
+        None => format!("{}{space}{suffix}", number(mean)),
+    }
+}
+
+/// A duration of `seconds` as the terminal table writes it: the size of its unit in seconds, and
+/// the unit's name.
+fn duration_unit(seconds: f64) -> (f64, &'static str) {
+    match seconds {
+        0.0 => (1.0, "s"),
+        s if s < 1e-3 => (1e-6, "µs"),
+        s if s < 1.0 => (1e-3, "ms"),
+        s if s < 60.0 => (1.0, "s"),
+        s if s < 3_600.0 => (60.0, "min"),
+        s if s < 86_400.0 => (3_600.0, "h"),
+        _ => (86_400.0, "d"),
+    }
+}
+
+/// A mean and its half-width in the column's own unit, as the table shows them where a script
+/// reads it: ratios in percent, `_s` columns in seconds, `_ms` columns in milliseconds, counts
+/// and rates as they are. Both with one precision, about three significant digits of the larger,
+/// and no thousands separators, so each number parses as it is: `14591 ± 4140`, `30.0 ± 0.0`.
+pub(super) fn estimate_fixed(mean: f64, ci: Option<f64>, unit: Unit) -> String {
+    let factor = if unit == Unit::Ratio { 100.0 } else { 1.0 };
+    let (mean, ci) = (mean * factor, ci.map(|c| c * factor));
+    let largest = mean.abs().max(ci.map_or(0.0, f64::abs));
+    let whole = mean.fract() == 0.0 && ci.is_none_or(|c| c.fract() == 0.0);
+    let decimals = match largest {
+        _ if unit == Unit::Ratio => 2,
+        _ if whole && matches!(unit, Unit::Count | Unit::PerSecond) => 0,
+        0.0 => 0,
+        m if m >= 100.0 => 0,
+        m if m >= 10.0 => 1,
+        m if m >= 1.0 => 2,
+        _ => 3,
+    };
+    let number = |x: f64| no_negative_zero(format!("{x:.decimals$}"));
+    match ci {
+        Some(ci) => format!("{} ± {}", number(mean), number(ci)),
+        None => number(mean),
+    }
+}
+
+/// `-0`, `-0.0` and the like, which rounding a tiny negative gives, as the zero they are.
+fn no_negative_zero(text: String) -> String {
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.' || c == ',') => rest.to_string(),
+        _ => text,
     }
 }
 
@@ -118,5 +219,59 @@ mod tests {
         assert_eq!(human(0.000_012, Unit::Ratio), "0.00%");
         assert_eq!(human(0.00123, Unit::Seconds), "0.001s");
         assert_eq!(human_significant(0.00123, Unit::Seconds), "0.00123s");
+    }
+
+    #[test]
+    fn a_terminal_estimate_shares_one_unit_and_precision_between_mean_and_interval() {
+        assert_eq!(
+            estimate(14_591.0, Some(4_320.0), Unit::Seconds),
+            "4.1 ± 1.2 h"
+        );
+        assert_eq!(estimate(30.0, Some(0.0), Unit::Seconds), "30 ± 0 s");
+        assert_eq!(estimate(0.0, Some(0.0), Unit::Seconds), "0 ± 0 s");
+        assert_eq!(estimate(1.83, Some(0.267), Unit::Seconds), "1.8 ± 0.3 s");
+        assert_eq!(estimate(2_700.0, None, Unit::Seconds), "45 min");
+        assert_eq!(estimate(200_000.0, None, Unit::Seconds), "2.3 d");
+        assert_eq!(estimate(0.000_5, None, Unit::Seconds), "500 µs");
+        assert_eq!(estimate(75.0, Some(0.0), Unit::Millis), "75 ± 0 ms");
+        assert_eq!(estimate(2_500.0, None, Unit::Millis), "2.5 s");
+        assert_eq!(estimate(0.0397, Some(0.0013), Unit::Ratio), "3.97 ± 0.13%");
+        assert_eq!(estimate(0.1543, Some(0.0918), Unit::Ratio), "15.4 ± 9.2%");
+        assert_eq!(estimate(1.0, Some(0.0), Unit::Ratio), "100 ± 0%");
+        assert_eq!(
+            estimate(247_423.0, Some(104_800.0), Unit::Count),
+            "247k ± 105k"
+        );
+        assert_eq!(
+            estimate(66_907.0, Some(28_747.0), Unit::Count),
+            "66.9k ± 28.7k"
+        );
+        assert_eq!(estimate(3_506.7, Some(383.2), Unit::Count), "3,507 ± 383");
+        assert_eq!(estimate(36_000_000.0, None, Unit::Count), "36.0M");
+        assert_eq!(estimate(8.0, Some(6.57), Unit::Count), "8.0 ± 6.6");
+        assert_eq!(estimate(0.0, Some(0.0), Unit::Count), "0 ± 0");
+        assert_eq!(estimate(400.0, Some(17.4), Unit::PerSecond), "400 ± 17/s");
+        // Rounding a tiny negative never shows `-0`.
+        assert_eq!(estimate(-0.000_01, None, Unit::Ratio), "0.00%");
+    }
+
+    #[test]
+    fn a_fixed_estimate_keeps_the_columns_unit_and_parses_as_numbers() {
+        assert_eq!(
+            estimate_fixed(14_591.2, Some(4_140.1), Unit::Seconds),
+            "14591 ± 4140"
+        );
+        assert_eq!(estimate_fixed(30.0, Some(0.0), Unit::Seconds), "30.0 ± 0.0");
+        assert_eq!(estimate_fixed(0.0, Some(0.0), Unit::Seconds), "0 ± 0");
+        assert_eq!(
+            estimate_fixed(0.0397, Some(0.0013), Unit::Ratio),
+            "3.97 ± 0.13"
+        );
+        assert_eq!(
+            estimate_fixed(247_423.0, Some(104_800.0), Unit::Count),
+            "247423 ± 104800"
+        );
+        assert_eq!(estimate_fixed(75.0, None, Unit::Millis), "75.0");
+        assert_eq!(estimate_fixed(-0.000_1, None, Unit::Seconds), "0.000");
     }
 }

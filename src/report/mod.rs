@@ -28,7 +28,7 @@ use crate::scenario::Study;
 // `report.html` shows the table's columns; it names them through here.
 use export::table;
 
-pub use export::{Export, Json, RunInfo, SCENARIO_FILE, Table};
+pub use export::{Columns, Export, Json, RunInfo, SCENARIO_FILE, Style, Table, parse_column};
 pub use read::{Folder, Problem, ReadError};
 pub use summary::{RouteSummary, StudyResults, Summary};
 
@@ -61,11 +61,15 @@ pub fn redraw(results: &StudyResults, dir: &Path) -> io::Result<()> {
     figures::redraw(dir, results)
 }
 
-/// The terminal table of `runs`, as `isrsim run` prints it; `html.rs`'s tests hold the report's
-/// comparison to it.
+/// The table of `runs` as `isrsim run` prints it where stdout is not a terminal, every key column
+/// in its fixed unit; `html.rs`'s tests hold the report's comparison to its headings.
 #[cfg(test)]
 fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
-    let bytes = Table.render(&StudyResults::new(study, runs, false));
+    let table = Table {
+        columns: Columns::Default,
+        style: Style::Fixed,
+    };
+    let bytes = table.render(&StudyResults::new(study, runs, false));
     String::from_utf8(bytes.expect("a table renders")).expect("a table is text")
 }
 

@@ -5,9 +5,11 @@
 //! filled in, names resolved to indices, and every value already known to be valid. The model
 //! never sees a scenario that could make it panic.
 
+mod describe;
 mod parse;
 mod sweep;
 
+pub use describe::{Expected, describe};
 pub use sweep::{Job, Point, Study};
 
 use std::path::{Path, PathBuf};

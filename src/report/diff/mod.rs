@@ -13,6 +13,11 @@
 //! where neither direction is better (`requests`) are not judged, and a metric measured in one
 //! folder only (docs/model.md §11.3) is noted, not judged. Rows in one folder only are listed but
 //! are not regressions; folders that sweep different keys cannot be compared.
+//!
+//! Both folders must hold the same scenario, told by its `name`: a baseline and a change to it
+//! (another parameter, another policy, another seed) keep the name, and that is what `diff` is
+//! for; two different studies compared metric by metric would report differences that are no
+//! regressions. Different names are bad input unless `Options::force`.
 
 mod render;
 #[cfg(test)]
@@ -42,6 +47,8 @@ pub struct Options {
     /// Changes whose relative size `|new - base| / |base|` is below this are ignored (0.05 is 5%).
     pub threshold: f64,
     pub format: Format,
+    /// Compares folders of differently named scenarios instead of refusing them.
+    pub force: bool,
 }
 
 /// A metric's mean over replications and the half-width of its 95% interval.
@@ -111,14 +118,15 @@ impl Comparison {
     }
 }
 
-/// Compares the summaries of two studies' results. An error (a bad threshold, different axes,
-/// a policy twice at one point) is bad input.
+/// Compares the summaries of two studies' results. An error (a bad threshold, differently named
+/// scenarios without `force`, different axes, a policy twice at one point) is bad input.
 pub fn compare(
     base: &StudyResults,
     new: &StudyResults,
     threshold: f64,
+    force: bool,
 ) -> Result<Comparison, String> {
-    compare_named(base, new, threshold, ["base", "new"])
+    compare_named(base, new, threshold, force, ["base", "new"])
 }
 
 /// `compare`, naming each side as `names` says.
@@ -126,11 +134,20 @@ fn compare_named(
     base: &StudyResults,
     new: &StudyResults,
     threshold: f64,
+    force: bool,
     names: [&str; 2],
 ) -> Result<Comparison, String> {
     check_threshold(threshold)?;
     let base = Side::of(base, names[0])?;
     let new = Side::of(new, names[1])?;
+    if base.scenario != new.scenario && !force {
+        return Err(format!(
+            "the folders hold different scenarios: {} has \"{}\", {} has \"{}\"; diff compares \
+             a scenario's results with those of the same scenario (pass --force to compare them \
+             anyway)",
+            names[0], base.scenario, names[1], new.scenario
+        ));
+    }
     let mut sorted = [base.axes.clone(), new.axes.clone()];
     sorted.iter_mut().for_each(|a| a.sort());
     if sorted[0] != sorted[1] {
@@ -369,6 +386,7 @@ pub fn run_to(
             &folders[0].results(false),
             &folders[1].results(false),
             options.threshold,
+            options.force,
             [&shown[0], &shown[1]],
         )
     });

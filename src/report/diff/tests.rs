@@ -32,7 +32,7 @@ impl Side {
 }
 
 fn compare(base: &Side, new: &Side, threshold: f64) -> Result<Comparison, String> {
-    super::compare(&base.results(), &new.results(), threshold)
+    super::compare(&base.results(), &new.results(), threshold, false)
 }
 
 /// A study named "tiny" that sweeps `axes`.
@@ -423,4 +423,28 @@ fn a_metric_measured_in_one_folder_only_is_noted_and_not_judged() {
 fn a_change_reads_as_a_signed_percentage() {
     assert_eq!(percent_change(200.0, 150.0), "-25.0%");
     assert_eq!(percent_change(1.0, 13.0), "+1,200%");
+}
+
+#[test]
+fn differently_named_scenarios_are_refused_unless_forced() {
+    let base = two_policies(&[("replications", 1.0), ("errors", 3.0), ("errors_ci95", 0.0)]);
+    let mut new = two_policies(&[("replications", 1.0), ("errors", 4.0), ("errors_ci95", 0.0)]);
+    new.study.base.name = "other".to_string();
+    let refused = compare(&base, &new, 0.0).unwrap_err();
+    assert!(
+        refused.contains("\"tiny\"")
+            && refused.contains("\"other\"")
+            && refused.contains("--force"),
+        "{refused}"
+    );
+    let forced = super::compare(&base.results(), &new.results(), 0.0, true).unwrap();
+    assert_eq!(forced.regressions(), 1);
+    assert!(
+        forced
+            .notes
+            .iter()
+            .any(|n| n.contains("different scenarios")),
+        "{:?}",
+        forced.notes
+    );
 }

@@ -15,7 +15,7 @@ use super::summary::StudyResults;
 
 pub use json::Json;
 pub use meta::{Meta, RunInfo};
-pub use table::Table;
+pub use table::{Columns, Style, Table, parse_column};
 
 /// One output of a run, rendered from the typed results.
 pub trait Export {

@@ -1,18 +1,27 @@
-//! The comparison printed after a run (docs/model.md §11): one row per policy, the key metrics
-//! side by side. A sweep gives one row per (point, policy), with the point's label for each axis
-//! before the policy.
+//! The comparison printed after a run (docs/model.md §11): one row per policy, metrics side by
+//! side. A sweep gives one row per (point, policy), with the point's label for each axis before
+//! the policy.
 //!
-//! Meant for a person at a terminal, so numbers are rounded for reading (`1.23%`, `4.20s`,
-//! `12,345`); the CSV files keep the precise figures.
+//! Two layouts, chosen by where stdout goes (README, "The table on stdout"):
+//! - at a terminal, for a person: the few metrics a reviewer needs first (`TERMINAL_COLUMNS`),
+//!   each mean and interval in one unit scaled to them (`4.1 ± 1.2 h`), headings over two lines,
+//!   and as many columns as fit the terminal's width, the rightmost left out first;
+//! - elsewhere (a pipe, a file, a CI log), for scripts as well: every key column, each in its
+//!   fixed unit named in the heading, numbers with no thousands separators, and no width limit,
+//!   so the layout does not depend on where it is read.
+//!
+//! `--wide` shows every key column and `--columns` the run columns it names, in either layout.
+//! The CSV files keep the precise figures.
 
-use std::io;
+use std::io::{self, IsTerminal};
 
 use super::Export;
-use crate::metrics::RUN_COLUMNS;
-use crate::report::format::human;
+use crate::metrics::{RUN_COLUMNS, Unit};
+use crate::report::format::{estimate, estimate_fixed};
 use crate::report::summary::StudyResults;
 
-/// The run columns shown, and their headings; `report.html`'s comparison shows the same.
+/// The run columns of the comparison, and their headings; `report.html`'s comparison shows the
+/// same, and the table shows them all with `--wide` or where stdout is not a terminal.
 pub(crate) const KEY_COLUMNS: [(&str, &str); 12] = [
     ("stale_ratio", "stale"),
     ("stale_age_p99_s", "stale age p99"),
@@ -28,71 +37,253 @@ pub(crate) const KEY_COLUMNS: [(&str, &str); 12] = [
     ("cdn_behind_origin_ratio", "CDN behind origin"),
 ];
 
+/// The columns a terminal shows by default, in order: how stale users' pages were and for how
+/// long, how long an edit took to reach them, what that cost the backend, and what users waited.
+/// When the terminal is too narrow, the last ones are left out first.
+pub(crate) const TERMINAL_COLUMNS: [&str; 6] = [
+    "stale_ratio",
+    "stale_age_p99_s",
+    "edit_visible_p99_s",
+    "regenerations",
+    "backend_wait_p99_s",
+    "latency_p99_ms",
+];
+
 /// `KEY_COLUMNS` as (index into `RUN_COLUMNS`, heading), in table order.
 pub(crate) fn key_columns() -> Vec<(usize, &'static str)> {
     KEY_COLUMNS
         .iter()
-        .filter_map(|&(name, heading)| {
-            RUN_COLUMNS
-                .iter()
-                .position(|c| c.name == name)
-                .map(|i| (i, heading))
-        })
+        .filter_map(|&(name, heading)| column(name).map(|i| (i, heading)))
         .collect()
+}
+
+fn column(name: &str) -> Option<usize> {
+    RUN_COLUMNS.iter().position(|c| c.name == name)
+}
+
+/// A run column's heading: its `KEY_COLUMNS` one, or its name.
+fn heading(i: usize) -> &'static str {
+    let name = RUN_COLUMNS[i].name;
+    KEY_COLUMNS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(name, |(_, h)| h)
+}
+
+/// Reads a `--columns` item: the name of a run column (`stale_ratio`, `latency_p99_ms`).
+pub fn parse_column(name: &str) -> Result<usize, String> {
+    column(name.trim()).ok_or_else(|| {
+        let names: Vec<&str> = RUN_COLUMNS.iter().map(|c| c.name).collect();
+        format!(
+            "`{name}` is not a column of runs.csv; the columns are {}",
+            names.join(", ")
+        )
+    })
+}
+
+/// Which metrics the table shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Columns {
+    /// `TERMINAL_COLUMNS` at a terminal, fitted to its width; every key column elsewhere.
+    #[default]
+    Default,
+    /// Every key column (`--wide`).
+    Wide,
+    /// These run columns, in this order (`--columns`), as indices into `RUN_COLUMNS`.
+    Named(Vec<usize>),
+}
+
+/// How the table writes its figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// For a person at a terminal `width` characters wide (no limit when unknown).
+    Terminal { width: Option<usize> },
+    /// The same layout wherever it is printed, each column in one fixed unit, for scripts.
+    Fixed,
 }
 
 /// The comparison printed after a run: a plain-text table with one row per (point, policy), in
 /// study order. Each cell is the mean over replications, with `± ` the half-width of its 95%
 /// interval when there is more than one; `n/a` when not measured, `-` for a policy with no runs.
-pub struct Table;
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub columns: Columns,
+    pub style: Style,
+}
 
-impl Export for Table {
-    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
-        Ok(comparison_table(results).into_bytes())
+impl Table {
+    /// The table for stdout: the terminal layout, as wide as `COLUMNS` says or else the terminal
+    /// is, when stdout is a terminal; the fixed layout otherwise.
+    pub fn for_stdout(columns: Columns) -> Table {
+        let style = if io::stdout().is_terminal() {
+            Style::Terminal {
+                width: terminal_width(),
+            }
+        } else {
+            Style::Fixed
+        };
+        Table { columns, style }
+    }
+
+    /// The columns shown, before any is left out to fit a width.
+    fn selected(&self) -> Vec<usize> {
+        match (&self.columns, self.style) {
+            (Columns::Named(columns), _) => columns.clone(),
+            (Columns::Default, Style::Terminal { .. }) => {
+                TERMINAL_COLUMNS.iter().filter_map(|n| column(n)).collect()
+            }
+            (Columns::Default | Columns::Wide, _) => key_columns().iter().map(|c| c.0).collect(),
+        }
     }
 }
 
-fn comparison_table(results: &StudyResults) -> String {
-    let study = results.study;
-    let columns = key_columns();
-    let mut heading = axis_headings(&study.axes);
-    heading.push("policy".to_string());
-    heading.extend(columns.iter().map(|c| c.1.to_string()));
-    let mut rows = vec![heading];
-    let mut replications = Vec::new();
-    for summary in &results.summaries {
-        replications.push(summary.replications);
-        // A point short of labels would shift every cell after it; pad it to one per axis.
-        let mut row = summary.labels.clone();
-        row.resize(study.axes.len(), String::new());
-        row.push(summary.policy.clone());
-        for &(i, _) in &columns {
-            let unit = RUN_COLUMNS[i].unit;
-            let (mean, ci) = (summary.means[i], summary.ci95[i]);
-            row.push(match (mean, ci, summary.replications) {
-                (_, _, 0) => "-".to_string(),
-                (None, ..) => "n/a".to_string(),
-                (Some(mean), _, 1) => human(mean, unit),
-                (Some(mean), ci, _) => {
-                    format!("{} ± {}", human(mean, unit), human(ci.unwrap_or(0.0), unit))
-                }
-            });
+/// `COLUMNS` when it holds a width, as shells set it; else the terminal's own width.
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|&w: &usize| w > 0)
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+}
+
+impl Export for Table {
+    fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>> {
+        Ok(self.text(results).into_bytes())
+    }
+}
+
+impl Table {
+    fn text(&self, results: &StudyResults) -> String {
+        let study = results.study;
+        let replications: Vec<usize> = results.summaries.iter().map(|s| s.replications).collect();
+        let mut title = format!(
+            "Scenario \"{}\": {}",
+            study.base.name,
+            describe_replications(&replications)
+        );
+        if !study.axes.is_empty() {
+            let points = study.points.len();
+            let plural = if points == 1 { "" } else { "s" };
+            title.push_str(&format!(" — {points} sweep point{plural}"));
         }
-        rows.push(row);
+        // Only the default choice is fitted: columns asked for by name are all shown.
+        let width = match (self.style, &self.columns) {
+            (Style::Terminal { width }, Columns::Default) => width,
+            _ => None,
+        };
+        let mut columns = self.selected();
+        let mut left_out = Vec::new();
+        let body = loop {
+            let body = self.body(results, &columns);
+            let fits = width.is_none_or(|w| body.lines().all(|l| l.chars().count() <= w));
+            if fits || columns.len() <= 1 {
+                break body;
+            }
+            if let Some(last) = columns.pop() {
+                left_out.insert(0, heading(last));
+            }
+        };
+        let mut text = wrap(&title, width);
+        text.push('\n');
+        text.push_str(&body);
+        if !left_out.is_empty() {
+            text.push('\n');
+            text.push_str(&wrap(
+                &format!(
+                    "Left out to fit the terminal: {} (--wide shows every column).",
+                    left_out.join(", ")
+                ),
+                width,
+            ));
+        }
+        text
     }
-    let mut text = format!(
-        "Scenario \"{}\": {}",
-        study.base.name,
-        describe_replications(&replications)
-    );
-    if !study.axes.is_empty() {
-        let points = study.points.len();
-        let plural = if points == 1 { "" } else { "s" };
-        text.push_str(&format!(" — {points} sweep point{plural}"));
+
+    /// The headings, the rule and a row per (point, policy), showing `columns`.
+    fn body(&self, results: &StudyResults, columns: &[usize]) -> String {
+        let study = results.study;
+        let terminal = matches!(self.style, Style::Terminal { .. });
+        let mut rows = Vec::new();
+        for summary in &results.summaries {
+            // A point short of labels would shift every cell after it; pad it to one per axis.
+            let mut row = summary.labels.clone();
+            row.resize(study.axes.len(), String::new());
+            row.push(summary.policy.clone());
+            for &i in columns {
+                let unit = RUN_COLUMNS[i].unit;
+                let ci = (summary.replications > 1).then(|| summary.ci95[i].unwrap_or(0.0));
+                row.push(match (summary.replications, summary.means[i]) {
+                    (0, _) => "-".to_string(),
+                    (_, None) => "n/a".to_string(),
+                    (_, Some(mean)) if terminal => estimate(mean, ci, unit),
+                    (_, Some(mean)) => estimate_fixed(mean, ci, unit),
+                });
+            }
+            rows.push(row);
+        }
+        let mut labels = axis_headings(&study.axes);
+        labels.push("policy".to_string());
+        let left = labels.len();
+        let mut top = vec![String::new(); left];
+        let mut bottom = labels;
+        for (n, &i) in columns.iter().enumerate() {
+            let name = heading(i);
+            if terminal {
+                let widest = rows.iter().map(|r| r[left + n].chars().count()).max();
+                let (upper, lower) = split_heading(name, widest.unwrap_or(0));
+                top.push(upper.to_string());
+                bottom.push(lower.to_string());
+            } else {
+                top.push(String::new());
+                bottom.push(match RUN_COLUMNS[i].unit {
+                    Unit::Ratio => format!("{name} (%)"),
+                    Unit::Seconds => format!("{name} (s)"),
+                    Unit::Millis => format!("{name} (ms)"),
+                    Unit::Count | Unit::PerSecond => name.to_string(),
+                });
+            }
+        }
+        let mut headings = vec![bottom];
+        if top.iter().any(|h| !h.is_empty()) {
+            headings.insert(0, top);
+        }
+        align(&headings, &rows, left)
     }
-    text.push_str("\n\n");
-    text.push_str(&align(&rows, study.axes.len() + 1));
-    text
+}
+
+/// A heading as two lines, top and bottom, when it is wider than the column's cells: split at
+/// the space that makes the wider line narrowest (`backend` over `wait p99`). Else on one line.
+fn split_heading(heading: &str, cells: usize) -> (&str, &str) {
+    if heading.chars().count() <= cells {
+        return ("", heading);
+    }
+    heading
+        .match_indices(' ')
+        .map(|(at, _)| (&heading[..at], &heading[at + 1..]))
+        .min_by_key(|(a, b)| a.chars().count().max(b.chars().count()))
+        .unwrap_or(("", heading))
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a word longer stays whole),
+/// each ending in a newline.
+fn wrap(text: &str, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return format!("{text}\n");
+    };
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out += &line;
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out + &line + "\n"
 }
 
 /// The heading of each axis column: the key's last dotted segment (`concurrency` for
@@ -131,17 +322,21 @@ pub(crate) fn describe_replications(counts: &[usize]) -> String {
     format!("{range} replication{plural} per policy{how}")
 }
 
-/// Lays out rows under a rule: the first `left` columns (the labels and the policy)
-/// left-aligned, the figures right-aligned.
-fn align(rows: &[Vec<String>], left: usize) -> String {
-    let cells = rows.first().map_or(0, Vec::len);
+/// Lays out the heading lines, a rule and the rows: the first `left` columns (the labels and the
+/// policy) left-aligned, the figures right-aligned.
+fn align(headings: &[Vec<String>], rows: &[Vec<String>], left: usize) -> String {
+    let cells = headings.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..cells)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            (headings.iter().chain(rows))
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: Vec<String>| cells.join("  ").trim_end().to_string() + "\n";
-    let mut text = String::new();
-    for (n, row) in rows.iter().enumerate() {
-        text += &line(
+    let lay = |row: &Vec<String>| {
+        line(
             row.iter()
                 .zip(&widths)
                 .enumerate()
@@ -153,11 +348,11 @@ fn align(rows: &[Vec<String>], left: usize) -> String {
                     }
                 })
                 .collect(),
-        );
-        if n == 0 {
-            text += &line(widths.iter().map(|&w| "-".repeat(w)).collect());
-        }
-    }
+        )
+    };
+    let mut text: String = headings.iter().map(lay).collect();
+    text += &line(widths.iter().map(|&w| "-".repeat(w)).collect());
+    text.extend(rows.iter().map(lay));
     text
 }
 
@@ -168,20 +363,158 @@ mod tests {
     use crate::report::fixture::{run, run_at, study, sweep};
     use crate::scenario::Study;
 
-    /// The table of `runs` of `study`, as printed.
-    fn table_of(study: &Study, runs: &[RunResult]) -> String {
+    /// The table of `runs` of `study` as `table` lays it out.
+    fn render(table: &Table, study: &Study, runs: &[RunResult]) -> String {
         let results = StudyResults::new(study, runs, false);
-        String::from_utf8(Table.render(&results).unwrap()).unwrap()
+        String::from_utf8(table.render(&results).unwrap()).unwrap()
+    }
+
+    /// The table where stdout is not a terminal.
+    fn table_of(study: &Study, runs: &[RunResult]) -> String {
+        let fixed = Table {
+            columns: Columns::Default,
+            style: Style::Fixed,
+        };
+        render(&fixed, study, runs)
+    }
+
+    /// The default table on a terminal `width` characters wide.
+    fn terminal(width: Option<usize>, study: &Study, runs: &[RunResult]) -> String {
+        let table = Table {
+            columns: Columns::Default,
+            style: Style::Terminal { width },
+        };
+        render(&table, study, runs)
+    }
+
+    /// The cells of a line, split where its columns are (two spaces or more).
+    fn cells(line: &str) -> Vec<&str> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+
+    /// Three replications of both policies at each of `points` sweep points, with figures of the
+    /// size a real scenario gives (`scenarios/bursty.toml`): hours of staleness, hundreds of
+    /// thousands of regenerations, a 30 s queue wait.
+    fn bursty_like(points: usize) -> Vec<RunResult> {
+        let mut runs = Vec::new();
+        for point in 0..points {
+            for policy in 0..2 {
+                for r in 0..3 {
+                    let x = f64::from(r) + policy as f64;
+                    runs.push(run_at(
+                        point,
+                        policy,
+                        r,
+                        0.0,
+                        &[
+                            ("stale_ratio", 0.04 + 0.001 * x),
+                            ("stale_age_p99_s", 14_591.0 + 2_000.0 * x),
+                            ("edit_visible_p99_s", 13_755.0 - 2_400.0 * x),
+                            ("regenerations", 247_423.0 + 50_000.0 * x),
+                            ("regenerations_duplicate", 68_440.0 + 19_000.0 * x),
+                            ("backend_wait_p99_s", 30.0),
+                            ("storm_seconds", 2_166.0 + 600.0 * x),
+                            ("latency_p99_ms", 75.0),
+                            ("cdn_hit_ratio", 0.9742),
+                        ],
+                    ));
+                }
+            }
+        }
+        runs
     }
 
     #[test]
     fn every_key_column_is_a_run_column() {
-        for (name, _) in KEY_COLUMNS {
-            assert!(
-                RUN_COLUMNS.iter().any(|c| c.name == name),
-                "{name} is not a run column"
-            );
+        for name in KEY_COLUMNS.iter().map(|c| c.0).chain(TERMINAL_COLUMNS) {
+            assert!(column(name).is_some(), "{name} is not a run column");
         }
+    }
+
+    #[test]
+    fn a_terminal_table_fits_its_width_leaving_out_the_last_columns_first() {
+        // The sweep's labels and policy take 50 characters, and one figure column 14 more.
+        let cases = [
+            (study(), bursty_like(1), vec![120, 100, 80, 60, 40]),
+            (sweep(), bursty_like(4), vec![120, 100, 80, 64]),
+        ];
+        for (study, runs, widths) in cases {
+            let full = terminal(None, &study, &runs);
+            let widest = full.lines().map(|l| l.chars().count()).max().unwrap();
+            for width in widths {
+                let table = terminal(Some(width), &study, &runs);
+                for line in table.lines() {
+                    assert!(
+                        line.chars().count() <= width,
+                        "over {width}: {line}\n{table}"
+                    );
+                }
+                if widest <= width {
+                    assert_eq!(table, full);
+                } else {
+                    let words: Vec<&str> = table.split_whitespace().collect();
+                    assert!(
+                        words.join(" ").contains("--wide shows every column"),
+                        "{table}"
+                    );
+                }
+            }
+        }
+        // 100 columns hold every default column; 60 the first three, and a note names the rest.
+        let table = terminal(Some(100), &study(), &bursty_like(1));
+        assert!(!table.contains("Left out"), "{table}");
+        let table = terminal(Some(60), &study(), &bursty_like(1));
+        assert!(
+            table.contains("visible p99") && !table.contains("wait p99"),
+            "{table}"
+        );
+        let note: Vec<&str> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("Left out"))
+            .collect();
+        assert!(
+            note.join(" ")
+                .contains("regenerations, backend wait p99, latency p99"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_terminal_cell_puts_mean_and_interval_in_one_human_unit() {
+        let table = terminal(None, &study(), &bursty_like(1));
+        let lines: Vec<&str> = table.lines().collect();
+        // Two heading lines: `stale` over `age p99`, then the rule.
+        assert_eq!(
+            cells(lines[2]),
+            ["stale", "edit", "backend", "latency"],
+            "{table}"
+        );
+        assert_eq!(
+            cells(lines[3]),
+            [
+                "policy",
+                "stale",
+                "age p99",
+                "visible p99",
+                "regenerations",
+                "wait p99",
+                "p99"
+            ],
+            "{table}"
+        );
+        let fast = cells(lines[5]);
+        // stale_age_p99_s 14,591 s + 0, 2,000 and 4,000 s: mean 16,591 s = 4.6 h, half-width
+        // t(0.975, 2) * 2,000 / √3 = 4.303 * 1,154.7 = 4,969 s = 1.4 h.
+        assert_eq!(fast[2], "4.6 ± 1.4 h", "{table}");
+        // 247,423 + 0, 50,000 and 100,000: mean 297,423, half-width 4.303 * 28,868 = 124,213.
+        assert_eq!(fast[4], "297k ± 124k", "{table}");
+        assert_eq!(fast[5], "30 ± 0 s", "{table}");
+        assert_eq!(fast[6], "75 ± 0 ms", "{table}");
+        // 4.0%, 4.1% and 4.2%: half-width 4.303 * 0.1% / √3 = 0.25%.
+        assert_eq!(fast[1], "4.10 ± 0.25%", "{table}");
     }
 
     #[test]
@@ -212,15 +545,22 @@ mod tests {
             lines[0],
             "Scenario \"tiny\": 1 to 2 replications per policy (mean ± 95% CI)"
         );
-        assert!(lines[2].starts_with("policy  ") && lines[2].ends_with("CDN behind origin"));
+        assert!(lines[2].starts_with("policy  ") && lines[2].ends_with("CDN behind origin (%)"));
         let fast = lines.iter().find(|l| l.starts_with("fast")).unwrap();
         let slow = lines.iter().find(|l| l.starts_with("slow")).unwrap();
         // 0.1 and 0.3: mean 20%, half-width 12.706205 * 0.1 = 127.06%.
-        assert!(fast.contains("20.00% ± 127.06%"), "{fast}");
-        assert!(fast.contains("12,000 ± 0"), "{fast}");
+        assert!(fast.contains("20.00 ± 127.06"), "{fast}");
+        assert!(fast.contains("12000 ± 0"), "{fast}");
         assert!(
-            !slow.contains('±') && slow.contains("1.23%") && slow.contains("250ms"),
+            !slow.contains('±') && slow.contains("1.23") && slow.contains("250"),
             "{slow}"
+        );
+        let terminal = terminal(None, &study(), &runs);
+        assert!(terminal.contains("20 ± 127%"), "{terminal}");
+        assert!(terminal.contains("12.0k ± 0.0k"), "{terminal}");
+        assert!(
+            terminal.contains("250 ms") && terminal.contains("1.23%"),
+            "{terminal}"
         );
     }
 
@@ -231,11 +571,16 @@ mod tests {
             run(0, 1, 1234.5, &[]),
             run(1, 0, 0.0, &[]),
         ];
-        let table = table_of(&study(), &runs);
-        let body: Vec<&str> = table.lines().skip(2).collect();
-        assert_eq!(body.len(), 4);
-        let width = body[0].chars().count();
-        assert!(body.iter().all(|l| l.chars().count() == width), "{table}");
+        for table in [
+            table_of(&study(), &runs),
+            terminal(Some(100), &study(), &runs),
+        ] {
+            // From the rule under the headings down, every line is as wide as the rule.
+            let body: Vec<&str> = table.lines().skip_while(|l| !l.starts_with('-')).collect();
+            assert_eq!(body.len(), 3, "{table}");
+            let width = body[0].chars().count();
+            assert!(body.iter().all(|l| l.chars().count() == width), "{table}");
+        }
         assert_eq!(
             table_of(&study(), &[run(1, 0, 0.0, &[])])
                 .lines()
@@ -243,6 +588,36 @@ mod tests {
                 .unwrap(),
             "Scenario \"tiny\": 1 replication per policy"
         );
+    }
+
+    #[test]
+    fn named_columns_are_shown_in_their_order_and_wide_shows_every_key_column() {
+        let runs = [run(0, 0, 1.0, &[]), run(1, 0, 2.0, &[])];
+        let named = Table {
+            columns: Columns::Named(vec![
+                parse_column("storm_seconds").unwrap(),
+                parse_column(" requests").unwrap(),
+            ]),
+            style: Style::Terminal { width: Some(20) },
+        };
+        let table = render(&named, &study(), &runs);
+        // Asked for by name, every column is shown, however narrow the terminal.
+        assert_eq!(
+            cells(table.lines().nth(3).unwrap()),
+            ["policy", "seconds", "requests"]
+        );
+        assert!(
+            parse_column("staleness")
+                .unwrap_err()
+                .contains("stale_ratio")
+        );
+        let wide = Table {
+            columns: Columns::Wide,
+            style: Style::Terminal { width: Some(20) },
+        };
+        let table = render(&wide, &study(), &runs);
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("fast")).collect();
+        assert_eq!(cells(rows[0]).len(), 1 + KEY_COLUMNS.len(), "{table}");
     }
 
     #[test]
@@ -289,15 +664,13 @@ mod tests {
         let mut runs = [run(0, 0, 1.0, &[]), run(0, 1, 1.0, &[])];
         let i = crate::metrics::column("stale_age_p99_s").unwrap();
         runs.iter_mut().for_each(|r| r.metrics.0[i] = None);
-        let table = table_of(&study(), &runs);
-        let lines: Vec<&str> = table.lines().collect();
-        // The stale age column is the second figure; `slow` had no runs at all.
-        let fast: Vec<&str> = lines[4].split("  ").filter(|c| !c.is_empty()).collect();
-        assert_eq!(fast[2].trim(), "n/a", "{table}");
-        assert!(
-            lines[5].starts_with("slow") && lines[5].contains(" - "),
-            "{table}"
-        );
+        for table in [table_of(&study(), &runs), terminal(None, &study(), &runs)] {
+            let fast = table.lines().find(|l| l.starts_with("fast")).unwrap();
+            let slow = table.lines().find(|l| l.starts_with("slow")).unwrap();
+            // The stale age column is the second figure; `slow` had no runs at all.
+            assert_eq!(cells(fast)[2], "n/a", "{table}");
+            assert!(cells(slow)[1..].iter().all(|&c| c == "-"), "{table}");
+        }
     }
 
     #[test]

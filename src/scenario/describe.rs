@@ -1,0 +1,445 @@
+//! `isrsim validate`'s account of a study: every setting the run will use, defaults filled in,
+//! in the words and units of the scenario file (docs/scenario.md): `pattern = "bursty"`,
+//! `on_edit = "mark-stale"`, `burst_length = "3m"`. A reader can check it against the file key by
+//! key, and two scenarios that simulate differently never read the same.
+//!
+//! Lines are kept under 100 columns: long lists of settings wrap, indented under their heading.
+
+use std::fmt::Write as _;
+
+use super::{
+    Balancer, Bound, CacheMode, Distribution, OnEdit, Policy, PurgeKind, RoutePolicy, Scenario,
+    Study, Traffic,
+};
+use crate::time::SimTime;
+
+/// The widest line, in characters, that `describe` writes when it can break it.
+const WIDTH: usize = 96;
+
+/// What the traffic and the editors amount to, per second on average over a replication; the
+/// model computes it (`model::traffic`, `model::content`), which this module does not depend on.
+#[derive(Clone, Copy, Debug)]
+pub struct Expected {
+    pub requests_per_s: f64,
+    pub edits_per_s: f64,
+}
+
+/// The account `isrsim validate` prints of `study`, whose base scenario is expected to give
+/// `expected`.
+pub fn describe(study: &Study, expected: &Expected) -> String {
+    let s = &study.base;
+    let mut o = String::new();
+    let _ = writeln!(o, "scenario \"{}\"", s.name);
+    if !s.description.trim().is_empty() {
+        o += &wrapped(2, 2, &[s.description.trim().to_string()], " ");
+    }
+    o.push('\n');
+    o += &wrapped(
+        0,
+        2,
+        &[
+            format!("duration = {}", duration(s.duration)),
+            format!("warmup = {}", duration(s.warmup)),
+            format!("seed = {}", s.seed),
+            format!("replications = {}", s.replications),
+            format!("bucket = {}", duration(s.bucket)),
+        ],
+        ", ",
+    );
+    let secs = s.duration.as_secs_f64();
+    let (requests, edits) = (
+        whole(expected.requests_per_s * secs),
+        whole(expected.edits_per_s * secs),
+    );
+    let _ = writeln!(
+        o,
+        "expected per replication: {} ({:.2} per second) and {}",
+        counted(requests, "request", "requests"),
+        expected.requests_per_s.max(0.0),
+        counted(edits, "edit", "edits"),
+    );
+    o.push('\n');
+    o += &section("[traffic]", traffic(&s.traffic));
+    routes(&mut o, s);
+    o += &section("[cdn]", cdn(s));
+    let og = &s.origin;
+    o += &section(
+        "[origin]",
+        vec![
+            format!("instances = {}", og.instances),
+            format!("cache = {}", quoted(cache(og.cache))),
+            format!("lock = {}", og.lock),
+            format!("balancer = {}", quoted(balancer(og.balancer))),
+            format!("expire = {}", duration(og.expire)),
+            format!("rtt = {}", duration(og.rtt)),
+        ],
+    );
+    let b = &s.backend;
+    o += &section(
+        "[backend]",
+        vec![
+            match b.concurrency {
+                Some(c) => format!("concurrency = {c}"),
+                None => "concurrency = \"unlimited\"".to_string(),
+            },
+            format!("failure_rate = {}", number(b.failure_rate)),
+            match b.timeout {
+                Some(t) => format!("timeout = {}", duration(t)),
+                None => "no timeout".to_string(),
+            },
+        ],
+    );
+    o += &section(
+        "[monitor]",
+        vec![format!("alert_after = {}", duration(s.monitor.alert_after))],
+    );
+    if !s.slo.is_empty() {
+        o += &section("[slo]", bounds(&s.slo));
+    }
+    policies(&mut o, s);
+    sweep(&mut o, study);
+    o
+}
+
+/// `[traffic]`'s keys for its pattern.
+fn traffic(t: &Traffic) -> Vec<String> {
+    let rate = |key: &str, r: f64| format!("{key} = {}", number(r));
+    let time = |key: &str, t: SimTime| format!("{key} = {}", duration(t));
+    match *t {
+        Traffic::Steady { rate: r } => vec!["pattern = \"steady\"".into(), rate("rate", r)],
+        Traffic::Idle { rate: r } => vec!["pattern = \"idle\"".into(), rate("rate", r)],
+        Traffic::Bursty {
+            base_rate,
+            burst_rate,
+            burst_length,
+            burst_every,
+        } => vec![
+            "pattern = \"bursty\"".into(),
+            rate("base_rate", base_rate),
+            rate("burst_rate", burst_rate),
+            time("burst_length", burst_length),
+            time("burst_every", burst_every),
+        ],
+        Traffic::Diurnal {
+            min_rate,
+            max_rate,
+            period,
+            peak_at,
+        } => vec![
+            "pattern = \"diurnal\"".into(),
+            rate("min_rate", min_rate),
+            rate("max_rate", max_rate),
+            time("period", period),
+            time("peak_at", peak_at),
+        ],
+        Traffic::Spike {
+            rate: r,
+            spike_factor,
+            spike_at,
+            spike_length,
+        } => vec![
+            "pattern = \"spike\"".into(),
+            rate("rate", r),
+            rate("spike_factor", spike_factor),
+            time("spike_at", spike_at),
+            time("spike_length", spike_length),
+        ],
+    }
+}
+
+/// `[[routes]]`: a line per route, after a count of routes and pages.
+fn routes(o: &mut String, s: &Scenario) {
+    let _ = writeln!(
+        o,
+        "[[routes]] {}, {}",
+        counted(s.routes.len() as u64, "route", "routes"),
+        counted(s.total_pages(), "page", "pages")
+    );
+    for r in &s.routes {
+        let mut items = vec![
+            format!("pages = {}", r.pages),
+            format!("share = {}", number(r.share)),
+            format!("popularity = {}", number(r.popularity)),
+            match r.edit_every {
+                Some(e) => format!("edit_every = {}", duration(e)),
+                None => "no edits".to_string(),
+            },
+            format!("regen_time = {}", distribution(&r.regen_time)),
+            format!("prerendered = {}", r.prerendered),
+        ];
+        if let Some(d) = r.depends_on {
+            items.push(format!("depends_on = {}", quoted(&s.routes[d].name)));
+        }
+        *o += &wrapped(2, 4, &labelled(&r.name, items), ", ");
+    }
+    o.push('\n');
+}
+
+/// `[cdn]`'s keys, or that there is none.
+fn cdn(s: &Scenario) -> Vec<String> {
+    let Some(c) = &s.cdn else {
+        return vec!["none: users reach the origin directly".to_string()];
+    };
+    vec![
+        format!("pops = {}", c.pops),
+        c.ttl
+            .map_or("ttl from the origin's s-maxage".to_string(), |t| {
+                format!("ttl = {}", duration(t))
+            }),
+        c.stale_while_revalidate.map_or(
+            "stale_while_revalidate from the origin's header".to_string(),
+            |t| format!("stale_while_revalidate = {}", duration(t)),
+        ),
+        format!("collapse = {}", c.collapse),
+        format!("warm = {}", c.warm),
+        format!("rtt = {}", duration(c.rtt)),
+        format!("origin_rtt = {}", duration(c.origin_rtt)),
+        format!("purge_delay = {}", distribution(&c.purge_delay)),
+        format!("purge_failure = {}", number(c.purge_failure)),
+    ]
+}
+
+/// `[[policies]]`: each policy, with its routes grouped by identical settings.
+fn policies(o: &mut String, s: &Scenario) {
+    let runs = s.policies.len() as u64 * u64::from(s.replications);
+    let _ = writeln!(
+        o,
+        "[[policies]] {}, {}",
+        counted(s.policies.len() as u64, "policy", "policies"),
+        counted(runs, "run", "runs")
+    );
+    for p in &s.policies {
+        let _ = writeln!(o, "  {}", p.name);
+        for (names, settings) in groups(s, p) {
+            let label = if names.len() == s.routes.len() && names.len() > 1 {
+                "every route".to_string()
+            } else {
+                names.join(", ")
+            };
+            *o += &wrapped(4, 6, &labelled(&label, route_policy(settings)), ", ");
+        }
+        if p.slo != s.slo {
+            *o += &wrapped(4, 6, &labelled("slo", bounds(&p.slo)), ", ");
+        }
+    }
+    o.push('\n');
+}
+
+/// The routes of policy `p` that share settings, in route order of each group's first route.
+fn groups<'a>(s: &'a Scenario, p: &'a Policy) -> Vec<(Vec<&'a str>, &'a RoutePolicy)> {
+    let mut groups: Vec<(Vec<&str>, &RoutePolicy)> = Vec::new();
+    for (route, settings) in s.routes.iter().zip(&p.routes) {
+        match groups.iter_mut().find(|(_, other)| *other == settings) {
+            Some((names, _)) => names.push(&route.name),
+            None => groups.push((vec![&route.name], settings)),
+        }
+    }
+    groups
+}
+
+/// Every key of a policy as it applies to one route.
+fn route_policy(rp: &RoutePolicy) -> Vec<String> {
+    let optional = |t: Option<SimTime>| t.map_or("false".to_string(), duration);
+    vec![
+        format!("revalidate = {}", optional(rp.revalidate)),
+        format!("on_edit = {}", quoted(on_edit(rp.on_edit))),
+        format!("webhook_delay = {}", distribution(&rp.webhook_delay)),
+        format!("webhook_failure = {}", number(rp.webhook_failure)),
+        format!("broadcast = {}", rp.broadcast),
+        format!("purge_cdn = {}", rp.purge_cdn),
+        format!("purge = {}", quoted(purge(rp.purge))),
+        format!("schedule = {}", optional(rp.schedule)),
+    ]
+}
+
+/// SLO bounds in the column's own unit: `stale_ratio max = 0.02`.
+fn bounds(bounds: &[Bound]) -> Vec<String> {
+    if bounds.is_empty() {
+        return vec!["none".to_string()];
+    }
+    let mut items = Vec::new();
+    for b in bounds {
+        if let Some(min) = b.min {
+            items.push(format!("{} min = {}", b.metric, number(min)));
+        }
+        if let Some(max) = b.max {
+            items.push(format!("{} max = {}", b.metric, number(max)));
+        }
+    }
+    items
+}
+
+/// `[sweep]`: the number of points and runs, and each key's values as `runs.csv` labels them.
+fn sweep(o: &mut String, study: &Study) {
+    if study.axes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "[sweep] {}, {} in all",
+        counted(study.points.len() as u64, "point", "points"),
+        counted(study.jobs().len() as u64, "run", "runs")
+    );
+    for (a, axis) in study.axes.iter().enumerate() {
+        let mut values: Vec<String> = Vec::new();
+        for point in &study.points {
+            // An inline table's label reads as its keys in parentheses: `(cache = "shared")`.
+            let label = point.labels.get(a).map_or(String::new(), |l| {
+                l.replace("{ ", "(")
+                    .replace(" }", ")")
+                    .replace(['{', '}'], "")
+            });
+            if !values.contains(&label) {
+                values.push(label);
+            }
+        }
+        *o += &wrapped(2, 4, &labelled(&format!("{axis} ="), values), ", ");
+    }
+}
+
+/// A heading, then its items wrapped under it, and a blank line.
+fn section(heading: &str, items: Vec<String>) -> String {
+    let mut text = wrapped(0, 2, &labelled(heading, items), ", ");
+    text.push('\n');
+    text
+}
+
+/// `label` prefixed to the first item: `posts: pages = 10`, or `[cdn] pops = 8`.
+fn labelled(label: &str, mut items: Vec<String>) -> Vec<String> {
+    let sep = if label.ends_with(']') || label.ends_with('=') {
+        " "
+    } else {
+        ": "
+    };
+    match items.first_mut() {
+        Some(first) => *first = format!("{label}{sep}{first}"),
+        None => items.push(label.to_string()),
+    }
+    items
+}
+
+/// `items` joined by `sep` into lines of at most `WIDTH` characters, the first indented by
+/// `first` spaces and the others by `rest`. An item moves whole to the next line when it does not
+/// fit on this one; one too long for any line is broken at spaces.
+fn wrapped(first: usize, rest: usize, items: &[String], sep: &str) -> String {
+    let width = |s: &str| s.chars().count();
+    let mut out = String::new();
+    let mut line = " ".repeat(first);
+    let mut empty = true;
+    let mut new_line = |line: &mut String, empty: &mut bool| {
+        out += line.trim_end();
+        out.push('\n');
+        *line = " ".repeat(rest);
+        *empty = true;
+    };
+    for (n, item) in items.iter().enumerate() {
+        let item = if n + 1 < items.len() {
+            format!("{item}{}", sep.trim_end())
+        } else {
+            item.clone()
+        };
+        if !empty && width(&line) + 1 + width(&item) > WIDTH && rest + width(&item) <= WIDTH {
+            new_line(&mut line, &mut empty);
+        }
+        for word in item.split(' ') {
+            if !empty && width(&line) + 1 + width(word) > WIDTH {
+                new_line(&mut line, &mut empty);
+            }
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(word);
+            empty = false;
+        }
+    }
+    new_line(&mut line, &mut empty);
+    out
+}
+
+/// A duration as the file writes one: `"3m"`.
+fn duration(t: SimTime) -> String {
+    format!("\"{t}\"")
+}
+
+fn quoted(s: &str) -> String {
+    format!("\"{s}\"")
+}
+
+/// A distribution of durations in the file's words, without its braces: `"800ms"`,
+/// `exponential "1s"`, `uniform "100ms" to "2s"`, `lognormal median "400ms" p99 "4s"`.
+fn distribution(d: &Distribution) -> String {
+    match *d {
+        Distribution::Constant(t) => duration(t),
+        Distribution::Exponential { mean } => format!("exponential {}", duration(mean)),
+        Distribution::Uniform { low, high } => {
+            format!("uniform {} to {}", duration(low), duration(high))
+        }
+        Distribution::LogNormal { median, p99 } => format!(
+            "lognormal median {} p99 {}",
+            duration(median),
+            duration(p99)
+        ),
+    }
+}
+
+/// A number as the file writes it: `5`, `0.8`, `0.001`, never `-0`.
+fn number(x: f64) -> String {
+    if x == 0.0 {
+        "0".to_string()
+    } else {
+        x.to_string()
+    }
+}
+
+/// A non-negative whole number of an expected count, never `-0`.
+fn whole(x: f64) -> u64 {
+    if x.is_finite() && x > 0.0 {
+        x.round() as u64
+    } else {
+        0
+    }
+}
+
+/// `1 route`, `5,040 pages`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    format!("{grouped} {}", if n == 1 { one } else { many })
+}
+
+fn cache(c: CacheMode) -> &'static str {
+    match c {
+        CacheMode::Local => "local",
+        CacheMode::Shared => "shared",
+    }
+}
+
+fn balancer(b: Balancer) -> &'static str {
+    match b {
+        Balancer::RoundRobin => "round-robin",
+        Balancer::Random => "random",
+        Balancer::Hash => "hash",
+    }
+}
+
+fn on_edit(e: OnEdit) -> &'static str {
+    match e {
+        OnEdit::None => "none",
+        OnEdit::Regenerate => "regenerate",
+        OnEdit::Invalidate => "invalidate",
+        OnEdit::MarkStale => "mark-stale",
+    }
+}
+
+fn purge(p: PurgeKind) -> &'static str {
+    match p {
+        PurgeKind::Hard => "hard",
+        PurgeKind::Soft => "soft",
+    }
+}
