@@ -5,7 +5,8 @@
 //! `export` turns them into the files of a results folder and the terminal table, one module per
 //! format; `read` turns a results folder back into them, for `isrsim plot` and `isrsim diff`;
 //! `diff` compares two of them. `figures` draws the charts and `report.html`, `format` rounds the
-//! figures people read, and `replace` puts a folder in place whole or not at all.
+//! figures people read, and `replace` puts a folder in place whole or not at all. `staging` keeps
+//! the folders plots are written into from outliving an interruption.
 
 mod charts;
 pub mod diff;
@@ -17,6 +18,7 @@ mod format;
 mod html;
 mod read;
 mod replace;
+mod staging;
 mod summary;
 
 use std::io;
@@ -30,6 +32,7 @@ use export::table;
 
 pub use export::{Export, Json, RunInfo, SCENARIO_FILE, Table};
 pub use read::{Folder, Problem, ReadError};
+pub use staging::exit_interrupted;
 pub use summary::{RouteSummary, StudyResults, Summary};
 
 /// Writes the files of docs/model.md §11 for `runs`, with their SLO verdicts, into the folder
