@@ -13,7 +13,7 @@ use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report::{self, Export, Folder, RunInfo, StudyResults};
+use crate::report::{self, Export, Folder, RedrawError, RunInfo, StudyResults, Target};
 use crate::scenario::{OnEdit, Scenario, Study};
 use crate::shard;
 use crate::slo::Outcome;
@@ -67,6 +67,10 @@ pub fn run(options: &RunOptions) -> i32 {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&study.base.name));
+    let target = match prepare(&out) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
     let jobs = experiment::jobs(&study, options.shard);
     let simulated = jobs
         .iter()
@@ -88,7 +92,7 @@ pub fn run(options: &RunOptions) -> i32 {
     };
     if options.shard != Shard::WHOLE {
         let partial = shard::Partial::new(&study, options.shard, wall, runs.clone());
-        if let Err(e) = report::write_folder(&out, |dir| partial.write(dir)) {
+        if let Err(e) = target.write(|dir| partial.write(dir)) {
             eprintln!("error: cannot write the results to {}: {e}", out.display());
             return exit_code::FAILURE;
         }
@@ -112,7 +116,7 @@ pub fn run(options: &RunOptions) -> i32 {
         threads: options.threads,
         shards: 1,
     };
-    let code = finish(&study, &runs, &info, &out, options.output);
+    let code = finish(&study, &runs, &info, target, options.output);
     if !quiet {
         let requests: u64 = runs.iter().map(|r| r.simulated_requests).sum();
         eprintln!(
@@ -128,6 +132,10 @@ pub fn run(options: &RunOptions) -> i32 {
 /// `isrsim merge`: puts the shards of one run back together, as one unsharded run writes them,
 /// and checks the SLO.
 pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
+    let target = match prepare(out) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
     let (study, runs, info) = match shard::merge(dirs) {
         Ok(merged) => merged,
         Err(e) => {
@@ -135,14 +143,30 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: Output) -> i32 {
             return exit_code::BAD_INPUT;
         }
     };
-    finish(&study, &runs, &info, out, output)
+    finish(&study, &runs, &info, target, output)
+}
+
+/// Checks the results folder `out` before any work, and makes its staging folder: a folder that
+/// cannot or must not be written is bad input, found at once rather than after the simulation.
+fn prepare(out: &Path) -> Result<Target, i32> {
+    Target::prepare(out).map_err(|e| {
+        eprintln!("error: {e}");
+        exit_code::BAD_INPUT
+    })
 }
 
 /// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
 /// bound missed or not measured.
-fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: Output) -> i32 {
+fn finish(
+    study: &Study,
+    runs: &[RunResult],
+    info: &RunInfo,
+    target: Target,
+    output: Output,
+) -> i32 {
     let results = StudyResults::new(study, runs, !output.no_slo);
-    if let Err(e) = report::write_run(&results, Some(info), out) {
+    let out = target.out().to_path_buf();
+    if let Err(e) = report::write_run(&results, Some(info), target) {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
         return exit_code::FAILURE;
     }
@@ -203,7 +227,11 @@ pub fn plot(dir: &Path) -> i32 {
     };
     match report::redraw(&folder.results(true), dir) {
         Ok(()) => exit_code::OK,
-        Err(e) => {
+        Err(RedrawError::Refused(e)) => {
+            eprintln!("error: {e}");
+            exit_code::BAD_INPUT
+        }
+        Err(RedrawError::Failed(e)) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());
             exit_code::FAILURE
         }

@@ -97,7 +97,8 @@ fn a_folder_read_back_writes_every_file_as_the_run_did() {
     assert_eq!(folder.study.points.len(), 2);
     assert_eq!(folder.runs.len(), 2 * 2 * 2);
     let again = scratch("again").join("results");
-    report::write_run(&folder.results(true), None, &again).unwrap();
+    let target = report::Target::prepare(&again).unwrap();
+    report::write_run(&folder.results(true), None, target).unwrap();
     let (before, after) = (tree(written()), tree(&again));
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     let mut expected = names(&before);
