@@ -13,7 +13,9 @@ use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
-use crate::report::{self, Columns, Export, Folder, RunInfo, StudyResults, Table};
+use crate::report::{
+    self, Columns, Export, Folder, RedrawError, RunInfo, StudyResults, Table, Target,
+};
 use crate::scenario::{self, Expected, Study};
 use crate::shard;
 use crate::slo::Outcome;
@@ -69,6 +71,10 @@ pub fn run(options: &RunOptions) -> i32 {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&study.base.name));
+    let target = match prepare(&out) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
     let jobs = experiment::jobs(&study, options.shard);
     let simulated = jobs
         .iter()
@@ -90,7 +96,7 @@ pub fn run(options: &RunOptions) -> i32 {
     };
     if options.shard != Shard::WHOLE {
         let partial = shard::Partial::new(&study, options.shard, wall, runs.clone());
-        if let Err(e) = report::write_folder(&out, |dir| partial.write(dir)) {
+        if let Err(e) = target.write(|dir| partial.write(dir)) {
             eprintln!("error: cannot write the results to {}: {e}", out.display());
             return exit_code::FAILURE;
         }
@@ -114,7 +120,7 @@ pub fn run(options: &RunOptions) -> i32 {
         threads: options.threads,
         shards: 1,
     };
-    let code = finish(&study, &runs, &info, &out, &options.output);
+    let code = finish(&study, &runs, &info, target, &options.output);
     if !quiet {
         let requests: u64 = runs.iter().map(|r| r.simulated_requests).sum();
         eprintln!(
@@ -130,6 +136,10 @@ pub fn run(options: &RunOptions) -> i32 {
 /// `isrsim merge`: puts the shards of one run back together, as one unsharded run writes them,
 /// and checks the SLO.
 pub fn merge(dirs: &[PathBuf], out: &Path, output: &Output) -> i32 {
+    let target = match prepare(out) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
     let (study, runs, info) = match shard::merge(dirs) {
         Ok(merged) => merged,
         Err(e) => {
@@ -137,14 +147,30 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: &Output) -> i32 {
             return exit_code::BAD_INPUT;
         }
     };
-    finish(&study, &runs, &info, out, output)
+    finish(&study, &runs, &info, target, output)
+}
+
+/// Checks the results folder `out` before any work, and makes its staging folder: a folder that
+/// cannot or must not be written is bad input, found at once rather than after the simulation.
+fn prepare(out: &Path) -> Result<Target, i32> {
+    Target::prepare(out).map_err(|e| {
+        eprintln!("error: {e}");
+        exit_code::BAD_INPUT
+    })
 }
 
 /// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
 /// bound missed or not measured.
-fn finish(study: &Study, runs: &[RunResult], info: &RunInfo, out: &Path, output: &Output) -> i32 {
+fn finish(
+    study: &Study,
+    runs: &[RunResult],
+    info: &RunInfo,
+    target: Target,
+    output: &Output,
+) -> i32 {
     let results = StudyResults::new(study, runs, !output.no_slo);
-    if let Err(e) = report::write_run(&results, Some(info), out) {
+    let out = target.out().to_path_buf();
+    if let Err(e) = report::write_run(&results, Some(info), target) {
         eprintln!("error: cannot write the results to {}: {e}", out.display());
         return exit_code::FAILURE;
     }
@@ -208,7 +234,11 @@ pub fn plot(dir: &Path) -> i32 {
             eprintln!("{}", redrawn(dir));
             exit_code::OK
         }
-        Err(e) => {
+        Err(RedrawError::Refused(e)) => {
+            eprintln!("error: {e}");
+            exit_code::BAD_INPUT
+        }
+        Err(RedrawError::Failed(e)) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());
             exit_code::FAILURE
         }

@@ -9,6 +9,8 @@ pub mod exit_code {
     pub const FAILURE: i32 = 1;
     pub const BAD_INPUT: i32 = 2;
     pub const SLO_VIOLATED: i32 = 3;
+    /// Stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP, as shells report a SIGINT: 128 + 2.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// A problem with a scenario file or with the command line (exit code 2).

@@ -1,12 +1,14 @@
 //! The `isrsim` command line: parses arguments and calls the library.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use isrsim::commands::{self, Output, RunOptions};
+use isrsim::error::exit_code;
 use isrsim::experiment::Shard;
-use isrsim::report::{Columns, diff, parse_column};
+use isrsim::report::{self, Columns, diff, parse_column};
 
 /// Shown after every command's help: what the exit code says, and where the files are described.
 const AFTER_HELP: &str = "\
@@ -151,6 +153,18 @@ enum DiffFormat {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM (a CI job cancelled, a batch system's time limit) and SIGHUP: remove the
+    // results not yet in place rather than leave a hidden half-written folder.
+    let _ = ctrlc::set_handler(|| {
+        // Past the progress bar's line, which a terminal shows with no newline after it.
+        let newline = if std::io::stderr().is_terminal() {
+            "\n"
+        } else {
+            ""
+        };
+        eprintln!("{newline}error: interrupted");
+        report::exit_interrupted(exit_code::INTERRUPTED)
+    });
     let code = match Cli::parse().command {
         Command::Run {
             file,

@@ -292,6 +292,7 @@ fn bad_input_exits_2_and_says_what_is_wrong() {
         .unwrap();
         for (file, at) in [
             ("runs.csv", 1),
+            ("summary.csv", 1),
             ("routes.csv", 1),
             ("distributions.csv", 1),
             ("timeseries.csv", 0),

@@ -97,7 +97,8 @@ fn a_folder_read_back_writes_every_file_as_the_run_did() {
     assert_eq!(folder.study.points.len(), 2);
     assert_eq!(folder.runs.len(), 2 * 2 * 2);
     let again = scratch("again").join("results");
-    report::write_run(&folder.results(true), None, &again).unwrap();
+    let target = report::Target::prepare(&again).unwrap();
+    report::write_run(&folder.results(true), None, target).unwrap();
     let (before, after) = (tree(written()), tree(&again));
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     let mut expected = names(&before);
@@ -135,6 +136,13 @@ fn edit(dir: &Path, name: &str, edit: impl FnOnce(String) -> String) -> PathBuf 
     let text = fs::read_to_string(&path).unwrap();
     fs::write(&path, edit(text)).unwrap();
     path
+}
+
+/// A text without its last line, as a copy cut at a line leaves a file.
+fn without_last_line(text: String) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop();
+    lines.join("\n") + "\n"
 }
 
 /// Replaces line `n` (from 1) of a text.
@@ -220,14 +228,41 @@ fn a_row_cut_short_is_named() {
 }
 
 #[test]
+fn a_file_cut_in_half_is_named_and_plot_changes_nothing() {
+    // `summary.csv` is not read for figures, but a cut one must not stay claiming to be results.
+    for file in ["distributions.csv", "summary.csv"] {
+        let dir = copy(&format!("half-{file}"));
+        let path = dir.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        let half = &text[..text.len() / 2];
+        fs::write(&path, half).unwrap();
+        let lines = half.lines().count();
+        let error = refused(&dir);
+        // The file the user has, not a copy, and a line of it.
+        let at = error.strip_prefix(&format!("error: {}:", path.display()));
+        let line = at.and_then(|at| at.split_once(": ")?.0.parse::<usize>().ok());
+        assert!(line.is_some_and(|l| (1..=lines).contains(&l)), "{error}");
+    }
+    // A summary cut at a line: a (point, policy) has no row.
+    let dir = copy("summary-short");
+    let path = edit(&dir, "summary.csv", without_last_line);
+    let last = fs::read_to_string(&path).unwrap().lines().count();
+    let error = refused(&dir);
+    assert_eq!(
+        error,
+        format!(
+            "error: {}:{last}: no row for policy `on-demand` at backend.concurrency=4: the file \
+             is cut short or damaged\n",
+            path.display()
+        )
+    );
+}
+
+#[test]
 fn a_file_cut_at_a_line_is_incomplete() {
     let dir = copy("cut-file");
     // The last run loses its last bucket.
-    let path = edit(&dir, "timeseries.csv", |text| {
-        let mut lines: Vec<&str> = text.lines().collect();
-        lines.pop();
-        lines.join("\n") + "\n"
-    });
+    let path = edit(&dir, "timeseries.csv", without_last_line);
     let last = fs::read_to_string(&path).unwrap().lines().count();
     let error = refused(&dir);
     assert_eq!(
@@ -240,11 +275,7 @@ fn a_file_cut_at_a_line_is_incomplete() {
     );
     // Runs missing from runs.csv: one policy has fewer replications than the others.
     let dir = copy("cut-runs");
-    let path = edit(&dir, "runs.csv", |text| {
-        let mut lines: Vec<&str> = text.lines().collect();
-        lines.pop();
-        lines.join("\n") + "\n"
-    });
+    let path = edit(&dir, "runs.csv", without_last_line);
     let error = refused(&dir);
     assert!(
         error.contains(&format!("{}:", path.display()))

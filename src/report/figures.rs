@@ -10,6 +10,7 @@ use std::path::Path;
 use super::StudyResults;
 use super::charts::{self, Chart};
 use super::html;
+use super::staging::Staging;
 
 pub const CHARTS_DIR: &str = "charts";
 pub const REPORT_FILE: &str = "report.html";
@@ -45,20 +46,29 @@ impl Figures {
 }
 
 /// Redraws the charts and the report of the results folder `dir` from `results`, its figures.
-/// They are written into a hidden folder first and moved into place only when complete.
+/// They are written into a staging folder inside `dir` first and moved into place only when
+/// complete; the previous charts go with the staging folder.
 pub fn redraw(dir: &Path, results: &StudyResults) -> io::Result<()> {
     let figures = draw(results)?;
-    let staging = dir.join(format!(".plot-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    if let Err(e) = figures.write_into(&staging) {
-        let _ = std::fs::remove_dir_all(&staging);
+    let staging = Staging::new_in(dir)?;
+    figures.write_into(staging.path())?;
+    staging.commit(|| move_in(staging.path(), dir))
+}
+
+/// Moves the charts and the report staged in `staging` into `dir`, and the charts they replace
+/// into `staging`.
+fn move_in(staging: &Path, dir: &Path) -> io::Result<()> {
+    let charts = dir.join(CHARTS_DIR);
+    let previous = staging.join("previous-charts");
+    let had_charts = std::fs::symlink_metadata(&charts).is_ok();
+    if had_charts {
+        std::fs::rename(&charts, &previous)?;
+    }
+    if let Err(e) = std::fs::rename(staging.join(CHARTS_DIR), &charts) {
+        if had_charts {
+            let _ = std::fs::rename(&previous, &charts);
+        }
         return Err(e);
     }
-    let old_charts = dir.join(CHARTS_DIR);
-    if old_charts.exists() {
-        std::fs::remove_dir_all(&old_charts)?;
-    }
-    std::fs::rename(staging.join(CHARTS_DIR), &old_charts)?;
-    std::fs::rename(staging.join(REPORT_FILE), dir.join(REPORT_FILE))?;
-    std::fs::remove_dir_all(&staging)
+    std::fs::rename(staging.join(REPORT_FILE), dir.join(REPORT_FILE))
 }

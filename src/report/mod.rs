@@ -5,7 +5,8 @@
 //! `export` turns them into the files of a results folder and the terminal table, one module per
 //! format; `read` turns a results folder back into them, for `isrsim plot` and `isrsim diff`;
 //! `diff` compares two of them. `figures` draws the charts and `report.html`, `format` rounds the
-//! figures people read, and `replace` puts a folder in place whole or not at all.
+//! figures people read, `replace` puts a folder in place whole or not at all and only where isrsim
+//! may, and `staging` keeps the folders it is written into from outliving an interruption.
 
 mod charts;
 pub mod diff;
@@ -17,6 +18,7 @@ mod format;
 mod html;
 mod read;
 mod replace;
+mod staging;
 mod summary;
 
 use std::io;
@@ -30,35 +32,49 @@ use export::table;
 
 pub use export::{Columns, Export, Json, RunInfo, SCENARIO_FILE, Style, Table, parse_column};
 pub use read::{Folder, Problem, ReadError};
+pub use replace::{MARKER_FILE, Refusal, Target};
+pub use staging::exit_interrupted;
 pub use summary::{RouteSummary, StudyResults, Summary};
 
 /// Writes the files of docs/model.md §11 for `runs`, with their SLO verdicts, into the folder
-/// `out`, replacing any folder already there (see `write_run`).
+/// `out`, replacing any results folder already there (see `write_run`).
 pub fn write_results(study: &Study, runs: &[RunResult], out: &Path) -> io::Result<()> {
-    write_run(&StudyResults::new(study, runs, true), None, out)
+    let results = StudyResults::new(study, runs, true);
+    write_run(&results, None, Target::prepare(out)?)
 }
 
-/// Writes every file of a results folder (docs/model.md §11) into the folder `out`, replacing
-/// any folder already there; with `info`, also `meta.csv` and `summary.json`'s `meta`: how long
-/// the simulation took, which varies from run to run while every other file is the same for the
-/// same scenario and seed.
+/// Writes every file of a results folder (docs/model.md §11) into `target`, replacing the
+/// results folder already there; with `info`, also `meta.csv` and `summary.json`'s `meta`: how
+/// long the simulation took, which varies from run to run while every other file is the same for
+/// the same scenario and seed.
 ///
-/// The files are written into a hidden sibling folder first and renamed into place at the end,
-/// so a failed or interrupted run never leaves half-written results at `out`. A run whose point
-/// or policy the study lacks is refused before anything is written.
-pub fn write_run(results: &StudyResults, info: Option<&RunInfo>, out: &Path) -> io::Result<()> {
+/// The files are written into the target's staging folder and renamed into place at the end, so
+/// a failed or interrupted run never leaves half-written results. A run whose point or policy the
+/// study lacks is refused before anything is written.
+pub fn write_run(results: &StudyResults, info: Option<&RunInfo>, target: Target) -> io::Result<()> {
     check(results.study, &results.runs)
         .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
-    write_folder(out, |dir| {
+    target.write(|dir| {
         export::write_all(results, info, dir)?;
         figures::draw(results)?.write_into(dir)
     })
 }
 
 /// Redraws the charts and `report.html` of a results folder that `Folder::read` has read back,
-/// replacing those there.
-pub fn redraw(results: &StudyResults, dir: &Path) -> io::Result<()> {
-    figures::redraw(dir, results)
+/// replacing those there. A folder without isrsim's marker is refused, and nothing is written.
+pub fn redraw(results: &StudyResults, dir: &Path) -> Result<(), RedrawError> {
+    replace::check_marked(dir)?;
+    Ok(figures::redraw(dir, results)?)
+}
+
+/// Why `redraw` wrote nothing, or not all.
+#[derive(Debug, thiserror::Error)]
+pub enum RedrawError {
+    /// Bad input (exit code 2): the folder is not isrsim's.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Failed(#[from] io::Error),
 }
 
 /// The table of `runs` as `isrsim run` prints it where stdout is not a terminal, every key column
@@ -71,13 +87,6 @@ fn comparison_table(study: &Study, runs: &[RunResult]) -> String {
     };
     let bytes = table.render(&StudyResults::new(study, runs, false));
     String::from_utf8(bytes.expect("a table renders")).expect("a table is text")
-}
-
-/// Fills a fresh hidden sibling of `out` with `fill`, then renames it into place, replacing any
-/// folder already at `out`: the folder appears whole or not at all (docs/model.md §11.9). For
-/// result folders whose files `write_run` does not make (a shard's partial results).
-pub fn write_folder(out: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
-    replace::replace_dir(out, fill)
 }
 
 /// That every point has a label per axis and every run a point and policy of the study: either
@@ -108,7 +117,8 @@ mod tests {
     use super::fixture::{entries, run, run_at, scratch, study, sweep};
     use super::*;
 
-    const FILES: [&str; 9] = [
+    const FILES: [&str; 10] = [
+        ".isrsim",
         "charts",
         "distributions.csv",
         "report.html",
@@ -125,6 +135,7 @@ mod tests {
         let dir = scratch("replace");
         let out = dir.join("results").join("tiny");
         std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join(MARKER_FILE), "an earlier run's").unwrap();
         std::fs::write(out.join("from-an-earlier-run.csv"), "old").unwrap();
         let runs = [run(1, 0, 1.0, &[]), run(0, 0, 1.0, &[])];
         write_results(&study(), &runs, &out).unwrap();

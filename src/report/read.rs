@@ -2,7 +2,9 @@
 //!
 //! `scenario.toml` is parsed again as `run` parsed it, and `runs.csv`, `timeseries.csv` and
 //! `distributions.csv` become the `RunResult`s of the run; their summaries are computed again by
-//! `StudyResults::new`, as the run computed them, so `summary.csv` and `summary.json` are not read.
+//! `StudyResults::new`, as the run computed them, so no figure is read from `summary.csv` or
+//! `summary.json`. `summary.csv` is still checked, since people read it as the results: a row per
+//! (point, policy), a number in every cell that holds one.
 //! The files hold every figure at the precision a run keeps (`metrics::as_written`), so the
 //! results read back are the run's own. The exception is per-route figures: `runs.csv` has none
 //! per run, so the route summaries are those of `routes.csv`.
@@ -22,8 +24,8 @@ use std::str::FromStr;
 use csv::StringRecord;
 
 use super::export::{
-    DISTRIBUTIONS_FILE, ROUTES_FILE, RUNS_FILE, SCENARIO_FILE, TIMESERIES_FILE, csv::LATENCY,
-    csv::STALE_AGE, csv::bucket_start,
+    DISTRIBUTIONS_FILE, ROUTES_FILE, RUNS_FILE, SCENARIO_FILE, SUMMARY_FILE, TIMESERIES_FILE,
+    csv::LATENCY, csv::STALE_AGE, csv::bucket_start,
 };
 use super::summary::{RouteSummary, StudyResults};
 use crate::error::InputError;
@@ -127,6 +129,7 @@ impl Folder {
         let files = [
             SCENARIO_FILE,
             RUNS_FILE,
+            SUMMARY_FILE,
             ROUTES_FILE,
             TIMESERIES_FILE,
             DISTRIBUTIONS_FILE,
@@ -153,6 +156,7 @@ impl Folder {
         folder.read_timeseries(&Sheet::read(dir.join(TIMESERIES_FILE))?, &index)?;
         folder.read_distributions(&Sheet::read(dir.join(DISTRIBUTIONS_FILE))?, &index)?;
         folder.read_routes(&Sheet::read(dir.join(ROUTES_FILE))?)?;
+        folder.check_summaries(&Sheet::read(dir.join(SUMMARY_FILE))?)?;
         Ok(folder)
     }
 
@@ -396,6 +400,40 @@ impl Folder {
                     routes.push(summary);
                 }
                 self.routes.push(routes);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks `summary.csv`: one row per (point, policy) with as many replications as the folder
+    /// has, and a number or nothing in every figure's cell. Its figures are not used (they are
+    /// computed again from the runs), but a cut or damaged file must not stay claiming to be the
+    /// results.
+    fn check_summaries(&self, sheet: &Sheet) -> Result<(), ReadError> {
+        let layout = Layout::of(sheet, &self.study, true)?;
+        let replications = sheet.column("replications")?;
+        let names = RUN_COLUMNS.iter().map(|c| c.name);
+        let figures = sheet.columns(names.flat_map(|n| [n.to_string(), format!("{n}_ci95")]))?;
+        let mut lines = HashMap::new();
+        for (line, record) in &sheet.rows {
+            let row = Row::new(sheet, *line, record);
+            let (point, policy) = layout.locate(&row, &self.study)?;
+            if let Some(&first) = lines.get(&(point, policy)) {
+                let what = group_name(&self.study, point, policy);
+                return Err(row.damaged(Problem::Repeated { what, first }));
+            }
+            row.expect(replications, f64::from(self.study.base.replications))?;
+            for &c in &figures {
+                row.optional(c)?;
+            }
+            lines.insert((point, policy), *line);
+        }
+        for (point, p) in self.study.points.iter().enumerate() {
+            if let Some(policy) =
+                (0..p.scenario.policies.len()).find(|&policy| !lines.contains_key(&(point, policy)))
+            {
+                let what = format!("no row for {}", group_name(&self.study, point, policy));
+                return Err(sheet.damaged(sheet.last_line, Problem::Incomplete { what }));
             }
         }
         Ok(())
