@@ -42,6 +42,10 @@ pub struct Arrivals {
     /// Bursty: whether in a burst, and when the state next flips.
     in_burst: bool,
     switch_at: f64,
+    /// Seconds past which no arrival matters (the run's end): the search for the next arrival
+    /// stops there. Far enough past it, a short burst is lost to the clock's rounding, and a
+    /// quiet state with no base rate would otherwise be searched forever.
+    horizon: f64,
 }
 
 impl Arrivals {
@@ -51,11 +55,18 @@ impl Arrivals {
             clock: 0.0,
             in_burst: false,
             switch_at: f64::INFINITY,
+            horizon: f64::INFINITY,
         };
         if let Traffic::Bursty { .. } = pattern {
             arrivals.switch_at = arrivals.sojourn(rng);
         }
         arrivals
+    }
+
+    /// Stops looking for arrivals past `end`: `next` may then return any time after it.
+    pub fn until(mut self, end: SimTime) -> Arrivals {
+        self.horizon = end.as_secs_f64();
+        self
     }
 
     /// The mean rate over `[0, duration)`, in requests per second (for `validate`).
@@ -83,6 +94,9 @@ impl Arrivals {
                 self.clock = self.switch_at;
                 self.in_burst = !self.in_burst;
                 self.switch_at = self.clock + self.sojourn(rng);
+                if self.clock >= self.horizon {
+                    break;
+                }
             },
             Traffic::Spike {
                 rate,
@@ -210,7 +224,7 @@ const PIPELINE: usize = 8;
 impl Requests {
     pub fn new(scenario: &Scenario, replication_seed: u64) -> Requests {
         let mut rng = rng::stream(replication_seed, Stream::Traffic);
-        let arrivals = Arrivals::new(&scenario.traffic, &mut rng);
+        let arrivals = Arrivals::new(&scenario.traffic, &mut rng).until(scenario.duration);
         let pops = scenario
             .cdn
             .as_ref()
@@ -273,6 +287,22 @@ mod tests {
         std::iter::from_fn(|| Some(a.next(&mut rng)))
             .take_while(|&t| t < until_s)
             .count()
+    }
+
+    #[test]
+    fn bursts_too_short_for_the_clock_end_at_the_horizon() {
+        // A microsecond burst every 584,542 years, with no base rate: past about 1e10 s a
+        // burst is shorter than the clock's rounding, so no arrival would ever be found.
+        let p = Traffic::Bursty {
+            base_rate: 0.0,
+            burst_rate: 5.0,
+            burst_length: SimTime::from_micros(1),
+            burst_every: SimTime(u64::MAX / 32),
+        };
+        let mut rng = SimRng::seed_from_u64(1);
+        let end = SimTime::from_secs(60);
+        let mut a = Arrivals::new(&p, &mut rng).until(end);
+        assert!(a.next(&mut rng) >= end.as_secs_f64());
     }
 
     #[test]
