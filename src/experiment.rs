@@ -58,8 +58,7 @@ pub struct Progress {
 /// The jobs of `study` that belong to `shard`.
 pub fn jobs(study: &Study, shard: Shard) -> Vec<Job> {
     study
-        .jobs()
-        .into_iter()
+        .each_job()
         .enumerate()
         .filter(|(n, _)| shard.owns(*n))
         .map(|(_, job)| job)

@@ -12,6 +12,7 @@
 mod backend;
 mod cdn;
 mod distribution;
+mod limits;
 mod monitor;
 mod origin;
 mod policies;
@@ -35,6 +36,7 @@ use crate::time::SimTime;
 
 use backend::{RawBackend, resolve_backend};
 use cdn::{RawCdn, resolve_cdn};
+pub(super) use limits::{MAX_POINTS, check_runs};
 use monitor::{RawMonitor, resolve_monitor};
 use origin::{RawOrigin, resolve_origin};
 use policies::{RawPolicy, resolve_policies};
@@ -79,7 +81,7 @@ struct RawScenario {
     duration: Spanned<Interval>,
     warmup: Option<Spanned<Delay>>,
     seed: Option<Seed>,
-    replications: Option<Count>,
+    replications: Option<Spanned<Count>>,
     bucket: Option<Spanned<Interval>>,
     traffic: Spanned<RawTraffic>,
     routes: Spanned<Vec<RawRoute>>,
@@ -114,9 +116,10 @@ impl RawScenario {
         let traffic = resolve_traffic(source, &self.traffic)?;
         let cdn = resolve_cdn(source, self.cdn)?;
         let routes_span = self.routes.span();
-        let routes = resolve_routes(source, self.routes)?;
+        let routes = resolve_routes(source, self.routes, duration)?;
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
-        let policies = resolve_policies(source, self.policies, &routes, &slo)?;
+        let policies_span = self.policies.span();
+        let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
         let origin = resolve_origin(self.origin);
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);
@@ -125,28 +128,37 @@ impl RawScenario {
             .as_ref()
             .map_or_else(|| default_bucket(duration), |b| b.get_ref().0);
         // Sizes the model allocates up front: refuse what no machine could hold, rather than abort.
-        let buckets = duration.as_micros() / bucket.as_micros().max(1);
-        if buckets > MAX_BUCKETS {
-            let message = format!(
-                "{buckets} time buckets over `duration`: at most {MAX_BUCKETS} are allowed, so `bucket` must be at least {}",
-                SimTime(duration.as_micros().div_ceil(MAX_BUCKETS))
-            );
-            return Err(match &self.bucket {
-                Some(b) => source.at("bucket", b, message),
-                None => source.error("bucket", None, message),
-            });
-        }
+        limits::check_buckets(duration, bucket).map_err(|message| match &self.bucket {
+            Some(b) => source.at("bucket", b, message),
+            None => source.error("bucket", None, message),
+        })?;
         let pages: u64 = routes.iter().map(|r| u64::from(r.pages)).sum();
         let caches = u64::from(cdn.as_ref().map_or(0, |c| c.pops)) + u64::from(origin.instances);
-        if pages > MAX_PAGES || pages.saturating_mul(caches) > MAX_CACHE_ENTRIES {
-            return Err(source.error(
-                "routes",
-                Some(routes_span),
+        limits::check_pages(pages, caches)
+            .map_err(|message| source.error("routes", Some(routes_span), message))?;
+        let (key, span) = traffic::rate_key(&self.traffic, duration);
+        limits::check_events(
+            source,
+            &key,
+            span,
+            traffic.mean_rate(duration) * duration.as_secs_f64(),
+            (
+                "requests",
                 format!(
-                    "{pages} pages in {caches} caches (PoPs and instances) is too large to simulate: at most {MAX_PAGES} pages and {MAX_CACHE_ENTRIES} page-cache entries are allowed"
+                    "a mean of {}/s over `duration` {duration}",
+                    limits::rate(traffic.mean_rate(duration))
                 ),
-            ));
-        }
+                "lower the rate or shorten `duration`",
+            ),
+        )?;
+        let replications = self.replications.as_ref().map_or(1, |n| n.get_ref().0);
+        let fix = "lower `replications`";
+        limits::check_runs(1, policies.len() as u64, replications, fix).map_err(|message| {
+            match &self.replications {
+                Some(n) => source.at("replications", n, message),
+                None => source.error("policies", Some(policies_span.clone()), message),
+            }
+        })?;
         Ok(Scenario {
             name,
             description: self.description.unwrap_or_default(),
@@ -155,7 +167,7 @@ impl RawScenario {
             duration,
             warmup,
             seed: self.seed.map_or(0, |s| s.0),
-            replications: self.replications.map_or(1, |n| n.0),
+            replications,
             bucket,
             traffic,
             routes,
@@ -168,13 +180,6 @@ impl RawScenario {
         })
     }
 }
-
-/// The most time buckets one run keeps (per policy and replication).
-const MAX_BUCKETS: u64 = 10_000_000;
-/// The most pages, and (page, cache) entries, a run allocates: far beyond any real site, and
-/// short of what would exhaust a machine's memory before the first event.
-const MAX_PAGES: u64 = 100_000_000;
-const MAX_CACHE_ENTRIES: u64 = 500_000_000;
 
 /// About 500 buckets: `duration / 500` rounded up to whole seconds, or to whole milliseconds
 /// for runs shorter than 500s, and never below 1ms.
