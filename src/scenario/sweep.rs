@@ -42,9 +42,14 @@ pub struct Point {
 impl Study {
     /// Reads and checks a scenario file, sweep included.
     pub fn load(path: &Path) -> Result<Study, InputError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| InputError::new(path, format!("cannot read the scenario: {e}")))?;
-        Study::parse(&text, path)
+        Study::from_bytes(&bytes, path)
+    }
+
+    /// Checks a scenario file's bytes, which must be UTF-8 text.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Study, InputError> {
+        Study::parse(parse::utf8(bytes, path)?, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Study, InputError> {
@@ -130,9 +135,7 @@ pub struct Job {
 
 fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
     let base = parse::scenario(text, path, true)?;
-    let mut document: Table = text.parse().map_err(|e: toml::de::Error| {
-        InputError::new(path, format!("not valid TOML: {}", e.message()))
-    })?;
+    let mut document = parse::table(text, path)?;
     let Some(sweep) = document.remove("sweep") else {
         return Ok(Study::single(base));
     };
@@ -144,6 +147,7 @@ fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
         message,
     };
     let lines = Lines::of(text);
+    // `parse::scenario` has checked that `[sweep]` is a table.
     let Value::Table(sweep) = sweep else {
         return Err(error(
             "",
@@ -156,6 +160,15 @@ fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
         let line = lines.axes.iter().find(|(k, _)| *k == key).map(|a| a.1);
         let values = match values {
             Value::Array(values) if !values.is_empty() => values,
+            Value::Table(_) => {
+                return Err(error(
+                    &key,
+                    line,
+                    format!(
+                        "expected a list of values: a dotted key must be quoted, as `\"{key}.KEY\" = [2, 4, 8]`, or `{key}.KEY` makes a table"
+                    ),
+                ));
+            }
             _ => {
                 return Err(error(
                     &key,
@@ -530,6 +543,20 @@ routes.posts = { revalidate = "5m" }
         assert_eq!(s.runs(), 2 * 2, "the study is left as it was");
         s.set_replications(3).unwrap();
         assert_eq!(s.runs(), 2 * 2 * 3);
+    }
+
+    #[test]
+    fn a_sweep_that_is_not_one_table_is_named_with_its_line() {
+        let text = format!("{BASE}\n[[sweep]]\n\"cdn.pops\" = [1, 2]\n");
+        let e = Study::parse(&text, Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("sweep"));
+        assert_eq!(e.line, Some(BASE.lines().count() + 2), "{e}");
+        assert!(e.message.contains("`[sweep]`"), "{e}");
+        let e = study("traffic.rate = [1, 2]\n").unwrap_err();
+        assert!(e.message.contains("`\"traffic.KEY\" = "), "{e}");
+        let e = study("\"traffic.rate\" = [1, 99999999999999999999]\n").unwrap_err();
+        assert_eq!(e.line, Some(BASE.lines().count() + 3), "{e}");
+        assert!(e.message.contains("9223372036854775807"), "{e}");
     }
 
     #[test]

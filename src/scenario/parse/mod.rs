@@ -27,8 +27,8 @@ mod values;
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
-use toml::Spanned;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use toml::{Spanned, Table};
 
 use super::Scenario;
 use crate::error::InputError;
@@ -46,6 +46,33 @@ use source::Source;
 pub(super) use source::{line_and_column, quoted};
 use traffic::{RawTraffic, resolve_traffic};
 use values::{Count, Delay, Interval, Seed};
+
+/// The file's bytes as text; invalid UTF-8 is named by the line and column of its first bad byte.
+pub(super) fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, InputError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        // The bytes before `at` are valid, so they count lines and columns.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let mut error = InputError::new(
+            path,
+            format!(
+                "byte 0x{:02X} is not UTF-8: a scenario is UTF-8 text, so save the file as UTF-8",
+                bytes[at]
+            ),
+        );
+        let (line, column) = line_and_column(before, at);
+        (error.line, error.column) = (Some(line), Some(column));
+        error
+    })
+}
+
+/// The whole file as a TOML table (the sweep edits it); a value TOML cannot hold, as an integer
+/// beyond 64 bits, is named with its key and line.
+pub(super) fn table(text: &str, path: &Path) -> Result<Table, InputError> {
+    let source = Source { text, path };
+    let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
+    serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e, |_| None))
+}
 
 /// Reads a scenario's text; `path` names the file in errors and gives the default `name`.
 /// A `[sweep]` table is an error unless `sweep_allowed` (the caller expands it).
@@ -91,8 +118,32 @@ struct RawScenario {
     policies: Spanned<Vec<RawPolicy>>,
     monitor: Option<RawMonitor>,
     slo: Option<Slo>,
-    /// Expanded by `sweep.rs`; only its presence matters here.
-    sweep: Option<Spanned<IgnoredAny>>,
+    /// Expanded by `sweep.rs`; only its presence and its shape matter here.
+    sweep: Option<Spanned<SweepTable>>,
+}
+
+/// `[sweep]`, whose keys `sweep.rs` reads. Here it need only be a table, so that `[[sweep]]` (an
+/// array of tables) or `sweep = 4` is named with its line.
+struct SweepTable;
+
+impl<'de> Deserialize<'de> for SweepTable {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SweepTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a table: `[sweep]` once, of dotted keys to lists of values such as `\"cdn.pops\" = [1, 4]` (`[[sweep]]` would be an array of tables)",
+                )
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SweepTable, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(SweepTable)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl RawScenario {
