@@ -64,8 +64,11 @@ pub fn run(options: &RunOptions) -> i32 {
     if let Some(seed) = options.seed {
         study.set_seed(seed);
     }
-    if let Some(replications) = options.replications {
-        study.set_replications(replications);
+    if let Some(replications) = options.replications
+        && let Err(e) = study.set_replications(replications)
+    {
+        eprintln!("error: {e}");
+        return exit_code::BAD_INPUT;
     }
     let out = options
         .out

@@ -55,19 +55,31 @@ pub struct Progress {
     pub runs_done: AtomicUsize,
 }
 
+/// The most worker threads `--threads` takes. Runs are CPU-bound, so threads beyond the cores
+/// only hold more runs in memory at once; thousands of them take seconds to start, and tens of
+/// thousands exhaust the stack space a process may map.
+pub const MAX_THREADS: usize = 1024;
+
+/// The threads `runs` runs are spread over when `requested` (0 = one per core): never more than
+/// the runs, nor than `MAX_THREADS`, and at least one.
+pub fn worker_threads(requested: usize, runs: usize) -> usize {
+    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = if requested == 0 { cores() } else { requested };
+    wanted.min(runs).clamp(1, MAX_THREADS)
+}
+
 /// The jobs of `study` that belong to `shard`.
 pub fn jobs(study: &Study, shard: Shard) -> Vec<Job> {
     study
-        .jobs()
-        .into_iter()
+        .each_job()
         .enumerate()
         .filter(|(n, _)| shard.owns(*n))
         .map(|(_, job)| job)
         .collect()
 }
 
-/// Runs `jobs` with `driver` on `threads` threads (0 = all cores), in job order. The first run
-/// that fails stops the experiment.
+/// Runs `jobs` with `driver` on `threads` threads (0 = all cores; see `worker_threads`), in job
+/// order. The first run that fails stops the experiment.
 pub fn run<D: Driver>(
     driver: &D,
     study: &Study,
@@ -76,7 +88,7 @@ pub fn run<D: Driver>(
     progress: &Progress,
 ) -> Result<Vec<RunResult>, ExperimentError<D::Error>> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(worker_threads(threads, jobs.len()))
         .build()
         .map_err(ExperimentError::Threads)?;
     pool.install(|| {
@@ -130,6 +142,17 @@ mod tests {
             .collect();
         assert_eq!(owners, vec![vec![0, 3, 6, 9], vec![1, 4, 7], vec![2, 5, 8]]);
         assert!((0..10).all(|n| Shard::WHOLE.owns(n)));
+    }
+
+    #[test]
+    fn threads_are_never_more_than_the_runs_nor_the_maximum() {
+        assert_eq!(worker_threads(8, 3), 3);
+        assert_eq!(worker_threads(2, 100), 2);
+        assert_eq!(worker_threads(99_999, 1_000_000), MAX_THREADS);
+        assert_eq!(worker_threads(4, 0), 1);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(worker_threads(0, 1_000_000), cores.min(MAX_THREADS));
+        assert_eq!(worker_threads(0, 1), 1);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use isrsim::commands::{self, Output, RunOptions};
 use isrsim::error::exit_code;
-use isrsim::experiment::Shard;
+use isrsim::experiment::{self, Shard};
 use isrsim::report::{self, Columns, diff, parse_column};
 
 /// Shown after every command's help: what the exit code says, and where the files are described.
@@ -72,8 +72,10 @@ enum Command {
         /// Overrides the scenario's `replications`.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         replications: Option<u32>,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long, default_value_t = 0)]
+        /// Worker threads, at most 1024 and never more than the runs (default: 0, one per
+        /// core). Results do not depend on it.
+        #[arg(long, default_value_t = 0, hide_default_value = true,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=experiment::MAX_THREADS as u64))]
         threads: usize,
         /// Prints nothing but errors and SLO violations (and no progress bar).
         #[arg(long)]

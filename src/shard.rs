@@ -110,7 +110,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(Study, Vec<RunResult>, RunInfo), Input
     }
     let mut study = Study::parse(&first.scenario, &first.scenario_path)?;
     study.set_seed(first.seed);
-    study.set_replications(first.replications);
+    study.set_replications(first.replications)?;
     let whole = first_dir.join(FILE);
     let info = RunInfo {
         wall_s: partials.iter().map(|(_, p)| p.wall_s).sum(),

@@ -68,7 +68,8 @@ fn written() -> &'static Path {
     })
 }
 
-/// A copy of the written folder, for one test to damage.
+/// A copy of the written folder, for one test to damage, in a scratch folder of its own that
+/// `remove` takes away (`copy_files` makes the folders it writes into).
 fn copy(test: &str) -> PathBuf {
     let dir = scratch(test).join("results");
     copy_files(written(), &dir);
@@ -96,7 +97,8 @@ fn a_folder_read_back_writes_every_file_as_the_run_did() {
     );
     assert_eq!(folder.study.points.len(), 2);
     assert_eq!(folder.runs.len(), 2 * 2 * 2);
-    let again = scratch("again").join("results");
+    let scratch_dir = scratch("again");
+    let again = scratch_dir.join("results");
     let target = report::Target::prepare(&again).unwrap();
     report::write_run(&folder.results(true), None, target).unwrap();
     let (before, after) = (tree(written()), tree(&again));
@@ -112,7 +114,6 @@ fn a_folder_read_back_writes_every_file_as_the_run_did() {
             assert!(bytes == original, "{name} differs once read back");
         }
     }
-    fs::remove_dir_all(again.parent().unwrap()).unwrap();
 }
 
 /// Runs `isrsim plot` and `isrsim diff` on the damaged folder `dir`: both exit 2, print the same

@@ -42,6 +42,10 @@ pub struct Arrivals {
     /// Bursty: whether in a burst, and when the state next flips.
     in_burst: bool,
     switch_at: f64,
+    /// Seconds past which no arrival matters (the run's end): the search for the next arrival
+    /// stops there. Far enough past it, a short burst is lost to the clock's rounding, and a
+    /// quiet state with no base rate would otherwise be searched forever.
+    horizon: f64,
 }
 
 impl Arrivals {
@@ -51,6 +55,7 @@ impl Arrivals {
             clock: 0.0,
             in_burst: false,
             switch_at: f64::INFINITY,
+            horizon: f64::INFINITY,
         };
         if let Traffic::Bursty { .. } = pattern {
             arrivals.switch_at = arrivals.sojourn(rng);
@@ -58,44 +63,15 @@ impl Arrivals {
         arrivals
     }
 
+    /// Stops looking for arrivals past `end`: `next` may then return any time after it.
+    pub fn until(mut self, end: SimTime) -> Arrivals {
+        self.horizon = end.as_secs_f64();
+        self
+    }
+
     /// The mean rate over `[0, duration)`, in requests per second (for `validate`).
     pub fn mean_rate(pattern: &Traffic, duration: SimTime) -> f64 {
-        match *pattern {
-            Traffic::Steady { rate } | Traffic::Idle { rate } => rate,
-            Traffic::Bursty {
-                base_rate,
-                burst_rate,
-                burst_length,
-                burst_every,
-            } => {
-                let burst_share = burst_length.as_secs_f64() / burst_every.as_secs_f64();
-                base_rate * (1.0 - burst_share) + burst_rate * burst_share
-            }
-            Traffic::Diurnal {
-                min_rate,
-                max_rate,
-                period,
-                peak_at,
-            } => {
-                // The exact integral of the sinusoid over the run, divided by its length.
-                let (mid, amp) = ((min_rate + max_rate) / 2.0, (max_rate - min_rate) / 2.0);
-                let (d, p) = (duration.as_secs_f64(), period.as_secs_f64());
-                let w = std::f64::consts::TAU / p;
-                let phase = peak_at.as_secs_f64();
-                mid + amp * ((w * (d - phase)).sin() - (w * -phase).sin()) / (w * d)
-            }
-            Traffic::Spike {
-                rate,
-                spike_factor,
-                spike_at,
-                spike_length,
-            } => {
-                let d = duration.as_secs_f64();
-                let start = spike_at.as_secs_f64().min(d);
-                let end = (spike_at + spike_length).as_secs_f64().min(d);
-                rate * (d + (spike_factor - 1.0) * (end - start)) / d
-            }
-        }
+        pattern.mean_rate(duration)
     }
 
     /// The time of the next arrival, in seconds.
@@ -118,6 +94,9 @@ impl Arrivals {
                 self.clock = self.switch_at;
                 self.in_burst = !self.in_burst;
                 self.switch_at = self.clock + self.sojourn(rng);
+                if self.clock >= self.horizon {
+                    break;
+                }
             },
             Traffic::Spike {
                 rate,
@@ -245,7 +224,7 @@ const PIPELINE: usize = 8;
 impl Requests {
     pub fn new(scenario: &Scenario, replication_seed: u64) -> Requests {
         let mut rng = rng::stream(replication_seed, Stream::Traffic);
-        let arrivals = Arrivals::new(&scenario.traffic, &mut rng);
+        let arrivals = Arrivals::new(&scenario.traffic, &mut rng).until(scenario.duration);
         let pops = scenario
             .cdn
             .as_ref()
@@ -308,6 +287,22 @@ mod tests {
         std::iter::from_fn(|| Some(a.next(&mut rng)))
             .take_while(|&t| t < until_s)
             .count()
+    }
+
+    #[test]
+    fn bursts_too_short_for_the_clock_end_at_the_horizon() {
+        // A microsecond burst every 584,542 years, with no base rate: past about 1e10 s a
+        // burst is shorter than the clock's rounding, so no arrival would ever be found.
+        let p = Traffic::Bursty {
+            base_rate: 0.0,
+            burst_rate: 5.0,
+            burst_length: SimTime::from_micros(1),
+            burst_every: SimTime(u64::MAX / 32),
+        };
+        let mut rng = SimRng::seed_from_u64(1);
+        let end = SimTime::from_secs(60);
+        let mut a = Arrivals::new(&p, &mut rng).until(end);
+        assert!(a.next(&mut rng) >= end.as_secs_f64());
     }
 
     #[test]

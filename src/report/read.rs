@@ -220,7 +220,7 @@ impl Folder {
             });
         }
         let replications = self.replications(sheet, &index)?;
-        self.study.set_replications(replications);
+        self.study.set_replications(replications)?;
         Ok(index)
     }
 

@@ -72,6 +72,49 @@ pub enum Traffic {
     },
 }
 
+impl Traffic {
+    /// The mean rate over `[0, duration)`, in requests per second: what `validate` shows, and
+    /// what bounds the requests a run is expected to simulate.
+    pub fn mean_rate(&self, duration: SimTime) -> f64 {
+        match *self {
+            Traffic::Steady { rate } | Traffic::Idle { rate } => rate,
+            Traffic::Bursty {
+                base_rate,
+                burst_rate,
+                burst_length,
+                burst_every,
+            } => {
+                let burst_share = burst_length.as_secs_f64() / burst_every.as_secs_f64();
+                base_rate * (1.0 - burst_share) + burst_rate * burst_share
+            }
+            Traffic::Diurnal {
+                min_rate,
+                max_rate,
+                period,
+                peak_at,
+            } => {
+                // The exact integral of the sinusoid over the run, divided by its length.
+                let (mid, amp) = ((min_rate + max_rate) / 2.0, (max_rate - min_rate) / 2.0);
+                let (d, p) = (duration.as_secs_f64(), period.as_secs_f64());
+                let w = std::f64::consts::TAU / p;
+                let phase = peak_at.as_secs_f64();
+                mid + amp * ((w * (d - phase)).sin() - (w * -phase).sin()) / (w * d)
+            }
+            Traffic::Spike {
+                rate,
+                spike_factor,
+                spike_at,
+                spike_length,
+            } => {
+                let d = duration.as_secs_f64();
+                let start = spike_at.as_secs_f64().min(d);
+                let end = (spike_at + spike_length).as_secs_f64().min(d);
+                rate * (d + (spike_factor - 1.0) * (end - start)) / d
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Route {
     pub name: String,

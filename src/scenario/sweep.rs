@@ -7,14 +7,17 @@
 //! `origin = [{ cache = "local" }, { cache = "shared", lock = true }]` varies two keys together.
 //! The study covers the cartesian product, the first key varying slowest. Every variant is
 //! checked as a whole scenario before anything runs, so a bad value is reported up front with
-//! the sweep key and its line.
+//! the sweep key and its line. Points and runs are counted before any is built, and bounded
+//! (docs/scenario.md, "Sizes"), so a sweep too large to hold is refused rather than built.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::de::IgnoredAny;
 use toml::{Spanned, Table, Value};
 
-use super::{Scenario, parse};
+use super::Scenario;
+use super::parse::{self, MAX_POINTS, check_runs};
 use crate::error::InputError;
 
 /// What one `isrsim run` covers: one scenario, or the variants of a sweep.
@@ -39,9 +42,14 @@ pub struct Point {
 impl Study {
     /// Reads and checks a scenario file, sweep included.
     pub fn load(path: &Path) -> Result<Study, InputError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| InputError::new(path, format!("cannot read the scenario: {e}")))?;
-        Study::parse(&text, path)
+        Study::from_bytes(&bytes, path)
+    }
+
+    /// Checks a scenario file's bytes, which must be UTF-8 text.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Study, InputError> {
+        Study::parse(parse::utf8(bytes, path)?, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Study, InputError> {
@@ -60,21 +68,33 @@ impl Study {
         }
     }
 
-    /// Every run, in the order results are reported: (point, policy, replication).
+    /// How many runs the study makes: every point's policies times replications, counted
+    /// rather than listed.
+    pub fn runs(&self) -> u64 {
+        self.points
+            .iter()
+            .map(|p| p.scenario.policies.len() as u64 * u64::from(p.scenario.replications))
+            .sum()
+    }
+
+    /// Every run, in the order results are reported: (point, policy, replication). There are
+    /// at most `MAX_RUNS` (docs/scenario.md, "Sizes").
     pub fn jobs(&self) -> Vec<Job> {
-        let mut jobs = Vec::new();
-        for (point, p) in self.points.iter().enumerate() {
-            for policy in 0..p.scenario.policies.len() {
-                for replication in 0..p.scenario.replications {
-                    jobs.push(Job {
-                        point,
-                        policy,
-                        replication,
-                    });
-                }
-            }
-        }
-        jobs
+        self.each_job().collect()
+    }
+
+    /// `jobs`, one at a time.
+    pub fn each_job(&self) -> impl Iterator<Item = Job> + '_ {
+        self.points.iter().enumerate().flat_map(|(point, p)| {
+            let replications = p.scenario.replications;
+            (0..p.scenario.policies.len()).flat_map(move |policy| {
+                (0..replications).map(move |replication| Job {
+                    point,
+                    policy,
+                    replication,
+                })
+            })
+        })
     }
 
     /// Sets the seed of every variant (`--seed`).
@@ -83,12 +103,25 @@ impl Study {
         self.points.iter_mut().for_each(|p| p.scenario.seed = seed);
     }
 
-    /// Sets the replications of every variant (`--replications`).
-    pub fn set_replications(&mut self, replications: u32) {
+    /// Sets the replications of every variant (`--replications`), unless that would make more
+    /// runs than a study may have.
+    pub fn set_replications(&mut self, replications: u32) -> Result<(), InputError> {
+        let policies = self.points.iter().map(|p| p.scenario.policies.len() as u64);
+        check_runs(
+            self.points.len() as u64,
+            policies.sum(),
+            replications,
+            "give a smaller `--replications`",
+        )
+        .map_err(|message| {
+            let message = format!("with `--replications {replications}`: {message}");
+            InputError::new(&self.base.path, message)
+        })?;
         self.base.replications = replications;
         self.points
             .iter_mut()
             .for_each(|p| p.scenario.replications = replications);
+        Ok(())
     }
 }
 
@@ -102,9 +135,7 @@ pub struct Job {
 
 fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
     let base = parse::scenario(text, path, true)?;
-    let mut document: Table = text.parse().map_err(|e: toml::de::Error| {
-        InputError::new(path, format!("not valid TOML: {}", e.message()))
-    })?;
+    let mut document = parse::table(text, path)?;
     let Some(sweep) = document.remove("sweep") else {
         return Ok(Study::single(base));
     };
@@ -115,19 +146,29 @@ fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
         column: None,
         message,
     };
-    let lines = axis_lines(text);
+    let lines = Lines::of(text);
+    // `parse::scenario` has checked that `[sweep]` is a table.
     let Value::Table(sweep) = sweep else {
         return Err(error(
             "",
-            lines.first().map(|a| a.1),
+            lines.axes.first().map(|a| a.1),
             "`sweep` must be a table of dotted keys to lists of values".into(),
         ));
     };
     let mut axes = Vec::new();
     for (key, values) in sweep {
-        let line = lines.iter().find(|(k, _)| *k == key).map(|a| a.1);
+        let line = lines.axes.iter().find(|(k, _)| *k == key).map(|a| a.1);
         let values = match values {
             Value::Array(values) if !values.is_empty() => values,
+            Value::Table(_) => {
+                return Err(error(
+                    &key,
+                    line,
+                    format!(
+                        "expected a list of values: a dotted key must be quoted, as `\"{key}.KEY\" = [2, 4, 8]`, or `{key}.KEY` makes a table"
+                    ),
+                ));
+            }
             _ => {
                 return Err(error(
                     &key,
@@ -154,6 +195,34 @@ fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
         }
         axes.push(Axis { key, line, values });
     }
+    // Count before building anything: each point is a whole scenario, held until the run ends.
+    let sizes: Vec<u64> = axes.iter().map(|a| a.values.len() as u64).collect();
+    let count = sizes.iter().fold(1, |n: u64, &s| n.saturating_mul(s));
+    let first_line = axes.first().and_then(|a| a.line);
+    let whole = |key: &str, line: Option<usize>, message: String| InputError {
+        key: Some(key.into()),
+        line,
+        ..InputError::new(path, message)
+    };
+    if count > MAX_POINTS {
+        let sizes: Vec<String> = sizes.iter().map(u64::to_string).collect();
+        return Err(whole(
+            "sweep",
+            first_line,
+            format!(
+                "{count} points ({} values): at most {MAX_POINTS} are allowed, as every point is checked before the first run; split the sweep into several scenario files",
+                sizes.join(" × ")
+            ),
+        ));
+    }
+    let fix = "lower `replications`, or split the sweep into several scenario files";
+    let policies = base.policies.len() as u64;
+    check_runs(count, count * policies, base.replications, fix).map_err(|message| {
+        match lines.replications {
+            Some(line) => whole("replications", Some(line), message),
+            None => whole("sweep", first_line, message),
+        }
+    })?;
     let mut points = Vec::new();
     let mut choice = vec![0usize; axes.len()];
     loop {
@@ -212,11 +281,19 @@ fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
         choice[i] += 1;
         choice[i + 1..].iter_mut().for_each(|c| *c = 0);
     }
-    Ok(Study {
+    let study = Study {
         base,
         axes: axes.into_iter().map(|a| a.key).collect(),
         points,
-    })
+    };
+    // A sweep of a whole `policies` array can change their number from point to point.
+    let policies = study
+        .points
+        .iter()
+        .map(|p| p.scenario.policies.len() as u64);
+    check_runs(count, policies.sum(), study.base.replications, fix)
+        .map_err(|message| whole("sweep", first_line, message))?;
+    Ok(study)
 }
 
 struct Axis {
@@ -225,19 +302,33 @@ struct Axis {
     values: Vec<Value>,
 }
 
-/// The line of each key of `[sweep]`, for errors.
-fn axis_lines(text: &str) -> Vec<(String, usize)> {
-    #[derive(serde::Deserialize)]
-    struct Spans {
-        sweep: Option<BTreeMap<String, Spanned<toml::Value>>>,
+/// The lines errors about the sweep point at: each key of `[sweep]`, and `replications`.
+struct Lines {
+    axes: Vec<(String, usize)>,
+    replications: Option<usize>,
+}
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        #[derive(serde::Deserialize)]
+        struct Spans {
+            replications: Option<Spanned<IgnoredAny>>,
+            sweep: Option<BTreeMap<String, Spanned<IgnoredAny>>>,
+        }
+        let line = |span: std::ops::Range<usize>| parse::line_and_column(text, span.start).0;
+        let Ok(spans) = toml::from_str::<Spans>(text) else {
+            return Lines {
+                axes: Vec::new(),
+                replications: None,
+            };
+        };
+        Lines {
+            axes: (spans.sweep.into_iter().flatten())
+                .map(|(key, value)| (key, line(value.span())))
+                .collect(),
+            replications: spans.replications.map(|r| line(r.span())),
+        }
     }
-    let Ok(Spans { sweep: Some(sweep) }) = toml::from_str::<Spans>(text) else {
-        return Vec::new();
-    };
-    sweep
-        .into_iter()
-        .map(|(key, value)| (key, parse::line_and_column(text, value.span().start).0))
-        .collect()
 }
 
 /// Sets the dotted key `segments` to `value`. After an array of tables, a segment picks the
@@ -412,6 +503,60 @@ routes.posts = { revalidate = "5m" }
                 .message
                 .contains("cannot be swept")
         );
+    }
+
+    #[test]
+    fn runs_are_counted_and_bounded_before_any_point_is_built() {
+        let s = study("\"backend.concurrency\" = [2, 4, 8]\n").unwrap();
+        assert_eq!(s.runs(), 3 * 2);
+        assert_eq!(s.runs(), s.jobs().len() as u64);
+        // A million points would take seconds and gigabytes to build; they are counted instead.
+        let ten = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+        let axes = [
+            "backend.concurrency",
+            "cdn.pops",
+            "origin.instances",
+            "routes.posts.pages",
+        ];
+        let sweep: String = axes.iter().map(|a| format!("\"{a}\" = {ten}\n")).collect();
+        let e = study(&format!("{sweep}\"traffic.rate\" = {ten}\n")).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("sweep"));
+        assert_eq!(e.line, Some(BASE.lines().count() + 3), "{e}");
+        assert!(e.message.contains("100000 points"), "{e}");
+        assert!(study(&sweep).is_ok(), "10,000 points are allowed");
+        // 2 policies of 400,000 replications are 800,000 runs; at 2 points, too many.
+        let text = format!("replications = 400000\n{BASE}\n[sweep]\n\"cdn.pops\" = [1, 2]\n");
+        let e = Study::parse(&text, Path::new("s.toml")).unwrap_err();
+        assert_eq!((e.key.as_deref(), e.line), (Some("replications"), Some(1)));
+        assert!(
+            e.message
+                .contains("1600000 runs (2 sweep points with 4 policies in all"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn replications_from_the_command_line_are_bounded_too() {
+        let mut s = study("\"backend.concurrency\" = [2, 4]\n").unwrap();
+        let e = s.set_replications(1_000_000_000).unwrap_err();
+        assert!(e.message.contains("`--replications 1000000000`"), "{e}");
+        assert_eq!(s.runs(), 2 * 2, "the study is left as it was");
+        s.set_replications(3).unwrap();
+        assert_eq!(s.runs(), 2 * 2 * 3);
+    }
+
+    #[test]
+    fn a_sweep_that_is_not_one_table_is_named_with_its_line() {
+        let text = format!("{BASE}\n[[sweep]]\n\"cdn.pops\" = [1, 2]\n");
+        let e = Study::parse(&text, Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("sweep"));
+        assert_eq!(e.line, Some(BASE.lines().count() + 2), "{e}");
+        assert!(e.message.contains("`[sweep]`"), "{e}");
+        let e = study("traffic.rate = [1, 2]\n").unwrap_err();
+        assert!(e.message.contains("`\"traffic.KEY\" = "), "{e}");
+        let e = study("\"traffic.rate\" = [1, 99999999999999999999]\n").unwrap_err();
+        assert_eq!(e.line, Some(BASE.lines().count() + 3), "{e}");
+        assert!(e.message.contains("9223372036854775807"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What the integration tests share: a scenario from TOML text and a metric of a run by its
 //! column name (`closed_form.rs`, `properties.rs`), and a scratch folder, a file written into
-//! it, the built `isrsim` binary run with arguments, and a results folder's files copied or read
-//! whole (`cli.rs`, `diff.rs`, `folders.rs`, `report_html.rs`, `slo.rs`).
+//! it, the built `isrsim` binary run with arguments (within a time limit for `limits.rs` and
+//! `fuzz.rs`), and a results folder's files copied or read whole (`cli.rs`, `diff.rs`,
+//! `folders.rs`, `report_html.rs`, `slo.rs`).
 
 // Each test crate that includes this module uses a different subset of it.
 #![allow(dead_code)]
@@ -89,6 +90,27 @@ pub fn isrsim(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("the binary runs")
+}
+
+/// `isrsim` with `args`, killed if it still runs after `limit`: `None` then, for a test to fail
+/// on a hang rather than wait for it.
+pub fn isrsim_within(limit: std::time::Duration, args: &[&str]) -> Option<Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_isrsim"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Some(child.wait_with_output().unwrap())
 }
 
 /// `isrsim run scenario --out out`, followed by `extra`.

@@ -12,6 +12,7 @@
 mod backend;
 mod cdn;
 mod distribution;
+mod limits;
 mod monitor;
 mod origin;
 mod policies;
@@ -26,8 +27,8 @@ mod values;
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
-use toml::Spanned;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use toml::{Spanned, Table};
 
 use super::Scenario;
 use crate::error::InputError;
@@ -35,6 +36,7 @@ use crate::time::SimTime;
 
 use backend::{RawBackend, resolve_backend};
 use cdn::{RawCdn, resolve_cdn};
+pub(super) use limits::{MAX_POINTS, check_runs};
 use monitor::{RawMonitor, resolve_monitor};
 use origin::{RawOrigin, resolve_origin};
 use policies::{RawPolicy, resolve_policies};
@@ -44,6 +46,33 @@ use source::Source;
 pub(super) use source::{line_and_column, quoted};
 use traffic::{RawTraffic, resolve_traffic};
 use values::{Count, Delay, Interval, Seed};
+
+/// The file's bytes as text; invalid UTF-8 is named by the line and column of its first bad byte.
+pub(super) fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, InputError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        // The bytes before `at` are valid, so they count lines and columns.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let mut error = InputError::new(
+            path,
+            format!(
+                "byte 0x{:02X} is not UTF-8: a scenario is UTF-8 text, so save the file as UTF-8",
+                bytes[at]
+            ),
+        );
+        let (line, column) = line_and_column(before, at);
+        (error.line, error.column) = (Some(line), Some(column));
+        error
+    })
+}
+
+/// The whole file as a TOML table (the sweep edits it); a value TOML cannot hold, as an integer
+/// beyond 64 bits, is named with its key and line.
+pub(super) fn table(text: &str, path: &Path) -> Result<Table, InputError> {
+    let source = Source { text, path };
+    let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
+    serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e, |_| None))
+}
 
 /// Reads a scenario's text; `path` names the file in errors and gives the default `name`.
 /// A `[sweep]` table is an error unless `sweep_allowed` (the caller expands it).
@@ -79,7 +108,7 @@ struct RawScenario {
     duration: Spanned<Interval>,
     warmup: Option<Spanned<Delay>>,
     seed: Option<Seed>,
-    replications: Option<Count>,
+    replications: Option<Spanned<Count>>,
     bucket: Option<Spanned<Interval>>,
     traffic: Spanned<RawTraffic>,
     routes: Spanned<Vec<RawRoute>>,
@@ -89,8 +118,32 @@ struct RawScenario {
     policies: Spanned<Vec<RawPolicy>>,
     monitor: Option<RawMonitor>,
     slo: Option<Slo>,
-    /// Expanded by `sweep.rs`; only its presence matters here.
-    sweep: Option<Spanned<IgnoredAny>>,
+    /// Expanded by `sweep.rs`; only its presence and its shape matter here.
+    sweep: Option<Spanned<SweepTable>>,
+}
+
+/// `[sweep]`, whose keys `sweep.rs` reads. Here it need only be a table, so that `[[sweep]]` (an
+/// array of tables) or `sweep = 4` is named with its line.
+struct SweepTable;
+
+impl<'de> Deserialize<'de> for SweepTable {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SweepTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a table: `[sweep]` once, of dotted keys to lists of values such as `\"cdn.pops\" = [1, 4]` (`[[sweep]]` would be an array of tables)",
+                )
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SweepTable, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(SweepTable)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl RawScenario {
@@ -114,9 +167,10 @@ impl RawScenario {
         let traffic = resolve_traffic(source, &self.traffic)?;
         let cdn = resolve_cdn(source, self.cdn)?;
         let routes_span = self.routes.span();
-        let routes = resolve_routes(source, self.routes)?;
+        let routes = resolve_routes(source, self.routes, duration)?;
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
-        let policies = resolve_policies(source, self.policies, &routes, &slo)?;
+        let policies_span = self.policies.span();
+        let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
         let origin = resolve_origin(self.origin);
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);
@@ -125,28 +179,37 @@ impl RawScenario {
             .as_ref()
             .map_or_else(|| default_bucket(duration), |b| b.get_ref().0);
         // Sizes the model allocates up front: refuse what no machine could hold, rather than abort.
-        let buckets = duration.as_micros() / bucket.as_micros().max(1);
-        if buckets > MAX_BUCKETS {
-            let message = format!(
-                "{buckets} time buckets over `duration`: at most {MAX_BUCKETS} are allowed, so `bucket` must be at least {}",
-                SimTime(duration.as_micros().div_ceil(MAX_BUCKETS))
-            );
-            return Err(match &self.bucket {
-                Some(b) => source.at("bucket", b, message),
-                None => source.error("bucket", None, message),
-            });
-        }
+        limits::check_buckets(duration, bucket).map_err(|message| match &self.bucket {
+            Some(b) => source.at("bucket", b, message),
+            None => source.error("bucket", None, message),
+        })?;
         let pages: u64 = routes.iter().map(|r| u64::from(r.pages)).sum();
         let caches = u64::from(cdn.as_ref().map_or(0, |c| c.pops)) + u64::from(origin.instances);
-        if pages > MAX_PAGES || pages.saturating_mul(caches) > MAX_CACHE_ENTRIES {
-            return Err(source.error(
-                "routes",
-                Some(routes_span),
+        limits::check_pages(pages, caches)
+            .map_err(|message| source.error("routes", Some(routes_span), message))?;
+        let (key, span) = traffic::rate_key(&self.traffic, duration);
+        limits::check_events(
+            source,
+            &key,
+            span,
+            traffic.mean_rate(duration) * duration.as_secs_f64(),
+            (
+                "requests",
                 format!(
-                    "{pages} pages in {caches} caches (PoPs and instances) is too large to simulate: at most {MAX_PAGES} pages and {MAX_CACHE_ENTRIES} page-cache entries are allowed"
+                    "a mean of {}/s over `duration` {duration}",
+                    limits::rate(traffic.mean_rate(duration))
                 ),
-            ));
-        }
+                "lower the rate or shorten `duration`",
+            ),
+        )?;
+        let replications = self.replications.as_ref().map_or(1, |n| n.get_ref().0);
+        let fix = "lower `replications`";
+        limits::check_runs(1, policies.len() as u64, replications, fix).map_err(|message| {
+            match &self.replications {
+                Some(n) => source.at("replications", n, message),
+                None => source.error("policies", Some(policies_span.clone()), message),
+            }
+        })?;
         Ok(Scenario {
             name,
             description: self.description.unwrap_or_default(),
@@ -155,7 +218,7 @@ impl RawScenario {
             duration,
             warmup,
             seed: self.seed.map_or(0, |s| s.0),
-            replications: self.replications.map_or(1, |n| n.0),
+            replications,
             bucket,
             traffic,
             routes,
@@ -168,13 +231,6 @@ impl RawScenario {
         })
     }
 }
-
-/// The most time buckets one run keeps (per policy and replication).
-const MAX_BUCKETS: u64 = 10_000_000;
-/// The most pages, and (page, cache) entries, a run allocates: far beyond any real site, and
-/// short of what would exhaust a machine's memory before the first event.
-const MAX_PAGES: u64 = 100_000_000;
-const MAX_CACHE_ENTRIES: u64 = 500_000_000;
 
 /// About 500 buckets: `duration / 500` rounded up to whole seconds, or to whole milliseconds
 /// for runs shorter than 500s, and never below 1ms.

@@ -8,12 +8,14 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use toml::Spanned;
 
 use super::distribution::Dist;
+use super::limits::check_events;
 use super::slo::{Slo, policy_slo};
 use super::source::{Source, one_of};
 use super::values::{IntervalOrNone, Keyword, Probability, Word};
 use super::{check_table_name, tables};
 use crate::error::InputError;
 use crate::scenario::{Bound, OnEdit, Policy, PurgeKind, Route, RoutePolicy};
+use crate::time::SimTime;
 
 impl Keyword for OnEdit {
     const WORDS: &'static [(&'static str, Self)] = &[
@@ -73,7 +75,7 @@ policy_tables! {
     broadcast: bool,
     purge_cdn: bool,
     purge: Word<PurgeKind>,
-    schedule: IntervalOrNone,
+    schedule: Spanned<IntervalOrNone>,
 }
 
 impl PolicyFields {
@@ -100,8 +102,8 @@ impl PolicyFields {
         if let Some(Word(v)) = self.purge {
             to.purge = v;
         }
-        if let Some(IntervalOrNone(v)) = self.schedule {
-            to.schedule = v;
+        if let Some(v) = &self.schedule {
+            to.schedule = v.get_ref().0;
         }
     }
 }
@@ -130,11 +132,13 @@ impl<'de> Deserialize<'de> for Overrides {
     }
 }
 
+/// The policies of a run of `duration` over `routes`.
 pub(super) fn resolve_policies(
     source: &Source,
     raw: Spanned<Vec<RawPolicy>>,
     routes: &[Route],
     slo: &[Bound],
+    duration: SimTime,
 ) -> Result<Vec<Policy>, InputError> {
     let raw = tables(source, "policies", raw)?;
     let mut policies: Vec<Policy> = Vec::with_capacity(raw.len());
@@ -145,6 +149,14 @@ pub(super) fn resolve_policies(
         let mut base = RoutePolicy::default();
         fields.apply(&mut base);
         let mut per_route = vec![base; routes.len()];
+        // Where each route's schedule is set, to name it if the schedule is too frequent.
+        let mut schedules = vec![
+            (
+                format!("policies[{i}].schedule"),
+                fields.schedule.as_ref().map(Spanned::span)
+            );
+            routes.len()
+        ];
         for (route, overrides) in overridden.map(|o| o.0).unwrap_or_default() {
             let Some(r) = routes.iter().position(|x| x.name == route) else {
                 let names: Vec<&str> = routes.iter().map(|x| x.name.as_str()).collect();
@@ -158,7 +170,12 @@ pub(super) fn resolve_policies(
                 ));
             };
             overrides.get_ref().apply(&mut per_route[r]);
+            if let Some(schedule) = &overrides.get_ref().schedule {
+                let key = format!("policies[{i}].routes.{route}.schedule");
+                schedules[r] = (key, Some(schedule.span()));
+            }
         }
+        check_schedules(source, routes, &per_route, &schedules, duration)?;
         policies.push(Policy {
             name: name.into_inner(),
             routes: per_route,
@@ -166,6 +183,44 @@ pub(super) fn resolve_policies(
         });
     }
     Ok(policies)
+}
+
+/// A schedule regenerates every page of its route, visited or not: those regenerations are
+/// events of a run, bounded as requests are. The route with most is named.
+fn check_schedules(
+    source: &Source,
+    routes: &[Route],
+    per_route: &[RoutePolicy],
+    at: &[(String, Option<std::ops::Range<usize>>)],
+    duration: SimTime,
+) -> Result<(), InputError> {
+    let regenerations = |r: usize| {
+        per_route[r].schedule.map_or(0.0, |every| {
+            f64::from(routes[r].pages) * duration.as_secs_f64() / every.as_secs_f64()
+        })
+    };
+    let Some(most) =
+        (0..routes.len()).max_by(|&a, &b| regenerations(a).total_cmp(&regenerations(b)))
+    else {
+        return Ok(());
+    };
+    let because = format!(
+        "most of them from {} pages of `{}` regenerated every {} over `duration` {duration}",
+        routes[most].pages,
+        routes[most].name,
+        per_route[most].schedule.unwrap_or(SimTime::ZERO)
+    );
+    check_events(
+        source,
+        &at[most].0,
+        at[most].1.clone(),
+        (0..routes.len()).map(regenerations).sum(),
+        (
+            "scheduled regenerations",
+            because,
+            "lengthen `schedule` or shorten `duration`",
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -5,11 +5,13 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::distribution::Dist;
+use super::limits::check_events;
 use super::source::{Source, one_of};
 use super::values::{Count, Interval, NonNegative};
 use super::{check_table_name, tables};
 use crate::error::InputError;
 use crate::scenario::Route;
+use crate::time::SimTime;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,15 +20,17 @@ pub(super) struct RawRoute {
     pages: Count,
     share: Option<Spanned<NonNegative>>,
     popularity: Option<NonNegative>,
-    edit_every: Option<Interval>,
+    edit_every: Option<Spanned<Interval>>,
     regen_time: Dist,
     prerendered: Option<bool>,
     depends_on: Option<Spanned<String>>,
 }
 
+/// The routes of a run of `duration`.
 pub(super) fn resolve_routes(
     source: &Source,
     raw: Spanned<Vec<RawRoute>>,
+    duration: SimTime,
 ) -> Result<Vec<Route>, InputError> {
     let raw = tables(source, "routes", raw)?;
     for (i, route) in raw.iter().enumerate() {
@@ -95,6 +99,34 @@ pub(super) fn resolve_routes(
             "the shares of all routes sum to 0, so no request picks a route: give at least one route a share above 0",
         ));
     }
+    // Edits are events of their own, bounded as requests are; the route with most is named.
+    let edits = |r: &RawRoute| {
+        r.edit_every.as_ref().map_or(0.0, |every| {
+            f64::from(r.pages.0) * duration.as_secs_f64() / every.get_ref().0.as_secs_f64()
+        })
+    };
+    let most = (raw.iter().enumerate()).max_by(|a, b| edits(a.1).total_cmp(&edits(b.1)));
+    if let Some((i, route)) = most
+        && let Some(every) = &route.edit_every
+    {
+        let because = format!(
+            "most of them from {} pages of `{}` edited every {} over `duration` {duration}",
+            route.pages.0,
+            route.name.get_ref(),
+            every.get_ref().0
+        );
+        check_events(
+            source,
+            &format!("routes[{i}].edit_every"),
+            Some(every.span()),
+            raw.iter().map(edits).sum(),
+            (
+                "edits",
+                because,
+                "lengthen `edit_every` or shorten `duration`",
+            ),
+        )?;
+    }
     Ok(raw
         .into_iter()
         .zip(parents)
@@ -103,7 +135,7 @@ pub(super) fn resolve_routes(
             pages: r.pages.0,
             share: r.share.map_or(1.0, |s| s.get_ref().0),
             popularity: r.popularity.map_or(0.0, |p| p.0),
-            edit_every: r.edit_every.map(|t| t.0),
+            edit_every: r.edit_every.map(|t| t.into_inner().0),
             regen_time: r.regen_time.0,
             prerendered: r.prerendered.unwrap_or(true),
             depends_on,

@@ -71,6 +71,18 @@ impl Source<'_> {
                 (Some(field), Some(allowed)) => format!("unknown key `{field}`: {allowed}"),
                 _ => format!("unknown key {rest}"),
             };
+        } else if let Some((number, expected)) = message
+            .strip_prefix("invalid type: integer `")
+            .and_then(|rest| rest.split_once("` as i128, expected "))
+        {
+            message = format!(
+                "{number} is beyond TOML's integers, which run from {} to {}: expected {expected}",
+                i64::MIN,
+                i64::MAX
+            );
+        } else if let Some((found, _)) = message.split_once(", expected struct Raw") {
+            // The section's type name means nothing to the user.
+            message = format!("{found}, expected a table");
         }
         self.error(key, inner.span(), message)
     }
@@ -188,6 +200,42 @@ mod tests {
         let err = parse_text(&text).unwrap_err();
         assert_eq!(err.line, Some(line_of(&text, "pages = ")));
         assert!(err.to_string().contains("scenarios/blog.toml"));
+    }
+
+    #[test]
+    fn an_integer_beyond_64_bits_is_named_with_its_key_and_line() {
+        for (key, line) in [
+            ("traffic.rate", "rate = 10"),
+            ("routes[0].share", "pages = 100"),
+            ("routes[0].popularity", "pages = 100"),
+            ("routes[0].pages", "pages = 100"),
+        ] {
+            let name = key.rsplit('.').next().unwrap_or(key);
+            let big = format!("{name} = 99999999999999999999");
+            let text = if name == "pages" || name == "rate" {
+                replace(MINIMAL, line, &big)
+            } else {
+                replace(MINIMAL, line, &format!("{line}\n{big}"))
+            };
+            let err = error(&text, key, line_of(&text, "99999999999999999999"));
+            assert!(
+                err.message.contains("9223372036854775807") && !err.message.contains("i128"),
+                "says what TOML allows: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_named_by_line_and_column() {
+        let mut bytes = b"duration = \"6h\"\n# caf".to_vec();
+        bytes.extend_from_slice(&[0xE9, b'\n']);
+        bytes.extend_from_slice(MINIMAL.as_bytes());
+        let err = crate::scenario::Study::from_bytes(&bytes, Path::new("s.toml")).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(6)), "{err}");
+        assert!(
+            err.to_string().starts_with("s.toml:2:6: ") && err.message.contains("UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -209,6 +209,40 @@ pub(super) fn resolve_traffic(
     })
 }
 
+/// The `[traffic]` key that contributes most requests to a run of `duration`, and where it
+/// stands, to blame when a run would simulate too many.
+pub(super) fn rate_key(
+    raw: &Spanned<RawTraffic>,
+    duration: SimTime,
+) -> (String, Option<Range<usize>>) {
+    let t = raw.get_ref();
+    let value = |v: &Option<Spanned<NonNegative>>| v.as_ref().map_or(0.0, |s| s.get_ref().0);
+    let length =
+        |v: &Option<Spanned<Interval>>| v.as_ref().map_or(0.0, |s| s.get_ref().0.as_secs_f64());
+    let key = match t.pattern.0 {
+        Pattern::Steady | Pattern::Idle => ("rate", span_of(&t.rate)),
+        Pattern::Diurnal => ("max_rate", span_of(&t.max_rate)),
+        Pattern::Bursty => {
+            let burst = length(&t.burst_length) / length(&t.burst_every);
+            if value(&t.burst_rate) * burst >= value(&t.base_rate) * (1.0 - burst) {
+                ("burst_rate", span_of(&t.burst_rate))
+            } else {
+                ("base_rate", span_of(&t.base_rate))
+            }
+        }
+        Pattern::Spike => {
+            let factor = t.spike_factor.as_ref().map_or(1.0, |s| s.get_ref().0);
+            let spike = length(&t.spike_length).min(duration.as_secs_f64());
+            if (factor - 1.0) * spike > duration.as_secs_f64() {
+                ("spike_factor", span_of(&t.spike_factor))
+            } else {
+                ("rate", span_of(&t.rate))
+            }
+        }
+    };
+    (format!("traffic.{}", key.0), key.1.or(Some(raw.span())))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::scenario::parse::tests::{MINIMAL, error, line_of, replace};
