@@ -20,7 +20,7 @@ Exit codes:
      (compare exits 0 whatever the figures: it judges nothing)
 
 Scenario files: every key is described in docs/scenario.md; the model and every metric in
-docs/model.md; SLO gating and diff in docs/ci.md (in the isrsim repository).";
+docs/model.md; SLO gating, diff and compare in docs/ci.md (in the isrsim repository).";
 
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
@@ -134,11 +134,13 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Sets a prediction beside a measurement of the same scenario: for each policy in both
-    /// folders and every metric, the predicted mean ± 95% interval, the spread (least and
-    /// greatest) of the simulated replications, the measured value, the relative difference and
-    /// whether the measured value lies within that spread. Folders of differently named
-    /// scenarios, with a [sweep] or with no policy in common are refused (exit 2).
+    /// Sets a prediction beside a measurement of the same scenario, metric by metric.
+    ///
+    /// For each policy in both folders and every metric: the predicted mean ± 95% interval, the
+    /// spread (least and greatest value) of the simulated replications, the measured value, the
+    /// relative difference, and whether the measured value lies within that spread. Exits 0
+    /// whatever the figures say. Folders of differently named scenarios (unless `--force`), with
+    /// a [sweep] or with no policy in common are refused (exit 2).
     #[command(after_help = AFTER_HELP)]
     Compare {
         /// The results folder of the simulation (`isrsim run`).
