@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use isrsim::commands::{self, Output, RunOptions};
 use isrsim::error::exit_code;
 use isrsim::experiment::{self, Shard};
-use isrsim::report::{self, Columns, diff, parse_column};
+use isrsim::report::{self, Columns, compare, diff, parse_column};
 
 /// Shown after every command's help: what the exit code says, and where the files are described.
 const AFTER_HELP: &str = "\
@@ -17,9 +17,10 @@ Exit codes:
   1  failure (for example, the results folder cannot be written)
   2  bad input: the scenario, the arguments or a results folder; nothing is written
   3  an [slo] bound exceeded or not measured (run, merge); a regression (diff)
+     (compare exits 0 whatever the figures: it judges nothing)
 
 Scenario files: every key is described in docs/scenario.md; the model and every metric in
-docs/model.md; SLO gating and diff in docs/ci.md (in the isrsim repository).";
+docs/model.md; SLO gating, diff and compare in docs/ci.md (in the isrsim repository).";
 
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
@@ -133,6 +134,26 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Sets a prediction beside a measurement of the same scenario, metric by metric.
+    ///
+    /// For each policy in both folders and every metric: the predicted mean ± 95% interval, the
+    /// spread (least and greatest value) of the simulated replications, the measured value, the
+    /// relative difference, and whether the measured value lies within that spread. Exits 0
+    /// whatever the figures say. Folders of differently named scenarios (unless `--force`), with
+    /// a [sweep] or with no policy in common are refused (exit 2).
+    #[command(after_help = AFTER_HELP)]
+    Compare {
+        /// The results folder of the simulation (`isrsim run`).
+        predicted: PathBuf,
+        /// The results folder of the measurement (one policy, usually one replication).
+        measured: PathBuf,
+        /// `text` for a terminal, `markdown` for a pull-request comment.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Compares the folders even when they hold differently named scenarios.
+        #[arg(long)]
+        force: bool,
+    },
     /// Redraws the charts and report.html of a results folder from its files, with no re-run,
     /// and says on stderr what it wrote.
     #[command(after_help = AFTER_HELP)]
@@ -152,6 +173,15 @@ enum Command {
 enum DiffFormat {
     Text,
     Markdown,
+}
+
+impl From<DiffFormat> for diff::Format {
+    fn from(format: DiffFormat) -> diff::Format {
+        match format {
+            DiffFormat::Text => diff::Format::Text,
+            DiffFormat::Markdown => diff::Format::Markdown,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -221,16 +251,24 @@ fn main() -> ExitCode {
             threshold,
             force,
         } => {
-            let format = match format {
-                DiffFormat::Text => diff::Format::Text,
-                DiffFormat::Markdown => diff::Format::Markdown,
-            };
             let options = diff::Options {
                 threshold,
-                format,
+                format: format.into(),
                 force,
             };
             diff::run(&base, &new, &options)
+        }
+        Command::Compare {
+            predicted,
+            measured,
+            format,
+            force,
+        } => {
+            let options = compare::Options {
+                format: format.into(),
+                force,
+            };
+            compare::run(&predicted, &measured, &options)
         }
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),

@@ -508,7 +508,7 @@ fn a_stdout_closed_by_its_reader_is_not_a_panic() {
     let dir = scratch("closed-stdout");
     let out = dir.join("results");
     let scenario = root.join("scenarios/idle.toml");
-    let commands: [Vec<&str>; 3] = [
+    let commands: [Vec<&str>; 4] = [
         vec![
             "run",
             scenario.to_str().unwrap(),
@@ -517,6 +517,7 @@ fn a_stdout_closed_by_its_reader_is_not_a_panic() {
         ],
         vec!["validate", scenario.to_str().unwrap()],
         vec!["diff", out.to_str().unwrap(), out.to_str().unwrap()],
+        vec!["compare", out.to_str().unwrap(), out.to_str().unwrap()],
     ];
     for args in commands {
         let mut child = Command::new(env!("CARGO_BIN_EXE_isrsim"))

@@ -10,45 +10,16 @@ mod support;
 use isrsim::metrics::{Better, RUN_COLUMNS};
 use isrsim::report::diff::{Format, Options, run_to};
 use support::{
-    Scratch, assert_exit, copy_files, isrsim, isrsim_run, scratch, shared_scratch, stderr, write,
+    SMALL_SITE, Scratch, assert_exit, copy_files, isrsim, isrsim_run, scratch, shared_scratch,
+    stderr, write,
 };
 
-const SCENARIO: &str = r#"
-description = "two policies on a small site, for isrsim diff"
-duration = "10m"
-warmup = "1m"
-seed = 11
-replications = 2
-
-[traffic]
-pattern = "steady"
-rate = 20
-
-[[routes]]
-name = "posts"
-pages = 200
-popularity = 1.0
-edit_every = "30m"
-regen_time = { uniform = ["100ms", "500ms"] }
-
-[backend]
-concurrency = 2
-
-[[policies]]
-name = "time-60s"
-revalidate = "60s"
-
-[[policies]]
-name = "on-demand"
-on_edit = "regenerate"
-"#;
-
-/// The results folder of one `isrsim run` of `SCENARIO`, made once for every test.
+/// The results folder of one `isrsim run` of `SMALL_SITE`, made once for every test.
 fn results() -> &'static Path {
     static RESULTS: OnceLock<PathBuf> = OnceLock::new();
     RESULTS.get_or_init(|| {
         let dir = shared_scratch("run");
-        let scenario = write(&dir, "small.toml", SCENARIO);
+        let scenario = write(&dir, "small.toml", SMALL_SITE);
         let out = dir.join("results");
         let output = isrsim_run(&scenario, &out, &["--quiet"]);
         assert!(
@@ -324,7 +295,7 @@ fn bad_input_exits_2_and_says_what_is_wrong() {
 fn folders_of_differently_named_scenarios_are_refused_unless_forced() {
     let dir = scratch("other-scenario");
     // The same study under another name, with one policy's timer changed.
-    let text = SCENARIO.replace("revalidate = \"60s\"", "revalidate = \"10m\"");
+    let text = SMALL_SITE.replace("revalidate = \"60s\"", "revalidate = \"10m\"");
     let other = dir.join("other");
     let output = isrsim_run(&write(&dir, "other.toml", &text), &other, &["--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));

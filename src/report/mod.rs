@@ -3,12 +3,14 @@
 //! `summary` holds the typed results every output reads (`StudyResults`: the runs in one order,
 //! and each (sweep point, policy)'s means and 95% intervals, computed there and nowhere else).
 //! `export` turns them into the files of a results folder and the terminal table, one module per
-//! format; `read` turns a results folder back into them, for `isrsim plot` and `isrsim diff`;
-//! `diff` compares two of them. `figures` draws the charts and `report.html`, `format` rounds the
-//! figures people read, `replace` puts a folder in place whole or not at all and only where isrsim
-//! may, and `staging` keeps the folders it is written into from outliving an interruption.
+//! format; `read` turns a results folder back into them, for `isrsim plot`, `isrsim diff` and
+//! `isrsim compare`; `diff` compares two of them, and `compare` a prediction with a measurement.
+//! `figures` draws the charts and `report.html`, `format` rounds the figures people read,
+//! `replace` puts a folder in place whole or not at all and only where isrsim may, and `staging`
+//! keeps the folders it is written into from outliving an interruption.
 
 mod charts;
+pub mod compare;
 pub mod diff;
 mod export;
 pub mod figures;

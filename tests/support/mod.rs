@@ -1,7 +1,8 @@
 //! What the integration tests share: a scenario from TOML text and a metric of a run by its
 //! column name (`closed_form.rs`, `properties.rs`), and a scratch folder, a file written into
 //! it, the built `isrsim` binary run with arguments (within a time limit for `limits.rs` and
-//! `fuzz.rs`), and a results folder's files copied or read whole (`cli.rs`, `diff.rs`,
+//! `fuzz.rs`), a small site's scenario (`diff.rs`, `compare.rs`), and a results folder's files
+//! copied or read whole (`cli.rs`, `diff.rs`,
 //! `folders.rs`, `report_html.rs`, `slo.rs`).
 
 // Each test crate that includes this module uses a different subset of it.
@@ -13,6 +14,38 @@ use std::process::{Command, Output};
 
 use isrsim::metrics::RunResult;
 use isrsim::scenario::Scenario;
+
+/// Two policies on a small site, two replications: the scenario `diff.rs` and `compare.rs`
+/// compare folders of.
+pub const SMALL_SITE: &str = r#"
+description = "two policies on a small site, for isrsim diff and isrsim compare"
+duration = "10m"
+warmup = "1m"
+seed = 11
+replications = 2
+
+[traffic]
+pattern = "steady"
+rate = 20
+
+[[routes]]
+name = "posts"
+pages = 200
+popularity = 1.0
+edit_every = "30m"
+regen_time = { uniform = ["100ms", "500ms"] }
+
+[backend]
+concurrency = 2
+
+[[policies]]
+name = "time-60s"
+revalidate = "60s"
+
+[[policies]]
+name = "on-demand"
+on_edit = "regenerate"
+"#;
 
 /// Parses a test scenario, named in errors after the test file that includes this module.
 pub fn parse(text: &str) -> Scenario {

@@ -19,7 +19,7 @@
 //! for; two different studies compared metric by metric would report differences that are no
 //! regressions. Different names are bad input unless `Options::force`.
 
-mod render;
+pub(super) mod render;
 #[cfg(test)]
 mod tests;
 
@@ -140,14 +140,12 @@ fn compare_named(
     check_threshold(threshold)?;
     let base = Side::of(base, names[0])?;
     let new = Side::of(new, names[1])?;
-    if base.scenario != new.scenario && !force {
-        return Err(format!(
-            "the folders hold different scenarios: {} has \"{}\", {} has \"{}\"; diff compares \
-             a scenario's results with those of the same scenario (pass --force to compare them \
-             anyway)",
-            names[0], base.scenario, names[1], new.scenario
-        ));
-    }
+    same_scenario(
+        [&base.scenario, &new.scenario],
+        names,
+        force,
+        "diff compares a scenario's results with those of the same scenario",
+    )?;
     let mut sorted = [base.axes.clone(), new.axes.clone()];
     sorted.iter_mut().for_each(|a| a.sort());
     if sorted[0] != sorted[1] {
@@ -258,6 +256,58 @@ fn compare_named(
         only_in_new,
         notes,
     })
+}
+
+/// Refuses two folders of differently named scenarios unless `force`: `why` says what the
+/// command compares, so the message says why it refuses. Shared by `diff` and `compare`.
+pub(super) fn same_scenario(
+    scenarios: [&str; 2],
+    names: [&str; 2],
+    force: bool,
+    why: &str,
+) -> Result<(), String> {
+    if scenarios[0] == scenarios[1] || force {
+        return Ok(());
+    }
+    Err(format!(
+        "the folders hold different scenarios: {} has \"{}\", {} has \"{}\"; {why} (pass \
+         --force to compare them anyway)",
+        names[0], scenarios[0], names[1], scenarios[1]
+    ))
+}
+
+/// What `diff` and `compare` share: reads the folders `dirs` (an error names the file and line),
+/// compares their results with `compare`, which names each side by its folder, and prints what
+/// `render` makes of the comparison on `out`. When it cannot, `Err` holds the exit code: 2 for
+/// bad input, said on `err`; 1 when `out` cannot be written (a stdout closed by its reader is not
+/// an error).
+pub(super) fn compare_folders<T>(
+    dirs: [&Path; 2],
+    compare: impl FnOnce([&StudyResults; 2], [&str; 2]) -> Result<T, String>,
+    render: impl FnOnce(&T) -> String,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<T, i32> {
+    let read = |dir: &Path| Folder::read(dir).map_err(|e| e.to_string());
+    let compared = read(dirs[0]).and_then(|first| {
+        let folders = [first, read(dirs[1])?];
+        let results = folders.each_ref().map(|f| f.results(false));
+        let shown = dirs.map(|dir| dir.display().to_string());
+        compare([&results[0], &results[1]], [&shown[0], &shown[1]])
+    });
+    let comparison = match compared {
+        Ok(c) => c,
+        Err(e) => {
+            // Nothing better to do if stderr itself cannot be written.
+            let _ = writeln!(err, "error: {e}");
+            return Err(BAD_INPUT);
+        }
+    };
+    if let Err(e) = crate::error::print_to(out, &render(&comparison)) {
+        let _ = writeln!(err, "error: cannot write the comparison: {e}");
+        return Err(FAILURE);
+    }
+    Ok(comparison)
 }
 
 fn check_threshold(threshold: f64) -> Result<(), String> {
@@ -378,31 +428,25 @@ pub fn run_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let compared = check_threshold(options.threshold).and_then(|()| {
-        let read = |dir: &Path| Folder::read(dir).map_err(|e| e.to_string());
-        let folders = [read(base)?, read(new)?];
-        let shown = [base, new].map(|dir| dir.display().to_string());
-        compare_named(
-            &folders[0].results(false),
-            &folders[1].results(false),
-            options.threshold,
-            options.force,
-            [&shown[0], &shown[1]],
-        )
-    });
+    let compared = compare_folders(
+        [base, new],
+        |results, names| {
+            compare_named(
+                results[0],
+                results[1],
+                options.threshold,
+                options.force,
+                names,
+            )
+        },
+        |comparison| render(comparison, options.format),
+        out,
+        err,
+    );
     let comparison = match compared {
         Ok(c) => c,
-        Err(e) => {
-            // Nothing better to do if stderr itself cannot be written.
-            let _ = writeln!(err, "error: {e}");
-            return BAD_INPUT;
-        }
+        Err(code) => return code,
     };
-    let text = render(&comparison, options.format);
-    if let Err(e) = crate::error::print_to(out, &text) {
-        let _ = writeln!(err, "error: cannot write the comparison: {e}");
-        return FAILURE;
-    }
     if comparison.regressions() > 0 {
         SLO_VIOLATED
     } else {

@@ -141,7 +141,11 @@ pub(super) fn summary_line(c: &Comparison) -> String {
 
 /// Aligned columns under a rule: the first `left` (labels) left-aligned, the figures
 /// right-aligned, the verdict left-aligned.
-fn text_table(heading: &[String], rows: &[Vec<String>], left: usize) -> String {
+pub(in crate::report) fn text_table(
+    heading: &[String],
+    rows: &[Vec<String>],
+    left: usize,
+) -> String {
     let mut lines = vec![heading.to_vec()];
     lines.extend(rows.iter().cloned());
     let widths: Vec<usize> = (0..heading.len())
@@ -178,7 +182,11 @@ fn text_table(heading: &[String], rows: &[Vec<String>], left: usize) -> String {
 }
 
 /// A GitHub-flavoured Markdown table, figures right-aligned.
-fn markdown_table(heading: &[String], rows: &[Vec<String>], left: usize) -> String {
+pub(in crate::report) fn markdown_table(
+    heading: &[String],
+    rows: &[Vec<String>],
+    left: usize,
+) -> String {
     let row = |cells: &[String]| {
         let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
         format!("| {} |\n", cells.join(" | "))
@@ -196,7 +204,7 @@ fn markdown_table(heading: &[String], rows: &[Vec<String>], left: usize) -> Stri
 }
 
 /// `mean ± ci95`, or the mean alone when the interval is 0 (one replication).
-fn estimate(e: Estimate, unit: Unit) -> String {
+pub(in crate::report) fn estimate(e: Estimate, unit: Unit) -> String {
     if e.ci95 == 0.0 {
         human_significant(e.mean, unit)
     } else {
@@ -209,7 +217,7 @@ fn estimate(e: Estimate, unit: Unit) -> String {
 }
 
 /// The relative change with its sign, `+12.5%`; `from 0` when the base is 0.
-pub(super) fn percent_change(base: f64, new: f64) -> String {
+pub(in crate::report) fn percent_change(base: f64, new: f64) -> String {
     if base == 0.0 {
         return "from 0".to_string();
     }
