@@ -9,8 +9,10 @@ use std::sync::Arc;
 use crate::driver::Simulator;
 use crate::error::{InputError, exit_code, print};
 use crate::experiment::{self, Progress, Shard};
+use crate::load::{self, Cms, Server};
 use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
+use crate::model::rng::replication_seed;
 use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
 use crate::report::{
@@ -281,4 +283,91 @@ pub fn validate(file: &Path) -> i32 {
             exit_code::FAILURE
         }
     }
+}
+
+/// `isrsim cms`: serves the scenario's content, every page at version 0 and no edits, until
+/// Ctrl-C or SIGTERM, so a site can be built against it before a load test.
+pub fn cms(file: &Path, address: &str) -> i32 {
+    let addr = match load::loopback_address(address) {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("error: --cms {e}");
+            return exit_code::BAD_INPUT;
+        }
+    };
+    let study = match load(file) {
+        Ok(study) => study,
+        Err(code) => return code,
+    };
+    let scenario = &study.base;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the content server: {e}");
+            return exit_code::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let cms = Arc::new(Cms::new(scenario, replication_seed(scenario.seed, 0)));
+        let (pages, routes) = cms.size();
+        let stop = match stop_signals() {
+            Ok(stop) => stop,
+            Err(e) => {
+                eprintln!("error: cannot listen for Ctrl-C and SIGTERM: {e}");
+                return exit_code::FAILURE;
+            }
+        };
+        let bound = Server::bind(addr, cms)
+            .await
+            .and_then(|server| Ok((server.local_addr()?, server)));
+        let (local, server) = match bound {
+            Ok(bound) => bound,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                eprintln!(
+                    "error: cannot listen on {addr}: the address is in use (another content \
+                     server, or the site itself?); choose another with --cms"
+                );
+                return exit_code::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: cannot listen on {addr}: {e}");
+                return exit_code::FAILURE;
+            }
+        };
+        eprintln!(
+            "content server for {} on http://{local} ({pages} page{} in {routes} route{}); \
+             Ctrl-C stops it",
+            scenario.name,
+            if pages == 1 { "" } else { "s" },
+            if routes == 1 { "" } else { "s" },
+        );
+        server.serve(stop).await;
+        exit_code::OK
+    })
+}
+
+/// A future that completes at Ctrl-C (SIGINT) or SIGTERM. The signals are taken at once, in the
+/// runtime, so that from the moment the server says it listens, they stop it cleanly.
+#[cfg(unix)]
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -15,7 +15,9 @@
 //! with the one staleness judgement of [`metrics::staleness`]; the collector returns the run's
 //! [`metrics::RunResult`]. [`experiment`] spreads the runs over threads and [`report`] turns the
 //! results into CSV files, charts, `report.html`, `summary.json` and the table, and reads a
-//! results folder back into them for `isrsim plot` and `isrsim diff`. A figure a run
+//! results folder back into them for `isrsim plot` and `isrsim diff`. [`load`] is the load
+//! tester's side of a real site: today its content server ([`load::Cms`]), which serves the
+//! simulator's own content versions and behaves as its backend. A figure a run
 //! could not observe is "not measured" (`None`) in every output, never a zero.
 //!
 //! # Example
@@ -70,6 +72,7 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod load;
 pub mod metrics;
 pub mod model;
 pub mod progress;

@@ -14,7 +14,7 @@ use isrsim::report::{self, Columns, compare, diff, parse_column};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  done
-  1  failure (for example, the results folder cannot be written)
+  1  failure (for example, the results folder cannot be written, or cms's address is in use)
   2  bad input: the scenario, the arguments or a results folder; nothing is written
   3  an [slo] bound exceeded or not measured (run, merge); a regression (diff)
      (compare exits 0 whatever the figures: it judges nothing)
@@ -167,6 +167,18 @@ enum Command {
         /// The scenario file (TOML).
         file: PathBuf,
     },
+    /// Runs the content server (the CMS of a load test) alone: every page of the scenario at
+    /// version 0, no edits, at GET /content/{route}/{page}, until Ctrl-C or SIGTERM (then exit
+    /// 0). Build the site under test against it (docs/load.md).
+    #[command(after_help = AFTER_HELP)]
+    Cms {
+        /// The scenario file (TOML).
+        file: PathBuf,
+        /// The address to listen on, on this machine only (127.0.0.0/8, [::1] or localhost);
+        /// port 0 takes a free port, which the line on stderr names.
+        #[arg(long = "cms", value_name = "ADDR", default_value = "127.0.0.1:4010")]
+        address: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -184,9 +196,10 @@ impl From<DiffFormat> for diff::Format {
     }
 }
 
-fn main() -> ExitCode {
-    // Ctrl-C, SIGTERM (a CI job cancelled, a batch system's time limit) and SIGHUP: remove the
-    // results not yet in place rather than leave a hidden half-written folder.
+/// Ctrl-C, SIGTERM (a CI job cancelled, a batch system's time limit) and SIGHUP: remove the
+/// results not yet in place rather than leave a hidden half-written folder. (`cms` stops on its
+/// own at Ctrl-C and SIGTERM, with exit 0.)
+fn interrupt_removes_unfinished_results() {
     let _ = ctrlc::set_handler(|| {
         // Past the progress bar's line, which a terminal shows with no newline after it.
         let newline = if std::io::stderr().is_terminal() {
@@ -197,7 +210,14 @@ fn main() -> ExitCode {
         eprintln!("{newline}error: interrupted");
         report::exit_interrupted(exit_code::INTERRUPTED)
     });
-    let code = match Cli::parse().command {
+}
+
+fn main() -> ExitCode {
+    let command = Cli::parse().command;
+    if !matches!(command, Command::Cms { .. }) {
+        interrupt_removes_unfinished_results();
+    }
+    let code = match command {
         Command::Run {
             file,
             out,
@@ -272,6 +292,7 @@ fn main() -> ExitCode {
         }
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),
+        Command::Cms { file, address } => commands::cms(&file, &address),
     };
     // Exit codes are 0 to 3 (docs/model.md §14), so they fit.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
