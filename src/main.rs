@@ -153,6 +153,11 @@ enum Command {
         /// Compares the folders even when they hold differently named scenarios.
         #[arg(long)]
         force: bool,
+        /// Also draws the comparison into DIR, which must be the measured folder (with isrsim's
+        /// marker): charts/compare.svg and .png, and a "Prediction and measurement" section of
+        /// its report.html. A later `isrsim plot` on that folder redraws it without them.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Redraws the charts and report.html of a results folder from its files, with no re-run,
     /// and says on stderr what it wrote.
@@ -283,10 +288,12 @@ fn main() -> ExitCode {
             measured,
             format,
             force,
+            out,
         } => {
             let options = compare::Options {
                 format: format.into(),
                 force,
+                out,
             };
             compare::run(&predicted, &measured, &options)
         }

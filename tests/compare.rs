@@ -45,6 +45,7 @@ fn compare(predicted: &Path, measured: &Path, format: Format) -> (i32, String, S
     let options = Options {
         format,
         force: false,
+        out: None,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = run_to(predicted, measured, &options, &mut out, &mut err);
@@ -220,4 +221,80 @@ fn another_scenario_or_a_damaged_folder_exits_2_and_says_why() {
     let (code, _, err) = compare(&missing, measured, Format::Text);
     assert_eq!(code, 2);
     assert!(err.contains("not a results folder"), "{err}");
+}
+
+/// `isrsim compare PREDICTED MEASURED --out OUT`, run by the binary.
+fn compare_out(predicted: &Path, measured: &Path, out: &Path) -> std::process::Output {
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let (predicted, measured, out) = (path(predicted), path(measured), path(out));
+    isrsim(&["compare", &predicted, &measured, "--out", &out])
+}
+
+/// A copy of the measured folder with its marker (not its charts), for a test to draw into.
+fn measured_copy(name: &str) -> (support::Scratch, PathBuf) {
+    let (_, measured) = folders();
+    let dir = scratch(name);
+    let copy = dir.join("measured");
+    copy_files(measured, &copy);
+    assert!(copy.join(".isrsim").is_file());
+    (dir, copy)
+}
+
+#[test]
+fn out_on_the_measured_folder_draws_the_chart_and_the_report_section() {
+    let (predicted, _) = folders();
+    let (_dir, measured) = measured_copy("out-measured");
+    let output = compare_out(predicted, &measured, &measured);
+    assert_exit(&output, 0);
+    assert!(stderr(&output).contains("charts/compare.svg"));
+    let svg = fs::read_to_string(measured.join("charts/compare.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+    assert!(svg.contains("left out"));
+    let png = fs::read(measured.join("charts/compare.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    // The run's own charts are there too: the report was redrawn whole.
+    assert!(measured.join("charts/comparison.svg").is_file());
+    let html = fs::read_to_string(measured.join("report.html")).unwrap();
+    assert!(
+        html.contains("<h2>Prediction and measurement</h2>"),
+        "section"
+    );
+    assert!(html.contains("id=\"chart-compare\""), "chart");
+    let heading = "<th>policy</th><th>metric</th><th>predicted</th><th>spread</th>\
+                   <th>measured</th><th>difference</th><th>within</th>";
+    assert!(html.contains(heading), "the table's heading");
+    assert!(html.contains("<td>stale_ratio</td>"));
+
+    // A later plot redraws the folder without the comparison.
+    assert_exit(&isrsim(&["plot", measured.to_str().unwrap()]), 0);
+    let html = fs::read_to_string(measured.join("report.html")).unwrap();
+    assert!(!html.contains("Prediction and measurement"));
+    assert!(!measured.join("charts/compare.svg").exists());
+}
+
+#[test]
+fn out_naming_another_folder_or_one_without_the_marker_exits_2_and_writes_nothing() {
+    let (predicted, _) = folders();
+    let (dir, measured) = measured_copy("out-refused");
+    let before = support::tree(&dir);
+    for out in [predicted.clone(), dir.join("elsewhere")] {
+        let output = compare_out(predicted, &measured, &out);
+        assert_exit(&output, 2);
+        assert!(output.stdout.is_empty());
+        assert!(stderr(&output).contains("--out"), "{}", stderr(&output));
+    }
+    assert!(
+        support::tree(&dir) == before,
+        "a refused --out changed files"
+    );
+
+    fs::remove_file(measured.join(".isrsim")).unwrap();
+    let before = support::tree(&dir);
+    let output = compare_out(predicted, &measured, &measured);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains(".isrsim"), "{}", stderr(&output));
+    assert!(
+        support::tree(&dir) == before,
+        "a folder without the marker changed"
+    );
 }

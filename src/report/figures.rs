@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::StudyResults;
 use super::charts::{self, Chart};
-use super::html;
+use super::html::{self, Section};
 use super::staging::Staging;
 
 pub const CHARTS_DIR: &str = "charts";
@@ -24,8 +24,14 @@ pub struct Figures {
 
 /// Draws the charts and the report of `results`.
 pub fn draw(results: &StudyResults) -> io::Result<Figures> {
-    let charts = charts::draw_all(results)?;
-    let report_html = html::render(results, &charts);
+    draw_with(results, None)
+}
+
+/// `draw`, with `extra` as a section of the report and its chart among the charts written.
+pub fn draw_with(results: &StudyResults, extra: Option<&Section>) -> io::Result<Figures> {
+    let mut charts = charts::draw_all(results)?;
+    let report_html = html::render(results, &charts, extra);
+    charts.extend(extra.map(|e| e.chart.clone()));
     Ok(Figures {
         charts,
         report_html,
@@ -49,7 +55,12 @@ impl Figures {
 /// They are written into a staging folder inside `dir` first and moved into place only when
 /// complete; the previous charts go with the staging folder.
 pub fn redraw(dir: &Path, results: &StudyResults) -> io::Result<()> {
-    let figures = draw(results)?;
+    redraw_with(dir, results, None)
+}
+
+/// `redraw`, with `extra` as in `draw_with`.
+pub fn redraw_with(dir: &Path, results: &StudyResults, extra: Option<&Section>) -> io::Result<()> {
+    let figures = draw_with(results, extra)?;
     let staging = Staging::new_in(dir)?;
     figures.write_into(staging.path())?;
     staging.commit(|| move_in(staging.path(), dir))

@@ -22,8 +22,19 @@ use crate::metrics::{Better, RUN_COLUMNS, Unit};
 /// columns, charts as wide as the page and no wider.
 const CSS: &str = include_str!("report.css");
 
-/// The whole page, with `charts` in their order.
-pub fn render(results: &StudyResults, charts: &[Chart]) -> String {
+/// A section of the page beyond a run's own: a chart, a sentence, and a table of text cells.
+pub struct Section<'a> {
+    pub id: &'a str,
+    pub heading: &'a str,
+    pub intro: String,
+    pub chart: &'a Chart,
+    pub columns: &'a [&'a str],
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The whole page, with `charts` in their order, and `extra` after the comparison table when
+/// given.
+pub fn render(results: &StudyResults, charts: &[Chart], extra: Option<&Section>) -> String {
     let base = &results.study.base;
     let name = match base.name.as_str() {
         "" => "scenario",
@@ -58,6 +69,9 @@ pub fn render(results: &StudyResults, charts: &[Chart]) -> String {
                         "\n"
                         nav {
                             a href="#comparison" { "Comparison" } " · "
+                            @if let Some(extra) = extra {
+                                a href={ "#" (extra.id) } { (extra.heading) } " · "
+                            }
                             a href="#charts" { "Charts" } " · "
                             a href="#metrics" { "Metrics" } " · "
                             a href="#scenario" { "Scenario file" }
@@ -66,6 +80,9 @@ pub fn render(results: &StudyResults, charts: &[Chart]) -> String {
                     }
                     "\n"
                     (comparison.section())
+                    @if let Some(extra) = extra {
+                        (extra_section(extra))
+                    }
                     (charts_section(charts))
                     (metrics_section())
                     section id="scenario" {
@@ -284,6 +301,30 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Every chart inline, with its title above and its caption below.
+fn extra_section(extra: &Section) -> Markup {
+    let chart = extra.chart;
+    html! {
+        section id=(extra.id) {
+            "\n" h2 { (extra.heading) }
+            "\n" p.note { (extra.intro) }
+            "\n"
+            (chart_figure(chart))
+            "\n"
+            table {
+                thead { tr { @for c in extra.columns { th { (c) } } } }
+                "\n"
+                tbody {
+                    @for row in &extra.rows {
+                        tr { @for cell in row { td { (cell) } } } "\n"
+                    }
+                }
+            }
+            "\n"
+        }
+        "\n"
+    }
+}
+
 fn charts_section(charts: &[Chart]) -> Markup {
     html! {
         section id="charts" {
@@ -293,19 +334,26 @@ fn charts_section(charts: &[Chart]) -> Markup {
                 p.note { "No charts were drawn for this run." } "\n"
             }
             @for chart in charts {
-                figure class="chart" id={ "chart-" (chart.name) } {
-                    "\n"
-                    // A chart that draws its own title keeps the heading for screen readers
-                    // and the outline only, so a sighted reader does not read it twice.
-                    h3 class=[chart.draws_title.then_some("in-chart")] { (chart.title) }
-                    "\n" (inline_svg(chart))
-                    "\n" figcaption { (chart.caption) }
-                    "\n"
-                }
+                (chart_figure(chart))
                 "\n"
             }
         }
         "\n"
+    }
+}
+
+/// A chart with its heading and caption.
+fn chart_figure(chart: &Chart) -> Markup {
+    html! {
+        figure class="chart" id={ "chart-" (chart.name) } {
+            "\n"
+            // A chart that draws its own title keeps the heading for screen readers and the
+            // outline only, so a sighted reader does not read it twice.
+            h3 class=[chart.draws_title.then_some("in-chart")] { (chart.title) }
+            "\n" (inline_svg(chart))
+            "\n" figcaption { (chart.caption) }
+            "\n"
+        }
     }
 }
 
@@ -525,7 +573,7 @@ mod tests {
         charts[0].alt = "Stale, as <share>".to_string();
         charts[0].caption = "What <b>it</b> shows.".to_string();
         charts[1].draws_title = false;
-        let html = render(&results, &charts);
+        let html = render(&results, &charts, None);
         let root = concat!(
             "<svg role=\"img\" aria-label=\"Stale, as &lt;share&gt;\" width=\"1200\" ",
             "height=\"700\" viewBox=\"0 0 1200 700\" xmlns=\"http://www.w3.org/2000/svg\">\n",
@@ -543,7 +591,7 @@ mod tests {
         assert!(html.contains(&format!("<h3>{}</h3>", charts[1].title)));
         assert!(html.contains("<figcaption>What &lt;b&gt;it&lt;/b&gt; shows.</figcaption>"));
         // Same inputs, same bytes.
-        assert_eq!(render(&results, &charts), html);
+        assert_eq!(render(&results, &charts, None), html);
     }
 
     #[test]
@@ -553,7 +601,7 @@ mod tests {
         study.base.source =
             "\nname = \"x\"\ndescription = \"Fresh\"\n# </pre><script>\n\n".to_string();
         let runs = [run(0, 0, 1.0, &[])];
-        let html = render(&StudyResults::new(&study, &runs, false), &[]);
+        let html = render(&StudyResults::new(&study, &runs, false), &[], None);
         assert!(
             html.contains(
                 "<p class=\"lead\">Fresh &lt;em&gt;pages&lt;/em&gt; &amp; 'stale' ones</p>"
@@ -567,7 +615,7 @@ mod tests {
         assert!(html.contains("No charts were drawn"));
         // Without a description, no lead paragraph.
         study.base.description = "  ".to_string();
-        let html = render(&StudyResults::new(&study, &runs, false), &[]);
+        let html = render(&StudyResults::new(&study, &runs, false), &[], None);
         assert!(!html.contains("class=\"lead\""));
     }
 

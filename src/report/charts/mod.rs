@@ -7,6 +7,7 @@
 //! the same bytes: series keep the order of the summaries and runs, maps are `BTreeMap`s, and
 //! nothing depends on the clock. A chart drawn from no data (no runs, no stale responses) is
 //! still drawn, with a note saying so, so the report never lacks a chart it lists.
+//! `prediction` is the exception: `isrsim compare --out` hands it the ratios of a comparison.
 //!
 //! A series is one policy at one sweep point, named by its label: `policy`, or
 //! `axis=value, …, policy` in a sweep. Series are told apart by that label, as the result files
@@ -14,6 +15,7 @@
 
 mod comparison;
 mod latency;
+mod prediction;
 mod regenerations;
 mod render;
 mod stale_age_cdf;
@@ -31,6 +33,8 @@ use crate::scenario::Study;
 use crate::time::SimTime;
 use render::Figure;
 use style::{Entry, Look, Swatch};
+
+pub use prediction::{Ratios, draw as draw_prediction};
 
 /// A chart drawn into memory: what `charts/{name}.svg` and `charts/{name}.png` hold, and what a
 /// page showing it needs to know.

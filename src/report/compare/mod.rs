@@ -21,13 +21,15 @@
 //! in common, and sweep nothing: a sweep's points would need matching between a simulation and a
 //! measurement, which `compare` does not do.
 
+mod out;
 mod render;
 #[cfg(test)]
 mod tests;
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::charts::Ratios;
 use super::diff::{self, Estimate, Format};
 use super::summary::StudyResults;
 use crate::error::exit_code::OK;
@@ -39,6 +41,9 @@ pub struct Options {
     pub format: Format,
     /// Compares folders of differently named scenarios instead of refusing them.
     pub force: bool,
+    /// With a folder, which must be the measured one: writes the comparison's chart and a
+    /// section of `report.html` into it (see `out`).
+    pub out: Option<PathBuf>,
 }
 
 /// One metric of one policy on both sides.
@@ -72,6 +77,22 @@ impl Row {
             (Some((low, high)), Some(m)) => Some(low <= m && m <= high),
             _ => None,
         }
+    }
+
+    /// Every figure divided by the predicted mean, so metrics of any unit share one axis;
+    /// `None` when the prediction is 0 or either side did not measure the metric.
+    pub fn ratios(&self) -> Option<Ratios> {
+        let (p, measured) = (self.predicted?, self.measured?);
+        if p.mean == 0.0 || !p.mean.is_finite() {
+            return None;
+        }
+        let ratio = |x: f64| x / p.mean;
+        Some(Ratios {
+            metric: self.metric.to_string(),
+            interval: (ratio(p.mean - p.ci95), ratio(p.mean + p.ci95)),
+            spread: self.spread.map(|(low, high)| (ratio(low), ratio(high))),
+            measured: ratio(measured),
+        })
     }
 }
 
@@ -215,6 +236,12 @@ pub fn run_to(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    if let Some(dir) = &options.out
+        && let Err(e) = out::check(dir, measured)
+    {
+        let _ = writeln!(err, "error: {e}");
+        return crate::error::exit_code::BAD_INPUT;
+    }
     let compared = diff::compare_folders(
         [predicted, measured],
         |results, names| compare_named(results[0], results[1], options.force, names),
@@ -222,8 +249,9 @@ pub fn run_to(
         out,
         err,
     );
-    match compared {
-        Ok(_) => OK,
-        Err(code) => code,
+    match (compared, &options.out) {
+        (Ok(comparison), Some(dir)) => out::write(&comparison, dir, err),
+        (Ok(_), None) => OK,
+        (Err(code), _) => code,
     }
 }

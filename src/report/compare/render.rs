@@ -13,7 +13,7 @@ the least and greatest value of those replications; measured: the mean of the me
 replications; difference: (measured - predicted) / predicted; within: whether measured lies in \
 [least, greatest] of the spread. n/a: not measured, or a prediction of 0.";
 
-const HEADING: [&str; 6] = [
+pub(super) const HEADING: [&str; 6] = [
     "metric",
     "predicted",
     "spread",
@@ -96,7 +96,7 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
 }
 
 /// A row's cells: policy, metric, predicted, spread, measured, difference, within.
-fn cells(row: &Row, markdown: bool) -> Vec<String> {
+pub(super) fn cells(row: &Row, markdown: bool) -> Vec<String> {
     let na = || "n/a".to_string();
     let figure = |x: f64| human_significant(x, row.unit);
     vec![

@@ -181,3 +181,34 @@ fn text_fits_100_columns_and_markdown_is_a_table() {
     let rows = md.lines().filter(|l| l.starts_with("| fast |")).count();
     assert_eq!(rows, RUN_COLUMNS.len());
 }
+
+#[test]
+fn ratios_divide_every_figure_by_the_predicted_mean() {
+    let row = |predicted: Option<Estimate>, measured: Option<f64>| Row {
+        policy: "fast".to_string(),
+        metric: "regenerations",
+        unit: Unit::Count,
+        predicted,
+        spread: Some((150.0, 300.0)),
+        measured,
+    };
+    // A mean of 200 ± 20, replications from 150 to 300, a measurement of 250: by hand, an
+    // interval of [0.9, 1.1], a spread of [0.75, 1.5] and a measured ratio of 1.25.
+    let estimate = Estimate {
+        mean: 200.0,
+        ci95: 20.0,
+    };
+    let ratios = row(Some(estimate), Some(250.0)).ratios().unwrap();
+    assert_eq!(ratios.metric, "regenerations");
+    assert_eq!(ratios.interval, (0.9, 1.1));
+    assert_eq!(ratios.spread, Some((0.75, 1.5)));
+    assert_eq!(ratios.measured, 1.25);
+    // No ratio to a prediction of 0, nor to a side that did not measure.
+    let zero = Estimate {
+        mean: 0.0,
+        ci95: 0.0,
+    };
+    assert_eq!(row(Some(zero), Some(1.0)).ratios(), None);
+    assert_eq!(row(None, Some(1.0)).ratios(), None);
+    assert_eq!(row(Some(estimate), None).ratios(), None);
+}
