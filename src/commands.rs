@@ -13,7 +13,6 @@ use crate::load::{self, Cms, Server};
 use crate::metrics::RunResult;
 use crate::model::content::{Edits, PageLayout};
 use crate::model::rng::replication_seed;
-use crate::model::traffic::Arrivals;
 use crate::progress::Bar;
 use crate::report::{
     self, Columns, Export, Folder, RedrawError, RunInfo, StudyResults, Table, Target,
@@ -273,7 +272,7 @@ pub fn validate(file: &Path) -> i32 {
     };
     let s = &study.base;
     let expected = Expected {
-        requests_per_s: Arrivals::mean_rate(&s.traffic, s.duration),
+        requests_per_s: s.traffic.mean_rate(s.duration),
         edits_per_s: Edits::new(s, &PageLayout::new(s), 0).rate(),
     };
     match print(&scenario::describe(&study, &expected)) {

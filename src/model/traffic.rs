@@ -69,11 +69,6 @@ impl Arrivals {
         self
     }
 
-    /// The mean rate over `[0, duration)`, in requests per second (for `validate`).
-    pub fn mean_rate(pattern: &Traffic, duration: SimTime) -> f64 {
-        pattern.mean_rate(duration)
-    }
-
     /// The time of the next arrival, in seconds.
     pub fn next(&mut self, rng: &mut SimRng) -> f64 {
         match self.pattern {
@@ -323,7 +318,7 @@ mod tests {
         // 10/s for 300 s plus 100/s extra for 100 s = 13,000 expected.
         let n = count(p.clone(), 300.0, 2);
         assert!((n as f64 - 13_000.0).abs() < 700.0, "{n}");
-        let mean = Arrivals::mean_rate(&p, SimTime::from_secs(300));
+        let mean = p.mean_rate(SimTime::from_secs(300));
         assert!((mean * 300.0 - 13_000.0).abs() < 1e-6);
     }
 
@@ -337,7 +332,7 @@ mod tests {
         };
         let horizon = 400_000.0;
         let n = count(p.clone(), horizon, 3);
-        let expected = Arrivals::mean_rate(&p, SimTime::from_secs(1)) * horizon; // 6.8/s
+        let expected = p.mean_rate(SimTime::from_secs(1)) * horizon; // 6.8/s
         // Burst count is the main noise: ~667 bursts, relative sd about 5%.
         assert!(
             (n as f64 / expected - 1.0).abs() < 0.15,
@@ -356,7 +351,7 @@ mod tests {
         let n = count(p.clone(), 10_000.0, 4);
         assert!((n as f64 - 50_000.0).abs() < 1_500.0, "{n}");
         // Over half a period starting at the peak's quarter, the integral is not the midpoint.
-        let half = Arrivals::mean_rate(&p, SimTime::from_secs(500));
+        let half = p.mean_rate(SimTime::from_secs(500));
         assert!(
             (half - (5.0 + 4.0 * 2.0 / std::f64::consts::PI)).abs() < 1e-9,
             "{half}"

@@ -7,10 +7,8 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    Balancer, Bound, CacheMode, Distribution, OnEdit, Policy, PurgeKind, RoutePolicy, Scenario,
-    Study, Traffic,
-};
+use super::parse::Keyword;
+use super::{Bound, Distribution, Policy, RoutePolicy, Scenario, Study, Traffic};
 use crate::time::SimTime;
 
 /// The widest line, in characters, that `describe` writes when it can break it.
@@ -67,9 +65,9 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
         "[origin]",
         vec![
             format!("instances = {}", og.instances),
-            format!("cache = {}", quoted(cache(og.cache))),
+            format!("cache = {}", quoted(og.cache.word())),
             format!("lock = {}", og.lock),
-            format!("balancer = {}", quoted(balancer(og.balancer))),
+            format!("balancer = {}", quoted(og.balancer.word())),
             format!("expire = {}", duration(og.expire)),
             format!("rtt = {}", duration(og.rtt)),
         ],
@@ -242,12 +240,12 @@ fn route_policy(rp: &RoutePolicy) -> Vec<String> {
     let optional = |t: Option<SimTime>| t.map_or("false".to_string(), duration);
     vec![
         format!("revalidate = {}", optional(rp.revalidate)),
-        format!("on_edit = {}", quoted(on_edit(rp.on_edit))),
+        format!("on_edit = {}", quoted(rp.on_edit.word())),
         format!("webhook_delay = {}", distribution(&rp.webhook_delay)),
         format!("webhook_failure = {}", number(rp.webhook_failure)),
         format!("broadcast = {}", rp.broadcast),
         format!("purge_cdn = {}", rp.purge_cdn),
-        format!("purge = {}", quoted(purge(rp.purge))),
+        format!("purge = {}", quoted(rp.purge.word())),
         format!("schedule = {}", optional(rp.schedule)),
     ]
 }
@@ -411,35 +409,4 @@ fn counted(n: u64, one: &str, many: &str) -> String {
         grouped.push(d);
     }
     format!("{grouped} {}", if n == 1 { one } else { many })
-}
-
-fn cache(c: CacheMode) -> &'static str {
-    match c {
-        CacheMode::Local => "local",
-        CacheMode::Shared => "shared",
-    }
-}
-
-fn balancer(b: Balancer) -> &'static str {
-    match b {
-        Balancer::RoundRobin => "round-robin",
-        Balancer::Random => "random",
-        Balancer::Hash => "hash",
-    }
-}
-
-fn on_edit(e: OnEdit) -> &'static str {
-    match e {
-        OnEdit::None => "none",
-        OnEdit::Regenerate => "regenerate",
-        OnEdit::Invalidate => "invalidate",
-        OnEdit::MarkStale => "mark-stale",
-    }
-}
-
-fn purge(p: PurgeKind) -> &'static str {
-    match p {
-        PurgeKind::Hard => "hard",
-        PurgeKind::Soft => "soft",
-    }
 }

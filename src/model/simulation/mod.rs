@@ -216,10 +216,8 @@ pub fn simulate(
     collector: Collector,
     progress: Option<&AtomicU64>,
 ) -> Collector {
-    let mut sim = Simulation::new(scenario, id.policy, id.replication);
-    sim.collector = collector;
+    let mut sim = Simulation::for_run(scenario, id, collector);
     sim.progress = progress;
-    sim.id = id;
     let requests = Requests::new(scenario, id.seed);
     let edits = Edits::new(scenario, sim.content.layout(), id.seed);
     sim.play(requests, edits).0
@@ -227,7 +225,19 @@ pub fn simulate(
 
 impl<'p> Simulation<'p> {
     pub fn new(scenario: &Scenario, policy: usize, replication: u32) -> Simulation<'p> {
-        let seed = rng::replication_seed(scenario.seed, replication);
+        let id = RunId {
+            point: 0,
+            policy,
+            replication,
+            seed: rng::replication_seed(scenario.seed, replication),
+        };
+        Simulation::for_run(scenario, id, scenario.collector())
+    }
+
+    /// Run `id` of `scenario` (its policy, and its seed for every random stream), observed by
+    /// `collector`.
+    fn for_run(scenario: &Scenario, id: RunId, collector: Collector) -> Simulation<'p> {
+        let (policy, seed) = (id.policy, id.seed);
         let layout = PageLayout::new(scenario);
         let pages = layout.total();
         let cdn_config = scenario.cdn.as_ref();
@@ -278,17 +288,12 @@ impl<'p> Simulation<'p> {
             visibility: Visibility::new(pages),
             last_success: vec![SimTime::ZERO; pages],
             over_alert: vec![false; pages],
-            collector: scenario.collector(),
+            collector,
             trace: None,
             changed: Vec::new(),
             skipped: Vec::new(),
             progress: None,
-            id: RunId {
-                point: 0,
-                policy,
-                replication,
-                seed,
-            },
+            id,
         };
         sim.build(scenario, seed);
         sim

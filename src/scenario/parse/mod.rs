@@ -24,6 +24,8 @@ mod tests;
 mod traffic;
 mod values;
 
+pub(super) use values::Keyword;
+
 use std::path::Path;
 
 use serde::Deserialize;

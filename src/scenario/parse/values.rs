@@ -214,12 +214,24 @@ impl<'de> Deserialize<'de> for Seed {
     }
 }
 
-/// An enum written as one of a fixed set of strings.
-pub(super) trait Keyword: Copy + 'static {
+/// An enum written as one of a fixed set of strings. `WORDS` is the one list of its spellings:
+/// the parser reads them and `validate` writes them back.
+pub(in crate::scenario) trait Keyword: Copy + 'static {
     const WORDS: &'static [(&'static str, Self)];
 
     fn names() -> Vec<&'static str> {
         Self::WORDS.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// How the file writes `self`.
+    fn word(self) -> &'static str
+    where
+        Self: PartialEq,
+    {
+        Self::WORDS
+            .iter()
+            .find(|(_, value)| *value == self)
+            .map_or("", |(name, _)| *name)
     }
 }
 
