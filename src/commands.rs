@@ -123,6 +123,7 @@ pub fn run(options: &RunOptions) -> i32 {
         wall_s: wall,
         threads: options.threads,
         shards: 1,
+        load: None,
     };
     let code = finish(&study, &runs, &info, target, &options.output);
     if !quiet {

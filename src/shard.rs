@@ -116,6 +116,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(Study, Vec<RunResult>, RunInfo), Input
         wall_s: partials.iter().map(|(_, p)| p.wall_s).sum(),
         threads: 0,
         shards: first.shard_count,
+        load: None,
     };
     let runs: Vec<RunResult> = partials.into_iter().flat_map(|(_, p)| p.runs).collect();
     let expected: BTreeSet<_> = study

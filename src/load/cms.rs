@@ -71,11 +71,56 @@ pub struct InstanceCounters {
     pub duplicates: u64,
 }
 
+/// What happened to one regeneration, as the load driver hears of it (`Observer`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Happened {
+    /// A request arrived; `duplicate` when the page was already being fetched, by any instance.
+    Arrived { duplicate: bool },
+    /// It took a slot after waiting `waited`.
+    Started { waited: SimTime },
+    /// It gave up in the queue at its timeout after waiting `waited`, and never ran.
+    Abandoned { waited: SimTime },
+    /// It was answered: with the page (`version`, and `wasted` when that is the version its
+    /// instance had last fetched), or with an error (`version` is `None`).
+    Answered { version: Option<u32>, wasted: bool },
+    /// Its run ended and freed its slot (after its answer when it timed out while running).
+    Freed,
+}
+
+/// One regeneration's event, with the backend's levels just after it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BackendEvent {
+    pub at: SimTime,
+    pub route: usize,
+    /// The global page id.
+    pub page: u32,
+    pub happened: Happened,
+    /// Regenerations waiting for a slot, and holding one.
+    pub queued: u64,
+    pub running: u64,
+}
+
+/// Hears every regeneration's events, in the order they happen (the load driver's recorder).
+pub trait Observer: Send + Sync {
+    fn backend(&self, event: BackendEvent);
+}
+
+/// The version an instance holds of a page it has not fetched and that was not prerendered.
+const NOT_HELD: u32 = u32::MAX;
+
 /// The counters, and what they are computed from.
 struct Tally {
     counters: Counters,
     /// Per instance, how many requests of each page (by global page id) are being answered.
     fetching: BTreeMap<String, Vec<u32>>,
+    /// Per page, how many requests are being answered, whatever their instance.
+    in_flight: Vec<u32>,
+    /// Per instance ("" for requests that name none), the version of each page it last fetched
+    /// (the build's 0 for prerendered pages; `NOT_HELD` otherwise).
+    held: BTreeMap<String, Vec<u32>>,
+    /// The version every instance holds before its first fetch.
+    built: Vec<u32>,
+    queued: u64,
     running: u64,
 }
 
@@ -107,6 +152,7 @@ pub struct Cms {
     tally: Mutex<Tally>,
     /// Time zero: `edited_at_ms` and [`Cms::now`] count from here.
     started: Instant,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -117,7 +163,25 @@ impl Cms {
     /// Every page of `scenario` at version 0, the clock at zero now; regeneration times and
     /// failures are drawn from the `Backend` stream of `replication_seed`.
     pub fn new(scenario: &Scenario, replication_seed: u64) -> Cms {
+        Cms::starting(scenario, replication_seed, Instant::now(), None)
+    }
+
+    /// As [`Cms::new`], with time zero at `started` and every regeneration's events told to
+    /// `observer`.
+    pub fn starting(
+        scenario: &Scenario,
+        replication_seed: u64,
+        started: Instant,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Cms {
         let layout = PageLayout::new(scenario);
+        let total = layout.total();
+        let built = (scenario.routes.iter())
+            .flat_map(|r| {
+                let held = if r.prerendered { 0 } else { NOT_HELD };
+                std::iter::repeat_n(held, r.pages as usize)
+            })
+            .collect();
         let routes = (scenario.routes.iter().zip(&layout.offsets))
             .map(|(r, &offset)| Route {
                 name: r.name.clone(),
@@ -149,15 +213,46 @@ impl Cms {
                     instances: BTreeMap::new(),
                 },
                 fetching: BTreeMap::new(),
+                in_flight: vec![0; total],
+                held: BTreeMap::new(),
+                built,
+                queued: 0,
                 running: 0,
             }),
-            started: Instant::now(),
+            started,
+            observer,
+        }
+    }
+
+    /// Time zero.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// `instant` on the run's clock (zero before time zero).
+    pub fn time_of(&self, instant: Instant) -> SimTime {
+        SimTime::from_micros(instant.saturating_duration_since(self.started).as_micros() as u64)
+    }
+
+    /// Tells the observer, if any, of an event of `page` (a global page id), with the tally's
+    /// levels. Called with the tally held, so events reach the observer in order.
+    fn tell(&self, tally: &Tally, page: u32, happened: Happened) {
+        if let Some(observer) = &self.observer {
+            let route = self.route_of(page);
+            observer.backend(BackendEvent {
+                at: self.now(),
+                route,
+                page,
+                happened,
+                queued: tally.queued,
+                running: tally.running,
+            });
         }
     }
 
     /// The time since time zero.
     pub fn now(&self) -> SimTime {
-        SimTime::from_micros(self.started.elapsed().as_micros() as u64)
+        self.time_of(Instant::now())
     }
 
     /// Applies an edit of `page` (a global page id, as the simulator numbers pages) made at `at`,
@@ -176,6 +271,16 @@ impl Cms {
     /// What was counted so far.
     pub fn counters(&self) -> Counters {
         lock(&self.tally).counters.clone()
+    }
+
+    /// The route of a global page id.
+    pub fn route_of(&self, page: u32) -> usize {
+        (self.routes.iter()).rposition(|r| r.offset <= page).unwrap_or(0)
+    }
+
+    /// The global page id of a route's first page.
+    pub fn first_page(&self, route: usize) -> u32 {
+        self.routes[route].offset
     }
 
     /// The total number of pages, and of routes.
@@ -237,7 +342,7 @@ impl Cms {
     ) -> Response<Full<Bytes>> {
         let arrived = Instant::now();
         let page = cms.routes[route].offset + index;
-        let _fetch = cms.arrive(page, instance);
+        let fetch = cms.arrive(page, instance);
         let outcome = match cms.timeout {
             Some(timeout) => {
                 let deadline = tokio::time::Instant::from_std(arrived) + timeout;
@@ -247,6 +352,7 @@ impl Cms {
             }
             None => Cms::run(cms, route, page, arrived).await,
         };
+        cms.answered(&fetch, &outcome);
         let name = &cms.routes[route].name;
         match outcome {
             Outcome::Served { version, edited_at } => json_response(
@@ -260,14 +366,12 @@ impl Cms {
                 }),
             ),
             Outcome::Failed => {
-                lock(&cms.tally).counters.failed += 1;
                 error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "the backend failed (its failure_rate)",
                 )
             }
             Outcome::TimedOut => {
-                lock(&cms.tally).counters.timed_out += 1;
                 error(
                     StatusCode::GATEWAY_TIMEOUT,
                     "queue wait plus run exceeded the backend's timeout",
@@ -279,6 +383,12 @@ impl Cms {
     /// Waits for a slot, snapshots the page's version, and runs. The run goes on in its own task,
     /// holding the slot, even when the request gives up at its timeout.
     async fn run(cms: &Arc<Cms>, route: usize, page: u32, arrived: Instant) -> Outcome {
+        let mut queued = Queued {
+            cms,
+            page,
+            arrived,
+            waiting: true,
+        };
         let permit = match &cms.slots {
             Some(slots) => match Arc::clone(slots).acquire_owned().await {
                 Ok(permit) => Some(permit),
@@ -286,6 +396,7 @@ impl Cms {
             },
             None => None,
         };
+        queued.waiting = false;
         let wait = arrived.elapsed();
         let (version, edited_at) = {
             let content = lock(&cms.content);
@@ -295,9 +406,12 @@ impl Cms {
         let run = cms.routes[route].regen_time.sample(&mut *lock(&cms.rng));
         {
             let mut tally = lock(&cms.tally);
+            tally.queued -= 1;
             tally.running += 1;
             tally.counters.inflight_peak = tally.counters.inflight_peak.max(tally.running);
             (tally.counters.queue_wait).saturating_record(wait.as_micros() as u64);
+            let waited = SimTime::from_micros(wait.as_micros() as u64);
+            cms.tell(&tally, page, Happened::Started { waited });
         }
         let (done, result) = oneshot::channel();
         let server = Arc::clone(cms);
@@ -307,7 +421,11 @@ impl Cms {
             let failed = !done.is_closed()
                 && server.failure_rate > 0.0
                 && lock(&server.rng).random::<f64>() < server.failure_rate;
-            lock(&server.tally).running -= 1;
+            {
+                let mut tally = lock(&server.tally);
+                tally.running -= 1;
+                server.tell(&tally, page, Happened::Freed);
+            }
             drop(permit);
             let _ = done.send(failed);
         });
@@ -321,6 +439,10 @@ impl Cms {
     fn arrive(&self, page: u32, instance: Option<String>) -> Fetch<'_> {
         let mut tally = lock(&self.tally);
         tally.counters.requests += 1;
+        let duplicate = tally.in_flight[page as usize] > 0;
+        tally.in_flight[page as usize] += 1;
+        tally.queued += 1;
+        self.tell(&tally, page, Happened::Arrived { duplicate });
         if let Some(name) = &instance {
             let total = self.size().0 as usize;
             let fetching = (tally.fetching.entry(name.clone())).or_insert_with(|| vec![0; total]);
@@ -340,6 +462,52 @@ impl Cms {
             instance,
         }
     }
+
+    /// Counts how a request was answered, and tells the observer; a page is wasted when it is
+    /// the version its instance last fetched (or was built with).
+    fn answered(&self, fetch: &Fetch<'_>, outcome: &Outcome) {
+        let mut tally = lock(&self.tally);
+        let version = match *outcome {
+            Outcome::Served { version, .. } => Some(version),
+            Outcome::Failed => {
+                tally.counters.failed += 1;
+                None
+            }
+            Outcome::TimedOut => {
+                tally.counters.timed_out += 1;
+                None
+            }
+        };
+        let mut wasted = false;
+        if let Some(version) = version {
+            let Tally { held, built, .. } = &mut *tally;
+            let name = fetch.instance.clone().unwrap_or_default();
+            let held = held.entry(name).or_insert_with(|| built.clone());
+            let last = std::mem::replace(&mut held[fetch.page as usize], version);
+            wasted = last == version;
+        }
+        self.tell(&tally, fetch.page, Happened::Answered { version, wasted });
+    }
+}
+
+/// A regeneration waiting for a slot: if it is dropped still waiting (it timed out in the
+/// queue), it leaves the queue's count and says so.
+struct Queued<'a> {
+    cms: &'a Cms,
+    page: u32,
+    arrived: Instant,
+    waiting: bool,
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        if self.waiting {
+            let mut tally = lock(&self.cms.tally);
+            tally.queued -= 1;
+            let waited = SimTime::from_micros(self.arrived.elapsed().as_micros() as u64);
+            self.cms.tell(&tally, self.page, Happened::Abandoned { waited });
+        }
+    }
 }
 
 /// A request being answered, for the duplicate count: it ends when the request is answered or
@@ -352,8 +520,10 @@ struct Fetch<'a> {
 
 impl Drop for Fetch<'_> {
     fn drop(&mut self) {
+        let mut tally = lock(&self.cms.tally);
+        tally.in_flight[self.page as usize] -= 1;
         if let Some(name) = &self.instance
-            && let Some(fetching) = lock(&self.cms.tally).fetching.get_mut(name)
+            && let Some(fetching) = tally.fetching.get_mut(name)
         {
             fetching[self.page as usize] -= 1;
         }

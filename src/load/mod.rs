@@ -6,9 +6,18 @@
 //! as the simulator's backend does (docs/model.md §7), so a measured site and a simulated one read
 //! the same content through the same queue.
 
+pub mod client;
 pub mod cms;
+pub mod editors;
+pub mod measure;
+pub mod recorder;
+pub mod response;
+pub mod site;
+pub mod stop;
+pub mod users;
 
 pub use cms::{Cms, Counters, InstanceCounters, Server};
+pub use measure::{Ending, Load, LoadError, Options, Plan};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

@@ -138,6 +138,9 @@ pub struct Collector {
     running: u64,
     gauge_bucket: usize,
     simulated_requests: u64,
+    /// Whether the driver could tell which responses the CDN served (a load test against a CDN
+    /// that names no cache status cannot).
+    cdn_observed: bool,
 }
 
 /// Which run of a study a result belongs to.
@@ -197,7 +200,14 @@ impl Collector {
             running: 0,
             gauge_bucket: 0,
             simulated_requests: 0,
+            cdn_observed: true,
         }
+    }
+
+    /// The driver could not tell which responses the CDN served: `cdn_hit_ratio` and
+    /// `cdn_behind_origin_ratio` are then not measured, rather than zero.
+    pub fn cdn_not_observed(&mut self) {
+        self.cdn_observed = false;
     }
 
     #[inline]
@@ -369,6 +379,8 @@ impl Collector {
             self.close_storm(end);
         }
         let millis = |s: Option<f64>| s.map(|s| s * 1e3);
+        let observed = self.cdn_observed;
+        let cdn = |n: u64, d: u64| ratio(n, d).filter(|_| observed);
         let values = [
             count(self.requests),
             count(self.errors),
@@ -377,7 +389,7 @@ impl Collector {
             quantile_s(&self.stale_age, 0.5),
             quantile_s(&self.stale_age, 0.99),
             max_s(&self.stale_age),
-            ratio(self.cdn_served, self.requests),
+            cdn(self.cdn_served, self.requests),
             count(self.origin_requests),
             count(self.regenerations),
             count(self.failed),
@@ -392,7 +404,7 @@ impl Collector {
             millis(max_s(&self.latency)),
             quantile_s(&self.edit_visible, 0.5),
             quantile_s(&self.edit_visible, 0.99),
-            ratio(self.behind_origin, self.requests),
+            cdn(self.behind_origin, self.requests),
             count(self.routes.iter().map(|r| r.over_alert).sum()),
         ];
         debug_assert_eq!(values.len(), RUN_COLUMNS.len());
@@ -409,7 +421,7 @@ impl Collector {
                     quantile_s(&r.stale_age, 0.5),
                     quantile_s(&r.stale_age, 0.99),
                     max_s(&r.stale_age),
-                    ratio(r.cdn_served, r.requests),
+                    cdn(r.cdn_served, r.requests),
                     count(r.regenerations),
                     count(r.failed),
                     quantile_s(&r.edit_visible, 0.99),

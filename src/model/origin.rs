@@ -26,6 +26,45 @@ use crate::time::SimTime;
 const ABSENT: u32 = u32::MAX;
 pub const NO_GENERATION: u32 = u32::MAX;
 
+/// The balancer: which instance an origin request or a non-broadcast webhook goes to. The load
+/// tester sends webhooks to its `--instance` list by the same rule.
+#[derive(Clone, Debug)]
+pub struct Picker {
+    balancer: Balancer,
+    instances: u32,
+    round_robin: u32,
+}
+
+impl Picker {
+    pub fn new(balancer: Balancer, instances: u32) -> Picker {
+        Picker {
+            balancer,
+            instances: instances.max(1),
+            round_robin: 0,
+        }
+    }
+
+    /// The instance for `page`: `round-robin` in turn, `random` from `rng`, `hash` by page.
+    pub fn pick(&mut self, page: u32, rng: &mut SimRng) -> u32 {
+        if self.instances == 1 {
+            return 0;
+        }
+        match self.balancer {
+            Balancer::RoundRobin => {
+                let i = self.round_robin;
+                self.round_robin = (i + 1) % self.instances;
+                i
+            }
+            Balancer::Random => rng.random_range(0..self.instances),
+            // Sticky by page: a multiplicative hash spreads neighbouring (equally popular) ranks.
+            Balancer::Hash => {
+                ((u64::from(page).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32)
+                    % u64::from(self.instances)) as u32
+            }
+        }
+    }
+}
+
 /// One page in one ISR cache.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -55,8 +94,7 @@ pub struct Origin {
     instances: u32,
     shared: bool,
     lock: bool,
-    balancer: Balancer,
-    round_robin: u32,
+    picker: Picker,
     entries: Vec<Entry>,
     /// In-flight generation per (dedup scope, page), for each batch.
     request_batch: Vec<u32>,
@@ -79,8 +117,7 @@ impl Origin {
             instances,
             shared,
             lock,
-            balancer,
-            round_robin: 0,
+            picker: Picker::new(balancer, instances),
             entries: vec![
                 Entry {
                     version: ABSENT,
@@ -135,22 +172,7 @@ impl Origin {
 
     /// Picks the instance that serves an origin request or receives a webhook.
     pub fn pick_instance(&mut self, page: u32, rng: &mut SimRng) -> u32 {
-        if self.instances == 1 {
-            return 0;
-        }
-        match self.balancer {
-            Balancer::RoundRobin => {
-                let i = self.round_robin;
-                self.round_robin = (i + 1) % self.instances;
-                i
-            }
-            Balancer::Random => rng.random_range(0..self.instances),
-            // Sticky by page: a multiplicative hash spreads neighbouring (equally popular) ranks.
-            Balancer::Hash => {
-                ((u64::from(page).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32)
-                    % u64::from(self.instances)) as u32
-            }
-        }
+        self.picker.pick(page, rng)
     }
 
     #[inline]

@@ -26,6 +26,7 @@ pub fn scenario() -> Scenario {
         regen_time: Distribution::Constant(SimTime::from_millis(100)),
         prerendered: true,
         depends_on: None,
+        path: format!("/{name}/{{page}}"),
     };
     let policy = |name: &str| Policy {
         name: name.to_string(),

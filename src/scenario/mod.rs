@@ -73,6 +73,23 @@ pub enum Traffic {
 }
 
 impl Traffic {
+    /// The highest rate the pattern ever reaches, in requests per second: what `isrsim load`
+    /// holds to `--max-rate` before it sends anything.
+    pub fn peak_rate(&self) -> f64 {
+        match *self {
+            Traffic::Steady { rate } | Traffic::Idle { rate } => rate,
+            Traffic::Bursty {
+                base_rate,
+                burst_rate,
+                ..
+            } => base_rate.max(burst_rate),
+            Traffic::Diurnal { max_rate, .. } => max_rate,
+            Traffic::Spike {
+                rate, spike_factor, ..
+            } => rate * spike_factor.max(1.0),
+        }
+    }
+
     /// The mean rate over `[0, duration)`, in requests per second: what `validate` shows, and
     /// what bounds the requests a run is expected to simulate.
     pub fn mean_rate(&self, duration: SimTime) -> f64 {
@@ -126,6 +143,9 @@ pub struct Route {
     pub prerendered: bool,
     /// Index into `Scenario::routes` of the route this one aggregates.
     pub depends_on: Option<usize>,
+    /// Where the route's pages are on a site under load (`isrsim load`): `{route}` and `{page}`
+    /// are replaced by the route's name and the page's index.
+    pub path: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]

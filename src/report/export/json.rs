@@ -89,8 +89,23 @@ fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
                 "requests_per_s": rate.round(),
                 "threads": info.threads,
                 "shards": info.shards,
+                "mode": info.mode(),
             }),
         );
+        map.insert("mode".into(), json!(info.mode()));
+        if let Some(load) = &info.load {
+            map.insert(
+                "load".into(),
+                json!({
+                    "target": load.target,
+                    "interrupted": load.stopped == Some("interrupted"),
+                    "stopped": load.stopped,
+                    "unverified": load.unverified,
+                    "send_lag_p99_ms": load.send_lag_p99_ms,
+                    "connections": load.connections,
+                }),
+            );
+        }
     }
     doc
 }

@@ -11,7 +11,7 @@ use crate::metrics::RunResult;
 use crate::report::summary::StudyResults;
 
 /// What the run took, beside what it found.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunInfo {
     /// Wall time of the simulation alone (not parsing, not writing), summed over shards.
     pub wall_s: f64,
@@ -19,6 +19,30 @@ pub struct RunInfo {
     pub threads: usize,
     /// How many shards the runs were split into (1 without `--shard`).
     pub shards: u32,
+    /// For a load test (`isrsim load`): what was measured, and how it went.
+    pub load: Option<LoadInfo>,
+}
+
+/// How a load test went, beside its metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadInfo {
+    /// Where users' requests went.
+    pub target: String,
+    /// Why it stopped before its duration (`interrupted`, `too-many-errors`), if it did.
+    pub stopped: Option<&'static str>,
+    /// Successful responses without the page marker, not judged.
+    pub unverified: u64,
+    /// The 99th percentile of (sent − intended), in milliseconds.
+    pub send_lag_p99_ms: Option<f64>,
+    /// User connections.
+    pub connections: usize,
+}
+
+impl RunInfo {
+    /// `simulate` or `load`.
+    pub fn mode(&self) -> &'static str {
+        if self.load.is_some() { "load" } else { "simulate" }
+    }
 }
 
 impl RunInfo {
@@ -40,25 +64,47 @@ impl Export for Meta<'_> {
         } else {
             0.0
         };
+        let mut names = vec![
+            "isrsim_version",
+            "mode",
+            "runs",
+            "simulated_requests",
+            "wall_s",
+            "requests_per_s",
+            "threads",
+            "shards",
+        ];
+        let mut values = vec![
+            env!("CARGO_PKG_VERSION").to_string(),
+            info.mode().to_string(),
+            runs.len().to_string(),
+            requests.to_string(),
+            format!("{:.3}", info.wall_s),
+            format!("{rate:.0}"),
+            info.threads.to_string(),
+            info.shards.to_string(),
+        ];
+        if let Some(load) = &info.load {
+            names.extend([
+                "target",
+                "interrupted",
+                "stopped",
+                "unverified",
+                "send_lag_p99_ms",
+                "connections",
+            ]);
+            values.extend([
+                load.target.clone(),
+                (load.stopped == Some("interrupted")).to_string(),
+                load.stopped.unwrap_or("").to_string(),
+                load.unverified.to_string(),
+                load.send_lag_p99_ms.map_or(String::new(), |l| format!("{l:.3}")),
+                load.connections.to_string(),
+            ]);
+        }
         csv_bytes(|out| {
-            out.write_record([
-                "isrsim_version",
-                "runs",
-                "simulated_requests",
-                "wall_s",
-                "requests_per_s",
-                "threads",
-                "shards",
-            ])?;
-            out.write_record([
-                env!("CARGO_PKG_VERSION").to_string(),
-                runs.len().to_string(),
-                requests.to_string(),
-                format!("{:.3}", info.wall_s),
-                format!("{rate:.0}"),
-                info.threads.to_string(),
-                info.shards.to_string(),
-            ])
+            out.write_record(&names)?;
+            out.write_record(&values)
         })
     }
 }

@@ -24,6 +24,7 @@ pub(super) struct RawRoute {
     regen_time: Dist,
     prerendered: Option<bool>,
     depends_on: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
 }
 
 /// The routes of a run of `duration`.
@@ -87,6 +88,11 @@ pub(super) fn resolve_routes(
             ),
         ));
     }
+    for (i, route) in raw.iter().enumerate() {
+        if let Some(path) = &route.path {
+            check_path(source, i, path, route.pages.0)?;
+        }
+    }
     // A share defaults to 1, so a zero sum means every route gave `share = 0` explicitly.
     if let Some(first) = &raw[0].share
         && raw
@@ -139,8 +145,49 @@ pub(super) fn resolve_routes(
             regen_time: r.regen_time.0,
             prerendered: r.prerendered.unwrap_or(true),
             depends_on,
+            path: r.path.map_or_else(|| DEFAULT_PATH.to_string(), Spanned::into_inner),
         })
         .collect())
+}
+
+/// Where a route's pages are on the site under test, unless its `path` says otherwise.
+pub const DEFAULT_PATH: &str = "/{route}/{page}";
+
+/// A `path` starts with `/`, names each page with `{page}` once (a single page may go without),
+/// and holds no placeholder but `{route}` and `{page}`.
+fn check_path(
+    source: &Source,
+    i: usize,
+    path: &Spanned<String>,
+    pages: u32,
+) -> Result<(), InputError> {
+    let text = path.get_ref();
+    let key = format!("routes[{i}].path");
+    let bad = |why: &str| {
+        source.at(
+            key.clone(),
+            path,
+            format!(
+                "`{text}` {why}: a path starts with `/` and places the page's index with \
+                 `{{page}}`, for example \"/blog/{{page}}\" (and may name the route with `{{route}}`)"
+            ),
+        )
+    };
+    if !text.starts_with('/') {
+        return Err(bad("does not start with `/`"));
+    }
+    if text.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+        return Err(bad("holds a space, `?` or `#`"));
+    }
+    let rest = text.replace("{route}", "").replace("{page}", "");
+    if rest.contains('{') || rest.contains('}') {
+        return Err(bad("holds a placeholder other than `{route}` and `{page}`"));
+    }
+    match text.matches("{page}").count() {
+        0 if pages > 1 => Err(bad("does not say where the page's index goes")),
+        0 | 1 => Ok(()),
+        _ => Err(bad("names `{page}` more than once")),
+    }
 }
 
 /// Whether following `depends_on` from route `start` comes back to it.
@@ -188,6 +235,22 @@ mod tests {
             line_of(&text, "depends_on = \"list\""),
         );
         assert!(err.message.contains("posts -> list -> posts"), "{err}");
+    }
+
+    #[test]
+    fn a_path_places_the_page_once_under_the_root() {
+        let ok = replace(MINIMAL, "pages = 100\n", "pages = 100\npath = \"/blog/{page}\"\n");
+        let routes = parse_text(&ok).unwrap().routes;
+        assert_eq!(routes[0].path, "/blog/{page}");
+        assert_eq!(routes[1].path, super::DEFAULT_PATH);
+        for bad in ["blog/{page}", "/blog", "/{page}/{page}", "/b/{id}", "/b/{page}?x=1"] {
+            let text = replace(
+                MINIMAL,
+                "pages = 100\n",
+                &format!("pages = 100\npath = \"{bad}\"\n"),
+            );
+            error(&text, "routes[0].path", line_of(&text, "path ="));
+        }
     }
 
     #[test]

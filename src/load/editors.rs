@@ -1,0 +1,321 @@
+//! The editors of a load test, and what the policy does on each edit (LOAD.md §1, docs/model.md
+//! §8): the scenario's edits are applied to the content server at their times, then each changed
+//! page gets a webhook after its delay (or is lost), sent to one instance or to every one with
+//! `broadcast`, and a CDN purge with `purge_cdn`; a `schedule` sends webhooks on its period.
+//!
+//! The random draws are the simulator's, from the same streams in the same order
+//! (`model::simulation::policy`): a webhook's loss, then its delay, from the `Webhooks` stream;
+//! schedule phases from the `Schedule` stream; the balancer's choice from `Balancer`. Purges draw
+//! from `Purges` as they are sent, which follows the site's answers, so their order may differ.
+//!
+//! Differences the load tester cannot avoid, each said in docs/load.md:
+//! - after `regenerate`, the purge follows the webhook's successful answer (Next.js's
+//!   `res.revalidate` answers once the page is regenerated);
+//! - a scheduled regeneration with `purge_cdn` purges after every successful answer, since the
+//!   site does not say whether the version changed;
+//! - one purge request goes to the CDN, whatever its points of presence.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use hyper::Method;
+use rand::RngExt;
+
+use super::client::send_once;
+use super::cms::Cms;
+use super::site::{self, Endpoint, PageRef, Paths};
+use super::stop::Stop;
+use crate::distribution::Distribution;
+use crate::model::origin::Picker;
+use crate::model::rng::{self, SimRng, Stream};
+use crate::scenario::{CacheMode, OnEdit, Policy, Scenario};
+use crate::time::SimTime;
+
+/// Where and how the editors reach the site.
+#[derive(Clone, Debug)]
+pub struct Hooks {
+    pub instances: Vec<Endpoint>,
+    pub cdn: Endpoint,
+    pub revalidate_url: String,
+    pub purge_url: String,
+    pub purge_method: Method,
+    pub secret: Option<String>,
+    pub timeout: Duration,
+    pub allow_remote: bool,
+}
+
+/// What the editors sent, and what failed (no answer, or not 2xx).
+#[derive(Debug, Default)]
+pub struct Sent {
+    pub edits: AtomicU64,
+    pub webhooks: AtomicU64,
+    pub webhooks_failed: AtomicU64,
+    pub purges: AtomicU64,
+    pub purges_failed: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Action {
+    /// An edit's webhook for `page` arrives.
+    Webhook { page: u32 },
+    /// A schedule's tick for `page` on `instance` (one entry per cache, as the simulator).
+    Schedule { page: u32, instance: u32 },
+}
+
+/// The site-side context every action needs.
+struct Context {
+    cms: Arc<Cms>,
+    paths: Paths,
+    policy: Policy,
+    hooks: Hooks,
+    sent: Arc<Sent>,
+    /// The CDN's purge delay and loss, when the scenario has a CDN.
+    purge: Option<(Distribution, f64)>,
+    purge_rng: Mutex<SimRng>,
+}
+
+/// Plays `edits` (time, global page id) against the content server until `end`, with the
+/// policy's webhooks, purges and schedule, from time zero `start`. Returns when done or stopped.
+#[allow(clippy::too_many_arguments)]
+pub async fn play(
+    scenario: Scenario,
+    policy: Policy,
+    edits: Box<dyn Iterator<Item = (SimTime, u32)> + Send>,
+    cms: Arc<Cms>,
+    hooks: Hooks,
+    seed: u64,
+    sent: Arc<Sent>,
+    stop: Arc<Stop>,
+) {
+    let scenario = &scenario;
+    let policy = &policy;
+    let context = Arc::new(Context {
+        paths: Paths::new(scenario),
+        policy: policy.clone(),
+        purge: (scenario.cdn.as_ref()).map(|c| (c.purge_delay.clone(), c.purge_failure)),
+        purge_rng: Mutex::new(rng::stream(seed, Stream::Purges)),
+        cms: Arc::clone(&cms),
+        hooks,
+        sent,
+    });
+    let start = cms.started();
+    let end = scenario.duration;
+    let mut webhook_rng = rng::stream(seed, Stream::Webhooks);
+    let mut balancer_rng = rng::stream(seed, Stream::Balancer);
+    let mut picker = Picker::new(
+        scenario.origin.balancer,
+        context.hooks.instances.len() as u32,
+    );
+    let mut actions = BinaryHeap::new();
+    let mut order = 0u64;
+    schedule_phases(scenario, policy, seed, &mut actions, &mut order);
+    let mut edits = edits.peekable();
+    loop {
+        // Actions before edits at the same instant, as the simulator orders them.
+        let action_at = actions.peek().map(|Reverse((at, _, _))| *at);
+        let edit_at = edits.peek().map(|(at, _)| *at);
+        let at = match (action_at, edit_at) {
+            (Some(a), Some(e)) => a.min(e),
+            (Some(a), None) => a,
+            (None, Some(e)) => e,
+            (None, None) => return,
+        };
+        if at >= end {
+            return;
+        }
+        let due = start + Duration::from_micros(at.as_micros());
+        tokio::select! {
+            () = tokio::time::sleep_until(due.into()) => {}
+            () = stop.stopped() => return,
+        }
+        if action_at == Some(at) {
+            let Some(Reverse((_, _, action))) = actions.pop() else {
+                continue;
+            };
+            match action {
+                Action::Webhook { page } => {
+                    let targets = webhook_targets(&context, page, &mut picker, &mut balancer_rng);
+                    arrive(&context, page, targets);
+                }
+                Action::Schedule { page, instance } => {
+                    let route = cms_route(&context, page);
+                    if let Some(every) = context.policy.routes[route].schedule {
+                        order += 1;
+                        actions.push(Reverse((at + every, order, action)));
+                    }
+                    let ctx = Arc::clone(&context);
+                    tokio::spawn(async move {
+                        let purge = ctx.policy.routes[route].purge_cdn;
+                        if webhook(&ctx, page, instance as usize, "regenerate").await && purge {
+                            purge_later(&ctx, page).await;
+                        }
+                    });
+                }
+            }
+            continue;
+        }
+        let Some((_, page)) = edits.next() else {
+            continue;
+        };
+        let changed = cms.edit(page, cms.now());
+        context.sent.edits.fetch_add(1, Ordering::Relaxed);
+        for q in changed {
+            let p = &context.policy.routes[cms_route(&context, q)];
+            if p.on_edit == OnEdit::None {
+                continue;
+            }
+            let lost = p.webhook_failure > 0.0 && webhook_rng.random::<f64>() < p.webhook_failure;
+            let delay = p.webhook_delay.sample(&mut webhook_rng);
+            if !lost {
+                order += 1;
+                actions.push(Reverse((at + delay, order, Action::Webhook { page: q })));
+            }
+        }
+    }
+}
+
+fn cms_route(context: &Context, page: u32) -> usize {
+    context.cms.route_of(page)
+}
+
+/// Each page of a route with a `schedule` gets a random phase within the first period, one
+/// entry per instance with local caches and one with a shared cache (docs/model.md §8.4).
+fn schedule_phases(
+    scenario: &Scenario,
+    policy: &Policy,
+    seed: u64,
+    actions: &mut BinaryHeap<Reverse<(SimTime, u64, Action)>>,
+    order: &mut u64,
+) {
+    let mut rng = rng::stream(seed, Stream::Schedule);
+    let caches = match scenario.origin.cache {
+        CacheMode::Local => scenario.origin.instances,
+        CacheMode::Shared => 1,
+    };
+    let mut offset = 0;
+    for (route, p) in scenario.routes.iter().zip(&policy.routes) {
+        if let Some(every) = p.schedule {
+            for page in offset..offset + route.pages {
+                let phase = SimTime(rng.random_range(0..every.as_micros()));
+                for instance in 0..caches {
+                    *order += 1;
+                    actions.push(Reverse((phase, *order, Action::Schedule { page, instance })));
+                }
+            }
+        }
+        offset += route.pages;
+    }
+}
+
+/// The instances an edit's webhook for `page` goes to.
+fn webhook_targets(
+    context: &Context,
+    page: u32,
+    picker: &mut Picker,
+    rng: &mut SimRng,
+) -> Vec<usize> {
+    let p = &context.policy.routes[cms_route(context, page)];
+    if p.broadcast {
+        (0..context.hooks.instances.len()).collect()
+    } else {
+        vec![picker.pick(page, rng) as usize]
+    }
+}
+
+/// An edit's webhook arrives: sent to `targets`, with the purge the policy asks for.
+fn arrive(context: &Arc<Context>, page: u32, targets: Vec<usize>) {
+    let p = &context.policy.routes[cms_route(context, page)];
+    let (on_edit, purge_cdn) = (p.on_edit, p.purge_cdn);
+    let mode = match on_edit {
+        OnEdit::Regenerate | OnEdit::None => "regenerate",
+        OnEdit::Invalidate => "invalidate",
+        OnEdit::MarkStale => "mark-stale",
+    };
+    for instance in targets {
+        let ctx = Arc::clone(context);
+        tokio::spawn(async move {
+            let ok = webhook(&ctx, page, instance, mode).await;
+            if ok && purge_cdn && on_edit == OnEdit::Regenerate {
+                purge_later(&ctx, page).await;
+            }
+        });
+    }
+    if purge_cdn && matches!(on_edit, OnEdit::Invalidate | OnEdit::MarkStale) {
+        let ctx = Arc::clone(context);
+        tokio::spawn(async move { purge_later(&ctx, page).await });
+    }
+}
+
+/// Sends one webhook; whether it was answered 2xx.
+async fn webhook(context: &Context, page: u32, instance: usize, mode: &str) -> bool {
+    let route = cms_route(context, page);
+    let index = page - context.cms.first_page(route);
+    let path = context.paths.path(route, index);
+    let Some(server) = context.hooks.instances.get(instance % context.hooks.instances.len().max(1))
+    else {
+        return false;
+    };
+    let page_ref = PageRef {
+        route: context.paths.route_name(route),
+        index,
+        path: &path,
+    };
+    let url = site::fill(&context.hooks.revalidate_url, server, &page_ref, mode);
+    let mut headers = vec![("x-isrsim-mode", mode)];
+    if let Some(secret) = &context.hooks.secret {
+        headers.push(("x-isrsim-secret", secret.as_str()));
+    }
+    context.sent.webhooks.fetch_add(1, Ordering::Relaxed);
+    let ok = send(context, Method::POST, &url, &headers).await;
+    if !ok {
+        context.sent.webhooks_failed.fetch_add(1, Ordering::Relaxed);
+    }
+    ok
+}
+
+/// Purges `page` from the CDN after the scenario's purge delay, unless the purge is lost; no
+/// purge without a CDN in the scenario.
+async fn purge_later(context: &Context, page: u32) {
+    let Some((delay, failure)) = &context.purge else {
+        return;
+    };
+    let (lost, delay) = {
+        let mut rng = context.purge_rng.lock().unwrap_or_else(PoisonError::into_inner);
+        let lost = *failure > 0.0 && rng.random::<f64>() < *failure;
+        (lost, delay.sample(&mut *rng))
+    };
+    if lost {
+        return;
+    }
+    tokio::time::sleep(Duration::from_micros(delay.as_micros())).await;
+    let route = cms_route(context, page);
+    let index = page - context.cms.first_page(route);
+    let path = context.paths.path(route, index);
+    let page_ref = PageRef {
+        route: context.paths.route_name(route),
+        index,
+        path: &path,
+    };
+    let url = site::fill(&context.hooks.purge_url, &context.hooks.cdn, &page_ref, "purge");
+    context.sent.purges.fetch_add(1, Ordering::Relaxed);
+    let method = context.hooks.purge_method.clone();
+    if !send(context, method, &url, &[]).await {
+        context.sent.purges_failed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sends a request to a filled-in URL, checked against the loopback rule again (a template may
+/// point anywhere); whether it was answered 2xx.
+async fn send(context: &Context, method: Method, url: &str, headers: &[(&str, &str)]) -> bool {
+    let Ok((endpoint, path)) = site::absolute(url, context.hooks.allow_remote) else {
+        return false;
+    };
+    let path = if path.is_empty() { "/".to_string() } else { path };
+    matches!(
+        send_once(method, &endpoint, &path, headers, context.hooks.timeout).await,
+        Ok(status) if status.is_success()
+    )
+}

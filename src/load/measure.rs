@@ -1,0 +1,340 @@
+//! The load tester as a [`Driver`]: one run of a scenario played against a real site, observed
+//! into the same collector as a simulation (LOAD.md §1–3).
+//!
+//! The run's parts start together at time zero: the content server (with the scenario's
+//! backend), the users (open-loop, `users`), the editors (`editors`) and a monitor that stops
+//! the run on Ctrl-C, on too many errors, or at a site without the marker. The users and edits
+//! come from the same random streams as replication `R` of `isrsim run` ([`Plan::of`]), so the
+//! two see the same users at the same times.
+
+use std::fs::File;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::cms::{Cms, Observer, Server};
+use super::editors::{self, Hooks, Sent};
+use super::recorder::{Live, Recorder};
+use super::site::{Endpoint, Paths};
+use super::stop::{Reason, Stop};
+use super::users::{self, QUEUE, Shared};
+use crate::driver::Driver;
+use crate::metrics::{Collector, RunId};
+use crate::model::content::{Edits, PageLayout};
+use crate::model::traffic::{Request, Requests};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+
+/// How long after the parts start time zero is: the content server is listening and the
+/// workers are waiting before the first request is due.
+const LEAD: Duration = Duration::from_millis(200);
+
+/// The least number of responses before `--max-errors` may stop a run, so that one early
+/// failure does not.
+const ERRORS_AFTER: u64 = 100;
+
+/// The users and the edits of a run.
+pub struct Plan {
+    pub requests: Box<dyn Iterator<Item = Request> + Send>,
+    pub edits: Box<dyn Iterator<Item = (SimTime, u32)> + Send>,
+}
+
+impl Plan {
+    /// The users and edits of the replication whose seed is `seed`: the simulator's own.
+    pub fn of(scenario: &Scenario, seed: u64) -> Plan {
+        let layout = PageLayout::new(scenario);
+        Plan {
+            requests: Box::new(Requests::new(scenario, seed)),
+            edits: Box::new(Edits::new(scenario, &layout, seed)),
+        }
+    }
+
+    /// Given users and edits, each (time, global page id) in time order: for tests and
+    /// hand-worked timelines.
+    pub fn scripted(requests: Vec<(SimTime, u32)>, edits: Vec<(SimTime, u32)>) -> Plan {
+        Plan {
+            requests: Box::new(
+                (requests.into_iter()).map(|(at, page)| Request { at, page, pop: 0 }),
+            ),
+            edits: Box::new(edits.into_iter()),
+        }
+    }
+}
+
+/// How a load test reaches the site, and its limits.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where users' requests go.
+    pub target: Endpoint,
+    /// Where webhooks and purges go.
+    pub hooks: Hooks,
+    /// Where the content server listens.
+    pub cms: SocketAddr,
+    /// User connections (workers).
+    pub connections: usize,
+    /// Per request.
+    pub timeout: Duration,
+    /// The share of failed requests that stops the run.
+    pub max_errors: f64,
+    /// `--cdn-header`.
+    pub cdn_header: Option<String>,
+    /// `--log`: created by the run, and refused if it exists.
+    pub log: Option<std::path::PathBuf>,
+    /// Whether Ctrl-C and SIGTERM stop the run (the binary), or not (tests).
+    pub signals: bool,
+}
+
+/// How a run ended, beside its metrics.
+#[derive(Clone, Debug, Default)]
+pub struct Ending {
+    /// Why it stopped before its duration, if it did.
+    pub stopped: Option<Reason>,
+    /// Successful responses without the marker (not judged).
+    pub unverified: u64,
+    /// Responses of every kind, warm-up included.
+    pub responses: u64,
+    /// The 99th percentile and largest (sent − intended), in milliseconds.
+    pub send_lag_ms: Option<(f64, f64)>,
+    /// Wall time from time zero to the end.
+    pub elapsed_s: f64,
+    pub edits: u64,
+    pub webhooks: (u64, u64),
+    pub purges: (u64, u64),
+    /// Things the user should know (a `Cache-Control` that disagrees with the policy).
+    pub warnings: Vec<String>,
+}
+
+/// Why a load test could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot listen on {addr} for the content server: {source}{hint}",
+            hint = if source.kind() == io::ErrorKind::AddrInUse {
+                " (another content server, `isrsim cms`, or the site itself?); stop it or choose another address with --cms"
+            } else { "" })]
+    Listen { addr: SocketAddr, source: io::Error },
+    #[error("cannot start the load test: {0}")]
+    Runtime(io::Error),
+    #[error("cannot write the --log file: {0}")]
+    Log(io::Error),
+    #[error(
+        "{missing} of the first {seen} successful responses carry no marker `isrsim:{{route}}:{{page}}:{{version}}`, \
+         so their staleness cannot be judged: the site must put the marker of the content it \
+         was rendered from in every page (docs/load.md, \"What the site must do\")"
+    )]
+    NoMarker { seen: u64, missing: u64 },
+}
+
+/// The load tester.
+pub struct Load {
+    options: Options,
+    plan: Mutex<Option<Plan>>,
+    live: Arc<Live>,
+    sent: Arc<Sent>,
+    ending: Mutex<Ending>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Load {
+    /// A load test of the scenario's own users and edits.
+    pub fn new(options: Options) -> Load {
+        Load {
+            options,
+            plan: Mutex::new(None),
+            live: Arc::new(Live::default()),
+            sent: Arc::new(Sent::default()),
+            ending: Mutex::new(Ending::default()),
+        }
+    }
+
+    /// A load test of given users and edits (`Plan::scripted`), for one run.
+    pub fn scripted(options: Options, plan: Plan) -> Load {
+        let load = Load::new(options);
+        *lock(&load.plan) = Some(plan);
+        load
+    }
+
+    /// The counts a progress display reads.
+    pub fn live(&self) -> Arc<Live> {
+        Arc::clone(&self.live)
+    }
+
+    /// How the last run ended.
+    pub fn ending(&self) -> Ending {
+        lock(&self.ending).clone()
+    }
+
+    async fn measure(
+        &self,
+        scenario: &Scenario,
+        run: RunId,
+        collector: Collector,
+        plan: Plan,
+        progress: &AtomicU64,
+    ) -> Result<Collector, LoadError> {
+        let options = &self.options;
+        let policy = &scenario.policies[run.policy];
+        let log = match &options.log {
+            Some(path) => Some(File::create_new(path).map_err(LoadError::Log)?),
+            None => None,
+        };
+        let recorder = Arc::new(
+            Recorder::new(
+                scenario,
+                policy,
+                collector,
+                options.cdn_header.clone(),
+                log,
+                Arc::clone(&self.live),
+            )
+            .map_err(LoadError::Log)?,
+        );
+        let start = Instant::now() + LEAD;
+        let observer: Arc<dyn Observer> = recorder.clone();
+        let cms = Arc::new(Cms::starting(scenario, run.seed, start, Some(observer)));
+        recorder.attach(&cms);
+        let server = Server::bind(options.cms, Arc::clone(&cms))
+            .await
+            .map_err(|source| LoadError::Listen {
+                addr: options.cms,
+                source,
+            })?;
+        let stop = Arc::new(Stop::default());
+        let (server_done, server_stop) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(server.serve(async {
+            let _ = server_stop.await;
+        }));
+        if options.signals {
+            let stop = Arc::clone(&stop);
+            tokio::spawn(async move {
+                if wait_for_signal().await {
+                    stop.stop(Reason::Interrupted);
+                }
+            });
+        }
+        let (jobs, queue) = async_channel::bounded(QUEUE);
+        let shared = Arc::new(Shared {
+            target: options.target.clone(),
+            paths: Paths::new(scenario),
+            cms: Arc::clone(&cms),
+            recorder: Arc::clone(&recorder),
+            stop: Arc::clone(&stop),
+            timeout: options.timeout,
+        });
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..options.connections.max(1) {
+            workers.spawn(users::work(Arc::clone(&shared), queue.clone()));
+        }
+        drop(queue);
+        let dispatcher = {
+            let (requests, stop) = (plan.requests, Arc::clone(&stop));
+            tokio::task::spawn_blocking(move || users::dispatch(requests, start, jobs, &stop))
+        };
+        let editors = tokio::spawn(editors::play(
+            scenario.clone(),
+            policy.clone(),
+            plan.edits,
+            Arc::clone(&cms),
+            options.hooks.clone(),
+            run.seed,
+            Arc::clone(&self.sent),
+            Arc::clone(&stop),
+        ));
+        // The monitor: progress, and the error budget, until every worker is done.
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                done = workers.join_next() => {
+                    if done.is_none() {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            let elapsed = cms.now().min(scenario.duration);
+            progress.store(elapsed.as_micros(), Ordering::Relaxed);
+            let responses = Live::get(&self.live.responses);
+            let errors = Live::get(&self.live.errors);
+            if responses >= ERRORS_AFTER && errors as f64 > options.max_errors * responses as f64 {
+                stop.stop(Reason::TooManyErrors);
+            }
+        }
+        let _ = dispatcher.await;
+        editors.abort();
+        let _ = editors.await;
+        let _ = server_done.send(());
+        let _ = served.await;
+        let end = cms.now().min(scenario.duration);
+        progress.store(end.as_micros(), Ordering::Relaxed);
+        if recorder.marker_failed() {
+            stop.stop(Reason::NoMarker);
+        }
+        let mut ending = lock(&self.ending);
+        ending.stopped = stop.reason();
+        ending.unverified = Live::get(&self.live.unverified);
+        ending.responses = Live::get(&self.live.responses);
+        ending.send_lag_ms = recorder.send_lag_ms();
+        ending.elapsed_s = end.as_secs_f64();
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ending.edits = count(&self.sent.edits);
+        ending.webhooks = (count(&self.sent.webhooks), count(&self.sent.webhooks_failed));
+        ending.purges = (count(&self.sent.purges), count(&self.sent.purges_failed));
+        ending.warnings = recorder.take_warnings();
+        let (seen, missing) = recorder.marker_counts();
+        let collector = recorder.finish(&cms, end).map_err(LoadError::Log)?;
+        if ending.stopped == Some(Reason::NoMarker) {
+            return Err(LoadError::NoMarker { seen, missing });
+        }
+        collector.ok_or_else(|| LoadError::Runtime(io::Error::other("the run was finished twice")))
+    }
+}
+
+impl Driver for Load {
+    type Error = LoadError;
+
+    fn drive(
+        &self,
+        scenario: &Scenario,
+        run: RunId,
+        collector: Collector,
+        progress: &AtomicU64,
+    ) -> Result<Collector, LoadError> {
+        let plan = lock(&self.plan)
+            .take()
+            .unwrap_or_else(|| Plan::of(scenario, run.seed));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(LoadError::Runtime)?;
+        let result = runtime.block_on(self.measure(scenario, run, collector, plan, progress));
+        // Webhooks or content requests still in flight are abandoned, not waited for.
+        runtime.shutdown_timeout(Duration::from_millis(100));
+        result
+    }
+}
+
+/// Completes at Ctrl-C (SIGINT) or SIGTERM with `true`; `false` if they cannot be listened for.
+#[cfg(unix)]
+async fn wait_for_signal() -> bool {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return false;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => true,
+        _ = terminate.recv() => true,
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> bool {
+    tokio::signal::ctrl_c().await.is_ok()
+}
