@@ -3,10 +3,13 @@
 //! it, the built `isrsim` binary run with arguments (within a time limit for `limits.rs` and
 //! `fuzz.rs`), a small site's scenario (`diff.rs`, `compare.rs`), and a results folder's files
 //! copied or read whole (`cli.rs`, `diff.rs`,
-//! `folders.rs`, `report_html.rs`, `slo.rs`).
+//! `folders.rs`, `report_html.rs`, `slo.rs`), and an in-process stand-in for a Next.js instance
+//! (`origin`, tested by `origin.rs`).
 
 // Each test crate that includes this module uses a different subset of it.
 #![allow(dead_code)]
+
+pub mod origin;
 
 use std::fs;
 use std::path::{Path, PathBuf};
