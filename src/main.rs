@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use isrsim::commands::{self, Output, RunOptions};
+use isrsim::commands::{self, LoadArgs, Output, RunOptions};
 use isrsim::error::exit_code;
 use isrsim::experiment::{self, Shard};
 use isrsim::report::{self, Columns, compare, diff, parse_column};
@@ -16,8 +16,9 @@ Exit codes:
   0  done
   1  failure (for example, the results folder cannot be written, or cms's address is in use)
   2  bad input: the scenario, the arguments or a results folder; nothing is written
-  3  an [slo] bound exceeded or not measured (run, merge); a regression (diff)
+  3  an [slo] bound exceeded or not measured (run, merge, load); a regression (diff)
      (compare exits 0 whatever the figures: it judges nothing)
+  130  interrupted (Ctrl-C); a load test writes what it measured until then
 
 Scenario files: every key is described in docs/scenario.md; the model and every metric in
 docs/model.md; SLO gating, diff and compare in docs/ci.md (in the isrsim repository).";
@@ -172,6 +173,15 @@ enum Command {
         /// The scenario file (TOML).
         file: PathBuf,
     },
+    /// Plays one policy of a scenario against a real site and measures it: the same users and
+    /// edits as replication R of `isrsim run`, the content served by isrsim's own content
+    /// server, and the same result files (docs/load.md).
+    ///
+    /// Sends only to loopback addresses unless --allow-remote; refuses a scenario whose peak
+    /// rate is over --max-rate before sending anything. Ctrl-C stops it, writes what was
+    /// measured (marked interrupted) and exits 130.
+    #[command(after_help = AFTER_HELP)]
+    Load(LoadCli),
     /// Runs the content server (the CMS of a load test) alone: every page of the scenario at
     /// version 0, no edits, at GET /content/{route}/{page}, until Ctrl-C or SIGTERM (then exit
     /// 0). Build the site under test against it (docs/load.md).
@@ -184,6 +194,85 @@ enum Command {
         #[arg(long = "cms", value_name = "ADDR", default_value = "127.0.0.1:4010")]
         address: String,
     },
+}
+
+/// The options of `isrsim load` (LOAD.md §4).
+#[derive(Args)]
+struct LoadCli {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// Where users' requests go: the CDN, or an instance when there is none.
+    #[arg(long, value_name = "URL")]
+    target: String,
+    /// The policy the site runs (required when the scenario has several).
+    #[arg(long, value_name = "NAME")]
+    policy: Option<String>,
+    /// A Next.js instance, for webhooks; repeat for several (default: the target).
+    #[arg(long = "instance", value_name = "URL")]
+    instances: Vec<String>,
+    /// Where purges go (default: the target).
+    #[arg(long, value_name = "URL")]
+    cdn: Option<String>,
+    /// The content server's address, on this machine only.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4010")]
+    cms: String,
+    /// Which replication's users and edits to play.
+    #[arg(long, value_name = "R", default_value_t = 0)]
+    replication: u32,
+    /// Overrides the scenario's duration (for example 2m).
+    #[arg(long, value_name = "D")]
+    duration: Option<String>,
+    /// Overrides the scenario's warm-up.
+    #[arg(long, value_name = "D")]
+    warmup: Option<String>,
+    /// Result folder (default: results/<scenario name>-load).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// User connections: requests beyond them wait, late, and their latency shows it.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    connections: usize,
+    /// The highest request rate allowed; a scenario peaking above it is refused.
+    #[arg(long, value_name = "R", default_value_t = 1000.0)]
+    max_rate: f64,
+    /// Stops the run (results written, exit 1) when more than this share of requests failed.
+    #[arg(long, value_name = "R", default_value_t = 0.5)]
+    max_errors: f64,
+    /// How long a request may take before it counts as an error.
+    #[arg(long, value_name = "D", default_value = "10s")]
+    timeout: String,
+    /// Allows targets that are not on this machine.
+    #[arg(long)]
+    allow_remote: bool,
+    /// The webhook: POST, with {instance}, {path}, {route}, {page} and {mode} filled in.
+    #[arg(long, value_name = "URL", default_value = "{instance}/api/revalidate?path={path}")]
+    revalidate_url: String,
+    /// The CDN purge, with {cdn}, {path}, {route} and {page} filled in.
+    #[arg(long, value_name = "URL", default_value = "{cdn}{path}")]
+    purge_url: String,
+    /// The purge's HTTP method.
+    #[arg(long, value_name = "METHOD", default_value = "PURGE")]
+    purge_method: String,
+    /// Sent as x-isrsim-secret with every webhook (default: $ISRSIM_SECRET).
+    #[arg(long)]
+    secret: Option<String>,
+    /// The response header that says whether the CDN answered from its cache (default: the
+    /// first of x-cache-status, x-cache, cf-cache-status, x-vercel-cache; else Age > 0).
+    #[arg(long, value_name = "NAME")]
+    cdn_header: Option<String>,
+    /// Writes every response (times, page, version, layers, latency, stale) to FILE as CSV.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Prints nothing but errors and SLO violations (and no progress bar).
+    #[arg(long)]
+    quiet: bool,
+    /// Prints summary.json on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Does not check the scenario's `[slo]` bounds.
+    #[arg(long)]
+    no_slo: bool,
+    #[command(flatten)]
+    table: TableArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -219,7 +308,9 @@ fn interrupt_removes_unfinished_results() {
 
 fn main() -> ExitCode {
     let command = Cli::parse().command;
-    if !matches!(command, Command::Cms { .. }) {
+    // `cms` stops on Ctrl-C with exit 0, and `load` writes what it measured: both listen for
+    // the signals themselves.
+    if !matches!(command, Command::Cms { .. } | Command::Load(_)) {
         interrupt_removes_unfinished_results();
     }
     let code = match command {
@@ -300,7 +391,36 @@ fn main() -> ExitCode {
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),
         Command::Cms { file, address } => commands::cms(&file, &address),
+        Command::Load(cli) => commands::load(&LoadArgs {
+            file: cli.file,
+            target: cli.target,
+            policy: cli.policy,
+            instances: cli.instances,
+            cdn: cli.cdn,
+            cms: cli.cms,
+            replication: cli.replication,
+            duration: cli.duration,
+            warmup: cli.warmup,
+            out: cli.out,
+            connections: cli.connections,
+            max_rate: cli.max_rate,
+            max_errors: cli.max_errors,
+            timeout: cli.timeout,
+            allow_remote: cli.allow_remote,
+            revalidate_url: cli.revalidate_url,
+            purge_url: cli.purge_url,
+            purge_method: cli.purge_method,
+            secret: cli.secret,
+            cdn_header: cli.cdn_header,
+            log: cli.log,
+            output: Output {
+                quiet: cli.quiet,
+                json: cli.json,
+                no_slo: cli.no_slo,
+                columns: cli.table.columns(),
+            },
+        }),
     };
-    // Exit codes are 0 to 3 (docs/model.md §14), so they fit.
+    // Exit codes are 0 to 3 and 130 (docs/model.md §14), so they fit.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

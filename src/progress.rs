@@ -62,3 +62,63 @@ impl Bar {
         }
     }
 }
+
+/// The progress bar of a load test: elapsed and total time, the current rate, the stale ratio
+/// and the errors so far. Drawn as `Bar` is: on a terminal, never with `--quiet`.
+pub struct LoadBar {
+    ticker: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+}
+
+impl LoadBar {
+    pub fn start(
+        live: Arc<crate::load::recorder::Live>,
+        elapsed: Arc<std::sync::atomic::AtomicU64>,
+        duration: SimTime,
+        quiet: bool,
+    ) -> LoadBar {
+        if quiet || !std::io::stderr().is_terminal() {
+            return LoadBar { ticker: None };
+        }
+        let bar = ProgressBar::with_draw_target(
+            Some(duration.as_micros() / 1_000_000),
+            ProgressDrawTarget::stderr(),
+        );
+        let style = ProgressStyle::with_template("{wide_bar} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&done);
+        let total = duration.as_secs_f64();
+        let handle = std::thread::spawn(move || {
+            use crate::load::recorder::Live;
+            // The rate over the last second, from a ring of tenth-second samples.
+            let mut window = std::collections::VecDeque::from([0u64; 10]);
+            while !stop.load(Ordering::Relaxed) {
+                let at = SimTime(elapsed.load(Ordering::Relaxed)).as_secs_f64();
+                let responses = Live::get(&live.responses);
+                let rate = responses - window.pop_front().unwrap_or(0);
+                window.push_back(responses);
+                let stale = Live::get(&live.stale) as f64 / responses.max(1) as f64;
+                bar.set_position(at as u64);
+                bar.set_message(format!(
+                    "{at:.0}/{total:.0} s | {rate} req/s | stale {:.1}% | {} errors",
+                    stale * 100.0,
+                    Live::get(&live.errors)
+                ));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        LoadBar {
+            ticker: Some((done, handle)),
+        }
+    }
+
+    /// Stops and clears the bar.
+    pub fn finish(self) {
+        if let Some((done, handle)) = self.ticker {
+            done.store(true, Ordering::Relaxed);
+            let _ = handle.join();
+        }
+    }
+}

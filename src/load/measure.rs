@@ -244,16 +244,17 @@ impl Load {
             Arc::clone(&self.sent),
             Arc::clone(&stop),
         ));
-        // The monitor: progress, and the error budget, until every worker is done.
+        // The monitor: progress and the error budget, until every worker is done and the run's
+        // end is reached (the site's regenerations and the editors go on after the last user
+        // request), or the run is stopped.
+        let end_at = start + Duration::from_micros(scenario.duration.as_micros());
         let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut workers_done = false;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                done = workers.join_next() => {
-                    if done.is_none() {
-                        break;
-                    }
-                    continue;
+                done = workers.join_next(), if !workers_done => {
+                    workers_done = done.is_none();
                 }
             }
             let elapsed = cms.now().min(scenario.duration);
@@ -262,6 +263,9 @@ impl Load {
             let errors = Live::get(&self.live.errors);
             if responses >= ERRORS_AFTER && errors as f64 > options.max_errors * responses as f64 {
                 stop.stop(Reason::TooManyErrors);
+            }
+            if workers_done && (stop.is_stopped() || Instant::now() >= end_at) {
+                break;
             }
         }
         let _ = dispatcher.await;

@@ -14,7 +14,7 @@ use std::path::Path;
 use super::summary::StudyResults;
 
 pub use json::Json;
-pub use meta::{Meta, RunInfo};
+pub use meta::{LoadInfo, Meta, RunInfo};
 pub use table::{Columns, Style, Table, parse_column};
 
 /// One output of a run, rendered from the typed results.

@@ -22,6 +22,10 @@ use crate::shard;
 use crate::slo::Outcome;
 use crate::time::SimTime;
 
+mod loadtest;
+
+pub use loadtest::{LoadArgs, load};
+
 /// Options of `isrsim run`.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -48,7 +52,7 @@ pub struct Output {
     pub columns: Columns,
 }
 
-fn load(file: &Path) -> Result<Study, i32> {
+fn read_study(file: &Path) -> Result<Study, i32> {
     Study::load(file).map_err(|e: InputError| {
         eprintln!("error: {e}");
         exit_code::BAD_INPUT
@@ -58,7 +62,7 @@ fn load(file: &Path) -> Result<Study, i32> {
 /// `isrsim run`: simulates every run of the study (or of one shard of it), writes the result
 /// files, prints the comparison table, and checks the SLO.
 pub fn run(options: &RunOptions) -> i32 {
-    let mut study = match load(&options.file) {
+    let mut study = match read_study(&options.file) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -157,7 +161,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, output: &Output) -> i32 {
 
 /// Checks the results folder `out` before any work, and makes its staging folder: a folder that
 /// cannot or must not be written is bad input, found at once rather than after the simulation.
-fn prepare(out: &Path) -> Result<Target, i32> {
+pub(crate) fn prepare(out: &Path) -> Result<Target, i32> {
     Target::prepare(out).map_err(|e| {
         eprintln!("error: {e}");
         exit_code::BAD_INPUT
@@ -166,7 +170,7 @@ fn prepare(out: &Path) -> Result<Target, i32> {
 
 /// Writes a whole run's results, prints the table or the JSON, and reports on stderr each SLO
 /// bound missed or not measured.
-fn finish(
+pub(crate) fn finish(
     study: &Study,
     runs: &[RunResult],
     info: &RunInfo,
@@ -196,6 +200,7 @@ fn finish(
         return exit_code::FAILURE;
     }
     let mut violated = false;
+    let mut unmeasurable = false;
     for s in &results.summaries {
         for v in s.slo.iter().filter(|v| !v.met()) {
             violated = true;
@@ -211,13 +216,20 @@ fn finish(
                 format!(" at {}", point.join(", "))
             };
             let what = match v.outcome {
+                Outcome::NotMeasured if info.load.is_some() => {
+                    unmeasurable = true;
+                    "SLO on a metric this load test could not measure"
+                }
                 Outcome::NotMeasured => "SLO not measured",
                 _ => "SLO violated",
             };
             eprintln!("{what}: policy {}{at}: {}", s.policy, v.describe());
         }
     }
-    if violated {
+    if unmeasurable {
+        // A load test cannot see what the site does not show (docs/load.md, "What is measured").
+        exit_code::BAD_INPUT
+    } else if violated {
         exit_code::SLO_VIOLATED
     } else {
         exit_code::OK
@@ -267,7 +279,7 @@ fn redrawn(dir: &Path) -> String {
 /// `isrsim validate`: checks a scenario and says what `run` would simulate, every setting in the
 /// file's own words.
 pub fn validate(file: &Path) -> i32 {
-    let study = match load(file) {
+    let study = match read_study(file) {
         Ok(study) => study,
         Err(code) => return code,
     };
@@ -295,7 +307,7 @@ pub fn cms(file: &Path, address: &str) -> i32 {
             return exit_code::BAD_INPUT;
         }
     };
-    let study = match load(file) {
+    let study = match read_study(file) {
         Ok(study) => study,
         Err(code) => return code,
     };

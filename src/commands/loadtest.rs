@@ -1,0 +1,319 @@
+//! `isrsim load`: plays one policy of a scenario against a real site and writes the same result
+//! files as `isrsim run` (LOAD.md §4, docs/load.md).
+//!
+//! Everything that can be refused is refused before anything is sent: a `[sweep]`, an unknown
+//! policy, a target off this machine without `--allow-remote`, a scenario whose peak rate is over
+//! `--max-rate`, a `--log` file that exists, a results folder isrsim did not write.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use hyper::Method;
+
+use super::{Output, finish, prepare, read_study};
+use crate::driver::Driver;
+use crate::error::exit_code;
+use crate::load::editors::Hooks;
+use crate::load::site::{self, Endpoint, PageRef, Paths};
+use crate::load::stop::Reason;
+use crate::load::{self, Load, LoadError, Options};
+use crate::metrics::RunId;
+use crate::model::rng::replication_seed;
+use crate::progress::LoadBar;
+use crate::report::RunInfo;
+use crate::report::LoadInfo;
+use crate::scenario::{Scenario, Study};
+use crate::time::{SimTime, parse_duration};
+
+/// The arguments of `isrsim load`, as the command line gives them.
+#[derive(Clone, Debug)]
+pub struct LoadArgs {
+    pub file: PathBuf,
+    pub target: String,
+    pub policy: Option<String>,
+    pub instances: Vec<String>,
+    pub cdn: Option<String>,
+    pub cms: String,
+    pub replication: u32,
+    pub duration: Option<String>,
+    pub warmup: Option<String>,
+    pub out: Option<PathBuf>,
+    pub connections: usize,
+    pub max_rate: f64,
+    pub max_errors: f64,
+    pub timeout: String,
+    pub allow_remote: bool,
+    pub revalidate_url: String,
+    pub purge_url: String,
+    pub purge_method: String,
+    pub secret: Option<String>,
+    pub cdn_header: Option<String>,
+    pub log: Option<PathBuf>,
+    pub output: Output,
+}
+
+/// Bad input, said once: `error: ...` and exit 2.
+fn refuse(message: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {message}");
+    exit_code::BAD_INPUT
+}
+
+/// `isrsim load`: measures the site, writes the results, checks the SLO.
+pub fn load(args: &LoadArgs) -> i32 {
+    let study = match read_study(&args.file) {
+        Ok(study) => study,
+        Err(code) => return code,
+    };
+    if !study.axes.is_empty() {
+        return refuse(format!(
+            "{}: isrsim load measures one scenario, and this one has a [sweep] ({}); load-test \
+             one point of it by writing its values into a scenario of its own",
+            args.file.display(),
+            study.axes.join(", ")
+        ));
+    }
+    let scenario = match tested_scenario(study.base, args) {
+        Ok(scenario) => scenario,
+        Err(message) => return refuse(message),
+    };
+    let options = match options(&scenario, args) {
+        Ok(options) => options,
+        Err(message) => return refuse(message),
+    };
+    let out = (args.out.clone())
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-load", scenario.name)));
+    let target = match prepare(&out) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    let study = Study::single(scenario);
+    let scenario = &study.base;
+    let run = RunId {
+        point: 0,
+        policy: 0,
+        replication: args.replication,
+        seed: replication_seed(scenario.seed, args.replication),
+    };
+    let quiet = args.output.quiet || args.output.json;
+    let connections = options.connections;
+    let target_url = args.target.clone();
+    let driver = Load::new(options);
+    if !quiet {
+        eprintln!(
+            "load test of {} (policy {}, replication {}) against {target_url} for {}; Ctrl-C \
+             stops it and keeps what was measured",
+            scenario.name, scenario.policies[0].name, args.replication, scenario.duration
+        );
+    }
+    let progress = Arc::new(AtomicU64::new(0));
+    let bar = LoadBar::start(driver.live(), Arc::clone(&progress), scenario.duration, quiet);
+    let started = Instant::now();
+    let result = driver.run(scenario, run, &progress);
+    let wall = started.elapsed().as_secs_f64();
+    bar.finish();
+    let ending = driver.ending();
+    for warning in &ending.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let result = match result {
+        Ok(result) => result,
+        Err(e @ LoadError::NoMarker { .. }) => return refuse(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::FAILURE;
+        }
+    };
+    let stopped = ending.stopped.map(|r| match r {
+        Reason::Interrupted => "interrupted",
+        Reason::TooManyErrors => "too-many-errors",
+        Reason::NoMarker => "no-marker",
+    });
+    let info = RunInfo {
+        wall_s: wall,
+        threads: connections,
+        shards: 1,
+        load: Some(LoadInfo {
+            target: target_url,
+            stopped,
+            unverified: ending.unverified,
+            send_lag_p99_ms: ending.send_lag_ms.map(|(p99, _)| p99),
+            connections,
+        }),
+    };
+    let code = finish(&study, std::slice::from_ref(&result), &info, target, &args.output);
+    if !quiet {
+        let lag = ending.send_lag_ms.map_or("n/a".to_string(), |(p99, max)| {
+            format!("p99 {p99:.2} ms, max {max:.2} ms")
+        });
+        eprintln!(
+            "measured {} responses in {:.1} s ({} without the marker); {} edits, {} webhooks \
+             ({} failed), {} purges ({} failed); send lag {lag}; results in {}",
+            ending.responses,
+            ending.elapsed_s,
+            ending.unverified,
+            ending.edits,
+            ending.webhooks.0,
+            ending.webhooks.1,
+            ending.purges.0,
+            ending.purges.1,
+            out.display()
+        );
+    }
+    match ending.stopped {
+        Some(Reason::Interrupted) => {
+            eprintln!("interrupted: the results cover what was measured until then");
+            exit_code::INTERRUPTED
+        }
+        Some(Reason::TooManyErrors) => {
+            eprintln!(
+                "error: more than {:.0}% of the requests failed (--max-errors); the run stopped \
+                 early and its results are written",
+                args.max_errors * 100.0
+            );
+            exit_code::FAILURE
+        }
+        _ => code,
+    }
+}
+
+/// The scenario as the load test plays it: the one policy, one replication, and the command
+/// line's duration and warm-up; its peak rate within `--max-rate`.
+fn tested_scenario(mut scenario: Scenario, args: &LoadArgs) -> Result<Scenario, String> {
+    let names: Vec<&str> = scenario.policies.iter().map(|p| p.name.as_str()).collect();
+    let chosen = match &args.policy {
+        Some(name) => names.iter().position(|n| n == name).ok_or_else(|| {
+            format!(
+                "--policy {name}: the scenario has no such policy; it has {}",
+                names.join(", ")
+            )
+        })?,
+        None if names.len() == 1 => 0,
+        None => {
+            return Err(format!(
+                "the scenario has {} policies: choose the one the site runs with --policy ({})",
+                names.len(),
+                names.join(", ")
+            ));
+        }
+    };
+    let policy = scenario.policies.swap_remove(chosen);
+    scenario.policies = vec![policy];
+    scenario.replications = 1;
+    let duration = |flag: &str, text: &Option<String>| -> Result<Option<SimTime>, String> {
+        text.as_deref()
+            .map(|t| parse_duration(t).map_err(|e| format!("{flag} {t}: {e}")))
+            .transpose()
+    };
+    if let Some(d) = duration("--duration", &args.duration)? {
+        if d == SimTime::ZERO {
+            return Err("--duration must be longer than 0s".into());
+        }
+        scenario.duration = d;
+    }
+    if let Some(w) = duration("--warmup", &args.warmup)? {
+        scenario.warmup = w;
+    }
+    if scenario.warmup >= scenario.duration {
+        return Err(format!(
+            "the warm-up ({}) must be shorter than the duration ({}): set --warmup or --duration",
+            scenario.warmup, scenario.duration
+        ));
+    }
+    let peak = scenario.traffic.peak_rate();
+    if !(args.max_rate > 0.0) {
+        return Err("--max-rate must be above 0".into());
+    }
+    if peak > args.max_rate {
+        return Err(format!(
+            "the scenario's traffic peaks at {peak} requests/s, over --max-rate {}: nothing was \
+             sent. Raise --max-rate if the site is meant to take it",
+            args.max_rate
+        ));
+    }
+    Ok(scenario)
+}
+
+/// The driver's options from the command line, every URL checked.
+fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
+    let endpoint = |flag: &str, url: &str| {
+        Endpoint::parse(url, args.allow_remote).map_err(|e| format!("{flag} {e}"))
+    };
+    let target = endpoint("--target", &args.target)?;
+    let instances = if args.instances.is_empty() {
+        vec![target.clone()]
+    } else {
+        (args.instances.iter())
+            .map(|u| endpoint("--instance", u))
+            .collect::<Result<_, _>>()?
+    };
+    let cdn = match &args.cdn {
+        Some(url) => endpoint("--cdn", url)?,
+        None => target.clone(),
+    };
+    site::check_template("--revalidate-url", &args.revalidate_url)?;
+    site::check_template("--purge-url", &args.purge_url)?;
+    // A template may point anywhere: check where it points for a real page, now.
+    let paths = Paths::new(scenario);
+    let first = paths.path(0, 0);
+    let page = PageRef {
+        route: paths.route_name(0),
+        index: 0,
+        path: &first,
+    };
+    for (flag, template, server) in [
+        ("--revalidate-url", &args.revalidate_url, &instances[0]),
+        ("--purge-url", &args.purge_url, &cdn),
+    ] {
+        let url = site::fill(template, server, &page, "regenerate");
+        site::absolute(&url, args.allow_remote).map_err(|e| format!("{flag}: {e}"))?;
+    }
+    let purge_method = Method::from_bytes(args.purge_method.as_bytes())
+        .map_err(|_| format!("--purge-method {}: not an HTTP method", args.purge_method))?;
+    let cms = load::loopback_address(&args.cms).map_err(|e| format!("--cms {e}"))?;
+    let timeout = parse_duration(&args.timeout)
+        .ok()
+        .filter(|t| *t > SimTime::ZERO)
+        .ok_or_else(|| format!("--timeout {}: expected a duration above 0, such as 10s", args.timeout))?;
+    let timeout = Duration::from_micros(timeout.as_micros());
+    if !(0.0..=1.0).contains(&args.max_errors) {
+        return Err(format!(
+            "--max-errors {}: expected a share between 0 and 1, such as 0.5",
+            args.max_errors
+        ));
+    }
+    if args.connections == 0 {
+        return Err("--connections must be at least 1".into());
+    }
+    if let Some(log) = &args.log
+        && log.exists()
+    {
+        return Err(format!(
+            "--log {}: the file exists, and isrsim does not overwrite a file it did not write; \
+             remove it or name another",
+            log.display()
+        ));
+    }
+    let secret = (args.secret.clone()).or_else(|| std::env::var("ISRSIM_SECRET").ok());
+    Ok(Options {
+        target,
+        hooks: Hooks {
+            instances,
+            cdn,
+            revalidate_url: args.revalidate_url.clone(),
+            purge_url: args.purge_url.clone(),
+            purge_method,
+            secret,
+            timeout,
+            allow_remote: args.allow_remote,
+        },
+        cms,
+        connections: args.connections,
+        timeout,
+        max_errors: args.max_errors,
+        cdn_header: args.cdn_header.clone(),
+        log: args.log.clone(),
+        signals: true,
+    })
+}

@@ -1,0 +1,160 @@
+//! `isrsim load` against the in-process ISR origin of `support::origin` (Next.js's response
+//! cache, in Rust): hand-worked timelines through the library, where each request and edit is
+//! placed by hand, and an agreement check with the simulator. Every wait is bounded by the
+//! run's duration plus the request timeout.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use hyper::Method;
+use isrsim::driver::Driver;
+use isrsim::load::editors::Hooks;
+use isrsim::load::site::Endpoint;
+use isrsim::load::{Load, Options, Plan};
+use isrsim::metrics::{RunId, RunResult};
+use isrsim::scenario::Scenario;
+use isrsim::time::SimTime;
+
+mod support;
+
+use support::metric;
+use support::origin::{Origin, OriginConfig, free_port};
+
+/// The options of a load test of `origin`, with the content server at `cms`.
+fn options(origin: &Origin, cms: std::net::SocketAddr) -> Options {
+    let target = Endpoint::parse(&origin.url(), false).unwrap();
+    Options {
+        hooks: Hooks {
+            instances: vec![target.clone()],
+            cdn: target.clone(),
+            revalidate_url: "{instance}/api/revalidate?path={path}".into(),
+            purge_url: "{cdn}{path}".into(),
+            purge_method: Method::from_bytes(b"PURGE").unwrap(),
+            secret: None,
+            timeout: Duration::from_secs(5),
+            allow_remote: false,
+        },
+        target,
+        cms,
+        connections: 8,
+        timeout: Duration::from_secs(5),
+        max_errors: 1.0,
+        cdn_header: None,
+        log: None,
+        signals: false,
+    }
+}
+
+const RUN: RunId = RunId {
+    point: 0,
+    policy: 0,
+    replication: 0,
+    seed: 1,
+};
+
+/// Plays `requests` and `edits` (seconds, page) against a fresh origin with `revalidate`.
+fn play(
+    scenario: &Scenario,
+    revalidate: Option<Duration>,
+    requests: &[(f64, u32)],
+    edits: &[(f64, u32)],
+) -> (RunResult, Origin) {
+    let cms = free_port();
+    let origin = Origin::start(OriginConfig {
+        revalidate,
+        ..OriginConfig::new(cms)
+    });
+    let at = |list: &[(f64, u32)]| {
+        (list.iter())
+            .map(|&(s, page)| (SimTime::from_secs_f64(s), page))
+            .collect::<Vec<_>>()
+    };
+    let plan = Plan::scripted(at(requests), at(edits));
+    let load = Load::scripted(options(&origin, cms), plan);
+    let result = load
+        .run(scenario, RUN, &AtomicU64::new(0))
+        .unwrap_or_else(|e| panic!("the load test failed: {e}"));
+    (result, origin)
+}
+
+/// Two posts, regenerated in 100 ms, no warm-up.
+fn site(duration: &str, policy: &str) -> Scenario {
+    support::parse(&format!(
+        r#"
+duration = "{duration}"
+warmup = "0s"
+[traffic]
+pattern = "steady"
+rate = 1
+[[routes]]
+name = "posts"
+pages = 2
+regen_time = "100ms"
+[[policies]]
+name = "p"
+{policy}
+"#
+    ))
+}
+
+fn close(got: f64, want: f64, within: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= within,
+        "{what}: {got} is not within {within} of {want}"
+    );
+}
+
+#[test]
+fn an_edit_then_stale_responses_then_a_regeneration_then_fresh() {
+    // The origin's build is some 0.2-0.45 s older than the load test's time zero, so with a 1 s
+    // timer page 0 goes stale between 0.55 and 0.8 s: no request falls near that.
+    //   0.1  page 0  HIT v0, fresh
+    //   0.2  edit of page 0 -> v1
+    //   0.4  page 0  HIT v0, stale by 0.2 s
+    //   1.3  page 0  STALE v0, stale by 1.1 s; starts a 100 ms regeneration -> v1 at ~1.4
+    //   1.9  page 0  HIT v1, fresh: the edit became visible 1.7 s after it was made
+    //   2.0  page 1  STALE v0, fresh (never edited); its regeneration returns v0: wasted
+    let scenario = site("2.5s", "revalidate = \"1s\"");
+    let (r, origin) = play(
+        &scenario,
+        Some(Duration::from_secs(1)),
+        &[(0.1, 0), (0.4, 0), (1.3, 0), (1.9, 0), (2.0, 1)],
+        &[(0.2, 0)],
+    );
+    assert_eq!(metric(&r, "requests"), 5.0);
+    assert_eq!(metric(&r, "stale_responses"), 2.0);
+    assert_eq!(metric(&r, "errors"), 0.0);
+    assert_eq!(metric(&r, "regenerations"), 2.0);
+    assert_eq!(metric(&r, "regenerations_wasted"), 1.0);
+    assert_eq!(metric(&r, "regenerations_failed"), 0.0);
+    assert_eq!(origin.regenerations(), 2);
+    close(metric(&r, "stale_age_max_s"), 1.1, 0.05, "the oldest stale age");
+    close(metric(&r, "stale_age_p50_s"), 0.2, 0.05, "the first stale age");
+    close(metric(&r, "edit_visible_p50_s"), 1.7, 0.05, "the edit's lag");
+    assert_eq!(metric(&r, "cdn_hit_ratio"), 0.0, "no CDN: the origin answered");
+    assert_eq!(metric(&r, "origin_requests"), 5.0);
+}
+
+#[test]
+fn an_on_demand_webhook_arrives_after_its_delay_and_the_next_response_is_fresh() {
+    //   0.2  edit of page 0 -> v1; its webhook leaves 300 ms later
+    //   0.3  page 0  HIT v0, stale by 0.1 s
+    //   0.5  the webhook: a 100 ms regeneration, v1 stored at ~0.6
+    //   0.45 page 0  HIT v0, stale by 0.25 s (the webhook has not arrived)
+    //   0.9  page 0  HIT v1, fresh
+    let scenario = site(
+        "1.2s",
+        "on_edit = \"regenerate\"\nwebhook_delay = \"300ms\"",
+    );
+    let (r, origin) = play(
+        &scenario,
+        None,
+        &[(0.3, 0), (0.45, 0), (0.9, 0)],
+        &[(0.2, 0)],
+    );
+    assert_eq!(origin.webhooks(), 1);
+    assert_eq!(metric(&r, "regenerations"), 1.0);
+    assert_eq!(metric(&r, "stale_responses"), 2.0);
+    close(metric(&r, "stale_age_max_s"), 0.25, 0.05, "the last stale age");
+    close(metric(&r, "edit_visible_p50_s"), 0.7, 0.05, "the edit's lag");
+}
