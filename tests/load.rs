@@ -158,3 +158,56 @@ fn an_on_demand_webhook_arrives_after_its_delay_and_the_next_response_is_fresh()
     close(metric(&r, "stale_age_max_s"), 0.25, 0.05, "the last stale age");
     close(metric(&r, "edit_visible_p50_s"), 0.7, 0.05, "the edit's lag");
 }
+
+#[test]
+fn a_minute_of_steady_traffic_measures_what_the_simulations_predict() {
+    // The in-process origin follows the model's origin (docs/model.md §6), so the measurement
+    // of replication 0 must fall within the spread of simulated replications: this checks the
+    // measurement (users, judgement, counting), not the model.
+    let scenario = support::parse(
+        r#"
+duration = "60s"
+warmup = "5s"
+seed = 3
+[traffic]
+pattern = "steady"
+rate = 40
+[[routes]]
+name = "posts"
+pages = 20
+edit_every = "10s"
+regen_time = "100ms"
+[[policies]]
+name = "time-2s"
+revalidate = "2s"
+"#,
+    );
+    let cms = free_port();
+    let origin = Origin::start(OriginConfig {
+        revalidate: Some(Duration::from_secs(2)),
+        ..OriginConfig::new(cms)
+    });
+    let run = RunId {
+        seed: isrsim::model::rng::replication_seed(3, 0),
+        ..RUN
+    };
+    let measured = Load::new(options(&origin, cms))
+        .run(&scenario, run, &AtomicU64::new(0))
+        .unwrap();
+    let simulated: Vec<RunResult> = (0..20).map(|r| isrsim::model::run(&scenario, 0, r)).collect();
+    for name in ["stale_ratio", "regenerations", "stale_responses", "requests"] {
+        let values: Vec<f64> = simulated.iter().map(|r| metric(r, name)).collect();
+        let (low, high) = values
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+        let got = metric(&measured, name);
+        assert!(
+            (low..=high).contains(&got),
+            "{name}: measured {got}, simulated {low}..{high}"
+        );
+    }
+    // Replication 0 of the simulation saw the very same users and edits.
+    let same = metric(&simulated[0], "requests");
+    assert_eq!(metric(&measured, "requests"), same);
+    assert_eq!(metric(&measured, "errors"), 0.0);
+}

@@ -1,0 +1,213 @@
+//! `isrsim load` run as a user runs it, against the in-process ISR origin of `support::origin`:
+//! the same users as the simulator, the safety rules (refused before anything is sent), a site
+//! without the marker, a failing site, Ctrl-C. Every run is bounded by `isrsim_within`.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use isrsim::model::rng::replication_seed;
+use isrsim::model::traffic::Requests;
+
+mod support;
+
+use support::origin::{Origin, OriginConfig, free_port};
+use support::{assert_exit, isrsim_within, scratch, stderr, write};
+
+/// Two routes, steady traffic at `rate`, for `duration`; one policy.
+fn scenario(rate: u32, duration: &str) -> String {
+    format!(
+        r#"
+name = "site"
+duration = "{duration}"
+warmup = "0s"
+seed = 5
+[traffic]
+pattern = "steady"
+rate = {rate}
+[[routes]]
+name = "posts"
+pages = 50
+popularity = 1.0
+regen_time = "20ms"
+[[routes]]
+name = "lists"
+pages = 3
+path = "/list-{{page}}"
+regen_time = "20ms"
+[[policies]]
+name = "time-1s"
+revalidate = "1s"
+"#
+    )
+}
+
+/// `isrsim load` of `toml` against `origin`, with the content server on `cms`; killed (and the
+/// test failed) if it runs past `limit`.
+fn load(dir: &Path, toml: &str, origin: &Origin, cms: std::net::SocketAddr, extra: &[&str]) -> Output {
+    let file = write(dir, "site.toml", toml);
+    let out = dir.join("out");
+    let cms = cms.to_string();
+    let target = origin.url();
+    let mut args = vec![
+        "load",
+        file.to_str().unwrap(),
+        "--target",
+        &target,
+        "--cms",
+        &cms,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    isrsim_within(Duration::from_secs(60), &args).expect("isrsim load ends within a minute")
+}
+
+fn origin(marker: bool, fail: bool) -> (Origin, std::net::SocketAddr) {
+    let cms = free_port();
+    let origin = Origin::start(OriginConfig {
+        revalidate: Some(Duration::from_secs(1)),
+        marker,
+        fail,
+        ..OriginConfig::new(cms)
+    });
+    (origin, cms)
+}
+
+/// The value of `column` in the only row of a CSV file.
+fn cell(file: &Path, column: &str) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let i = header.iter().position(|h| *h == column).unwrap_or_else(|| panic!("{column}"));
+    row[i].to_string()
+}
+
+#[test]
+fn the_users_are_the_simulators_same_times_routes_and_pages() {
+    let dir = scratch("same-users");
+    let (origin, cms) = origin(true, false);
+    let toml = scenario(800, "1600ms");
+    let log = dir.join("responses.csv");
+    let output = load(&dir, &toml, &origin, cms, &["--log", log.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let mut sent: Vec<(u64, String, u32)> = csv::Reader::from_path(&log)
+        .unwrap()
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let micros = (r[0].parse::<f64>().unwrap() * 1e6).round() as u64;
+            (micros, r[2].to_string(), r[3].parse().unwrap())
+        })
+        .collect();
+    sent.sort();
+    assert!(sent.len() >= 1_000, "only {} responses", sent.len());
+    // What `isrsim run` plays for replication 0 (model::simulate reads the same stream).
+    let parsed = support::parse(&toml);
+    let simulated: Vec<(u64, String, u32)> = Requests::new(&parsed, replication_seed(5, 0))
+        .map(|r| {
+            let route = if r.page < 50 { "posts" } else { "lists" };
+            (r.at.as_micros(), route.to_string(), r.page % 50)
+        })
+        .take(1_000)
+        .collect();
+    assert_eq!(&sent[..1_000], &simulated[..]);
+    assert!(origin.requests() >= 1_000);
+}
+
+#[test]
+fn a_target_off_this_machine_is_refused_without_allow_remote() {
+    let dir = scratch("remote");
+    let file = write(&dir, "site.toml", &scenario(10, "2s"));
+    let out = dir.join("out");
+    let output = isrsim_within(
+        Duration::from_secs(20),
+        &["load", file.to_str().unwrap(), "--target", "http://192.0.2.1:80", "--out", out.to_str().unwrap()],
+    )
+    .unwrap();
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--allow-remote"), "{}", stderr(&output));
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn a_scenario_over_max_rate_is_refused_before_anything_is_sent() {
+    let dir = scratch("max-rate");
+    let (origin, cms) = origin(true, false);
+    let output = load(&dir, &scenario(2_000, "2s"), &origin, cms, &[]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--max-rate"), "{}", stderr(&output));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(origin.requests(), 0, "no request reached the site");
+    assert!(!dir.join("out").exists());
+    // The same scenario under a higher cap is accepted.
+    let output = load(&dir, &scenario(2_000, "300ms"), &origin, cms, &["--max-rate", "2000"]);
+    assert_exit(&output, 0);
+}
+
+#[test]
+fn a_site_without_the_marker_stops_the_run() {
+    let dir = scratch("no-marker");
+    let (origin, cms) = origin(false, false);
+    let started = Instant::now();
+    let output = load(&dir, &scenario(100, "20s"), &origin, cms, &[]);
+    assert_exit(&output, 2);
+    assert!(started.elapsed() < Duration::from_secs(10), "it stops at once");
+    let err = stderr(&output);
+    assert!(err.contains("marker") && err.contains("docs/load.md"), "{err}");
+    assert!(!dir.join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn a_failing_site_is_measured_not_crashed_on() {
+    let dir = scratch("failing");
+    let (origin, cms) = origin(true, true);
+    let output = load(&dir, &scenario(100, "2s"), &origin, cms, &["--max-errors", "1"]);
+    assert_exit(&output, 0);
+    let runs = dir.join("out/runs.csv");
+    let requests: f64 = cell(&runs, "requests").parse().unwrap();
+    assert!(requests > 100.0, "{requests}");
+    assert_eq!(cell(&runs, "errors"), cell(&runs, "requests"), "every response failed");
+    assert_eq!(cell(&runs, "stale_responses"), "0");
+    assert_eq!(cell(&dir.join("out/meta.csv"), "mode"), "load");
+
+    // Under the default budget (half the requests), it stops early with its results written.
+    let dir = scratch("failing-budget");
+    let output = load(&dir, &scenario(100, "20s"), &origin, cms, &[]);
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("--max-errors"), "{}", stderr(&output));
+    assert_eq!(cell(&dir.join("out/meta.csv"), "stopped"), "too-many-errors");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_writes_what_was_measured_and_exits_130() {
+    let dir = scratch("interrupted");
+    let (origin, cms) = origin(true, false);
+    let file = write(&dir, "site.toml", &scenario(50, "60s"));
+    let out = dir.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_isrsim"))
+        .args(["load", file.to_str().unwrap(), "--target", &origin.url(), "--cms"])
+        .arg(cms.to_string())
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1_500));
+    // SAFETY: signalling the child this test started, by its id.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "it stops after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 130);
+    assert_eq!(cell(&out.join("meta.csv"), "interrupted"), "true");
+    let requests: f64 = cell(&out.join("runs.csv"), "requests").parse().unwrap();
+    assert!(requests > 20.0, "{requests}");
+}
