@@ -181,7 +181,7 @@ enum Command {
     /// rate is over --max-rate before sending anything. Ctrl-C stops it, writes what was
     /// measured (marked interrupted) and exits 130.
     #[command(after_help = AFTER_HELP)]
-    Load(LoadCli),
+    Load(Box<LoadCli>),
     /// Runs the content server (the CMS of a load test) alone: every page of the scenario at
     /// version 0, no edits, at GET /content/{route}/{page}, until Ctrl-C or SIGTERM (then exit
     /// 0). Build the site under test against it (docs/load.md).
@@ -244,7 +244,11 @@ struct LoadCli {
     #[arg(long)]
     allow_remote: bool,
     /// The webhook: POST, with {instance}, {path}, {route}, {page} and {mode} filled in.
-    #[arg(long, value_name = "URL", default_value = "{instance}/api/revalidate?path={path}")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "{instance}/api/revalidate?path={path}"
+    )]
     revalidate_url: String,
     /// The CDN purge, with {cdn}, {path}, {route} and {page} filled in.
     #[arg(long, value_name = "URL", default_value = "{cdn}{path}")]
@@ -391,35 +395,38 @@ fn main() -> ExitCode {
         Command::Plot { dir } => commands::plot(&dir),
         Command::Validate { file } => commands::validate(&file),
         Command::Cms { file, address } => commands::cms(&file, &address),
-        Command::Load(cli) => commands::load(&LoadArgs {
-            file: cli.file,
-            target: cli.target,
-            policy: cli.policy,
-            instances: cli.instances,
-            cdn: cli.cdn,
-            cms: cli.cms,
-            replication: cli.replication,
-            duration: cli.duration,
-            warmup: cli.warmup,
-            out: cli.out,
-            connections: cli.connections,
-            max_rate: cli.max_rate,
-            max_errors: cli.max_errors,
-            timeout: cli.timeout,
-            allow_remote: cli.allow_remote,
-            revalidate_url: cli.revalidate_url,
-            purge_url: cli.purge_url,
-            purge_method: cli.purge_method,
-            secret: cli.secret,
-            cdn_header: cli.cdn_header,
-            log: cli.log,
-            output: Output {
-                quiet: cli.quiet,
-                json: cli.json,
-                no_slo: cli.no_slo,
-                columns: cli.table.columns(),
-            },
-        }),
+        Command::Load(cli) => {
+            let cli = *cli;
+            commands::load(&LoadArgs {
+                file: cli.file,
+                target: cli.target,
+                policy: cli.policy,
+                instances: cli.instances,
+                cdn: cli.cdn,
+                cms: cli.cms,
+                replication: cli.replication,
+                duration: cli.duration,
+                warmup: cli.warmup,
+                out: cli.out,
+                connections: cli.connections,
+                max_rate: cli.max_rate,
+                max_errors: cli.max_errors,
+                timeout: cli.timeout,
+                allow_remote: cli.allow_remote,
+                revalidate_url: cli.revalidate_url,
+                purge_url: cli.purge_url,
+                purge_method: cli.purge_method,
+                secret: cli.secret,
+                cdn_header: cli.cdn_header,
+                log: cli.log,
+                output: Output {
+                    quiet: cli.quiet,
+                    json: cli.json,
+                    no_slo: cli.no_slo,
+                    columns: cli.table.columns(),
+                },
+            })
+        }
     };
     // Exit codes are 0 to 3 and 130 (docs/model.md §14), so they fit.
     ExitCode::from(u8::try_from(code).unwrap_or(1))

@@ -127,11 +127,35 @@ fn an_edit_then_stale_responses_then_a_regeneration_then_fresh() {
     assert_eq!(metric(&r, "regenerations"), 2.0);
     assert_eq!(metric(&r, "regenerations_wasted"), 1.0);
     assert_eq!(metric(&r, "regenerations_failed"), 0.0);
+    assert_eq!(
+        metric(&r, "storm_seconds"),
+        0.0,
+        "no regeneration waited for a slot"
+    );
     assert_eq!(origin.regenerations(), 2);
-    close(metric(&r, "stale_age_max_s"), 1.1, 0.05, "the oldest stale age");
-    close(metric(&r, "stale_age_p50_s"), 0.2, 0.05, "the first stale age");
-    close(metric(&r, "edit_visible_p50_s"), 1.7, 0.05, "the edit's lag");
-    assert_eq!(metric(&r, "cdn_hit_ratio"), 0.0, "no CDN: the origin answered");
+    close(
+        metric(&r, "stale_age_max_s"),
+        1.1,
+        0.05,
+        "the oldest stale age",
+    );
+    close(
+        metric(&r, "stale_age_p50_s"),
+        0.2,
+        0.05,
+        "the first stale age",
+    );
+    close(
+        metric(&r, "edit_visible_p50_s"),
+        1.7,
+        0.05,
+        "the edit's lag",
+    );
+    assert_eq!(
+        metric(&r, "cdn_hit_ratio"),
+        0.0,
+        "no CDN: the origin answered"
+    );
     assert_eq!(metric(&r, "origin_requests"), 5.0);
 }
 
@@ -155,8 +179,18 @@ fn an_on_demand_webhook_arrives_after_its_delay_and_the_next_response_is_fresh()
     assert_eq!(origin.webhooks(), 1);
     assert_eq!(metric(&r, "regenerations"), 1.0);
     assert_eq!(metric(&r, "stale_responses"), 2.0);
-    close(metric(&r, "stale_age_max_s"), 0.25, 0.05, "the last stale age");
-    close(metric(&r, "edit_visible_p50_s"), 0.7, 0.05, "the edit's lag");
+    close(
+        metric(&r, "stale_age_max_s"),
+        0.25,
+        0.05,
+        "the last stale age",
+    );
+    close(
+        metric(&r, "edit_visible_p50_s"),
+        0.7,
+        0.05,
+        "the edit's lag",
+    );
 }
 
 #[test]
@@ -194,8 +228,15 @@ revalidate = "2s"
     let measured = Load::new(options(&origin, cms))
         .run(&scenario, run, &AtomicU64::new(0))
         .unwrap();
-    let simulated: Vec<RunResult> = (0..20).map(|r| isrsim::model::run(&scenario, 0, r)).collect();
-    for name in ["stale_ratio", "regenerations", "stale_responses", "requests"] {
+    let simulated: Vec<RunResult> = (0..20)
+        .map(|r| isrsim::model::run(&scenario, 0, r))
+        .collect();
+    for name in [
+        "stale_ratio",
+        "regenerations",
+        "stale_responses",
+        "requests",
+    ] {
         let values: Vec<f64> = simulated.iter().map(|r| metric(r, name)).collect();
         let (low, high) = values
             .iter()

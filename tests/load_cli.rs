@@ -44,7 +44,13 @@ revalidate = "1s"
 
 /// `isrsim load` of `toml` against `origin`, with the content server on `cms`; killed (and the
 /// test failed) if it runs past `limit`.
-fn load(dir: &Path, toml: &str, origin: &Origin, cms: std::net::SocketAddr, extra: &[&str]) -> Output {
+fn load(
+    dir: &Path,
+    toml: &str,
+    origin: &Origin,
+    cms: std::net::SocketAddr,
+    extra: &[&str],
+) -> Output {
     let file = write(dir, "site.toml", toml);
     let out = dir.join("out");
     let cms = cms.to_string();
@@ -81,7 +87,10 @@ fn cell(file: &Path, column: &str) -> String {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let i = header.iter().position(|h| *h == column).unwrap_or_else(|| panic!("{column}"));
+    let i = header
+        .iter()
+        .position(|h| *h == column)
+        .unwrap_or_else(|| panic!("{column}"));
     row[i].to_string()
 }
 
@@ -124,11 +133,22 @@ fn a_target_off_this_machine_is_refused_without_allow_remote() {
     let out = dir.join("out");
     let output = isrsim_within(
         Duration::from_secs(20),
-        &["load", file.to_str().unwrap(), "--target", "http://192.0.2.1:80", "--out", out.to_str().unwrap()],
+        &[
+            "load",
+            file.to_str().unwrap(),
+            "--target",
+            "http://192.0.2.1:80",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     )
     .unwrap();
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("--allow-remote"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--allow-remote"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!out.exists(), "nothing is written");
 }
 
@@ -138,12 +158,22 @@ fn a_scenario_over_max_rate_is_refused_before_anything_is_sent() {
     let (origin, cms) = origin(true, false);
     let output = load(&dir, &scenario(2_000, "2s"), &origin, cms, &[]);
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("--max-rate"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--max-rate"),
+        "{}",
+        stderr(&output)
+    );
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(origin.requests(), 0, "no request reached the site");
     assert!(!dir.join("out").exists());
     // The same scenario under a higher cap is accepted.
-    let output = load(&dir, &scenario(2_000, "300ms"), &origin, cms, &["--max-rate", "2000"]);
+    let output = load(
+        &dir,
+        &scenario(2_000, "300ms"),
+        &origin,
+        cms,
+        &["--max-rate", "2000"],
+    );
     assert_exit(&output, 0);
 }
 
@@ -154,9 +184,15 @@ fn a_site_without_the_marker_stops_the_run() {
     let started = Instant::now();
     let output = load(&dir, &scenario(100, "20s"), &origin, cms, &[]);
     assert_exit(&output, 2);
-    assert!(started.elapsed() < Duration::from_secs(10), "it stops at once");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it stops at once"
+    );
     let err = stderr(&output);
-    assert!(err.contains("marker") && err.contains("docs/load.md"), "{err}");
+    assert!(
+        err.contains("marker") && err.contains("docs/load.md"),
+        "{err}"
+    );
     assert!(!dir.join("out").exists(), "nothing is written");
 }
 
@@ -164,12 +200,22 @@ fn a_site_without_the_marker_stops_the_run() {
 fn a_failing_site_is_measured_not_crashed_on() {
     let dir = scratch("failing");
     let (origin, cms) = origin(true, true);
-    let output = load(&dir, &scenario(100, "2s"), &origin, cms, &["--max-errors", "1"]);
+    let output = load(
+        &dir,
+        &scenario(100, "2s"),
+        &origin,
+        cms,
+        &["--max-errors", "1"],
+    );
     assert_exit(&output, 0);
     let runs = dir.join("out/runs.csv");
     let requests: f64 = cell(&runs, "requests").parse().unwrap();
     assert!(requests > 100.0, "{requests}");
-    assert_eq!(cell(&runs, "errors"), cell(&runs, "requests"), "every response failed");
+    assert_eq!(
+        cell(&runs, "errors"),
+        cell(&runs, "requests"),
+        "every response failed"
+    );
     assert_eq!(cell(&runs, "stale_responses"), "0");
     assert_eq!(cell(&dir.join("out/meta.csv"), "mode"), "load");
 
@@ -177,8 +223,15 @@ fn a_failing_site_is_measured_not_crashed_on() {
     let dir = scratch("failing-budget");
     let output = load(&dir, &scenario(100, "20s"), &origin, cms, &[]);
     assert_exit(&output, 1);
-    assert!(stderr(&output).contains("--max-errors"), "{}", stderr(&output));
-    assert_eq!(cell(&dir.join("out/meta.csv"), "stopped"), "too-many-errors");
+    assert!(
+        stderr(&output).contains("--max-errors"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        cell(&dir.join("out/meta.csv"), "stopped"),
+        "too-many-errors"
+    );
 }
 
 #[cfg(unix)]
@@ -189,7 +242,13 @@ fn ctrl_c_writes_what_was_measured_and_exits_130() {
     let file = write(&dir, "site.toml", &scenario(50, "60s"));
     let out = dir.join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_isrsim"))
-        .args(["load", file.to_str().unwrap(), "--target", &origin.url(), "--cms"])
+        .args([
+            "load",
+            file.to_str().unwrap(),
+            "--target",
+            &origin.url(),
+            "--cms",
+        ])
         .arg(cms.to_string())
         .arg("--out")
         .arg(&out)
@@ -202,7 +261,10 @@ fn ctrl_c_writes_what_was_measured_and_exits_130() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(20), "it stops after Ctrl-C");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "it stops after Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let output = child.wait_with_output().unwrap();
@@ -210,4 +272,47 @@ fn ctrl_c_writes_what_was_measured_and_exits_130() {
     assert_eq!(cell(&out.join("meta.csv"), "interrupted"), "true");
     let requests: f64 = cell(&out.join("runs.csv"), "requests").parse().unwrap();
     assert!(requests > 20.0, "{requests}");
+}
+
+#[test]
+fn a_measured_folder_is_compared_plotted_and_diffed_like_a_simulated_one() {
+    let dir = scratch("compare");
+    let (origin, cms) = origin(true, false);
+    let toml = format!(
+        "{}\n[[policies]]\nname = \"on-demand\"\non_edit = \"regenerate\"\n",
+        scenario(50, "1m")
+    );
+    let output = load(
+        &dir,
+        &toml,
+        &origin,
+        cms,
+        &[
+            "--policy",
+            "time-1s",
+            "--replication",
+            "1",
+            "--duration",
+            "1s",
+        ],
+    );
+    assert_exit(&output, 0);
+    let out = dir.join("out");
+    let tested = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
+    assert!(
+        tested.contains("time-1s") && !tested.contains("on-demand"),
+        "{tested}"
+    );
+    let predicted = dir.join("predicted");
+    let file = dir.join("site.toml");
+    let run = support::isrsim_run(&file, &predicted, &["--quiet", "--replications", "3"]);
+    assert_exit(&run, 0);
+    let (measured, predicted) = (out.to_str().unwrap(), predicted.to_str().unwrap());
+    let compared = support::isrsim(&["compare", predicted, measured]);
+    assert_exit(&compared, 0);
+    let table = String::from_utf8_lossy(&compared.stdout);
+    assert!(table.contains("stale_ratio"), "{table}");
+    assert_exit(&support::isrsim(&["plot", measured]), 0);
+    let diffed = support::isrsim(&["diff", measured, measured]);
+    assert_exit(&diffed, 0);
 }

@@ -22,8 +22,8 @@ use crate::load::{self, Load, LoadError, Options};
 use crate::metrics::RunId;
 use crate::model::rng::replication_seed;
 use crate::progress::LoadBar;
-use crate::report::RunInfo;
 use crate::report::LoadInfo;
+use crate::report::RunInfo;
 use crate::scenario::{Scenario, Study};
 use crate::time::{SimTime, parse_duration};
 
@@ -74,7 +74,7 @@ pub fn load(args: &LoadArgs) -> i32 {
             study.axes.join(", ")
         ));
     }
-    let scenario = match tested_scenario(study.base, args) {
+    let scenario = match tested_scenario(&study.base, args) {
         Ok(scenario) => scenario,
         Err(message) => return refuse(message),
     };
@@ -108,7 +108,12 @@ pub fn load(args: &LoadArgs) -> i32 {
         );
     }
     let progress = Arc::new(AtomicU64::new(0));
-    let bar = LoadBar::start(driver.live(), Arc::clone(&progress), scenario.duration, quiet);
+    let bar = LoadBar::start(
+        driver.live(),
+        Arc::clone(&progress),
+        scenario.duration,
+        quiet,
+    );
     let started = Instant::now();
     let result = driver.run(scenario, run, &progress);
     let wall = started.elapsed().as_secs_f64();
@@ -125,11 +130,7 @@ pub fn load(args: &LoadArgs) -> i32 {
             return exit_code::FAILURE;
         }
     };
-    let stopped = ending.stopped.map(|r| match r {
-        Reason::Interrupted => "interrupted",
-        Reason::TooManyErrors => "too-many-errors",
-        Reason::NoMarker => "no-marker",
-    });
+    let stopped = ending.stopped.map(Reason::name);
     let info = RunInfo {
         wall_s: wall,
         threads: connections,
@@ -140,9 +141,17 @@ pub fn load(args: &LoadArgs) -> i32 {
             unverified: ending.unverified,
             send_lag_p99_ms: ending.send_lag_ms.map(|(p99, _)| p99),
             connections,
+            unobserved: ending.unobserved.clone(),
+            unfinished: ending.unfinished,
         }),
     };
-    let code = finish(&study, std::slice::from_ref(&result), &info, target, &args.output);
+    let code = finish(
+        &study,
+        std::slice::from_ref(&result),
+        &info,
+        target,
+        &args.output,
+    );
     if !quiet {
         let lag = ending.send_lag_ms.map_or("n/a".to_string(), |(p99, max)| {
             format!("p99 {p99:.2} ms, max {max:.2} ms")
@@ -160,6 +169,17 @@ pub fn load(args: &LoadArgs) -> i32 {
             ending.purges.1,
             out.display()
         );
+    }
+    if ending.unfinished > 0 && !quiet {
+        eprintln!(
+            "warning: {} requests due before the end got no answer by then (the site was that \
+             far behind); they are not in the results",
+            ending.unfinished
+        );
+    }
+    if code == exit_code::FAILURE {
+        // The results could not be written: that is what the user must hear of first.
+        return code;
     }
     match ending.stopped {
         Some(Reason::Interrupted) => {
@@ -179,17 +199,20 @@ pub fn load(args: &LoadArgs) -> i32 {
 }
 
 /// The scenario as the load test plays it: the one policy, one replication, and the command
-/// line's duration and warm-up; its peak rate within `--max-rate`.
-fn tested_scenario(mut scenario: Scenario, args: &LoadArgs) -> Result<Scenario, String> {
+/// line's duration and warm-up; its peak rate within `--max-rate`. It is parsed from a text of
+/// its own, which the results folder keeps as `scenario.toml`, so that `compare`, `plot` and
+/// `diff` read back the scenario that was tested, not the file with every policy.
+fn tested_scenario(scenario: &Scenario, args: &LoadArgs) -> Result<Scenario, String> {
     let names: Vec<&str> = scenario.policies.iter().map(|p| p.name.as_str()).collect();
     let chosen = match &args.policy {
-        Some(name) => names.iter().position(|n| n == name).ok_or_else(|| {
-            format!(
+        Some(name) if names.contains(&name.as_str()) => name.clone(),
+        Some(name) => {
+            return Err(format!(
                 "--policy {name}: the scenario has no such policy; it has {}",
                 names.join(", ")
-            )
-        })?,
-        None if names.len() == 1 => 0,
+            ));
+        }
+        None if names.len() == 1 => names[0].to_string(),
         None => {
             return Err(format!(
                 "the scenario has {} policies: choose the one the site runs with --policy ({})",
@@ -198,33 +221,26 @@ fn tested_scenario(mut scenario: Scenario, args: &LoadArgs) -> Result<Scenario, 
             ));
         }
     };
-    let policy = scenario.policies.swap_remove(chosen);
-    scenario.policies = vec![policy];
-    scenario.replications = 1;
     let duration = |flag: &str, text: &Option<String>| -> Result<Option<SimTime>, String> {
         text.as_deref()
             .map(|t| parse_duration(t).map_err(|e| format!("{flag} {t}: {e}")))
             .transpose()
     };
-    if let Some(d) = duration("--duration", &args.duration)? {
-        if d == SimTime::ZERO {
-            return Err("--duration must be longer than 0s".into());
-        }
-        scenario.duration = d;
+    let length = duration("--duration", &args.duration)?.unwrap_or(scenario.duration);
+    let warmup = duration("--warmup", &args.warmup)?.unwrap_or(scenario.warmup);
+    if length == SimTime::ZERO {
+        return Err("--duration must be longer than 0s".into());
     }
-    if let Some(w) = duration("--warmup", &args.warmup)? {
-        scenario.warmup = w;
-    }
-    if scenario.warmup >= scenario.duration {
+    if warmup >= length {
         return Err(format!(
-            "the warm-up ({}) must be shorter than the duration ({}): set --warmup or --duration",
-            scenario.warmup, scenario.duration
+            "the warm-up ({warmup}) must be shorter than the duration ({length}): set --warmup \
+             or --duration"
         ));
     }
-    let peak = scenario.traffic.peak_rate();
-    if !(args.max_rate > 0.0) {
+    if args.max_rate.is_nan() || args.max_rate <= 0.0 {
         return Err("--max-rate must be above 0".into());
     }
+    let peak = scenario.traffic.peak_rate();
     if peak > args.max_rate {
         return Err(format!(
             "the scenario's traffic peaks at {peak} requests/s, over --max-rate {}: nothing was \
@@ -232,7 +248,35 @@ fn tested_scenario(mut scenario: Scenario, args: &LoadArgs) -> Result<Scenario, 
             args.max_rate
         ));
     }
-    Ok(scenario)
+    let text = tested_text(scenario, &chosen, length, warmup, args)?;
+    Scenario::parse(&text, &scenario.path).map_err(|e| e.to_string())
+}
+
+/// The scenario's text with only policy `chosen`, one replication, and `duration` and
+/// `warmup`, under a comment that says so.
+fn tested_text(
+    scenario: &Scenario,
+    chosen: &str,
+    duration: SimTime,
+    warmup: SimTime,
+    args: &LoadArgs,
+) -> Result<String, String> {
+    let unreadable = |e: &dyn std::fmt::Display| format!("{}: {e}", scenario.path.display());
+    let mut table: toml::Table = scenario.source.parse().map_err(|e| unreadable(&e))?;
+    if let Some(toml::Value::Array(policies)) = table.get_mut("policies") {
+        policies.retain(|p| p.get("name").and_then(toml::Value::as_str) == Some(chosen));
+    }
+    table.insert("duration".into(), duration.to_string().into());
+    table.insert("warmup".into(), warmup.to_string().into());
+    table.insert("replications".into(), 1.into());
+    let body = toml::to_string(&table).map_err(|e| unreadable(&e))?;
+    Ok(format!(
+        "# The scenario as `isrsim load` tested it: {} with policy `{chosen}`, replication {},\n\
+         # for {duration} after a warm-up of {warmup}, against {}.\n\n{body}",
+        scenario.path.display(),
+        args.replication,
+        args.target
+    ))
 }
 
 /// The driver's options from the command line, every URL checked.
@@ -275,7 +319,12 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
     let timeout = parse_duration(&args.timeout)
         .ok()
         .filter(|t| *t > SimTime::ZERO)
-        .ok_or_else(|| format!("--timeout {}: expected a duration above 0, such as 10s", args.timeout))?;
+        .ok_or_else(|| {
+            format!(
+                "--timeout {}: expected a duration above 0, such as 10s",
+                args.timeout
+            )
+        })?;
     let timeout = Duration::from_micros(timeout.as_micros());
     if !(0.0..=1.0).contains(&args.max_errors) {
         return Err(format!(

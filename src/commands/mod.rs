@@ -215,11 +215,18 @@ pub(crate) fn finish(
             } else {
                 format!(" at {}", point.join(", "))
             };
+            let unobserved =
+                (info.load.as_ref()).is_some_and(|l| l.unobserved.contains(&v.metric.as_str()));
+            if unobserved {
+                unmeasurable = true;
+                eprintln!(
+                    "error: [slo] bound on {}: the site does not show it (no response named the \
+                     CDN's cache status; see --cdn-header), so a load test cannot measure it",
+                    v.metric
+                );
+                continue;
+            }
             let what = match v.outcome {
-                Outcome::NotMeasured if info.load.is_some() => {
-                    unmeasurable = true;
-                    "SLO on a metric this load test could not measure"
-                }
                 Outcome::NotMeasured => "SLO not measured",
                 _ => "SLO violated",
             };

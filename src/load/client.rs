@@ -66,7 +66,10 @@ impl Connection {
         let exchange = async {
             let sender = self.ready().await?;
             *sent = Some(Instant::now());
-            let response = sender.send_request(request).await.map_err(|_| Failure::Broken)?;
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|_| Failure::Broken)?;
             read(response).await
         };
         match tokio::time::timeout(timeout, exchange).await {
@@ -117,7 +120,9 @@ fn request(
 ) -> Request<Empty<Bytes>> {
     let mut request = Request::new(Empty::new());
     *request.method_mut() = method;
-    *request.uri_mut() = path.parse().unwrap_or_else(|_| hyper::Uri::from_static("/"));
+    *request.uri_mut() = path
+        .parse()
+        .unwrap_or_else(|_| hyper::Uri::from_static("/"));
     let map = request.headers_mut();
     if let Ok(host) = HeaderValue::from_str(authority) {
         map.insert(HOST, host);
@@ -161,7 +166,10 @@ pub async fn send_once(
         let mut sender = connect(&endpoint.authority).await?;
         sender.ready().await.map_err(|_| Failure::Broken)?;
         let request = request(method, &endpoint.authority, path, headers);
-        let response = sender.send_request(request).await.map_err(|_| Failure::Broken)?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|_| Failure::Broken)?;
         Ok(read(response).await?.status)
     };
     tokio::time::timeout(timeout, exchange)

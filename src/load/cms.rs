@@ -29,7 +29,7 @@ use hyper_util::rt::TokioIo;
 use rand::RngExt;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Semaphore, TryAcquireError, oneshot};
 
 use crate::distribution::Distribution;
 use crate::model::content::{Content, PageLayout};
@@ -76,6 +76,8 @@ pub struct InstanceCounters {
 pub enum Happened {
     /// A request arrived; `duplicate` when the page was already being fetched, by any instance.
     Arrived { duplicate: bool },
+    /// No slot was free: it joined the queue.
+    Queued,
     /// It took a slot after waiting `waited`.
     Started { waited: SimTime },
     /// It gave up in the queue at its timeout after waiting `waited`, and never ran.
@@ -275,7 +277,9 @@ impl Cms {
 
     /// The route of a global page id.
     pub fn route_of(&self, page: u32) -> usize {
-        (self.routes.iter()).rposition(|r| r.offset <= page).unwrap_or(0)
+        (self.routes.iter())
+            .rposition(|r| r.offset <= page)
+            .unwrap_or(0)
     }
 
     /// The global page id of a route's first page.
@@ -365,38 +369,47 @@ impl Cms {
                     "body": format!("Page {index} of {name}, version {version}."),
                 }),
             ),
-            Outcome::Failed => {
-                error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the backend failed (its failure_rate)",
-                )
-            }
-            Outcome::TimedOut => {
-                error(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "queue wait plus run exceeded the backend's timeout",
-                )
-            }
+            Outcome::Failed => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the backend failed (its failure_rate)",
+            ),
+            Outcome::TimedOut => error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "queue wait plus run exceeded the backend's timeout",
+            ),
         }
     }
 
     /// Waits for a slot, snapshots the page's version, and runs. The run goes on in its own task,
     /// holding the slot, even when the request gives up at its timeout.
     async fn run(cms: &Arc<Cms>, route: usize, page: u32, arrived: Instant) -> Outcome {
-        let mut queued = Queued {
-            cms,
-            page,
-            arrived,
-            waiting: true,
-        };
-        let permit = match &cms.slots {
-            Some(slots) => match Arc::clone(slots).acquire_owned().await {
-                Ok(permit) => Some(permit),
-                Err(_) => return Outcome::Failed,
+        // A regeneration that finds a free slot never counts as queued; one that waits is in
+        // the queue until a slot takes it (FIFO: a free slot goes to the longest waiter first).
+        let (permit, was_queued) = match &cms.slots {
+            None => (None, false),
+            Some(slots) => match Arc::clone(slots).try_acquire_owned() {
+                Ok(permit) => (Some(permit), false),
+                Err(TryAcquireError::Closed) => return Outcome::Failed,
+                Err(TryAcquireError::NoPermits) => {
+                    {
+                        let mut tally = lock(&cms.tally);
+                        tally.queued += 1;
+                        cms.tell(&tally, page, Happened::Queued);
+                    }
+                    let mut queued = Queued {
+                        cms,
+                        page,
+                        arrived,
+                        waiting: true,
+                    };
+                    let Ok(permit) = Arc::clone(slots).acquire_owned().await else {
+                        return Outcome::Failed;
+                    };
+                    queued.waiting = false;
+                    (Some(permit), true)
+                }
             },
-            None => None,
         };
-        queued.waiting = false;
         let wait = arrived.elapsed();
         let (version, edited_at) = {
             let content = lock(&cms.content);
@@ -406,7 +419,7 @@ impl Cms {
         let run = cms.routes[route].regen_time.sample(&mut *lock(&cms.rng));
         {
             let mut tally = lock(&cms.tally);
-            tally.queued -= 1;
+            tally.queued -= u64::from(was_queued);
             tally.running += 1;
             tally.counters.inflight_peak = tally.counters.inflight_peak.max(tally.running);
             (tally.counters.queue_wait).saturating_record(wait.as_micros() as u64);
@@ -441,7 +454,6 @@ impl Cms {
         tally.counters.requests += 1;
         let duplicate = tally.in_flight[page as usize] > 0;
         tally.in_flight[page as usize] += 1;
-        tally.queued += 1;
         self.tell(&tally, page, Happened::Arrived { duplicate });
         if let Some(name) = &instance {
             let total = self.size().0 as usize;
@@ -505,7 +517,8 @@ impl Drop for Queued<'_> {
             let mut tally = lock(&self.cms.tally);
             tally.queued -= 1;
             let waited = SimTime::from_micros(self.arrived.elapsed().as_micros() as u64);
-            self.cms.tell(&tally, self.page, Happened::Abandoned { waited });
+            self.cms
+                .tell(&tally, self.page, Happened::Abandoned { waited });
         }
     }
 }

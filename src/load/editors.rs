@@ -31,7 +31,7 @@ use super::stop::Stop;
 use crate::distribution::Distribution;
 use crate::model::origin::Picker;
 use crate::model::rng::{self, SimRng, Stream};
-use crate::scenario::{CacheMode, OnEdit, Policy, Scenario};
+use crate::scenario::{CacheMode, OnEdit, Policy, PurgeKind, Scenario};
 use crate::time::SimTime;
 
 /// Where and how the editors reach the site.
@@ -202,7 +202,11 @@ fn schedule_phases(
                 let phase = SimTime(rng.random_range(0..every.as_micros()));
                 for instance in 0..caches {
                     *order += 1;
-                    actions.push(Reverse((phase, *order, Action::Schedule { page, instance })));
+                    actions.push(Reverse((
+                        phase,
+                        *order,
+                        Action::Schedule { page, instance },
+                    )));
                 }
             }
         }
@@ -254,7 +258,10 @@ async fn webhook(context: &Context, page: u32, instance: usize, mode: &str) -> b
     let route = cms_route(context, page);
     let index = page - context.cms.first_page(route);
     let path = context.paths.path(route, index);
-    let Some(server) = context.hooks.instances.get(instance % context.hooks.instances.len().max(1))
+    let Some(server) = context
+        .hooks
+        .instances
+        .get(instance % context.hooks.instances.len().max(1))
     else {
         return false;
     };
@@ -283,7 +290,10 @@ async fn purge_later(context: &Context, page: u32) {
         return;
     };
     let (lost, delay) = {
-        let mut rng = context.purge_rng.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut rng = context
+            .purge_rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let lost = *failure > 0.0 && rng.random::<f64>() < *failure;
         (lost, delay.sample(&mut *rng))
     };
@@ -299,10 +309,20 @@ async fn purge_later(context: &Context, page: u32) {
         index,
         path: &path,
     };
-    let url = site::fill(&context.hooks.purge_url, &context.hooks.cdn, &page_ref, "purge");
+    let url = site::fill(
+        &context.hooks.purge_url,
+        &context.hooks.cdn,
+        &page_ref,
+        "purge",
+    );
     context.sent.purges.fetch_add(1, Ordering::Relaxed);
     let method = context.hooks.purge_method.clone();
-    if !send(context, method, &url, &[]).await {
+    // The policy's `purge` kind, for a CDN configuration that tells hard from soft.
+    let kind = match context.policy.routes[route].purge {
+        PurgeKind::Hard => "hard",
+        PurgeKind::Soft => "soft",
+    };
+    if !send(context, method, &url, &[("x-isrsim-purge", kind)]).await {
         context.sent.purges_failed.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -313,7 +333,11 @@ async fn send(context: &Context, method: Method, url: &str, headers: &[(&str, &s
     let Ok((endpoint, path)) = site::absolute(url, context.hooks.allow_remote) else {
         return false;
     };
-    let path = if path.is_empty() { "/".to_string() } else { path };
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else {
+        path
+    };
     matches!(
         send_once(method, &endpoint, &path, headers, context.hooks.timeout).await,
         Ok(status) if status.is_success()

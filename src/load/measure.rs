@@ -55,9 +55,11 @@ impl Plan {
     /// hand-worked timelines.
     pub fn scripted(requests: Vec<(SimTime, u32)>, edits: Vec<(SimTime, u32)>) -> Plan {
         Plan {
-            requests: Box::new(
-                (requests.into_iter()).map(|(at, page)| Request { at, page, pop: 0 }),
-            ),
+            requests: Box::new((requests.into_iter()).map(|(at, page)| Request {
+                at,
+                page,
+                pop: 0,
+            })),
             edits: Box::new(edits.into_iter()),
         }
     }
@@ -102,6 +104,10 @@ pub struct Ending {
     pub edits: u64,
     pub webhooks: (u64, u64),
     pub purges: (u64, u64),
+    /// The metrics the site gave no means to observe.
+    pub unobserved: Vec<&'static str>,
+    /// Requests due before the end that got no answer.
+    pub unfinished: u64,
     /// Things the user should know (a `Cache-Control` that disagrees with the policy).
     pub warnings: Vec<String>,
 }
@@ -231,8 +237,10 @@ impl Load {
         }
         drop(queue);
         let dispatcher = {
-            let (requests, stop) = (plan.requests, Arc::clone(&stop));
-            tokio::task::spawn_blocking(move || users::dispatch(requests, start, jobs, &stop))
+            let (requests, stop, live) = (plan.requests, Arc::clone(&stop), Arc::clone(&self.live));
+            tokio::task::spawn_blocking(move || {
+                users::dispatch(requests, start, jobs, &stop, &live)
+            })
         };
         let editors = tokio::spawn(editors::play(
             scenario.clone(),
@@ -264,8 +272,13 @@ impl Load {
             if responses >= ERRORS_AFTER && errors as f64 > options.max_errors * responses as f64 {
                 stop.stop(Reason::TooManyErrors);
             }
-            if workers_done && (stop.is_stopped() || Instant::now() >= end_at) {
+            let ended = Instant::now() >= end_at;
+            if workers_done && (stop.is_stopped() || ended) {
                 break;
+            }
+            if ended {
+                // The run ends at its duration: what is still unanswered is abandoned.
+                stop.stop(Reason::EndOfRun);
             }
         }
         let _ = dispatcher.await;
@@ -279,14 +292,20 @@ impl Load {
             stop.stop(Reason::NoMarker);
         }
         let mut ending = lock(&self.ending);
-        ending.stopped = stop.reason();
+        ending.stopped = stop.reason().filter(|r| *r != Reason::EndOfRun);
+        ending.unobserved = recorder.unobserved();
+        let answered = Live::get(&self.live.responses);
+        ending.unfinished = Live::get(&self.live.due).saturating_sub(answered);
         ending.unverified = Live::get(&self.live.unverified);
         ending.responses = Live::get(&self.live.responses);
         ending.send_lag_ms = recorder.send_lag_ms();
         ending.elapsed_s = end.as_secs_f64();
         let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
         ending.edits = count(&self.sent.edits);
-        ending.webhooks = (count(&self.sent.webhooks), count(&self.sent.webhooks_failed));
+        ending.webhooks = (
+            count(&self.sent.webhooks),
+            count(&self.sent.webhooks_failed),
+        );
         ending.purges = (count(&self.sent.purges), count(&self.sent.purges_failed));
         ending.warnings = recorder.take_warnings();
         let (seen, missing) = recorder.marker_counts();
@@ -311,6 +330,8 @@ impl Driver for Load {
         let plan = lock(&self.plan)
             .take()
             .unwrap_or_else(|| Plan::of(scenario, run.seed));
+        // One worker thread per core (tokio's default): the users' connections are spread over
+        // them, and the dispatcher has a thread of its own.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -322,7 +343,7 @@ impl Driver for Load {
     }
 }
 
-/// Completes at Ctrl-C (SIGINT) or SIGTERM with `true`; `false` if they cannot be listened for.
+/// Completes at Ctrl-C (SIGINT), SIGTERM or SIGHUP with `true`; `false` if they cannot be listened for.
 #[cfg(unix)]
 async fn wait_for_signal() -> bool {
     use tokio::signal::unix::{SignalKind, signal};
@@ -332,9 +353,13 @@ async fn wait_for_signal() -> bool {
     ) else {
         return false;
     };
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        return false;
+    };
     tokio::select! {
         _ = interrupt.recv() => true,
         _ = terminate.recv() => true,
+        _ = hangup.recv() => true,
     }
 }
 

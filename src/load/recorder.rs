@@ -39,6 +39,9 @@ pub struct Live {
     pub stale: AtomicU64,
     pub errors: AtomicU64,
     pub unverified: AtomicU64,
+    /// Requests whose time came before the run ended (handed to the workers, or not yet when
+    /// the run ended at its duration).
+    pub due: AtomicU64,
 }
 
 impl Live {
@@ -174,7 +177,9 @@ impl Recorder {
         };
         let routes = (scenario.routes.iter().zip(&policy.routes))
             .map(|(r, p)| {
-                let s_maxage = p.revalidate.map_or(YEAR_S, |t| t.as_secs_f64().round() as u64);
+                let s_maxage = p
+                    .revalidate
+                    .map_or(YEAR_S, |t| t.as_secs_f64().round() as u64);
                 (r.name.clone(), s_maxage)
             })
             .collect();
@@ -253,7 +258,11 @@ impl Recorder {
             self.live.unverified.fetch_add(1, Ordering::Relaxed);
         } else {
             let failed = judgement.stale_age.is_none();
-            let counter = if failed { &self.live.errors } else { &self.live.stale };
+            let counter = if failed {
+                &self.live.errors
+            } else {
+                &self.live.stale
+            };
             if failed || judgement.stale {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
@@ -310,7 +319,9 @@ impl Recorder {
             // end by `finish`.
             if log.write_record(&record).is_err() {
                 state.log = None;
-                state.warnings.push("--log: the file could not be written to; it stops here".into());
+                state
+                    .warnings
+                    .push("--log: the file could not be written to; it stops here".into());
             }
         }
         !state.marker.sample_failed()
@@ -318,7 +329,8 @@ impl Recorder {
 
     /// Warns once per route when the site's `s-maxage` is not the policy's `revalidate`.
     fn check_cache_control(&self, state: &mut State, route: usize, answer: &Answer) {
-        let Some(value) = (answer.headers.get("cache-control")).and_then(|v| v.to_str().ok()) else {
+        let Some(value) = (answer.headers.get("cache-control")).and_then(|v| v.to_str().ok())
+        else {
             return;
         };
         state.cache_control_checked[route] = true;
@@ -336,6 +348,17 @@ impl Recorder {
     /// Warnings not yet taken.
     pub fn take_warnings(&self) -> Vec<String> {
         with_state(self, |s| std::mem::take(&mut s.warnings)).unwrap_or_default()
+    }
+
+    /// The metrics the site gave no means to observe: the CDN's, when the scenario has a CDN and
+    /// no response named a cache status (nor carried an `Age`).
+    pub fn unobserved(&self) -> Vec<&'static str> {
+        let cdn_seen = with_state(self, |s| s.cdn_seen).unwrap_or(true);
+        if self.has_cdn && !cdn_seen {
+            vec!["cdn_hit_ratio", "cdn_behind_origin_ratio"]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Whether the marker check failed over the responses seen so far (at the end of a run
@@ -442,7 +465,7 @@ impl Observer for Recorder {
                     state.last_success[e.page as usize] = e.at;
                 }
             }
-            Happened::Freed => {}
+            Happened::Queued | Happened::Freed => {}
         }
         state.collector.backend_levels(e.at, e.queued, e.running);
     }
@@ -469,6 +492,8 @@ fn seconds(t: SimTime) -> String {
 
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recorder").field("live", &self.live).finish()
+        f.debug_struct("Recorder")
+            .field("live", &self.live)
+            .finish()
     }
 }

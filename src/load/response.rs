@@ -19,11 +19,19 @@ pub fn marker_version(body: &[u8], route: &str, page: u32) -> Option<u32> {
     let needle = format!("isrsim:{route}:{page}:");
     let at = memmem::find(body, needle.as_bytes())? + needle.len();
     let digits = body[at..].iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&body[at..at + digits]).ok()?.parse().ok()
+    std::str::from_utf8(&body[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The cache-status headers read for the CDN's layer, in order, unless `--cdn-header` names one.
-pub const CDN_HEADERS: [&str; 4] = ["x-cache-status", "x-cache", "cf-cache-status", "x-vercel-cache"];
+pub const CDN_HEADERS: [&str; 4] = [
+    "x-cache-status",
+    "x-cache",
+    "cf-cache-status",
+    "x-vercel-cache",
+];
 
 /// Which cache answered a response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -69,7 +77,11 @@ pub fn layers(headers: &HeaderMap, cdn_header: Option<&str>) -> Layers {
 /// `HIT, MISS` of two layers, whose first is the edge), `STALE`, `UPDATING`, `REVALIDATED`.
 /// `MISS`, `PASS`, `BYPASS`, `EXPIRED`, `DYNAMIC` went to the origin.
 fn cached(status: &str) -> bool {
-    let first = status.split([',', ' ']).next().unwrap_or("").to_ascii_uppercase();
+    let first = status
+        .split([',', ' '])
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
     matches!(
         first.as_str(),
         "HIT" | "STALE" | "UPDATING" | "REVALIDATED" | "TCP_HIT" | "TCP_MEM_HIT"
@@ -80,7 +92,10 @@ fn cached(status: &str) -> bool {
 pub fn shared_max_age(cache_control: &str) -> Option<u64> {
     let mut max_age = None;
     for directive in cache_control.split(',') {
-        let (name, value) = directive.trim().split_once('=').unwrap_or((directive.trim(), ""));
+        let (name, value) = directive
+            .trim()
+            .split_once('=')
+            .unwrap_or((directive.trim(), ""));
         let value = value.trim().trim_matches('"').parse::<u64>().ok();
         match name.trim().to_ascii_lowercase().as_str() {
             "s-maxage" => return value,
@@ -104,7 +119,10 @@ mod tests {
         assert_eq!(marker_version(body, "posts", 7), None, "17 is not 7");
         assert_eq!(marker_version(body, "lists", 17), None);
         assert_eq!(marker_version(b"isrsim:posts:17:", "posts", 17), None);
-        assert_eq!(marker_version(b"isrsim:posts:17:12345", "posts", 17), Some(12345));
+        assert_eq!(
+            marker_version(b"isrsim:posts:17:12345", "posts", 17),
+            Some(12345)
+        );
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -117,7 +135,10 @@ mod tests {
 
     #[test]
     fn layers_from_the_usual_headers() {
-        let l = layers(&headers(&[("x-nextjs-cache", "STALE"), ("x-cache", "HIT")]), None);
+        let l = layers(
+            &headers(&[("x-nextjs-cache", "STALE"), ("x-cache", "HIT")]),
+            None,
+        );
         assert_eq!((l.origin.as_deref(), l.from_cdn), (Some("STALE"), true));
         let l = layers(&headers(&[("x-cache", "MISS"), ("age", "30")]), None);
         assert!(!l.from_cdn, "the header wins over Age");
@@ -127,7 +148,10 @@ mod tests {
         let aged = layers(&headers(&[("age", "3")]), None);
         assert_eq!((aged.cdn.as_deref(), aged.from_cdn), (Some("AGE"), true));
         assert!(!layers(&headers(&[("age", "0")]), None).from_cdn);
-        let named = layers(&headers(&[("x-edge", "hit"), ("x-cache", "MISS")]), Some("x-edge"));
+        let named = layers(
+            &headers(&[("x-edge", "hit"), ("x-cache", "MISS")]),
+            Some("x-edge"),
+        );
         assert!(named.from_cdn);
     }
 

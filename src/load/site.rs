@@ -21,7 +21,9 @@ impl Endpoint {
     pub fn parse(url: &str, allow_remote: bool) -> Result<Endpoint, String> {
         let (endpoint, rest) = absolute(url, allow_remote)?;
         if rest.contains('?') {
-            return Err(format!("\"{url}\" has a query: give the site's base URL only"));
+            return Err(format!(
+                "\"{url}\" has a query: give the site's base URL only"
+            ));
         }
         Ok(Endpoint {
             prefix: rest.trim_end_matches('/').to_string(),
@@ -146,7 +148,14 @@ pub struct PageRef<'a> {
 }
 
 /// The placeholders `fill` knows; any other `{...}` in a template is a mistake.
-const PLACEHOLDERS: [&str; 6] = ["{instance}", "{cdn}", "{path}", "{route}", "{page}", "{mode}"];
+const PLACEHOLDERS: [&str; 6] = [
+    "{instance}",
+    "{cdn}",
+    "{path}",
+    "{route}",
+    "{page}",
+    "{mode}",
+];
 
 /// Checks a template's placeholders, so a typo is found before the run, not at the first edit.
 pub fn check_template(flag: &str, template: &str) -> Result<(), String> {
@@ -169,10 +178,19 @@ mod tests {
 
     #[test]
     fn only_loopback_without_allow_remote() {
-        for ok in ["http://127.0.0.1:3000", "http://localhost", "http://[::1]:8080/", "http://127.9.9.9"] {
+        for ok in [
+            "http://127.0.0.1:3000",
+            "http://localhost",
+            "http://[::1]:8080/",
+            "http://127.9.9.9",
+        ] {
             assert!(Endpoint::parse(ok, false).is_ok(), "{ok}");
         }
-        for far in ["http://192.0.2.1:80", "http://example.com", "http://0.0.0.0:3000"] {
+        for far in [
+            "http://192.0.2.1:80",
+            "http://example.com",
+            "http://0.0.0.0:3000",
+        ] {
             assert!(Endpoint::parse(far, false).is_err(), "{far}");
             assert!(Endpoint::parse(far, true).is_ok(), "{far}");
         }
@@ -198,7 +216,12 @@ mod tests {
             path: "/blog/7",
         };
         assert_eq!(
-            fill("{instance}/api/revalidate?path={path}&mode={mode}", &server, &page, "invalidate"),
+            fill(
+                "{instance}/api/revalidate?path={path}&mode={mode}",
+                &server,
+                &page,
+                "invalidate"
+            ),
             "http://127.0.0.1:3000/api/revalidate?path=/blog/7&mode=invalidate"
         );
         assert!(check_template("--purge-url", "{cdn}{path}").is_ok());

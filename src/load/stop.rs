@@ -15,6 +15,21 @@ pub enum Reason {
     TooManyErrors,
     /// More than 1% of the first successful responses had no marker.
     NoMarker,
+    /// The run reached its end with requests still unanswered: they are abandoned, so that the
+    /// run ends at its duration. Not an early stop.
+    EndOfRun,
+}
+
+impl Reason {
+    /// As `meta.csv` and `summary.json` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Interrupted => "interrupted",
+            Reason::TooManyErrors => "too-many-errors",
+            Reason::NoMarker => "no-marker",
+            Reason::EndOfRun => "end-of-run",
+        }
+    }
 }
 
 /// A one-way switch: the first reason given is kept.

@@ -9,13 +9,14 @@
 //! its send lag (sent − intended), which the run reports.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 
 use super::client::Connection;
 use super::cms::Cms;
-use super::recorder::{Observation, Recorder};
+use super::recorder::{Live, Observation, Recorder};
 use super::site::{Endpoint, Paths};
 use super::stop::{Reason, Stop};
 use crate::model::traffic::Request;
@@ -41,16 +42,22 @@ pub struct Job {
 /// the run stops; then closes the queue. Runs on a thread of its own: a timer of the async
 /// runtime would round every send to the next millisecond.
 pub fn dispatch(
-    requests: impl Iterator<Item = Request>,
+    mut requests: impl Iterator<Item = Request>,
     start: Instant,
     jobs: Sender<Job>,
     stop: &Stop,
+    live: &Live,
 ) {
-    for request in requests {
+    while let Some(request) = requests.next() {
         let intended = start + Duration::from_micros(request.at.as_micros());
         loop {
             if stop.is_stopped() {
                 jobs.close();
+                if stop.reason() == Some(Reason::EndOfRun) {
+                    // Due before the end, never sent: the site fell that far behind.
+                    let rest = 1 + requests.count() as u64;
+                    live.due.fetch_add(rest, Ordering::Relaxed);
+                }
                 return;
             }
             let left = intended.saturating_duration_since(Instant::now());
@@ -63,6 +70,7 @@ pub fn dispatch(
             page: request.page,
             intended,
         };
+        live.due.fetch_add(1, Ordering::Relaxed);
         if jobs.send_blocking(job).is_err() {
             return;
         }
@@ -85,16 +93,21 @@ pub struct Shared {
 /// uncounted).
 pub async fn work(shared: Arc<Shared>, jobs: Receiver<Job>) {
     let mut connection = Connection::new(shared.target.clone());
+    // One wait on the stop switch for the worker's life, not one per request.
+    let stopped = shared.stop.stopped();
+    tokio::pin!(stopped);
     while let Ok(job) = jobs.recv().await {
         if shared.stop.is_stopped() {
             return;
         }
         let route = shared.cms.route_of(job.page);
-        let path = shared.paths.path(route, job.page - shared.cms.first_page(route));
+        let path = shared
+            .paths
+            .path(route, job.page - shared.cms.first_page(route));
         let mut sent = None;
         let answer = tokio::select! {
             answer = connection.get(&path, shared.timeout, &mut sent) => answer,
-            () = shared.stop.stopped() => return,
+            () = &mut stopped => return,
         };
         let observation = Observation {
             page: job.page,

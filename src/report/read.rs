@@ -230,7 +230,14 @@ impl Folder {
         let mut expected = None;
         for (i, point) in self.study.points.iter().enumerate() {
             for p in 0..point.scenario.policies.len() {
-                let count = (0..)
+                // Numbered from 0, or, for the one run of a load test, from its replication.
+                let first = (index.keys())
+                    .filter(|k| (k.0, k.1) == (i, p))
+                    .map(|k| k.2)
+                    .min()
+                    .filter(|_| index.len() == 1)
+                    .unwrap_or(0);
+                let count = (first..)
                     .take_while(|&r| index.contains_key(&(i, p, r)))
                     .count() as u32;
                 let found = index.keys().filter(|k| (k.0, k.1) == (i, p)).count() as u32;

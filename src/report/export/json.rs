@@ -80,21 +80,17 @@ fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
         } else {
             0.0
         };
-        map.insert(
-            "meta".into(),
-            json!({
-                "runs": summaries.iter().map(|s| s.replications).sum::<usize>(),
-                "simulated_requests": requests,
-                "wall_s": info.wall_s,
-                "requests_per_s": rate.round(),
-                "threads": info.threads,
-                "shards": info.shards,
-                "mode": info.mode(),
-            }),
-        );
-        map.insert("mode".into(), json!(info.mode()));
-        if let Some(load) = &info.load {
-            map.insert(
+        let mut meta = json!({
+            "runs": summaries.iter().map(|s| s.replications).sum::<usize>(),
+            "simulated_requests": requests,
+            "wall_s": info.wall_s,
+            "requests_per_s": rate.round(),
+            "threads": info.threads,
+            "shards": info.shards,
+            "mode": info.mode(),
+        });
+        if let (Some(load), Value::Object(meta)) = (&info.load, &mut meta) {
+            meta.insert(
                 "load".into(),
                 json!({
                     "target": load.target,
@@ -103,9 +99,12 @@ fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
                     "unverified": load.unverified,
                     "send_lag_p99_ms": load.send_lag_p99_ms,
                     "connections": load.connections,
+                    "unfinished": load.unfinished,
+                    "unobserved": load.unobserved,
                 }),
             );
         }
+        map.insert("meta".into(), meta);
     }
     doc
 }

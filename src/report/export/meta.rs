@@ -36,12 +36,21 @@ pub struct LoadInfo {
     pub send_lag_p99_ms: Option<f64>,
     /// User connections.
     pub connections: usize,
+    /// The metrics the site gave no means to observe (the CDN's, when no response named a
+    /// cache status): not measured, and an `[slo]` bound on them is bad input.
+    pub unobserved: Vec<&'static str>,
+    /// Requests due before the end that got no answer by then (in flight, or still queued).
+    pub unfinished: u64,
 }
 
 impl RunInfo {
     /// `simulate` or `load`.
     pub fn mode(&self) -> &'static str {
-        if self.load.is_some() { "load" } else { "simulate" }
+        if self.load.is_some() {
+            "load"
+        } else {
+            "simulate"
+        }
     }
 }
 
@@ -92,14 +101,17 @@ impl Export for Meta<'_> {
                 "unverified",
                 "send_lag_p99_ms",
                 "connections",
+                "unfinished",
             ]);
             values.extend([
                 load.target.clone(),
                 (load.stopped == Some("interrupted")).to_string(),
                 load.stopped.unwrap_or("").to_string(),
                 load.unverified.to_string(),
-                load.send_lag_p99_ms.map_or(String::new(), |l| format!("{l:.3}")),
+                load.send_lag_p99_ms
+                    .map_or(String::new(), |l| format!("{l:.3}")),
                 load.connections.to_string(),
+                load.unfinished.to_string(),
             ]);
         }
         csv_bytes(|out| {

@@ -145,7 +145,9 @@ pub(super) fn resolve_routes(
             regen_time: r.regen_time.0,
             prerendered: r.prerendered.unwrap_or(true),
             depends_on,
-            path: r.path.map_or_else(|| DEFAULT_PATH.to_string(), Spanned::into_inner),
+            path: r
+                .path
+                .map_or_else(|| DEFAULT_PATH.to_string(), Spanned::into_inner),
         })
         .collect())
 }
@@ -176,7 +178,10 @@ fn check_path(
     if !text.starts_with('/') {
         return Err(bad("does not start with `/`"));
     }
-    if text.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+    if text
+        .chars()
+        .any(|c| c.is_whitespace() || c == '?' || c == '#')
+    {
         return Err(bad("holds a space, `?` or `#`"));
     }
     let rest = text.replace("{route}", "").replace("{page}", "");
@@ -239,11 +244,21 @@ mod tests {
 
     #[test]
     fn a_path_places_the_page_once_under_the_root() {
-        let ok = replace(MINIMAL, "pages = 100\n", "pages = 100\npath = \"/blog/{page}\"\n");
+        let ok = replace(
+            MINIMAL,
+            "pages = 100\n",
+            "pages = 100\npath = \"/blog/{page}\"\n",
+        );
         let routes = parse_text(&ok).unwrap().routes;
         assert_eq!(routes[0].path, "/blog/{page}");
         assert_eq!(routes[1].path, super::DEFAULT_PATH);
-        for bad in ["blog/{page}", "/blog", "/{page}/{page}", "/b/{id}", "/b/{page}?x=1"] {
+        for bad in [
+            "blog/{page}",
+            "/blog",
+            "/{page}/{page}",
+            "/b/{id}",
+            "/b/{page}?x=1",
+        ] {
             let text = replace(
                 MINIMAL,
                 "pages = 100\n",
