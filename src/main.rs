@@ -14,11 +14,14 @@ use isrsim::report::{self, Columns, compare, diff, parse_column};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  done
-  1  failure (for example, the results folder cannot be written, or cms's address is in use)
-  2  bad input: the scenario, the arguments or a results folder; nothing is written
+  1  failure (for example, the results folder cannot be written, the content server's address
+     is in use, or more than --max-errors of a load test's requests failed)
+  2  bad input: the scenario, the arguments or a results folder; nothing is written. For load,
+     also a site without the page marker (nothing written), and an [slo] bound on a metric the
+     site does not show (the results are written)
   3  an [slo] bound exceeded or not measured (run, merge, load); a regression (diff)
      (compare exits 0 whatever the figures: it judges nothing)
-  130  interrupted (Ctrl-C); a load test writes what it measured until then
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); a load test writes what it measured until then
 
 Scenario files: every key is described in docs/scenario.md; the model and every metric in
 docs/model.md; SLO gating, diff and compare in docs/ci.md (in the isrsim repository).";
@@ -30,6 +33,33 @@ docs/model.md; SLO gating, diff and compare in docs/ci.md (in the isrsim reposit
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// What `run`, `merge` and `load` print, and whether they check the SLO.
+#[derive(Args)]
+struct OutputArgs {
+    /// Prints nothing but errors and SLO violations (and no progress bar).
+    #[arg(long)]
+    quiet: bool,
+    /// Prints summary.json on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Does not check the scenario's `[slo]` bounds (exit code 0 even if they are exceeded).
+    #[arg(long)]
+    no_slo: bool,
+    #[command(flatten)]
+    table: TableArgs,
+}
+
+impl OutputArgs {
+    fn output(self) -> Output {
+        Output {
+            quiet: self.quiet,
+            json: self.json,
+            no_slo: self.no_slo,
+            columns: self.table.columns(),
+        }
+    }
 }
 
 /// Which columns the comparison table shows (README, "The table on stdout").
@@ -79,21 +109,12 @@ enum Command {
         #[arg(long, default_value_t = 0, hide_default_value = true,
               value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=experiment::MAX_THREADS as u64))]
         threads: usize,
-        /// Prints nothing but errors and SLO violations (and no progress bar).
-        #[arg(long)]
-        quiet: bool,
-        /// Prints summary.json on stdout instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Does not check the scenario's `[slo]` bounds (exit code 0 even if they are exceeded).
-        #[arg(long)]
-        no_slo: bool,
         /// Runs only the K-th of N deterministic slices of the runs and writes a partial
         /// result folder, for `isrsim merge`.
         #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
         shard: Option<Shard>,
         #[command(flatten)]
-        table: TableArgs,
+        output: OutputArgs,
     },
     /// Combines the partial folders of `run --shard` into the files one unsharded run writes.
     #[command(after_help = AFTER_HELP)]
@@ -104,17 +125,8 @@ enum Command {
         /// Result folder.
         #[arg(long)]
         out: PathBuf,
-        /// Prints nothing but errors and SLO violations.
-        #[arg(long)]
-        quiet: bool,
-        /// Prints summary.json on stdout instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Does not check the scenario's `[slo]` bounds.
-        #[arg(long)]
-        no_slo: bool,
         #[command(flatten)]
-        table: TableArgs,
+        output: OutputArgs,
     },
     /// Compares two results folders policy by policy and metric by metric; exits 3 when a
     /// metric is worse beyond both 95% confidence intervals. Folders of differently named
@@ -266,17 +278,8 @@ struct LoadCli {
     /// Writes every response (times, page, version, layers, latency, stale) to FILE as CSV.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
-    /// Prints nothing but errors and SLO violations (and no progress bar).
-    #[arg(long)]
-    quiet: bool,
-    /// Prints summary.json on stdout instead of the table.
-    #[arg(long)]
-    json: bool,
-    /// Does not check the scenario's `[slo]` bounds.
-    #[arg(long)]
-    no_slo: bool,
     #[command(flatten)]
-    table: TableArgs,
+    output: OutputArgs,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -324,19 +327,11 @@ fn main() -> ExitCode {
             seed,
             replications,
             threads,
-            quiet,
-            json,
-            no_slo,
             shard,
-            table,
+            output,
         } => {
             let shard = shard.unwrap_or(Shard::WHOLE);
-            let output = Output {
-                quiet,
-                json,
-                no_slo,
-                columns: table.columns(),
-            };
+            let output = output.output();
             commands::run(&RunOptions {
                 file,
                 out,
@@ -347,23 +342,7 @@ fn main() -> ExitCode {
                 output,
             })
         }
-        Command::Merge {
-            dirs,
-            out,
-            quiet,
-            json,
-            no_slo,
-            table,
-        } => commands::merge(
-            &dirs,
-            &out,
-            &Output {
-                quiet,
-                json,
-                no_slo,
-                columns: table.columns(),
-            },
-        ),
+        Command::Merge { dirs, out, output } => commands::merge(&dirs, &out, &output.output()),
         Command::Diff {
             base,
             new,
@@ -419,12 +398,7 @@ fn main() -> ExitCode {
                 secret: cli.secret,
                 cdn_header: cli.cdn_header,
                 log: cli.log,
-                output: Output {
-                    quiet: cli.quiet,
-                    json: cli.json,
-                    no_slo: cli.no_slo,
-                    columns: cli.table.columns(),
-                },
+                output: cli.output.output(),
             })
         }
     };

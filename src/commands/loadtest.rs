@@ -21,7 +21,7 @@ use crate::load::stop::Reason;
 use crate::load::{self, Load, LoadError, Options};
 use crate::metrics::RunId;
 use crate::model::rng::replication_seed;
-use crate::progress::LoadBar;
+use crate::progress::Bar;
 use crate::report::LoadInfo;
 use crate::report::RunInfo;
 use crate::scenario::{Scenario, Study};
@@ -108,7 +108,7 @@ pub fn load(args: &LoadArgs) -> i32 {
         );
     }
     let progress = Arc::new(AtomicU64::new(0));
-    let bar = LoadBar::start(
+    let bar = Bar::load(
         driver.live(),
         Arc::clone(&progress),
         scenario.duration,
