@@ -11,14 +11,16 @@
 #[path = "../tests/support/origin.rs"]
 mod origin;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let cms = args.next().unwrap_or_else(|| "127.0.0.1:4010".to_string());
-    let cms = cms.parse().expect("a content server address such as 127.0.0.1:4010");
+    let cms = cms
+        .parse()
+        .expect("a content server address such as 127.0.0.1:4010");
     let revalidate = args
         .next()
         .map(|s| Duration::from_secs_f64(s.parse().expect("the revalidate interval in seconds")));
