@@ -410,7 +410,13 @@ impl Cms {
                 }
             },
         };
-        let wait = arrived.elapsed();
+        // A regeneration that found a free slot waited for none (not the microseconds of
+        // bookkeeping between its arrival and its start).
+        let wait = if was_queued {
+            arrived.elapsed()
+        } else {
+            Duration::ZERO
+        };
         let (version, edited_at) = {
             let content = lock(&cms.content);
             let version = content.version(page);
