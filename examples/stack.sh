@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# A real site for `isrsim load` on this machine: the reference Next.js site (examples/nextjs),
+# built for one scenario and policy, in N instances, behind a CDN (examples/cdn).
+#
+#   examples/stack.sh up SCENARIO [--policy NAME] [--instances N] [--cdn varnish|nginx|none] [--state DIR]
+#   examples/stack.sh down [--state DIR]
+#
+# `up` installs what is missing, builds the site against `isrsim cms`, starts the instances and
+# the CDN on 127.0.0.1, records their process ids in the state folder, and prints the
+# `isrsim load` command to run. `down` stops exactly the processes recorded there.
+# See examples/README.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+SITE=$HERE/nextjs
+ISRSIM=$ROOT/target/release/isrsim
+CMS=${STACK_CMS:-127.0.0.1:4010}          # the content server: isrsim cms, then isrsim load --cms
+FIRST_PORT=${STACK_PORT:-3001}            # instance i listens on FIRST_PORT + i - 1
+CDN_PORT=${STACK_CDN_PORT:-8000}          # the CDN (or the balancer) listens here
+YEAR=31536000                             # Next.js's default expireTime, in seconds
+export NEXT_TELEMETRY_DISABLED=1
+
+die() { echo "stack.sh: error: $*" >&2; exit 1; }
+say() { echo "stack.sh: $*" >&2; }
+warn() { echo "stack.sh: warning: $*" >&2; }
+
+usage() {
+  sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^#   /usage: /' >&2
+  exit 2
+}
+
+# ---- processes: each started in a session of its own (setsid), so that its process id is also
+# the id of its process group; recorded as "PID START" (START: its start time, so that `down`
+# never stops another process that got the same id later).
+
+# /proc/PID/stat after "PID (COMMAND) ", whose COMMAND may hold spaces: field 1 is the state,
+# field 20 the start time.
+stat_field() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v f="$2" '{print $f}'; }
+started_at() { stat_field "$1" 20; }
+
+# Alive, and the process the pid file recorded (not a zombie, not a reused id).
+alive() {
+  local pid=$1 start=$2 state
+  state=$(stat_field "$pid" 1)
+  [[ -n $state && $state != Z && $(started_at "$pid") == "$start" ]]
+}
+
+# start NAME LOG DIR COMMAND...: runs COMMAND in DIR, its output to LOG, and records it.
+start() {
+  local name=$1 log=$2 dir=$3 pid
+  shift 3
+  (cd "$dir" && exec setsid "$@" </dev/null >>"$log" 2>&1) &
+  pid=$!
+  sleep 0.2
+  [[ -r /proc/$pid/stat ]] || { tail -n 20 "$log" >&2; die "$name exited at once (log: $log)"; }
+  [[ $(ps -o pgid= -p "$pid" | tr -d ' ') == "$pid" ]] || die "$name ($pid) did not get a process group of its own"
+  echo "$pid $(started_at "$pid")" >"$STATE/pids/$name.pid"
+}
+
+# stop NAME: stops the recorded process and its process group (TERM, then KILL after 15 s),
+# waits for it, and removes its pid file. Nothing recorded, or already gone: nothing to do.
+stop() {
+  local file=$STATE/pids/$1.pid pid start i
+  [[ -f $file ]] || return 0
+  read -r pid start <"$file" || true
+  if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" "$start"; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do
+      alive "$pid" "$start" || break
+      sleep 0.1
+    done
+    if alive "$pid" "$start"; then
+      warn "$1 ($pid) did not stop within 15 s: killing its process group"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+    fi
+    say "stopped $1 ($pid)"
+  fi
+  rm -f "$file"
+}
+
+# Waits until URL answers with any HTTP status, while process NAME lives; 60 s at most.
+wait_for() {
+  local name=$1 url=$2 log=$3 pid start i
+  read -r pid start <"$STATE/pids/$name.pid"
+  for ((i = 0; i < 300; i++)); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true) != 000 ]] && return 0
+    alive "$pid" "$start" || { tail -n 20 "$log" >&2; die "$name stopped before answering (log: $log)"; }
+    sleep 0.2
+  done
+  die "$name did not answer $url within 60 s (log: $log)"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---- what is needed, installed when missing
+
+need_site() {
+  command -v node >/dev/null || die "node (20.9 or later) is needed: install Node.js"
+  command -v curl >/dev/null || die "curl is needed: apt-get install -y curl"
+  if [[ ! -d $SITE/node_modules ]]; then
+    say "installing the site's packages (npm ci in $SITE)"
+    (cd "$SITE" && npm ci --no-audit --no-fund) >&2
+  fi
+  if [[ ! -x $ISRSIM ]]; then
+    say "building isrsim (cargo build --release)"
+    (cd "$ROOT" && cargo build --release) >&2
+  fi
+}
+
+# need_binary BINARY PACKAGE: installs the Debian package when the binary is missing.
+need_binary() {
+  local found
+  found=$(PATH=$PATH:/usr/sbin:/sbin command -v "$1" || true)
+  if [[ -z $found ]]; then
+    [[ $(id -u) == 0 ]] || die "$1 is missing: install it (apt-get install -y $2) or run as root"
+    say "installing $2 (apt-get install -y $2)"
+    { apt-get install -y "$2" || { apt-get update && apt-get install -y "$2"; }; } >&2
+    found=$(PATH=$PATH:/usr/sbin:/sbin command -v "$1") || die "$2 installed no $1"
+  fi
+  echo "$found"
+}
+
+# render TEMPLATE NAME=VALUE...: the template with each @NAME@ replaced by VALUE.
+render() {
+  local text pair
+  text=$(<"$1")
+  shift
+  for pair in "$@"; do text=${text//"@${pair%%=*}@"/"${pair#*=}"}; done
+  printf '%s\n' "$text"
+}
+
+# ---- up
+
+up() {
+  local scenario="" policy="" instances="" cdn="" arg
+  while (($#)); do
+    arg=$1
+    case $arg in
+      --policy | --instances | --cdn | --state) [[ $# -ge 2 ]] || die "$arg needs a value" ;;&
+      --policy) policy=$2; shift 2 ;;
+      --instances) instances=$2; shift 2 ;;
+      --cdn) cdn=$2; shift 2 ;;
+      --state) STATE=$2; shift 2 ;;
+      -*) die "unknown option $arg" ;;
+      *) [[ -z $scenario ]] || die "one scenario only"; scenario=$1; shift ;;
+    esac
+  done
+  [[ -n $scenario ]] || usage
+  [[ -f $scenario ]] || die "no scenario file $scenario"
+  scenario=$(cd "$(dirname "$scenario")" && pwd)/$(basename "$scenario")
+  mkdir -p "$STATE"
+  STATE=$(cd "$STATE" && pwd)
+  if compgen -G "$STATE/pids/*.pid" >/dev/null; then
+    die "a stack is recorded as running in $STATE ($(cd "$STATE/pids" && echo *.pid)): run 'examples/stack.sh down --state $STATE' first"
+  fi
+
+  need_site
+  "$ISRSIM" validate "$scenario" >/dev/null || die "isrsim validate refused $scenario"
+  local read SC_NAME SC_POLICY SC_ROUTES SC_REVALIDATES SC_ON_EDIT SC_PURGE SC_WEBHOOKS SC_INSTANCES SC_CACHE SC_CDN SC_SWEEP
+  read=$(node "$SITE/scripts/read-scenario.mjs" "$scenario" ${policy:+"$policy"}) || exit 2
+  eval "$read"
+
+  instances=${instances:-$SC_INSTANCES}
+  [[ $instances =~ ^[1-9][0-9]?$ ]] || die "--instances must be a whole number from 1 to 99, not $instances"
+  if [[ -z $cdn ]]; then
+    if [[ $SC_CDN == true ]]; then cdn=varnish; else cdn=none; fi
+  fi
+  case $cdn in varnish | nginx | none) ;; *) die "--cdn is varnish, nginx or none, not $cdn" ;; esac
+
+  # What the stack cannot reproduce of the scenario: said, not hidden.
+  [[ $instances == "$SC_INSTANCES" ]] || warn "the scenario has $SC_INSTANCES instance(s) and the stack $instances: isrsim's balancer draws expect as many --instance as the scenario's"
+  [[ $SC_CACHE == local ]] || warn "the scenario's cache is \"$SC_CACHE\", the stack's instances each have their own (local) cache"
+  [[ $SC_CDN == true || $cdn == none ]] || warn "the scenario has no [cdn] but the stack puts $cdn in front: the measurement includes a cache the prediction does not"
+  [[ $SC_CDN == false || $cdn != none ]] || warn "the scenario has a [cdn] but the stack has none (any purge goes to the instance, which answers it as a GET: it counts as done, and purges nothing)"
+  [[ $SC_PURGE == false || $cdn != nginx ]] || warn "policy $SC_POLICY purges the CDN, and nginx has no purge: its purges will fail (405)"
+  [[ $SC_SWEEP == false ]] || warn "the scenario's [sweep] is ignored: the site is built from its base"
+
+  # Ports, before anything starts.
+  local i port ports=()
+  for ((i = 1; i <= instances; i++)); do ports+=($((FIRST_PORT + i - 1))); done
+  local needed=("${ports[@]}")
+  [[ $cdn == none && $instances == 1 ]] || needed+=("$CDN_PORT")
+  for port in "${needed[@]}" "${CMS##*:}"; do
+    port_free "$port" || die "port $port of 127.0.0.1 is in use (set STACK_PORT, STACK_CDN_PORT or STACK_CMS)"
+  done
+
+  local cdn_bin=""
+  case $cdn in
+    varnish) cdn_bin=$(need_binary varnishd varnish) ;;
+    nginx) cdn_bin=$(need_binary nginx nginx) ;;
+    none) ((instances == 1)) || cdn_bin=$(need_binary nginx nginx) ;; # a balancer, no cache
+  esac
+
+  # From here on, a failure stops whatever was started.
+  mkdir -p "$STATE/pids" "$STATE/logs"
+  trap 'status=$?; if ((status != 0)); then warn "up failed: stopping what it started"; down_all; fi' EXIT
+
+  # 1. Build the site against the content server, every page at version 0.
+  say "building the site for $SC_NAME, policy $SC_POLICY (revalidate $SC_REVALIDATES, on_edit $SC_ON_EDIT): ISR_ROUTES=$SC_ROUTES"
+  start cms "$STATE/logs/cms.log" "$ROOT" "$ISRSIM" cms "$scenario" --cms "$CMS"
+  wait_for cms "http://$CMS/content/" "$STATE/logs/cms.log"
+  (cd "$SITE" && ISR_ROUTES=$SC_ROUTES ISR_REVALIDATE=false ISR_CMS=$CMS npm run build) \
+    >"$STATE/logs/build.log" 2>&1 || { tail -n 30 "$STATE/logs/build.log" >&2; die "next build failed (log: $STATE/logs/build.log)"; }
+  stop cms
+
+  # 2. The instances: each on its own copy of the build (two `next start` on one folder share
+  # its disk cache), touched right before it starts (a page's age counts from its file's time).
+  for ((i = 1; i <= instances; i++)); do
+    local dir=$STATE/instance-$i
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp -R "$SITE/.next" "$dir/.next"
+    cp "$SITE/package.json" "$SITE/next.config.mjs" "$dir/"
+    ln -s "$SITE/node_modules" "$dir/node_modules"
+  done
+  for ((i = 1; i <= instances; i++)); do
+    port=${ports[i - 1]}
+    find "$STATE/instance-$i/.next" -exec touch {} +
+    start "instance-$i" "$STATE/logs/instance-$i.log" "$STATE/instance-$i" \
+      env PORT="$port" ISR_INSTANCE="instance-$i" ISR_CMS="$CMS" ISR_SECRET="${ISRSIM_SECRET:-}" \
+      node_modules/.bin/next start -H 127.0.0.1 -p "$port" --keepAliveTimeout 65000
+  done
+  for ((i = 1; i <= instances; i++)); do
+    wait_for "instance-$i" "http://127.0.0.1:${ports[i - 1]}/" "$STATE/logs/instance-$i.log"
+  done
+
+  # 3. The CDN in front (or, for --cdn none with several instances, a balancer that caches nothing).
+  local target=http://127.0.0.1:${ports[0]} cdn_url=""
+  case $cdn in
+    varnish)
+      local backends="" adds=""
+      for ((i = 1; i <= instances; i++)); do
+        backends+="backend instance$i { .host = \"127.0.0.1\"; .port = \"${ports[i - 1]}\"; }"$'\n'
+        adds+="    instances.add_backend(instance$i);"$'\n'
+      done
+      mkdir -p "$STATE/varnish"
+      render "$HERE/cdn/varnish.vcl" BACKENDS="$backends" ADD_BACKENDS="$adds" >"$STATE/varnish/site.vcl"
+      start cdn "$STATE/logs/cdn.log" "$STATE" "$cdn_bin" -F -a "127.0.0.1:$CDN_PORT" -T none \
+        -f "$STATE/varnish/site.vcl" -n "$STATE/varnish/work" -P "$STATE/varnish/varnishd.pid" \
+        -s malloc,256m
+      ;;
+    nginx | none)
+      if [[ -n $cdn_bin ]]; then
+        local servers="" cache=pages
+        [[ $cdn == nginx ]] || cache=off
+        for port in "${ports[@]}"; do servers+="        server 127.0.0.1:$port;"$'\n'; done
+        mkdir -p "$STATE/nginx/tmp" "$STATE/nginx/cache"
+        render "$HERE/cdn/nginx.conf" STATE="$STATE/nginx" PORT="$CDN_PORT" SERVERS="$servers" \
+          CACHE="$cache" USER="$(id -un) $(id -gn)" >"$STATE/nginx/nginx.conf"
+        start cdn "$STATE/logs/cdn.log" "$STATE" "$cdn_bin" -p "$STATE/nginx" -e "$STATE/nginx/error.log" \
+          -c "$STATE/nginx/nginx.conf" -g 'daemon off;'
+      fi
+      ;;
+  esac
+  if [[ -f $STATE/pids/cdn.pid ]]; then
+    target=http://127.0.0.1:$CDN_PORT
+    [[ $cdn == none ]] || cdn_url=$target
+    wait_for cdn "$target/" "$STATE/logs/cdn.log"
+  fi
+
+  # 4. Check the Cache-Control the first page of each prerendered route gets from instance-1.
+  local spec name pages revalidate path url want got
+  IFS=, read -ra specs <<<"$SC_ROUTES"
+  for spec in "${specs[@]}"; do
+    IFS=: read -r name pages revalidate path <<<"$spec"
+    ((pages > 0)) || continue
+    path=${path//\{route\}/$name}
+    path=${path//\{page\}/0}
+    if [[ $revalidate == false ]]; then want="s-maxage=$YEAR"; else want="s-maxage=$revalidate, stale-while-revalidate=$((YEAR - revalidate))"; fi
+    got=$(curl -sI --max-time 10 "http://127.0.0.1:${ports[0]}$path" | tr -d '\r' | sed -n 's/^[Cc]ache-[Cc]ontrol: //p')
+    if [[ $got == "$want" ]]; then say "$path: Cache-Control: $got"; else warn "$path: Cache-Control is \"$got\", expected \"$want\""; fi
+  done
+
+  # 5. The load command.
+  local command=("$ISRSIM" load "$scenario" --policy "$SC_POLICY" --target "$target")
+  for port in "${ports[@]}"; do command+=(--instance "http://127.0.0.1:$port"); done
+  [[ -z $cdn_url ]] || command+=(--cdn "$cdn_url")
+  command+=(--cms "$CMS")
+  printf '%q ' "${command[@]}" | sed 's/ $//' >"$STATE/load-command"
+  echo >>"$STATE/load-command"
+  cat >"$STATE/stack.env" <<EOF
+scenario=$scenario
+policy=$SC_POLICY
+cdn=$cdn
+instances=$instances
+target=$target
+EOF
+  trap - EXIT
+  say "up: $instances instance(s) on ports ${ports[*]}, cdn $cdn, target $target; state in $STATE"
+  [[ $SC_WEBHOOKS == false || -z ${ISRSIM_SECRET:-} ]] || say "the instances check ISRSIM_SECRET: keep it set for isrsim load"
+  say "now run (then: examples/stack.sh down${STATE_GIVEN:+ --state $STATE}):"
+  cat "$STATE/load-command"
+}
+
+# ---- down
+
+down_all() {
+  local file name
+  [[ -d $STATE/pids ]] || return 0
+  # The CDN first, then the instances, then a content server left by a failed build.
+  stop cdn
+  for file in "$STATE"/pids/instance-*.pid; do
+    [[ -f $file ]] || continue
+    name=$(basename "$file" .pid)
+    stop "$name"
+  done
+  stop cms
+  for file in "$STATE"/pids/*.pid; do
+    [[ -f $file ]] || continue
+    stop "$(basename "$file" .pid)"
+  done
+  rm -rf "$STATE"/instance-* "$STATE/varnish" "$STATE/nginx"
+}
+
+down() {
+  while (($#)); do
+    case $1 in
+      --state) [[ $# -ge 2 ]] || die "--state needs a value"; STATE=$2; shift 2 ;;
+      *) die "unknown argument $1" ;;
+    esac
+  done
+  if ! compgen -G "$STATE/pids/*.pid" >/dev/null; then
+    say "nothing recorded as running in $STATE"
+    rm -rf "$STATE"/instance-* "$STATE/varnish" "$STATE/nginx" 2>/dev/null || true
+    return 0
+  fi
+  down_all
+  say "down: every recorded process stopped (logs kept in $STATE/logs)"
+}
+
+STATE=$HERE/.stack
+STATE_GIVEN=""
+for arg in "$@"; do [[ $arg != --state ]] || STATE_GIVEN=1; done
+case ${1:-} in
+  up) shift; up "$@" ;;
+  down) shift; down "$@" ;;
+  *) usage ;;
+esac
