@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prediction against measurement on the reference stack (docs/validation.md).
 #
-# For each case of scenarios/validation/: `isrsim run` with the scenario's 200 replications (the
-# prediction, and its layer mix from examples/layer_mix.rs), then for each of VALIDATE_RUNS
-# replications: examples/stack.sh up, the printed `isrsim load` with that replication (a
-# different seed's users and edits), stack.sh down, and `isrsim compare`. Last, a table of
-# every case in $OUT/summary.md.
+# For each case of scenarios/validation/ and each of VALIDATE_RUNS replications:
+# examples/stack.sh up, the printed `isrsim load` with that replication (a different seed's users
+# and edits), stack.sh down. Then the prediction: `isrsim run` of the scenario as tested (the
+# measured folder's scenario.toml, so a shortened VALIDATE_DURATION is predicted as played) with
+# 200 replications, its layer mix from examples/layer_mix.rs, and `isrsim compare` of each run.
+# Last, a table of every case in $OUT/summary.md.
 #
 #   examples/validate.sh [CASE...]          # default: every case below
 #   VALIDATE_RUNS=2 VALIDATE_DURATION=5m VALIDATE_OUT=results/validation examples/validate.sh
@@ -67,9 +68,6 @@ for case in "${CASES[@]}"; do
   scenario=scenarios/validation/$name.toml
   dir=$OUT/$name
   mkdir -p "$dir"
-  echo "== $name: predicting" >&2
-  "$ISRSIM" run "$scenario" --out "$dir/predicted" --quiet --no-slo
-  target/release/examples/layer_mix "$scenario" "$policy" >"$dir/predicted-layers.csv"
   warmup=$(awk -F' *= *' '$1 == "warmup" { gsub(/[" ]/, "", $2); print $2 }' "$scenario")
   warmup_s=$(echo "$warmup" | awk '/ms$/ { print $0 / 1000; next } /m$/ { print $0 * 60; next } { print $0 + 0 }')
   for ((r = 0; r < RUNS; r++)); do
@@ -93,6 +91,12 @@ for case in "${CASES[@]}"; do
       exit 1
     fi
     measured_layers "$dir/measured-$r.log.csv" "$warmup_s" >"$dir/measured-$r-layers.csv"
+  done
+  echo "== $name: predicting" >&2
+  tested=$dir/measured-0/scenario.toml
+  "$ISRSIM" run "$tested" --replications 200 --out "$dir/predicted" --quiet --no-slo
+  target/release/examples/layer_mix "$tested" "$policy" >"$dir/predicted-layers.csv"
+  for ((r = 0; r < RUNS; r++)); do
     "$ISRSIM" compare "$dir/predicted" "$dir/measured-$r" --format markdown >"$dir/compare-$r.md"
   done
 done
