@@ -5,7 +5,9 @@
 //! splits it as a load test's `--log` does (`origin_cache`, `cdn_cache`).
 //!
 //! `cargo run --release --example layer_mix -- SCENARIO POLICY [REPLICATIONS]` (default 200)
-//! prints one CSV row: cdn_hit,cdn_stale,origin_hit,origin_stale,origin_miss,error.
+//! prints CSV: `replication,cdn_hit,cdn_stale,origin_hit,origin_stale,origin_miss,error`, a row
+//! per replication (to set beside a load test of the same replication), then the mean as
+//! replication `mean`.
 
 use std::path::Path;
 
@@ -34,6 +36,7 @@ fn main() {
         std::process::exit(2)
     };
     let mut shares = [0.0f64; 6];
+    println!("replication,cdn_hit,cdn_stale,origin_hit,origin_stale,origin_miss,error");
     for r in 0..replications {
         let seed = replication_seed(scenario.seed, r);
         let edits = Edits::new(&scenario, &PageLayout::new(&scenario), seed);
@@ -58,11 +61,16 @@ fn main() {
             counts[i] += 1;
         }
         let total = counts.iter().sum::<u64>().max(1) as f64;
-        for (share, count) in shares.iter_mut().zip(counts) {
-            *share += count as f64 / total / f64::from(replications);
+        let own: Vec<f64> = counts.iter().map(|&c| c as f64 / total).collect();
+        for (share, own) in shares.iter_mut().zip(&own) {
+            *share += own / f64::from(replications);
         }
+        println!("{r},{}", row(&own));
     }
-    println!("cdn_hit,cdn_stale,origin_hit,origin_stale,origin_miss,error");
-    let row: Vec<String> = shares.iter().map(|s| format!("{s:.4}")).collect();
-    println!("{}", row.join(","));
+    println!("mean,{}", row(&shares));
+}
+
+fn row(shares: &[f64]) -> String {
+    let cells: Vec<String> = shares.iter().map(|s| format!("{s:.4}")).collect();
+    cells.join(",")
 }

@@ -101,56 +101,8 @@ for case in "${CASES[@]}"; do
   done
 done
 
-# The table of every case measured: predicted mean (spread) beside each run and their mean.
-python3 - "$OUT" "${CASES[@]}" >"$OUT/summary.md" <<'EOF'
-import csv, os, sys
-out, cases = sys.argv[1], sys.argv[2:]
-METRICS = ["stale_ratio", "stale_age_p50_s", "stale_age_p99_s", "regen_per_request",
-           "cdn_hit_ratio"]
-LAYERS = ["cdn_hit", "cdn_stale", "origin_hit", "origin_stale", "origin_miss", "error"]
-
-def runs(folder):
-    rows = list(csv.DictReader(open(os.path.join(folder, "runs.csv"))))
-    for r in rows:
-        req, regen = float(r["requests"] or 0), float(r["regenerations"] or 0)
-        r["regen_per_request"] = str(regen / req) if req else ""
-    return rows
-
-def value(row, m):
-    v = row.get(m, "")
-    return float(v) if v not in ("", None) else None
-
-def fmt(v):
-    return "n/a" if v is None else f"{v:.4g}"
-
-def diff(m, p):
-    return "n/a" if m is None or not p else f"{(m - p) / p * 100:+.1f}%"
-
-print("| case | metric | predicted mean | predicted spread | measured runs | measured mean | difference |")
-print("|---|---|---:|---:|---:|---:|---:|")
-for case in cases:
-    name = case.split()[0]
-    d = os.path.join(out, name)
-    if not os.path.isdir(os.path.join(d, "predicted")):
-        continue
-    measured = sorted(x for x in os.listdir(d) if x.startswith("measured-") and os.path.isdir(os.path.join(d, x)))
-    if not measured:
-        continue
-    pred = runs(os.path.join(d, "predicted"))
-    meas = [runs(os.path.join(d, m))[0] for m in measured]
-    for m in METRICS:
-        pv = [v for v in (value(r, m) for r in pred) if v is not None]
-        mv = [v for v in (value(r, m) for r in meas) if v is not None]
-        pm = sum(pv) / len(pv) if pv else None
-        mm = sum(mv) / len(mv) if mv else None
-        spread = f"{fmt(min(pv))} – {fmt(max(pv))}" if pv else "n/a"
-        print(f"| {name} | {m} | {fmt(pm)} | {spread} | {', '.join(fmt(v) for v in mv)} | {fmt(mm)} | {diff(mm, pm)} |")
-    p_layers = list(csv.DictReader(open(os.path.join(d, "predicted-layers.csv"))))[0]
-    m_layers = [list(csv.DictReader(open(os.path.join(d, f"{m}-layers.csv"))))[0] for m in measured]
-    for l in LAYERS:
-        pm = float(p_layers[l])
-        mv = [float(x[l]) for x in m_layers]
-        mm = sum(mv) / len(mv)
-        print(f"| {name} | layer {l} | {fmt(pm)} | | {', '.join(fmt(v) for v in mv)} | {fmt(mm)} | {diff(mm, pm) if pm >= 0.01 else 'n/a'} |")
-EOF
+# The table of every case measured (examples/validation-summary.py).
+names=()
+for case in "${CASES[@]}"; do names+=("${case%% *}"); done
+python3 examples/validation-summary.py "$OUT" "${names[@]}" >"$OUT/summary.md"
 echo "summary in $OUT/summary.md" >&2
