@@ -2,7 +2,7 @@
 //! files, and the determinism guarantees of docs/model.md §2.3.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 mod support;
 
@@ -255,11 +255,27 @@ fn a_missing_file_and_bad_arguments_exit_2() {
     );
 }
 
+/// Every scenario shipped in `scenarios/`, its subfolders (`validation/`) included.
+fn shipped_scenarios() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 #[test]
 fn the_shipped_scenarios_validate() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in shipped_scenarios() {
         let output = isrsim(&["validate", path.to_str().unwrap()]);
         assert_eq!(
             output.status.code(),
@@ -566,10 +582,8 @@ fn debug_names() -> Vec<String> {
 
 #[test]
 fn validate_speaks_the_scenario_files_words_in_short_lines() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let names = debug_names();
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in shipped_scenarios() {
         let output = isrsim(&["validate", path.to_str().unwrap()]);
         assert_exit(&output, 0);
         let text = String::from_utf8(output.stdout).unwrap();
