@@ -61,7 +61,8 @@ fn per_response(c: &mut Criterion) {
     let mut group = c.benchmark_group("load_response");
     group.throughput(Throughput::Elements(1));
     group.bench_function("marker", |b| {
-        b.iter(|| response::marker_version(black_box(&page.body), "posts", 417))
+        let marker = response::Marker::new("posts");
+        b.iter(|| marker.version(black_box(&page.body), 417))
     });
     group.bench_function("layers", |b| {
         b.iter(|| response::layers(black_box(&page.headers), None))

@@ -316,3 +316,30 @@ fn a_measured_folder_is_compared_plotted_and_diffed_like_a_simulated_one() {
     let diffed = support::isrsim(&["diff", measured, measured]);
     assert_exit(&diffed, 0);
 }
+
+#[test]
+fn a_cdn_metric_the_site_does_not_show_is_not_measured_and_its_slo_is_bad_input() {
+    // The scenario has a CDN, but the origin is tested alone: no response names a cache status.
+    let dir = scratch("unobserved");
+    let (origin, cms) = origin(true, false);
+    let toml = format!("{}\n[cdn]\npops = 1\n", scenario(50, "1s"));
+    let output = load(&dir, &toml, &origin, cms, &[]);
+    assert_exit(&output, 0);
+    let runs = dir.join("out/runs.csv");
+    assert_eq!(cell(&runs, "cdn_hit_ratio"), "", "not measured, not 0");
+    assert_eq!(cell(&runs, "cdn_behind_origin_ratio"), "");
+
+    let dir = scratch("unobserved-slo");
+    let toml = format!("{toml}\n[slo]\ncdn_hit_ratio = {{ min = 0.5 }}\n");
+    let output = load(&dir, &toml, &origin, cms, &[]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("cdn_hit_ratio") && err.contains("does not show"),
+        "{err}"
+    );
+    assert!(
+        dir.join("out/runs.csv").exists(),
+        "the measurement is written"
+    );
+}

@@ -145,6 +145,9 @@ enum Outcome {
 pub struct Cms {
     routes: Vec<Route>,
     content: Mutex<Content>,
+    /// Where each route's pages are in the global numbering (a copy of the content's, read
+    /// without its lock on every request).
+    layout: PageLayout,
     /// `None` is "unlimited": no queue. Tokio's semaphore is fair, so waiters are served first
     /// in, first out, and one that gives up leaves the queue.
     slots: Option<Arc<Semaphore>>,
@@ -195,7 +198,8 @@ impl Cms {
         let backend = &scenario.backend;
         Cms {
             routes,
-            content: Mutex::new(Content::new(scenario, layout)),
+            content: Mutex::new(Content::new(scenario, layout.clone())),
+            layout,
             slots: (backend.concurrency)
                 .map(|c| Arc::new(Semaphore::new((c as usize).min(Semaphore::MAX_PERMITS)))),
             failure_rate: backend.failure_rate,
@@ -277,14 +281,12 @@ impl Cms {
 
     /// The route of a global page id.
     pub fn route_of(&self, page: u32) -> usize {
-        (self.routes.iter())
-            .rposition(|r| r.offset <= page)
-            .unwrap_or(0)
+        self.layout.route_of(page)
     }
 
     /// The global page id of a route's first page.
     pub fn first_page(&self, route: usize) -> u32 {
-        self.routes[route].offset
+        self.layout.offsets[route]
     }
 
     /// The total number of pages, and of routes.

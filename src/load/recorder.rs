@@ -16,7 +16,7 @@ use hdrhistogram::Histogram;
 
 use super::client::{Answer, Failure};
 use super::cms::{BackendEvent, Cms, Happened, Observer};
-use super::response::{self, Layers};
+use super::response::{self, Layers, Marker};
 use crate::metrics::Collector;
 use crate::metrics::collector::Response;
 use crate::metrics::staleness::{self, Visibility};
@@ -125,6 +125,8 @@ pub struct Recorder {
     layout: PageLayout,
     /// Per route, its name and the `s-maxage` the policy implies.
     routes: Vec<(String, u64)>,
+    /// Per route, its pages' marker.
+    markers: Vec<Marker>,
     alert_after: SimTime,
     warmup: SimTime,
     cdn_header: Option<String>,
@@ -199,6 +201,11 @@ impl Recorder {
                 log,
             })),
             live,
+            markers: scenario
+                .routes
+                .iter()
+                .map(|r| Marker::new(&r.name))
+                .collect(),
             layout,
             routes,
             alert_after: scenario.monitor.alert_after,
@@ -224,7 +231,7 @@ impl Recorder {
         let (status, layers, version) = match o.answer {
             Ok(answer) => {
                 let version = (answer.status.is_success())
-                    .then(|| response::marker_version(&answer.body, &self.routes[route].0, index))
+                    .then(|| self.markers[route].version(&answer.body, index))
                     .flatten();
                 let layers = response::layers(&answer.headers, self.cdn_header.as_deref());
                 (Some(answer), layers, version)
@@ -424,10 +431,8 @@ fn check_alert(
     let Some(outdated) = content.outdated_since(page, held) else {
         return;
     };
-    let alert_from = (state.last_success[p] + recorder.alert_after)
-        .max(outdated)
-        .max(recorder.warmup);
-    if now > alert_from {
+    let (last, after, warmup) = (state.last_success[p], recorder.alert_after, recorder.warmup);
+    if staleness::over_alert(last, after, outdated, warmup, now) {
         state.over_alert[p] = true;
         let route = recorder.layout.route_of(page);
         state.collector.page_over_alert(route);

@@ -14,15 +14,37 @@
 use hyper::HeaderMap;
 use memchr::memmem;
 
-/// The version the marker of `route`'s page `page` names in `body`, if the body carries it.
-pub fn marker_version(body: &[u8], route: &str, page: u32) -> Option<u32> {
-    let needle = format!("isrsim:{route}:{page}:");
-    let at = memmem::find(body, needle.as_bytes())? + needle.len();
-    let digits = body[at..].iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&body[at..at + digits])
-        .ok()?
-        .parse()
-        .ok()
+/// The markers of one route's pages: `isrsim:{route}:` searched for with a finder built once per
+/// route, so reading a response allocates nothing.
+pub struct Marker {
+    prefix: memmem::Finder<'static>,
+}
+
+impl Marker {
+    pub fn new(route: &str) -> Marker {
+        Marker {
+            prefix: memmem::Finder::new(format!("isrsim:{route}:").as_bytes()).into_owned(),
+        }
+    }
+
+    /// The version the marker of page `page` names in `body`, if the body carries it.
+    pub fn version(&self, body: &[u8], page: u32) -> Option<u32> {
+        let len = self.prefix.needle().len();
+        self.prefix.find_iter(body).find_map(|at| {
+            let (index, rest) = number(&body[at + len..])?;
+            let rest = rest
+                .strip_prefix(b":")
+                .filter(|_| index == u64::from(page))?;
+            number(rest).and_then(|(version, _)| u32::try_from(version).ok())
+        })
+    }
+}
+
+/// The whole number at the start of `text`, and what follows it.
+fn number(text: &[u8]) -> Option<(u64, &[u8])> {
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    let value = std::str::from_utf8(&text[..digits]).ok()?.parse().ok()?;
+    Some((value, &text[digits..]))
 }
 
 /// The cache-status headers read for the CDN's layer, in order, unless `--cdn-header` names one.
@@ -111,12 +133,21 @@ mod tests {
     use super::*;
     use hyper::header::HeaderValue;
 
+    fn marker_version(body: &[u8], route: &str, page: u32) -> Option<u32> {
+        Marker::new(route).version(body, page)
+    }
+
     #[test]
     fn the_marker_of_the_requested_page_only() {
         let body = b"<a>isrsim:posts:1:9</a><meta name=\"isrsim\" content=\"isrsim:posts:17:3\">";
         assert_eq!(marker_version(body, "posts", 17), Some(3));
         assert_eq!(marker_version(body, "posts", 1), Some(9));
         assert_eq!(marker_version(body, "posts", 7), None, "17 is not 7");
+        assert_eq!(
+            marker_version(b"isrsim:posts:170:2", "posts", 17),
+            None,
+            "nor 170"
+        );
         assert_eq!(marker_version(body, "lists", 17), None);
         assert_eq!(marker_version(b"isrsim:posts:17:", "posts", 17), None);
         assert_eq!(

@@ -69,6 +69,20 @@ pub fn behind_origin(
         && matches!((version, origin_newest), (Some(v), Some(newest)) if newest > v)
 }
 
+/// The monitor's rule (docs/model.md §10): a page whose newest stored version has been outdated
+/// since `outdated` is past its alert at `now` when more than `alert_after` has gone by since its
+/// last successful regeneration, counting only from the warm-up's end.
+#[inline]
+pub fn over_alert(
+    last_success: SimTime,
+    alert_after: SimTime,
+    outdated: SimTime,
+    warmup: SimTime,
+    now: SimTime,
+) -> bool {
+    now > (last_success + alert_after).max(outdated).max(warmup)
+}
+
 /// The highest version users have been served, per page: what makes an edit visible.
 #[derive(Clone, Debug)]
 pub struct Visibility {

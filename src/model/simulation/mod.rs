@@ -745,10 +745,14 @@ impl<'p> Simulation<'p> {
         let Some(outdated) = self.content.outdated_since(page, held) else {
             return;
         };
-        let alert_from = (self.last_success[p] + self.alert_after)
-            .max(outdated)
-            .max(self.warmup);
-        if self.queue.now() > alert_from {
+        let now = self.queue.now();
+        if staleness::over_alert(
+            self.last_success[p],
+            self.alert_after,
+            outdated,
+            self.warmup,
+            now,
+        ) {
             self.over_alert[p] = true;
             self.collector
                 .page_over_alert(self.content.layout().route_of(page));
