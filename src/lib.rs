@@ -73,6 +73,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod load;
+pub mod logs;
 pub mod metrics;
 pub mod model;
 pub mod progress;

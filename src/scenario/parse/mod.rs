@@ -13,6 +13,7 @@ mod backend;
 mod cdn;
 mod distribution;
 mod limits;
+mod logs;
 mod monitor;
 mod origin;
 mod policies;
@@ -32,7 +33,7 @@ use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use toml::{Spanned, Table};
 
-use super::Scenario;
+use super::{Scenario, Traffic};
 use crate::error::InputError;
 use crate::time::SimTime;
 
@@ -42,7 +43,7 @@ pub(super) use limits::{MAX_POINTS, check_runs};
 use monitor::{RawMonitor, resolve_monitor};
 use origin::{RawOrigin, resolve_origin};
 use policies::{RawPolicy, resolve_policies};
-use routes::{RawRoute, resolve_routes};
+use routes::{RawRoute, read_logs, resolve_routes};
 use slo::Slo;
 use source::Source;
 pub(super) use source::{line_and_column, quoted};
@@ -107,7 +108,7 @@ pub(super) fn scenario(
 struct RawScenario {
     name: Option<Spanned<String>>,
     description: Option<String>,
-    duration: Spanned<Interval>,
+    duration: Option<Spanned<Interval>>,
     warmup: Option<Spanned<Delay>>,
     seed: Option<Seed>,
     replications: Option<Spanned<Count>>,
@@ -154,7 +155,18 @@ impl RawScenario {
             Some(name) => check_scenario_name(source, name)?,
             None => default_name(source.path),
         };
-        let duration = self.duration.get_ref().0;
+        let resolved = resolve_traffic(source, &self.traffic)?;
+        let routes_span = self.routes.span();
+        let raw_routes = tables(source, "routes", self.routes)?;
+        let (traffic, found) = read_logs(source, &raw_routes, resolved)?;
+        let duration = match (&self.duration, &traffic) {
+            (Some(d), _) => d.get_ref().0,
+            // A trace is as long as its requests, to the whole second.
+            (None, Traffic::Trace(replay)) => {
+                SimTime::from_secs(replay.span.as_micros().div_ceil(SimTime::MICROS_PER_SEC))
+            }
+            (None, _) => return Err(source.error("duration", None, "`duration` is required here")),
+        };
         let warmup = match &self.warmup {
             Some(w) if w.get_ref().0 >= duration => {
                 return Err(source.at(
@@ -166,10 +178,8 @@ impl RawScenario {
             Some(w) => w.get_ref().0,
             None => SimTime::ZERO,
         };
-        let traffic = resolve_traffic(source, &self.traffic)?;
         let cdn = resolve_cdn(source, self.cdn)?;
-        let routes_span = self.routes.span();
-        let routes = resolve_routes(source, self.routes, duration)?;
+        let routes = resolve_routes(source, raw_routes, duration, found)?;
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
