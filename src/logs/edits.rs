@@ -13,7 +13,6 @@ use regex::bytes::Regex;
 
 use super::clock::Micros;
 use super::matcher::PageKeys;
-use super::reader::LogReader;
 use super::{LogSource, Tally};
 use crate::error::InputError;
 use crate::time::SimTime;
@@ -60,26 +59,14 @@ pub struct EditLog {
 impl EditLog {
     pub fn read(spec: &EditSpec, mut keys: Keys, timing: Timing) -> Result<EditLog, InputError> {
         let log = &spec.log;
-        let mut reader = LogReader::open(&log.file, log.format, &log.fields)?;
         let mut tally = Tally::default();
         let mut edits: Vec<(Micros, u32)> = Vec::new();
         let mut locations = spec.rule.capture_locations();
-        while let Some((number, record)) = reader.next_line()? {
-            tally.lines += 1;
-            let record = match record {
-                Ok(r) => r,
-                Err(why) => {
-                    tally.unreadable_line(number, why);
-                    continue;
-                }
-            };
-            if !log.filter.keeps(&record) {
-                tally.filtered += 1;
-                continue;
-            }
+        let (mut unmatched, mut beyond_bound) = (0, 0);
+        super::reader::each_kept(log, &mut tally, |record| {
             if spec.rule.captures_read(&mut locations, record.path).is_none() {
-                tally.unmatched += 1;
-                continue;
+                unmatched += 1;
+                return;
             }
             let path = record.path;
             let key = locations.get(1).map_or(&b""[..], |(s, e)| &path[s..e]);
@@ -92,12 +79,10 @@ impl EditLog {
             };
             match page {
                 Some(page) => edits.push((record.at, page)),
-                None => tally.beyond_bound += 1,
+                None => beyond_bound += 1,
             }
-        }
-        if tally.too_unreadable() {
-            return Err(super::unreadable(log, &tally));
-        }
+        })?;
+        (tally.unmatched, tally.beyond_bound) = (unmatched, beyond_bound);
         // An edit log need not be in order; edits of the same instant keep the log's order.
         edits.sort_by_key(|&(at, _)| at);
         let origin = timing

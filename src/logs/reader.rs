@@ -11,7 +11,39 @@ use flate2::read::MultiGzDecoder;
 
 use super::clock;
 use super::format::{self, Fields, Format, Record, Unreadable};
+use super::{LogSource, Tally};
 use crate::error::InputError;
+
+/// After this many lines without a readable one, the log is not in the format named.
+const GIVE_UP_AFTER: u64 = 1_000;
+
+/// Reads `log` through, handing `each` every line its filter keeps, and counting in `tally` the
+/// lines read, unreadable and filtered out. More than `UNREADABLE_LIMIT` of unreadable lines
+/// is an error naming the first (after the first thousand lines, if none has read yet).
+pub fn each_kept(
+    log: &LogSource,
+    tally: &mut Tally,
+    mut each: impl FnMut(&Record),
+) -> Result<(), InputError> {
+    let mut reader = LogReader::open(&log.file, log.format, &log.fields)?;
+    while let Some((number, record)) = reader.next_line()? {
+        tally.lines += 1;
+        match record {
+            Ok(record) if log.filter.keeps(&record) => each(&record),
+            Ok(_) => tally.filtered += 1,
+            Err(why) => {
+                tally.unreadable_line(number, why);
+                if tally.unreadable == GIVE_UP_AFTER && tally.lines == GIVE_UP_AFTER {
+                    return Err(super::unreadable(log, tally));
+                }
+            }
+        }
+    }
+    if tally.too_unreadable() {
+        return Err(super::unreadable(log, tally));
+    }
+    Ok(())
+}
 
 const BUFFER: usize = 256 * 1024;
 

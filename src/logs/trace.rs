@@ -8,7 +8,6 @@
 
 use super::clock::Micros;
 use super::matcher::{Matcher, Outcome};
-use super::reader::LogReader;
 use super::replay::{Arrange, Recorder, Recording, Stamped};
 use super::{Tally, TraceSpec};
 use crate::error::InputError;
@@ -39,14 +38,10 @@ impl PartialEq for Replay {
     }
 }
 
-/// After this many lines without a readable one, the log is not in the format named.
-const GIVE_UP_AFTER: u64 = 1_000;
-
 impl Replay {
     /// Reads the log of `spec`, finding pages with `matcher`.
     pub fn read(spec: &TraceSpec, matcher: &mut Matcher) -> Result<Replay, InputError> {
         let log = &spec.log;
-        let mut reader = LogReader::open(&log.file, log.format, &log.fields)?;
         let io = |e: std::io::Error| {
             InputError::new(&log.file, format!("cannot keep the trace's requests: {e}"))
         };
@@ -57,6 +52,7 @@ impl Replay {
         let start = spec.start.as_micros() as i64;
         let end = spec.end.map(|e| e.as_micros() as i64);
         let mut first_second: Option<Micros> = None;
+        let (mut outside, mut unmatched, mut beyond_bound) = (0, 0, 0);
         let mut origin = 0;
 
         let mut kept = Kept::default();
@@ -74,22 +70,7 @@ impl Replay {
                 failed.get_or_insert(e);
             }
         };
-        while let Some((number, record)) = reader.next_line()? {
-            tally.lines += 1;
-            let record = match record {
-                Ok(r) => r,
-                Err(why) => {
-                    tally.unreadable_line(number, why);
-                    if tally.unreadable == GIVE_UP_AFTER && tally.lines == GIVE_UP_AFTER {
-                        return Err(super::unreadable(log, &tally));
-                    }
-                    continue;
-                }
-            };
-            if !log.filter.keeps(&record) {
-                tally.filtered += 1;
-                continue;
-            }
+        super::reader::each_kept(log, &mut tally, |record| {
             let first = *first_second.get_or_insert_with(|| {
                 let second = record.at.div_euclid(1_000_000) * 1_000_000;
                 origin = second + start;
@@ -97,8 +78,8 @@ impl Replay {
             });
             let offset = record.at - first;
             if offset < start || end.is_some_and(|e| offset >= e) {
-                tally.outside += 1;
-                continue;
+                outside += 1;
+                return;
             }
             match matcher.classify(record.path) {
                 Outcome::Page { route, page } => {
@@ -109,17 +90,15 @@ impl Replay {
                     };
                     arrange.push(stamped, &mut |s| emit(s, origin));
                 }
-                Outcome::Unmatched => tally.unmatched += 1,
-                Outcome::BeyondBound { .. } => tally.beyond_bound += 1,
+                Outcome::Unmatched => unmatched += 1,
+                Outcome::BeyondBound { .. } => beyond_bound += 1,
             }
-        }
+        })?;
         arrange.finish(&mut |s| emit(s, origin));
         if let Some(e) = failed {
             return Err(io(e));
         }
-        if tally.too_unreadable() {
-            return Err(super::unreadable(log, &tally));
-        }
+        (tally.outside, tally.unmatched, tally.beyond_bound) = (outside, unmatched, beyond_bound);
         tally.late = arrange.late;
         let recording = recorder.finish().map_err(io)?;
         tally.kept = recording.requests;
