@@ -72,6 +72,7 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod fit;
 pub mod load;
 pub mod logs;
 pub mod metrics;
