@@ -25,7 +25,7 @@ fn main() -> std::io::Result<()> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/traces");
     std::fs::create_dir_all(&folder)?;
     let shape = Shape {
-        // 2026-11-02T00:00:00Z
+        // 2026-11-10T00:00:00Z
         start: 1_794_268_800,
         duration_s: 86_400.0,
         arrivals: Arrivals::Diurnal {

@@ -22,8 +22,10 @@ use crate::shard;
 use crate::slo::Outcome;
 use crate::time::SimTime;
 
+mod fit;
 mod loadtest;
 
+pub use fit::{FitArgs, fit};
 pub use loadtest::{LoadArgs, load};
 
 /// Options of `isrsim run`.

@@ -5,6 +5,10 @@
 //!   their own counts.
 //! - [`arrivals`]: which traffic pattern (steady, bursty, diurnal) explains the request times,
 //!   by Poisson likelihood, a hidden Markov model fitted by Baum–Welch (Rabiner 1989) and BIC.
+//! - [`survey`]: the log read into those statistics' inputs, routes proposed or given.
+//! - [`scenario`]: the scenario written from them, with the evidence in comments.
 
 pub mod arrivals;
+pub mod scenario;
+pub mod survey;
 pub mod zipf;

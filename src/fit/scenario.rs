@@ -40,9 +40,12 @@ fn figure(x: f64) -> String {
     }
 }
 
-/// A duration in whole seconds (at least one), as the scenario writes durations.
+/// A duration in whole seconds (at least one), or whole minutes past an hour, as the scenario
+/// writes durations.
 fn seconds(s: f64) -> String {
-    format!("\"{}\"", SimTime::from_secs(s.round().max(1.0) as u64))
+    let whole = s.round().max(1.0) as u64;
+    let whole = if whole > 3_600 { (whole + 30) / 60 * 60 } else { whole };
+    format!("\"{}\"", SimTime::from_secs(whole))
 }
 
 /// A TOML basic string.
@@ -89,7 +92,7 @@ pub fn pattern_keys(pattern: &Pattern) -> Vec<(&'static str, String)> {
             ("min_rate", figure(min_rate)),
             ("max_rate", figure(max_rate.max(min_rate))),
             ("period", seconds(period_s)),
-            ("peak_at", format!("\"{}\"", SimTime::from_secs(peak_at_s.round() as u64))),
+            ("peak_at", seconds(peak_at_s)),
         ],
     }
 }
@@ -103,7 +106,7 @@ fn pattern_name(pattern: &Pattern) -> &'static str {
 }
 
 fn tally_comment(o: &mut String, tally: &Tally) {
-    for line in tally.describe("requests of the routes below") {
+    for line in tally.describe("requests of the routes below", "not counted") {
         let _ = writeln!(o, "# {line}");
     }
 }
@@ -113,7 +116,8 @@ pub fn text(f: &Fitted) -> String {
     let s = f.survey;
     let a = f.arrivals;
     let mut o = String::new();
-    let span_s = ((s.last - s.first) as f64 / 1e6).max(1.0);
+    // Every second that holds a request of the log.
+    let span_s = (s.last.div_euclid(1_000_000) - s.first.div_euclid(1_000_000) + 1) as f64;
     let _ = writeln!(
         o,
         "# Fitted by `isrsim fit` from {} ({} format).",

@@ -170,7 +170,7 @@ impl Tally {
     }
 
     /// The lines of a report: what was kept, and what was not and why.
-    pub fn describe(&self, kept: &str) -> Vec<String> {
+    pub fn describe(&self, kept: &str, left: &str) -> Vec<String> {
         use crate::scenario::counted;
         let mut lines = vec![format!(
             "{} read: {} {kept}",
@@ -189,14 +189,14 @@ impl Tally {
         add(self.beyond_bound, "beyond a route's `pages`");
         add(self.unreadable, "unreadable");
         if !skipped.is_empty() {
-            lines.push(format!("not replayed: {}", skipped.join(", ")));
+            lines.push(format!("{left}: {}", skipped.join(", ")));
         }
         for (line, why) in &self.first_unreadable {
             lines.push(format!("line {line} unreadable: {why}"));
         }
         if self.late > 0 {
             lines.push(format!(
-                "{} more than {}s out of order, replayed at the earliest time still open",
+                "{} more than {}s out of order, taken at the earliest time still open",
                 counted(self.late, "line", "lines"),
                 replay::WINDOW_S
             ));

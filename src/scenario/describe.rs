@@ -154,7 +154,7 @@ fn traffic(t: &Traffic) -> Vec<String> {
                 format!("replays {}", spec.log.filter.describe()),
                 format!("busiest second: {} requests", number(replay.peak_rate)),
             ];
-            items.extend(replay.tally.describe("requests replayed"));
+            items.extend(replay.tally.describe("requests replayed", "not replayed"));
             items
         }
     }

@@ -260,6 +260,15 @@ pub struct Monitor {
     pub alert_after: SimTime,
 }
 
+/// The `[[routes]]` of a file, each as (name, `match` as written, compiled), for `isrsim fit
+/// --routes`; other keys are ignored.
+pub fn route_rules(
+    text: &str,
+    path: &Path,
+) -> Result<Vec<(String, String, regex::bytes::Regex)>, InputError> {
+    parse::route_rules(text, path)
+}
+
 impl Scenario {
     /// An empty collector for one run of this scenario: its routes, warm-up, duration and time
     /// buckets.

@@ -175,3 +175,46 @@ impl RawEdits {
         }
     }
 }
+
+/// `isrsim fit --routes FILE`: the `[[routes]]` of a file (a scenario, or a file of routes
+/// alone), each with a `name` and a `match`; other keys are ignored.
+pub(in crate::scenario) fn route_rules(
+    text: &str,
+    path: &Path,
+) -> Result<Vec<(String, String, Regex)>, InputError> {
+    #[derive(Deserialize)]
+    struct File {
+        routes: Option<Spanned<Vec<Rule>>>,
+    }
+    #[derive(Deserialize)]
+    struct Rule {
+        name: Spanned<String>,
+        #[serde(rename = "match")]
+        rule: Option<Spanned<String>>,
+    }
+    let source = Source { text, path };
+    let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
+    let file: File =
+        serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e, |_| None))?;
+    let Some(routes) = file.routes.filter(|r| !r.get_ref().is_empty()) else {
+        return Err(source.error(
+            "routes",
+            None,
+            "no `[[routes]]` table: give each route a `name` and a `match`, as \
+             `[[routes]] name = \"posts\" match = '^/blog/([^/?#]+)'`",
+        ));
+    };
+    let mut rules = Vec::new();
+    for (i, route) in routes.get_ref().iter().enumerate() {
+        let Some(written) = &route.rule else {
+            return Err(source.at(
+                format!("routes[{i}]"),
+                &route.name,
+                "needs a `match`: the regular expression that finds its pages' paths",
+            ));
+        };
+        let regex = rule(&source, &format!("routes[{i}].match"), written)?;
+        rules.push((route.name.get_ref().clone(), written.get_ref().clone(), regex));
+    }
+    Ok(rules)
+}

@@ -25,6 +25,7 @@ mod tests;
 mod traffic;
 mod values;
 
+pub(super) use logs::route_rules;
 pub(super) use values::Keyword;
 
 use std::path::Path;
