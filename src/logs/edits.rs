@@ -57,6 +57,15 @@ pub struct EditLog {
 }
 
 impl EditLog {
+    /// An edit log named but not read (see `Replay::named`): no edits.
+    pub fn named(spec: &EditSpec) -> EditLog {
+        EditLog {
+            spec: spec.clone(),
+            tally: Tally::default(),
+            edits: Arc::new([]),
+        }
+    }
+
     pub fn read(spec: &EditSpec, mut keys: Keys, timing: Timing) -> Result<EditLog, InputError> {
         let log = &spec.log;
         let mut tally = Tally::default();

@@ -25,7 +25,7 @@ pub enum Outcome {
 }
 
 /// The page keys of one route, with their ids.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct PageKeys {
     ids: HashMap<Box<[u8]>, u32>,
     bound: Option<u32>,

@@ -153,7 +153,7 @@ impl Recorder {
     pub fn finish(self) -> std::io::Result<Recording> {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         Ok(Recording {
-            file: Arc::new(file),
+            file: Some(Arc::new(file)),
             requests: self.count,
         })
     }
@@ -162,14 +162,22 @@ impl Recorder {
 /// The kept requests of a trace, written once.
 #[derive(Clone, Debug)]
 pub struct Recording {
-    file: Arc<File>,
+    /// `None` for a trace named but not read (`Replay::named`): it replays nothing.
+    file: Option<Arc<File>>,
     pub requests: u64,
 }
 
 impl Recording {
+    pub fn none() -> Recording {
+        Recording {
+            file: None,
+            requests: 0,
+        }
+    }
+
     pub fn play(&self) -> Playback {
         Playback {
-            file: Arc::clone(&self.file),
+            file: self.file.clone(),
             offset: 0,
             buffer: vec![0; 64 * 1024].into_boxed_slice(),
             at: 0,
@@ -183,7 +191,7 @@ impl Recording {
 
 /// One run's reading of a `Recording`.
 pub struct Playback {
-    file: Arc<File>,
+    file: Option<Arc<File>>,
     offset: u64,
     buffer: Box<[u8]>,
     at: usize,
@@ -199,7 +207,10 @@ impl Playback {
         self.buffer.copy_within(self.at..self.end, 0);
         self.end -= self.at;
         self.at = 0;
-        match self.file.read_at(&mut self.buffer[self.end..], self.offset) {
+        let Some(file) = &self.file else {
+            return false;
+        };
+        match file.read_at(&mut self.buffer[self.end..], self.offset) {
             Ok(0) => false,
             Ok(n) => {
                 self.offset += n as u64;

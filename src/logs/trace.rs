@@ -6,8 +6,12 @@
 //! The trace is the traffic, so every replication replays the same requests; only the CDN PoP
 //! each request reaches, which a log does not record, is drawn per replication.
 
+use std::sync::{Arc, Mutex};
+
+use regex::bytes::Regex;
+
 use super::clock::Micros;
-use super::matcher::{Matcher, Outcome};
+use super::matcher::{Matcher, Outcome, PageKeys};
 use super::replay::{Arrange, Recorder, Recording, Stamped};
 use super::{Tally, TraceSpec};
 use crate::error::InputError;
@@ -38,7 +42,46 @@ impl PartialEq for Replay {
     }
 }
 
+/// The last readings of a log, with the pages found: every variant of a sweep parses the
+/// scenario again, and shares one reading of its trace.
+type Reading = (String, Arc<Replay>, Vec<PageKeys>);
+static READINGS: Mutex<Vec<Reading>> = Mutex::new(Vec::new());
+const REMEMBERED: usize = 2;
+
 impl Replay {
+    /// `read`, with a `Matcher` of `rules` (each route's `match` and `pages` bound); the same
+    /// log, unchanged since (by its length and time), read the same way, is read once per
+    /// process. Returns the pages found, for the edit logs.
+    pub fn read_once(
+        spec: &TraceSpec,
+        rules: Vec<(Option<Regex>, Option<u32>)>,
+    ) -> Result<(Arc<Replay>, Vec<PageKeys>), InputError> {
+        let stamp = std::fs::metadata(&spec.log.file)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()));
+        let written: Vec<_> = rules
+            .iter()
+            .map(|(rule, bound)| (rule.as_ref().map(Regex::as_str), *bound))
+            .collect();
+        let key = format!("{spec:?}|{written:?}|{stamp:?}");
+        let remembered = READINGS.lock().ok().and_then(|readings| {
+            let (_, replay, pages) = readings.iter().find(|(k, ..)| *k == key)?;
+            Some((Arc::clone(replay), pages.clone()))
+        });
+        if let Some(reading) = remembered {
+            return Ok(reading);
+        }
+        let mut matcher = Matcher::new(rules);
+        let replay = Arc::new(Replay::read(spec, &mut matcher)?);
+        if let Ok(mut readings) = READINGS.lock() {
+            if readings.len() >= REMEMBERED {
+                readings.remove(0);
+            }
+            readings.push((key, Arc::clone(&replay), matcher.pages.clone()));
+        }
+        Ok((replay, matcher.pages))
+    }
+
     /// Reads the log of `spec`, finding pages with `matcher`.
     pub fn read(spec: &TraceSpec, matcher: &mut Matcher) -> Result<Replay, InputError> {
         let log = &spec.log;
@@ -119,6 +162,21 @@ impl Replay {
             minutes,
             recording,
         })
+    }
+
+    /// A trace named but not read: a results folder's copy of the scenario, read back for its
+    /// routes and policies. It replays nothing.
+    pub fn named(spec: &TraceSpec, routes: usize) -> Replay {
+        Replay {
+            spec: spec.clone(),
+            tally: Tally::default(),
+            per_route: vec![0; routes],
+            origin: 0,
+            span: SimTime::ZERO,
+            peak_rate: 0.0,
+            minutes: vec![0],
+            recording: Recording::none(),
+        }
     }
 
     /// Requests before simulated time `t`, interpolated within the minute.

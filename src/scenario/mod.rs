@@ -284,7 +284,7 @@ impl Scenario {
     /// Checks a scenario's text; `path` names it in errors and gives the default `name`. A file
     /// with a `[sweep]` is read with `Study::load` instead.
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
-        parse::scenario(text, path, false)
+        parse::scenario(text, path, false, parse::Logs::Read)
     }
 
     pub fn total_pages(&self) -> u64 {

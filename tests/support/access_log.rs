@@ -256,7 +256,7 @@ pub fn write_gzip(shape: &Shape, path: &std::path::Path) -> std::io::Result<Writ
     let file = std::fs::File::create(path)?;
     let mut gz = flate2::write::GzEncoder::new(
         std::io::BufWriter::new(file),
-        flate2::Compression::default(),
+        flate2::Compression::fast(),
     );
     let written = write(shape, &mut gz)?;
     gz.finish()?.flush()?;

@@ -91,7 +91,7 @@ pub(super) fn log_source(
     }
     let folder = source.path.parent().unwrap_or(Path::new(""));
     let file = folder.join(written);
-    if !file.is_file() {
+    if source.logs == super::Logs::Read && !file.is_file() {
         return Err(source.at(
             format!("{key}.file"),
             raw.file,
@@ -192,7 +192,11 @@ pub(in crate::scenario) fn route_rules(
         #[serde(rename = "match")]
         rule: Option<Spanned<String>>,
     }
-    let source = Source { text, path };
+    let source = Source {
+        text,
+        path,
+        logs: super::Logs::Read,
+    };
     let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
     let file: File =
         serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e, |_| None))?;

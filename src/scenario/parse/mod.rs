@@ -47,6 +47,7 @@ use policies::{RawPolicy, resolve_policies};
 use routes::{RawRoute, read_logs, resolve_routes};
 use slo::Slo;
 use source::Source;
+pub(super) use source::Logs;
 pub(super) use source::{line_and_column, quoted};
 use traffic::{RawTraffic, resolve_traffic};
 use values::{Count, Delay, Interval, Seed};
@@ -73,7 +74,11 @@ pub(super) fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, InputErr
 /// The whole file as a TOML table (the sweep edits it); a value TOML cannot hold, as an integer
 /// beyond 64 bits, is named with its key and line.
 pub(super) fn table(text: &str, path: &Path) -> Result<Table, InputError> {
-    let source = Source { text, path };
+    let source = Source {
+        text,
+        path,
+        logs: Logs::Named,
+    };
     let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
     serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e, |_| None))
 }
@@ -84,8 +89,9 @@ pub(super) fn scenario(
     text: &str,
     path: &Path,
     sweep_allowed: bool,
+    logs: Logs,
 ) -> Result<Scenario, InputError> {
-    let source = Source { text, path };
+    let source = Source { text, path, logs };
     let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
     let raw: RawScenario = serde_path_to_error::deserialize(document).map_err(|e| {
         // `[traffic]`'s keys depend on the pattern, so they are listed per pattern.
@@ -160,11 +166,19 @@ impl RawScenario {
         let routes_span = self.routes.span();
         let raw_routes = tables(source, "routes", self.routes)?;
         let (traffic, found) = read_logs(source, &raw_routes, resolved)?;
+        let mut text = source.text.to_string();
         let duration = match (&self.duration, &traffic) {
             (Some(d), _) => d.get_ref().0,
-            // A trace is as long as its requests, to the whole second.
-            (None, Traffic::Trace(replay)) => {
-                SimTime::from_secs(replay.span.as_micros().div_ceil(SimTime::MICROS_PER_SEC))
+            // A trace is as long as its requests, to the whole second. The scenario's copy in a
+            // results folder says so, since its trace is not read again (`Logs::Named`).
+            (None, Traffic::Trace(replay)) if source.logs == Logs::Read => {
+                let length = SimTime::from_secs(
+                    replay.span.as_micros().div_ceil(SimTime::MICROS_PER_SEC).max(1),
+                );
+                text = format!(
+                    "duration = \"{length}\"   # the trace's length (added by isrsim)\n{text}"
+                );
+                length
             }
             (None, _) => return Err(source.error("duration", None, "`duration` is required here")),
         };
@@ -227,7 +241,7 @@ impl RawScenario {
             name,
             description: self.description.unwrap_or_default(),
             path: source.path.to_path_buf(),
-            source: source.text.to_string(),
+            source: text,
             duration,
             warmup,
             seed: self.seed.map_or(0, |s| s.0),

@@ -14,8 +14,10 @@ use super::values::{Count, Interval, NonNegative};
 use super::check_table_name;
 use crate::error::InputError;
 use crate::logs::edits::{EditSpec, Keys, Timing};
+use super::source::Logs;
 use super::traffic::Resolved;
-use crate::logs::{EditLog, Filter, Matcher, Replay};
+use crate::logs::matcher::PageKeys;
+use crate::logs::{EditLog, Filter, Replay};
 use crate::scenario::{Route, Traffic};
 use crate::time::SimTime;
 
@@ -89,7 +91,7 @@ pub(super) fn read_logs(
         }
         rules.push((rule, route.pages.as_ref().map(|p| p.get_ref().0)));
     }
-    let mut matcher = Matcher::new(rules);
+    let mut pages: Vec<PageKeys> = rules.iter().map(|(_, bound)| PageKeys::new(*bound)).collect();
     let traffic = match traffic {
         Resolved::Generated(traffic) => traffic,
         Resolved::Trace(spec) => {
@@ -101,7 +103,13 @@ pub(super) fn read_logs(
                      route a `match`, as '^/blog/([^/?#]+)'",
                 ));
             }
-            Traffic::Trace(Arc::new(Replay::read(&spec, &mut matcher)?))
+            if source.logs == Logs::Named {
+                Traffic::Trace(Arc::new(Replay::named(&spec, raw.len())))
+            } else {
+                let (replay, found) = Replay::read_once(&spec, rules)?;
+                pages = found;
+                Traffic::Trace(replay)
+            }
         }
     };
     let replay = match &traffic {
@@ -133,7 +141,7 @@ pub(super) fn read_logs(
             rule_text: rule_text.get_ref().clone(),
         };
         let keys = match (&replay, &route.rule, &route.pages) {
-            (Some(_), Some(_), _) => Keys::Trace(&mut matcher.pages[i]),
+            (Some(_), Some(_), _) => Keys::Trace(&mut pages[i]),
             (_, _, Some(pages)) => Keys::Index(pages.get_ref().0),
             // A route without `match` or `pages` was refused above.
             _ => Keys::Index(1),
@@ -142,14 +150,20 @@ pub(super) fn read_logs(
             origin: replay.as_ref().map(|r| r.origin),
             speed: replay.map_or(1.0, |r| r.spec.speed),
         };
-        edit_logs.push(Some(Arc::new(EditLog::read(&spec, keys, timing)?)));
+        let log = match source.logs {
+            Logs::Read => EditLog::read(&spec, keys, timing)?,
+            Logs::Named => EditLog::named(&spec),
+        };
+        edit_logs.push(Some(Arc::new(log)));
     }
-    let mut pages = Vec::with_capacity(raw.len());
+    let mut counts = Vec::with_capacity(raw.len());
     for (i, route) in raw.iter().enumerate() {
-        let found = matcher.pages[i].len();
-        pages.push(match &route.pages {
+        let found = pages[i].len();
+        counts.push(match &route.pages {
             Some(p) => p.get_ref().0,
             None if found > 0 => found,
+            // Its logs not read, a route's pages are not known; nothing reads them then.
+            None if source.logs == Logs::Named => 1,
             None => {
                 return Err(source.error(
                     format!("routes[{i}].match"),
@@ -163,7 +177,13 @@ pub(super) fn read_logs(
             }
         });
     }
-    Ok((traffic, Found { pages, edit_logs }))
+    Ok((
+        traffic,
+        Found {
+            pages: counts,
+            edit_logs,
+        },
+    ))
 }
 
 /// The routes of a run of `duration`, with what their logs said.
