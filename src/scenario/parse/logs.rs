@@ -203,7 +203,7 @@ pub(in crate::scenario) fn route_rules(
     let Some(routes) = file.routes.filter(|r| !r.get_ref().is_empty()) else {
         return Err(source.error(
             "routes",
-            None,
+            Some(0..0),
             "no `[[routes]]` table: give each route a `name` and a `match`, as \
              `[[routes]] name = \"posts\" match = '^/blog/([^/?#]+)'`",
         ));

@@ -180,7 +180,14 @@ impl RawScenario {
                 );
                 length
             }
-            (None, _) => return Err(source.error("duration", None, "`duration` is required here")),
+            // A top-level key belongs before the first table: the file's first line.
+            (None, _) => {
+                return Err(source.error(
+                    "duration",
+                    Some(0..0),
+                    "`duration` is required here (only a trace's run may leave it out)",
+                ));
+            }
         };
         let warmup = match &self.warmup {
             Some(w) if w.get_ref().0 >= duration => {

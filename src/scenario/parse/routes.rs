@@ -97,8 +97,8 @@ pub(super) fn read_logs(
         Resolved::Trace(spec) => {
             if raw.iter().all(|r| r.rule.is_none()) {
                 return Err(source.error(
-                    "routes",
-                    None,
+                    "routes[0].match",
+                    Some(raw[0].name.span()),
                     "no route has a `match`, so the trace would replay no request: give each \
                      route a `match`, as '^/blog/([^/?#]+)'",
                 ));
