@@ -42,7 +42,8 @@ fn main() -> std::io::Result<()> {
         noise: 0.03,
         seed: 20_261_102,
     };
-    let written = access_log::write_gzip(&shape, &folder.join("blog.log.gz"))?;
+    let log = folder.join("blog.log.gz");
+    let written = access_log::write_gzip_at(&shape, &log, flate2::Compression::best())?;
     println!(
         "blog.log.gz: {} lines, {} blog and {} docs requests",
         written.lines, written.per_route[0], written.per_route[1]

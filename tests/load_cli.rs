@@ -81,6 +81,21 @@ fn origin(marker: bool, fail: bool) -> (Origin, std::net::SocketAddr) {
     (origin, cms)
 }
 
+/// The requests of a `--log` file, as (intended time in microseconds, route, page), in order.
+fn sent(log: &Path) -> Vec<(u64, String, u32)> {
+    let mut sent: Vec<(u64, String, u32)> = csv::Reader::from_path(log)
+        .unwrap()
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let micros = (r[0].parse::<f64>().unwrap() * 1e6).round() as u64;
+            (micros, r[2].to_string(), r[3].parse().unwrap())
+        })
+        .collect();
+    sent.sort();
+    sent
+}
+
 /// The value of `column` in the only row of a CSV file.
 fn cell(file: &Path, column: &str) -> String {
     let text = std::fs::read_to_string(file).unwrap();
@@ -102,16 +117,7 @@ fn the_users_are_the_simulators_same_times_routes_and_pages() {
     let log = dir.join("responses.csv");
     let output = load(&dir, &toml, &origin, cms, &["--log", log.to_str().unwrap()]);
     assert_exit(&output, 0);
-    let mut sent: Vec<(u64, String, u32)> = csv::Reader::from_path(&log)
-        .unwrap()
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let micros = (r[0].parse::<f64>().unwrap() * 1e6).round() as u64;
-            (micros, r[2].to_string(), r[3].parse().unwrap())
-        })
-        .collect();
-    sent.sort();
+    let sent = sent(&log);
     assert!(sent.len() >= 1_000, "only {} responses", sent.len());
     // What `isrsim run` plays for replication 0 (model::simulate reads the same stream).
     let parsed = support::parse(&toml);
@@ -384,16 +390,7 @@ revalidate = "1s"
     let responses = dir.join("responses.csv");
     let output = load(&dir, toml, &origin, cms, &["--log", responses.to_str().unwrap()]);
     assert_exit(&output, 0);
-    let mut sent: Vec<(u64, String, u32)> = csv::Reader::from_path(&responses)
-        .unwrap()
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let micros = (r[0].parse::<f64>().unwrap() * 1e6).round() as u64;
-            (micros, r[2].to_string(), r[3].parse().unwrap())
-        })
-        .collect();
-    sent.sort();
+    let sent = sent(&responses);
     let parsed = isrsim::scenario::Scenario::parse(toml, &dir.join("site.toml")).unwrap();
     let posts = parsed.routes[0].pages;
     let distinct: std::collections::BTreeSet<u32> = (0..600u32)

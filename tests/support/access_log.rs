@@ -3,7 +3,8 @@
 //! `examples/make_trace.rs` writes `scenarios/traces/blog.log.gz` with, and that
 //! `benches/traces.rs` reads.
 //!
-//! It draws arrivals on its own, independently of `isrsim::model::traffic`: exponential gaps
+//! It draws arrivals on its own, independently of `isrsim::model::traffic` (the patterns' parameters
+//! are `isrsim::fit::arrivals::Pattern`, what `fit` must give back): exponential gaps
 //! (steady), exponential sojourns in two states starting quiet (bursty) and Lewis–Shedler
 //! thinning (diurnal); and pages by inverse transform over each route's Zipf weights.
 
@@ -17,25 +18,9 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-/// How requests arrive, in requests per second.
-#[derive(Clone, Debug)]
-pub enum Arrivals {
-    Steady {
-        rate: f64,
-    },
-    Bursty {
-        base_rate: f64,
-        burst_rate: f64,
-        burst_length_s: f64,
-        burst_every_s: f64,
-    },
-    Diurnal {
-        min_rate: f64,
-        max_rate: f64,
-        period_s: f64,
-        peak_at_s: f64,
-    },
-}
+/// How requests arrive, in requests per second: the patterns `isrsim fit` tells apart, with
+/// their parameters.
+pub use isrsim::fit::arrivals::Pattern as Arrivals;
 
 /// A route of the logged site: its paths are `{prefix}{key}`, page k of it (1-based rank) is
 /// requested with weight 1/k^zipf.
@@ -136,18 +121,10 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// `30/Nov/2026:10:00:00 +0000` for seconds since the epoch (Hinnant's civil_from_days).
+/// `30/Nov/2026:10:00:00 +0000` for seconds since the epoch.
 fn clf(secs: i64) -> String {
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = isrsim::logs::clock::civil_from_days(days);
     format!(
         "{day:02}/{}/{year}:{:02}:{:02}:{:02} +0000",
         MONTHS[month as usize - 1],
@@ -251,13 +228,19 @@ pub fn write(shape: &Shape, out: &mut impl Write) -> std::io::Result<Written> {
     Ok(written)
 }
 
-/// `write`, gzip-compressed, into the file `path`.
+/// `write`, gzip-compressed (fast: a test's log is read once), into the file `path`.
 pub fn write_gzip(shape: &Shape, path: &std::path::Path) -> std::io::Result<Written> {
+    write_gzip_at(shape, path, flate2::Compression::fast())
+}
+
+/// `write_gzip` at a chosen compression level.
+pub fn write_gzip_at(
+    shape: &Shape,
+    path: &std::path::Path,
+    level: flate2::Compression,
+) -> std::io::Result<Written> {
     let file = std::fs::File::create(path)?;
-    let mut gz = flate2::write::GzEncoder::new(
-        std::io::BufWriter::new(file),
-        flate2::Compression::fast(),
-    );
+    let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), level);
     let written = write(shape, &mut gz)?;
     gz.finish()?.flush()?;
     Ok(written)
