@@ -26,8 +26,18 @@ fn shape() -> Shape {
         duration_s: 1_800.0,
         arrivals: Arrivals::Steady { rate: 250.0 },
         routes: vec![
-            Route { prefix: "/blog/", pages: 5_000, share: 0.8, zipf: 1.0 },
-            Route { prefix: "/docs/", pages: 200, share: 0.2, zipf: 0.6 },
+            Route {
+                prefix: "/blog/",
+                pages: 5_000,
+                share: 0.8,
+                zipf: 1.0,
+            },
+            Route {
+                prefix: "/docs/",
+                pages: 200,
+                share: 0.2,
+                zipf: 0.6,
+            },
         ],
         assets: 0.12,
         noise: 0.03,
@@ -98,8 +108,14 @@ fn traces(c: &mut Criterion) {
     let steady_text = format!(
         "duration = \"{}\"\n[traffic]\npattern = \"steady\"\nrate = {rate}\n{}",
         trace.duration,
-        SITE.replace("ROUTE_BLOG", &format!("pages = {}\nshare = 0.8\npopularity = 1.0", pages(0)))
-            .replace("ROUTE_DOCS", &format!("pages = {}\nshare = 0.2\npopularity = 0.6", pages(1)))
+        SITE.replace(
+            "ROUTE_BLOG",
+            &format!("pages = {}\nshare = 0.8\npopularity = 1.0", pages(0))
+        )
+        .replace(
+            "ROUTE_DOCS",
+            &format!("pages = {}\nshare = 0.2\npopularity = 0.6", pages(1))
+        )
     );
     let steady = Scenario::parse(&steady_text, &dir.path().join("steady.toml")).expect("valid");
     let requests = model::run(&trace, 0, 0).simulated_requests;
@@ -107,7 +123,9 @@ fn traces(c: &mut Criterion) {
     group.throughput(Throughput::Elements(requests));
     group.sample_size(10);
     group.bench_function("trace", |b| b.iter(|| model::run(black_box(&trace), 0, 0)));
-    group.bench_function("steady", |b| b.iter(|| model::run(black_box(&steady), 0, 0)));
+    group.bench_function("steady", |b| {
+        b.iter(|| model::run(black_box(&steady), 0, 0))
+    });
     group.finish();
 }
 

@@ -35,8 +35,18 @@ fn main() -> std::io::Result<()> {
             peak_at_s: 15.0 * 3_600.0,
         },
         routes: vec![
-            Route { prefix: "/blog/", pages: 1_500, share: 0.8, zipf: 1.0 },
-            Route { prefix: "/docs/", pages: 200, share: 0.2, zipf: 0.6 },
+            Route {
+                prefix: "/blog/",
+                pages: 1_500,
+                share: 0.8,
+                zipf: 1.0,
+            },
+            Route {
+                prefix: "/docs/",
+                pages: 200,
+                share: 0.2,
+                zipf: 0.6,
+            },
         ],
         assets: 0.12,
         noise: 0.03,
@@ -66,7 +76,12 @@ fn main() -> std::io::Result<()> {
             pick < 0.0
         });
         let rank = rank.unwrap_or(weights.len() - 1) as u32 + 1;
-        writeln!(out, "{:.3},/blog/{}", shape.start as f64 + t, access_log::key(rank))?;
+        writeln!(
+            out,
+            "{:.3},/blog/{}",
+            shape.start as f64 + t,
+            access_log::key(rank)
+        )?;
         edits += 1;
     }
     out.flush()?;

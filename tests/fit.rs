@@ -22,8 +22,18 @@ fn shape(arrivals: Arrivals, duration_s: f64, seed: u64) -> Shape {
         duration_s,
         arrivals,
         routes: vec![
-            Route { prefix: "/blog/", pages: 2_000, share: 0.75, zipf: 1.0 },
-            Route { prefix: "/docs/", pages: 300, share: 0.25, zipf: 0.6 },
+            Route {
+                prefix: "/blog/",
+                pages: 2_000,
+                share: 0.75,
+                zipf: 1.0,
+            },
+            Route {
+                prefix: "/docs/",
+                pages: 300,
+                share: 0.25,
+                zipf: 0.6,
+            },
         ],
         assets: 0.1,
         noise: 0.04,
@@ -41,8 +51,7 @@ fn fit(dir: &Path, shape: &Shape, extra: &[&str]) -> Scenario {
     assert_exit(&o, 0);
     assert!(dir.join("fit.svg").is_file() && dir.join("fit.png").is_file());
     let text = std::fs::read_to_string(&out).unwrap();
-    let s = Scenario::parse(&text, &out).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    s
+    Scenario::parse(&text, &out).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 #[track_caller]
@@ -57,8 +66,16 @@ fn near(got: f64, want: f64, relative: f64) {
 fn popularity_and_shares(s: &Scenario) {
     let names: Vec<&str> = s.routes.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["blog", "docs"]);
-    assert!((s.routes[0].popularity - 1.0).abs() <= 0.05, "{}", s.routes[0].popularity);
-    assert!((s.routes[1].popularity - 0.6).abs() <= 0.05, "{}", s.routes[1].popularity);
+    assert!(
+        (s.routes[0].popularity - 1.0).abs() <= 0.05,
+        "{}",
+        s.routes[0].popularity
+    );
+    assert!(
+        (s.routes[1].popularity - 0.6).abs() <= 0.05,
+        "{}",
+        s.routes[1].popularity
+    );
     near(s.routes[0].share, 0.75, 0.05);
     near(s.routes[1].share, 0.25, 0.05);
     assert_eq!(s.routes[1].pages, 300);
@@ -67,7 +84,11 @@ fn popularity_and_shares(s: &Scenario) {
 #[test]
 fn a_steady_log_fits_back_its_rate_and_popularity() {
     let dir = scratch("steady");
-    let s = fit(&dir, &shape(Arrivals::Steady { rate: 30.0 }, 4.0 * 3_600.0, 1), &[]);
+    let s = fit(
+        &dir,
+        &shape(Arrivals::Steady { rate: 30.0 }, 4.0 * 3_600.0, 1),
+        &[],
+    );
     let Traffic::Steady { rate } = s.traffic else {
         panic!("{:?}", s.traffic)
     };
@@ -86,14 +107,23 @@ fn a_diurnal_log_fits_back_its_sinusoid() {
         peak_at_s: 14.0 * 3_600.0,
     };
     let s = fit(&dir, &shape(arrivals, 2.0 * 86_400.0, 2), &[]);
-    let Traffic::Diurnal { min_rate, max_rate, period, peak_at } = s.traffic else {
+    let Traffic::Diurnal {
+        min_rate,
+        max_rate,
+        period,
+        peak_at,
+    } = s.traffic
+    else {
         panic!("{:?}", s.traffic)
     };
     near(min_rate, 2.0 * KEPT, 0.05);
     near(max_rate, 12.0 * KEPT, 0.05);
     assert_eq!(period.whole_secs(), 86_400);
     // Within 20 minutes of 14:00 after the log's first second.
-    assert!((peak_at.as_secs_f64() - 14.0 * 3_600.0).abs() <= 1_200.0, "{peak_at}");
+    assert!(
+        (peak_at.as_secs_f64() - 14.0 * 3_600.0).abs() <= 1_200.0,
+        "{peak_at}"
+    );
     popularity_and_shares(&s);
 }
 
@@ -107,7 +137,13 @@ fn a_bursty_log_fits_back_its_two_states() {
         burst_every_s: 1_200.0,
     };
     let s = fit(&dir, &shape(arrivals, 4.0 * 86_400.0, 3), &[]);
-    let Traffic::Bursty { base_rate, burst_rate, burst_length, burst_every } = s.traffic else {
+    let Traffic::Bursty {
+        base_rate,
+        burst_rate,
+        burst_length,
+        burst_every,
+    } = s.traffic
+    else {
         panic!("{:?}", s.traffic)
     };
     near(base_rate, 2.0 * KEPT, 0.05);
@@ -144,7 +180,11 @@ fn given_routes_are_fitted_and_files_are_never_replaced_unasked() {
     assert_eq!(std::fs::read(&out).unwrap(), before);
     let o = isrsim(&[&args[..], &["--force"]].concat());
     assert_exit(&o, 0);
-    assert_ne!(std::fs::read(&out).unwrap(), before, "the proposed routes are two");
+    assert_ne!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the proposed routes are two"
+    );
     // No temporary file is left behind.
     let names: Vec<String> = std::fs::read_dir(&*dir)
         .unwrap()
@@ -157,19 +197,51 @@ fn given_routes_are_fitted_and_files_are_never_replaced_unasked() {
 fn a_missing_log_bad_routes_and_a_log_of_another_format_are_bad_input() {
     let dir = scratch("bad");
     let out = dir.join("f.toml");
-    let o = isrsim(&["fit", dir.join("none.log").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = isrsim(&[
+        "fit",
+        dir.join("none.log").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("none.log"), "{}", stderr(&o));
-    let log = write(&dir, "a.log", "{\"time\": 1, \"path\": \"/a/b\"}\n".repeat(2_000).as_str());
+    let log = write(
+        &dir,
+        "a.log",
+        "{\"time\": 1, \"path\": \"/a/b\"}\n".repeat(2_000).as_str(),
+    );
     let o = isrsim(&["fit", log.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("a.log:1:"), "{}", stderr(&o));
-    let routes = write(&dir, "r.toml", "[[routes]]\nname = \"x\"\nmatch = '(unclosed'\n");
-    let o = isrsim(&["fit", log.to_str().unwrap(), "--out", dir.join("g.toml").to_str().unwrap(), "--format", "jsonl", "--routes", routes.to_str().unwrap()]);
+    let routes = write(
+        &dir,
+        "r.toml",
+        "[[routes]]\nname = \"x\"\nmatch = '(unclosed'\n",
+    );
+    let o = isrsim(&[
+        "fit",
+        log.to_str().unwrap(),
+        "--out",
+        dir.join("g.toml").to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--routes",
+        routes.to_str().unwrap(),
+    ]);
     assert_exit(&o, 2);
     let err = stderr(&o);
-    assert!(err.contains("r.toml:3") && err.contains("routes[0].match"), "{err}");
+    assert!(
+        err.contains("r.toml:3") && err.contains("routes[0].match"),
+        "{err}"
+    );
     // The same lines read as JSON lines.
-    let o = isrsim(&["fit", log.to_str().unwrap(), "--out", out.to_str().unwrap(), "--format", "jsonl"]);
+    let o = isrsim(&[
+        "fit",
+        log.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
     assert_exit(&o, 0);
 }

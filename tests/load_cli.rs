@@ -388,7 +388,13 @@ name = "time-1s"
 revalidate = "1s"
 "#;
     let responses = dir.join("responses.csv");
-    let output = load(&dir, toml, &origin, cms, &["--log", responses.to_str().unwrap()]);
+    let output = load(
+        &dir,
+        toml,
+        &origin,
+        cms,
+        &["--log", responses.to_str().unwrap()],
+    );
     assert_exit(&output, 0);
     let sent = sent(&responses);
     let parsed = isrsim::scenario::Scenario::parse(toml, &dir.join("site.toml")).unwrap();
@@ -397,7 +403,10 @@ revalidate = "1s"
         .filter(|i| i % 10 > 1)
         .map(|i| (i * 7) % 40)
         .collect();
-    assert_eq!((posts as usize, parsed.routes[1].pages), (distinct.len(), 3));
+    assert_eq!(
+        (posts as usize, parsed.routes[1].pages),
+        (distinct.len(), 3)
+    );
     let mut replayed: Vec<(u64, String, u32)> = Requests::new(&parsed, replication_seed(5, 0))
         .map(|r| {
             let (route, page) = if r.page < posts {

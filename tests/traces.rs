@@ -24,8 +24,18 @@ fn shape(seed: u64) -> Shape {
         duration_s: 600.0,
         arrivals: Arrivals::Steady { rate: 40.0 },
         routes: vec![
-            Route { prefix: "/blog/", pages: 300, share: 0.7, zipf: 1.0 },
-            Route { prefix: "/docs/", pages: 50, share: 0.3, zipf: 0.5 },
+            Route {
+                prefix: "/blog/",
+                pages: 300,
+                share: 0.7,
+                zipf: 1.0,
+            },
+            Route {
+                prefix: "/docs/",
+                pages: 50,
+                share: 0.3,
+                zipf: 0.5,
+            },
         ],
         assets: 0.1,
         noise: 0.05,
@@ -120,7 +130,10 @@ fn a_replay_gives_exactly_the_requests_of_the_log() {
     assert!(t.filtered > 0 && t.unmatched > 0 && t.unreadable == 0);
     // Pages are the distinct keys requested.
     for (route, pages) in scenario.routes.iter().zip(&written.per_page) {
-        assert_eq!(route.pages as usize, pages.iter().filter(|&&c| c > 0).count());
+        assert_eq!(
+            route.pages as usize,
+            pages.iter().filter(|&&c| c > 0).count()
+        );
     }
     let (per_route, per_page, per_second) = replayed(&scenario, 11);
     assert_eq!(per_route, written.per_route);
@@ -179,7 +192,10 @@ fn a_window_and_a_speed_cut_and_compress_log_time() {
     assert_eq!(per_route.iter().sum::<u64>(), replay.tally.kept);
     assert!(replay.tally.outside > 0);
     // A duration shorter than the trace ends the replay there.
-    let short = parse(&dir, &format!("duration = \"1m\"\n{}", scenario_text("", "")));
+    let short = parse(
+        &dir,
+        &format!("duration = \"1m\"\n{}", scenario_text("", "")),
+    );
     let (_, _, seconds) = replayed(&short, 1);
     assert_eq!(seconds[..], whole_seconds[..60]);
 }
@@ -190,7 +206,10 @@ fn methods_and_statuses_choose_the_lines() {
     let written = access_log::write_gzip(&shape(4), &dir.join("access.log.gz")).unwrap();
     let every = parse(
         &dir,
-        &scenario_text("methods = [\"GET\", \"POST\"]\nstatuses = [\"2xx\", \"3xx\", \"4xx\"]", ""),
+        &scenario_text(
+            "methods = [\"GET\", \"POST\"]\nstatuses = [\"2xx\", \"3xx\", \"4xx\"]",
+            "",
+        ),
     );
     let Traffic::Trace(replay) = &every.traffic else {
         panic!()
@@ -210,7 +229,11 @@ fn methods_and_statuses_choose_the_lines() {
 fn a_pages_bound_keeps_the_first_pages_and_counts_the_rest() {
     let dir = scratch("bound");
     access_log::write_gzip(&shape(5), &dir.join("access.log.gz")).unwrap();
-    let text = scenario_text("", "").replacen("regen_time = \"100ms\"\nedit_every", "pages = 10\nregen_time = \"100ms\"\nedit_every", 1);
+    let text = scenario_text("", "").replacen(
+        "regen_time = \"100ms\"\nedit_every",
+        "pages = 10\nregen_time = \"100ms\"\nedit_every",
+        1,
+    );
     let scenario = parse(&dir, &text);
     assert_eq!(scenario.routes[0].pages, 10);
     let Traffic::Trace(replay) = &scenario.traffic else {
@@ -259,7 +282,11 @@ fn an_edit_log_is_replayed_as_the_routes_edits() {
     let zero = replay.origin / 1_000_000 - START;
     assert_eq!(
         edits,
-        vec![(40 - zero as u64, 0), (100 - zero as u64, 0), (200 - zero as u64, 0)]
+        vec![
+            (40 - zero as u64, 0),
+            (100 - zero as u64, 0),
+            (200 - zero as u64, 0)
+        ]
     );
     // The never-read post is a page of its own: one more than the trace requested.
     let read = Scenario::parse(&scenario_text("", ""), &dir.join("trace.toml")).unwrap();
@@ -270,10 +297,22 @@ fn an_edit_log_is_replayed_as_the_routes_edits() {
 fn a_run_of_a_trace_is_reproducible_and_validate_reports_the_lines() {
     let dir = scratch("cli");
     access_log::write_gzip(&shape(7), &dir.join("access.log.gz")).unwrap();
-    let scenario = write(&dir, "trace.toml", &format!("replications = 2\n{}", scenario_text("", "")));
+    let scenario = write(
+        &dir,
+        "trace.toml",
+        &format!("replications = 2\n{}", scenario_text("", "")),
+    );
     let run = |out: &str, threads: &str| {
         let out = dir.join(out);
-        let o = isrsim(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threads", threads, "--quiet"]);
+        let o = isrsim(&[
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--quiet",
+        ]);
         assert_exit(&o, 0);
         std::fs::read(out.join("runs.csv")).unwrap()
     };
@@ -330,7 +369,12 @@ fn a_few_broken_lines_are_counted_and_named_too_many_are_an_error() {
     }
     std::fs::write(dir.join("access.log.gz"), gzip(&log)).unwrap();
     let path = write(&dir, "trace.toml", &scenario_text("", ""));
-    let o = isrsim(&["run", path.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap()]);
+    let o = isrsim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
     assert_exit(&o, 2);
     let err = stderr(&o);
     assert!(err.contains("access.log.gz:2:"), "{err}");
@@ -345,16 +389,26 @@ fn a_missing_log_and_an_unreadable_gzip_are_bad_input() {
     let o = isrsim(&["validate", path.to_str().unwrap()]);
     assert_exit(&o, 2);
     let err = stderr(&o);
-    assert!(err.contains("traffic.file") && err.contains("access.log.gz"), "{err}");
+    assert!(
+        err.contains("traffic.file") && err.contains("access.log.gz"),
+        "{err}"
+    );
 
-    let mut bytes = gzip(&(0..5_000).map(|i| line(i / 20, "/blog/a")).collect::<String>());
+    let mut bytes = gzip(
+        &(0..5_000)
+            .map(|i| line(i / 20, "/blog/a"))
+            .collect::<String>(),
+    );
     let middle = bytes.len() / 2;
     bytes[middle..middle + 32].fill(0x55);
     std::fs::write(dir.join("access.log.gz"), bytes).unwrap();
     let o = isrsim(&["validate", path.to_str().unwrap()]);
     assert_exit(&o, 2);
     let err = stderr(&o);
-    assert!(err.contains("access.log.gz") && err.contains("cannot read the log"), "{err}");
+    assert!(
+        err.contains("access.log.gz") && err.contains("cannot read the log"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -364,10 +418,22 @@ fn keys_that_a_trace_decides_are_refused() {
     let cases: BTreeMap<&str, String> = [
         ("routes[0].share", scenario_text("", "share = 0.5")),
         ("routes[0].popularity", scenario_text("", "popularity = 1")),
-        ("traffic.end", scenario_text("start = \"5m\"\nend = \"1m\"", "")),
-        ("routes[0].match", scenario_text("", "").replace("'^/blog/([^/?#]+)'", "'^/blog/(a)(b)'")),
-        ("routes[0].edits", scenario_text("", "edits = { file = \"access.log.gz\" }")),
-        ("routes[1].match", scenario_text("", "").replace("'^/docs/([^/?#]+)'", "'^/nothing/(.+)'")),
+        (
+            "traffic.end",
+            scenario_text("start = \"5m\"\nend = \"1m\"", ""),
+        ),
+        (
+            "routes[0].match",
+            scenario_text("", "").replace("'^/blog/([^/?#]+)'", "'^/blog/(a)(b)'"),
+        ),
+        (
+            "routes[0].edits",
+            scenario_text("", "edits = { file = \"access.log.gz\" }"),
+        ),
+        (
+            "routes[1].match",
+            scenario_text("", "").replace("'^/docs/([^/?#]+)'", "'^/nothing/(.+)'"),
+        ),
     ]
     .into_iter()
     .collect();

@@ -91,9 +91,8 @@ fn fitted(args: &FitArgs) -> Result<(), Failure> {
     };
     let (routes, regexes) = match &args.routes {
         Some(file) => {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                InputError::new(file, format!("cannot read the routes: {e}"))
-            })?;
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| InputError::new(file, format!("cannot read the routes: {e}")))?;
             let rules = crate::scenario::route_rules(&text, file)?;
             let routes = rules
                 .iter()
@@ -127,15 +126,20 @@ fn fitted(args: &FitArgs) -> Result<(), Failure> {
             &args.log,
             format!(
                 "no request of the log is a page of the routes ({}): check --format and --routes",
-                survey.tally.describe("requests of the routes", "not counted").join("; ")
+                crate::scenario::tally(&survey.tally, "requests of the routes", "not counted")
+                    .join("; ")
             ),
         )));
     };
-    let popularity: Vec<_> = survey.routes.iter().map(|r| zipf::fit(&r.per_page)).collect();
-    let name = args
-        .out
-        .file_stem()
-        .map_or_else(|| "fitted".to_string(), |s| s.to_string_lossy().into_owned());
+    let popularity: Vec<_> = survey
+        .routes
+        .iter()
+        .map(|r| zipf::fit(&r.per_page))
+        .collect();
+    let name = args.out.file_stem().map_or_else(
+        || "fitted".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     let text = scenario::text(&Fitted {
         log: &args.log,
         log_from_scenario: &relative(&args.log, &folder),
@@ -170,7 +174,7 @@ fn fitted(args: &FitArgs) -> Result<(), Failure> {
         "{}: {} ({}); wrote {}, {} and {}",
         args.log.display(),
         keys.join(", "),
-        survey.tally.describe("requests of the routes", "not counted")[0],
+        crate::scenario::tally(&survey.tally, "requests of the routes", "not counted")[0],
         targets[0].display(),
         targets[1].display(),
         targets[2].display()

@@ -44,7 +44,11 @@ fn figure(x: f64) -> String {
 /// writes durations.
 fn seconds(s: f64) -> String {
     let whole = s.round().max(1.0) as u64;
-    let whole = if whole > 3_600 { (whole + 30) / 60 * 60 } else { whole };
+    let whole = if whole > 3_600 {
+        (whole + 30) / 60 * 60
+    } else {
+        whole
+    };
     format!("\"{}\"", SimTime::from_secs(whole))
 }
 
@@ -80,7 +84,10 @@ pub fn pattern_keys(pattern: &Pattern) -> Vec<(&'static str, String)> {
             ("burst_rate", figure(burst_rate)),
             ("burst_length", seconds(burst_length_s)),
             // At least a second more than a burst, as the scenario requires.
-            ("burst_every", seconds(burst_every_s.max(burst_length_s.round().max(1.0) + 1.0))),
+            (
+                "burst_every",
+                seconds(burst_every_s.max(burst_length_s.round().max(1.0) + 1.0)),
+            ),
         ],
         Pattern::Diurnal {
             min_rate,
@@ -106,7 +113,7 @@ fn pattern_name(pattern: &Pattern) -> &'static str {
 }
 
 fn tally_comment(o: &mut String, tally: &Tally) {
-    for line in tally.describe("requests of the routes below", "not counted") {
+    for line in crate::scenario::tally(tally, "requests of the routes below", "not counted") {
         let _ = writeln!(o, "# {line}");
     }
 }
@@ -143,7 +150,10 @@ pub fn text(f: &Fitted) -> String {
         "description = {}",
         quoted(&format!(
             "Fitted from {}: {} traffic over {}",
-            f.log.file_name().map_or_else(|| f.log.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            f.log.file_name().map_or_else(
+                || f.log.display().to_string(),
+                |n| n.to_string_lossy().into_owned()
+            ),
             pattern_name(chosen),
             counted(s.routes.len() as u64, "route", "routes")
         ))
@@ -163,9 +173,16 @@ pub fn text(f: &Fitted) -> String {
     let _ = writeln!(
         o,
         "# ({}: a Poisson process gives about 1).",
-        if a.poisson_like { "Poisson-like, so steady" } else { "not Poisson-like" }
+        if a.poisson_like {
+            "Poisson-like, so steady"
+        } else {
+            "not Poisson-like"
+        }
     );
-    let _ = writeln!(o, "# Each candidate pattern, by BIC (lower fits better for its parameters):");
+    let _ = writeln!(
+        o,
+        "# Each candidate pattern, by BIC (lower fits better for its parameters):"
+    );
     for (i, c) in a.candidates.iter().enumerate() {
         let keys: Vec<String> = pattern_keys(&c.pattern)
             .into_iter()
@@ -185,9 +202,16 @@ pub fn text(f: &Fitted) -> String {
     for (key, value) in pattern_keys(chosen) {
         let _ = writeln!(o, "{key} = {value}");
     }
-    let _ = writeln!(o, "# To replay the log itself instead, with each route's `match`:");
+    let _ = writeln!(
+        o,
+        "# To replay the log itself instead, with each route's `match`:"
+    );
     let _ = writeln!(o, "# pattern = \"trace\"");
-    let _ = writeln!(o, "# file = {}", quoted(&f.log_from_scenario.display().to_string()));
+    let _ = writeln!(
+        o,
+        "# file = {}",
+        quoted(&f.log_from_scenario.display().to_string())
+    );
     let _ = writeln!(o, "# format = \"{}\"", f.format.name());
 
     let kept = s.tally.kept.max(1) as f64;
@@ -229,7 +253,10 @@ pub fn text(f: &Fitted) -> String {
                 let _ = writeln!(o, "popularity = 0");
             }
         }
-        let _ = writeln!(o, "regen_time = \"500ms\"   # not in an access log: measure it");
+        let _ = writeln!(
+            o,
+            "regen_time = \"500ms\"   # not in an access log: measure it"
+        );
         let _ = writeln!(
             o,
             "# edit_every = \"1d\"   # not in an access log: the pages' mean time between edits,\n\

@@ -105,7 +105,13 @@ pub fn propose(log: &LogSource) -> Result<(Vec<RouteRule>, Tally), InputError> {
     let mut name = |wanted: &str| {
         let mut clean: String = wanted
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect();
         if clean.is_empty() {
             clean = "route".into();
@@ -134,7 +140,11 @@ pub fn propose(log: &LogSource) -> Result<(Vec<RouteRule>, Tally), InputError> {
             });
         }
         if s.itself >= least {
-            let wanted = if s.deeper > 0 { format!("{segment}-index") } else { segment.clone() };
+            let wanted = if s.deeper > 0 {
+                format!("{segment}-index")
+            } else {
+                segment.clone()
+            };
             rules.push(RouteRule {
                 name: name(&wanted),
                 rule: format!("^/{escaped}/?(?:[?#]|$)"),
@@ -171,7 +181,11 @@ pub struct Survey {
 }
 
 /// Counts the requests of each route (compiled `rules`, in order: the first match wins) in `log`.
-pub fn survey(log: &LogSource, routes: &[RouteRule], rules: Vec<Regex>) -> Result<Survey, InputError> {
+pub fn survey(
+    log: &LogSource,
+    routes: &[RouteRule],
+    rules: Vec<Regex>,
+) -> Result<Survey, InputError> {
     let mut matcher = Matcher::new(rules.into_iter().map(|r| (Some(r), None)).collect());
     let mut per_page: Vec<Vec<u64>> = vec![Vec::new(); routes.len()];
     let mut per_second: Vec<u32> = Vec::new();
@@ -191,7 +205,8 @@ pub fn survey(log: &LogSource, routes: &[RouteRule], rules: Vec<Regex>) -> Resul
         let (first, last) = span.get_or_insert((record.at, record.at));
         *last = (*last).max(record.at);
         // Lines a little out of order before the first count in its second.
-        let second = (record.at.div_euclid(1_000_000) - first.div_euclid(1_000_000)).max(0) as usize;
+        let second =
+            (record.at.div_euclid(1_000_000) - first.div_euclid(1_000_000)).max(0) as usize;
         if per_second.len() <= second {
             per_second.resize(second + 1, 0);
         }

@@ -207,7 +207,10 @@ mod tests {
             common_log(b"10/Oct/2000:13:55:36 -0700"),
             Some(971_211_336_000_000)
         );
-        assert_eq!(common_log(b"10/Oct/2000:20:55:36 +0000"), Some(971_211_336_000_000));
+        assert_eq!(
+            common_log(b"10/Oct/2000:20:55:36 +0000"),
+            Some(971_211_336_000_000)
+        );
         assert_eq!(common_log(b"10/Foo/2000:13:55:36 -0700"), None);
         assert_eq!(common_log(b"10/Oct/2000:25:55:36 -0700"), None);
         assert_eq!(common_log(b"10/Oct/2000:13:55:36"), None);
@@ -219,7 +222,10 @@ mod tests {
         assert_eq!(rfc3339(b"2000-10-10T20:55:36Z"), Some(at));
         assert_eq!(rfc3339(b"2000-10-10 13:55:36-07:00"), Some(at));
         assert_eq!(rfc3339(b"2000-10-10T20:55:36.25Z"), Some(at + 250_000));
-        assert_eq!(rfc3339(b"2000-10-10T20:55:36.1234567+00:00"), Some(at + 123_456));
+        assert_eq!(
+            rfc3339(b"2000-10-10T20:55:36.1234567+00:00"),
+            Some(at + 123_456)
+        );
         assert_eq!(epoch_seconds(b"971211336"), Some(at));
         assert_eq!(epoch_seconds(b"971211336.25"), Some(at + 250_000));
         assert_eq!(any(b"971211336.5"), Some(at + 500_000));

@@ -73,7 +73,11 @@ impl EditLog {
         let mut locations = spec.rule.capture_locations();
         let (mut unmatched, mut beyond_bound) = (0, 0);
         super::reader::each_kept(log, &mut tally, |record| {
-            if spec.rule.captures_read(&mut locations, record.path).is_none() {
+            if spec
+                .rule
+                .captures_read(&mut locations, record.path)
+                .is_none()
+            {
                 unmatched += 1;
                 return;
             }

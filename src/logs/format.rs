@@ -174,7 +174,10 @@ mod tests {
     fn the_common_format_and_odd_requests() {
         let common = br#"::1 - - [10/Oct/2000:13:55:36 -0700] "HEAD / HTTP/1.1" 304 0"#;
         let r = combined(common).unwrap();
-        assert_eq!((r.method, r.path, r.status), (Some(&b"HEAD"[..]), &b"/"[..], Some(304)));
+        assert_eq!(
+            (r.method, r.path, r.status),
+            (Some(&b"HEAD"[..]), &b"/"[..], Some(304))
+        );
         let malformed = br#"::1 - - [10/Oct/2000:13:55:36 -0700] "-" 400 0 "-" "-""#;
         let r = combined(malformed).unwrap();
         assert_eq!((r.method, r.path), (Some(&b"-"[..]), &b""[..]));
@@ -186,7 +189,11 @@ mod tests {
     #[test]
     fn a_broken_line_says_what_is_missing() {
         assert!(combined(b"").unwrap_err().contains("date"));
-        assert!(combined(b"x [10/Oct/2000:13:55:36 -0700] GET /").unwrap_err().contains("quoted"));
+        assert!(
+            combined(b"x [10/Oct/2000:13:55:36 -0700] GET /")
+                .unwrap_err()
+                .contains("quoted")
+        );
         let no_status = br#"x [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" - 1"#;
         assert!(combined(no_status).unwrap_err().contains("status"));
         let unclosed = br#"x [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1 200 1"#;

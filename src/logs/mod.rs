@@ -100,9 +100,10 @@ impl Filter {
 
     pub fn keeps(&self, record: &Record) -> bool {
         let method = match record.method {
-            Some(m) if !self.methods.is_empty() => {
-                self.methods.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(m))
-            }
+            Some(m) if !self.methods.is_empty() => self
+                .methods
+                .iter()
+                .any(|k| k.as_bytes().eq_ignore_ascii_case(m)),
             _ => true,
         };
         let status = match record.status {
@@ -167,41 +168,6 @@ impl Tally {
     /// Whether too many lines are unreadable to go on.
     pub fn too_unreadable(&self) -> bool {
         self.unreadable as f64 > UNREADABLE_LIMIT * self.lines as f64
-    }
-
-    /// The lines of a report: what was kept, and what was not and why.
-    pub fn describe(&self, kept: &str, left: &str) -> Vec<String> {
-        use crate::scenario::counted;
-        let mut lines = vec![format!(
-            "{} read: {} {kept}",
-            counted(self.lines, "line", "lines"),
-            counted(self.kept, "", "").trim_end()
-        )];
-        let mut skipped = Vec::new();
-        let mut add = |n: u64, what: &str| {
-            if n > 0 {
-                skipped.push(format!("{} {what}", counted(n, "", "").trim_end()));
-            }
-        };
-        add(self.filtered, "of another method or status");
-        add(self.outside, "outside the window replayed");
-        add(self.unmatched, "matched by no route");
-        add(self.beyond_bound, "beyond a route's `pages`");
-        add(self.unreadable, "unreadable");
-        if !skipped.is_empty() {
-            lines.push(format!("{left}: {}", skipped.join(", ")));
-        }
-        for (line, why) in &self.first_unreadable {
-            lines.push(format!("line {line} unreadable: {why}"));
-        }
-        if self.late > 0 {
-            lines.push(format!(
-                "{} more than {}s out of order, taken at the earliest time still open",
-                counted(self.late, "line", "lines"),
-                replay::WINDOW_S
-            ));
-        }
-        lines
     }
 }
 

@@ -108,7 +108,11 @@ impl LogReader {
                 let input: Box<dyn Read + Send> = input;
                 let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
                 let header = reader.byte_headers().map_err(|e| csv_error(path, e))?;
-                let find = |name: &str| header.iter().position(|h| h.trim_ascii() == name.as_bytes());
+                let find = |name: &str| {
+                    header
+                        .iter()
+                        .position(|h| h.trim_ascii() == name.as_bytes())
+                };
                 let missing = |name: &str| {
                     let names: Vec<String> = header
                         .iter()
@@ -223,7 +227,10 @@ fn csv_row<'a>(row: &'a csv::ByteRecord, columns: &Columns) -> Result<Record<'a>
     let time = row.get(columns.time).ok_or("the row has no time column")?;
     let at = clock::any(time.trim_ascii()).ok_or("the time is not a time")?;
     let path = row.get(columns.path).ok_or("the row has no path column")?;
-    let method = columns.method.and_then(|c| row.get(c)).map(<[u8]>::trim_ascii);
+    let method = columns
+        .method
+        .and_then(|c| row.get(c))
+        .map(<[u8]>::trim_ascii);
     let status = match columns.status.and_then(|c| row.get(c)) {
         Some(s) => Some(format::status_field(s).ok_or("the status is not a three-digit code")?),
         None => None,
@@ -314,7 +321,8 @@ mod tests {
         out
     }
 
-    const TWO: &[u8] = b"::1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.1\" 200 1 \"-\" \"-\"\r\n\
+    const TWO: &[u8] =
+        b"::1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.1\" 200 1 \"-\" \"-\"\r\n\
         \n\
         garbage\n\
         ::1 - - [10/Oct/2000:13:55:37 -0700] \"POST /b HTTP/1.1\" 302 1 \"-\" \"-\"";
@@ -333,7 +341,8 @@ mod tests {
 
     #[test]
     fn csv_columns_are_found_by_name() {
-        let text = b"status,path,time\n200,/a,971211336.5\n\n404,/b,2000-10-10T20:55:37Z\nx,/c,soon\n";
+        let text =
+            b"status,path,time\n200,/a,971211336.5\n\n404,/b,2000-10-10T20:55:37Z\nx,/c,soon\n";
         let lines = read_all(text, Format::Csv, false);
         assert_eq!(lines[0], (2, Ok("971211336 ? /a Some(200)".into())));
         assert_eq!(lines[1], (4, Ok("971211337 ? /b Some(404)".into())));
@@ -343,7 +352,8 @@ mod tests {
 
     #[test]
     fn json_fields_are_found_by_name() {
-        let text = b"{\"time\": 971211336, \"path\": \"/a\\/b\", \"method\": \"GET\", \"status\": 200}\n\
+        let text =
+            b"{\"time\": 971211336, \"path\": \"/a\\/b\", \"method\": \"GET\", \"status\": 200}\n\
             {\"time\": \"2000-10-10T20:55:37Z\", \"path\": \"/c\"}\n[1]\n";
         let lines = read_all(text, Format::Jsonl, false);
         assert_eq!(lines[0], (1, Ok("971211336 GET /a/b Some(200)".into())));
@@ -371,7 +381,8 @@ mod tests {
         bytes[middle..middle + 64].fill(0xAA);
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&bytes).unwrap();
-        let mut reader = LogReader::open(file.path(), Format::Combined, &Fields::default()).unwrap();
+        let mut reader =
+            LogReader::open(file.path(), Format::Combined, &Fields::default()).unwrap();
         let failed = loop {
             match reader.next_line() {
                 Ok(Some(_)) => {}

@@ -284,14 +284,31 @@ mod tests {
         let s = 1_000_000;
         let (out, late) = arranged(true, &[10 * s, 10 * s, 12 * s, 10 * s, 11 * s]);
         // Second 10 holds three requests: at 1/6, 3/6 and 5/6 of it.
-        assert_eq!(out, vec![10 * s + 166_666, 10 * s + 500_000, 10 * s + 833_333, 11 * s + 500_000, 12 * s + 500_000]);
+        assert_eq!(
+            out,
+            vec![
+                10 * s + 166_666,
+                10 * s + 500_000,
+                10 * s + 833_333,
+                11 * s + 500_000,
+                12 * s + 500_000
+            ]
+        );
         assert_eq!(late, 0);
     }
 
     #[test]
     fn lines_late_within_the_window_are_reordered_and_later_ones_clamped() {
         let s = 1_000_000;
-        let times = [100 * s + 5, 100 * s + 1, 130 * s, 200 * s, 150 * s, 300 * s, 10 * s];
+        let times = [
+            100 * s + 5,
+            100 * s + 1,
+            130 * s,
+            200 * s,
+            150 * s,
+            300 * s,
+            10 * s,
+        ];
         let (out, late) = arranged(false, &times);
         assert!(out.is_sorted(), "{out:?}");
         assert_eq!(out.len(), times.len());

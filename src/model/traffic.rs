@@ -237,7 +237,11 @@ const PIPELINE: usize = 8;
 
 /// The CDN PoP a request reaches, uniformly (a log does not record it either).
 fn pop(rng: &mut SimRng, pops: u16) -> u16 {
-    if pops > 1 { rng.random_range(0..pops) } else { 0 }
+    if pops > 1 {
+        rng.random_range(0..pops)
+    } else {
+        0
+    }
 }
 
 impl Requests {
@@ -278,7 +282,12 @@ impl Requests {
 
 impl Drawn {
     /// Draws one more request's time, page column and PoP, in that order.
-    fn draw(&mut self, rng: &mut SimRng, duration: SimTime, pops: u16) -> Option<(SimTime, Draw, u16)> {
+    fn draw(
+        &mut self,
+        rng: &mut SimRng,
+        duration: SimTime,
+        pops: u16,
+    ) -> Option<(SimTime, Draw, u16)> {
         let at = SimTime::from_secs_f64(self.arrivals.next(rng));
         if at >= duration {
             return None;

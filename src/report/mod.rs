@@ -32,10 +32,10 @@ use crate::scenario::Study;
 // `report.html` shows the table's columns; it names them through here.
 use export::table;
 
+pub use charts::{Chart, Popularity, Rate, draw_fit};
 pub use export::{
     Columns, Export, Json, LoadInfo, RunInfo, SCENARIO_FILE, Style, Table, parse_column,
 };
-pub use charts::{Chart, Popularity, Rate, draw_fit};
 pub use read::{Folder, Problem, ReadError};
 pub use replace::{MARKER_FILE, Refusal, Target};
 pub use staging::exit_interrupted;

@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 
 use super::parse::Keyword;
 use super::{Bound, Distribution, Policy, RoutePolicy, Scenario, Study, Traffic};
+use crate::logs::Tally;
+use crate::logs::replay::WINDOW_S;
 use crate::time::SimTime;
 
 /// The widest line, in characters, that `describe` writes when it can break it.
@@ -150,11 +152,12 @@ fn traffic(t: &Traffic) -> Vec<String> {
                 format!("format = {}", quoted(spec.log.format.name())),
                 format!("speed = {}", number(spec.speed)),
                 time("start", spec.start),
-                spec.end.map_or("end of the log".to_string(), |e| time("end", e)),
+                spec.end
+                    .map_or("end of the log".to_string(), |e| time("end", e)),
                 format!("replays {}", spec.log.filter.describe()),
                 format!("busiest second: {} requests", number(replay.peak_rate)),
             ];
-            items.extend(replay.tally.describe("requests replayed", "not replayed"));
+            items.extend(tally(&replay.tally, "requests replayed", "not replayed"));
             items
         }
     }
@@ -442,4 +445,40 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
         grouped.push(d);
     }
     format!("{grouped} {}", if n == 1 { one } else { many })
+}
+
+/// What became of a log's lines, a sentence each: how many were `kept` (as "requests
+/// replayed"), then those `left` ("not replayed") and why, the first unreadable ones, and the
+/// lines too far out of order.
+pub fn tally(t: &Tally, kept: &str, left: &str) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{} read: {} {kept}",
+        counted(t.lines, "line", "lines"),
+        counted(t.kept, "", "").trim_end()
+    )];
+    let mut skipped = Vec::new();
+    let mut add = |n: u64, what: &str| {
+        if n > 0 {
+            skipped.push(format!("{} {what}", counted(n, "", "").trim_end()));
+        }
+    };
+    add(t.filtered, "of another method or status");
+    add(t.outside, "outside the window replayed");
+    add(t.unmatched, "matched by no route");
+    add(t.beyond_bound, "beyond a route's `pages`");
+    add(t.unreadable, "unreadable");
+    if !skipped.is_empty() {
+        lines.push(format!("{left}: {}", skipped.join(", ")));
+    }
+    for (line, why) in &t.first_unreadable {
+        lines.push(format!("line {line} unreadable: {why}"));
+    }
+    if t.late > 0 {
+        lines.push(format!(
+            "{} more than {}s out of order, taken at the earliest time still open",
+            counted(t.late, "line", "lines"),
+            WINDOW_S
+        ));
+    }
+    lines
 }

@@ -9,7 +9,7 @@ mod describe;
 mod parse;
 mod sweep;
 
-pub use describe::{Expected, counted, describe};
+pub use describe::{Expected, counted, describe, tally};
 pub use sweep::{Job, Point, Study};
 
 use std::path::{Path, PathBuf};

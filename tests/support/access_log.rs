@@ -59,7 +59,10 @@ pub struct Written {
 /// The page key of rank `k` of a route: not the rank itself, so a replay's ids (first
 /// appearance) are not the ranks either.
 pub fn key(k: u32) -> String {
-    format!("post-{:x}", u64::from(k).wrapping_mul(0x9E37_79B9) % 0xFFFF_FFFF)
+    format!(
+        "post-{:x}",
+        u64::from(k).wrapping_mul(0x9E37_79B9) % 0xFFFF_FFFF
+    )
 }
 
 struct Clock {
@@ -153,7 +156,11 @@ pub fn write(shape: &Shape, out: &mut impl Write) -> std::io::Result<Written> {
     let shares: f64 = shape.routes.iter().map(|r| r.share).sum();
     let mut written = Written {
         per_route: vec![0; shape.routes.len()],
-        per_page: shape.routes.iter().map(|r| vec![0; r.pages as usize]).collect(),
+        per_page: shape
+            .routes
+            .iter()
+            .map(|r| vec![0; r.pages as usize])
+            .collect(),
         per_second: vec![0; shape.duration_s.ceil() as usize],
         ..Written::default()
     };
@@ -204,7 +211,10 @@ pub fn write(shape: &Shape, out: &mut impl Write) -> std::io::Result<Written> {
             .unwrap_or(shape.routes.len() - 1);
         let weights = &cumulative[route];
         let target = rng.random::<f64>() * weights[weights.len() - 1];
-        let rank = weights.partition_point(|&c| c <= target).min(weights.len() - 1) as u32 + 1;
+        let rank = weights
+            .partition_point(|&c| c <= target)
+            .min(weights.len() - 1) as u32
+            + 1;
         let path = format!("{}{}", shape.routes[route].prefix, key(rank));
         let noisy = u < shape.assets + shape.noise;
         let (method, status) = match (noisy, rng.random_range(0..2u32)) {

@@ -93,7 +93,12 @@ impl Figure for Fitted<'_> {
         let (left, right) = plot.split_horizontally(plot.dim_in_pixel().0 / 2);
 
         // Popularity, log-log.
-        let most_ranks = self.routes.iter().map(|r| r.counts.len()).max().unwrap_or(0);
+        let most_ranks = self
+            .routes
+            .iter()
+            .map(|r| r.counts.len())
+            .max()
+            .unwrap_or(0);
         let most = self
             .routes
             .iter()
@@ -132,7 +137,10 @@ impl Figure for Fitted<'_> {
                     let norm: f64 = (first..=last).map(|k| f64::from(k).powf(-s)).sum();
                     let within: u64 = route.counts[first as usize - 1..last as usize].iter().sum();
                     let at = |k: f64| within as f64 * k.powf(-s) / norm;
-                    let line = [(f64::from(first), at(f64::from(first))), (f64::from(last), at(f64::from(last)))];
+                    let line = [
+                        (f64::from(first), at(f64::from(first))),
+                        (f64::from(last), at(f64::from(last))),
+                    ];
                     style::draw_line(&mut chart, &line, look, style::LINE_WIDTH)?;
                 }
             }
@@ -161,7 +169,11 @@ impl Figure for Fitted<'_> {
             },
         )?;
         let line = |values: &[f64]| -> Vec<(f64, f64)> {
-            values.iter().enumerate().map(|(i, &v)| (at(i), v)).collect()
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (at(i), v))
+                .collect()
         };
         style::draw_line(&mut chart, &line(&r.observed), observed, 1)?;
         style::draw_line(&mut chart, &line(&r.fitted), fitted, style::LINE_WIDTH)

@@ -44,7 +44,9 @@ impl<'de> Deserialize<'de> for StatusRule {
                 if (100..=599).contains(&v) {
                     Ok(StatusRule(Status::Code(v as u16)))
                 } else {
-                    Err(E::custom(format!("{v} is not an HTTP status: expected {EXPECTED}")))
+                    Err(E::custom(format!(
+                        "{v} is not an HTTP status: expected {EXPECTED}"
+                    )))
                 }
             }
 
@@ -218,7 +220,11 @@ pub(in crate::scenario) fn route_rules(
             ));
         };
         let regex = rule(&source, &format!("routes[{i}].match"), written)?;
-        rules.push((route.name.get_ref().clone(), written.get_ref().clone(), regex));
+        rules.push((
+            route.name.get_ref().clone(),
+            written.get_ref().clone(),
+            regex,
+        ));
     }
     Ok(rules)
 }

@@ -46,8 +46,8 @@ use origin::{RawOrigin, resolve_origin};
 use policies::{RawPolicy, resolve_policies};
 use routes::{RawRoute, read_logs, resolve_routes};
 use slo::Slo;
-use source::Source;
 pub(super) use source::Logs;
+use source::Source;
 pub(super) use source::{line_and_column, quoted};
 use traffic::{RawTraffic, resolve_traffic};
 use values::{Count, Delay, Interval, Seed};
@@ -173,7 +173,11 @@ impl RawScenario {
             // results folder says so, since its trace is not read again (`Logs::Named`).
             (None, Traffic::Trace(replay)) if source.logs == Logs::Read => {
                 let length = SimTime::from_secs(
-                    replay.span.as_micros().div_ceil(SimTime::MICROS_PER_SEC).max(1),
+                    replay
+                        .span
+                        .as_micros()
+                        .div_ceil(SimTime::MICROS_PER_SEC)
+                        .max(1),
                 );
                 text = format!(
                     "duration = \"{length}\"   # the trace's length (added by isrsim)\n{text}"

@@ -6,16 +6,16 @@ use toml::Spanned;
 
 use std::sync::Arc;
 
+use super::check_table_name;
 use super::distribution::Dist;
 use super::limits::check_events;
 use super::logs::{self, RawEdits};
+use super::source::Logs;
 use super::source::{Source, one_of};
+use super::traffic::Resolved;
 use super::values::{Count, Interval, NonNegative};
-use super::check_table_name;
 use crate::error::InputError;
 use crate::logs::edits::{EditSpec, Keys, Timing};
-use super::source::Logs;
-use super::traffic::Resolved;
 use crate::logs::matcher::PageKeys;
 use crate::logs::{EditLog, Filter, Replay};
 use crate::scenario::{Route, Traffic};
@@ -68,10 +68,18 @@ pub(super) fn read_logs(
         if is_trace {
             let why = "a trace decides which pages are requested and how often";
             if let Some(share) = &route.share {
-                return Err(source.at(key("share"), share, format!("`share` does not apply: {why}")));
+                return Err(source.at(
+                    key("share"),
+                    share,
+                    format!("`share` does not apply: {why}"),
+                ));
             }
             if let Some(p) = &route.popularity {
-                return Err(source.at(key("popularity"), p, format!("`popularity` does not apply: {why}")));
+                return Err(source.at(
+                    key("popularity"),
+                    p,
+                    format!("`popularity` does not apply: {why}"),
+                ));
             }
         }
         if route.pages.is_none() && rule.is_none() {
@@ -91,7 +99,10 @@ pub(super) fn read_logs(
         }
         rules.push((rule, route.pages.as_ref().map(|p| p.get_ref().0)));
     }
-    let mut pages: Vec<PageKeys> = rules.iter().map(|(_, bound)| PageKeys::new(*bound)).collect();
+    let mut pages: Vec<PageKeys> = rules
+        .iter()
+        .map(|(_, bound)| PageKeys::new(*bound))
+        .collect();
     let traffic = match traffic {
         Resolved::Generated(traffic) => traffic,
         Resolved::Trace(spec) => {
