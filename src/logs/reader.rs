@@ -342,11 +342,11 @@ mod tests {
     #[test]
     fn csv_columns_are_found_by_name() {
         let text =
-            b"status,path,time\n200,/a,971211336.5\n\n404,/b,2000-10-10T20:55:37Z\nx,/c,soon\n";
+            b"status,path,time\n200,/a,971211336.5\n404,/b,2000-10-10T20:55:37Z\nx,/c,soon\n";
         let lines = read_all(text, Format::Csv, false);
         assert_eq!(lines[0], (2, Ok("971211336 ? /a Some(200)".into())));
-        assert_eq!(lines[1], (4, Ok("971211337 ? /b Some(404)".into())));
-        assert_eq!(lines[2].0, 5);
+        assert_eq!(lines[1], (3, Ok("971211337 ? /b Some(404)".into())));
+        assert_eq!(lines[2].0, 4);
         assert!(lines[2].1.is_err());
     }
 

@@ -88,7 +88,12 @@ pub(super) fn read_logs(
             } else {
                 "`pages` is required here"
             };
-            return Err(source.error(key("pages"), Some(route.name.span()), why));
+            // The route's `[[routes]]` header, where a missing key would go.
+            let name = route.name.span();
+            let header = source.text[..name.start]
+                .rfind("[[routes]]")
+                .map(|at| at..at);
+            return Err(source.error(key("pages"), header.or(Some(name)), why));
         }
         if let (Some(_), Some(edits)) = (&route.edit_every, &route.edits) {
             return Err(source.at(
