@@ -7,7 +7,11 @@
 //!
 //! ```sh
 //! cargo run --release --example make_trace            # rewrites both files
+//! cargo run --release --example make_trace -- /tmp/big 44    # 44 times the rate: 10M lines
 //! ```
+//!
+//! The optional arguments are another folder and a factor on the rates (docs/performance.md
+//! measures a 10M-line replay with the second).
 //!
 //! The files are generated, not recorded: their shape is known, so what `isrsim fit` finds in
 //! them can be checked against it (docs/traces.md).
@@ -22,15 +26,28 @@ use access_log::{Arrivals, Route, Shape};
 use rand::{RngExt, SeedableRng};
 
 fn main() -> std::io::Result<()> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/traces");
+    let mut args = std::env::args().skip(1);
+    let folder = args.next().map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/traces"),
+        std::path::PathBuf::from,
+    );
+    let scale: f64 = match args.next() {
+        None => 1.0,
+        Some(s) => s.parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("`{s}` is not a rate factor"),
+            )
+        })?,
+    };
     std::fs::create_dir_all(&folder)?;
     let shape = Shape {
         // 2026-11-10T00:00:00Z
         start: 1_794_268_800,
         duration_s: 86_400.0,
         arrivals: Arrivals::Diurnal {
-            min_rate: 0.8,
-            max_rate: 4.5,
+            min_rate: 0.8 * scale,
+            max_rate: 4.5 * scale,
             period_s: 86_400.0,
             peak_at_s: 15.0 * 3_600.0,
         },
