@@ -26,6 +26,19 @@ Exit codes:
 Scenario files: every key is described in docs/scenario.md; the model and every metric in
 docs/model.md; SLO gating, diff and compare in docs/ci.md (in the isrsim repository).";
 
+/// A log format's name, as `--format` takes it.
+fn parse_format(text: &str) -> Result<isrsim::logs::Format, String> {
+    let formats = isrsim::logs::Format::WORDS;
+    formats
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|&(_, f)| f)
+        .ok_or_else(|| {
+            let names: Vec<&str> = formats.iter().map(|(n, _)| *n).collect();
+            format!("expected one of {}", names.join(", "))
+        })
+}
+
 /// Simulates Next.js Incremental Static Regeneration behind a CDN: how stale pages get, and
 /// what that freshness costs the backend, under a scenario's traffic.
 #[derive(Parser)]
@@ -89,6 +102,27 @@ impl TableArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Reads an access log and writes a scenario that describes its traffic (routes, page
+    /// popularity, arrival pattern), with fit.svg and fit.png beside it.
+    #[command(after_help = AFTER_HELP)]
+    Fit {
+        /// The access log, plain or gzip-compressed.
+        log: PathBuf,
+        /// The scenario file to write; fit.svg and fit.png go in its folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// The log's format: `combined` (nginx's and Apache's default), `csv` (a header naming
+        /// `time` and `path`) or `jsonl`.
+        #[arg(long, default_value = "combined", value_parser = parse_format)]
+        format: isrsim::logs::Format,
+        /// A TOML file whose `[[routes]]` give each route's `name` and `match` (a scenario
+        /// will do). Without it, routes are proposed from the paths' first segments.
+        #[arg(long)]
+        routes: Option<PathBuf>,
+        /// Replaces the scenario, fit.svg and fit.png if they are already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Runs every policy of a scenario (and every point of its sweep) and writes CSV results
     /// and a comparison table.
     #[command(after_help = AFTER_HELP)]
@@ -372,6 +406,19 @@ fn main() -> ExitCode {
             compare::run(&predicted, &measured, &options)
         }
         Command::Plot { dir } => commands::plot(&dir),
+        Command::Fit {
+            log,
+            out,
+            format,
+            routes,
+            force,
+        } => commands::fit(&commands::FitArgs {
+            log,
+            out,
+            format,
+            routes,
+            force,
+        }),
         Command::Validate { file } => commands::validate(&file),
         Command::Cms { file, address } => commands::cms(&file, &address),
         Command::Load(cli) => {

@@ -81,6 +81,21 @@ fn origin(marker: bool, fail: bool) -> (Origin, std::net::SocketAddr) {
     (origin, cms)
 }
 
+/// The requests of a `--log` file, as (intended time in microseconds, route, page), in order.
+fn sent(log: &Path) -> Vec<(u64, String, u32)> {
+    let mut sent: Vec<(u64, String, u32)> = csv::Reader::from_path(log)
+        .unwrap()
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let micros = (r[0].parse::<f64>().unwrap() * 1e6).round() as u64;
+            (micros, r[2].to_string(), r[3].parse().unwrap())
+        })
+        .collect();
+    sent.sort();
+    sent
+}
+
 /// The value of `column` in the only row of a CSV file.
 fn cell(file: &Path, column: &str) -> String {
     let text = std::fs::read_to_string(file).unwrap();
@@ -102,16 +117,7 @@ fn the_users_are_the_simulators_same_times_routes_and_pages() {
     let log = dir.join("responses.csv");
     let output = load(&dir, &toml, &origin, cms, &["--log", log.to_str().unwrap()]);
     assert_exit(&output, 0);
-    let mut sent: Vec<(u64, String, u32)> = csv::Reader::from_path(&log)
-        .unwrap()
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let micros = (r[0].parse::<f64>().unwrap() * 1e6).round() as u64;
-            (micros, r[2].to_string(), r[3].parse().unwrap())
-        })
-        .collect();
-    sent.sort();
+    let sent = sent(&log);
     assert!(sent.len() >= 1_000, "only {} responses", sent.len());
     // What `isrsim run` plays for replication 0 (model::simulate reads the same stream).
     let parsed = support::parse(&toml);
@@ -342,4 +348,77 @@ fn a_cdn_metric_the_site_does_not_show_is_not_measured_and_its_slo_is_bad_input(
         dir.join("out/runs.csv").exists(),
         "the measurement is written"
     );
+}
+
+#[test]
+fn a_trace_is_played_as_the_simulator_replays_it() {
+    let dir = scratch("trace");
+    let (origin, cms) = origin(true, false);
+    // Two seconds of a log: 300 requests a second over 40 posts and 3 lists, and assets.
+    let mut log = String::new();
+    for i in 0..600u32 {
+        let second = i / 300;
+        let path = match i % 10 {
+            0 => format!("/list-{}", i % 3),
+            1 => "/_next/static/app.js".to_string(),
+            _ => format!("/posts/{}", (i * 7) % 40),
+        };
+        log += &format!(
+            "::1 - - [30/Nov/2026:10:00:{second:02} +0000] \"GET {path} HTTP/1.1\" 200 10 \"-\" \"-\"\n"
+        );
+    }
+    write(&dir, "access.log", &log);
+    let toml = r#"
+name = "site"
+seed = 5
+[traffic]
+pattern = "trace"
+file = "access.log"
+[[routes]]
+name = "posts"
+match = '^/posts/([0-9]+)'
+regen_time = "20ms"
+[[routes]]
+name = "lists"
+match = '^/list-([0-9]+)'
+path = "/list-{page}"
+regen_time = "20ms"
+[[policies]]
+name = "time-1s"
+revalidate = "1s"
+"#;
+    let responses = dir.join("responses.csv");
+    let output = load(
+        &dir,
+        toml,
+        &origin,
+        cms,
+        &["--log", responses.to_str().unwrap()],
+    );
+    assert_exit(&output, 0);
+    let sent = sent(&responses);
+    let parsed = isrsim::scenario::Scenario::parse(toml, &dir.join("site.toml")).unwrap();
+    let posts = parsed.routes[0].pages;
+    let distinct: std::collections::BTreeSet<u32> = (0..600u32)
+        .filter(|i| i % 10 > 1)
+        .map(|i| (i * 7) % 40)
+        .collect();
+    assert_eq!(
+        (posts as usize, parsed.routes[1].pages),
+        (distinct.len(), 3)
+    );
+    let mut replayed: Vec<(u64, String, u32)> = Requests::new(&parsed, replication_seed(5, 0))
+        .map(|r| {
+            let (route, page) = if r.page < posts {
+                ("posts", r.page)
+            } else {
+                ("lists", r.page - posts)
+            };
+            (r.at.as_micros(), route.to_string(), page)
+        })
+        .collect();
+    replayed.sort();
+    // Every logged page request, none of the assets.
+    assert_eq!(replayed.len(), 540);
+    assert_eq!(sent, replayed);
 }

@@ -17,13 +17,15 @@ use crate::progress::Bar;
 use crate::report::{
     self, Columns, Export, Folder, RedrawError, RunInfo, StudyResults, Table, Target,
 };
-use crate::scenario::{self, Expected, Study};
+use crate::scenario::{self, Expected, Study, Traffic};
 use crate::shard;
 use crate::slo::Outcome;
 use crate::time::SimTime;
 
+mod fit;
 mod loadtest;
 
+pub use fit::{FitArgs, fit};
 pub use loadtest::{LoadArgs, load};
 
 /// Options of `isrsim run`.
@@ -90,6 +92,15 @@ pub fn run(options: &RunOptions) -> i32 {
         .fold(SimTime::ZERO, |a, b| a + b);
     let progress = Arc::new(Progress::default());
     let quiet = options.output.quiet || options.output.json;
+    if let (Traffic::Trace(replay), false) = (&study.base.traffic, quiet) {
+        // What the log gave, and what it did not (assets, other methods, unmatched paths).
+        let lines = scenario::tally(&replay.tally, "requests replayed", "not replayed");
+        eprintln!(
+            "trace {}: {}",
+            replay.spec.log.file.display(),
+            lines.join("; ")
+        );
+    }
     let bar = Bar::start(Arc::clone(&progress), jobs.len(), simulated, quiet);
     let started = Instant::now();
     let runs = experiment::run(&Simulator, &study, &jobs, options.threads, &progress);

@@ -159,7 +159,9 @@ impl Content {
     }
 }
 
-/// The editors' stream: edit times and pages, the same for every policy of a replication.
+/// The editors' stream: edit times and pages, the same for every policy of a replication. Routes
+/// with `edit_every` are edited by Poisson processes; routes with an edit log replay it
+/// (`logs::edits`), and the two are merged in time order.
 pub struct Edits {
     rng: SimRng,
     /// Total edit rate, per second, and the routes that are edited with their weights.
@@ -168,41 +170,55 @@ pub struct Edits {
     choose: Option<AliasTable>,
     clock: f64,
     duration: SimTime,
+    /// The next Poisson edit, drawn but not yet given.
+    drawn: Option<(SimTime, u32)>,
+    /// Every logged edit of the run, in time order, and the next one to give.
+    logged: Vec<(SimTime, u32)>,
+    next_logged: usize,
 }
 
 impl Edits {
     pub fn new(scenario: &Scenario, layout: &PageLayout, replication_seed: u64) -> Edits {
         let mut routes = Vec::new();
         let mut weights = Vec::new();
+        let mut logged = Vec::new();
         for (r, route) in scenario.routes.iter().enumerate() {
             if let Some(every) = route.edit_every {
                 routes.push((layout.offsets[r], route.pages));
                 weights.push(f64::from(route.pages) / every.as_secs_f64());
             }
+            if let Some(log) = &route.edit_log {
+                let offset = layout.offsets[r];
+                logged.extend(log.edits.iter().map(|&(at, page)| (at, offset + page)));
+            }
         }
+        // Stable: edits of one instant keep their route's order, then their log's.
+        logged.sort_by_key(|&(at, _)| at);
         let rate = weights.iter().sum();
         let choose = AliasTable::new(&weights);
-        Edits {
+        let mut edits = Edits {
             rng: rng::stream(replication_seed, Stream::Edits),
             rate,
             routes,
             choose,
             clock: 0.0,
             duration: scenario.duration,
-        }
+            drawn: None,
+            logged,
+            next_logged: 0,
+        };
+        edits.drawn = edits.draw();
+        edits
     }
 
-    /// Expected edits per second over the whole site (for `validate`).
+    /// Expected edits per second over the whole site (for `validate`), logged edits included.
     pub fn rate(&self) -> f64 {
-        self.rate
+        let logged = self.logged.partition_point(|&(at, _)| at < self.duration);
+        self.rate + logged as f64 / self.duration.as_secs_f64()
     }
-}
 
-impl Iterator for Edits {
-    /// (when, which page)
-    type Item = (SimTime, u32);
-
-    fn next(&mut self) -> Option<(SimTime, u32)> {
+    /// The next Poisson edit.
+    fn draw(&mut self) -> Option<(SimTime, u32)> {
         let choose = self.choose.as_ref()?;
         let e: f64 = Exp1.sample(&mut self.rng);
         self.clock += e / self.rate;
@@ -213,6 +229,34 @@ impl Iterator for Edits {
         let (offset, pages) = self.routes[choose.sample(&mut self.rng) as usize];
         let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
         Some((at, page))
+    }
+}
+
+impl Iterator for Edits {
+    /// (when, which page)
+    type Item = (SimTime, u32);
+
+    fn next(&mut self) -> Option<(SimTime, u32)> {
+        let logged = self
+            .logged
+            .get(self.next_logged)
+            .copied()
+            .filter(|&(at, _)| at < self.duration);
+        match (self.drawn, logged) {
+            (Some(drawn), Some(log)) if log.0 < drawn.0 => {
+                self.next_logged += 1;
+                Some(log)
+            }
+            (Some(drawn), _) => {
+                self.drawn = self.draw();
+                Some(drawn)
+            }
+            (None, Some(log)) => {
+                self.next_logged += 1;
+                Some(log)
+            }
+            (None, None) => None,
+        }
     }
 }
 

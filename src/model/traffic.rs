@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 
 use super::alias::{AliasTable, Draw};
 use super::rng::{self, SimRng, Stream};
+use crate::logs::replay::Playback;
 use crate::scenario::{Scenario, Traffic};
 use crate::time::SimTime;
 
@@ -138,6 +139,8 @@ impl Arrivals {
                     }
                 }
             }
+            // A trace's requests are replayed, not drawn (`Requests`): it has no next arrival.
+            Traffic::Trace(_) => self.clock = f64::INFINITY,
         }
         self.clock
     }
@@ -203,61 +206,100 @@ impl PageSampler {
 /// The stream of user requests of one replication; every policy of the replication gets the
 /// same one.
 pub struct Requests {
-    arrivals: Arrivals,
-    pages: PageSampler,
+    source: Source,
     pops: u16,
     duration: SimTime,
     rng: SimRng,
+}
+
+enum Source {
+    Drawn(Drawn),
+    Replayed(Replayed),
+}
+
+/// Requests of a generated pattern.
+struct Drawn {
+    arrivals: Arrivals,
+    pages: PageSampler,
     /// Requests drawn but whose page is not looked up yet: the alias table's column is
     /// prefetched when drawn and read `PIPELINE` requests later, when it is in cache.
     drawn: VecDeque<(SimTime, Draw, u16)>,
     ended: bool,
 }
 
+/// A trace's requests, as recorded (`logs::replay`), with each route's first page id.
+struct Replayed {
+    playback: Playback,
+    offsets: Vec<u32>,
+}
+
 const PIPELINE: usize = 8;
+
+/// The CDN PoP a request reaches, uniformly (a log does not record it either).
+fn pop(rng: &mut SimRng, pops: u16) -> u16 {
+    if pops > 1 {
+        rng.random_range(0..pops)
+    } else {
+        0
+    }
+}
 
 impl Requests {
     pub fn new(scenario: &Scenario, replication_seed: u64) -> Requests {
         let mut rng = rng::stream(replication_seed, Stream::Traffic);
-        let arrivals = Arrivals::new(&scenario.traffic, &mut rng).until(scenario.duration);
+        let source = match &scenario.traffic {
+            Traffic::Trace(replay) => Source::Replayed(Replayed {
+                playback: replay.recording.play(),
+                offsets: scenario
+                    .routes
+                    .iter()
+                    .scan(0u32, |next, r| {
+                        let first = *next;
+                        *next += r.pages;
+                        Some(first)
+                    })
+                    .collect(),
+            }),
+            traffic => Source::Drawn(Drawn {
+                arrivals: Arrivals::new(traffic, &mut rng).until(scenario.duration),
+                pages: PageSampler::new(scenario),
+                drawn: VecDeque::with_capacity(PIPELINE),
+                ended: false,
+            }),
+        };
         let pops = scenario
             .cdn
             .as_ref()
             .map_or(1, |c| c.pops.min(u32::from(u16::MAX)) as u16);
         Requests {
-            arrivals,
-            pages: PageSampler::new(scenario),
+            source,
             pops,
             duration: scenario.duration,
             rng,
-            drawn: VecDeque::with_capacity(PIPELINE),
-            ended: false,
         }
-    }
-
-    /// Draws one more request's time, page column and PoP, in that order.
-    fn draw(&mut self) -> Option<(SimTime, Draw, u16)> {
-        let at = SimTime::from_secs_f64(self.arrivals.next(&mut self.rng));
-        if at >= self.duration {
-            return None;
-        }
-        let draw = self.pages.alias.draw(&mut self.rng);
-        self.pages.alias.prefetch(draw);
-        let pop = if self.pops > 1 {
-            self.rng.random_range(0..self.pops)
-        } else {
-            0
-        };
-        Some((at, draw, pop))
     }
 }
 
-impl Iterator for Requests {
-    type Item = Request;
+impl Drawn {
+    /// Draws one more request's time, page column and PoP, in that order.
+    fn draw(
+        &mut self,
+        rng: &mut SimRng,
+        duration: SimTime,
+        pops: u16,
+    ) -> Option<(SimTime, Draw, u16)> {
+        let at = SimTime::from_secs_f64(self.arrivals.next(rng));
+        if at >= duration {
+            return None;
+        }
+        let draw = self.pages.alias.draw(rng);
+        self.pages.alias.prefetch(draw);
+        Some((at, draw, pop(rng, pops)))
+    }
 
-    fn next(&mut self) -> Option<Request> {
+    fn next(&mut self, rng: &mut SimRng, duration: SimTime, pops: u16) -> Option<Request> {
         while !self.ended && self.drawn.len() < PIPELINE {
-            match self.draw() {
+            match self.draw(rng, duration, pops) {
                 Some(d) => self.drawn.push_back(d),
                 None => self.ended = true,
             }
@@ -268,6 +310,41 @@ impl Iterator for Requests {
             page: self.pages.alias.resolve(draw),
             pop,
         })
+    }
+}
+
+impl Replayed {
+    fn next(&mut self, rng: &mut SimRng, duration: SimTime, pops: u16) -> Option<Request> {
+        let Some((at, route, page)) = self.playback.next_request() else {
+            if let Some(e) = &self.playback.failed {
+                // The trace was read once into a temporary file; a disk that fails it now would
+                // leave the run quietly short, so the process stops instead.
+                eprintln!(
+                    "isrsim: cannot read the trace's requests back from its temporary file: {e}"
+                );
+                std::process::exit(crate::error::exit_code::FAILURE);
+            }
+            return None;
+        };
+        if at >= duration {
+            return None;
+        }
+        Some(Request {
+            at,
+            page: self.offsets[route as usize] + page,
+            pop: pop(rng, pops),
+        })
+    }
+}
+
+impl Iterator for Requests {
+    type Item = Request;
+
+    fn next(&mut self) -> Option<Request> {
+        match &mut self.source {
+            Source::Drawn(d) => d.next(&mut self.rng, self.duration, self.pops),
+            Source::Replayed(r) => r.next(&mut self.rng, self.duration, self.pops),
+        }
     }
 }
 

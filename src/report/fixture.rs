@@ -23,6 +23,8 @@ pub fn scenario() -> Scenario {
         share: 1.0,
         popularity: 0.0,
         edit_every: None,
+        edit_log: None,
+        rule: None,
         regen_time: Distribution::Constant(SimTime::from_millis(100)),
         prerendered: true,
         depends_on: None,

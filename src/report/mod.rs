@@ -32,6 +32,7 @@ use crate::scenario::Study;
 // `report.html` shows the table's columns; it names them through here.
 use export::table;
 
+pub use charts::{Chart, Popularity, Rate, draw_fit};
 pub use export::{
     Columns, Export, Json, LoadInfo, RunInfo, SCENARIO_FILE, Style, Table, parse_column,
 };

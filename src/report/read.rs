@@ -145,7 +145,7 @@ impl Folder {
             path: path.clone(),
             source,
         })?;
-        let study = Study::parse(&text, &path)?;
+        let study = Study::parse_recorded(&text, &path)?;
         let mut folder = Folder {
             study,
             runs: Vec::new(),

@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 
 use super::parse::Keyword;
 use super::{Bound, Distribution, Policy, RoutePolicy, Scenario, Study, Traffic};
+use crate::logs::Tally;
+use crate::logs::replay::WINDOW_S;
 use crate::time::SimTime;
 
 /// The widest line, in characters, that `describe` writes when it can break it.
@@ -142,6 +144,22 @@ fn traffic(t: &Traffic) -> Vec<String> {
             time("spike_at", spike_at),
             time("spike_length", spike_length),
         ],
+        Traffic::Trace(ref replay) => {
+            let spec = &replay.spec;
+            let mut items = vec![
+                "pattern = \"trace\"".into(),
+                format!("file = {}", quoted(&spec.log.file.display().to_string())),
+                format!("format = {}", quoted(spec.log.format.name())),
+                format!("speed = {}", number(spec.speed)),
+                time("start", spec.start),
+                spec.end
+                    .map_or("end of the log".to_string(), |e| time("end", e)),
+                format!("replays {}", spec.log.filter.describe()),
+                format!("busiest second: {} requests", number(replay.peak_rate)),
+            ];
+            items.extend(tally(&replay.tally, "requests replayed", "not replayed"));
+            items
+        }
     }
 }
 
@@ -153,18 +171,36 @@ fn routes(o: &mut String, s: &Scenario) {
         counted(s.routes.len() as u64, "route", "routes"),
         counted(s.total_pages(), "page", "pages")
     );
-    for r in &s.routes {
-        let mut items = vec![
-            format!("pages = {}", r.pages),
-            format!("share = {}", number(r.share)),
-            format!("popularity = {}", number(r.popularity)),
-            match r.edit_every {
-                Some(e) => format!("edit_every = {}", duration(e)),
-                None => "no edits".to_string(),
-            },
+    let replay = match &s.traffic {
+        Traffic::Trace(replay) => Some(replay),
+        _ => None,
+    };
+    for (i, r) in s.routes.iter().enumerate() {
+        let mut items = vec![format!("pages = {}", r.pages)];
+        match (replay, &r.rule) {
+            (Some(replay), Some(rule)) => items.extend([
+                format!("match = '{rule}'"),
+                counted(replay.per_route[i], "request replayed", "requests replayed"),
+            ]),
+            (Some(_), None) => items.push("no `match`: no request".to_string()),
+            (None, _) => items.extend([
+                format!("share = {}", number(r.share)),
+                format!("popularity = {}", number(r.popularity)),
+            ]),
+        }
+        items.push(match (&r.edit_log, r.edit_every) {
+            (Some(log), _) => format!(
+                "{} from {}",
+                counted(log.tally.kept, "edit", "edits"),
+                quoted(&log.spec.log.file.display().to_string())
+            ),
+            (None, Some(e)) => format!("edit_every = {}", duration(e)),
+            (None, None) => "no edits".to_string(),
+        });
+        items.extend([
             format!("regen_time = {}", distribution(&r.regen_time)),
             format!("prerendered = {}", r.prerendered),
-        ];
+        ]);
         if let Some(d) = r.depends_on {
             items.push(format!("depends_on = {}", quoted(&s.routes[d].name)));
         }
@@ -399,7 +435,7 @@ fn whole(x: f64) -> u64 {
 }
 
 /// `1 route`, `5,040 pages`.
-fn counted(n: u64, one: &str, many: &str) -> String {
+pub fn counted(n: u64, one: &str, many: &str) -> String {
     let digits = n.to_string();
     let mut grouped = String::new();
     for (i, d) in digits.chars().enumerate() {
@@ -409,4 +445,40 @@ fn counted(n: u64, one: &str, many: &str) -> String {
         grouped.push(d);
     }
     format!("{grouped} {}", if n == 1 { one } else { many })
+}
+
+/// What became of a log's lines, a sentence each: how many were `kept` (as "requests
+/// replayed"), then those `left` ("not replayed") and why, the first unreadable ones, and the
+/// lines too far out of order.
+pub fn tally(t: &Tally, kept: &str, left: &str) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{} read: {} {kept}",
+        counted(t.lines, "line", "lines"),
+        counted(t.kept, "", "").trim_end()
+    )];
+    let mut skipped = Vec::new();
+    let mut add = |n: u64, what: &str| {
+        if n > 0 {
+            skipped.push(format!("{} {what}", counted(n, "", "").trim_end()));
+        }
+    };
+    add(t.filtered, "of another method or status");
+    add(t.outside, "outside the window replayed");
+    add(t.unmatched, "matched by no route");
+    add(t.beyond_bound, "beyond a route's `pages`");
+    add(t.unreadable, "unreadable");
+    if !skipped.is_empty() {
+        lines.push(format!("{left}: {}", skipped.join(", ")));
+    }
+    for (line, why) in &t.first_unreadable {
+        lines.push(format!("line {line} unreadable: {why}"));
+    }
+    if t.late > 0 {
+        lines.push(format!(
+            "{} more than {}s out of order, taken at the earliest time still open",
+            counted(t.late, "line", "lines"),
+            WINDOW_S
+        ));
+    }
+    lines
 }

@@ -9,13 +9,15 @@ mod describe;
 mod parse;
 mod sweep;
 
-pub use describe::{Expected, describe};
+pub use describe::{Expected, counted, describe, tally};
 pub use sweep::{Job, Point, Study};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use crate::distribution::Distribution;
 use crate::error::InputError;
+use crate::logs::{EditLog, Replay};
 use crate::metrics::Collector;
 pub use crate::slo::Bound;
 use crate::time::SimTime;
@@ -70,6 +72,8 @@ pub enum Traffic {
         spike_at: SimTime,
         spike_length: SimTime,
     },
+    /// A recorded access log, replayed (docs/traces.md).
+    Trace(Arc<Replay>),
 }
 
 impl Traffic {
@@ -87,6 +91,7 @@ impl Traffic {
             Traffic::Spike {
                 rate, spike_factor, ..
             } => rate * spike_factor.max(1.0),
+            Traffic::Trace(ref replay) => replay.peak_rate,
         }
     }
 
@@ -128,6 +133,7 @@ impl Traffic {
                 let end = (spike_at + spike_length).as_secs_f64().min(d);
                 rate * (d + (spike_factor - 1.0) * (end - start)) / d
             }
+            Traffic::Trace(ref replay) => replay.mean_rate(duration),
         }
     }
 }
@@ -139,6 +145,10 @@ pub struct Route {
     pub share: f64,
     pub popularity: f64,
     pub edit_every: Option<SimTime>,
+    /// Recorded edits, replayed instead of `edit_every`'s (docs/traces.md).
+    pub edit_log: Option<Arc<EditLog>>,
+    /// With a trace, the `match` that finds the route's pages in request paths.
+    pub rule: Option<String>,
     pub regen_time: Distribution,
     pub prerendered: bool,
     /// Index into `Scenario::routes` of the route this one aggregates.
@@ -250,6 +260,15 @@ pub struct Monitor {
     pub alert_after: SimTime,
 }
 
+/// The `[[routes]]` of a file, each as (name, `match` as written, compiled), for `isrsim fit
+/// --routes`; other keys are ignored.
+pub fn route_rules(
+    text: &str,
+    path: &Path,
+) -> Result<Vec<(String, String, regex::bytes::Regex)>, InputError> {
+    parse::route_rules(text, path)
+}
+
 impl Scenario {
     /// An empty collector for one run of this scenario: its routes, warm-up, duration and time
     /// buckets.
@@ -265,7 +284,7 @@ impl Scenario {
     /// Checks a scenario's text; `path` names it in errors and gives the default `name`. A file
     /// with a `[sweep]` is read with `Study::load` instead.
     pub fn parse(text: &str, path: &Path) -> Result<Scenario, InputError> {
-        parse::scenario(text, path, false)
+        parse::scenario(text, path, false, parse::Logs::Read)
     }
 
     pub fn total_pages(&self) -> u64 {

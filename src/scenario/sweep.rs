@@ -17,7 +17,7 @@ use serde::de::IgnoredAny;
 use toml::{Spanned, Table, Value};
 
 use super::Scenario;
-use super::parse::{self, MAX_POINTS, check_runs};
+use super::parse::{self, Logs, MAX_POINTS, check_runs};
 use crate::error::InputError;
 
 /// What one `isrsim run` covers: one scenario, or the variants of a sweep.
@@ -53,7 +53,14 @@ impl Study {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Study, InputError> {
-        expand(text, path)
+        expand(text, path, Logs::Read)
+    }
+
+    /// `parse` for a results folder's copy of a scenario: the logs it names are not read (they
+    /// stay beside the scenario that was run), so a trace's routes have their `pages` as
+    /// written, or 1.
+    pub fn parse_recorded(text: &str, path: &Path) -> Result<Study, InputError> {
+        expand(text, path, Logs::Named)
     }
 
     /// A study of one scenario, with no sweep.
@@ -133,8 +140,8 @@ pub struct Job {
     pub replication: u32,
 }
 
-fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
-    let base = parse::scenario(text, path, true)?;
+fn expand(text: &str, path: &Path, logs: Logs) -> Result<Study, InputError> {
+    let base = parse::scenario(text, path, true, logs)?;
     let mut document = parse::table(text, path)?;
     let Some(sweep) = document.remove("sweep") else {
         return Ok(Study::single(base));
@@ -247,7 +254,7 @@ fn expand(text: &str, path: &Path) -> Result<Study, InputError> {
                 format!("cannot apply the sweep: {e}"),
             )
         })?;
-        let mut scenario = parse::scenario(&variant_text, path, false).map_err(|e| {
+        let mut scenario = parse::scenario(&variant_text, path, false, logs).map_err(|e| {
             let setting: Vec<String> = axes
                 .iter()
                 .zip(&labels)

@@ -9,6 +9,7 @@
 // Each test crate that includes this module uses a different subset of it.
 #![allow(dead_code)]
 
+pub mod access_log;
 pub mod origin;
 
 use std::fs;

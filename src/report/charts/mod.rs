@@ -14,6 +14,7 @@
 //! tell their rows apart.
 
 mod comparison;
+mod fitted;
 mod latency;
 mod prediction;
 mod regenerations;
@@ -34,6 +35,7 @@ use crate::time::SimTime;
 use render::Figure;
 use style::{Entry, Look, Swatch};
 
+pub use fitted::{Popularity, Rate, draw as draw_fit};
 pub use prediction::{Ratios, draw as draw_prediction};
 
 /// A chart drawn into memory: what `charts/{name}.svg` and `charts/{name}.png` hold, and what a

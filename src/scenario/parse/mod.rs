@@ -13,6 +13,7 @@ mod backend;
 mod cdn;
 mod distribution;
 mod limits;
+mod logs;
 mod monitor;
 mod origin;
 mod policies;
@@ -24,6 +25,7 @@ mod tests;
 mod traffic;
 mod values;
 
+pub(super) use logs::route_rules;
 pub(super) use values::Keyword;
 
 use std::path::Path;
@@ -32,7 +34,7 @@ use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use toml::{Spanned, Table};
 
-use super::Scenario;
+use super::{Scenario, Traffic};
 use crate::error::InputError;
 use crate::time::SimTime;
 
@@ -42,8 +44,9 @@ pub(super) use limits::{MAX_POINTS, check_runs};
 use monitor::{RawMonitor, resolve_monitor};
 use origin::{RawOrigin, resolve_origin};
 use policies::{RawPolicy, resolve_policies};
-use routes::{RawRoute, resolve_routes};
+use routes::{RawRoute, read_logs, resolve_routes};
 use slo::Slo;
+pub(super) use source::Logs;
 use source::Source;
 pub(super) use source::{line_and_column, quoted};
 use traffic::{RawTraffic, resolve_traffic};
@@ -71,7 +74,11 @@ pub(super) fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, InputErr
 /// The whole file as a TOML table (the sweep edits it); a value TOML cannot hold, as an integer
 /// beyond 64 bits, is named with its key and line.
 pub(super) fn table(text: &str, path: &Path) -> Result<Table, InputError> {
-    let source = Source { text, path };
+    let source = Source {
+        text,
+        path,
+        logs: Logs::Named,
+    };
     let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
     serde_path_to_error::deserialize(document).map_err(|e| source.shape_error(&e, |_| None))
 }
@@ -82,8 +89,9 @@ pub(super) fn scenario(
     text: &str,
     path: &Path,
     sweep_allowed: bool,
+    logs: Logs,
 ) -> Result<Scenario, InputError> {
-    let source = Source { text, path };
+    let source = Source { text, path, logs };
     let document = toml::Deserializer::parse(text).map_err(|e| source.syntax_error(&e))?;
     let raw: RawScenario = serde_path_to_error::deserialize(document).map_err(|e| {
         // `[traffic]`'s keys depend on the pattern, so they are listed per pattern.
@@ -107,7 +115,7 @@ pub(super) fn scenario(
 struct RawScenario {
     name: Option<Spanned<String>>,
     description: Option<String>,
-    duration: Spanned<Interval>,
+    duration: Option<Spanned<Interval>>,
     warmup: Option<Spanned<Delay>>,
     seed: Option<Seed>,
     replications: Option<Spanned<Count>>,
@@ -154,7 +162,37 @@ impl RawScenario {
             Some(name) => check_scenario_name(source, name)?,
             None => default_name(source.path),
         };
-        let duration = self.duration.get_ref().0;
+        let resolved = resolve_traffic(source, &self.traffic)?;
+        let routes_span = self.routes.span();
+        let raw_routes = tables(source, "routes", self.routes)?;
+        let (traffic, found) = read_logs(source, &raw_routes, resolved)?;
+        let mut text = source.text.to_string();
+        let duration = match (&self.duration, &traffic) {
+            (Some(d), _) => d.get_ref().0,
+            // A trace is as long as its requests, to the whole second. The scenario's copy in a
+            // results folder says so, since its trace is not read again (`Logs::Named`).
+            (None, Traffic::Trace(replay)) if source.logs == Logs::Read => {
+                let length = SimTime::from_secs(
+                    replay
+                        .span
+                        .as_micros()
+                        .div_ceil(SimTime::MICROS_PER_SEC)
+                        .max(1),
+                );
+                text = format!(
+                    "duration = \"{length}\"   # the trace's length (added by isrsim)\n{text}"
+                );
+                length
+            }
+            // A top-level key belongs before the first table: the file's first line.
+            (None, _) => {
+                return Err(source.error(
+                    "duration",
+                    Some(0..0),
+                    "`duration` is required here (only a trace's run may leave it out)",
+                ));
+            }
+        };
         let warmup = match &self.warmup {
             Some(w) if w.get_ref().0 >= duration => {
                 return Err(source.at(
@@ -166,10 +204,8 @@ impl RawScenario {
             Some(w) => w.get_ref().0,
             None => SimTime::ZERO,
         };
-        let traffic = resolve_traffic(source, &self.traffic)?;
         let cdn = resolve_cdn(source, self.cdn)?;
-        let routes_span = self.routes.span();
-        let routes = resolve_routes(source, self.routes, duration)?;
+        let routes = resolve_routes(source, raw_routes, duration, found)?;
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
@@ -216,7 +252,7 @@ impl RawScenario {
             name,
             description: self.description.unwrap_or_default(),
             path: source.path.to_path_buf(),
-            source: source.text.to_string(),
+            source: text,
             duration,
             warmup,
             seed: self.seed.map_or(0, |s| s.0),

@@ -4,36 +4,212 @@
 use serde::Deserialize;
 use toml::Spanned;
 
+use std::sync::Arc;
+
+use super::check_table_name;
 use super::distribution::Dist;
 use super::limits::check_events;
+use super::logs::{self, RawEdits};
+use super::source::Logs;
 use super::source::{Source, one_of};
+use super::traffic::Resolved;
 use super::values::{Count, Interval, NonNegative};
-use super::{check_table_name, tables};
 use crate::error::InputError;
-use crate::scenario::Route;
+use crate::logs::edits::{EditSpec, Keys, Timing};
+use crate::logs::matcher::PageKeys;
+use crate::logs::{EditLog, Filter, Replay};
+use crate::scenario::{Route, Traffic};
 use crate::time::SimTime;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRoute {
     name: Spanned<String>,
-    pages: Count,
+    pages: Option<Spanned<Count>>,
     share: Option<Spanned<NonNegative>>,
-    popularity: Option<NonNegative>,
+    popularity: Option<Spanned<NonNegative>>,
     edit_every: Option<Spanned<Interval>>,
+    edits: Option<Spanned<RawEdits>>,
+    #[serde(rename = "match")]
+    rule: Option<Spanned<String>>,
     regen_time: Dist,
     prerendered: Option<bool>,
     depends_on: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
 }
 
-/// The routes of a run of `duration`.
+/// What the logs said of the routes: each one's pages, and its recorded edits.
+pub(super) struct Found {
+    pub(super) pages: Vec<u32>,
+    pub(super) edit_logs: Vec<Option<Arc<EditLog>>>,
+}
+
+/// Reads the routes' logs: the trace, if the traffic is one, then each route's `edits`.
+pub(super) fn read_logs(
+    source: &Source,
+    raw: &[RawRoute],
+    traffic: Resolved,
+) -> Result<(Traffic, Found), InputError> {
+    let is_trace = matches!(traffic, Resolved::Trace(_));
+    let mut rules = Vec::with_capacity(raw.len());
+    for (i, route) in raw.iter().enumerate() {
+        let key = |k: &str| format!("routes[{i}].{k}");
+        let rule = match (&route.rule, is_trace) {
+            (Some(r), true) => Some(logs::rule(source, &key("match"), r)?),
+            (Some(r), false) => {
+                return Err(source.at(
+                    key("match"),
+                    r,
+                    "`match` places the requests of a trace: it needs `[traffic] pattern = \"trace\"`",
+                ));
+            }
+            (None, _) => None,
+        };
+        if is_trace {
+            let why = "a trace decides which pages are requested and how often";
+            if let Some(share) = &route.share {
+                return Err(source.at(
+                    key("share"),
+                    share,
+                    format!("`share` does not apply: {why}"),
+                ));
+            }
+            if let Some(p) = &route.popularity {
+                return Err(source.at(
+                    key("popularity"),
+                    p,
+                    format!("`popularity` does not apply: {why}"),
+                ));
+            }
+        }
+        if route.pages.is_none() && rule.is_none() {
+            let why = if is_trace {
+                "`pages` is required here (or a `match`, whose pages the trace tells)"
+            } else {
+                "`pages` is required here"
+            };
+            // The route's `[[routes]]` header, where a missing key would go.
+            let name = route.name.span();
+            let header = source.text[..name.start]
+                .rfind("[[routes]]")
+                .map(|at| at..at);
+            return Err(source.error(key("pages"), header.or(Some(name)), why));
+        }
+        if let (Some(_), Some(edits)) = (&route.edit_every, &route.edits) {
+            return Err(source.at(
+                key("edits"),
+                edits,
+                "a route's edits come from `edit_every` or from `edits`, not both",
+            ));
+        }
+        rules.push((rule, route.pages.as_ref().map(|p| p.get_ref().0)));
+    }
+    let mut pages: Vec<PageKeys> = rules
+        .iter()
+        .map(|(_, bound)| PageKeys::new(*bound))
+        .collect();
+    let traffic = match traffic {
+        Resolved::Generated(traffic) => traffic,
+        Resolved::Trace(spec) => {
+            if raw.iter().all(|r| r.rule.is_none()) {
+                return Err(source.error(
+                    "routes[0].match",
+                    Some(raw[0].name.span()),
+                    "no route has a `match`, so the trace would replay no request: give each \
+                     route a `match`, as '^/blog/([^/?#]+)'",
+                ));
+            }
+            if source.logs == Logs::Named {
+                Traffic::Trace(Arc::new(Replay::named(&spec, raw.len())))
+            } else {
+                let (replay, found) = Replay::read_once(&spec, rules)?;
+                pages = found;
+                Traffic::Trace(replay)
+            }
+        }
+    };
+    let replay = match &traffic {
+        Traffic::Trace(replay) => Some(replay),
+        _ => None,
+    };
+    let mut edit_logs = Vec::with_capacity(raw.len());
+    for (i, route) in raw.iter().enumerate() {
+        let Some(edits) = &route.edits else {
+            edit_logs.push(None);
+            continue;
+        };
+        let key = format!("routes[{i}].edits");
+        let edits = edits.get_ref();
+        let log = logs::log_source(source, &key, edits.keys(), Filter::everything())?;
+        let rule_text = match (&edits.rule, &route.rule) {
+            (Some(r), _) | (None, Some(r)) => r,
+            (None, None) => {
+                return Err(source.at(
+                    format!("{key}.file"),
+                    &edits.file,
+                    "an edit log needs a `match` that finds the page in each line's path",
+                ));
+            }
+        };
+        let spec = EditSpec {
+            log,
+            rule: logs::rule(source, &format!("{key}.match"), rule_text)?,
+            rule_text: rule_text.get_ref().clone(),
+        };
+        let keys = match (&replay, &route.rule, &route.pages) {
+            (Some(_), Some(_), _) => Keys::Trace(&mut pages[i]),
+            (_, _, Some(pages)) => Keys::Index(pages.get_ref().0),
+            // A route without `match` or `pages` was refused above.
+            _ => Keys::Index(1),
+        };
+        let timing = Timing {
+            origin: replay.as_ref().map(|r| r.origin),
+            speed: replay.map_or(1.0, |r| r.spec.speed),
+        };
+        let log = match source.logs {
+            Logs::Read => EditLog::read(&spec, keys, timing)?,
+            Logs::Named => EditLog::named(&spec),
+        };
+        edit_logs.push(Some(Arc::new(log)));
+    }
+    let mut counts = Vec::with_capacity(raw.len());
+    for (i, route) in raw.iter().enumerate() {
+        let found = pages[i].len();
+        counts.push(match &route.pages {
+            Some(p) => p.get_ref().0,
+            None if found > 0 => found,
+            // Its logs not read, a route's pages are not known; nothing reads them then.
+            None if source.logs == Logs::Named => 1,
+            None => {
+                return Err(source.error(
+                    format!("routes[{i}].match"),
+                    route.rule.as_ref().map(Spanned::span),
+                    format!(
+                        "takes no request of the trace, so route `{}` has no page: give it \
+                         `pages`, or a `match` that takes its paths",
+                        route.name.get_ref()
+                    ),
+                ));
+            }
+        });
+    }
+    Ok((
+        traffic,
+        Found {
+            pages: counts,
+            edit_logs,
+        },
+    ))
+}
+
+/// The routes of a run of `duration`, with what their logs said.
 pub(super) fn resolve_routes(
     source: &Source,
-    raw: Spanned<Vec<RawRoute>>,
+    raw: Vec<RawRoute>,
     duration: SimTime,
+    found: Found,
 ) -> Result<Vec<Route>, InputError> {
-    let raw = tables(source, "routes", raw)?;
+    let Found { pages, edit_logs } = found;
     for (i, route) in raw.iter().enumerate() {
         let earlier = raw[..i].iter().map(|r| r.name.get_ref().as_str());
         check_table_name(source, "routes", "route", i, &route.name, earlier)?;
@@ -90,7 +266,7 @@ pub(super) fn resolve_routes(
     }
     for (i, route) in raw.iter().enumerate() {
         if let Some(path) = &route.path {
-            check_path(source, i, path, route.pages.0)?;
+            check_path(source, i, path, pages[i])?;
         }
     }
     // A share defaults to 1, so a zero sum means every route gave `share = 0` explicitly.
@@ -106,18 +282,18 @@ pub(super) fn resolve_routes(
         ));
     }
     // Edits are events of their own, bounded as requests are; the route with most is named.
-    let edits = |r: &RawRoute| {
+    let edits = |(i, r): (usize, &RawRoute)| {
         r.edit_every.as_ref().map_or(0.0, |every| {
-            f64::from(r.pages.0) * duration.as_secs_f64() / every.get_ref().0.as_secs_f64()
+            f64::from(pages[i]) * duration.as_secs_f64() / every.get_ref().0.as_secs_f64()
         })
     };
-    let most = (raw.iter().enumerate()).max_by(|a, b| edits(a.1).total_cmp(&edits(b.1)));
+    let most = (raw.iter().enumerate()).max_by(|a, b| edits(*a).total_cmp(&edits(*b)));
     if let Some((i, route)) = most
         && let Some(every) = &route.edit_every
     {
         let because = format!(
             "most of them from {} pages of `{}` edited every {} over `duration` {duration}",
-            route.pages.0,
+            pages[i],
             route.name.get_ref(),
             every.get_ref().0
         );
@@ -125,7 +301,7 @@ pub(super) fn resolve_routes(
             source,
             &format!("routes[{i}].edit_every"),
             Some(every.span()),
-            raw.iter().map(edits).sum(),
+            raw.iter().enumerate().map(edits).sum(),
             (
                 "edits",
                 because,
@@ -136,12 +312,15 @@ pub(super) fn resolve_routes(
     Ok(raw
         .into_iter()
         .zip(parents)
-        .map(|(r, depends_on)| Route {
+        .zip(pages.into_iter().zip(edit_logs))
+        .map(|((r, depends_on), (pages, edit_log))| Route {
             name: r.name.into_inner(),
-            pages: r.pages.0,
+            pages,
             share: r.share.map_or(1.0, |s| s.get_ref().0),
-            popularity: r.popularity.map_or(0.0, |p| p.0),
+            popularity: r.popularity.map_or(0.0, |p| p.get_ref().0),
             edit_every: r.edit_every.map(|t| t.into_inner().0),
+            edit_log,
+            rule: r.rule.map(Spanned::into_inner),
             regen_time: r.regen_time.0,
             prerendered: r.prerendered.unwrap_or(true),
             depends_on,

@@ -15,6 +15,16 @@ use crate::error::InputError;
 pub(super) struct Source<'a> {
     pub(super) text: &'a str,
     pub(super) path: &'a Path,
+    pub(super) logs: Logs,
+}
+
+/// Whether the logs a scenario names are read (to run it), or only named (a results folder's
+/// copy of the scenario, read back for its routes and policies: its logs stay where the
+/// scenario was).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logs {
+    Read,
+    Named,
 }
 
 impl Source<'_> {

@@ -108,7 +108,12 @@ revalidate = "60s"
 "#;
 
 pub(super) fn parse_text(text: &str) -> Result<Scenario, InputError> {
-    scenario(text, Path::new("scenarios/blog.toml"), false)
+    scenario(
+        text,
+        Path::new("scenarios/blog.toml"),
+        false,
+        super::Logs::Read,
+    )
 }
 
 /// Parses `text`, expects an error, and checks its key, its line, and that it names the file.

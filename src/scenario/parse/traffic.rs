@@ -8,9 +8,11 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::logs::{RawFields, RawLogKeys, StatusRule, log_source};
 use super::source::{Source, all_of, span_of};
 use super::values::{Delay, Interval, Keyword, NonNegative, Positive, Word};
 use crate::error::InputError;
+use crate::logs::{Filter, Format, TraceSpec};
 use crate::scenario::Traffic;
 use crate::time::SimTime;
 
@@ -21,6 +23,7 @@ pub(super) enum Pattern {
     Idle,
     Diurnal,
     Spike,
+    Trace,
 }
 
 impl Keyword for Pattern {
@@ -30,6 +33,7 @@ impl Keyword for Pattern {
         ("idle", Pattern::Idle),
         ("diurnal", Pattern::Diurnal),
         ("spike", Pattern::Spike),
+        ("trace", Pattern::Trace),
     ];
 }
 
@@ -48,6 +52,17 @@ impl Pattern {
             Pattern::Bursty => &["base_rate", "burst_rate", "burst_length", "burst_every"],
             Pattern::Diurnal => &["min_rate", "max_rate", "period", "peak_at"],
             Pattern::Spike => &["rate", "spike_factor", "spike_at", "spike_length"],
+            Pattern::Trace => &[
+                "file", "format", "fields", "speed", "start", "end", "methods", "statuses",
+            ],
+        }
+    }
+
+    /// The keys this pattern cannot do without.
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            Pattern::Trace => &["file"],
+            _ => self.keys(),
         }
     }
 
@@ -77,15 +92,29 @@ pub(super) struct RawTraffic {
     spike_factor: Option<Spanned<Positive>>,
     spike_at: Option<Spanned<Delay>>,
     spike_length: Option<Spanned<Interval>>,
+    file: Option<Spanned<String>>,
+    format: Option<Spanned<Word<Format>>>,
+    fields: Option<Spanned<RawFields>>,
+    speed: Option<Spanned<Positive>>,
+    start: Option<Spanned<Delay>>,
+    end: Option<Spanned<Interval>>,
+    methods: Option<Spanned<Vec<String>>>,
+    statuses: Option<Spanned<Vec<StatusRule>>>,
+}
+
+/// `[traffic]`, resolved: a generated pattern, or a trace to read once the routes are known.
+pub(super) enum Resolved {
+    Generated(Traffic),
+    Trace(TraceSpec),
 }
 
 pub(super) fn resolve_traffic(
     source: &Source,
     raw: &Spanned<RawTraffic>,
-) -> Result<Traffic, InputError> {
+) -> Result<Resolved, InputError> {
     let t = raw.get_ref();
     let pattern = t.pattern.0;
-    let given: [(&str, Option<Range<usize>>); 12] = [
+    let given: [(&str, Option<Range<usize>>); 20] = [
         ("rate", span_of(&t.rate)),
         ("base_rate", span_of(&t.base_rate)),
         ("burst_rate", span_of(&t.burst_rate)),
@@ -98,6 +127,14 @@ pub(super) fn resolve_traffic(
         ("spike_factor", span_of(&t.spike_factor)),
         ("spike_at", span_of(&t.spike_at)),
         ("spike_length", span_of(&t.spike_length)),
+        ("file", span_of(&t.file)),
+        ("format", span_of(&t.format)),
+        ("fields", span_of(&t.fields)),
+        ("speed", span_of(&t.speed)),
+        ("start", span_of(&t.start)),
+        ("end", span_of(&t.end)),
+        ("methods", span_of(&t.methods)),
+        ("statuses", span_of(&t.statuses)),
     ];
     // Report the first stray key in the file.
     let stray = given
@@ -116,7 +153,7 @@ pub(super) fn resolve_traffic(
         ));
     }
     if let Some(missing) = pattern
-        .keys()
+        .required()
         .iter()
         .find(|key| given.iter().any(|(k, s)| k == *key && s.is_none()))
     {
@@ -143,7 +180,8 @@ pub(super) fn resolve_traffic(
         )),
         _ => Ok(rate(v)),
     };
-    Ok(match pattern {
+    Ok(Resolved::Generated(match pattern {
+        Pattern::Trace => return trace(source, t).map(Resolved::Trace),
         Pattern::Steady => Traffic::Steady {
             rate: positive_rate("rate", &t.rate)?,
         },
@@ -206,6 +244,39 @@ pub(super) fn resolve_traffic(
             spike_at: delay(&t.spike_at),
             spike_length: interval(&t.spike_length),
         },
+    }))
+}
+
+/// `pattern = "trace"`: the log, its filter, and the window replayed.
+fn trace(source: &Source, t: &RawTraffic) -> Result<TraceSpec, InputError> {
+    // `file` is present: `required` was checked.
+    let Some(file) = &t.file else {
+        return Err(source.error("traffic.file", None, "`file` is required here"));
+    };
+    let keys = RawLogKeys {
+        file,
+        format: t.format.as_ref().map(|f| *f.get_ref()),
+        fields: t.fields.as_ref().map(Spanned::get_ref),
+        methods: t.methods.as_ref().map(Spanned::get_ref),
+        statuses: t.statuses.as_ref().map(Spanned::get_ref),
+    };
+    let log = log_source(source, "traffic", keys, Filter::default())?;
+    let start = t.start.as_ref().map_or(SimTime::ZERO, |s| s.get_ref().0);
+    let end = t.end.as_ref().map(|e| e.get_ref().0);
+    if let (Some(e), Some(end)) = (&t.end, end)
+        && end <= start
+    {
+        return Err(source.at(
+            "traffic.end",
+            e,
+            format!("must be after `start` ({start}): the window replayed is [start, end) from the log's first request"),
+        ));
+    }
+    Ok(TraceSpec {
+        log,
+        speed: t.speed.as_ref().map_or(1.0, |s| s.get_ref().0),
+        start,
+        end,
     })
 }
 
@@ -230,6 +301,7 @@ pub(super) fn rate_key(
                 ("base_rate", span_of(&t.base_rate))
             }
         }
+        Pattern::Trace => ("file", span_of(&t.file)),
         Pattern::Spike => {
             let factor = t.spike_factor.as_ref().map_or(1.0, |s| s.get_ref().0);
             let spike = length(&t.spike_length).min(duration.as_secs_f64());
