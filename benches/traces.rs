@@ -46,7 +46,6 @@ fn shape() -> Shape {
 }
 
 const SITE: &str = r#"
-seed = 3
 [[routes]]
 name = "blog"
 ROUTE_BLOG
@@ -98,7 +97,7 @@ fn traces(c: &mut Criterion) {
     group.finish();
 
     let trace_text = format!(
-        "[traffic]\npattern = \"trace\"\nfile = \"access.log.gz\"\n{}",
+        "seed = 3\n[traffic]\npattern = \"trace\"\nfile = \"access.log.gz\"\n{}",
         SITE.replace("ROUTE_BLOG", &format!("match = '{}'", rules[0]))
             .replace("ROUTE_DOCS", &format!("match = '{}'", rules[1]))
     );
@@ -106,7 +105,7 @@ fn traces(c: &mut Criterion) {
     let rate = trace.traffic.mean_rate(trace.duration);
     let pages = |route: usize| trace.routes[route].pages;
     let steady_text = format!(
-        "duration = \"{}\"\n[traffic]\npattern = \"steady\"\nrate = {rate}\n{}",
+        "seed = 3\nduration = \"{}\"\n[traffic]\npattern = \"steady\"\nrate = {rate}\n{}",
         trace.duration,
         SITE.replace(
             "ROUTE_BLOG",
@@ -129,5 +128,10 @@ fn traces(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, traces);
+criterion_group! {
+    name = benches;
+    // Criterion's charts would need system fonts, which isrsim's plotters build does without.
+    config = Criterion::default().without_plots();
+    targets = traces
+}
 criterion_main!(benches);
