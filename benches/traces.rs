@@ -118,6 +118,10 @@ fn traces(c: &mut Criterion) {
     );
     let steady = Scenario::parse(&steady_text, &dir.path().join("steady.toml")).expect("valid");
     let requests = model::run(&trace, 0, 0).simulated_requests;
+    println!(
+        "the log: {} lines; {requests} requests replayed per run",
+        written.lines
+    );
     let mut group = c.benchmark_group("trace_run");
     group.throughput(Throughput::Elements(requests));
     group.sample_size(10);
