@@ -158,7 +158,7 @@ up() {
 
   need_site
   "$ISRSIM" validate "$scenario" >/dev/null || die "isrsim validate refused $scenario"
-  local read SC_NAME SC_POLICY SC_ROUTES SC_REVALIDATES SC_ON_EDIT SC_PURGE SC_WEBHOOKS SC_INSTANCES SC_CACHE SC_CDN SC_SWEEP
+  local read SC_NAME SC_POLICY SC_ROUTES SC_REVALIDATES SC_ON_EDIT SC_PURGE SC_WEBHOOKS SC_INSTANCES SC_CACHE SC_CDN SC_SWEEP SC_EXPIRE SC_ROUTE_EXPIRE
   read=$(node "$SITE/scripts/read-scenario.mjs" "$scenario" ${policy:+"$policy"}) || exit 2
   eval "$read"
 
@@ -176,6 +176,7 @@ up() {
   [[ $SC_CDN == false || $cdn != none ]] || warn "the scenario has a [cdn] but the stack has none (any purge goes to the instance, which answers it as a GET: it counts as done, and purges nothing)"
   [[ $SC_PURGE == false || $cdn != nginx ]] || warn "policy $SC_POLICY purges the CDN, and nginx has no purge: its purges will fail (405)"
   [[ $SC_SWEEP == false ]] || warn "the scenario's [sweep] is ignored: the site is built from its base"
+  [[ $SC_ROUTE_EXPIRE == false ]] || warn "policy $SC_POLICY gives routes their own expire; the site builds every route with [origin] expire ($SC_EXPIRE s)"
 
   # Ports, before anything starts.
   local i port ports=()
@@ -201,7 +202,7 @@ up() {
   say "building the site for $SC_NAME, policy $SC_POLICY (revalidate $SC_REVALIDATES, on_edit $SC_ON_EDIT): ISR_ROUTES=$SC_ROUTES"
   start cms "$STATE/logs/cms.log" "$ROOT" "$ISRSIM" cms "$scenario" --cms "$CMS"
   wait_for cms "http://$CMS/content/" "$STATE/logs/cms.log"
-  (cd "$SITE" && ISR_ROUTES=$SC_ROUTES ISR_REVALIDATE=false ISR_CMS=$CMS npm run build) \
+  (cd "$SITE" && ISR_ROUTES=$SC_ROUTES ISR_REVALIDATE=false ISR_CMS=$CMS ISR_EXPIRE=$SC_EXPIRE npm run build) \
     >"$STATE/logs/build.log" 2>&1 || { tail -n 30 "$STATE/logs/build.log" >&2; die "next build failed (log: $STATE/logs/build.log)"; }
   stop cms
 
@@ -219,7 +220,7 @@ up() {
     port=${ports[i - 1]}
     find "$STATE/instance-$i/.next" -exec touch {} +
     start "instance-$i" "$STATE/logs/instance-$i.log" "$STATE/instance-$i" \
-      env PORT="$port" ISR_INSTANCE="instance-$i" ISR_CMS="$CMS" ISR_SECRET="${ISRSIM_SECRET:-}" \
+      env PORT="$port" ISR_INSTANCE="instance-$i" ISR_CMS="$CMS" ISR_SECRET="${ISRSIM_SECRET:-}" ISR_EXPIRE="$SC_EXPIRE" \
       node_modules/.bin/next start -H 127.0.0.1 -p "$port" --keepAliveTimeout 65000
   done
   for ((i = 1; i <= instances; i++)); do
@@ -268,7 +269,15 @@ up() {
     ((pages > 0)) || continue
     path=${path//\{route\}/$name}
     path=${path//\{page\}/0}
-    if [[ $revalidate == false ]]; then want="s-maxage=$YEAR"; else want="s-maxage=$revalidate, stale-while-revalidate=$((YEAR - revalidate))"; fi
+    # Next.js sends stale-while-revalidate only for a timer shorter than expire
+    # (server/lib/cache-control.ts).
+    if [[ $revalidate == false ]]; then
+      want="s-maxage=$YEAR"
+    elif ((revalidate < SC_EXPIRE)); then
+      want="s-maxage=$revalidate, stale-while-revalidate=$((SC_EXPIRE - revalidate))"
+    else
+      want="s-maxage=$revalidate"
+    fi
     got=$(curl -sI --max-time 10 "http://127.0.0.1:${ports[0]}$path" | tr -d '\r' | sed -n 's/^[Cc]ache-[Cc]ontrol: //p')
     if [[ $got == "$want" ]]; then say "$path: Cache-Control: $got"; else warn "$path: Cache-Control is \"$got\", expected \"$want\""; fi
   done

@@ -948,3 +948,61 @@ pops = 1
         "edit visible",
     );
 }
+
+/// Expiry at the origin (docs/model.md §6.6): revalidate 10s, regen 1s, and two policies, the
+/// first with Next.js's default `expireTime` (a year), the second with `expire = "30s"`.
+/// v0 is stored at 0, fresh until 10; under the second it expires at 30. Edit at 20 (v1).
+/// - 5: HIT v0 under both.
+/// - 35, default: STALE v0 (stale, age 15s); a background regeneration 35 -> 36 stores v1.
+/// - 35, expire 30s: 35 >= 30, so v0 is not served: the request blocks on a regeneration
+///   35 -> 36 (snapshot v1), answered at 36 with v1 (`Generated`), latency 1s. The request at
+///   35.5 joins it and is answered at 36 too. v1 is fresh until 46 and expires at 66.
+/// - 50: STALE v1 (46 <= 50 < 66), not stale content; background regeneration 50 -> 51, which
+///   renews the expiry to 81.
+/// - 90, expire 30s: 90 >= 81, blocks 90 -> 91, `Generated` v1.
+#[test]
+fn an_entry_past_its_expire_time_blocks_the_request() {
+    let s = one_page(
+        "200s",
+        "1s",
+        r#"
+[[policies]]
+name = "default-expire"
+revalidate = "10s"
+
+[[policies]]
+name = "expire-30s"
+revalidate = "10s"
+expire = "30s"
+"#,
+    );
+    let requests = || gets(&[5.0, 35.0, 35.5, 50.0, 90.0], 0);
+    let default = run(&s, 0, requests(), vec![edit(20.0, 0)]);
+    default.assert_answers(
+        0,
+        &[
+            (5.0, Served::OriginHit, Some(0), false, 5.0, 0.0),
+            (35.0, Served::OriginStale, Some(0), true, 35.0, 0.0),
+        ],
+    );
+    let t = run(&s, 1, requests(), vec![edit(20.0, 0)]);
+    t.assert_answers(
+        0,
+        &[
+            (5.0, Served::OriginHit, Some(0), false, 5.0, 0.0),
+            (35.0, Served::Generated, Some(1), false, 36.0, 1.0),
+            (35.5, Served::Generated, Some(1), false, 36.0, 0.5),
+            (50.0, Served::OriginStale, Some(1), false, 50.0, 0.0),
+            (90.0, Served::Generated, Some(1), false, 91.0, 1.0),
+        ],
+    );
+    assert_eq!(
+        t.trace.generations,
+        vec![
+            generation(Cause::Blocking, 35.0, 36.0, 1),
+            generation(Cause::Background, 50.0, 51.0, 1),
+            generation(Cause::Blocking, 90.0, 91.0, 1),
+        ]
+    );
+    assert_eq!(t.metric("stale_responses"), 0.0);
+}

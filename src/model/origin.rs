@@ -10,7 +10,13 @@
 //!   work is an on-demand revalidation, so background and on-demand regenerations are
 //!   deduplicated separately and can overlap;
 //! - when a revalidation fails the old entry stays, and is treated as fresh for
-//!   `min(max(revalidate, 3s), 30s)` before the next attempt (30s without a timer).
+//!   `min(max(revalidate, 3s), 30s)` before the next attempt (30s without a timer);
+//! - an entry stored longer ago than its expire time (`expireTime`, or a route's
+//!   `cacheLife({ expire })`) is not served at all: the request waits for a regeneration, which
+//!   concurrent requests share. Next.js 16 (`server/lib/incremental-cache/index.ts`: `expireAfter
+//!   = expire * 1000 + lastModified`, then `isStale = -1`; `server/response-cache/index.ts`:
+//!   `isStale === -1` skips the stale answer and awaits the render). The build writes
+//!   `expireTime` as every route's `initialExpireSeconds` (`build/index.ts`).
 //!
 //! `cache = "local"` gives each instance its own file-system cache (the default); `"shared"` is
 //! one cache for all, as a Redis cache handler gives. Deduplication stays per instance unless
@@ -78,6 +84,8 @@ struct Entry {
 pub enum Lookup {
     Fresh(u32),
     Stale(u32),
+    /// Stored longer ago than its expire time: not to be served.
+    Expired,
     Absent,
 }
 
@@ -96,6 +104,9 @@ pub struct Origin {
     lock: bool,
     picker: Picker,
     entries: Vec<Entry>,
+    /// When each entry expires, beside `entries`; empty when no entry can expire within the run,
+    /// so the common case pays nothing for it.
+    expires_at: Vec<SimTime>,
     /// In-flight generation per (dedup scope, page), for each batch.
     request_batch: Vec<u32>,
     on_demand_batch: Vec<u32>,
@@ -108,6 +119,7 @@ impl Origin {
         lock: bool,
         balancer: Balancer,
         pages: usize,
+        expiring: bool,
     ) -> Origin {
         let shared = cache == CacheMode::Shared;
         let lock = shared && lock;
@@ -125,6 +137,11 @@ impl Origin {
                 };
                 caches * pages
             ],
+            expires_at: if expiring {
+                vec![SimTime::NEVER; caches * pages]
+            } else {
+                Vec::new()
+            },
             request_batch: vec![NO_GENERATION; scopes * pages],
             on_demand_batch: vec![NO_GENERATION; scopes * pages],
         }
@@ -177,9 +194,12 @@ impl Origin {
 
     #[inline]
     pub fn lookup(&self, instance: u32, page: u32, now: SimTime) -> Lookup {
-        let e = self.entries[self.entry_index(instance, page)];
+        let i = self.entry_index(instance, page);
+        let e = self.entries[i];
         if e.version == ABSENT {
             Lookup::Absent
+        } else if !self.expires_at.is_empty() && now >= self.expires_at[i] {
+            Lookup::Expired
         } else if now < e.fresh_until {
             Lookup::Fresh(e.version)
         } else {
@@ -194,19 +214,33 @@ impl Origin {
     }
 
     /// Writes a generated page: the build at t=0, or a regeneration's snapshot.
-    pub fn store(&mut self, instance: u32, page: u32, version: u32, fresh_until: SimTime) {
+    pub fn store(
+        &mut self,
+        instance: u32,
+        page: u32,
+        version: u32,
+        fresh_until: SimTime,
+        expires_at: SimTime,
+    ) {
         let i = self.entry_index(instance, page);
         self.entries[i] = Entry {
             version,
             fresh_until,
         };
+        if let Some(e) = self.expires_at.get_mut(i) {
+            *e = expires_at;
+        }
     }
 
-    /// After a failed revalidation the old entry is fresh again until `until` (the back-off).
-    pub fn back_off(&mut self, instance: u32, page: u32, until: SimTime) {
+    /// After a failed revalidation the old entry is written back: fresh until `until` (the
+    /// back-off), expiring at `expires_at`.
+    pub fn back_off(&mut self, instance: u32, page: u32, until: SimTime, expires_at: SimTime) {
         let i = self.entry_index(instance, page);
         if self.entries[i].version != ABSENT {
             self.entries[i].fresh_until = until;
+            if let Some(e) = self.expires_at.get_mut(i) {
+                *e = expires_at;
+            }
         }
     }
 
@@ -287,8 +321,8 @@ mod tests {
 
     #[test]
     fn shared_cache_is_one_cache_and_lock_makes_one_dedup_scope() {
-        let mut o = Origin::new(3, CacheMode::Shared, true, Balancer::RoundRobin, 10);
-        o.store(2, 5, 7, SimTime::from_secs(60));
+        let mut o = Origin::new(3, CacheMode::Shared, true, Balancer::RoundRobin, 10, false);
+        o.store(2, 5, 7, SimTime::from_secs(60), SimTime::NEVER);
         assert_eq!(o.lookup(0, 5, SimTime::from_secs(1)), Lookup::Fresh(7));
         o.set_in_flight(Batch::Request, 1, 5, 42);
         assert_eq!(o.in_flight(Batch::Request, 0, 5), Some(42));
@@ -297,8 +331,8 @@ mod tests {
 
     #[test]
     fn local_caches_are_apart() {
-        let mut o = Origin::new(2, CacheMode::Local, true, Balancer::RoundRobin, 4);
-        o.store(0, 1, 3, SimTime::NEVER);
+        let mut o = Origin::new(2, CacheMode::Local, true, Balancer::RoundRobin, 4, false);
+        o.store(0, 1, 3, SimTime::NEVER, SimTime::NEVER);
         assert_eq!(o.lookup(1, 1, SimTime::ZERO), Lookup::Absent);
         o.set_in_flight(Batch::Request, 0, 1, 9);
         assert_eq!(
@@ -311,10 +345,10 @@ mod tests {
     #[test]
     fn balancers() {
         let mut rng = SimRng::seed_from_u64(1);
-        let mut rr = Origin::new(3, CacheMode::Local, false, Balancer::RoundRobin, 1);
+        let mut rr = Origin::new(3, CacheMode::Local, false, Balancer::RoundRobin, 1, false);
         let picks: Vec<u32> = (0..6).map(|_| rr.pick_instance(0, &mut rng)).collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
-        let mut hash = Origin::new(4, CacheMode::Local, false, Balancer::Hash, 100);
+        let mut hash = Origin::new(4, CacheMode::Local, false, Balancer::Hash, 100, false);
         let first = hash.pick_instance(17, &mut rng);
         assert!((0..10).all(|_| hash.pick_instance(17, &mut rng) == first));
         let spread: std::collections::HashSet<u32> =
@@ -324,11 +358,30 @@ mod tests {
 
     #[test]
     fn mark_stale_and_invalidate() {
-        let mut o = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1);
-        o.store(0, 0, 1, SimTime::NEVER);
+        let mut o = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1, false);
+        o.store(0, 0, 1, SimTime::NEVER, SimTime::NEVER);
         o.mark_stale(0, 0);
         assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Stale(1));
         o.invalidate(0, 0);
         assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Absent);
+    }
+
+    #[test]
+    fn an_entry_past_its_expire_time_is_not_served_and_a_back_off_renews_it() {
+        let s = SimTime::from_secs;
+        let mut o = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1, true);
+        o.store(0, 0, 4, s(10), s(30));
+        assert_eq!(o.lookup(0, 0, s(9)), Lookup::Fresh(4));
+        assert_eq!(o.lookup(0, 0, s(29)), Lookup::Stale(4));
+        assert_eq!(o.lookup(0, 0, s(30)), Lookup::Expired);
+        // A failed revalidation at 35 s writes the old entry back as new.
+        o.back_off(0, 0, s(38), s(65));
+        assert_eq!(o.lookup(0, 0, s(36)), Lookup::Fresh(4));
+        assert_eq!(o.lookup(0, 0, s(64)), Lookup::Stale(4));
+        assert_eq!(o.lookup(0, 0, s(65)), Lookup::Expired);
+        // Without expiry in the run, nothing is kept for it and nothing expires.
+        let mut never = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1, false);
+        never.store(0, 0, 4, s(10), s(30));
+        assert_eq!(never.lookup(0, 0, s(1_000)), Lookup::Stale(4));
     }
 }

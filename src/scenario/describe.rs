@@ -283,6 +283,9 @@ fn route_policy(rp: &RoutePolicy) -> Vec<String> {
         format!("purge_cdn = {}", rp.purge_cdn),
         format!("purge = {}", quoted(rp.purge.word())),
         format!("schedule = {}", optional(rp.schedule)),
+        rp.expire.map_or("expire from [origin]".to_string(), |e| {
+            format!("expire = {}", duration(e))
+        }),
     ]
 }
 

@@ -228,6 +228,9 @@ pub struct RoutePolicy {
     pub purge_cdn: bool,
     pub purge: PurgeKind,
     pub schedule: Option<SimTime>,
+    /// The route's own expire time (Next.js 16's `cacheLife({ expire })`), instead of
+    /// `[origin] expire`.
+    pub expire: Option<SimTime>,
 }
 
 impl Default for RoutePolicy {
@@ -241,6 +244,7 @@ impl Default for RoutePolicy {
             purge_cdn: false,
             purge: PurgeKind::Hard,
             schedule: None,
+            expire: None,
         }
     }
 }

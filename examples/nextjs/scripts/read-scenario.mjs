@@ -44,6 +44,18 @@ function revalidateOf(route) {
   return String(whole);
 }
 
+/** `[origin] expire`, Next.js's `expireTime`, in whole seconds (a year unless set). */
+function expireOf() {
+  const value = scenario.origin?.expire ?? '1y';
+  const match = /^\s*([0-9.]+)\s*(us|ms|s|m|h|d|y)\s*$/.exec(String(value));
+  const seconds = match ? Number(match[1]) * UNITS[match[2]] : NaN;
+  const whole = Math.round(seconds);
+  if (!(whole >= 1) || Math.abs(seconds - whole) > 1e-9) {
+    fail(`[origin] expire = "${value}" is not a whole number of seconds (Next.js's expireTime takes seconds)`);
+  }
+  return String(whole);
+}
+
 const routes = (scenario.routes ?? []).map((route) => {
   const path = route.path ?? '/{route}/{page}';
   if (/[:,\s]/.test(path)) fail(`route ${route.name}: the site cannot take a path with ':', ',' or spaces: ${path}`);
@@ -55,6 +67,7 @@ const routes = (scenario.routes ?? []).map((route) => {
     onEdit: policyOf('on_edit', 'none'),
     purge: policyOf('purge_cdn', false) === true,
     schedule: policyOf('schedule', false),
+    expire: policyOf('expire', undefined),
   };
 });
 
@@ -71,6 +84,8 @@ const out = {
   SC_CACHE: scenario.origin?.cache ?? 'local',
   SC_CDN: String(scenario.cdn !== undefined),
   SC_SWEEP: String(scenario.sweep !== undefined),
+  SC_EXPIRE: expireOf(),
+  SC_ROUTE_EXPIRE: String(routes.some((r) => r.expire !== undefined)),
 };
 // Single-quoted for the shell: a ' becomes '\''.
 for (const [key, value] of Object.entries(out)) {

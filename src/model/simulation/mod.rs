@@ -149,6 +149,8 @@ struct RoutePlan {
     regen_time: Distribution,
     retry_after: SimTime,
     freshness: Freshness,
+    /// How long after it was stored an entry may still be served stale (§6.6).
+    expire: SimTime,
 }
 
 /// What the origin gives an incoming request.
@@ -245,18 +247,24 @@ impl<'p> Simulation<'p> {
             .routes
             .iter()
             .zip(&scenario.policies[policy].routes)
-            .map(|(route, p)| RoutePlan {
-                policy: p.clone(),
-                regen_time: route.regen_time.clone(),
-                retry_after: origin::retry_after(p.revalidate),
-                freshness: Freshness::from_origin(
-                    p.revalidate,
-                    scenario.origin.expire,
-                    cdn_config.and_then(|c| c.ttl),
-                    cdn_config.and_then(|c| c.stale_while_revalidate),
-                ),
+            .map(|(route, p)| {
+                let expire = p.expire.unwrap_or(scenario.origin.expire);
+                RoutePlan {
+                    policy: p.clone(),
+                    regen_time: route.regen_time.clone(),
+                    retry_after: origin::retry_after(p.revalidate),
+                    freshness: Freshness::from_origin(
+                        p.revalidate,
+                        expire,
+                        cdn_config.and_then(|c| c.ttl),
+                        cdn_config.and_then(|c| c.stale_while_revalidate),
+                    ),
+                    expire,
+                }
             })
             .collect::<Vec<_>>();
+        // Entries expire within the run only if some route's expire is shorter than it.
+        let expiring = plans.iter().any(|p| p.expire < scenario.duration);
         let o = &scenario.origin;
         let mut sim = Simulation {
             duration: scenario.duration,
@@ -274,7 +282,7 @@ impl<'p> Simulation<'p> {
             plans,
             content: Content::new(scenario, layout),
             queue: EventQueue::new(),
-            origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages),
+            origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages, expiring),
             cdn: cdn_config.map(|c| Cdn::new(c.pops, pages, c.collapse)),
             backend: Backend::new(scenario.backend.concurrency),
             generations: Slab::default(),
@@ -320,9 +328,10 @@ impl<'p> Simulation<'p> {
             let pages = layout.offsets[r]..layout.offsets[r] + route.pages;
             if route.prerendered {
                 let fresh_until = plan.policy.revalidate.unwrap_or(SimTime::NEVER);
+                let expires_at = plan.expire;
                 for page in pages.clone() {
                     for cache in 0..self.origin.caches() {
-                        self.origin.store(cache, page, 0, fresh_until);
+                        self.origin.store(cache, page, 0, fresh_until, expires_at);
                     }
                     self.origin_newest[page as usize] = 0;
                     if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
@@ -493,12 +502,18 @@ impl<'p> Simulation<'p> {
                 }
                 Reply::Served(v, Served::OriginStale)
             }
-            origin::Lookup::Absent => match self.origin.in_flight(Batch::Request, instance, page) {
-                Some(g) => Reply::Blocked(g),
-                None => {
-                    Reply::Blocked(self.trigger(instance, page, Batch::Request, Cause::Blocking))
+            // Past its expire time an entry is not served: the request waits for a fresh one.
+            origin::Lookup::Absent | origin::Lookup::Expired => {
+                match self.origin.in_flight(Batch::Request, instance, page) {
+                    Some(g) => Reply::Blocked(g),
+                    None => Reply::Blocked(self.trigger(
+                        instance,
+                        page,
+                        Batch::Request,
+                        Cause::Blocking,
+                    )),
                 }
-            },
+            }
         }
     }
 
@@ -669,11 +684,11 @@ impl<'p> Simulation<'p> {
             let wasted = previous == Some(job.snapshot);
             self.collector
                 .regeneration_finished(now, route, true, wasted);
-            let fresh_until = self.plans[route]
-                .policy
-                .revalidate
-                .map_or(SimTime::NEVER, |r| now + r);
-            self.origin.store(instance, page, job.snapshot, fresh_until);
+            let plan = &self.plans[route];
+            let fresh_until = plan.policy.revalidate.map_or(SimTime::NEVER, |r| now + r);
+            let expires_at = now + plan.expire;
+            self.origin
+                .store(instance, page, job.snapshot, fresh_until, expires_at);
             self.check_alert(page);
             self.last_success[page as usize] = now;
             let newest = &mut self.origin_newest[page as usize];
@@ -686,8 +701,13 @@ impl<'p> Simulation<'p> {
         } else {
             self.collector
                 .regeneration_finished(now, route, false, false);
+            // Next.js writes the old entry back as new, fresh for the back-off and expiring
+            // no sooner than 3 s after it.
+            let plan = &self.plans[route];
+            let retry = plan.retry_after;
+            let expire = plan.expire.max(retry + SimTime::from_secs(3));
             self.origin
-                .back_off(instance, page, now + self.plans[route].retry_after);
+                .back_off(instance, page, now + retry, now + expire);
         }
         if let Some(trace) = self.trace.as_mut() {
             trace.generations.push(TracedGeneration {

@@ -11,7 +11,7 @@ use super::distribution::Dist;
 use super::limits::check_events;
 use super::slo::{Slo, policy_slo};
 use super::source::{Source, one_of};
-use super::values::{IntervalOrNone, Keyword, Probability, Word};
+use super::values::{Interval, IntervalOrNone, Keyword, Probability, Word};
 use super::{check_table_name, tables};
 use crate::error::InputError;
 use crate::scenario::{Bound, OnEdit, Policy, PurgeKind, Route, RoutePolicy};
@@ -76,6 +76,7 @@ policy_tables! {
     purge_cdn: bool,
     purge: Word<PurgeKind>,
     schedule: Spanned<IntervalOrNone>,
+    expire: Spanned<Interval>,
 }
 
 impl PolicyFields {
@@ -104,6 +105,9 @@ impl PolicyFields {
         }
         if let Some(v) = &self.schedule {
             to.schedule = v.get_ref().0;
+        }
+        if let Some(v) = &self.expire {
+            to.expire = Some(v.get_ref().0);
         }
     }
 }
@@ -157,6 +161,7 @@ pub(super) fn resolve_policies(
             );
             routes.len()
         ];
+        let mut overridden_expires: Vec<(String, std::ops::Range<usize>)> = Vec::new();
         for (route, overrides) in overridden.map(|o| o.0).unwrap_or_default() {
             let Some(r) = routes.iter().position(|x| x.name == route) else {
                 let names: Vec<&str> = routes.iter().map(|x| x.name.as_str()).collect();
@@ -174,8 +179,28 @@ pub(super) fn resolve_policies(
                 let key = format!("policies[{i}].routes.{route}.schedule");
                 schedules[r] = (key, Some(schedule.span()));
             }
+            if let Some(expire) = &overrides.get_ref().expire {
+                overridden_expires.push((route.clone(), expire.span()));
+            }
         }
         check_schedules(source, routes, &per_route, &schedules, duration)?;
+        // Where each route's expire is set, to name it if it does not outlast `revalidate`.
+        let mut expires = vec![
+            (
+                format!("policies[{i}].expire"),
+                fields.expire.as_ref().map(Spanned::span)
+            );
+            routes.len()
+        ];
+        for (route, overrides) in &overridden_expires {
+            if let Some(r) = routes.iter().position(|x| &x.name == route) {
+                expires[r] = (
+                    format!("policies[{i}].routes.{route}.expire"),
+                    Some(overrides.clone()),
+                );
+            }
+        }
+        check_expires(source, routes, &per_route, &expires)?;
         policies.push(Policy {
             name: name.into_inner(),
             routes: per_route,
@@ -183,6 +208,34 @@ pub(super) fn resolve_policies(
         });
     }
     Ok(policies)
+}
+
+/// A route's own `expire` must outlast its `revalidate`, as Next.js requires of a `cacheLife`
+/// profile (`packages/next/src/server/use-cache/cache-life-profile.ts`: "the expire option must be
+/// greater than the revalidate option").
+fn check_expires(
+    source: &Source,
+    routes: &[Route],
+    per_route: &[RoutePolicy],
+    at: &[(String, Option<std::ops::Range<usize>>)],
+) -> Result<(), InputError> {
+    for (r, p) in per_route.iter().enumerate() {
+        if let (Some(expire), Some(revalidate)) = (p.expire, p.revalidate)
+            && expire <= revalidate
+        {
+            let (key, span) = &at[r];
+            return Err(source.error(
+                key.clone(),
+                span.clone(),
+                format!(
+                    "{expire} for route `{}` does not outlast its `revalidate` ({revalidate}): \
+                     a page must go stale before it expires, as Next.js's cacheLife requires",
+                    routes[r].name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A schedule regenerates every page of its route, visited or not: those regenerations are
@@ -266,5 +319,29 @@ mod tests {
         assert_eq!(posts.revalidate, Some(SimTime::from_secs(60)));
         assert_eq!(posts.schedule, Some(SimTime::from_secs(900)));
         assert_eq!((list.revalidate, list.schedule), (None, None));
+    }
+
+    #[test]
+    fn a_routes_expire_must_outlast_its_revalidate() {
+        let text = replace(
+            MINIMAL,
+            "revalidate = \"60s\"",
+            "revalidate = \"60s\"\nexpire = \"1m\"",
+        );
+        let err = error(&text, "policies[0].expire", line_of(&text, "expire = "));
+        assert!(err.message.contains("revalidate"), "{err}");
+        let text = format!("{MINIMAL}routes.list = {{ expire = \"30s\" }}\n");
+        error(
+            &text,
+            "policies[0].routes.list.expire",
+            line_of(&text, "routes.list"),
+        );
+        let ok = replace(
+            MINIMAL,
+            "revalidate = \"60s\"",
+            "revalidate = \"60s\"\nexpire = \"2m\"",
+        );
+        let posts = &parse_text(&ok).unwrap().policies[0].routes[0];
+        assert_eq!(posts.expire, Some(SimTime::from_secs(120)));
     }
 }
