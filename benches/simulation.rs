@@ -39,6 +39,15 @@ fn whole_run(c: &mut Criterion) {
             b.iter(|| model::run(black_box(&scenario), policy, 0))
         });
     }
+    // PoPs that hold a tenth of the site, least recently used evicted: the same requests, more
+    // of them reaching the origin.
+    let mut bounded = scenario.clone();
+    if let Some(cdn) = bounded.cdn.as_mut() {
+        cdn.capacity = Some(1_010);
+    }
+    group.bench_function("time-60s-bounded-pops", |b| {
+        b.iter(|| model::run(black_box(&bounded), 0, 0))
+    });
     group.finish();
 }
 

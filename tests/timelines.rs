@@ -1006,3 +1006,53 @@ expire = "30s"
     );
     assert_eq!(t.metric("stale_responses"), 0.0);
 }
+
+/// A PoP that holds 2 of 3 prerendered pages (`capacity = 2`), no timer, cdn rtt 10ms, origin rtt
+/// 40ms. The origin has every page fresh, so a PoP MISS is answered in 50ms with `OriginHit`.
+/// - 1: page 0 MISS, stored: the PoP holds [0].
+/// - 2: page 1 MISS, stored: [1, 0].
+/// - 3: page 0 HIT (10ms); it becomes the most recently used: [0, 1].
+/// - 4: page 2 MISS, stored; the PoP is over its capacity and evicts page 1, the least recently
+///   used: [2, 0].
+/// - 5: page 0 HIT. 6: page 1 MISS again (evicted), stored, evicting page 2: [1, 0].
+/// - 7: page 2 MISS.
+#[test]
+fn a_full_pop_evicts_its_least_recently_used_page() {
+    let s = scenario(
+        "10s",
+        r#"
+[[routes]]
+name = "posts"
+pages = 3
+regen_time = "1s"
+
+[cdn]
+pops = 1
+capacity = 2
+rtt = "10ms"
+origin_rtt = "40ms"
+
+[[policies]]
+name = "none"
+"#,
+    );
+    let requests = vec![
+        get(1.0, 0),
+        get(2.0, 1),
+        get(3.0, 0),
+        get(4.0, 2),
+        get(5.0, 0),
+        get(6.0, 1),
+        get(7.0, 2),
+    ];
+    let t = run(&s, 0, requests, vec![]);
+    let (hit, miss) = (0.01, 0.05);
+    t.assert_answers(0, &[(1.0, Served::OriginHit, Some(0), false, 1.0, miss)]);
+    t.assert_answers(0, &[(3.0, Served::CdnHit, Some(0), false, 3.0, hit)]);
+    t.assert_answers(0, &[(5.0, Served::CdnHit, Some(0), false, 5.0, hit)]);
+    t.assert_answers(1, &[(2.0, Served::OriginHit, Some(0), false, 2.0, miss)]);
+    t.assert_answers(1, &[(6.0, Served::OriginHit, Some(0), false, 6.0, miss)]);
+    t.assert_answers(2, &[(4.0, Served::OriginHit, Some(0), false, 4.0, miss)]);
+    t.assert_answers(2, &[(7.0, Served::OriginHit, Some(0), false, 7.0, miss)]);
+    assert_eq!(t.metric("origin_requests"), 5.0);
+}

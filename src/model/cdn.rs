@@ -12,7 +12,11 @@
 //! "origin request collapsing") lets one fetch per (PoP, page) go to the origin while the other
 //! requests wait on it. Purges are per PoP, each arriving after its own delay, and can be lost:
 //! a hard purge deletes the entry, a soft purge (Fastly's soft purge) marks it stale.
+//!
+//! A PoP with a `capacity` keeps at most that many pages, evicting the least recently used
+//! (`lru`): a page is used when a request reads it (HIT or STALE) and when a response is stored.
 
+use super::lru::Lru;
 use super::prefetch::prefetch;
 use super::slab::Slab;
 use super::waiters::WaitList;
@@ -83,12 +87,18 @@ pub struct Cdn {
     collapse: bool,
     entries: Vec<Entry>,
     fetches: Slab<Fetch>,
+    /// The order of eviction, when a PoP holds fewer pages than the site has.
+    lru: Option<Lru>,
 }
 
 impl Cdn {
-    pub fn new(pops: u32, pages: usize, collapse: bool) -> Cdn {
+    /// `capacity`: the pages a PoP holds at most (`None`: every page).
+    pub fn new(pops: u32, pages: usize, collapse: bool, capacity: Option<u32>) -> Cdn {
         let n = pops as usize * pages;
         Cdn {
+            lru: capacity
+                .filter(|&c| (c as usize) < pages)
+                .map(|c| Lru::new(pops, pages, c)),
             pops,
             pages,
             collapse,
@@ -146,9 +156,25 @@ impl Cdn {
         let e = &mut self.entries[i];
         e.fresh_until = now + freshness.ttl;
         e.version = version;
+        self.used(pop, page);
+    }
+
+    /// A request read (pop, page): with a capacity, it becomes the most recently used.
+    #[inline]
+    pub fn used(&mut self, pop: u32, page: u32) {
+        let Some(lru) = self.lru.as_mut() else {
+            return;
+        };
+        if let Some(evicted) = lru.touch(pop, page) {
+            let i = self.index(pop, evicted);
+            self.entries[i].version = ABSENT;
+        }
     }
 
     pub fn purge(&mut self, pop: u32, page: u32, now: SimTime, kind: PurgeKind) {
+        if let (PurgeKind::Hard, Some(lru)) = (kind, self.lru.as_mut()) {
+            lru.remove(pop, page);
+        }
         let i = self.index(pop, page);
         let e = &mut self.entries[i];
         match kind {
@@ -219,7 +245,7 @@ mod tests {
 
     #[test]
     fn hit_then_stale_then_miss() {
-        let mut c = Cdn::new(2, 3, true);
+        let mut c = Cdn::new(2, 3, true, None);
         c.store(0, 1, 4, SimTime::ZERO, WITH_SWR);
         assert_eq!(c.lookup(0, 1, at(59), WITH_SWR), Lookup::Hit(4));
         assert_eq!(c.lookup(0, 1, at(60), WITH_SWR), Lookup::Stale(4));
@@ -267,7 +293,7 @@ mod tests {
 
     #[test]
     fn soft_purge_marks_stale_and_hard_purge_deletes() {
-        let mut c = Cdn::new(1, 1, true);
+        let mut c = Cdn::new(1, 1, true, None);
         c.store(0, 0, 1, SimTime::ZERO, WITH_SWR);
         c.purge(0, 0, at(10), PurgeKind::Soft);
         assert_eq!(c.lookup(0, 0, at(10), WITH_SWR), Lookup::Stale(1));
@@ -298,7 +324,7 @@ mod tests {
 
     #[test]
     fn collapsed_fetches_are_found_and_released() {
-        let mut c = Cdn::new(2, 3, true);
+        let mut c = Cdn::new(2, 3, true, None);
         let id = c.open_fetch(1, 2);
         assert_eq!(c.collapsed_fetch(1, 2), Some(id));
         assert_eq!(c.collapsed_fetch(0, 2), None);
@@ -310,7 +336,7 @@ mod tests {
         );
         c.close_fetch(id);
         assert_eq!(c.collapsed_fetch(1, 2), None);
-        let mut open = Cdn::new(1, 1, false);
+        let mut open = Cdn::new(1, 1, false, None);
         open.open_fetch(0, 0);
         assert_eq!(open.collapsed_fetch(0, 0), None);
     }

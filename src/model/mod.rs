@@ -6,6 +6,7 @@ pub mod alias;
 pub mod backend;
 pub mod cdn;
 pub mod content;
+mod lru;
 pub mod origin;
 mod prefetch;
 pub mod rng;

@@ -216,6 +216,9 @@ fn cdn(s: &Scenario) -> Vec<String> {
     };
     vec![
         format!("pops = {}", c.pops),
+        c.capacity.map_or("every page fits".to_string(), |n| {
+            format!("capacity = {n} pages, least recently used evicted")
+        }),
         c.ttl
             .map_or("ttl from the origin's s-maxage".to_string(), |t| {
                 format!("ttl = {}", duration(t))

@@ -161,6 +161,8 @@ pub struct Route {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cdn {
     pub pops: u32,
+    /// The pages a PoP holds at most, least recently used evicted first (`None`: every page).
+    pub capacity: Option<u32>,
     /// Overrides of the origin's `s-maxage` and `stale-while-revalidate`.
     pub ttl: Option<SimTime>,
     pub stale_while_revalidate: Option<SimTime>,

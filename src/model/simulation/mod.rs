@@ -283,7 +283,7 @@ impl<'p> Simulation<'p> {
             content: Content::new(scenario, layout),
             queue: EventQueue::new(),
             origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages, expiring),
-            cdn: cdn_config.map(|c| Cdn::new(c.pops, pages, c.collapse)),
+            cdn: cdn_config.map(|c| Cdn::new(c.pops, pages, c.collapse, c.capacity)),
             backend: Backend::new(scenario.backend.concurrency),
             generations: Slab::default(),
             waiters: Waiters::default(),
@@ -439,8 +439,12 @@ impl<'p> Simulation<'p> {
         };
         let freshness = self.plans[self.content.layout().route_of(r.page)].freshness;
         match cdn.lookup(pop, r.page, now, freshness) {
-            cdn::Lookup::Hit(v) => self.respond(now, r.page, pop, Some(v), Served::CdnHit),
+            cdn::Lookup::Hit(v) => {
+                self.cdn_used(pop, r.page);
+                self.respond(now, r.page, pop, Some(v), Served::CdnHit);
+            }
             cdn::Lookup::Stale(v) => {
+                self.cdn_used(pop, r.page);
                 self.respond(now, r.page, pop, Some(v), Served::CdnStale);
                 self.cdn_fetch(pop, r.page, false);
             }
@@ -477,6 +481,14 @@ impl<'p> Simulation<'p> {
                 self.waiters
                     .push(&mut self.generations[g].waiters, Waiter::Fetch(f));
             }
+        }
+    }
+
+    /// A request read (pop, page) from the PoP's cache (its place in a bounded cache's order).
+    #[inline]
+    fn cdn_used(&mut self, pop: u32, page: u32) {
+        if let Some(cdn) = self.cdn.as_mut() {
+            cdn.used(pop, page);
         }
     }
 

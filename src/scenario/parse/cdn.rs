@@ -15,6 +15,7 @@ use crate::time::SimTime;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCdn {
     pops: Option<Spanned<Count>>,
+    capacity: Option<Count>,
     ttl: Option<Interval>,
     stale_while_revalidate: Option<Delay>,
     collapse: Option<bool>,
@@ -45,6 +46,7 @@ pub(super) fn resolve_cdn(source: &Source, raw: Option<RawCdn>) -> Result<Option
     }
     Ok(Some(Cdn {
         pops: c.pops.as_ref().map_or(1, |n| n.get_ref().0),
+        capacity: c.capacity.map(|n| n.0),
         ttl: c.ttl.map(|t| t.0),
         stale_while_revalidate: c.stale_while_revalidate.map(|t| t.0),
         collapse: c.collapse.unwrap_or(true),
