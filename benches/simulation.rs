@@ -43,7 +43,7 @@ fn whole_run(c: &mut Criterion) {
     // of them reaching the origin.
     let mut bounded = scenario.clone();
     if let Some(cdn) = bounded.cdn.as_mut() {
-        cdn.capacity = Some(1_010);
+        cdn.capacity = Some(isrsim::scenario::Capacity::Pages(1_010));
     }
     group.bench_function("time-60s-bounded-pops", |b| {
         b.iter(|| model::run(black_box(&bounded), 0, 0))

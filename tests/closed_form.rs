@@ -561,3 +561,90 @@ revalidate = false
         "the test can tell LRU from a static cache"
     );
 }
+
+/// The same cache counting bytes: two routes of 1,000 pages each (Zipf 0.8), the 30 KB pages
+/// taking 80% of the requests and the 10 KB pages 20%, and PoPs of 4 MB. A page of size s and
+/// popularity p is in the cache if requested within T, which now solves Σ s (1 − e^(−λ p T)) = C
+/// (Che's approximation with sizes); the hit ratio is Σ p (1 − e^(−λ p T)). Counting pages
+/// instead, at the mean size a page has (4 MB / 20 KB = 200 pages), is outside the tolerance.
+#[test]
+fn an_lru_cdn_counting_bytes_hits_as_the_che_approximation_says() {
+    let (pages, zipf, rate) = (1_000, 0.8, 100.0);
+    let scenario = parse(&format!(
+        r#"
+duration = "2200s"
+warmup = "200s"
+seed = 10
+
+[traffic]
+pattern = "steady"
+rate = {rate}
+
+[[routes]]
+name = "small"
+pages = {pages}
+share = 0.2
+popularity = {zipf}
+page_size = "10KB"
+regen_time = "0s"
+
+[[routes]]
+name = "large"
+pages = {pages}
+share = 0.8
+popularity = {zipf}
+page_size = "30KB"
+regen_time = "0s"
+
+[cdn]
+capacity = "4MB"
+
+[[policies]]
+name = "never"
+revalidate = false
+"#
+    ));
+    let run = model::run(&scenario, 0, 0);
+    let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-zipf)).collect();
+    let total: f64 = weights.iter().sum();
+    // Each route's pages, with their share of the requests and their sizes.
+    let pages: Vec<(f64, f64)> = [(0.2, 10_000.0), (0.8, 30_000.0)]
+        .iter()
+        .flat_map(|&(share, size)| weights.iter().map(move |w| (w / total * share, size)))
+        .collect();
+    let in_cache = |t: f64| -> f64 {
+        pages
+            .iter()
+            .map(|(p, s)| s * (1.0 - (-rate * p * t).exp()))
+            .sum()
+    };
+    let (mut low, mut high) = (0.0, 1.0);
+    while in_cache(high) < 4e6 {
+        high *= 2.0;
+    }
+    for _ in 0..100 {
+        let t = (low + high) / 2.0;
+        if in_cache(t) < 4e6 {
+            low = t;
+        } else {
+            high = t;
+        }
+    }
+    let t = (low + high) / 2.0;
+    let expected: f64 = pages
+        .iter()
+        .map(|(p, _)| p * (1.0 - (-rate * p * t).exp()))
+        .sum();
+    check(
+        "LRU CDN hit ratio, counting bytes",
+        metric(&run, "cdn_hit_ratio"),
+        expected,
+        0.015,
+    );
+    let popularity: Vec<f64> = pages.iter().map(|(p, _)| *p).collect();
+    let by_count = che_hit_ratio(&popularity, rate, 200.0);
+    assert!(
+        (by_count - expected).abs() > 0.03,
+        "counting pages would give {by_count}, against {expected}"
+    );
+}

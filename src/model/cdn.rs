@@ -20,7 +20,7 @@ use super::lru::Lru;
 use super::prefetch::prefetch;
 use super::slab::Slab;
 use super::waiters::WaitList;
-use crate::scenario::PurgeKind;
+use crate::scenario::{Capacity, PurgeKind};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
@@ -92,13 +92,28 @@ pub struct Cdn {
 }
 
 impl Cdn {
-    /// `capacity`: the pages a PoP holds at most (`None`: every page).
-    pub fn new(pops: u32, pages: usize, collapse: bool, capacity: Option<u32>) -> Cdn {
+    /// `capacity`: what a PoP holds at most (`None`: every page); `sizes`: each page's size in
+    /// bytes, for a capacity in bytes.
+    pub fn new(
+        pops: u32,
+        pages: usize,
+        collapse: bool,
+        capacity: Option<Capacity>,
+        sizes: impl FnOnce() -> Vec<u32>,
+    ) -> Cdn {
         let n = pops as usize * pages;
         Cdn {
-            lru: capacity
-                .filter(|&c| (c as usize) < pages)
-                .map(|c| Lru::new(pops, pages, c)),
+            lru: match capacity {
+                Some(Capacity::Pages(c)) if (c as usize) < pages => {
+                    Some(Lru::new(pops, pages, u64::from(c), Vec::new()))
+                }
+                Some(Capacity::Bytes(b)) => {
+                    let sizes = sizes();
+                    let all: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+                    (b < all).then(|| Lru::new(pops, pages, b, sizes))
+                }
+                _ => None,
+            },
             pops,
             pages,
             collapse,
@@ -165,10 +180,10 @@ impl Cdn {
         let Some(lru) = self.lru.as_mut() else {
             return;
         };
-        if let Some(evicted) = lru.touch(pop, page) {
-            let i = self.index(pop, evicted);
-            self.entries[i].version = ABSENT;
-        }
+        let (entries, base) = (&mut self.entries, pop as usize * self.pages);
+        lru.touch(pop, page, |evicted| {
+            entries[base + evicted as usize].version = ABSENT;
+        });
     }
 
     pub fn purge(&mut self, pop: u32, page: u32, now: SimTime, kind: PurgeKind) {
@@ -245,7 +260,7 @@ mod tests {
 
     #[test]
     fn hit_then_stale_then_miss() {
-        let mut c = Cdn::new(2, 3, true, None);
+        let mut c = Cdn::new(2, 3, true, None, Vec::new);
         c.store(0, 1, 4, SimTime::ZERO, WITH_SWR);
         assert_eq!(c.lookup(0, 1, at(59), WITH_SWR), Lookup::Hit(4));
         assert_eq!(c.lookup(0, 1, at(60), WITH_SWR), Lookup::Stale(4));
@@ -293,7 +308,7 @@ mod tests {
 
     #[test]
     fn soft_purge_marks_stale_and_hard_purge_deletes() {
-        let mut c = Cdn::new(1, 1, true, None);
+        let mut c = Cdn::new(1, 1, true, None, Vec::new);
         c.store(0, 0, 1, SimTime::ZERO, WITH_SWR);
         c.purge(0, 0, at(10), PurgeKind::Soft);
         assert_eq!(c.lookup(0, 0, at(10), WITH_SWR), Lookup::Stale(1));
@@ -324,7 +339,7 @@ mod tests {
 
     #[test]
     fn collapsed_fetches_are_found_and_released() {
-        let mut c = Cdn::new(2, 3, true, None);
+        let mut c = Cdn::new(2, 3, true, None, Vec::new);
         let id = c.open_fetch(1, 2);
         assert_eq!(c.collapsed_fetch(1, 2), Some(id));
         assert_eq!(c.collapsed_fetch(0, 2), None);
@@ -336,7 +351,7 @@ mod tests {
         );
         c.close_fetch(id);
         assert_eq!(c.collapsed_fetch(1, 2), None);
-        let mut open = Cdn::new(1, 1, false, None);
+        let mut open = Cdn::new(1, 1, false, None, Vec::new);
         open.open_fetch(0, 0);
         assert_eq!(open.collapsed_fetch(0, 0), None);
     }

@@ -1,7 +1,9 @@
 //! Least-recently-used order for caches that hold fewer pages than the site has: each cache
 //! (a CDN PoP) keeps its pages in a doubly linked list, most recently used first, threaded through
 //! flat arrays indexed like the cache's entries. Using a page moves it to the front; storing a page
-//! into a full cache evicts the one at the back. Every operation is O(1) and allocates nothing.
+//! into a full cache evicts from the back until the pages fit. A cache counts pages, or bytes
+//! (each page weighing its size). Every operation is O(1) per page moved or evicted and allocates
+//! nothing.
 //!
 //! This is the replacement policy CDNs describe for their edge caches: Cloudflare ("assets that
 //! are not accessed frequently are evicted", least recently used first), Fastly ("least recently
@@ -22,21 +24,27 @@ struct Link {
 struct List {
     head: u32,
     tail: u32,
-    len: u32,
+    /// The weight of the slots in the list.
+    used: u64,
 }
 
-/// The LRU order of `lists` caches of `slots` slots each, each holding at most `capacity`.
+/// The LRU order of `lists` caches of `slots` slots each, each holding at most `capacity` of
+/// weight: a count of pages when every weight is 1, or bytes.
 pub struct Lru {
-    capacity: u32,
+    capacity: u64,
     slots: usize,
+    /// Each slot's weight, the same in every list.
+    weights: Vec<u32>,
     links: Vec<Link>,
     lists: Vec<List>,
 }
 
 impl Lru {
-    pub fn new(lists: u32, slots: usize, capacity: u32) -> Lru {
+    /// `weights`: one a slot (a page's size), or empty for a weight of 1 each.
+    pub fn new(lists: u32, slots: usize, capacity: u64, weights: Vec<u32>) -> Lru {
         Lru {
             capacity: capacity.max(1),
+            weights,
             slots,
             links: vec![
                 Link {
@@ -49,7 +57,7 @@ impl Lru {
                 List {
                     head: NONE,
                     tail: NONE,
-                    len: 0
+                    used: 0
                 };
                 lists as usize
             ],
@@ -66,9 +74,14 @@ impl Lru {
         self.links[self.at(list, slot)].prev != OUT
     }
 
+    #[inline]
+    fn weight(&self, slot: u32) -> u64 {
+        self.weights.get(slot as usize).map_or(1, |&w| u64::from(w))
+    }
+
     #[cfg(test)]
-    fn len(&self, list: u32) -> u32 {
-        self.lists[list as usize].len
+    fn used(&self, list: u32) -> u64 {
+        self.lists[list as usize].used
     }
 
     fn unlink(&mut self, list: u32, slot: u32) {
@@ -96,7 +109,7 @@ impl Lru {
             prev: OUT,
             next: NONE,
         };
-        self.lists[l].len -= 1;
+        self.lists[l].used -= self.weight(slot);
     }
 
     fn push_front(&mut self, list: u32, slot: u32) {
@@ -115,25 +128,25 @@ impl Lru {
             }
         }
         self.lists[l].head = slot;
-        self.lists[l].len += 1;
+        self.lists[l].used += self.weight(slot);
     }
 
-    /// `slot` was used now: it moves to the front of its list, joining it if it was out. When
-    /// that makes the list longer than the capacity, the least recently used slot leaves it and
-    /// is returned, for the cache to drop.
+    /// `slot` was used now: it moves to the front of its list, joining it if it was out. While
+    /// that makes the list weigh more than the capacity, the least recently used slot leaves it
+    /// and is handed to `evict`, for the cache to drop (a slot heavier than the whole capacity
+    /// does not stay either).
     #[inline]
-    pub fn touch(&mut self, list: u32, slot: u32) -> Option<u32> {
+    pub fn touch(&mut self, list: u32, slot: u32, mut evict: impl FnMut(u32)) {
         if self.lists[list as usize].head == slot {
-            return None;
+            return;
         }
         self.unlink(list, slot);
         self.push_front(list, slot);
-        if self.lists[list as usize].len <= self.capacity {
-            return None;
+        while self.lists[list as usize].used > self.capacity {
+            let last = self.lists[list as usize].tail;
+            self.unlink(list, last);
+            evict(last);
         }
-        let last = self.lists[list as usize].tail;
-        self.unlink(list, last);
-        Some(last)
     }
 
     /// `slot` left its cache (a purge): it leaves the list.
@@ -157,39 +170,62 @@ mod tests {
         out
     }
 
+    /// `touch`, returning what it evicted.
+    fn touch(lru: &mut Lru, list: u32, slot: u32) -> Vec<u32> {
+        let mut evicted = Vec::new();
+        lru.touch(list, slot, |s| evicted.push(s));
+        evicted
+    }
+
     #[test]
     fn the_least_recently_used_slot_is_evicted() {
-        let mut lru = Lru::new(2, 10, 3);
-        assert_eq!(lru.touch(0, 1), None);
-        assert_eq!(lru.touch(0, 2), None);
-        assert_eq!(lru.touch(0, 3), None);
+        let mut lru = Lru::new(2, 10, 3, Vec::new());
+        assert!(touch(&mut lru, 0, 1).is_empty());
+        assert!(touch(&mut lru, 0, 2).is_empty());
+        assert!(touch(&mut lru, 0, 3).is_empty());
         assert_eq!(order(&lru, 0), vec![3, 2, 1]);
         // Using 1 again saves it; 2 is now the oldest.
-        assert_eq!(lru.touch(0, 1), None);
-        assert_eq!(lru.touch(0, 4), Some(2));
+        assert!(touch(&mut lru, 0, 1).is_empty());
+        assert_eq!(touch(&mut lru, 0, 4), vec![2]);
         assert_eq!(order(&lru, 0), vec![4, 1, 3]);
         assert!(!lru.contains(0, 2));
         // The other list is its own.
-        assert_eq!(lru.touch(1, 2), None);
+        assert!(touch(&mut lru, 1, 2).is_empty());
         assert_eq!(order(&lru, 1), vec![2]);
-        assert_eq!(lru.len(0), 3);
+        assert_eq!(lru.used(0), 3);
     }
 
     #[test]
     fn a_removed_slot_leaves_room() {
-        let mut lru = Lru::new(1, 10, 2);
-        lru.touch(0, 5);
-        lru.touch(0, 6);
+        let mut lru = Lru::new(1, 10, 2, Vec::new());
+        touch(&mut lru, 0, 5);
+        touch(&mut lru, 0, 6);
         lru.remove(0, 5);
         lru.remove(0, 5);
         assert_eq!(order(&lru, 0), vec![6]);
-        assert_eq!(lru.touch(0, 7), None);
-        assert_eq!(lru.touch(0, 8), Some(6));
+        assert!(touch(&mut lru, 0, 7).is_empty());
+        assert_eq!(touch(&mut lru, 0, 8), vec![6]);
         assert_eq!(order(&lru, 0), vec![8, 7]);
         lru.remove(0, 8);
         lru.remove(0, 7);
         assert_eq!(order(&lru, 0), Vec::<u32>::new());
-        assert_eq!(lru.touch(0, 9), None);
+        assert!(touch(&mut lru, 0, 9).is_empty());
         assert_eq!(order(&lru, 0), vec![9]);
+    }
+
+    #[test]
+    fn weighed_slots_evict_until_the_newest_fits() {
+        // Slots 0..4 weigh 10, 20, 30, 40 and 200 bytes; the cache holds 60.
+        let mut lru = Lru::new(1, 5, 60, vec![10, 20, 30, 40, 200]);
+        touch(&mut lru, 0, 0);
+        touch(&mut lru, 0, 1);
+        touch(&mut lru, 0, 2);
+        assert_eq!(lru.used(0), 60);
+        // 40 more: the two oldest (10 and 20) are not enough, so 30 goes too.
+        assert_eq!(touch(&mut lru, 0, 3), vec![0, 1, 2]);
+        assert_eq!(order(&lru, 0), vec![3]);
+        // A slot heavier than the whole cache does not stay, and takes the others with it.
+        assert_eq!(touch(&mut lru, 0, 4), vec![3, 4]);
+        assert_eq!(lru.used(0), 0);
     }
 }

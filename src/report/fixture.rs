@@ -25,6 +25,7 @@ pub fn scenario() -> Scenario {
         edit_every: None,
         edit_log: None,
         rule: None,
+        page_size: 50_000,
         regen_time: Distribution::Constant(SimTime::from_millis(100)),
         prerendered: true,
         depends_on: None,

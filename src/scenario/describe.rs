@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::parse::Keyword;
-use super::{Bound, Distribution, Policy, RoutePolicy, Scenario, Study, Traffic};
+use super::{Bound, Capacity, Distribution, Policy, RoutePolicy, Scenario, Study, Traffic};
 use crate::logs::Tally;
 use crate::logs::replay::WINDOW_S;
 use crate::time::SimTime;
@@ -201,6 +201,10 @@ fn routes(o: &mut String, s: &Scenario) {
             format!("regen_time = {}", distribution(&r.regen_time)),
             format!("prerendered = {}", r.prerendered),
         ]);
+        // A page's size matters only to a cache that counts bytes.
+        if let Some(Capacity::Bytes(_)) = s.cdn.as_ref().and_then(|c| c.capacity) {
+            items.push(format!("page_size = {} bytes", r.page_size));
+        }
         if let Some(d) = r.depends_on {
             items.push(format!("depends_on = {}", quoted(&s.routes[d].name)));
         }
@@ -216,9 +220,17 @@ fn cdn(s: &Scenario) -> Vec<String> {
     };
     vec![
         format!("pops = {}", c.pops),
-        c.capacity.map_or("every page fits".to_string(), |n| {
-            format!("capacity = {n} pages, least recently used evicted")
-        }),
+        match c.capacity {
+            None => "every page fits".to_string(),
+            Some(Capacity::Pages(n)) => {
+                format!("capacity = {n} (pages), least recently used evicted")
+            }
+            Some(Capacity::Bytes(b)) => {
+                format!(
+                    "capacity = {b} bytes (pages weigh their page_size), least recently used evicted"
+                )
+            }
+        },
         c.ttl
             .map_or("ttl from the origin's s-maxage".to_string(), |t| {
                 format!("ttl = {}", duration(t))

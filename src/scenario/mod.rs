@@ -149,6 +149,8 @@ pub struct Route {
     pub edit_log: Option<Arc<EditLog>>,
     /// With a trace, the `match` that finds the route's pages in request paths.
     pub rule: Option<String>,
+    /// A page's size in bytes, for caches whose capacity is in bytes.
+    pub page_size: u32,
     pub regen_time: Distribution,
     pub prerendered: bool,
     /// Index into `Scenario::routes` of the route this one aggregates.
@@ -161,8 +163,8 @@ pub struct Route {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cdn {
     pub pops: u32,
-    /// The pages a PoP holds at most, least recently used evicted first (`None`: every page).
-    pub capacity: Option<u32>,
+    /// What a PoP holds at most, least recently used evicted first (`None`: every page).
+    pub capacity: Option<Capacity>,
     /// Overrides of the origin's `s-maxage` and `stale-while-revalidate`.
     pub ttl: Option<SimTime>,
     pub stale_while_revalidate: Option<SimTime>,
@@ -172,6 +174,14 @@ pub struct Cdn {
     pub origin_rtt: SimTime,
     pub purge_delay: Distribution,
     pub purge_failure: f64,
+}
+
+/// How much a cache holds: a number of pages, or bytes (each page weighing its route's
+/// `page_size`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capacity {
+    Pages(u32),
+    Bytes(u64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -199,6 +199,15 @@ pub struct Simulation<'p> {
     id: RunId,
 }
 
+/// Each page's size in bytes, from its route's `page_size`.
+fn page_sizes(scenario: &Scenario) -> Vec<u32> {
+    scenario
+        .routes
+        .iter()
+        .flat_map(|r| std::iter::repeat_n(r.page_size, r.pages as usize))
+        .collect()
+}
+
 /// Runs one (policy, replication) of a scenario on its own random streams.
 pub fn run(scenario: &Scenario, policy: usize, replication: u32) -> RunResult {
     let id = RunId {
@@ -283,7 +292,11 @@ impl<'p> Simulation<'p> {
             content: Content::new(scenario, layout),
             queue: EventQueue::new(),
             origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages, expiring),
-            cdn: cdn_config.map(|c| Cdn::new(c.pops, pages, c.collapse, c.capacity)),
+            cdn: cdn_config.map(|c| {
+                Cdn::new(c.pops, pages, c.collapse, c.capacity, || {
+                    page_sizes(scenario)
+                })
+            }),
             backend: Backend::new(scenario.backend.concurrency),
             generations: Slab::default(),
             waiters: Waiters::default(),

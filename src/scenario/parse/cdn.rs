@@ -6,7 +6,7 @@ use toml::Spanned;
 
 use super::distribution::Dist;
 use super::source::Source;
-use super::values::{Count, Delay, Interval, Probability};
+use super::values::{CapacityValue, Count, Delay, Interval, Probability};
 use crate::error::InputError;
 use crate::scenario::{Cdn, Distribution};
 use crate::time::SimTime;
@@ -15,7 +15,7 @@ use crate::time::SimTime;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCdn {
     pops: Option<Spanned<Count>>,
-    capacity: Option<Count>,
+    capacity: Option<CapacityValue>,
     ttl: Option<Interval>,
     stale_while_revalidate: Option<Delay>,
     collapse: Option<bool>,

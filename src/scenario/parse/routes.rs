@@ -13,7 +13,7 @@ use super::logs::{self, RawEdits};
 use super::source::Logs;
 use super::source::{Source, one_of};
 use super::traffic::Resolved;
-use super::values::{Count, Interval, NonNegative};
+use super::values::{Count, Interval, NonNegative, Size};
 use crate::error::InputError;
 use crate::logs::edits::{EditSpec, Keys, Timing};
 use crate::logs::matcher::PageKeys;
@@ -36,6 +36,7 @@ pub(super) struct RawRoute {
     prerendered: Option<bool>,
     depends_on: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
+    page_size: Option<Spanned<Size>>,
 }
 
 /// What the logs said of the routes: each one's pages, and its recorded edits.
@@ -268,6 +269,15 @@ pub(super) fn resolve_routes(
         if let Some(path) = &route.path {
             check_path(source, i, path, pages[i])?;
         }
+        if let Some(size) = &route.page_size
+            && size.get_ref().0 > u64::from(u32::MAX)
+        {
+            return Err(source.at(
+                format!("routes[{i}].page_size"),
+                size,
+                "must be under 4GiB: it is one page's size",
+            ));
+        }
     }
     // A share defaults to 1, so a zero sum means every route gave `share = 0` explicitly.
     if let Some(first) = &raw[0].share
@@ -321,6 +331,10 @@ pub(super) fn resolve_routes(
             edit_every: r.edit_every.map(|t| t.into_inner().0),
             edit_log,
             rule: r.rule.map(Spanned::into_inner),
+            // Checked above to fit in 32 bits.
+            page_size: r
+                .page_size
+                .map_or(DEFAULT_PAGE_SIZE, |s| s.get_ref().0 as u32),
             regen_time: r.regen_time.0,
             prerendered: r.prerendered.unwrap_or(true),
             depends_on,
@@ -330,6 +344,10 @@ pub(super) fn resolve_routes(
         })
         .collect())
 }
+
+/// A page's size, unless its route's `page_size` says otherwise: 50 KB, about what a Next.js
+/// App Router page's HTML and RSC payload weigh together.
+pub const DEFAULT_PAGE_SIZE: u32 = 50_000;
 
 /// Where a route's pages are on the site under test, unless its `path` says otherwise.
 pub const DEFAULT_PATH: &str = "/{route}/{page}";

@@ -204,6 +204,97 @@ impl<'de> Deserialize<'de> for Count {
     }
 }
 
+/// A size in bytes: a number, which may have decimals, then `B`, `kB`/`KB`, `MB`, `GB`, `TB`
+/// (powers of 1000) or `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024): `"50KB"`, `"1.5GiB"`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Size(pub(super) u64);
+
+const SIZE: &str = "a size such as \"50KB\", \"512MiB\" or \"2GB\"";
+
+/// A size's bytes, from its text.
+pub(super) fn parse_size(text: &str) -> Result<u64, String> {
+    const UNITS: &[(&str, f64)] = &[
+        ("KiB", 1024.0),
+        ("MiB", 1024.0 * 1024.0),
+        ("GiB", 1024.0 * 1024.0 * 1024.0),
+        ("TiB", 1024.0 * 1024.0 * 1024.0 * 1024.0),
+        ("kB", 1e3),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("TB", 1e12),
+        ("B", 1.0),
+    ];
+    let bad = || format!("`{text}` is not a size: expected {SIZE}");
+    let t = text.trim();
+    let (number, scale) = UNITS
+        .iter()
+        .find_map(|(unit, scale)| t.strip_suffix(unit).map(|n| (n.trim(), *scale)))
+        .ok_or_else(bad)?;
+    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(bad());
+    }
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = (value * scale).round();
+    if !(1.0..=u64::MAX as f64).contains(&bytes) {
+        return Err(format!("`{text}` must be at least one byte"));
+    }
+    Ok(bytes as u64)
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(SIZE)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
+                parse_size(v).map(Size).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `[cdn] capacity`: a whole number of pages, or a size in bytes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct CapacityValue(pub(super) crate::scenario::Capacity);
+
+impl<'de> Deserialize<'de> for CapacityValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::scenario::Capacity;
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = CapacityValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a whole number of pages of at least 1, or {SIZE}")
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CapacityValue, E> {
+                u32::try_from(v)
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .map(|n| CapacityValue(Capacity::Pages(n)))
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "{v} is not allowed: a whole number of pages of at least 1, or {SIZE}"
+                        ))
+                    })
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CapacityValue, E> {
+                parse_size(v)
+                    .map(|b| CapacityValue(Capacity::Bytes(b)))
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The run's seed: any integer >= 0.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Seed(pub(super) u64);
@@ -310,5 +401,25 @@ mod tests {
             parse_text(&text).unwrap().policies[0].routes[0].revalidate,
             None
         );
+    }
+
+    #[test]
+    fn a_capacity_is_pages_or_a_size_and_a_bad_one_is_named() {
+        use crate::scenario::Capacity;
+        let with = |capacity: &str| format!("{MINIMAL}\n[cdn]\ncapacity = {capacity}\n");
+        let cdn = |text: &str| parse_text(text).unwrap().cdn.unwrap().capacity;
+        assert_eq!(cdn(&with("500")), Some(Capacity::Pages(500)));
+        assert_eq!(cdn(&with("\"1.5MB\"")), Some(Capacity::Bytes(1_500_000)));
+        assert_eq!(cdn(&with("\"2KiB\"")), Some(Capacity::Bytes(2_048)));
+        for bad in ["0", "\"4 bananas\"", "\"MB\"", "\"-1KB\"", "1.5"] {
+            let text = with(bad);
+            error(&text, "cdn.capacity", line_of(&text, "capacity ="));
+        }
+        let text = replace(
+            MINIMAL,
+            "pages = 100\n",
+            "pages = 100\npage_size = \"5GB\"\n",
+        );
+        error(&text, "routes[0].page_size", line_of(&text, "page_size"));
     }
 }
