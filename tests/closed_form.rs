@@ -486,11 +486,16 @@ fn ttl_cache_hit_ratio_over_many_pages() {
 /// The hit ratio of a least-recently-used cache under the independent reference model, by the
 /// Che approximation (Che, Tung and Wang, "Hierarchical Web caching systems: modeling, design and
 /// experimental results", IEEE JSAC 20(7), 2002; shown exact in the limit by Fricker, Robert and
-/// Roberts, 2012): a page of popularity p is in a cache of C pages if it was requested within the
-/// characteristic time T, which solves Σ (1 − e^(−λ p T)) = C, and the hit ratio is
-/// Σ p (1 − e^(−λ p T)).
-fn che_hit_ratio(popularity: &[f64], rate: f64, capacity: f64) -> f64 {
-    let in_cache = |t: f64| -> f64 { popularity.iter().map(|p| 1.0 - (-rate * p * t).exp()).sum() };
+/// Roberts, 2012): a page of popularity p and size s is in a cache of capacity C if it was
+/// requested within the characteristic time T, which solves Σ s (1 − e^(−λ p T)) = C, and the hit
+/// ratio is Σ p (1 − e^(−λ p T)). `pages` holds each page's (p, s); a size of 1 counts pages.
+fn che_hit_ratio(pages: &[(f64, f64)], rate: f64, capacity: f64) -> f64 {
+    let in_cache = |t: f64| -> f64 {
+        pages
+            .iter()
+            .map(|(p, s)| s * (1.0 - (-rate * p * t).exp()))
+            .sum()
+    };
     let (mut low, mut high) = (0.0, 1.0);
     while in_cache(high) < capacity {
         high *= 2.0;
@@ -504,9 +509,9 @@ fn che_hit_ratio(popularity: &[f64], rate: f64, capacity: f64) -> f64 {
         }
     }
     let t = (low + high) / 2.0;
-    popularity
+    pages
         .iter()
-        .map(|p| p * (1.0 - (-rate * p * t).exp()))
+        .map(|(p, _)| p * (1.0 - (-rate * p * t).exp()))
         .sum()
 }
 
@@ -548,7 +553,8 @@ revalidate = false
     let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-zipf)).collect();
     let total: f64 = weights.iter().sum();
     let popularity: Vec<f64> = weights.iter().map(|w| w / total).collect();
-    let expected = che_hit_ratio(&popularity, rate, f64::from(capacity));
+    let counted: Vec<(f64, f64)> = popularity.iter().map(|&p| (p, 1.0)).collect();
+    let expected = che_hit_ratio(&counted, rate, f64::from(capacity));
     check(
         "LRU CDN hit ratio",
         metric(&run, "cdn_hit_ratio"),
@@ -612,37 +618,15 @@ revalidate = false
         .iter()
         .flat_map(|&(share, size)| weights.iter().map(move |w| (w / total * share, size)))
         .collect();
-    let in_cache = |t: f64| -> f64 {
-        pages
-            .iter()
-            .map(|(p, s)| s * (1.0 - (-rate * p * t).exp()))
-            .sum()
-    };
-    let (mut low, mut high) = (0.0, 1.0);
-    while in_cache(high) < 4e6 {
-        high *= 2.0;
-    }
-    for _ in 0..100 {
-        let t = (low + high) / 2.0;
-        if in_cache(t) < 4e6 {
-            low = t;
-        } else {
-            high = t;
-        }
-    }
-    let t = (low + high) / 2.0;
-    let expected: f64 = pages
-        .iter()
-        .map(|(p, _)| p * (1.0 - (-rate * p * t).exp()))
-        .sum();
+    let expected = che_hit_ratio(&pages, rate, 4e6);
     check(
         "LRU CDN hit ratio, counting bytes",
         metric(&run, "cdn_hit_ratio"),
         expected,
         0.015,
     );
-    let popularity: Vec<f64> = pages.iter().map(|(p, _)| *p).collect();
-    let by_count = che_hit_ratio(&popularity, rate, 200.0);
+    let counted: Vec<(f64, f64)> = pages.iter().map(|&(p, _)| (p, 1.0)).collect();
+    let by_count = che_hit_ratio(&counted, rate, 200.0);
     assert!(
         (by_count - expected).abs() > 0.03,
         "counting pages would give {by_count}, against {expected}"

@@ -52,21 +52,9 @@ fn seconds(s: f64) -> String {
     format!("\"{}\"", SimTime::from_secs(whole))
 }
 
-/// A TOML basic string.
+/// A TOML string, escaped as the `toml` crate writes one.
 fn quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    toml::Value::String(text.to_string()).to_string()
 }
 
 /// A pattern's keys, in the order `[traffic]` takes them.

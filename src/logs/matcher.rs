@@ -52,11 +52,6 @@ impl PageKeys {
         Some(next)
     }
 
-    /// The id of `key` if it has one.
-    pub fn get(&self, key: &[u8]) -> Option<u32> {
-        self.ids.get(key).copied()
-    }
-
     pub fn len(&self) -> u32 {
         self.ids.len() as u32
     }
@@ -66,7 +61,8 @@ impl PageKeys {
     }
 
     /// The keys in id order.
-    pub fn keys(&self) -> Vec<&[u8]> {
+    #[cfg(test)]
+    fn keys(&self) -> Vec<&[u8]> {
         let mut keys = vec![&b""[..]; self.ids.len()];
         for (key, &id) in &self.ids {
             keys[id as usize] = key;

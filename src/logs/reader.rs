@@ -149,14 +149,6 @@ impl LogReader {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
     /// The next line that is not blank, or `None` at the end of the file. A file that cannot be
     /// read on (a corrupt gzip stream, a disk error) is an error naming it and the line reached.
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, InputError> {
