@@ -4,6 +4,7 @@
 
 pub mod alias;
 pub mod backend;
+pub mod build;
 pub mod cdn;
 pub mod content;
 mod lru;

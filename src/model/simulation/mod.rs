@@ -10,23 +10,25 @@
 //! trips add to users' latency but do not delay cache state: a fetch reaches the origin at the
 //! instant the request reached the PoP.
 
+mod generations;
 mod policy;
+mod requests;
 
 use std::sync::atomic::AtomicU64;
 
 use rand::RngExt;
 
 use super::backend::Backend;
-use super::cdn::{self, Cdn, Freshness};
+use super::build::Build;
+use super::cdn::{Cdn, Freshness};
 use super::content::{Content, Edits, PageLayout};
 use super::origin::{self, Batch, Origin};
 use super::rng::{self, SimRng, Stream};
 use super::slab::Slab;
 use super::traffic::{Request, Requests};
-use super::waiters::{WaitList, Waiter, Waiters};
+use super::waiters::{WaitList, Waiters};
 use crate::distribution::Distribution;
 use crate::engine::{self, EventKey, EventQueue, Model, Timed};
-use crate::metrics::collector::Response;
 use crate::metrics::staleness::{self, Visibility};
 use crate::metrics::{Collector, RunId, RunResult};
 use crate::scenario::{PurgeKind, RoutePolicy, Scenario};
@@ -174,6 +176,8 @@ pub struct Simulation<'p> {
     content: Content,
     queue: EventQueue<Event>,
     origin: Origin,
+    /// The pages an instance starts from.
+    last_build: Build,
     cdn: Option<Cdn>,
     backend: Backend,
     generations: Slab<Generation>,
@@ -292,6 +296,7 @@ impl<'p> Simulation<'p> {
             content: Content::new(scenario, layout),
             queue: EventQueue::new(),
             origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages, expiring),
+            last_build: Build::new(pages),
             cdn: cdn_config.map(|c| {
                 Cdn::new(c.pops, pages, c.collapse, c.capacity, || {
                     page_sizes(scenario)
@@ -337,24 +342,23 @@ impl<'p> Simulation<'p> {
         let warm = scenario.cdn.as_ref().is_some_and(|c| c.warm);
         let mut schedule_rng = rng::stream(seed, Stream::Schedule);
         for (r, route) in scenario.routes.iter().enumerate() {
-            let plan = &self.plans[r];
+            let (freshness, schedule) = (self.plans[r].freshness, self.plans[r].policy.schedule);
             let pages = layout.offsets[r]..layout.offsets[r] + route.pages;
             if route.prerendered {
-                let fresh_until = plan.policy.revalidate.unwrap_or(SimTime::NEVER);
-                let expires_at = plan.expire;
                 for page in pages.clone() {
+                    self.last_build.record(page, 0, SimTime::ZERO);
                     for cache in 0..self.origin.caches() {
-                        self.origin.store(cache, page, 0, fresh_until, expires_at);
+                        self.install(cache, page);
                     }
                     self.origin_newest[page as usize] = 0;
                     if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
                         for pop in 0..cdn.pops() {
-                            cdn.store(pop, page, 0, SimTime::ZERO, plan.freshness);
+                            cdn.store(pop, page, 0, SimTime::ZERO, freshness);
                         }
                     }
                 }
             }
-            if let Some(every) = plan.policy.schedule {
+            if let Some(every) = schedule {
                 for page in pages {
                     let phase = SimTime(schedule_rng.random_range(0..every.as_micros()));
                     // With a shared cache the cron job regenerates once, not once per instance.
@@ -364,6 +368,24 @@ impl<'p> Simulation<'p> {
                     }
                 }
             }
+        }
+    }
+
+    /// Writes the last build's copy of `page` into an instance's cache, aged from when the build
+    /// wrote it; a page the build did not prerender is left absent.
+    fn install(&mut self, instance: u32, page: u32) {
+        match self.last_build.page(page) {
+            Some((version, written)) => {
+                let plan = &self.plans[self.content.layout().route_of(page)];
+                let fresh_until = plan
+                    .policy
+                    .revalidate
+                    .map_or(SimTime::NEVER, |r| written.saturating_add(r));
+                let expires_at = written.saturating_add(plan.expire);
+                self.origin
+                    .store(instance, page, version, fresh_until, expires_at);
+            }
+            None => self.origin.invalidate(instance, page),
         }
     }
 
@@ -428,352 +450,6 @@ impl<'p> Simulation<'p> {
             }
             Event::Schedule { page, instance } => self.on_schedule(page, instance),
         }
-    }
-
-    // ---- users ------------------------------------------------------------------------------
-
-    fn on_request(&mut self, r: Request) {
-        let now = self.queue.now();
-        let pop = u32::from(r.pop);
-        let Some(cdn) = self.cdn.as_ref() else {
-            self.collector.origin_request(now);
-            let instance = self.origin.pick_instance(r.page, &mut self.balancer_rng);
-            match self.origin_get(instance, r.page) {
-                Reply::Served(v, served) => self.respond(now, r.page, pop, Some(v), served),
-                Reply::Blocked(g) => {
-                    let user = Waiter::User {
-                        arrival: now,
-                        pop: ABSENT,
-                    };
-                    self.waiters.push(&mut self.generations[g].waiters, user);
-                }
-            }
-            return;
-        };
-        let freshness = self.plans[self.content.layout().route_of(r.page)].freshness;
-        match cdn.lookup(pop, r.page, now, freshness) {
-            cdn::Lookup::Hit(v) => {
-                self.cdn_used(pop, r.page);
-                self.respond(now, r.page, pop, Some(v), Served::CdnHit);
-            }
-            cdn::Lookup::Stale(v) => {
-                self.cdn_used(pop, r.page);
-                self.respond(now, r.page, pop, Some(v), Served::CdnStale);
-                self.cdn_fetch(pop, r.page, false);
-            }
-            cdn::Lookup::Miss => self.cdn_fetch(pop, r.page, true),
-        }
-    }
-
-    /// A PoP fetches a page from the origin, for a waiting user or in the background.
-    fn cdn_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
-        let now = self.queue.now();
-        let user = Waiter::User { arrival: now, pop };
-        let Some(cdn) = self.cdn.as_mut() else { return };
-        if let Some(f) = cdn.collapsed_fetch(pop, page) {
-            if user_waits {
-                self.waiters.push(&mut cdn.fetch_mut(f).users, user);
-            }
-            return;
-        }
-        self.collector.origin_request(now);
-        let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
-        match self.origin_get(instance, page) {
-            Reply::Served(v, served) => {
-                self.cdn_store(pop, page, v);
-                if user_waits {
-                    self.respond(now, page, pop, Some(v), served);
-                }
-            }
-            Reply::Blocked(g) => {
-                let Some(cdn) = self.cdn.as_mut() else { return };
-                let f = cdn.open_fetch(pop, page);
-                if user_waits {
-                    self.waiters.push(&mut cdn.fetch_mut(f).users, user);
-                }
-                self.waiters
-                    .push(&mut self.generations[g].waiters, Waiter::Fetch(f));
-            }
-        }
-    }
-
-    /// A request read (pop, page) from the PoP's cache (its place in a bounded cache's order).
-    #[inline]
-    fn cdn_used(&mut self, pop: u32, page: u32) {
-        if let Some(cdn) = self.cdn.as_mut() {
-            cdn.used(pop, page);
-        }
-    }
-
-    fn cdn_store(&mut self, pop: u32, page: u32, version: u32) {
-        let freshness = self.plans[self.content.layout().route_of(page)].freshness;
-        if let Some(cdn) = self.cdn.as_mut() {
-            cdn.store(pop, page, version, self.queue.now(), freshness);
-        }
-    }
-
-    /// Next.js's lookup on one instance: serve fresh, serve stale and regenerate in the
-    /// background, or block on a generation.
-    fn origin_get(&mut self, instance: u32, page: u32) -> Reply {
-        match self.origin.lookup(instance, page, self.queue.now()) {
-            origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit),
-            origin::Lookup::Stale(v) => {
-                if self
-                    .origin
-                    .in_flight(Batch::Request, instance, page)
-                    .is_none()
-                {
-                    self.trigger(instance, page, Batch::Request, Cause::Background);
-                }
-                Reply::Served(v, Served::OriginStale)
-            }
-            // Past its expire time an entry is not served: the request waits for a fresh one.
-            origin::Lookup::Absent | origin::Lookup::Expired => {
-                match self.origin.in_flight(Batch::Request, instance, page) {
-                    Some(g) => Reply::Blocked(g),
-                    None => Reply::Blocked(self.trigger(
-                        instance,
-                        page,
-                        Batch::Request,
-                        Cause::Blocking,
-                    )),
-                }
-            }
-        }
-    }
-
-    /// Answers a user at `self.queue.now()`. `pop` is the user's PoP, or ABSENT without a CDN.
-    fn respond(
-        &mut self,
-        arrival: SimTime,
-        page: u32,
-        pop: u32,
-        version: Option<u32>,
-        served: Served,
-    ) {
-        let now = self.queue.now();
-        let route = self.content.layout().route_of(page);
-        let from_cdn = matches!(served, Served::CdnHit | Served::CdnStale);
-        let latency = if self.cdn.is_none() {
-            self.origin_rtt + (now - arrival)
-        } else if from_cdn {
-            self.cdn_rtt
-        } else {
-            self.cdn_rtt + self.cdn_origin_rtt + (now - arrival)
-        };
-        let judgement = staleness::judge(&self.content, page, version, now);
-        if let Some(v) = version {
-            let collector = &mut self.collector;
-            self.visibility.served(&self.content, page, v, |edited| {
-                collector.edit_visible(route, edited, now)
-            });
-        }
-        let newest = self.origin_newest[page as usize];
-        let newest = (newest != ABSENT).then_some(newest);
-        self.collector.response(Response {
-            at: now,
-            route,
-            latency,
-            stale_age: judgement.stale_age,
-            stale: judgement.stale,
-            from_cdn,
-            behind_origin: staleness::behind_origin(judgement, from_cdn, version, newest),
-        });
-        if let Some(trace) = self.trace.as_mut() {
-            trace.responses.push(TracedResponse {
-                at: now,
-                arrival,
-                page,
-                pop,
-                version,
-                served,
-                stale: judgement.stale,
-                latency,
-            });
-        }
-    }
-
-    // ---- generations ------------------------------------------------------------------------
-
-    /// Starts a generation of `page` on `instance`: it joins the backend queue now.
-    fn trigger(&mut self, instance: u32, page: u32, batch: Batch, cause: Cause) -> u32 {
-        let now = self.queue.now();
-        let route = self.content.layout().route_of(page);
-        let duplicate = self.page_in_flight[page as usize] > 0;
-        self.page_in_flight[page as usize] += 1;
-        self.collector.regeneration_triggered(now, route, duplicate);
-        let generation = Generation {
-            page,
-            instance,
-            batch,
-            cause,
-            state: State::Queued,
-            triggered: now,
-            started: None,
-            run_ends: SimTime::NEVER,
-            snapshot: 0,
-            waiters: WaitList::default(),
-            timeout: None,
-            purge_after: false,
-            purge_on_change: false,
-        };
-        let g = self.generations.insert(generation);
-        self.origin.set_in_flight(batch, instance, page, g);
-        if let Some(timeout) = self.timeout {
-            self.generations[g].timeout = Some(
-                self.queue
-                    .schedule(now + timeout, Event::GenerationTimeout(g)),
-            );
-        }
-        if self.backend.admit(g) {
-            self.start(g);
-        }
-        self.report_backend();
-        g
-    }
-
-    /// A backend slot takes the generation: it snapshots the content and runs.
-    fn start(&mut self, g: u32) {
-        let now = self.queue.now();
-        let job = &mut self.generations[g];
-        job.state = State::Running;
-        job.started = Some(now);
-        job.snapshot = self.content.version(job.page);
-        let route = self.content.layout().route_of(job.page);
-        let run = self.plans[route].regen_time.sample(&mut self.backend_rng);
-        job.run_ends = now + run;
-        self.collector.backend_wait(now, now - job.triggered);
-        self.queue.schedule(now + run, Event::GenerationDone(g));
-    }
-
-    fn on_generation_done(&mut self, g: u32) {
-        let state = self.generations[g].state;
-        let generations = &self.generations;
-        let mut skipped = std::mem::take(&mut self.skipped);
-        let next = self
-            .backend
-            .release(|id| generations[id].state == State::Queued, &mut skipped);
-        for id in skipped.drain(..) {
-            self.generations.remove(id);
-        }
-        self.skipped = skipped;
-        if state == State::Running {
-            if let Some(key) = self.generations[g].timeout {
-                self.queue.cancel(key);
-            }
-            let failed =
-                self.failure_rate > 0.0 && self.backend_rng.random::<f64>() < self.failure_rate;
-            self.complete(g, !failed);
-        }
-        self.generations.remove(g);
-        if let Some(n) = next {
-            self.start(n);
-        }
-        self.report_backend();
-    }
-
-    fn on_generation_timeout(&mut self, g: u32) {
-        let job = &mut self.generations[g];
-        job.timeout = None;
-        match job.state {
-            // Wait plus run equal to the timeout does not exceed it: the run finishes this instant.
-            State::Running if job.run_ends <= self.queue.now() => {}
-            State::Queued => {
-                job.state = State::Abandoned;
-                let waited = self.queue.now() - job.triggered;
-                self.backend.abandon();
-                self.collector.backend_wait(self.queue.now(), waited);
-                self.complete(g, false);
-            }
-            State::Running => {
-                job.state = State::TimedOut;
-                self.complete(g, false);
-            }
-            State::TimedOut | State::Abandoned => {}
-        }
-        self.report_backend();
-    }
-
-    /// A generation succeeded or failed at `self.queue.now()`: write the cache (or back off), purge if
-    /// the policy says so, and answer everyone waiting.
-    fn complete(&mut self, g: u32, ok: bool) {
-        let now = self.queue.now();
-        let job = self.generations[g];
-        self.generations[g].waiters = WaitList::default();
-        let (page, instance) = (job.page, job.instance);
-        let route = self.content.layout().route_of(page);
-        self.page_in_flight[page as usize] -= 1;
-        self.origin.clear_in_flight(job.batch, instance, page, g);
-        if ok {
-            let previous = self.origin.version(instance, page);
-            let wasted = previous == Some(job.snapshot);
-            self.collector
-                .regeneration_finished(now, route, true, wasted);
-            let plan = &self.plans[route];
-            let fresh_until = plan.policy.revalidate.map_or(SimTime::NEVER, |r| now + r);
-            let expires_at = now + plan.expire;
-            self.origin
-                .store(instance, page, job.snapshot, fresh_until, expires_at);
-            self.check_alert(page);
-            self.last_success[page as usize] = now;
-            let newest = &mut self.origin_newest[page as usize];
-            if *newest == ABSENT || *newest < job.snapshot {
-                *newest = job.snapshot;
-            }
-            if job.purge_after || (job.purge_on_change && !wasted) {
-                self.purge_everywhere(page);
-            }
-        } else {
-            self.collector
-                .regeneration_finished(now, route, false, false);
-            // Next.js writes the old entry back as new, fresh for the back-off and expiring
-            // no sooner than 3 s after it.
-            let plan = &self.plans[route];
-            let retry = plan.retry_after;
-            let expire = plan.expire.max(retry + SimTime::from_secs(3));
-            self.origin
-                .back_off(instance, page, now + retry, now + expire);
-        }
-        if let Some(trace) = self.trace.as_mut() {
-            trace.generations.push(TracedGeneration {
-                page,
-                instance,
-                cause: job.cause,
-                triggered: job.triggered,
-                started: job.started,
-                finished: now,
-                snapshot: job.started.map(|_| job.snapshot),
-                ok,
-            });
-        }
-        let version = ok.then_some(job.snapshot);
-        let served = if ok { Served::Generated } else { Served::Error };
-        let mut waiting = job.waiters;
-        while let Some(waiter) = self.waiters.pop(&mut waiting) {
-            match waiter {
-                Waiter::User { arrival, pop } => self.respond(arrival, page, pop, version, served),
-                Waiter::Fetch(f) => {
-                    let Some(cdn) = self.cdn.as_mut() else {
-                        continue;
-                    };
-                    let (pop, page, mut users) = cdn.close_fetch(f);
-                    if let Some(v) = version {
-                        self.cdn_store(pop, page, v);
-                    }
-                    while let Some(Waiter::User { arrival, pop }) = self.waiters.pop(&mut users) {
-                        self.respond(arrival, page, pop, version, served);
-                    }
-                }
-            }
-        }
-    }
-
-    fn report_backend(&mut self) {
-        self.collector.backend_levels(
-            self.queue.now(),
-            self.backend.waiting(),
-            self.backend.running(),
-        );
     }
 
     // ---- monitoring -------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+//! Users' requests: through a PoP (HIT, STALE with a background fetch, or a MISS that fetches,
+//! collapsed per PoP and page) to an instance, where Next.js serves fresh, serves stale and
+//! regenerates in the background, or blocks on a generation; and the response each user gets.
+
+use super::{ABSENT, Cause, Reply, Served, Simulation, TracedResponse};
+use crate::metrics::collector::Response;
+use crate::metrics::staleness;
+use crate::model::cdn;
+use crate::model::origin::{self, Batch};
+use crate::model::traffic::Request;
+use crate::model::waiters::Waiter;
+use crate::time::SimTime;
+
+impl Simulation<'_> {
+    pub(super) fn on_request(&mut self, r: Request) {
+        let now = self.queue.now();
+        let pop = u32::from(r.pop);
+        let Some(cdn) = self.cdn.as_ref() else {
+            self.collector.origin_request(now);
+            let instance = self.origin.pick_instance(r.page, &mut self.balancer_rng);
+            match self.origin_get(instance, r.page) {
+                Reply::Served(v, served) => self.respond(now, r.page, pop, Some(v), served),
+                Reply::Blocked(g) => {
+                    let user = Waiter::User {
+                        arrival: now,
+                        pop: ABSENT,
+                    };
+                    self.waiters.push(&mut self.generations[g].waiters, user);
+                }
+            }
+            return;
+        };
+        let freshness = self.plans[self.content.layout().route_of(r.page)].freshness;
+        match cdn.lookup(pop, r.page, now, freshness) {
+            cdn::Lookup::Hit(v) => {
+                self.cdn_used(pop, r.page);
+                self.respond(now, r.page, pop, Some(v), Served::CdnHit);
+            }
+            cdn::Lookup::Stale(v) => {
+                self.cdn_used(pop, r.page);
+                self.respond(now, r.page, pop, Some(v), Served::CdnStale);
+                self.cdn_fetch(pop, r.page, false);
+            }
+            cdn::Lookup::Miss => self.cdn_fetch(pop, r.page, true),
+        }
+    }
+
+    /// A PoP fetches a page from the origin, for a waiting user or in the background.
+    pub(super) fn cdn_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
+        let now = self.queue.now();
+        let user = Waiter::User { arrival: now, pop };
+        let Some(cdn) = self.cdn.as_mut() else { return };
+        if let Some(f) = cdn.collapsed_fetch(pop, page) {
+            if user_waits {
+                self.waiters.push(&mut cdn.fetch_mut(f).users, user);
+            }
+            return;
+        }
+        self.collector.origin_request(now);
+        let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
+        match self.origin_get(instance, page) {
+            Reply::Served(v, served) => {
+                self.cdn_store(pop, page, v);
+                if user_waits {
+                    self.respond(now, page, pop, Some(v), served);
+                }
+            }
+            Reply::Blocked(g) => {
+                let Some(cdn) = self.cdn.as_mut() else { return };
+                let f = cdn.open_fetch(pop, page);
+                if user_waits {
+                    self.waiters.push(&mut cdn.fetch_mut(f).users, user);
+                }
+                self.waiters
+                    .push(&mut self.generations[g].waiters, Waiter::Fetch(f));
+            }
+        }
+    }
+
+    /// A request read (pop, page) from the PoP's cache (its place in a bounded cache's order).
+    #[inline]
+    pub(super) fn cdn_used(&mut self, pop: u32, page: u32) {
+        if let Some(cdn) = self.cdn.as_mut() {
+            cdn.used(pop, page);
+        }
+    }
+
+    pub(super) fn cdn_store(&mut self, pop: u32, page: u32, version: u32) {
+        let freshness = self.plans[self.content.layout().route_of(page)].freshness;
+        if let Some(cdn) = self.cdn.as_mut() {
+            cdn.store(pop, page, version, self.queue.now(), freshness);
+        }
+    }
+
+    /// Next.js's lookup on one instance: serve fresh, serve stale and regenerate in the
+    /// background, or block on a generation.
+    pub(super) fn origin_get(&mut self, instance: u32, page: u32) -> Reply {
+        match self.origin.lookup(instance, page, self.queue.now()) {
+            origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit),
+            origin::Lookup::Stale(v) => {
+                if self
+                    .origin
+                    .in_flight(Batch::Request, instance, page)
+                    .is_none()
+                {
+                    self.trigger(instance, page, Batch::Request, Cause::Background);
+                }
+                Reply::Served(v, Served::OriginStale)
+            }
+            // Past its expire time an entry is not served: the request waits for a fresh one.
+            origin::Lookup::Absent | origin::Lookup::Expired => {
+                match self.origin.in_flight(Batch::Request, instance, page) {
+                    Some(g) => Reply::Blocked(g),
+                    None => Reply::Blocked(self.trigger(
+                        instance,
+                        page,
+                        Batch::Request,
+                        Cause::Blocking,
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Answers a user at `self.queue.now()`. `pop` is the user's PoP, or ABSENT without a CDN.
+    pub(super) fn respond(
+        &mut self,
+        arrival: SimTime,
+        page: u32,
+        pop: u32,
+        version: Option<u32>,
+        served: Served,
+    ) {
+        let now = self.queue.now();
+        let route = self.content.layout().route_of(page);
+        let from_cdn = matches!(served, Served::CdnHit | Served::CdnStale);
+        let latency = if self.cdn.is_none() {
+            self.origin_rtt + (now - arrival)
+        } else if from_cdn {
+            self.cdn_rtt
+        } else {
+            self.cdn_rtt + self.cdn_origin_rtt + (now - arrival)
+        };
+        let judgement = staleness::judge(&self.content, page, version, now);
+        if let Some(v) = version {
+            let collector = &mut self.collector;
+            self.visibility.served(&self.content, page, v, |edited| {
+                collector.edit_visible(route, edited, now)
+            });
+        }
+        let newest = self.origin_newest[page as usize];
+        let newest = (newest != ABSENT).then_some(newest);
+        self.collector.response(Response {
+            at: now,
+            route,
+            latency,
+            stale_age: judgement.stale_age,
+            stale: judgement.stale,
+            from_cdn,
+            behind_origin: staleness::behind_origin(judgement, from_cdn, version, newest),
+        });
+        if let Some(trace) = self.trace.as_mut() {
+            trace.responses.push(TracedResponse {
+                at: now,
+                arrival,
+                page,
+                pop,
+                version,
+                served,
+                stale: judgement.stale,
+                latency,
+            });
+        }
+    }
+}
