@@ -117,6 +117,7 @@ pub struct Collector {
     failed: u64,
     wasted: u64,
     duplicate: u64,
+    build_renders: u64,
     regen_per_s: PerSecondPeak,
     inflight_peak: u64,
     storm_seconds: u64,
@@ -183,6 +184,7 @@ impl Collector {
             failed: 0,
             wasted: 0,
             duplicate: 0,
+            build_renders: 0,
             regen_per_s: PerSecondPeak::default(),
             inflight_peak: 0,
             storm_seconds: 0,
@@ -302,6 +304,13 @@ impl Collector {
         self.regen_per_s.add(at);
     }
 
+    /// A deploy's build rendered a page.
+    pub fn build_render(&mut self, at: SimTime) {
+        if self.counted(at) {
+            self.build_renders += 1;
+        }
+    }
+
     /// A generation left the backend queue (to run, or abandoned at its timeout).
     pub fn backend_wait(&mut self, at: SimTime, waited: SimTime) {
         if self.counted(at) {
@@ -395,6 +404,7 @@ impl Collector {
             count(self.failed),
             count(self.wasted),
             count(self.duplicate),
+            count(self.build_renders),
             count(self.regen_per_s.peak),
             count(self.inflight_peak),
             quantile_s(&self.backend_wait, 0.99),

@@ -49,7 +49,7 @@ use Better::{Higher, Lower, Neutral};
 use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
-pub const RUN_COLUMNS: [Column; 24] = [
+pub const RUN_COLUMNS: [Column; 25] = [
     col(
         "requests",
         Count,
@@ -117,6 +117,12 @@ pub const RUN_COLUMNS: [Column; 24] = [
         Count,
         Lower,
         "generations started while another one for the same page was in flight anywhere",
+    ),
+    col(
+        "build_renders",
+        Count,
+        Neutral,
+        "pages rendered by deploys' builds (`[[events]]`), through the backend",
     ),
     col(
         "regen_per_s_peak",

@@ -15,14 +15,19 @@ const ABSENT: u32 = u32::MAX;
 pub struct Build {
     versions: Vec<u32>,
     written: Vec<SimTime>,
+    /// How much older than its recorded times the build is: the running build's age at t=0
+    /// (`[origin] build_age`), zero for a build made during the run.
+    age: SimTime,
 }
 
 impl Build {
-    /// A build of `pages` pages, none of them prerendered yet.
-    pub fn new(pages: usize) -> Build {
+    /// A build of `pages` pages, none of them prerendered yet, `age` older than the times it
+    /// records.
+    pub fn new(pages: usize, age: SimTime) -> Build {
         Build {
             versions: vec![ABSENT; pages],
             written: vec![SimTime::ZERO; pages],
+            age,
         }
     }
 
@@ -32,11 +37,30 @@ impl Build {
         self.written[page as usize] = at;
     }
 
-    /// The build's copy of `page` (version, written at), if it was prerendered.
+    /// The build's copy of `page`, if it was prerendered.
     #[inline]
-    pub fn page(&self, page: u32) -> Option<(u32, SimTime)> {
-        let v = self.versions[page as usize];
-        (v != ABSENT).then(|| (v, self.written[page as usize]))
+    pub fn page(&self, page: u32) -> Option<Prerendered> {
+        let version = self.versions[page as usize];
+        (version != ABSENT).then(|| Prerendered {
+            version,
+            written: self.written[page as usize],
+            age: self.age,
+        })
+    }
+}
+
+/// One page as a build wrote it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prerendered {
+    pub version: u32,
+    written: SimTime,
+    age: SimTime,
+}
+
+impl Prerendered {
+    /// The instant `d` after the build wrote it; the start of the run if that was before.
+    pub fn after(&self, d: SimTime) -> SimTime {
+        self.written.saturating_add(d).saturating_sub(self.age)
     }
 }
 
@@ -46,10 +70,26 @@ mod tests {
 
     #[test]
     fn a_page_is_in_the_build_once_recorded() {
-        let mut b = Build::new(3);
+        let s = SimTime::from_secs;
+        let mut b = Build::new(3, SimTime::ZERO);
         assert_eq!(b.page(1), None);
-        b.record(1, 4, SimTime::from_secs(7));
-        assert_eq!(b.page(1), Some((4, SimTime::from_secs(7))));
+        b.record(1, 4, s(7));
+        let p = b.page(1).unwrap();
+        assert_eq!((p.version, p.after(s(10))), (4, s(17)));
         assert_eq!(b.page(2), None);
+    }
+
+    #[test]
+    fn an_old_build_is_older_than_its_recorded_times() {
+        let s = SimTime::from_secs;
+        let mut b = Build::new(1, s(600));
+        b.record(0, 0, SimTime::ZERO);
+        let p = b.page(0).unwrap();
+        assert_eq!(p.after(s(60)), SimTime::ZERO, "stale since before t=0");
+        assert_eq!(p.after(s(900)), s(300));
+        assert_eq!(
+            p.after(SimTime::NEVER),
+            SimTime::NEVER.saturating_sub(s(600))
+        );
     }
 }

@@ -200,6 +200,13 @@ impl Cdn {
         }
     }
 
+    /// Purges every page at one PoP (a whole-CDN purge reaching it).
+    pub fn purge_all(&mut self, pop: u32, now: SimTime, kind: PurgeKind) {
+        for page in 0..self.pages as u32 {
+            self.purge(pop, page, now, kind);
+        }
+    }
+
     /// The collapsed fetch already in flight for (pop, page), if collapsing is on.
     #[inline]
     pub fn collapsed_fetch(&self, pop: u32, page: u32) -> Option<u32> {

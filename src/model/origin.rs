@@ -50,6 +50,12 @@ impl Picker {
         }
     }
 
+    /// The balancer's pool changes size; round robin carries on from where it was.
+    pub fn set_instances(&mut self, instances: u32) {
+        self.instances = instances.max(1);
+        self.round_robin %= self.instances;
+    }
+
     /// The instance for `page`: `round-robin` in turn, `random` from `rng`, `hash` by page.
     pub fn pick(&mut self, page: u32, rng: &mut SimRng) -> u32 {
         if self.instances == 1 {
@@ -99,7 +105,10 @@ pub enum Batch {
 }
 
 pub struct Origin {
+    /// The instances running now: `0..instances`.
     instances: u32,
+    /// The most instances that ever run (after `scale` events): the room the arrays keep.
+    room: u32,
     shared: bool,
     lock: bool,
     picker: Picker,
@@ -110,11 +119,15 @@ pub struct Origin {
     /// In-flight generation per (dedup scope, page), for each batch.
     request_batch: Vec<u32>,
     on_demand_batch: Vec<u32>,
+    /// Bumped each time a cache is emptied: a generation started before writes nowhere.
+    epochs: Vec<u32>,
 }
 
 impl Origin {
+    /// `room`: the most instances that will ever run (at least `instances`).
     pub fn new(
         instances: u32,
+        room: u32,
         cache: CacheMode,
         lock: bool,
         balancer: Balancer,
@@ -123,10 +136,12 @@ impl Origin {
     ) -> Origin {
         let shared = cache == CacheMode::Shared;
         let lock = shared && lock;
-        let caches = if shared { 1 } else { instances as usize };
-        let scopes = if lock { 1 } else { instances as usize };
+        let room = room.max(instances);
+        let caches = if shared { 1 } else { room as usize };
+        let scopes = if lock { 1 } else { room as usize };
         Origin {
             instances,
+            room,
             shared,
             lock,
             picker: Picker::new(balancer, instances),
@@ -144,11 +159,17 @@ impl Origin {
             },
             request_batch: vec![NO_GENERATION; scopes * pages],
             on_demand_batch: vec![NO_GENERATION; scopes * pages],
+            epochs: vec![0; caches],
         }
     }
 
     pub fn instances(&self) -> u32 {
         self.instances
+    }
+
+    /// Whether the instances share one cache.
+    pub fn shared(&self) -> bool {
+        self.shared
     }
 
     /// The number of distinct caches (1 when shared).
@@ -162,22 +183,66 @@ impl Origin {
         if self.shared { 0 } else { instance }
     }
 
+    /// How many caches the arrays hold room for: one when shared, else the most instances.
+    #[inline]
+    pub fn cache_room(&self) -> usize {
+        if self.shared { 1 } else { self.room as usize }
+    }
+
     /// Page-major: a page's entries in every cache sit together, so one prefetch brings in
     /// whichever instance the balancer picks.
     #[inline]
     fn entry_index(&self, instance: u32, page: u32) -> usize {
-        page as usize * self.caches() as usize + self.cache_of(instance) as usize
+        page as usize * self.cache_room() + self.cache_of(instance) as usize
     }
 
     #[inline]
     fn batch_index(&self, instance: u32, page: u32) -> usize {
-        let scopes = if self.lock {
-            1
-        } else {
-            self.instances as usize
-        };
+        let scopes = if self.lock { 1 } else { self.room as usize };
         let scope = if self.lock { 0 } else { instance as usize };
         page as usize * scopes + scope
+    }
+
+    /// Sets how many instances run: `0..instances` (a `scale` event). The caches of instances
+    /// that stop are left to `clear`.
+    pub fn set_instances(&mut self, instances: u32) {
+        self.instances = instances.clamp(1, self.room);
+        self.picker.set_instances(self.instances);
+    }
+
+    /// Whether `instance` is running.
+    #[inline]
+    pub fn running(&self, instance: u32) -> bool {
+        instance < self.instances
+    }
+
+    /// The cache's epoch: a generation writes its result only if it has not changed since the
+    /// generation started.
+    #[inline]
+    pub fn epoch(&self, instance: u32) -> u32 {
+        self.epochs[self.cache_of(instance) as usize]
+    }
+
+    /// Empties the cache `instance` reads (its process stopped, or a deploy replaced it) and
+    /// forgets the generations in flight in its deduplication scope: they may finish, but they
+    /// write nowhere.
+    pub fn clear(&mut self, instance: u32) {
+        let cache = self.cache_of(instance) as usize;
+        let room = self.cache_room();
+        for e in self.entries.iter_mut().skip(cache).step_by(room) {
+            e.version = ABSENT;
+        }
+        self.epochs[cache] = self.epochs[cache].wrapping_add(1);
+        let (scopes, scope) = if self.lock {
+            (1, 0)
+        } else {
+            (self.room as usize, instance as usize)
+        };
+        for batch in [&mut self.request_batch, &mut self.on_demand_batch] {
+            for g in batch.iter_mut().skip(scope).step_by(scopes) {
+                *g = NO_GENERATION;
+            }
+        }
     }
 
     /// Hints that a request for `page` will reach the origin soon.
@@ -321,7 +386,15 @@ mod tests {
 
     #[test]
     fn shared_cache_is_one_cache_and_lock_makes_one_dedup_scope() {
-        let mut o = Origin::new(3, CacheMode::Shared, true, Balancer::RoundRobin, 10, false);
+        let mut o = Origin::new(
+            3,
+            3,
+            CacheMode::Shared,
+            true,
+            Balancer::RoundRobin,
+            10,
+            false,
+        );
         o.store(2, 5, 7, SimTime::from_secs(60), SimTime::NEVER);
         assert_eq!(o.lookup(0, 5, SimTime::from_secs(1)), Lookup::Fresh(7));
         o.set_in_flight(Batch::Request, 1, 5, 42);
@@ -331,7 +404,7 @@ mod tests {
 
     #[test]
     fn local_caches_are_apart() {
-        let mut o = Origin::new(2, CacheMode::Local, true, Balancer::RoundRobin, 4, false);
+        let mut o = Origin::new(2, 2, CacheMode::Local, true, Balancer::RoundRobin, 4, false);
         o.store(0, 1, 3, SimTime::NEVER, SimTime::NEVER);
         assert_eq!(o.lookup(1, 1, SimTime::ZERO), Lookup::Absent);
         o.set_in_flight(Batch::Request, 0, 1, 9);
@@ -345,10 +418,18 @@ mod tests {
     #[test]
     fn balancers() {
         let mut rng = SimRng::seed_from_u64(1);
-        let mut rr = Origin::new(3, CacheMode::Local, false, Balancer::RoundRobin, 1, false);
+        let mut rr = Origin::new(
+            3,
+            3,
+            CacheMode::Local,
+            false,
+            Balancer::RoundRobin,
+            1,
+            false,
+        );
         let picks: Vec<u32> = (0..6).map(|_| rr.pick_instance(0, &mut rng)).collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
-        let mut hash = Origin::new(4, CacheMode::Local, false, Balancer::Hash, 100, false);
+        let mut hash = Origin::new(4, 4, CacheMode::Local, false, Balancer::Hash, 100, false);
         let first = hash.pick_instance(17, &mut rng);
         assert!((0..10).all(|_| hash.pick_instance(17, &mut rng) == first));
         let spread: std::collections::HashSet<u32> =
@@ -358,7 +439,15 @@ mod tests {
 
     #[test]
     fn mark_stale_and_invalidate() {
-        let mut o = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1, false);
+        let mut o = Origin::new(
+            1,
+            1,
+            CacheMode::Local,
+            false,
+            Balancer::RoundRobin,
+            1,
+            false,
+        );
         o.store(0, 0, 1, SimTime::NEVER, SimTime::NEVER);
         o.mark_stale(0, 0);
         assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Stale(1));
@@ -369,7 +458,7 @@ mod tests {
     #[test]
     fn an_entry_past_its_expire_time_is_not_served_and_a_back_off_renews_it() {
         let s = SimTime::from_secs;
-        let mut o = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1, true);
+        let mut o = Origin::new(1, 1, CacheMode::Local, false, Balancer::RoundRobin, 1, true);
         o.store(0, 0, 4, s(10), s(30));
         assert_eq!(o.lookup(0, 0, s(9)), Lookup::Fresh(4));
         assert_eq!(o.lookup(0, 0, s(29)), Lookup::Stale(4));
@@ -380,7 +469,15 @@ mod tests {
         assert_eq!(o.lookup(0, 0, s(64)), Lookup::Stale(4));
         assert_eq!(o.lookup(0, 0, s(65)), Lookup::Expired);
         // Without expiry in the run, nothing is kept for it and nothing expires.
-        let mut never = Origin::new(1, CacheMode::Local, false, Balancer::RoundRobin, 1, false);
+        let mut never = Origin::new(
+            1,
+            1,
+            CacheMode::Local,
+            false,
+            Balancer::RoundRobin,
+            1,
+            false,
+        );
         never.store(0, 0, 4, s(10), s(30));
         assert_eq!(never.lookup(0, 0, s(1_000)), Lookup::Stale(4));
     }

@@ -56,6 +56,7 @@ pub fn scenario() -> Scenario {
             balancer: Balancer::RoundRobin,
             expire: SimTime::from_secs(3600),
             rtt: SimTime::ZERO,
+            build_age: SimTime::ZERO,
         },
         backend: Backend {
             concurrency: None,
@@ -63,6 +64,7 @@ pub fn scenario() -> Scenario {
             timeout: None,
         },
         policies: vec![policy("fast"), policy("slow")],
+        events: Vec::new(),
         slo: Vec::new(),
         monitor: Monitor {
             alert_after: SimTime::from_secs(86_400),

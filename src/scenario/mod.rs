@@ -40,6 +40,9 @@ pub struct Scenario {
     pub origin: Origin,
     pub backend: Backend,
     pub policies: Vec<Policy>,
+    /// Deploys, scaling, restarts and whole-CDN purges at set times (`[[events]]`), the same for
+    /// every policy.
+    pub events: Vec<SiteEvent>,
     pub monitor: Monitor,
     /// The scenario-wide `[slo]` bounds, as written (each policy's effective bounds are in
     /// `Policy::slo`).
@@ -205,6 +208,9 @@ pub struct Origin {
     pub balancer: Balancer,
     pub expire: SimTime,
     pub rtt: SimTime,
+    /// How long before t=0 the running build was made: instances started later (a scale-up, a
+    /// restart) begin from its pages, aged from then.
+    pub build_age: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -221,6 +227,61 @@ pub enum OnEdit {
     Regenerate,
     Invalidate,
     MarkStale,
+}
+
+/// A change to the site at set times (`[[events]]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteEvent {
+    /// Its `name`, or its kind.
+    pub name: String,
+    /// The first time it happens.
+    pub at: SimTime,
+    /// Then again this often, until the run ends.
+    pub every: Option<SimTime>,
+    pub action: Action,
+}
+
+impl SiteEvent {
+    /// Every instant it happens within a run of `duration`, in order.
+    pub fn times(&self, duration: SimTime) -> impl Iterator<Item = SimTime> + '_ {
+        let mut next = Some(self.at);
+        std::iter::from_fn(move || {
+            let now = next.filter(|&t| t < duration)?;
+            next = self.every.map(|e| now + e);
+            Some(now)
+        })
+    }
+}
+
+/// What an event does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A new build reads every prerendered page through the backend, `build_concurrency` at a
+    /// time; then the instances restart on it, all at once or one every `rolling`; then the CDN
+    /// is purged if `purge_cdn`.
+    Deploy {
+        build_concurrency: u32,
+        rolling: Option<SimTime>,
+        purge_cdn: bool,
+    },
+    /// The number of instances becomes `instances`.
+    Scale { instances: u32 },
+    /// The first `instances` instances (all when `None`) restart from the last build.
+    Restart { instances: Option<u32> },
+    /// Every page at every PoP is purged.
+    PurgeAll { purge: PurgeKind },
+}
+
+impl Action {
+    /// The `kind` it is written as.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Deploy { .. } => "deploy",
+            Action::Scale { .. } => "scale",
+            Action::Restart { .. } => "restart",
+            Action::PurgeAll { .. } => "purge_all",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -306,4 +367,20 @@ impl Scenario {
     pub fn total_pages(&self) -> u64 {
         self.routes.iter().map(|r| u64::from(r.pages)).sum()
     }
+
+    /// The most instances running at any time: at the start, or after a `scale` event.
+    pub fn most_instances(&self) -> u32 {
+        most_instances(self.origin.instances, &self.events)
+    }
+}
+
+/// The most instances running at any time, from `initial` and the `scale` events.
+fn most_instances(initial: u32, events: &[SiteEvent]) -> u32 {
+    events
+        .iter()
+        .filter_map(|e| match e.action {
+            Action::Scale { instances } => Some(instances),
+            _ => None,
+        })
+        .fold(initial, u32::max)
 }

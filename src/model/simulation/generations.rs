@@ -31,6 +31,7 @@ impl Simulation<'_> {
             timeout: None,
             purge_after: false,
             purge_on_change: false,
+            epoch: self.origin.epoch(instance),
         };
         let g = self.generations.insert(generation);
         self.origin.set_in_flight(batch, instance, page, g);
@@ -72,7 +73,9 @@ impl Simulation<'_> {
             self.generations.remove(id);
         }
         self.skipped = skipped;
-        if state == State::Running {
+        if state == State::Running && self.generations[g].cause == Cause::Build {
+            self.rendered_for_build(g);
+        } else if state == State::Running {
             if let Some(key) = self.generations[g].timeout {
                 self.queue.cancel(key);
             }
@@ -119,7 +122,13 @@ impl Simulation<'_> {
         let route = self.content.layout().route_of(page);
         self.page_in_flight[page as usize] -= 1;
         self.origin.clear_in_flight(job.batch, instance, page, g);
-        if ok {
+        // An instance that stopped, or whose cache a deploy replaced, since the generation
+        // started answers its waiting users but writes nowhere.
+        let current = self.origin.epoch(instance) == job.epoch;
+        if ok && !current {
+            self.collector
+                .regeneration_finished(now, route, true, false);
+        } else if ok {
             let previous = self.origin.version(instance, page);
             let wasted = previous == Some(job.snapshot);
             self.collector
@@ -141,6 +150,8 @@ impl Simulation<'_> {
         } else {
             self.collector
                 .regeneration_finished(now, route, false, false);
+        }
+        if !ok && current {
             // Next.js writes the old entry back as new, fresh for the back-off and expiring
             // no sooner than 3 s after it.
             let plan = &self.plans[route];

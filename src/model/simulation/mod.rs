@@ -10,6 +10,7 @@
 //! trips add to users' latency but do not delay cache state: a fetch reaches the origin at the
 //! instant the request reached the PoP.
 
+mod events;
 mod generations;
 mod policy;
 mod requests;
@@ -31,7 +32,7 @@ use crate::distribution::Distribution;
 use crate::engine::{self, EventKey, EventQueue, Model, Timed};
 use crate::metrics::staleness::{self, Visibility};
 use crate::metrics::{Collector, RunId, RunResult};
-use crate::scenario::{PurgeKind, RoutePolicy, Scenario};
+use crate::scenario::{PurgeKind, RoutePolicy, Scenario, SiteEvent};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
@@ -59,7 +60,12 @@ pub enum Cause {
     /// An edit's webhook (`regenerate`).
     OnDemand,
     Schedule,
+    /// A deploy's build rendering a prerendered page (`instance` is `BUILD`).
+    Build,
 }
+
+/// The `instance` of a build's renders: the build runs on no instance.
+pub const BUILD: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TracedResponse {
@@ -95,6 +101,12 @@ pub struct Trace {
     pub purges: Vec<(SimTime, u32, u32, PurgeKind)>,
     /// (when, page) of every edit, as the editors made them.
     pub edits: Vec<(SimTime, u32)>,
+    /// (when, instance) each time an instance started from the last build: a deploy switching
+    /// it, a scale-up, a restart.
+    pub starts: Vec<(SimTime, u32)>,
+    /// (when, scenario event) of every `[[events]]` occurrence, including deploys skipped
+    /// because another was under way.
+    pub site_events: Vec<(SimTime, usize)>,
 }
 
 /// What the model schedules for itself, to happen later.
@@ -112,6 +124,15 @@ pub enum Event {
     Schedule {
         page: u32,
         instance: u32,
+    },
+    /// The scenario's event of this index happens.
+    Site(u16),
+    /// A rolling deploy restarts this instance on the new build.
+    Switch(u32),
+    /// A whole-CDN purge reaches a PoP.
+    PurgeAll {
+        pop: u32,
+        kind: PurgeKind,
     },
 }
 
@@ -143,6 +164,8 @@ struct Generation {
     purge_after: bool,
     /// `schedule` with `purge_cdn`: purge if the content changed.
     purge_on_change: bool,
+    /// The instance cache's epoch when it was triggered (`Origin::epoch`).
+    epoch: u32,
 }
 
 /// A route's policy with what follows from it, worked out once.
@@ -153,6 +176,8 @@ struct RoutePlan {
     freshness: Freshness,
     /// How long after it was stored an entry may still be served stale (§6.6).
     expire: SimTime,
+    /// Whether a build renders the route's pages.
+    prerendered: bool,
 }
 
 /// What the origin gives an incoming request.
@@ -178,6 +203,9 @@ pub struct Simulation<'p> {
     origin: Origin,
     /// The pages an instance starts from.
     last_build: Build,
+    /// The scenario's `[[events]]`, and the deploy under way.
+    site_events: Vec<SiteEvent>,
+    deploy: Option<events::Deploy>,
     cdn: Option<Cdn>,
     backend: Backend,
     generations: Slab<Generation>,
@@ -273,6 +301,7 @@ impl<'p> Simulation<'p> {
                         cdn_config.and_then(|c| c.stale_while_revalidate),
                     ),
                     expire,
+                    prerendered: route.prerendered,
                 }
             })
             .collect::<Vec<_>>();
@@ -295,8 +324,18 @@ impl<'p> Simulation<'p> {
             plans,
             content: Content::new(scenario, layout),
             queue: EventQueue::new(),
-            origin: Origin::new(o.instances, o.cache, o.lock, o.balancer, pages, expiring),
-            last_build: Build::new(pages),
+            origin: Origin::new(
+                o.instances,
+                scenario.most_instances(),
+                o.cache,
+                o.lock,
+                o.balancer,
+                pages,
+                expiring,
+            ),
+            last_build: Build::new(pages, o.build_age),
+            site_events: scenario.events.clone(),
+            deploy: None,
             cdn: cdn_config.map(|c| {
                 Cdn::new(c.pops, pages, c.collapse, c.capacity, || {
                     page_sizes(scenario)
@@ -322,6 +361,7 @@ impl<'p> Simulation<'p> {
             id,
         };
         sim.build(scenario, seed);
+        sim.schedule_site_events();
         sim
     }
 
@@ -345,10 +385,15 @@ impl<'p> Simulation<'p> {
             let (freshness, schedule) = (self.plans[r].freshness, self.plans[r].policy.schedule);
             let pages = layout.offsets[r]..layout.offsets[r] + route.pages;
             if route.prerendered {
+                // The instances running at t=0 hold every prerendered page as at t=0, however
+                // old their build is: they have served the site since before.
+                let plan = &self.plans[r];
+                let fresh_until = plan.policy.revalidate.unwrap_or(SimTime::NEVER);
+                let expires_at = plan.expire;
                 for page in pages.clone() {
                     self.last_build.record(page, 0, SimTime::ZERO);
                     for cache in 0..self.origin.caches() {
-                        self.install(cache, page);
+                        self.origin.store(cache, page, 0, fresh_until, expires_at);
                     }
                     self.origin_newest[page as usize] = 0;
                     if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
@@ -361,31 +406,14 @@ impl<'p> Simulation<'p> {
             if let Some(every) = schedule {
                 for page in pages {
                     let phase = SimTime(schedule_rng.random_range(0..every.as_micros()));
-                    // With a shared cache the cron job regenerates once, not once per instance.
-                    for instance in 0..self.origin.caches() {
+                    // With a shared cache the cron job regenerates once, not once per instance;
+                    // instances that are not running yet (or any more) skip their ticks.
+                    for instance in 0..self.origin.cache_room() as u32 {
                         self.queue
                             .schedule(phase, Event::Schedule { page, instance });
                     }
                 }
             }
-        }
-    }
-
-    /// Writes the last build's copy of `page` into an instance's cache, aged from when the build
-    /// wrote it; a page the build did not prerender is left absent.
-    fn install(&mut self, instance: u32, page: u32) {
-        match self.last_build.page(page) {
-            Some((version, written)) => {
-                let plan = &self.plans[self.content.layout().route_of(page)];
-                let fresh_until = plan
-                    .policy
-                    .revalidate
-                    .map_or(SimTime::NEVER, |r| written.saturating_add(r));
-                let expires_at = written.saturating_add(plan.expire);
-                self.origin
-                    .store(instance, page, version, fresh_until, expires_at);
-            }
-            None => self.origin.invalidate(instance, page),
         }
     }
 
@@ -449,6 +477,13 @@ impl<'p> Simulation<'p> {
                 }
             }
             Event::Schedule { page, instance } => self.on_schedule(page, instance),
+            Event::Site(i) => self.on_site_event(usize::from(i)),
+            Event::Switch(instance) => self.switch(instance),
+            Event::PurgeAll { pop, kind } => {
+                if let Some(cdn) = self.cdn.as_mut() {
+                    cdn.purge_all(pop, self.queue.now(), kind);
+                }
+            }
         }
     }
 

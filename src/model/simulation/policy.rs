@@ -81,8 +81,10 @@ impl Simulation<'_> {
             let p = &self.plans[route].policy;
             (p.schedule, p.purge_cdn)
         };
-        let g = self.revalidate_on_demand(instance, page, Cause::Schedule);
-        self.generations[g].purge_on_change |= purge_cdn;
+        if self.origin.running(instance) {
+            let g = self.revalidate_on_demand(instance, page, Cause::Schedule);
+            self.generations[g].purge_on_change |= purge_cdn;
+        }
         if let Some(every) = every {
             self.queue
                 .schedule(self.queue.now() + every, Event::Schedule { page, instance });

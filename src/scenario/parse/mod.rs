@@ -12,6 +12,7 @@
 mod backend;
 mod cdn;
 mod distribution;
+mod events;
 mod limits;
 mod logs;
 mod monitor;
@@ -40,6 +41,7 @@ use crate::time::SimTime;
 
 use backend::{RawBackend, resolve_backend};
 use cdn::{RawCdn, resolve_cdn};
+use events::{RawEvent, resolve_events};
 pub(super) use limits::{MAX_POINTS, check_runs};
 use monitor::{RawMonitor, resolve_monitor};
 use origin::{RawOrigin, resolve_origin};
@@ -126,6 +128,7 @@ struct RawScenario {
     origin: Option<RawOrigin>,
     backend: Option<RawBackend>,
     policies: Spanned<Vec<RawPolicy>>,
+    events: Option<Spanned<Vec<Spanned<RawEvent>>>>,
     monitor: Option<RawMonitor>,
     slo: Option<Slo>,
     /// Expanded by `sweep.rs`; only its presence and its shape matter here.
@@ -210,6 +213,7 @@ impl RawScenario {
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
         let origin = resolve_origin(self.origin);
+        let events = resolve_events(source, self.events, duration)?;
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);
         let bucket = self
@@ -222,7 +226,8 @@ impl RawScenario {
             None => source.error("bucket", None, message),
         })?;
         let pages: u64 = routes.iter().map(|r| u64::from(r.pages)).sum();
-        let caches = u64::from(cdn.as_ref().map_or(0, |c| c.pops)) + u64::from(origin.instances);
+        let most_instances = super::most_instances(origin.instances, &events);
+        let caches = u64::from(cdn.as_ref().map_or(0, |c| c.pops)) + u64::from(most_instances);
         limits::check_pages(pages, caches)
             .map_err(|message| source.error("routes", Some(routes_span), message))?;
         let (key, span) = traffic::rate_key(&self.traffic, duration);
@@ -264,6 +269,7 @@ impl RawScenario {
             origin,
             backend,
             policies,
+            events,
             monitor,
             slo,
         })

@@ -29,6 +29,7 @@ pub(super) struct RawOrigin {
     balancer: Option<Word<Balancer>>,
     expire: Option<Interval>,
     rtt: Option<Delay>,
+    build_age: Option<Delay>,
 }
 
 /// Next.js `expireTime` default: one year.
@@ -44,5 +45,6 @@ pub(super) fn resolve_origin(raw: Option<RawOrigin>) -> Origin {
         balancer: o.balancer.map_or(Balancer::RoundRobin, |w| w.0),
         expire: o.expire.map_or(NEXT_EXPIRE_TIME, |t| t.0),
         rtt: o.rtt.map_or(SimTime::ZERO, |t| t.0),
+        build_age: o.build_age.map_or(SimTime::ZERO, |t| t.0),
     }
 }
