@@ -184,6 +184,26 @@ fn a_scenario_over_max_rate_is_refused_before_anything_is_sent() {
 }
 
 #[test]
+fn a_scenario_with_events_is_refused_before_anything_is_sent() {
+    let dir = scratch("events");
+    let (origin, cms) = origin(true, false);
+    let toml = format!(
+        "{}\n[[events]]\nname = \"nightly\"\nkind = \"deploy\"\nat = \"1s\"\n",
+        scenario(10, "2s")
+    );
+    let output = load(&dir, &toml, &origin, cms, &[]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("[[events]]") && err.contains("nightly"),
+        "{err}"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(origin.requests(), 0, "no request reached the site");
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
 fn a_site_without_the_marker_stops_the_run() {
     let dir = scratch("no-marker");
     let (origin, cms) = origin(false, false);

@@ -74,6 +74,15 @@ pub fn load(args: &LoadArgs) -> i32 {
             study.axes.join(", ")
         ));
     }
+    if !study.base.events.is_empty() {
+        let names: Vec<&str> = study.base.events.iter().map(|e| e.name.as_str()).collect();
+        return refuse(format!(
+            "{}: isrsim load cannot deploy, scale, restart or purge the site under test, so it \
+             cannot play the scenario's [[events]] ({}); remove them to load-test the rest",
+            args.file.display(),
+            names.join(", ")
+        ));
+    }
     let scenario = match tested_scenario(&study.base, args) {
         Ok(scenario) => scenario,
         Err(message) => return refuse(message),

@@ -193,3 +193,108 @@ pub(super) fn resolve_events(
     }
     Ok(events)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse::tests::{MINIMAL, error, line_of, parse_text};
+    use crate::scenario::{Action, PurgeKind};
+    use crate::time::SimTime;
+
+    fn with(events: &str) -> String {
+        format!("{MINIMAL}\n{events}")
+    }
+
+    #[test]
+    fn each_kind_reads_with_its_defaults() {
+        let s = parse_text(&with(
+            r#"
+[[events]]
+kind = "deploy"
+every = "6h"
+
+[[events]]
+name = "peak"
+kind = "scale"
+at = "2h"
+instances = 8
+
+[[events]]
+kind = "restart"
+at = "3h"
+every = "1h"
+
+[[events]]
+kind = "purge_all"
+at = "1h"
+purge = "soft"
+"#,
+        ))
+        .unwrap();
+        let h = |n: u64| SimTime::from_secs(3_600 * n);
+        assert_eq!(s.events.len(), 4);
+        assert_eq!(s.events[0].name, "deploy");
+        assert_eq!((s.events[0].at, s.events[0].every), (h(6), Some(h(6))));
+        assert_eq!(
+            s.events[0].action,
+            Action::Deploy {
+                build_concurrency: 8,
+                rolling: None,
+                purge_cdn: false
+            }
+        );
+        assert_eq!(s.events[1].name, "peak");
+        assert_eq!(s.events[1].action, Action::Scale { instances: 8 });
+        assert_eq!(s.most_instances(), 8);
+        assert_eq!(s.events[2].action, Action::Restart { instances: None });
+        let times: Vec<_> = s.events[2].times(s.duration).collect();
+        assert_eq!(times, vec![h(3), h(4), h(5)], "until the run ends at 6h");
+        assert_eq!(
+            s.events[3].action,
+            Action::PurgeAll {
+                purge: PurgeKind::Soft
+            }
+        );
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_named() {
+        let text =
+            with("[[events]]\nkind = \"scale\"\nat = \"1h\"\ninstances = 2\nrolling = \"30s\"\n");
+        let err = error(&text, "events[0].rolling", line_of(&text, "rolling"));
+        assert!(err.message.contains("`deploy`"), "{err}");
+        let text = with("[[events]]\nkind = \"deploy\"\nat = \"1h\"\ninstances = 2\n");
+        let err = error(&text, "events[0].instances", line_of(&text, "instances"));
+        assert!(
+            err.message.contains("`scale` or `restart`"),
+            "names the kinds that take it: {err}"
+        );
+    }
+
+    #[test]
+    fn an_event_needs_a_time_within_the_run() {
+        let text = with("[[events]]\nkind = \"restart\"\n");
+        let err = error(&text, "events[0]", line_of(&text, "[[events]]"));
+        assert!(err.message.contains("`at`"), "{err}");
+        let text = with("[[events]]\nkind = \"restart\"\nat = \"7h\"\n");
+        let err = error(&text, "events[0].at", line_of(&text, "at = "));
+        assert!(err.message.contains("duration"), "{err}");
+        let text = with("[[events]]\nkind = \"scale\"\nat = \"1h\"\n");
+        error(&text, "events[0].instances", line_of(&text, "[[events]]"));
+        let text = with("[[events]]\nkind = \"scale\"\nat = \"1h\"\ninstances = 0\n");
+        error(&text, "events[0].instances", line_of(&text, "instances"));
+        let text = with("[[events]]\nkind = \"upgrade\"\nat = \"1h\"\n");
+        let err = error(&text, "events[0].kind", line_of(&text, "upgrade"));
+        assert!(err.message.contains("`purge_all`"), "{err}");
+        let text = with("[[events]]\nkind = \"deploy\"\nevery = \"0s\"\n");
+        error(&text, "events[0].every", line_of(&text, "every"));
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let text = with(
+            "[[events]]\nname = \"a\"\nkind = \"restart\"\nat = \"1h\"\n\n[[events]]\nname = \"a\"\nkind = \"restart\"\nat = \"2h\"\n",
+        );
+        let second = text.rfind("name = \"a\"").unwrap();
+        error(&text, "events[1].name", text[..second].lines().count() + 1);
+    }
+}
