@@ -278,6 +278,9 @@ struct Timeline {
     end_s: f64,
     /// The warm-up, when the scenario can be read and every sweep point shares it.
     warmup_s: Option<f64>,
+    /// When each `[[events]]` occurrence happened (seconds) and its name, when every sweep point
+    /// shares them.
+    events: Vec<(f64, String)>,
 }
 
 struct SeriesTimeline {
@@ -379,8 +382,33 @@ impl Timeline {
             series,
             end_s,
             warmup_s: warmup(study),
+            events: site_events(study),
         }
     }
+}
+
+/// Every `[[events]]` occurrence (seconds, name), when every sweep point has the same events.
+fn site_events(study: &Study) -> Vec<(f64, String)> {
+    let Some(first) = study.points.first().map(|p| &p.scenario) else {
+        return Vec::new();
+    };
+    let shared = study
+        .points
+        .iter()
+        .all(|p| p.scenario.events == first.events && p.scenario.duration == first.duration);
+    if !shared {
+        return Vec::new();
+    }
+    let mut events: Vec<(f64, String)> = first
+        .events
+        .iter()
+        .flat_map(|e| {
+            e.times(first.duration)
+                .map(|t| (t.as_secs_f64(), e.name.clone()))
+        })
+        .collect();
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+    events
 }
 
 /// The warm-up in seconds, when every sweep point shares it.

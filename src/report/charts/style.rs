@@ -511,6 +511,40 @@ where
     Ok(())
 }
 
+/// Marks each event (x, name) with a dashed vertical line over `y`, named at the top where the
+/// name fits beside the previous one.
+pub fn draw_events<DB, X, Y>(
+    chart: &mut Plot<'_, DB, X, Y>,
+    events: &[(f64, String)],
+    y: &std::ops::Range<f64>,
+) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let line = MUTED.mix(0.7).stroke_width(2);
+    let label = font(TICK_SIZE).color(&MUTED);
+    let mut free_from = i32::MIN;
+    for (x, name) in events {
+        chart.draw_series(std::iter::once(plotters::element::DashedPathElement::new(
+            vec![(*x, y.start), (*x, y.end)],
+            6,
+            4,
+            line,
+        )))?;
+        let left = chart.backend_coord(&(*x, y.end)).0;
+        let width = chart.plotting_area().estimate_text_size(name, &label)?.0 as i32;
+        if left >= free_from {
+            let text =
+                EmptyElement::at((*x, y.end)) + Text::new(name.clone(), (4, 30), label.clone());
+            chart.draw_series(std::iter::once(text))?;
+            free_from = left + width + 12;
+        }
+    }
+    Ok(())
+}
+
 /// An axis with the ticks given. (plotters' own `WithKeyPoints` loses the tick label
 /// formatter on a linear axis.)
 pub struct Ticks<R> {
