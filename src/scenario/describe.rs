@@ -8,7 +8,9 @@
 use std::fmt::Write as _;
 
 use super::parse::Keyword;
-use super::{Bound, Capacity, Distribution, Policy, RoutePolicy, Scenario, Study, Traffic};
+use super::{
+    Action, Bound, Capacity, Distribution, Policy, RoutePolicy, Scenario, SiteEvent, Study, Traffic,
+};
 use crate::logs::Tally;
 use crate::logs::replay::WINDOW_S;
 use crate::time::SimTime;
@@ -72,7 +74,10 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
             format!("balancer = {}", quoted(og.balancer.word())),
             format!("expire = {}", duration(og.expire)),
             format!("rtt = {}", duration(og.rtt)),
-        ],
+        ]
+        .into_iter()
+        .chain((og.build_age > SimTime::ZERO).then(|| format!("build_age = {}", duration(og.build_age))))
+        .collect(),
     );
     let b = &s.backend;
     o += &section(
@@ -97,8 +102,54 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
         o += &section("[slo]", bounds(&s.slo));
     }
     policies(&mut o, s);
+    events(&mut o, s);
     sweep(&mut o, study);
     o
+}
+
+/// `[[events]]`, one line each: its name, when, and its kind's keys.
+fn events(o: &mut String, s: &Scenario) {
+    if s.events.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "[[events]] {}",
+        counted(s.events.len() as u64, "event", "events")
+    );
+    for e in &s.events {
+        o.push_str(&wrapped(2, 4, &event(e), ", "));
+    }
+    o.push('\n');
+}
+
+fn event(e: &SiteEvent) -> Vec<String> {
+    let mut items = vec![format!("{}: kind = {}", e.name, quoted(e.action.kind()))];
+    let first = format!("at = {}", duration(e.at));
+    match e.every {
+        Some(every) if every == e.at => items.push(format!("every = {}", duration(every))),
+        Some(every) => items.extend([first, format!("every = {}", duration(every))]),
+        None => items.push(first),
+    }
+    match e.action {
+        Action::Deploy {
+            build_concurrency,
+            rolling,
+            purge_cdn,
+        } => items.extend([
+            format!("build_concurrency = {build_concurrency}"),
+            rolling.map_or("all instances at once".to_string(), |r| {
+                format!("rolling = {}", duration(r))
+            }),
+            format!("purge_cdn = {purge_cdn}"),
+        ]),
+        Action::Scale { instances } => items.push(format!("instances = {instances}")),
+        Action::Restart { instances } => items.push(
+            instances.map_or("every instance".to_string(), |n| format!("instances = {n}")),
+        ),
+        Action::PurgeAll { purge } => items.push(format!("purge = {}", quoted(purge.word()))),
+    }
+    items
 }
 
 /// `[traffic]`'s keys for its pattern.
