@@ -76,7 +76,10 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
             format!("rtt = {}", duration(og.rtt)),
         ]
         .into_iter()
-        .chain((og.build_age > SimTime::ZERO).then(|| format!("build_age = {}", duration(og.build_age))))
+        .chain(
+            (og.build_age > SimTime::ZERO)
+                .then(|| format!("build_age = {}", duration(og.build_age))),
+        )
         .collect(),
     );
     let b = &s.backend;
@@ -144,9 +147,8 @@ fn event(e: &SiteEvent) -> Vec<String> {
             format!("purge_cdn = {purge_cdn}"),
         ]),
         Action::Scale { instances } => items.push(format!("instances = {instances}")),
-        Action::Restart { instances } => items.push(
-            instances.map_or("every instance".to_string(), |n| format!("instances = {n}")),
-        ),
+        Action::Restart { instances } => items
+            .push(instances.map_or("every instance".to_string(), |n| format!("instances = {n}"))),
         Action::PurgeAll { purge } => items.push(format!("purge = {}", quoted(purge.word()))),
     }
     items

@@ -4,15 +4,18 @@
 //! - **Deploy.** `next build` renders every prerendered page, reading its content from the
 //!   backend: here each render is a job in the backend queue beside the regenerations, taking its
 //!   route's `regen_time`, at most `build_concurrency` at once (Next.js renders pages in parallel
-//!   workers, `experimental.staticGenerationMaxConcurrency` each). When the last page is
+//!   workers, up to `experimental.staticGenerationMaxConcurrency` each, 8 by default: Next.js
+//!   docs, "next.config.js: staticGeneration*"). When the last page is
 //!   rendered, the instances restart on the new build (`next start` on the new `.next` output):
 //!   all at once, or one every `rolling` (a Kubernetes rolling update). A restarted instance's
 //!   cache is the build's pages, aged from when the build wrote them (the file system cache takes
 //!   `lastModified` from the file's `mtime`:
 //!   `packages/next/src/server/lib/incremental-cache/file-system-cache.ts`). With `purge_cdn`
-//!   the whole CDN is purged once every instance has switched, as platforms do on a deploy
-//!   (Vercel purges its edge cache for a new deployment); without it the PoPs keep their copies,
-//!   as a self-hosted CDN does. A deploy that comes while another is under way is skipped.
+//!   the whole CDN is purged once every instance has switched, which is what a platform's deploy
+//!   amounts to (Vercel's CDN cache key includes the unique deployment URL, so a promoted
+//!   deployment starts with an empty cache: Vercel docs, "Purging Vercel CDN Cache", Cache keys);
+//!   without it the PoPs keep their copies, as a self-hosted CDN does. A deploy that comes while
+//!   another is under way is skipped.
 //! - **Scale.** New instances start from the last build, which may be older than anything the
 //!   running instances hold ("cache is always stale on startup"); on-demand revalidations sent
 //!   before they started never reached them. Stopped instances drop their caches.

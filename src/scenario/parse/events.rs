@@ -46,8 +46,8 @@ pub(super) struct RawEvent {
 }
 
 /// Next.js renders at most this many pages at once per build worker
-/// (`experimental.staticGenerationMaxConcurrency`, default 8:
-/// `packages/next/src/server/config-shared.ts`).
+/// (`experimental.staticGenerationMaxConcurrency`, 8 by default: Next.js docs,
+/// "next.config.js: staticGeneration*"); the default stands for one worker.
 pub const DEFAULT_BUILD_CONCURRENCY: u32 = 8;
 
 /// The most instances a `scale` event may ask for.
