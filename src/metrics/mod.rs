@@ -122,7 +122,7 @@ pub const RUN_COLUMNS: [Column; 25] = [
         "build_renders",
         Count,
         Neutral,
-        "pages rendered by deploys' builds (`[[events]]`), through the backend",
+        "pages rendered by deploys' builds ([[events]]), through the backend",
     ),
     col(
         "regen_per_s_peak",
