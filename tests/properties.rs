@@ -183,9 +183,39 @@ purge_cdn = true
 
 const TIMEOUT_S: u64 = 2;
 
+/// Deploys (rolling, purging the CDN), scaling up and down, a restart and a soft purge of the
+/// whole CDN: instances that stop while generations are in flight and users wait on them.
+const EVENTS: &str = r#"
+[[events]]
+kind = "deploy"
+every = "7m"
+build_concurrency = 3
+rolling = "20s"
+purge_cdn = true
+
+[[events]]
+kind = "scale"
+at = "10m"
+instances = 5
+
+[[events]]
+kind = "purge_all"
+at = "15m"
+purge = "soft"
+
+[[events]]
+kind = "scale"
+at = "25m"
+instances = 1
+
+[[events]]
+kind = "restart"
+at = "30m"
+"#;
+
 /// Blocking pages, CDN collapsing, several instances, a small backend that queues, failures and
-/// timeouts: every way a request can wait on something.
-fn churn_scenario(origin: &str, collapse: bool) -> Scenario {
+/// timeouts: every way a request can wait on something; `events` adds `[[events]]`.
+fn churn_scenario(origin: &str, collapse: bool, events: &str) -> Scenario {
     parse(&format!(
         r#"
 duration = "40m"
@@ -251,7 +281,7 @@ on_edit = "regenerate"
 broadcast = true
 purge_cdn = true
 schedule = "10m"
-"#
+{events}"#
     ))
 }
 
@@ -265,25 +295,39 @@ fn every_request_gets_exactly_one_response() {
         (
             "instances = 3\ncache = \"local\"\nbalancer = \"round-robin\"",
             true,
+            "",
         ),
         (
             "instances = 3\ncache = \"shared\"\nlock = true\nbalancer = \"random\"",
             true,
+            "",
         ),
         (
             "instances = 2\ncache = \"local\"\nbalancer = \"hash\"",
             false,
+            "",
+        ),
+        (
+            "instances = 3\ncache = \"local\"\nbalancer = \"round-robin\"",
+            true,
+            EVENTS,
+        ),
+        (
+            "instances = 2\ncache = \"shared\"\nbalancer = \"random\"",
+            false,
+            EVENTS,
         ),
     ];
     let timeout = SimTime::from_secs(TIMEOUT_S);
     let (mut errors, mut blocked, mut abandoned, mut timed_out) = (0, 0, 0, 0);
-    for (origin, collapse) in variants {
-        let scenario = churn_scenario(origin, collapse);
+    for (origin, collapse, events) in variants {
+        let scenario = churn_scenario(origin, collapse, events);
         let seed = replication_seed(scenario.seed, 0);
         let requests: Vec<Request> = Requests::new(&scenario, seed).collect();
         for policy in 0..scenario.policies.len() {
             let label = format!(
-                "{origin:?}, collapse {collapse}, {}",
+                "{origin:?}, collapse {collapse}, events {}, {}",
+                !events.is_empty(),
                 scenario.policies[policy].name
             );
             let edits = Edits::new(&scenario, &PageLayout::new(&scenario), seed);
