@@ -29,10 +29,9 @@
 
 use rand::RngExt;
 
-use super::{BUILD, Cause, Event, Generation, Simulation, State, TracedGeneration};
+use super::{BUILD, Cause, Event, Generation, Simulation, TracedGeneration};
 use crate::model::build::Build;
 use crate::model::origin::Batch;
-use crate::model::waiters::WaitList;
 use crate::scenario::{Action, PurgeKind};
 use crate::time::SimTime;
 
@@ -150,22 +149,15 @@ impl Simulation<'_> {
 
     /// One of the build's renders joins the backend queue.
     fn render_for_build(&mut self, page: u32) {
-        let g = self.generations.insert(Generation {
+        let now = self.queue.now();
+        let g = (self.generations).insert(Generation::queued(
             page,
-            instance: BUILD,
-            batch: Batch::OnDemand,
-            cause: Cause::Build,
-            state: State::Queued,
-            triggered: self.queue.now(),
-            started: None,
-            run_ends: SimTime::NEVER,
-            snapshot: 0,
-            waiters: WaitList::default(),
-            timeout: None,
-            purge_after: false,
-            purge_on_change: false,
-            epoch: 0,
-        });
+            BUILD,
+            Batch::OnDemand,
+            Cause::Build,
+            now,
+            0,
+        ));
         if self.backend.admit(g) {
             self.start(g);
         }

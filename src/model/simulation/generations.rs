@@ -17,22 +17,8 @@ impl Simulation<'_> {
         let duplicate = self.page_in_flight[page as usize] > 0;
         self.page_in_flight[page as usize] += 1;
         self.collector.regeneration_triggered(now, route, duplicate);
-        let generation = Generation {
-            page,
-            instance,
-            batch,
-            cause,
-            state: State::Queued,
-            triggered: now,
-            started: None,
-            run_ends: SimTime::NEVER,
-            snapshot: 0,
-            waiters: WaitList::default(),
-            timeout: None,
-            purge_after: false,
-            purge_on_change: false,
-            epoch: self.origin.epoch(instance),
-        };
+        let epoch = self.origin.epoch(instance);
+        let generation = Generation::queued(page, instance, batch, cause, now, epoch);
         let g = self.generations.insert(generation);
         self.origin.set_in_flight(batch, instance, page, g);
         if let Some(timeout) = self.timeout {

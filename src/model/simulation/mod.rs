@@ -168,6 +168,35 @@ struct Generation {
     epoch: u32,
 }
 
+impl Generation {
+    /// A generation that joins the backend queue at `now`.
+    fn queued(
+        page: u32,
+        instance: u32,
+        batch: Batch,
+        cause: Cause,
+        now: SimTime,
+        epoch: u32,
+    ) -> Self {
+        Generation {
+            page,
+            instance,
+            batch,
+            cause,
+            state: State::Queued,
+            triggered: now,
+            started: None,
+            run_ends: SimTime::NEVER,
+            snapshot: 0,
+            waiters: WaitList::default(),
+            timeout: None,
+            purge_after: false,
+            purge_on_change: false,
+            epoch,
+        }
+    }
+}
+
 /// A route's policy with what follows from it, worked out once.
 struct RoutePlan {
     policy: RoutePolicy,
