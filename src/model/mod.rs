@@ -8,6 +8,7 @@ pub mod build;
 pub mod cdn;
 pub mod content;
 mod lru;
+pub mod memory;
 pub mod origin;
 mod prefetch;
 pub mod rng;

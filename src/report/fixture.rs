@@ -56,6 +56,9 @@ pub fn scenario() -> Scenario {
             balancer: Balancer::RoundRobin,
             expire: SimTime::from_secs(3600),
             rtt: SimTime::ZERO,
+            memory: None,
+            disk: true,
+            disk_read: SimTime::from_millis(1),
         },
         backend: Backend {
             concurrency: None,

@@ -205,6 +205,12 @@ pub struct Origin {
     pub balancer: Balancer,
     pub expire: SimTime,
     pub rtt: SimTime,
+    /// Each instance's memory cache in bytes, least recently used evicted (`None`: unbounded).
+    pub memory: Option<u64>,
+    /// Whether an evicted entry stays on disk (`isrFlushToDisk`).
+    pub disk: bool,
+    /// The latency of reading an entry back from disk.
+    pub disk_read: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]

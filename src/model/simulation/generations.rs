@@ -166,7 +166,9 @@ impl Simulation<'_> {
         let mut waiting = job.waiters;
         while let Some(waiter) = self.waiters.pop(&mut waiting) {
             match waiter {
-                Waiter::User { arrival, pop } => self.respond(arrival, page, pop, version, served),
+                Waiter::User { arrival, pop, disk } => {
+                    self.respond(arrival, page, pop, version, served, disk);
+                }
                 Waiter::Fetch(f) => {
                     let Some(cdn) = self.cdn.as_mut() else {
                         continue;
@@ -175,8 +177,10 @@ impl Simulation<'_> {
                     if let Some(v) = version {
                         self.cdn_store(pop, page, v);
                     }
-                    while let Some(Waiter::User { arrival, pop }) = self.waiters.pop(&mut users) {
-                        self.respond(arrival, page, pop, version, served);
+                    while let Some(Waiter::User { arrival, pop, disk }) =
+                        self.waiters.pop(&mut users)
+                    {
+                        self.respond(arrival, page, pop, version, served, disk);
                     }
                 }
             }
