@@ -1,7 +1,8 @@
 //! Who is waiting on an in-flight generation or CDN fetch.
 //!
 //! Many requests can block on one generation (Next.js shares one promise among concurrent
-//! requests for a page) and many users on one collapsed CDN fetch. The lists are intrusive
+//! requests for a page) and many users on one collapsed CDN fetch. A waiting user carries whether
+//! the instance read the page from disk for it (docs/model.md §6.7). The lists are intrusive
 //! singly-linked lists in one slab with a free list, so waiting allocates nothing once the slab
 //! has grown to the run's peak.
 

@@ -1,6 +1,7 @@
 //! Generations: a regeneration joins the backend queue, snapshots the content when a slot takes
 //! it, and on success writes the instance's cache (or, failing, writes the old entry back with
-//! Next.js's back-off), then answers everyone waiting on it.
+//! Next.js's back-off), then answers everyone waiting on it; a request whose lookup read the
+//! instance's disk first (§6.7) is answered `disk_read` later in latency, not in cache state.
 
 use rand::RngExt;
 
