@@ -196,7 +196,7 @@ purge_cdn = {purge}
 
 /// One page regenerating in 2 s, `revalidate = 60s`, `on_edit = "regenerate"`, no CDN, one
 /// instance at first, round robin; the running build is a week old (`build_age = "7d"`).
-/// - 0: instance 0 holds v0, fresh until 60 (it has served the site since before t=0).
+/// - 0: instance 0 holds v0 as the week-old build wrote it: stale already.
 /// - 10: edit (v1); the webhook reaches instance 0, which regenerates 10 -> 12: v1, fresh until
 ///   72.
 /// - 20: HIT v1.

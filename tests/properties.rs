@@ -10,7 +10,7 @@ use isrsim::metrics::RunResult;
 use isrsim::model::content::{Edits, PageLayout};
 use isrsim::model::rng::{SimRng, replication_seed};
 use isrsim::model::traffic::{Request, Requests};
-use isrsim::model::{self, Served, Simulation, Trace};
+use isrsim::model::{self, Served, Simulation, Trace, TracedResponse};
 use isrsim::scenario::Scenario;
 use isrsim::time::SimTime;
 use rand::{RngExt, SeedableRng};
@@ -508,5 +508,100 @@ purge_cdn = true
         // The policies do differ, so the equality above is not trivial.
         let stale: Vec<f64> = runs.iter().map(|r| metric(r, "stale_ratio")).collect();
         assert!(stale.windows(2).any(|w| w[0] != w[1]), "{stale:?}");
+    }
+}
+
+// ---- 7. With a disk, bounded memory changes latency only ---------------------------------------
+
+/// With `disk = true` an entry evicted from an instance's memory is read back exactly as it was
+/// (docs/model.md §6.7), so every response carries what it would with unbounded memory, served
+/// the same way at the same instant, and every generation runs the same; only the latency of a
+/// response whose lookup read the disk is `disk_read` longer. Timers, on-demand `invalidate` and
+/// `mark-stale`, several instances and a bounded CDN all go through the evicted entries.
+#[test]
+fn with_a_disk_bounded_memory_changes_latency_only() {
+    let text = |memory: &str| {
+        format!(
+            r#"
+duration = "20m"
+seed = 5
+
+[traffic]
+pattern = "steady"
+rate = 40
+
+[[routes]]
+name = "posts"
+pages = 400
+popularity = 0.7
+edit_every = "30m"
+page_size = "20KB"
+regen_time = {{ uniform = ["100ms", "2s"] }}
+
+[[routes]]
+name = "drafts"
+pages = 100
+prerendered = false
+page_size = "5KB"
+edit_every = "1h"
+regen_time = "500ms"
+
+[cdn]
+pops = 2
+capacity = 150
+rtt = "10ms"
+origin_rtt = "50ms"
+
+[origin]
+instances = 3
+{memory}
+
+[[policies]]
+name = "time-2m"
+revalidate = "2m"
+
+[[policies]]
+name = "invalidate"
+on_edit = "invalidate"
+purge_cdn = true
+
+[[policies]]
+name = "mark-stale"
+revalidate = "10m"
+on_edit = "mark-stale"
+broadcast = true
+"#
+        )
+    };
+    let unbounded = parse(&text(""));
+    let bounded = parse(&text("memory = \"400KB\"\ndisk_read = \"3ms\""));
+    let seed = replication_seed(unbounded.seed, 0);
+    for policy in 0..unbounded.policies.len() {
+        let play = |scenario: &Scenario| {
+            let requests = Requests::new(scenario, seed);
+            let edits = Edits::new(scenario, &PageLayout::new(scenario), seed);
+            let sim = Simulation::new(scenario, policy, 0).with_trace();
+            trace_of(sim.run(requests, edits).1)
+        };
+        let (plain, small) = (play(&unbounded), play(&bounded));
+        assert_eq!(plain.generations, small.generations, "policy {policy}");
+        assert_eq!(plain.responses.len(), small.responses.len());
+        let mut read = 0;
+        for (a, b) in plain.responses.iter().zip(&small.responses) {
+            let same = TracedResponse {
+                latency: a.latency,
+                ..*b
+            };
+            assert_eq!(*a, same, "policy {policy}");
+            match b.latency - a.latency {
+                SimTime::ZERO => {}
+                d if d == SimTime::from_millis(3) => read += 1,
+                d => panic!("policy {policy}: a response {d} slower"),
+            }
+        }
+        // 400 KB holds about a twentieth of the site: many lookups read the disk.
+        let share = f64::from(read) / plain.responses.len() as f64;
+        println!("policy {policy}: {read} responses read from disk ({share:.3})");
+        assert!(share > 0.05, "policy {policy}: {share}");
     }
 }

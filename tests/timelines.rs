@@ -1056,3 +1056,258 @@ name = "none"
     t.assert_answers(2, &[(7.0, Served::OriginHit, Some(0), false, 7.0, miss)]);
     assert_eq!(t.metric("origin_requests"), 5.0);
 }
+
+/// Three prerendered 10 KB pages and instances whose memory holds two (`memory = "20KB"`), with
+/// or without a disk; origin rtt 10ms, `disk_read = 5ms`, `revalidate = 60s`, regenerations 1s.
+fn three_pages_two_in_memory(disk: bool) -> Scenario {
+    scenario(
+        "100s",
+        &format!(
+            r#"
+[[routes]]
+name = "posts"
+pages = 3
+page_size = "10KB"
+regen_time = "1s"
+
+[origin]
+rtt = "10ms"
+memory = "20KB"
+disk = {disk}
+disk_read = "5ms"
+{TIME_60S}"#
+        ),
+    )
+}
+
+/// The requests both disk timelines replay, and page 0's edit at 30.
+fn memory_requests() -> Vec<isrsim::model::traffic::Request> {
+    vec![
+        get(1.0, 0),
+        get(2.0, 0),
+        get(3.0, 1),
+        get(4.0, 2),
+        get(70.0, 0),
+        get(72.0, 0),
+        get(73.0, 1),
+        get(74.0, 2),
+        get(80.0, 0),
+    ]
+}
+
+/// `disk = true`: an evicted page is read back from disk as it was, age and all, paying 5ms.
+/// Memory starts empty (the build's files are on disk); `[a, b]` is memory, most recent first.
+/// - 1: page 0 read from disk: fresh v0 (stored at 0), 15ms. [0]. 2: from memory, 10ms.
+/// - 3: page 1 from disk, 15ms: [1, 0]. 4: page 2 from disk, 15ms: [2, 1]; page 0 is evicted to
+///   disk as it was (v0 stored at 0).
+/// - 30: page 0 edited (v1).
+/// - 70: page 0 read back from disk with its age: stored at 0, past 60, so STALE v0 (and stale
+///   content), 15ms, and a background regeneration 70-71 (v1). [0, 2].
+/// - 72: page 0 from memory, fresh v1 (stored at 71), 10ms.
+/// - 73: page 1 from disk, STALE v0 (by time; its content is current), 15ms; regenerates 73-74.
+///   [1, 0].
+/// - 74: page 1's regeneration stores first (events before requests): already most recent. Page 2
+///   from disk, STALE v0, 15ms, regenerates 74-75: [2, 1]; page 0 is evicted to disk as v1 stored
+///   at 71.
+/// - 80: page 0 read back from disk: fresh v1 (stored at 71, fresh until 131), 15ms.
+#[test]
+fn an_evicted_page_is_read_back_from_disk_with_its_age() {
+    let t = run(
+        &three_pages_two_in_memory(true),
+        0,
+        memory_requests(),
+        vec![edit(30.0, 0)],
+    );
+    let (memory, disk) = (0.010, 0.015);
+    t.assert_answers(
+        0,
+        &[
+            (1.0, Served::OriginHit, Some(0), false, 1.0, disk),
+            (2.0, Served::OriginHit, Some(0), false, 2.0, memory),
+            (70.0, Served::OriginStale, Some(0), true, 70.0, disk),
+            (72.0, Served::OriginHit, Some(1), false, 72.0, memory),
+            (80.0, Served::OriginHit, Some(1), false, 80.0, disk),
+        ],
+    );
+    t.assert_answers(
+        1,
+        &[
+            (3.0, Served::OriginHit, Some(0), false, 3.0, disk),
+            (73.0, Served::OriginStale, Some(0), false, 73.0, disk),
+        ],
+    );
+    t.assert_answers(
+        2,
+        &[
+            (4.0, Served::OriginHit, Some(0), false, 4.0, disk),
+            (74.0, Served::OriginStale, Some(0), false, 74.0, disk),
+        ],
+    );
+    let ran: Vec<_> = t.trace.generations.iter().map(|g| g.page).collect();
+    assert_eq!(ran, vec![0, 1, 2]);
+    assert_eq!(
+        t.trace.generations[0],
+        generation(Cause::Background, 70.0, 71.0, 1)
+    );
+}
+
+/// `disk = false` (`isrFlushToDisk: false`): the same requests. Regenerations are never written
+/// to disk, so what an evicted page leaves is the build's file (v0 written at 0), which Next.js
+/// reads on a memory miss (`file-system-cache.ts`, `get`). Up to 74 every answer is as with a
+/// disk, since until then each page read from disk is still the build's file.
+/// - 74: page 0 is evicted, and its v1 (stored at 71) is lost.
+/// - 80: page 0 reads the build's file: v0 stored at 0, so STALE v0 (and stale content), 15ms,
+///   and one more background regeneration 80-81 (v1).
+#[test]
+fn without_a_disk_an_evicted_page_falls_back_to_the_builds_file() {
+    let t = run(
+        &three_pages_two_in_memory(false),
+        0,
+        memory_requests(),
+        vec![edit(30.0, 0)],
+    );
+    let (memory, disk) = (0.010, 0.015);
+    t.assert_answers(
+        0,
+        &[
+            (1.0, Served::OriginHit, Some(0), false, 1.0, disk),
+            (2.0, Served::OriginHit, Some(0), false, 2.0, memory),
+            (70.0, Served::OriginStale, Some(0), true, 70.0, disk),
+            (72.0, Served::OriginHit, Some(1), false, 72.0, memory),
+            (80.0, Served::OriginStale, Some(0), true, 80.0, disk),
+        ],
+    );
+    t.assert_answers(
+        1,
+        &[(73.0, Served::OriginStale, Some(0), false, 73.0, disk)],
+    );
+    t.assert_answers(
+        2,
+        &[(74.0, Served::OriginStale, Some(0), false, 74.0, disk)],
+    );
+    let ran: Vec<_> = t.trace.generations.iter().map(|g| g.page).collect();
+    assert_eq!(ran, vec![0, 1, 2, 0]);
+    assert_eq!(
+        t.trace.generations[3],
+        generation(Cause::Background, 80.0, 81.0, 1)
+    );
+}
+
+/// Two 10 KB pages, memory for one, no timer, origin rtt 10ms, `disk_read = 5ms`, regenerations
+/// 1s; `prerendered` and `[origin] expire` as given.
+fn two_pages_one_in_memory(disk: bool, prerendered: bool, expire: &str) -> Scenario {
+    scenario(
+        "100s",
+        &format!(
+            r#"
+[[routes]]
+name = "posts"
+pages = 2
+page_size = "10KB"
+regen_time = "1s"
+prerendered = {prerendered}
+
+[origin]
+rtt = "10ms"
+expire = "{expire}"
+memory = "10KB"
+disk = {disk}
+disk_read = "5ms"
+
+[[policies]]
+name = "none"
+"#
+        ),
+    )
+}
+
+/// Pages the build did not prerender, without a disk: there is no file to fall back to.
+/// - 1: page 0 absent (no file: nothing read) blocks, generated 1-2: answered at 2, 1.010s.
+///   Memory [0].
+/// - 3: page 0 from memory, 10ms.
+/// - 4: page 1 blocks, 4-5; storing it at 5 evicts page 0, which is gone.
+/// - 6: page 0 blocks again, 6-7 (1.010s), evicting page 1. 8: page 1 blocks again, 8-9.
+///
+/// With a disk, 6 and 8 read the pages back instead: `OriginHit` v0 in 15ms, no regeneration.
+#[test]
+fn without_a_disk_an_evicted_page_that_was_not_prerendered_blocks() {
+    let requests = || {
+        vec![
+            get(1.0, 0),
+            get(3.0, 0),
+            get(4.0, 1),
+            get(6.0, 0),
+            get(8.0, 1),
+        ]
+    };
+    let t = run(
+        &two_pages_one_in_memory(false, false, "1y"),
+        0,
+        requests(),
+        vec![],
+    );
+    t.assert_answers(
+        0,
+        &[
+            (1.0, Served::Generated, Some(0), false, 2.0, 1.010),
+            (3.0, Served::OriginHit, Some(0), false, 3.0, 0.010),
+            (6.0, Served::Generated, Some(0), false, 7.0, 1.010),
+        ],
+    );
+    t.assert_answers(
+        1,
+        &[
+            (4.0, Served::Generated, Some(0), false, 5.0, 1.010),
+            (8.0, Served::Generated, Some(0), false, 9.0, 1.010),
+        ],
+    );
+    let ran: Vec<_> = t
+        .trace
+        .generations
+        .iter()
+        .map(|g| (g.page, g.cause, g.triggered, g.finished))
+        .collect();
+    assert_eq!(
+        ran,
+        vec![
+            (0, Cause::Blocking, secs(1.0), secs(2.0)),
+            (1, Cause::Blocking, secs(4.0), secs(5.0)),
+            (0, Cause::Blocking, secs(6.0), secs(7.0)),
+            (1, Cause::Blocking, secs(8.0), secs(9.0)),
+        ]
+    );
+    let d = run(
+        &two_pages_one_in_memory(true, false, "1y"),
+        0,
+        requests(),
+        vec![],
+    );
+    d.assert_answers(0, &[(6.0, Served::OriginHit, Some(0), false, 6.0, 0.015)]);
+    d.assert_answers(1, &[(8.0, Served::OriginHit, Some(0), false, 8.0, 0.015)]);
+    assert_eq!(d.trace.generations.len(), 2);
+}
+
+/// Prerendered pages with `expire = 50s`, without a disk: the build's file, read back after an
+/// eviction, is past its expire time, so the request blocks, and pays the read too.
+/// - 60: page 0's file read (5ms), expired (written at 0): blocks, 60-61; 1.015s. Memory [0].
+/// - 62: page 1 likewise, 62-63; storing it evicts page 0, whose v0 of 61 is lost.
+/// - 64: page 0 reads the build's file again, still expired: blocks, 64-65, 1.015s.
+#[test]
+fn without_a_disk_an_expired_builds_file_blocks_after_its_read() {
+    let requests = vec![get(60.0, 0), get(62.0, 1), get(64.0, 0)];
+    let t = run(
+        &two_pages_one_in_memory(false, true, "50s"),
+        0,
+        requests,
+        vec![],
+    );
+    t.assert_answers(
+        0,
+        &[
+            (60.0, Served::Generated, Some(0), false, 61.0, 1.015),
+            (64.0, Served::Generated, Some(0), false, 65.0, 1.015),
+        ],
+    );
+    t.assert_answers(1, &[(62.0, Served::Generated, Some(0), false, 63.0, 1.015)]);
+    assert_eq!(t.trace.generations.len(), 3);
+}

@@ -1,5 +1,5 @@
 //! Least-recently-used order for caches that hold fewer pages than the site has: each cache
-//! (a CDN PoP) keeps its pages in a doubly linked list, most recently used first, threaded through
+//! (a CDN PoP, or a Next.js instance's memory) keeps its pages in a doubly linked list, most recently used first, threaded through
 //! flat arrays indexed like the cache's entries. Using a page moves it to the front; storing a page
 //! into a full cache evicts from the back until the pages fit. A cache counts pages, or bytes
 //! (each page weighing its size). Every operation is O(1) per page moved or evicted and allocates
@@ -7,7 +7,8 @@
 //!
 //! This is the replacement policy CDNs describe for their edge caches: Cloudflare ("assets that
 //! are not accessed frequently are evicted", least recently used first), Fastly ("least recently
-//! used content is evicted"), and Varnish's `malloc` storage (an LRU list per storage).
+//! used content is evicted"), and Varnish's `malloc` storage (an LRU list per storage); and
+//! Next.js's in-memory cache (`server/lib/lru-cache.ts`, bounded by `cacheMaxMemorySize`).
 
 /// No slot: the end of a list.
 const NONE: u32 = u32::MAX;
@@ -69,8 +70,9 @@ impl Lru {
         list as usize * self.slots + slot as usize
     }
 
-    #[cfg(test)]
-    fn contains(&self, list: u32, slot: u32) -> bool {
+    /// Whether `slot` is in its list (held by that cache).
+    #[inline]
+    pub fn contains(&self, list: u32, slot: u32) -> bool {
         self.links[self.at(list, slot)].prev != OUT
     }
 
@@ -153,6 +155,17 @@ impl Lru {
     pub fn remove(&mut self, list: u32, slot: u32) {
         self.unlink(list, slot);
     }
+
+    /// Every slot leaves `list` (a restart empties the cache): O(slots in it).
+    pub fn clear(&mut self, list: u32) {
+        loop {
+            let head = self.lists[list as usize].head;
+            if head == NONE {
+                break;
+            }
+            self.unlink(list, head);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +222,12 @@ mod tests {
         lru.remove(0, 8);
         lru.remove(0, 7);
         assert_eq!(order(&lru, 0), Vec::<u32>::new());
+        touch(&mut lru, 0, 1);
+        touch(&mut lru, 0, 2);
+        lru.clear(0);
+        assert_eq!(order(&lru, 0), Vec::<u32>::new());
+        assert!(!lru.contains(0, 1) && !lru.contains(0, 2));
+        assert_eq!(lru.used(0), 0);
         assert!(touch(&mut lru, 0, 9).is_empty());
         assert_eq!(order(&lru, 0), vec![9]);
     }

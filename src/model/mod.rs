@@ -1,5 +1,6 @@
 //! The ISR system, built on the event core: users, editors, the CDN, the Next.js instances and
-//! their caches, the backend, and the revalidation policy. Each module's header names the real
+//! their caches (memory in front of a disk when bounded), the backend, and the revalidation
+//! policy. Each module's header names the real
 //! behaviour it models and where that behaviour is documented.
 
 pub mod alias;
@@ -8,6 +9,7 @@ pub mod build;
 pub mod cdn;
 pub mod content;
 mod lru;
+pub mod memory;
 pub mod origin;
 mod prefetch;
 pub mod rng;

@@ -21,9 +21,15 @@
 //! `cache = "local"` gives each instance its own file-system cache (the default); `"shared"` is
 //! one cache for all, as a Redis cache handler gives. Deduplication stays per instance unless
 //! `lock = true` (a distributed lock in the cache handler).
+//!
+//! With `[origin] memory`, each instance's cache is Next.js's bounded memory LRU in front of its
+//! file system (`memory`, docs/model.md §6.7): `entries` then hold what a lookup finds, in memory
+//! or on disk, and `read` says whether a lookup had to read it from disk. Without `memory` nothing
+//! is evicted and none of it costs anything.
 
 use rand::RngExt;
 
+use super::memory::{File, Left, Memory};
 use super::prefetch::prefetch;
 use super::rng::SimRng;
 use crate::scenario::{Balancer, CacheMode};
@@ -121,6 +127,8 @@ pub struct Origin {
     on_demand_batch: Vec<u32>,
     /// Bumped each time a cache is emptied: a generation started before writes nowhere.
     epochs: Vec<u32>,
+    /// Each instance's bounded memory, when `[origin] memory` is set.
+    memory: Option<Memory>,
 }
 
 impl Origin {
@@ -160,7 +168,18 @@ impl Origin {
             request_batch: vec![NO_GENERATION; scopes * pages],
             on_demand_batch: vec![NO_GENERATION; scopes * pages],
             epochs: vec![0; caches],
+            memory: None,
         }
+    }
+
+    /// Bounds each instance's memory to `capacity` bytes, `sizes` giving each page's; with
+    /// `disk`, what is evicted stays on disk. Local caches only: a shared cache handler replaces
+    /// Next.js's memory and file system.
+    pub fn with_memory(mut self, capacity: u64, sizes: Vec<u32>, disk: bool) -> Origin {
+        if !self.shared {
+            self.memory = Some(Memory::new(self.room, capacity, sizes, disk));
+        }
+        self
     }
 
     pub fn instances(&self) -> u32 {
@@ -223,28 +242,6 @@ impl Origin {
         self.epochs[self.cache_of(instance) as usize]
     }
 
-    /// Empties the cache `instance` reads (its process stopped, or a deploy replaced it) and
-    /// forgets the generations in flight in its deduplication scope: they may finish, but they
-    /// write nowhere.
-    pub fn clear(&mut self, instance: u32) {
-        let cache = self.cache_of(instance) as usize;
-        let room = self.cache_room();
-        for e in self.entries.iter_mut().skip(cache).step_by(room) {
-            e.version = ABSENT;
-        }
-        self.epochs[cache] = self.epochs[cache].wrapping_add(1);
-        let (scopes, scope) = if self.lock {
-            (1, 0)
-        } else {
-            (self.room as usize, instance as usize)
-        };
-        for batch in [&mut self.request_batch, &mut self.on_demand_batch] {
-            for g in batch.iter_mut().skip(scope).step_by(scopes) {
-                *g = NO_GENERATION;
-            }
-        }
-    }
-
     /// Hints that a request for `page` will reach the origin soon.
     #[inline]
     pub fn prefetch(&self, page: u32) {
@@ -255,6 +252,55 @@ impl Origin {
     /// Picks the instance that serves an origin request or receives a webhook.
     pub fn pick_instance(&mut self, page: u32, rng: &mut SimRng) -> u32 {
         self.picker.pick(page, rng)
+    }
+
+    /// Next.js's `get` finding the entry: in memory (it becomes the most recently used), or on
+    /// disk, read back into memory. True if it was read from disk; false if it was in memory, or
+    /// there is nothing to read, or memory is unbounded.
+    #[inline]
+    pub fn read(&mut self, instance: u32, page: u32) -> bool {
+        let Some(memory) = self.memory.as_ref() else {
+            return false;
+        };
+        let in_memory = memory.holds(instance, page);
+        let on_disk =
+            !in_memory && self.entries[self.entry_index(instance, page)].version != ABSENT;
+        if in_memory || on_disk {
+            self.remember(instance, page);
+        }
+        on_disk
+    }
+
+    /// `page` was used on `instance`: the most recently used in its memory. Each page evicted to
+    /// make room leaves its entry as the disk has it.
+    #[inline]
+    fn remember(&mut self, instance: u32, page: u32) {
+        let caches = self.cache_room();
+        let Origin {
+            memory,
+            entries,
+            expires_at,
+            ..
+        } = self;
+        let Some(memory) = memory.as_mut() else {
+            return;
+        };
+        memory.touch(instance, page, |evicted, left| {
+            let i = evicted as usize * caches + instance as usize;
+            match left {
+                Left::OnDisk => {}
+                Left::Build(f) => {
+                    entries[i] = Entry {
+                        version: f.version,
+                        fresh_until: f.fresh_until,
+                    };
+                    if let Some(e) = expires_at.get_mut(i) {
+                        *e = f.expires_at;
+                    }
+                }
+                Left::Nothing => entries[i].version = ABSENT,
+            }
+        });
     }
 
     #[inline]
@@ -295,6 +341,61 @@ impl Origin {
         if let Some(e) = self.expires_at.get_mut(i) {
             *e = expires_at;
         }
+        self.remember(instance, page);
+    }
+
+    /// The build's file of `page` (`None`: not prerendered) as an instance finds it when it
+    /// starts: on disk, not yet in memory.
+    pub fn write_build(&mut self, instance: u32, page: u32, written: Option<File>) {
+        let i = self.entry_index(instance, page);
+        match written {
+            Some(f) => {
+                self.entries[i] = Entry {
+                    version: f.version,
+                    fresh_until: f.fresh_until,
+                };
+                if let Some(e) = self.expires_at.get_mut(i) {
+                    *e = f.expires_at;
+                }
+            }
+            None => self.entries[i].version = ABSENT,
+        }
+        if let Some(memory) = self.memory.as_mut() {
+            memory.write_build(instance, page, written);
+        }
+    }
+
+    /// Empties the cache `instance` reads, memory and disk (its process stopped, or a deploy
+    /// replaced it): every entry absent, nothing in memory; the caller writes the build's files
+    /// back with `write_build`. The generations in flight in its deduplication scope are
+    /// forgotten: they may finish, but they write nowhere. Whether a shared cache outlives a
+    /// restart is the caller's to decide (§6.8).
+    pub fn clear(&mut self, instance: u32) {
+        let cache = self.cache_of(instance) as usize;
+        let room = self.cache_room();
+        for i in (cache..self.entries.len()).step_by(room) {
+            self.entries[i] = Entry {
+                version: ABSENT,
+                fresh_until: SimTime::ZERO,
+            };
+            if let Some(e) = self.expires_at.get_mut(i) {
+                *e = SimTime::NEVER;
+            }
+        }
+        if let Some(memory) = self.memory.as_mut() {
+            memory.clear(instance);
+        }
+        self.epochs[cache] = self.epochs[cache].wrapping_add(1);
+        let (scopes, scope) = if self.lock {
+            (1, 0)
+        } else {
+            (self.room as usize, instance as usize)
+        };
+        for batch in [&mut self.request_batch, &mut self.on_demand_batch] {
+            for g in batch.iter_mut().skip(scope).step_by(scopes) {
+                *g = NO_GENERATION;
+            }
+        }
     }
 
     /// After a failed revalidation the old entry is written back: fresh until `until` (the
@@ -306,6 +407,8 @@ impl Origin {
             if let Some(e) = self.expires_at.get_mut(i) {
                 *e = expires_at;
             }
+            // Next.js writes the old entry back with `set`, into memory.
+            self.remember(instance, page);
         }
     }
 
@@ -313,12 +416,18 @@ impl Origin {
     pub fn invalidate(&mut self, instance: u32, page: u32) {
         let i = self.entry_index(instance, page);
         self.entries[i].version = ABSENT;
+        if let Some(memory) = self.memory.as_mut() {
+            memory.drop_file(instance, page);
+        }
     }
 
     /// `revalidateTag(tag, 'max')`: the entry is served stale from now on.
     pub fn mark_stale(&mut self, instance: u32, page: u32) {
         let i = self.entry_index(instance, page);
         self.entries[i].fresh_until = SimTime::ZERO;
+        if let Some(memory) = self.memory.as_mut() {
+            memory.mark_file(instance, page);
+        }
     }
 
     /// The generation in flight for (instance's dedup scope, page) in `batch`, if any.
@@ -453,6 +562,133 @@ mod tests {
         assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Stale(1));
         o.invalidate(0, 0);
         assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Absent);
+    }
+
+    fn file(version: u32, fresh_until: SimTime) -> Option<File> {
+        Some(File {
+            version,
+            fresh_until,
+            expires_at: SimTime::NEVER,
+        })
+    }
+
+    #[test]
+    fn bounded_memory_reads_evicted_entries_back_from_disk() {
+        let s = SimTime::from_secs;
+        // Two instances, each holding two of three 10-byte pages in memory.
+        let mut o = Origin::new(
+            2,
+            2,
+            CacheMode::Local,
+            false,
+            Balancer::RoundRobin,
+            3,
+            false,
+        )
+        .with_memory(20, vec![10; 3], true);
+        for page in 0..3 {
+            o.write_build(0, page, file(0, s(60)));
+        }
+        // The build's files are on disk: the first read of each goes there.
+        assert!(o.read(0, 0));
+        assert!(!o.read(0, 0));
+        assert!(o.read(0, 1));
+        o.store(0, 2, 5, s(100), SimTime::NEVER);
+        // Page 0 was evicted to disk as it was, and comes back with its age.
+        assert!(o.read(0, 0));
+        assert_eq!(o.lookup(0, 0, s(70)), Lookup::Stale(0));
+        // Reading 0 back evicted 1; 2 (just written) stays, as it was.
+        assert!(!o.read(0, 2));
+        assert_eq!(o.lookup(0, 2, s(1)), Lookup::Fresh(5));
+        // A page never written has nothing to read.
+        assert!(!o.read(1, 0));
+        assert_eq!(o.lookup(1, 0, s(1)), Lookup::Absent);
+    }
+
+    #[test]
+    fn without_a_disk_an_evicted_entry_is_the_builds_file_or_nothing() {
+        let s = SimTime::from_secs;
+        let mut o = Origin::new(
+            1,
+            1,
+            CacheMode::Local,
+            false,
+            Balancer::RoundRobin,
+            3,
+            false,
+        )
+        .with_memory(10, vec![10; 3], false);
+        o.write_build(0, 0, file(0, s(60)));
+        o.write_build(0, 1, None);
+        o.store(0, 0, 3, s(200), SimTime::NEVER);
+        o.store(0, 1, 4, s(200), SimTime::NEVER);
+        // Page 0's regeneration was never written to disk: the build's file is what is left.
+        assert!(o.read(0, 0));
+        assert_eq!(o.lookup(0, 0, s(70)), Lookup::Stale(0));
+        // Page 1 was not prerendered: nothing to read, so a request blocks.
+        assert!(!o.read(0, 1));
+        assert_eq!(o.lookup(0, 1, s(70)), Lookup::Absent);
+        // After `revalidatePath` the build's file is expired by its tags: absent once evicted.
+        o.invalidate(0, 0);
+        o.store(0, 0, 5, s(200), SimTime::NEVER);
+        o.store(0, 2, 1, s(200), SimTime::NEVER);
+        assert!(!o.read(0, 0));
+        assert_eq!(o.lookup(0, 0, s(70)), Lookup::Absent);
+    }
+
+    #[test]
+    fn clear_empties_one_instances_memory_and_disk() {
+        let s = SimTime::from_secs;
+        let mut o = Origin::new(2, 2, CacheMode::Local, false, Balancer::RoundRobin, 2, true)
+            .with_memory(20, vec![10; 2], true);
+        for instance in 0..2 {
+            o.store(instance, 0, 1, s(60), s(90));
+            o.store(instance, 1, 1, s(60), s(90));
+        }
+        o.clear(0);
+        assert_eq!(o.lookup(0, 0, s(1)), Lookup::Absent);
+        assert_eq!(o.lookup(0, 1, s(1)), Lookup::Absent);
+        assert!(!o.read(0, 0), "nothing in memory, nothing on disk");
+        assert_eq!(
+            o.lookup(1, 0, s(1)),
+            Lookup::Fresh(1),
+            "the other instance keeps its own"
+        );
+        // Its memory is empty: the build's files go back on disk and are read from there, and
+        // both fit again.
+        o.write_build(0, 0, file(0, s(60)));
+        o.write_build(0, 1, file(0, s(60)));
+        assert!(o.read(0, 0) && o.read(0, 1));
+        assert!(!o.read(0, 0) && !o.read(0, 1));
+        // Unbounded memory: clear empties the entries all the same.
+        let mut plain = Origin::new(
+            1,
+            1,
+            CacheMode::Local,
+            false,
+            Balancer::RoundRobin,
+            1,
+            false,
+        );
+        plain.store(0, 0, 2, s(60), SimTime::NEVER);
+        plain.clear(0);
+        assert_eq!(plain.lookup(0, 0, s(1)), Lookup::Absent);
+        // A shared cache is one: clearing it (a deploy replacing it) empties it for everyone,
+        // and a generation in flight from before writes nowhere.
+        let mut shared = Origin::new(
+            2,
+            2,
+            CacheMode::Shared,
+            false,
+            Balancer::RoundRobin,
+            1,
+            false,
+        );
+        shared.store(0, 0, 2, s(60), SimTime::NEVER);
+        let before = shared.epoch(0);
+        shared.clear(1);
+        assert_eq!(shared.lookup(0, 0, s(1)), Lookup::Absent);
+        assert_ne!(shared.epoch(0), before);
     }
 
     #[test]

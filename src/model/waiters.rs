@@ -1,7 +1,8 @@
 //! Who is waiting on an in-flight generation or CDN fetch.
 //!
 //! Many requests can block on one generation (Next.js shares one promise among concurrent
-//! requests for a page) and many users on one collapsed CDN fetch. The lists are intrusive
+//! requests for a page) and many users on one collapsed CDN fetch. A waiting user carries whether
+//! the instance read the page from disk for it (docs/model.md §6.7). The lists are intrusive
 //! singly-linked lists in one slab with a free list, so waiting allocates nothing once the slab
 //! has grown to the run's peak.
 
@@ -12,8 +13,13 @@ const NIL: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Waiter {
-    /// A user request, and the PoP it came through (`u32::MAX` without a CDN).
-    User { arrival: SimTime, pop: u32 },
+    /// A user request, the PoP it came through (`u32::MAX` without a CDN), and whether the
+    /// instance read the page from disk for it (its latency pays `disk_read`).
+    User {
+        arrival: SimTime,
+        pop: u32,
+        disk: bool,
+    },
     /// A CDN fetch (an index into the CDN's fetches).
     Fetch(u32),
 }
@@ -81,6 +87,12 @@ impl Waiters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_waiter_stays_16_bytes() {
+        // The disk flag sits in the padding beside `pop`; a larger node would cost cache lines.
+        assert_eq!(std::mem::size_of::<Waiter>(), 16);
+    }
 
     #[test]
     fn lists_are_fifo_and_reuse_nodes() {

@@ -57,6 +57,9 @@ pub fn scenario() -> Scenario {
             expire: SimTime::from_secs(3600),
             rtt: SimTime::ZERO,
             build_age: SimTime::ZERO,
+            memory: None,
+            disk: true,
+            disk_read: SimTime::from_millis(1),
         },
         backend: Backend {
             concurrency: None,

@@ -65,23 +65,34 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
     routes(&mut o, s);
     o += &section("[cdn]", cdn(s));
     let og = &s.origin;
-    o += &section(
-        "[origin]",
-        vec![
-            format!("instances = {}", og.instances),
-            format!("cache = {}", quoted(og.cache.word())),
-            format!("lock = {}", og.lock),
-            format!("balancer = {}", quoted(og.balancer.word())),
-            format!("expire = {}", duration(og.expire)),
-            format!("rtt = {}", duration(og.rtt)),
-        ]
-        .into_iter()
-        .chain(
-            (og.build_age > SimTime::ZERO)
-                .then(|| format!("build_age = {}", duration(og.build_age))),
-        )
-        .collect(),
-    );
+    let mut origin = vec![
+        format!("instances = {}", og.instances),
+        format!("cache = {}", quoted(og.cache.word())),
+        format!("lock = {}", og.lock),
+        format!("balancer = {}", quoted(og.balancer.word())),
+        format!("expire = {}", duration(og.expire)),
+        format!("rtt = {}", duration(og.rtt)),
+    ];
+    if let Some(bytes) = og.memory {
+        origin.push(format!(
+            "memory = {bytes} bytes per instance (pages weigh their page_size), least recently used evicted"
+        ));
+        origin.push(if og.disk {
+            format!(
+                "disk = true: evicted entries read back in disk_read = {}",
+                duration(og.disk_read)
+            )
+        } else {
+            format!(
+                "disk = false: evicted entries fall back to the build's files, read in disk_read = {}",
+                duration(og.disk_read)
+            )
+        });
+    }
+    if og.build_age > SimTime::ZERO {
+        origin.push(format!("build_age = {}", duration(og.build_age)));
+    }
+    o += &section("[origin]", origin);
     let b = &s.backend;
     o += &section(
         "[backend]",
@@ -255,7 +266,11 @@ fn routes(o: &mut String, s: &Scenario) {
             format!("prerendered = {}", r.prerendered),
         ]);
         // A page's size matters only to a cache that counts bytes.
-        if let Some(Capacity::Bytes(_)) = s.cdn.as_ref().and_then(|c| c.capacity) {
+        let cdn_bytes = matches!(
+            s.cdn.as_ref().and_then(|c| c.capacity),
+            Some(Capacity::Bytes(_))
+        );
+        if cdn_bytes || s.origin.memory.is_some() {
             items.push(format!("page_size = {} bytes", r.page_size));
         }
         if let Some(d) = r.depends_on {

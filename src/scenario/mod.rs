@@ -208,9 +208,15 @@ pub struct Origin {
     pub balancer: Balancer,
     pub expire: SimTime,
     pub rtt: SimTime,
-    /// How long before t=0 the running build was made: instances started later (a scale-up, a
-    /// restart) begin from its pages, aged from then.
+    /// How long before t=0 the running build was made: every instance begins from its pages,
+    /// aged from then (those at t=0, and those started later by a scale-up or a restart).
     pub build_age: SimTime,
+    /// Each instance's memory cache in bytes, least recently used evicted (`None`: unbounded).
+    pub memory: Option<u64>,
+    /// Whether an evicted entry stays on disk (`isrFlushToDisk`).
+    pub disk: bool,
+    /// The latency of reading an entry back from disk.
+    pub disk_read: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -246,27 +246,19 @@ impl Simulation<'_> {
     /// Empties the cache `instance` reads and writes the last build's pages into it, aged from
     /// when the build wrote them.
     fn load_build(&mut self, instance: u32) {
-        let now = self.queue.now();
         self.origin.clear(instance);
         for page in 0..self.origin_newest.len() as u32 {
             let Some(copy) = self.last_build.page(page) else {
                 continue;
             };
-            let plan = &self.plans[self.content.layout().route_of(page)];
-            let fresh_until = plan
-                .policy
-                .revalidate
-                .map_or(SimTime::NEVER, |r| copy.after(r));
-            let expires_at = copy.after(plan.expire);
-            self.origin
-                .store(instance, page, copy.version, fresh_until, expires_at);
+            self.install(instance, page);
             let newest = &mut self.origin_newest[page as usize];
             if *newest == super::ABSENT || *newest < copy.version {
                 *newest = copy.version;
             }
         }
         if let Some(trace) = self.trace.as_mut() {
-            trace.starts.push((now, instance));
+            trace.starts.push((self.queue.now(), instance));
         }
     }
 

@@ -1,6 +1,7 @@
 //! Generations: a regeneration joins the backend queue, snapshots the content when a slot takes
 //! it, and on success writes the instance's cache (or, failing, writes the old entry back with
-//! Next.js's back-off), then answers everyone waiting on it.
+//! Next.js's back-off), then answers everyone waiting on it; a request whose lookup read the
+//! instance's disk first (§6.7) is answered `disk_read` later in latency, not in cache state.
 
 use rand::RngExt;
 
@@ -163,7 +164,9 @@ impl Simulation<'_> {
         let mut waiting = job.waiters;
         while let Some(waiter) = self.waiters.pop(&mut waiting) {
             match waiter {
-                Waiter::User { arrival, pop } => self.respond(arrival, page, pop, version, served),
+                Waiter::User { arrival, pop, disk } => {
+                    self.respond(arrival, page, pop, version, served, disk);
+                }
                 Waiter::Fetch(f) => {
                     let Some(cdn) = self.cdn.as_mut() else {
                         continue;
@@ -172,8 +175,10 @@ impl Simulation<'_> {
                     if let Some(v) = version {
                         self.cdn_store(pop, page, v);
                     }
-                    while let Some(Waiter::User { arrival, pop }) = self.waiters.pop(&mut users) {
-                        self.respond(arrival, page, pop, version, served);
+                    while let Some(Waiter::User { arrival, pop, disk }) =
+                        self.waiters.pop(&mut users)
+                    {
+                        self.respond(arrival, page, pop, version, served, disk);
                     }
                 }
             }

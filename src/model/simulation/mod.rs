@@ -7,8 +7,8 @@
 //!
 //! Here: users' requests through the CDN and the origin, generations through the backend, and the
 //! monitor. `policy.rs` holds what editors' webhooks, schedules and purges do. Network round
-//! trips add to users' latency but do not delay cache state: a fetch reaches the origin at the
-//! instant the request reached the PoP.
+//! trips, and an instance's disk reads (§6.7), add to users' latency but do not delay cache state:
+//! a fetch reaches the origin at the instant the request reached the PoP.
 
 mod events;
 mod generations;
@@ -23,6 +23,7 @@ use super::backend::Backend;
 use super::build::Build;
 use super::cdn::{Cdn, Freshness};
 use super::content::{Content, Edits, PageLayout};
+use super::memory::File;
 use super::origin::{self, Batch, Origin};
 use super::rng::{self, SimRng, Stream};
 use super::slab::Slab;
@@ -209,10 +210,11 @@ struct RoutePlan {
     prerendered: bool,
 }
 
-/// What the origin gives an incoming request.
+/// What the origin gives an incoming request, and whether it read the entry from disk first
+/// (§6.7: that response pays `disk_read` more).
 enum Reply {
-    Served(u32, Served),
-    Blocked(u32),
+    Served(u32, Served, bool),
+    Blocked(u32, bool),
 }
 
 pub struct Simulation<'p> {
@@ -222,6 +224,8 @@ pub struct Simulation<'p> {
     timeout: Option<SimTime>,
     failure_rate: f64,
     origin_rtt: SimTime,
+    /// Reading an entry back from an instance's disk, when its memory is bounded.
+    disk_read: SimTime,
     cdn_rtt: SimTime,
     cdn_origin_rtt: SimTime,
     purge_delay: Distribution,
@@ -344,6 +348,7 @@ impl<'p> Simulation<'p> {
             timeout: scenario.backend.timeout,
             failure_rate: scenario.backend.failure_rate,
             origin_rtt: o.rtt,
+            disk_read: o.disk_read,
             cdn_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.rtt),
             cdn_origin_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.origin_rtt),
             purge_delay: cdn_config.map_or(Distribution::Constant(SimTime::ZERO), |c| {
@@ -353,15 +358,21 @@ impl<'p> Simulation<'p> {
             plans,
             content: Content::new(scenario, layout),
             queue: EventQueue::new(),
-            origin: Origin::new(
-                o.instances,
-                scenario.most_instances(),
-                o.cache,
-                o.lock,
-                o.balancer,
-                pages,
-                expiring,
-            ),
+            origin: {
+                let origin = Origin::new(
+                    o.instances,
+                    scenario.most_instances(),
+                    o.cache,
+                    o.lock,
+                    o.balancer,
+                    pages,
+                    expiring,
+                );
+                match o.memory {
+                    Some(bytes) => origin.with_memory(bytes, page_sizes(scenario), o.disk),
+                    None => origin,
+                }
+            },
             last_build: Build::new(pages, o.build_age),
             site_events: scenario.events.clone(),
             deploy: None,
@@ -414,15 +425,10 @@ impl<'p> Simulation<'p> {
             let (freshness, schedule) = (self.plans[r].freshness, self.plans[r].policy.schedule);
             let pages = layout.offsets[r]..layout.offsets[r] + route.pages;
             if route.prerendered {
-                // The instances running at t=0 hold every prerendered page as at t=0, however
-                // old their build is: they have served the site since before.
-                let plan = &self.plans[r];
-                let fresh_until = plan.policy.revalidate.unwrap_or(SimTime::NEVER);
-                let expires_at = plan.expire;
                 for page in pages.clone() {
                     self.last_build.record(page, 0, SimTime::ZERO);
                     for cache in 0..self.origin.caches() {
-                        self.origin.store(cache, page, 0, fresh_until, expires_at);
+                        self.install(cache, page);
                     }
                     self.origin_newest[page as usize] = 0;
                     if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
@@ -444,6 +450,24 @@ impl<'p> Simulation<'p> {
                 }
             }
         }
+    }
+
+    /// Writes the last build's copy of `page` into an instance's cache, aged from when the build
+    /// wrote it; a page the build did not prerender is left absent. With bounded memory the copy
+    /// is on disk, not yet in memory (§6.7).
+    fn install(&mut self, instance: u32, page: u32) {
+        let file = self.last_build.page(page).map(|copy| {
+            let plan = &self.plans[self.content.layout().route_of(page)];
+            File {
+                version: copy.version,
+                fresh_until: plan
+                    .policy
+                    .revalidate
+                    .map_or(SimTime::NEVER, |r| copy.after(r)),
+                expires_at: copy.after(plan.expire),
+            }
+        });
+        self.origin.write_build(instance, page, file);
     }
 
     /// Runs until `duration` on the given users and editors.

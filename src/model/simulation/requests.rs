@@ -1,6 +1,7 @@
 //! Users' requests: through a PoP (HIT, STALE with a background fetch, or a MISS that fetches,
-//! collapsed per PoP and page) to an instance, where Next.js serves fresh, serves stale and
-//! regenerates in the background, or blocks on a generation; and the response each user gets.
+//! collapsed per PoP and page) to an instance, where Next.js finds the page in memory or reads
+//! it from disk (§6.7), then serves fresh, serves stale and regenerates in the background, or
+//! blocks on a generation; and the response each user gets, a disk read adding to its latency.
 
 use super::{ABSENT, Cause, Reply, Served, Simulation, TracedResponse};
 use crate::metrics::collector::Response;
@@ -19,11 +20,14 @@ impl Simulation<'_> {
             self.collector.origin_request(now);
             let instance = self.origin.pick_instance(r.page, &mut self.balancer_rng);
             match self.origin_get(instance, r.page) {
-                Reply::Served(v, served) => self.respond(now, r.page, pop, Some(v), served),
-                Reply::Blocked(g) => {
+                Reply::Served(v, served, disk) => {
+                    self.respond(now, r.page, pop, Some(v), served, disk);
+                }
+                Reply::Blocked(g, disk) => {
                     let user = Waiter::User {
                         arrival: now,
                         pop: ABSENT,
+                        disk,
                     };
                     self.waiters.push(&mut self.generations[g].waiters, user);
                 }
@@ -34,11 +38,11 @@ impl Simulation<'_> {
         match cdn.lookup(pop, r.page, now, freshness) {
             cdn::Lookup::Hit(v) => {
                 self.cdn_used(pop, r.page);
-                self.respond(now, r.page, pop, Some(v), Served::CdnHit);
+                self.respond(now, r.page, pop, Some(v), Served::CdnHit, false);
             }
             cdn::Lookup::Stale(v) => {
                 self.cdn_used(pop, r.page);
-                self.respond(now, r.page, pop, Some(v), Served::CdnStale);
+                self.respond(now, r.page, pop, Some(v), Served::CdnStale, false);
                 self.cdn_fetch(pop, r.page, false);
             }
             cdn::Lookup::Miss => self.cdn_fetch(pop, r.page, true),
@@ -48,28 +52,32 @@ impl Simulation<'_> {
     /// A PoP fetches a page from the origin, for a waiting user or in the background.
     pub(super) fn cdn_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
         let now = self.queue.now();
-        let user = Waiter::User { arrival: now, pop };
+        let user = |disk| Waiter::User {
+            arrival: now,
+            pop,
+            disk,
+        };
         let Some(cdn) = self.cdn.as_mut() else { return };
         if let Some(f) = cdn.collapsed_fetch(pop, page) {
             if user_waits {
-                self.waiters.push(&mut cdn.fetch_mut(f).users, user);
+                self.waiters.push(&mut cdn.fetch_mut(f).users, user(false));
             }
             return;
         }
         self.collector.origin_request(now);
         let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
         match self.origin_get(instance, page) {
-            Reply::Served(v, served) => {
+            Reply::Served(v, served, disk) => {
                 self.cdn_store(pop, page, v);
                 if user_waits {
-                    self.respond(now, page, pop, Some(v), served);
+                    self.respond(now, page, pop, Some(v), served, disk);
                 }
             }
-            Reply::Blocked(g) => {
+            Reply::Blocked(g, disk) => {
                 let Some(cdn) = self.cdn.as_mut() else { return };
                 let f = cdn.open_fetch(pop, page);
                 if user_waits {
-                    self.waiters.push(&mut cdn.fetch_mut(f).users, user);
+                    self.waiters.push(&mut cdn.fetch_mut(f).users, user(disk));
                 }
                 self.waiters
                     .push(&mut self.generations[g].waiters, Waiter::Fetch(f));
@@ -92,11 +100,12 @@ impl Simulation<'_> {
         }
     }
 
-    /// Next.js's lookup on one instance: serve fresh, serve stale and regenerate in the
-    /// background, or block on a generation.
+    /// Next.js's lookup on one instance: find the entry in memory or read it from disk, then
+    /// serve fresh, serve stale and regenerate in the background, or block on a generation.
     pub(super) fn origin_get(&mut self, instance: u32, page: u32) -> Reply {
+        let disk = self.origin.read(instance, page);
         match self.origin.lookup(instance, page, self.queue.now()) {
-            origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit),
+            origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit, disk),
             origin::Lookup::Stale(v) => {
                 if self
                     .origin
@@ -105,24 +114,21 @@ impl Simulation<'_> {
                 {
                     self.trigger(instance, page, Batch::Request, Cause::Background);
                 }
-                Reply::Served(v, Served::OriginStale)
+                Reply::Served(v, Served::OriginStale, disk)
             }
             // Past its expire time an entry is not served: the request waits for a fresh one.
             origin::Lookup::Absent | origin::Lookup::Expired => {
-                match self.origin.in_flight(Batch::Request, instance, page) {
-                    Some(g) => Reply::Blocked(g),
-                    None => Reply::Blocked(self.trigger(
-                        instance,
-                        page,
-                        Batch::Request,
-                        Cause::Blocking,
-                    )),
-                }
+                let g = match self.origin.in_flight(Batch::Request, instance, page) {
+                    Some(g) => g,
+                    None => self.trigger(instance, page, Batch::Request, Cause::Blocking),
+                };
+                Reply::Blocked(g, disk)
             }
         }
     }
 
-    /// Answers a user at `self.queue.now()`. `pop` is the user's PoP, or ABSENT without a CDN.
+    /// Answers a user at `self.queue.now()`. `pop` is the user's PoP, or ABSENT without a CDN;
+    /// `disk`: the instance read the entry from disk for this user.
     pub(super) fn respond(
         &mut self,
         arrival: SimTime,
@@ -130,16 +136,18 @@ impl Simulation<'_> {
         pop: u32,
         version: Option<u32>,
         served: Served,
+        disk: bool,
     ) {
         let now = self.queue.now();
         let route = self.content.layout().route_of(page);
         let from_cdn = matches!(served, Served::CdnHit | Served::CdnStale);
+        let read = if disk { self.disk_read } else { SimTime::ZERO };
         let latency = if self.cdn.is_none() {
-            self.origin_rtt + (now - arrival)
+            self.origin_rtt + read + (now - arrival)
         } else if from_cdn {
             self.cdn_rtt
         } else {
-            self.cdn_rtt + self.cdn_origin_rtt + (now - arrival)
+            self.cdn_rtt + self.cdn_origin_rtt + read + (now - arrival)
         };
         let judgement = staleness::judge(&self.content, page, version, now);
         if let Some(v) = version {

@@ -212,7 +212,7 @@ impl RawScenario {
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
-        let origin = resolve_origin(self.origin);
+        let origin = resolve_origin(source, self.origin)?;
         let events = resolve_events(source, self.events, duration)?;
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);

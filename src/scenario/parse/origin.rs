@@ -1,9 +1,13 @@
-//! `[origin]`: the Next.js instances, their ISR cache (one each, or shared), and how requests are
-//! balanced over them.
+//! `[origin]`: the Next.js instances, their ISR cache (one each, or shared), how requests are
+//! balanced over them, and each instance's bounded memory in front of its disk (`memory`, `disk`,
+//! `disk_read`; docs/model.md §6.7).
 
 use serde::Deserialize;
+use toml::Spanned;
 
-use super::values::{Count, Delay, Interval, Keyword, Word};
+use super::source::Source;
+use super::values::{Count, Delay, Interval, Keyword, Size, Word};
+use crate::error::InputError;
 use crate::scenario::{Balancer, CacheMode, Origin};
 use crate::time::SimTime;
 
@@ -30,21 +34,110 @@ pub(super) struct RawOrigin {
     expire: Option<Interval>,
     rtt: Option<Delay>,
     build_age: Option<Delay>,
+    memory: Option<Spanned<Size>>,
+    disk: Option<Spanned<bool>>,
+    disk_read: Option<Spanned<Delay>>,
 }
 
 /// Next.js `expireTime` default: one year.
 const NEXT_EXPIRE_TIME: SimTime = SimTime::from_secs(365 * 86_400);
 
+/// Reading a page's files back (HTML, RSC or JSON payload, metadata) from a local SSD through
+/// Node's `fs`: an assumption, about a millisecond (docs/model.md §6.7).
+const DISK_READ: SimTime = SimTime::from_millis(1);
+
 /// A table left out takes the same defaults as one with every key left out.
-pub(super) fn resolve_origin(raw: Option<RawOrigin>) -> Origin {
+pub(super) fn resolve_origin(
+    source: &Source,
+    raw: Option<RawOrigin>,
+) -> Result<Origin, InputError> {
     let o = raw.unwrap_or_default();
-    Origin {
+    let cache = o.cache.map_or(CacheMode::Local, |w| w.0);
+    match (&o.memory, cache) {
+        (Some(memory), CacheMode::Shared) => {
+            return Err(source.at(
+                "origin.memory",
+                memory,
+                "bounds Next.js's own memory cache, which a shared cache handler (`cache = \"shared\"`) replaces: use `cache = \"local\"`, or remove `memory`",
+            ));
+        }
+        (None, _) => {
+            if let Some(disk) = &o.disk {
+                return Err(source.at(
+                    "origin.disk",
+                    disk,
+                    "only matters with `memory` (what is evicted from a bounded memory cache): give `memory` a size such as \"50MB\", or remove `disk`",
+                ));
+            }
+            if let Some(read) = &o.disk_read {
+                return Err(source.at(
+                    "origin.disk_read",
+                    read,
+                    "only matters with `memory` (entries read back after eviction): give `memory` a size such as \"50MB\", or remove `disk_read`",
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(Origin {
         instances: o.instances.map_or(1, |n| n.0),
-        cache: o.cache.map_or(CacheMode::Local, |w| w.0),
+        cache,
         lock: o.lock.unwrap_or(false),
         balancer: o.balancer.map_or(Balancer::RoundRobin, |w| w.0),
         expire: o.expire.map_or(NEXT_EXPIRE_TIME, |t| t.0),
         rtt: o.rtt.map_or(SimTime::ZERO, |t| t.0),
         build_age: o.build_age.map_or(SimTime::ZERO, |t| t.0),
+        memory: o.memory.map(|m| m.into_inner().0),
+        disk: o.disk.is_none_or(|d| d.into_inner()),
+        disk_read: o.disk_read.map_or(DISK_READ, |t| t.into_inner().0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse::tests::{MINIMAL, error, line_of, parse_text};
+    use crate::time::SimTime;
+
+    #[test]
+    fn memory_takes_a_size_and_disk_and_disk_read_their_defaults() {
+        let with = |keys: &str| format!("{MINIMAL}\n[origin]\n{keys}\n");
+        let plain = parse_text(&with("")).unwrap().origin;
+        assert_eq!(plain.memory, None, "unbounded unless given");
+        let o = parse_text(&with("memory = \"50MB\"")).unwrap().origin;
+        assert_eq!(o.memory, Some(50_000_000));
+        assert!(o.disk);
+        assert_eq!(o.disk_read, SimTime::from_millis(1));
+        let o = parse_text(&with(
+            "memory = \"2MiB\"\ndisk = false\ndisk_read = \"250us\"",
+        ))
+        .unwrap()
+        .origin;
+        assert_eq!(o.memory, Some(2 * 1024 * 1024));
+        assert!(!o.disk);
+        assert_eq!(o.disk_read, SimTime::from_micros(250));
+    }
+
+    #[test]
+    fn bad_memory_keys_are_named_with_their_line_and_what_is_allowed() {
+        let with = |keys: &str| format!("{MINIMAL}\n[origin]\n{keys}\n");
+        let text = with("memory = 50");
+        let err = error(&text, "origin.memory", line_of(&text, "memory ="));
+        assert!(err.message.contains("a size such as"), "{err}");
+        let text = with("memory = \"lots\"");
+        error(&text, "origin.memory", line_of(&text, "memory ="));
+        let text = with("memory = \"50MB\"\ndisk = \"yes\"");
+        error(&text, "origin.disk", line_of(&text, "disk ="));
+        let text = with("memory = \"50MB\"\ndisk_read = \"-1ms\"");
+        error(&text, "origin.disk_read", line_of(&text, "disk_read ="));
+        // A shared cache handler replaces Next.js's memory cache.
+        let text = with("cache = \"shared\"\nmemory = \"50MB\"");
+        let err = error(&text, "origin.memory", line_of(&text, "memory ="));
+        assert!(err.message.contains("cache = \"local\""), "{err}");
+        // Without `memory` nothing is evicted, so `disk` and `disk_read` would do nothing.
+        let text = with("disk = false");
+        let err = error(&text, "origin.disk", line_of(&text, "disk ="));
+        assert!(err.message.contains("memory"), "{err}");
+        let text = with("disk_read = \"2ms\"");
+        error(&text, "origin.disk_read", line_of(&text, "disk_read ="));
     }
 }
