@@ -17,5 +17,5 @@ pub mod traffic;
 pub mod waiters;
 
 pub use simulation::{
-    Cause, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, simulate,
+    Cause, SHIELD, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, simulate,
 };

@@ -202,7 +202,10 @@ fn routes(o: &mut String, s: &Scenario) {
             format!("prerendered = {}", r.prerendered),
         ]);
         // A page's size matters only to a cache that counts bytes.
-        if let Some(Capacity::Bytes(_)) = s.cdn.as_ref().and_then(|c| c.capacity) {
+        let in_bytes = |c: Option<Capacity>| matches!(c, Some(Capacity::Bytes(_)));
+        if s.cdn.as_ref().is_some_and(|c| {
+            in_bytes(c.capacity) || in_bytes(c.shield.and_then(|shield| shield.capacity))
+        }) {
             items.push(format!("page_size = {} bytes", r.page_size));
         }
         if let Some(d) = r.depends_on {
@@ -220,17 +223,7 @@ fn cdn(s: &Scenario) -> Vec<String> {
     };
     vec![
         format!("pops = {}", c.pops),
-        match c.capacity {
-            None => "every page fits".to_string(),
-            Some(Capacity::Pages(n)) => {
-                format!("capacity = {n} (pages), least recently used evicted")
-            }
-            Some(Capacity::Bytes(b)) => {
-                format!(
-                    "capacity = {b} bytes (pages weigh their page_size), least recently used evicted"
-                )
-            }
-        },
+        capacity(c.capacity),
         c.ttl
             .map_or("ttl from the origin's s-maxage".to_string(), |t| {
                 format!("ttl = {}", duration(t))
@@ -245,7 +238,26 @@ fn cdn(s: &Scenario) -> Vec<String> {
         format!("origin_rtt = {}", duration(c.origin_rtt)),
         format!("purge_delay = {}", distribution(&c.purge_delay)),
         format!("purge_failure = {}", number(c.purge_failure)),
+        match c.shield {
+            None => "no shield: PoPs fetch from the origin".to_string(),
+            Some(shield) => format!(
+                "shield: PoPs fetch from it, it from the origin (rtt = {}, {})",
+                duration(shield.rtt),
+                capacity(shield.capacity)
+            ),
+        },
     ]
+}
+
+/// A cache's `capacity`, or that every page fits.
+fn capacity(capacity: Option<Capacity>) -> String {
+    match capacity {
+        None => "every page fits".to_string(),
+        Some(Capacity::Pages(n)) => format!("capacity = {n} (pages), least recently used evicted"),
+        Some(Capacity::Bytes(b)) => format!(
+            "capacity = {b} bytes (pages weigh their page_size), least recently used evicted"
+        ),
+    }
 }
 
 /// `[[policies]]`: each policy, with its routes grouped by identical settings.

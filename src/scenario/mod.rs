@@ -174,6 +174,19 @@ pub struct Cdn {
     pub origin_rtt: SimTime,
     pub purge_delay: Distribution,
     pub purge_failure: f64,
+    /// A second tier between the PoPs and the origin (`shield`); `None`: the PoPs fetch from the
+    /// origin.
+    pub shield: Option<Shield>,
+}
+
+/// An origin shield (`[cdn] shield`): one more cache, which every PoP fetches from and which
+/// alone fetches from the origin (docs/model.md §5.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shield {
+    /// The round trip between a PoP and the shield.
+    pub rtt: SimTime,
+    /// What the shield holds at most, least recently used evicted first (`None`: every page).
+    pub capacity: Option<Capacity>,
 }
 
 /// How much a cache holds: a number of pages, or bytes (each page weighing its route's
