@@ -116,3 +116,67 @@ pub(super) fn resolve_cdn(source: &Source, raw: Option<RawCdn>) -> Result<Option
         shield: c.shield.and_then(|s| s.0),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse::tests::{MINIMAL, error, line_of, parse_text};
+    use crate::scenario::{Capacity, Shield};
+    use crate::time::SimTime;
+
+    fn with(shield: &str) -> String {
+        format!("{MINIMAL}\n[cdn]\npops = 8\n{shield}\n")
+    }
+
+    fn shield(text: &str) -> Option<Shield> {
+        parse_text(text).unwrap().cdn.unwrap().shield
+    }
+
+    #[test]
+    fn a_shield_is_true_false_or_a_table_of_its_keys() {
+        let defaults = Shield {
+            rtt: SimTime::ZERO,
+            capacity: None,
+        };
+        assert_eq!(shield(&with("")), None, "absent: no shield");
+        assert_eq!(shield(&with("shield = false")), None);
+        assert_eq!(shield(&with("shield = true")), Some(defaults));
+        assert_eq!(shield(&with("shield = {}")), Some(defaults));
+        assert_eq!(
+            shield(&with("shield = { rtt = \"20ms\", capacity = 500 }")),
+            Some(Shield {
+                rtt: SimTime::from_millis(20),
+                capacity: Some(Capacity::Pages(500)),
+            })
+        );
+        assert_eq!(
+            shield(&with("[cdn.shield]\ncapacity = \"2MB\"")),
+            Some(Shield {
+                rtt: SimTime::ZERO,
+                capacity: Some(Capacity::Bytes(2_000_000)),
+            })
+        );
+    }
+
+    #[test]
+    fn a_bad_shield_is_named_with_its_key_line_and_what_is_allowed() {
+        let text = with("shield = \"yes\"");
+        let err = error(&text, "cdn.shield", line_of(&text, "shield ="));
+        assert!(
+            err.message.contains("`true`, `false`, or a table"),
+            "{err}"
+        );
+        let text = with("shield = { rtt = \"20ms\", ttl = \"1m\" }");
+        let err = error(&text, "cdn.shield.ttl", line_of(&text, "shield ="));
+        assert!(
+            err.message.contains("`rtt`") && err.message.contains("`capacity`"),
+            "{err}"
+        );
+        let text = with("shield = { rtt = \"fast\" }");
+        error(&text, "cdn.shield.rtt", line_of(&text, "shield ="));
+        for bad in ["0", "\"4 bananas\"", "1.5"] {
+            let text = with(&format!("shield = {{ capacity = {bad} }}"));
+            let err = error(&text, "cdn.shield.capacity", line_of(&text, "shield ="));
+            assert!(err.message.contains("whole number of pages"), "{err}");
+        }
+    }
+}
