@@ -221,7 +221,7 @@ fn cdn(s: &Scenario) -> Vec<String> {
     let Some(c) = &s.cdn else {
         return vec!["none: users reach the origin directly".to_string()];
     };
-    vec![
+    let mut items = vec![
         format!("pops = {}", c.pops),
         capacity(c.capacity),
         c.ttl
@@ -238,15 +238,19 @@ fn cdn(s: &Scenario) -> Vec<String> {
         format!("origin_rtt = {}", duration(c.origin_rtt)),
         format!("purge_delay = {}", distribution(&c.purge_delay)),
         format!("purge_failure = {}", number(c.purge_failure)),
-        match c.shield {
-            None => "no shield: PoPs fetch from the origin".to_string(),
-            Some(shield) => format!(
-                "shield: PoPs fetch from it, it from the origin (rtt = {}, {})",
-                duration(shield.rtt),
-                capacity(shield.capacity)
-            ),
-        },
-    ]
+    ];
+    match c.shield {
+        None => items.push("shield = false: PoPs fetch from the origin".to_string()),
+        Some(shield) => items.extend([
+            "shield: PoPs fetch from it, and it from the origin".to_string(),
+            format!("shield.rtt = {}", duration(shield.rtt)),
+            match shield.capacity {
+                None => "every page fits at the shield".to_string(),
+                Some(_) => format!("shield.{}", capacity(shield.capacity)),
+            },
+        ]),
+    }
+    items
 }
 
 /// A cache's `capacity`, or that every page fits.
