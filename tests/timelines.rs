@@ -1060,10 +1060,13 @@ name = "none"
 
 // ---- the origin shield --------------------------------------------------------------------------
 
-/// Asserts each row `(arrival, pop, served, version, stale, latency)` of a timeline whose users
-/// are all answered on arrival.
+/// A row of a timeline whose users are all answered on arrival: (arrival, PoP, how it was
+/// served, version, stale, latency), times in seconds.
+type ViaPop = (f64, u32, Served, Option<u32>, bool, f64);
+
+/// Asserts each row of a timeline of users answered on arrival, through several PoPs.
 #[track_caller]
-fn assert_via(t: &Timeline, rows: &[(f64, u32, Served, Option<u32>, bool, f64)]) {
+fn assert_via(t: &Timeline, rows: &[ViaPop]) {
     for &(at, pop, served, version, stale, latency) in rows {
         assert_eq!(
             t.got_via(0, at, pop),

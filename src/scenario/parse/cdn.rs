@@ -161,10 +161,7 @@ mod tests {
     fn a_bad_shield_is_named_with_its_key_line_and_what_is_allowed() {
         let text = with("shield = \"yes\"");
         let err = error(&text, "cdn.shield", line_of(&text, "shield ="));
-        assert!(
-            err.message.contains("`true`, `false`, or a table"),
-            "{err}"
-        );
+        assert!(err.message.contains("`true`, `false`, or a table"), "{err}");
         let text = with("shield = { rtt = \"20ms\", ttl = \"1m\" }");
         let err = error(&text, "cdn.shield.ttl", line_of(&text, "shield ="));
         assert!(

@@ -222,9 +222,10 @@ impl RawScenario {
             None => source.error("bucket", None, message),
         })?;
         let pages: u64 = routes.iter().map(|r| u64::from(r.pages)).sum();
-        let caches = cdn.as_ref().map_or(0, |c| {
-            u64::from(c.pops) + u64::from(c.shield.is_some())
-        }) + u64::from(origin.instances);
+        let caches = cdn
+            .as_ref()
+            .map_or(0, |c| u64::from(c.pops) + u64::from(c.shield.is_some()))
+            + u64::from(origin.instances);
         limits::check_pages(pages, caches)
             .map_err(|message| source.error("routes", Some(routes_span), message))?;
         let (key, span) = traffic::rate_key(&self.traffic, duration);
