@@ -1,5 +1,6 @@
-//! The ISR system, built on the event core: users, editors, the CDN, the Next.js instances and
-//! their caches, the backend, and the revalidation policy. Each module's header names the real
+//! The ISR system, built on the event core: users, editors, the CDN (its PoPs and, optionally, an
+//! origin shield), the Next.js instances and their caches, the backend, and the revalidation
+//! policy. Each module's header names the real
 //! behaviour it models and where that behaviour is documented.
 
 pub mod alias;

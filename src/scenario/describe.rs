@@ -240,9 +240,11 @@ fn cdn(s: &Scenario) -> Vec<String> {
         format!("purge_failure = {}", number(c.purge_failure)),
     ];
     match c.shield {
-        None => items.push("shield = false: PoPs fetch from the origin".to_string()),
+        None => {
+            items.push("shield = false: the points of presence fetch from the origin".to_string())
+        }
         Some(shield) => items.extend([
-            "shield: PoPs fetch from it, and it from the origin".to_string(),
+            "shield: the points of presence fetch from it, and it from the origin".to_string(),
             format!("shield.rtt = {}", duration(shield.rtt)),
             match shield.capacity {
                 None => "every page fits at the shield".to_string(),

@@ -2,8 +2,9 @@
 //! docs/model.md).
 //!
 //! `parse` holds the file's shape as serde reads it; this module holds the meaning, with defaults
-//! filled in, names resolved to indices, and every value already known to be valid. The model
-//! never sees a scenario that could make it panic.
+//! filled in (an origin shield, `[cdn] shield`, is `Some` only when the file asks for one), names
+//! resolved to indices, and every value already known to be valid. The model never sees a
+//! scenario that could make it panic.
 
 mod describe;
 mod parse;

@@ -7,7 +7,8 @@
 //! involve several keys (a `depends_on` cycle, shares summing to 0, `burst_every` against
 //! `burst_length`) run afterwards on values that kept their [`Spanned`] position, so they too can
 //! name the key and the line. This module reads the top-level keys and puts the sections
-//! together; each other module reads one section of the file.
+//! together, counting the caches a run allocates (PoPs, the shield, instances) against the size
+//! limits; each other module reads one section of the file.
 
 mod backend;
 mod cdn;
