@@ -56,6 +56,17 @@ fn whole_run(c: &mut Criterion) {
     group.bench_function("time-60s-bounded-memory", |b| {
         b.iter(|| model::run(black_box(&memory), 0, 0))
     });
+    // The PoPs behind an origin shield: the same requests, their misses going to the shield.
+    let mut shielded = scenario.clone();
+    if let Some(cdn) = shielded.cdn.as_mut() {
+        cdn.shield = Some(isrsim::scenario::Shield {
+            rtt: SimTime::from_millis(30),
+            capacity: None,
+        });
+    }
+    group.bench_function("time-60s-shield", |b| {
+        b.iter(|| model::run(black_box(&shielded), 0, 0))
+    });
     group.finish();
 }
 

@@ -1,7 +1,7 @@
 //! The predicted mix of layers that answer users, for `docs/validation.md`: of the responses
-//! after the warm-up, the share the CDN served from cache (fresh or stale), and of the rest the
-//! share the origin served fresh (HIT), stale (STALE), or rendered while the user waited (MISS),
-//! averaged over replications. `isrsim run` reports only the CDN's share (`cdn_hit_ratio`); this
+//! after the warm-up, the share the CDN served from cache (fresh or stale, from a PoP or the
+//! origin shield), and of the rest the share the origin served fresh (HIT), stale (STALE), or
+//! rendered while the user waited (MISS), averaged over replications. `isrsim run` reports only the CDN's share (`cdn_hit_ratio`); this
 //! splits it as a load test's `--log` does (`origin_cache`, `cdn_cache`).
 //!
 //! `cargo run --release --example layer_mix -- SCENARIO POLICY [REPLICATIONS]` (default 200)
@@ -51,8 +51,9 @@ fn main() {
             .filter(|x| x.arrival >= scenario.warmup)
         {
             let i = match response.served {
-                Served::CdnHit => 0,
-                Served::CdnStale => 1,
+                // A load test sees the CDN as one cache, whichever tier answered.
+                Served::CdnHit | Served::ShieldHit => 0,
+                Served::CdnStale | Served::ShieldStale => 1,
                 Served::OriginHit => 2,
                 Served::OriginStale => 3,
                 Served::Generated => 4,

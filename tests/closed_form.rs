@@ -12,7 +12,9 @@
 mod support;
 
 use isrsim::metrics::RunResult;
-use isrsim::model;
+use isrsim::model::traffic::Request;
+use isrsim::model::{self, Simulation};
+use isrsim::time::SimTime;
 use support::{metric, parse};
 
 const SIGMAS: f64 = 6.0;
@@ -684,4 +686,161 @@ revalidate = false
         (top - expected).abs() > 0.1,
         "the test can tell LRU from a static cache"
     );
+}
+
+// ---- 5. An origin shield in front of TTL caches -------------------------------------------------
+
+/// A small deterministic generator (SplitMix64), so the test draws its own Poisson streams with
+/// rates the simulator's traffic (PoPs picked uniformly) cannot give.
+struct SplitMix(u64);
+
+impl SplitMix {
+    /// Uniform on (0, 1].
+    fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64
+    }
+}
+
+/// Poisson requests for page 0 at each PoP, PoP `i` at `rates[i]` per second, over `[0, d)`, in
+/// time order.
+fn poisson_at_pops(rates: &[f64], d: f64, seed: u64) -> Vec<Request> {
+    let mut rng = SplitMix(seed);
+    let mut requests = Vec::new();
+    for (pop, &rate) in rates.iter().enumerate() {
+        let mut t = -rng.uniform().ln() / rate;
+        while t < d {
+            requests.push(Request {
+                at: SimTime::from_secs_f64(t),
+                page: 0,
+                pop: pop as u16,
+            });
+            t += -rng.uniform().ln() / rate;
+        }
+    }
+    requests.sort_by_key(|r| r.at);
+    requests
+}
+
+/// One page, never edited, regenerated instantly, so the origin always answers at once; 8 PoPs
+/// with `ttl` T and no stale-while-revalidate, PoP i receiving Poisson requests at rate λ_i.
+///
+/// Without a shield each PoP is the TTL cache of test 2, on its own: a cycle of T + Exp(λ_i)
+/// and one origin fetch per cycle, so the origin sees Σ λ_i/(1+λ_iT) fetches a second.
+///
+/// With a shield, a PoP stores what the shield answers from its cache with the shield's
+/// remaining freshness, so every PoP's copy expires at the instant the shield's does. A cycle
+/// opens when the first request anywhere after that instant (an Exp(Λ) wait, Λ = Σ λ_i) misses
+/// at its PoP and at the shield, and fetches from the origin; the shield's copy is fresh for T.
+/// So the origin sees Λ/(1+ΛT) fetches a second: the TTL formula applied once, at the shield, to
+/// the total rate. The cycle opens at PoP j with probability λ_j/Λ; every other PoP i reaches the
+/// shield once within the cycle if a request comes to it within T, with probability
+/// p_i = 1 − e^(−λ_iT), and is answered from the shield's cache. So the shield's hits per cycle
+/// are H with E[H | j] = Σ_{i≠j} p_i, its requests 1 + H, and its hit ratio E[H]/(1 + E[H]).
+///
+/// Tolerances: the fetch counts are renewal processes (cycle variance 1/Λ², or 1/λ_i² per PoP,
+/// added over PoPs); the hit ratio's delta-method error is sqrt(Var Z / n)/E[1+H] with
+/// Z = (1−r)H − r, Var H = E[Σ_{i≠j} p_i(1−p_i)] + Var(E[H | j]), n cycles. The wrong formulas
+/// (the other setup's fetch rate; the total rate's TTL hit ratio at the shield, as if it saw
+/// every request) are checked to be far outside them.
+#[test]
+fn a_shield_fetches_from_the_origin_as_one_ttl_cache_of_the_total_rate() {
+    let rates = [0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 3.0];
+    let (t, d) = (10.0, 200_000.0);
+    let total: f64 = rates.iter().sum();
+    let requests = poisson_at_pops(&rates, d, 77);
+    let run_with = |shield: bool| {
+        let scenario = parse(&format!(
+            r#"
+duration = "{d}s"
+
+[traffic]
+pattern = "steady"
+rate = 1
+
+[[routes]]
+name = "page"
+pages = 1
+regen_time = "0s"
+
+[cdn]
+pops = {pops}
+ttl = "{t}s"
+stale_while_revalidate = "0s"
+shield = {shield}
+
+[[policies]]
+name = "static"
+"#,
+            pops = rates.len()
+        ));
+        let run = Simulation::new(&scenario, 0, 0).run(requests.iter().copied(), Vec::new());
+        run.0
+    };
+
+    let shielded = run_with(true);
+    let once = total / (1.0 + total * t);
+    let once_sd = renewal_rate_sd(d, t + 1.0 / total, 1.0 / (total * total));
+    check(
+        "shield: origin_requests/s",
+        metric(&shielded, "origin_requests") / d,
+        once,
+        SIGMAS * once_sd,
+    );
+
+    let apart = run_with(false);
+    let per_pop: f64 = rates.iter().map(|&l| l / (1.0 + l * t)).sum();
+    let per_pop_sd = rates
+        .iter()
+        .map(|&l| renewal_rate_sd(d, t + 1.0 / l, 1.0 / (l * l)).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    check(
+        "no shield: origin_requests/s",
+        metric(&apart, "origin_requests") / d,
+        per_pop,
+        SIGMAS * per_pop_sd,
+    );
+    assert_eq!(apart.metrics.get("shield_requests"), None);
+    assert_eq!(apart.metrics.get("shield_hit_ratio"), None);
+    // Each formula is far outside the other's tolerance.
+    assert!((per_pop - once).abs() > 100.0 * SIGMAS * (once_sd + per_pop_sd));
+
+    let p: Vec<f64> = rates.iter().map(|&l| 1.0 - (-l * t).exp()).collect();
+    let sum_p: f64 = p.iter().sum();
+    let given_j: Vec<f64> = p.iter().map(|pj| sum_p - pj).collect();
+    let weight = |j: usize| rates[j] / total;
+    let hits: f64 = (0..rates.len()).map(|j| weight(j) * given_j[j]).sum();
+    let ratio = hits / (1.0 + hits);
+    let var_given_j: f64 = (0..rates.len())
+        .map(|j| {
+            let own = p.iter().map(|q| q * (1.0 - q)).sum::<f64>() - p[j] * (1.0 - p[j]);
+            weight(j) * (own + (given_j[j] - hits).powi(2))
+        })
+        .sum();
+    let cycles = d / (t + 1.0 / total);
+    let ratio_sd = ((1.0 - ratio).powi(2) * var_given_j / cycles).sqrt() / (1.0 + hits);
+    check_metric(
+        "shield",
+        &shielded,
+        "shield_hit_ratio",
+        ratio,
+        SIGMAS * ratio_sd,
+    );
+    // Shield requests are 1 + H per cycle: the variance of the H's, and that of the number of
+    // cycles (independent of them: H depends on the window, the count on the waits).
+    let requests_sd = (cycles * var_given_j + ((1.0 + hits) * once_sd * d).powi(2)).sqrt() / d;
+    check(
+        "shield: shield_requests/s",
+        metric(&shielded, "shield_requests") / d,
+        (1.0 + hits) * once,
+        SIGMAS * requests_sd,
+    );
+    // Wrong: the TTL cache's hit ratio for the total rate, as if the shield saw every request.
+    let wrong = total * t / (1.0 + total * t);
+    assert!((wrong - ratio).abs() > 10.0 * SIGMAS * ratio_sd);
 }

@@ -7,7 +7,8 @@
 //!   purge) run first, then edits, then requests;
 //! - content starts at version 0 and each edit adds one; prerendered pages are in every ISR cache
 //!   with version 0 stored at t=0;
-//! - latency is `origin.rtt` + blocking without a CDN; with one it is `cdn.rtt`, plus
+//! - latency is `origin.rtt` + blocking without a CDN; with one it is `cdn.rtt`, plus the
+//!   shield's `rtt` when the shield answered or the request went through it, plus
 //!   `cdn.origin_rtt` + blocking when the user waited on the origin.
 //!
 //! A response is written `(served, version, stale, answered at, latency)`, and a row of an
@@ -15,7 +16,7 @@
 
 mod timeline_support;
 
-use isrsim::model::{Cause, Served, TracedGeneration};
+use isrsim::model::{self, Cause, Served, TracedGeneration};
 use isrsim::scenario::{PurgeKind, Scenario};
 use timeline_support::{
     Timeline, assert_close, edit, get, get_via, gets, one_page, run, run_replication, scenario,
@@ -1310,4 +1311,166 @@ fn without_a_disk_an_expired_builds_file_blocks_after_its_read() {
     );
     t.assert_answers(1, &[(62.0, Served::Generated, Some(0), false, 63.0, 1.015)]);
     assert_eq!(t.trace.generations.len(), 3);
+}
+
+// ---- the origin shield --------------------------------------------------------------------------
+
+/// A row of a timeline whose users are all answered on arrival: (arrival, PoP, how it was
+/// served, version, stale, latency), times in seconds.
+type ViaPop = (f64, u32, Served, Option<u32>, bool, f64);
+
+/// Asserts each row of a timeline of users answered on arrival, through several PoPs.
+#[track_caller]
+fn assert_via(t: &Timeline, rows: &[ViaPop]) {
+    for &(at, pop, served, version, stale, latency) in rows {
+        assert_eq!(
+            t.got_via(0, at, pop),
+            (served, version, stale, secs(at), secs(latency)),
+            "arrival {at} via PoP {pop}"
+        );
+    }
+}
+
+/// A hard purge through the shield. Two cold PoPs and a shield (cdn rtt 10ms, shield rtt 20ms,
+/// origin rtt 40ms), revalidate 1h (CDN ttl 1h), `on_edit = "regenerate"` with `purge_cdn`,
+/// regen 2s, purge delay 1s on each hop.
+/// - 1 (PoP 0): MISS at PoP 0 and at the shield; the origin has v0 fresh: the shield and PoP 0
+///   store it. OriginHit v0, 10 + 20 + 40 = 70ms.
+/// - 10: edit (v1); regeneration 10 -> 12 stores v1 at the origin; the purge is sent at 12,
+///   reaches the shield at 13 and, sent on from there, both PoPs at 14.
+/// - 12.5, 13.5 (PoP 0): CDN HIT v0, stale: PoP 0's purge has not arrived.
+/// - 13.5 (PoP 1): MISS at PoP 1; the shield, purged at 13, misses too; the origin has v1:
+///   OriginHit v1, 70ms, stored at the shield. This refetch falls between the shield's purge and
+///   the PoPs': had the PoPs been purged first, it would have stored the shield's v0 again.
+/// - 14: both PoPs' purges arrive (PoP 1's deletes the v1 it had just stored).
+/// - 14.5 (PoP 0), 15 (PoP 1): MISS at the PoP, the shield has v1: ShieldHit v1, 30ms.
+///
+/// The shield saw 4 requests (1 and 13.5 missed, 14.5 and 15 hit): ratio 0.5; 2 reached the
+/// origin; 4 of 6 responses came from a CDN cache.
+#[test]
+fn a_purge_reaches_the_shield_before_the_pops() {
+    let s = one_page(
+        "100s",
+        "2s",
+        r#"
+[cdn]
+pops = 2
+rtt = "10ms"
+origin_rtt = "40ms"
+purge_delay = "1s"
+shield = { rtt = "20ms" }
+
+[[policies]]
+name = "on-demand"
+revalidate = "1h"
+on_edit = "regenerate"
+purge_cdn = true
+"#,
+    );
+    let requests = vec![
+        get_via(1.0, 0, 0),
+        get_via(12.5, 0, 0),
+        get_via(13.5, 0, 0),
+        get_via(13.5, 0, 1),
+        get_via(14.5, 0, 0),
+        get_via(15.0, 0, 1),
+    ];
+    let t = run(&s, 0, requests, vec![edit(10.0, 0)]);
+    let (edge, shield, full) = (0.01, 0.03, 0.07);
+    assert_via(
+        &t,
+        &[
+            (1.0, 0, Served::OriginHit, Some(0), false, full),
+            (12.5, 0, Served::CdnHit, Some(0), true, edge),
+            (13.5, 0, Served::CdnHit, Some(0), true, edge),
+            (13.5, 1, Served::OriginHit, Some(1), false, full),
+            (14.5, 0, Served::ShieldHit, Some(1), false, shield),
+            (15.0, 1, Served::ShieldHit, Some(1), false, shield),
+        ],
+    );
+    assert_eq!(
+        t.trace.purges,
+        vec![
+            (secs(13.0), model::SHIELD, 0, PurgeKind::Hard),
+            (secs(14.0), 0, 0, PurgeKind::Hard),
+            (secs(14.0), 1, 0, PurgeKind::Hard),
+        ]
+    );
+    assert_eq!(t.metric("shield_requests"), 4.0);
+    assert_eq!(t.metric("shield_hit_ratio"), 0.5);
+    assert_eq!(t.metric("origin_requests"), 2.0);
+    assert_close(t.metric("cdn_hit_ratio"), 4.0 / 6.0, "cdn hit ratio");
+}
+
+/// The shield's STALE answer, and PoP copies that age with the shield's (RFC 9111 Age). Three
+/// cold PoPs and a shield (cdn rtt 10ms, shield rtt 20ms, origin rtt 40ms), CDN `ttl = 10s`,
+/// `stale_while_revalidate = 1h`; the origin has no timer and regenerates on the edit (regen 1s).
+/// - 1 (PoP 0): MISS, MISS; the origin has v0: the shield stores it fresh until 11, PoP 0 too.
+///   OriginHit v0, 70ms.
+/// - 5: edit (v1); the origin stores v1 at 6.
+/// - 7 (PoP 1): MISS; the shield's copy is 6 s old: ShieldHit v0 (stale), 30ms. PoP 1 stores it
+///   fresh until 11, the shield's end, not 17.
+/// - 10 (PoP 1): CDN HIT v0, 10ms.
+/// - 12 (PoP 2): MISS; the shield's copy is past 11: ShieldStale v0 at once, 30ms, stored at
+///   PoP 2 already stale. The shield's background fetch gets v1 from the origin, fresh until 22.
+/// - 12.5 (PoP 1): its copy went stale at 11 with the shield's (stored fresh from 7 it would be
+///   a HIT until 17): CDN STALE v0; the background fetch gets v1 from the shield (a HIT), fresh
+///   until 22.
+/// - 13 (PoP 1): CDN HIT v1. 13 (PoP 2): CDN STALE v0, refreshed from the shield. 14 (PoP 2):
+///   CDN HIT v1.
+///
+/// The shield saw 5 requests (1 missed; 7, 12, 12.5 and 13 were answered from its cache): 0.8.
+/// Two reached the origin: PoP 0's at 1 and the shield's background fetch at 12.
+#[test]
+fn a_stale_shield_answers_at_once_and_pop_copies_age_with_it() {
+    let s = one_page(
+        "100s",
+        "1s",
+        r#"
+[cdn]
+pops = 3
+ttl = "10s"
+stale_while_revalidate = "1h"
+rtt = "10ms"
+origin_rtt = "40ms"
+shield = { rtt = "20ms" }
+
+[[policies]]
+name = "on-demand"
+on_edit = "regenerate"
+"#,
+    );
+    let requests = vec![
+        get_via(1.0, 0, 0),
+        get_via(7.0, 0, 1),
+        get_via(10.0, 0, 1),
+        get_via(12.0, 0, 2),
+        get_via(12.5, 0, 1),
+        get_via(13.0, 0, 1),
+        get_via(13.0, 0, 2),
+        get_via(14.0, 0, 2),
+    ];
+    let t = run(&s, 0, requests, vec![edit(5.0, 0)]);
+    let (edge, shield, full) = (0.01, 0.03, 0.07);
+    assert_via(
+        &t,
+        &[
+            (1.0, 0, Served::OriginHit, Some(0), false, full),
+            (7.0, 1, Served::ShieldHit, Some(0), true, shield),
+            (10.0, 1, Served::CdnHit, Some(0), true, edge),
+            (12.0, 2, Served::ShieldStale, Some(0), true, shield),
+            (12.5, 1, Served::CdnStale, Some(0), true, edge),
+            (13.0, 1, Served::CdnHit, Some(1), false, edge),
+            (13.0, 2, Served::CdnStale, Some(0), true, edge),
+            (14.0, 2, Served::CdnHit, Some(1), false, edge),
+        ],
+    );
+    assert_eq!(
+        t.trace.generations,
+        vec![generation(Cause::OnDemand, 5.0, 6.0, 1)]
+    );
+    assert_eq!(t.metric("shield_requests"), 5.0);
+    assert_eq!(t.metric("shield_hit_ratio"), 0.8);
+    assert_eq!(t.metric("origin_requests"), 2.0);
+    assert_eq!(t.metric("cdn_hit_ratio"), 0.875);
 }

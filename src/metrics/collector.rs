@@ -3,7 +3,8 @@
 //! Memory does not grow with simulated time: percentiles come from HdrHistograms (3 significant
 //! digits), peaks and per-second figures are folded as they go, and the time series has a fixed
 //! number of buckets. Nothing observed before `warmup` is counted, except in the time series,
-//! which covers the whole run.
+//! which covers the whole run. The shield's figures are left unmeasured unless the run has one
+//! (`with_shield`).
 
 use hdrhistogram::Histogram;
 
@@ -113,6 +114,9 @@ pub struct Collector {
     cdn_served: u64,
     behind_origin: u64,
     origin_requests: u64,
+    /// PoP fetches that reached the shield, and those it answered from its cache.
+    shield_requests: u64,
+    shield_hits: u64,
     regenerations: u64,
     failed: u64,
     wasted: u64,
@@ -142,6 +146,8 @@ pub struct Collector {
     /// Whether the driver could tell which responses the CDN served (a load test against a CDN
     /// that names no cache status cannot).
     cdn_observed: bool,
+    /// Whether the run has an origin shield, whose columns are otherwise not measured.
+    shield: bool,
 }
 
 /// Which run of a study a result belongs to.
@@ -180,6 +186,8 @@ impl Collector {
             cdn_served: 0,
             behind_origin: 0,
             origin_requests: 0,
+            shield_requests: 0,
+            shield_hits: 0,
             regenerations: 0,
             failed: 0,
             wasted: 0,
@@ -203,7 +211,14 @@ impl Collector {
             gauge_bucket: 0,
             simulated_requests: 0,
             cdn_observed: true,
+            shield: false,
         }
+    }
+
+    /// The run has an origin shield: `shield_requests` and `shield_hit_ratio` are measured.
+    pub fn with_shield(mut self) -> Collector {
+        self.shield = true;
+        self
     }
 
     /// The driver could not tell which responses the CDN served: `cdn_hit_ratio` and
@@ -289,6 +304,15 @@ impl Collector {
         self.buckets[b].origin_requests += 1;
         if self.counted(at) {
             self.origin_requests += 1;
+        }
+    }
+
+    /// A PoP's fetch reached the shield at `at`; `hit`: the shield answered it from its cache.
+    #[inline]
+    pub fn shield_request(&mut self, at: SimTime, hit: bool) {
+        if self.counted(at) {
+            self.shield_requests += 1;
+            self.shield_hits += u64::from(hit);
         }
     }
 
@@ -399,6 +423,8 @@ impl Collector {
             quantile_s(&self.stale_age, 0.99),
             max_s(&self.stale_age),
             cdn(self.cdn_served, self.requests),
+            count(self.shield_requests).filter(|_| self.shield),
+            ratio(self.shield_hits, self.shield_requests).filter(|_| self.shield),
             count(self.origin_requests),
             count(self.regenerations),
             count(self.failed),

@@ -1,5 +1,6 @@
 //! What a run measures (docs/model.md §11): the columns of `runs.csv`, `routes.csv` and
-//! `timeseries.csv`.
+//! `timeseries.csv`. The origin shield's columns (`shield_requests`, `shield_hit_ratio`) are
+//! measured only in runs that have one.
 //!
 //! Every report reads these types. A column's unit and which direction is better are declared
 //! once, here, next to its meaning, so the CSV writers, the table and future comparisons agree.
@@ -49,7 +50,7 @@ use Better::{Higher, Lower, Neutral};
 use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
-pub const RUN_COLUMNS: [Column; 25] = [
+pub const RUN_COLUMNS: [Column; 27] = [
     col(
         "requests",
         Count,
@@ -86,7 +87,19 @@ pub const RUN_COLUMNS: [Column; 25] = [
         "cdn_hit_ratio",
         Ratio,
         Higher,
-        "responses served from a CDN cache (HIT or STALE) over requests",
+        "responses served from a CDN cache, a PoP's or the shield's (HIT or STALE), over requests",
+    ),
+    col(
+        "shield_requests",
+        Count,
+        Neutral,
+        "PoP fetches that reached the origin shield (not measured without one)",
+    ),
+    col(
+        "shield_hit_ratio",
+        Ratio,
+        Higher,
+        "of the requests that reached the shield, those answered from its cache (HIT or STALE)",
     ),
     col(
         "origin_requests",
@@ -220,9 +233,12 @@ pub fn column(name: &str) -> Option<usize> {
 }
 
 /// What a run must observe for a run column to be measured (docs/model.md §11.3), as "a stale
-/// response"; `None` for counts and peaks, which are always measured.
+/// response"; `None` for counts and peaks, which are always measured (but for the shield's, which
+/// a run without one does not count).
 pub fn measured_by(name: &str) -> Option<&'static str> {
     match name {
+        "shield_requests" => Some("an origin shield"),
+        "shield_hit_ratio" => Some("a request reaching the origin shield"),
         n if n.starts_with("stale_age_") => Some("a stale response"),
         n if n.starts_with("latency_") || n.ends_with("_ratio") => Some("a response"),
         n if n.starts_with("edit_visible_") => Some("an edit becoming visible"),
@@ -386,8 +402,10 @@ mod tests {
     fn only_ratios_percentiles_and_maxima_can_go_unmeasured() {
         // docs/model.md §11.3: counts and peaks are always measured; a ratio needs a response,
         // a percentile or maximum a sample. Every duration column is a percentile or a maximum.
+        // The one count that can be empty is the shield's, in a run without a shield.
         for c in &RUN_COLUMNS {
-            let can_be_empty = matches!(c.unit, Ratio | Seconds | Millis);
+            let can_be_empty =
+                matches!(c.unit, Ratio | Seconds | Millis) || c.name == "shield_requests";
             assert_eq!(measured_by(c.name).is_some(), can_be_empty, "{}", c.name);
         }
     }

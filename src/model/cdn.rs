@@ -15,6 +15,11 @@
 //!
 //! A PoP with a `capacity` keeps at most that many pages, evicting the least recently used
 //! (`lru`): a page is used when a request reads it (HIT or STALE) and when a response is stored.
+//!
+//! An origin shield (Fastly shielding, CloudFront Origin Shield, Cloudflare Tiered Cache) is a
+//! `Cdn` of one PoP that the PoPs fetch from. A PoP stores what the shield answers from its cache
+//! with the shield's remaining freshness (`store_until`): RFC 9111 §4.2.3 counts the `Age` header
+//! toward the PoP's current age.
 
 use super::lru::Lru;
 use super::prefetch::prefetch;
@@ -25,6 +30,9 @@ use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
 const NO_FETCH: u32 = u32::MAX;
+/// The page of a purge of every page (`purge_all`, a deploy's `purge_cdn`), as `Trace::purges`
+/// records it.
+pub const ALL_PAGES: u32 = u32::MAX;
 
 /// One page at one PoP: 16 bytes, four to a cache line. The stale-while-revalidate window is
 /// the route's, so only the end of freshness is stored.
@@ -166,12 +174,27 @@ impl Cdn {
         }
     }
 
+    /// Stores a response fresh from `now`: one from the origin.
     pub fn store(&mut self, pop: u32, page: u32, version: u32, now: SimTime, freshness: Freshness) {
+        self.store_until(pop, page, version, now + freshness.ttl);
+    }
+
+    /// Stores a response that is fresh until `fresh_until`: one another cache answered from its
+    /// own copy, whose age counts toward this one's (RFC 9111 §4.2.3, the `Age` header), so the
+    /// copies go stale, and out of their stale-while-revalidate window, together.
+    pub fn store_until(&mut self, pop: u32, page: u32, version: u32, fresh_until: SimTime) {
         let i = self.index(pop, page);
         let e = &mut self.entries[i];
-        e.fresh_until = now + freshness.ttl;
+        e.fresh_until = fresh_until;
         e.version = version;
         self.used(pop, page);
+    }
+
+    /// When the stored copy of (pop, page) stops being fresh (a purge may have brought it
+    /// forward); meaningful only while a lookup finds the page.
+    #[inline]
+    pub fn fresh_until(&self, pop: u32, page: u32) -> SimTime {
+        self.entries[self.index(pop, page)].fresh_until
     }
 
     /// A request read (pop, page): with a capacity, it becomes the most recently used.
@@ -186,7 +209,14 @@ impl Cdn {
         });
     }
 
+    /// Purges `page` at `pop`; every page when `page` is `ALL_PAGES`.
     pub fn purge(&mut self, pop: u32, page: u32, now: SimTime, kind: PurgeKind) {
+        if page == ALL_PAGES {
+            for page in 0..self.pages as u32 {
+                self.purge(pop, page, now, kind);
+            }
+            return;
+        }
         if let (PurgeKind::Hard, Some(lru)) = (kind, self.lru.as_mut()) {
             lru.remove(pop, page);
         }
@@ -197,13 +227,6 @@ impl Cdn {
             // The entry's age is taken as at least `ttl`: it is stale from now, and still within
             // its stale-while-revalidate window if it has one.
             PurgeKind::Soft => e.fresh_until = e.fresh_until.min(now),
-        }
-    }
-
-    /// Purges every page at one PoP (a whole-CDN purge reaching it).
-    pub fn purge_all(&mut self, pop: u32, now: SimTime, kind: PurgeKind) {
-        for page in 0..self.pages as u32 {
-            self.purge(pop, page, now, kind);
         }
     }
 
@@ -342,6 +365,33 @@ mod tests {
             "an already stale entry keeps its window"
         );
         assert_eq!(c.lookup(0, 0, at(220), WITH_SWR), Lookup::Miss);
+    }
+
+    /// RFC 9111 §4.2.3: a copy relayed by a shield is as old as the shield's. The shield stored
+    /// v3 at 0 (fresh until 60, stale until 120); a PoP that gets it at 45 holds it fresh for 15 s
+    /// more, not 60, and stale until 120 like the shield. One that got it at 70, stale, has it
+    /// stale at once. A PoP that fetched from the origin at 45 would hold it fresh until 105.
+    #[test]
+    fn a_relayed_copy_ages_with_the_shields() {
+        let mut shield = Cdn::new(1, 1, true, None, Vec::new);
+        shield.store(0, 0, 3, SimTime::ZERO, WITH_SWR);
+        let mut pops = Cdn::new(3, 1, true, None, Vec::new);
+        pops.store_until(0, 0, 3, shield.fresh_until(0, 0));
+        assert_eq!(pops.lookup(0, 0, at(45), WITH_SWR), Lookup::Hit(3));
+        assert_eq!(pops.lookup(0, 0, at(59), WITH_SWR), Lookup::Hit(3));
+        assert_eq!(pops.lookup(0, 0, at(60), WITH_SWR), Lookup::Stale(3));
+        assert_eq!(pops.lookup(0, 0, at(119), WITH_SWR), Lookup::Stale(3));
+        assert_eq!(pops.lookup(0, 0, at(120), WITH_SWR), Lookup::Miss);
+        assert_eq!(shield.lookup(0, 0, at(70), WITH_SWR), Lookup::Stale(3));
+        pops.store_until(1, 0, 3, shield.fresh_until(0, 0));
+        assert_eq!(pops.lookup(1, 0, at(70), WITH_SWR), Lookup::Stale(3));
+        pops.store(2, 0, 3, at(45), WITH_SWR);
+        assert_eq!(pops.lookup(2, 0, at(104), WITH_SWR), Lookup::Hit(3));
+        // A soft purge at the shield brings its freshness, and so a later relay's, forward.
+        shield.store(0, 0, 4, at(200), WITH_SWR);
+        shield.purge(0, 0, at(210), PurgeKind::Soft);
+        pops.store_until(0, 0, 4, shield.fresh_until(0, 0));
+        assert_eq!(pops.lookup(0, 0, at(211), WITH_SWR), Lookup::Stale(4));
     }
 
     #[test]

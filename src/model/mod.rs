@@ -1,5 +1,6 @@
-//! The ISR system, built on the event core: users, editors, the CDN, the Next.js instances and
-//! their caches (memory in front of a disk when bounded), the backend, and the revalidation
+//! The ISR system, built on the event core: users, editors, the CDN (its PoPs and, optionally, an
+//! origin shield), the Next.js instances and their caches (memory in front of a disk when
+//! bounded), the backend, and the revalidation
 //! policy. Each module's header names the real
 //! behaviour it models and where that behaviour is documented.
 
@@ -19,5 +20,5 @@ pub mod traffic;
 pub mod waiters;
 
 pub use simulation::{
-    Cause, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, simulate,
+    Cause, SHIELD, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, simulate,
 };

@@ -1,10 +1,10 @@
 //! Who is waiting on an in-flight generation or CDN fetch.
 //!
 //! Many requests can block on one generation (Next.js shares one promise among concurrent
-//! requests for a page) and many users on one collapsed CDN fetch. A waiting user carries whether
-//! the instance read the page from disk for it (docs/model.md §6.7). The lists are intrusive
-//! singly-linked lists in one slab with a free list, so waiting allocates nothing once the slab
-//! has grown to the run's peak.
+//! requests for a page), many users on one collapsed CDN fetch, and many PoPs' fetches on one
+//! collapsed fetch of the origin shield. A waiting user carries whether the instance read the page
+//! from disk for it (docs/model.md §6.7). The lists are intrusive singly-linked lists in one slab
+//! with a free list, so waiting allocates nothing once the slab has grown to the run's peak.
 
 use super::slab::Slab;
 use crate::time::SimTime;
@@ -22,6 +22,9 @@ pub enum Waiter {
     },
     /// A CDN fetch (an index into the CDN's fetches).
     Fetch(u32),
+    /// The origin shield's fetch (an index into the shield's fetches), which PoPs' fetches wait
+    /// on in turn.
+    ShieldFetch(u32),
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -266,10 +266,10 @@ fn routes(o: &mut String, s: &Scenario) {
             format!("prerendered = {}", r.prerendered),
         ]);
         // A page's size matters only to a cache that counts bytes.
-        let cdn_bytes = matches!(
-            s.cdn.as_ref().and_then(|c| c.capacity),
-            Some(Capacity::Bytes(_))
-        );
+        let in_bytes = |c: Option<Capacity>| matches!(c, Some(Capacity::Bytes(_)));
+        let cdn_bytes = s.cdn.as_ref().is_some_and(|c| {
+            in_bytes(c.capacity) || in_bytes(c.shield.and_then(|shield| shield.capacity))
+        });
         if cdn_bytes || s.origin.memory.is_some() {
             items.push(format!("page_size = {} bytes", r.page_size));
         }
@@ -286,19 +286,9 @@ fn cdn(s: &Scenario) -> Vec<String> {
     let Some(c) = &s.cdn else {
         return vec!["none: users reach the origin directly".to_string()];
     };
-    vec![
+    let mut items = vec![
         format!("pops = {}", c.pops),
-        match c.capacity {
-            None => "every page fits".to_string(),
-            Some(Capacity::Pages(n)) => {
-                format!("capacity = {n} (pages), least recently used evicted")
-            }
-            Some(Capacity::Bytes(b)) => {
-                format!(
-                    "capacity = {b} bytes (pages weigh their page_size), least recently used evicted"
-                )
-            }
-        },
+        capacity(c.capacity),
         c.ttl
             .map_or("ttl from the origin's s-maxage".to_string(), |t| {
                 format!("ttl = {}", duration(t))
@@ -313,7 +303,32 @@ fn cdn(s: &Scenario) -> Vec<String> {
         format!("origin_rtt = {}", duration(c.origin_rtt)),
         format!("purge_delay = {}", distribution(&c.purge_delay)),
         format!("purge_failure = {}", number(c.purge_failure)),
-    ]
+    ];
+    match c.shield {
+        None => {
+            items.push("shield = false: the points of presence fetch from the origin".to_string())
+        }
+        Some(shield) => items.extend([
+            "shield: the points of presence fetch from it, and it from the origin".to_string(),
+            format!("shield.rtt = {}", duration(shield.rtt)),
+            match shield.capacity {
+                None => "every page fits at the shield".to_string(),
+                Some(_) => format!("shield.{}", capacity(shield.capacity)),
+            },
+        ]),
+    }
+    items
+}
+
+/// A cache's `capacity`, or that every page fits.
+fn capacity(capacity: Option<Capacity>) -> String {
+    match capacity {
+        None => "every page fits".to_string(),
+        Some(Capacity::Pages(n)) => format!("capacity = {n} (pages), least recently used evicted"),
+        Some(Capacity::Bytes(b)) => format!(
+            "capacity = {b} bytes (pages weigh their page_size), least recently used evicted"
+        ),
+    }
 }
 
 /// `[[policies]]`: each policy, with its routes grouped by identical settings.

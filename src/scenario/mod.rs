@@ -2,8 +2,9 @@
 //! docs/model.md).
 //!
 //! `parse` holds the file's shape as serde reads it; this module holds the meaning, with defaults
-//! filled in, names resolved to indices, and every value already known to be valid. The model
-//! never sees a scenario that could make it panic.
+//! filled in (an origin shield, `[cdn] shield`, is `Some` only when the file asks for one), names
+//! resolved to indices, and every value already known to be valid. The model never sees a
+//! scenario that could make it panic.
 
 mod describe;
 mod parse;
@@ -177,6 +178,19 @@ pub struct Cdn {
     pub origin_rtt: SimTime,
     pub purge_delay: Distribution,
     pub purge_failure: f64,
+    /// A second tier between the PoPs and the origin (`shield`); `None`: the PoPs fetch from the
+    /// origin.
+    pub shield: Option<Shield>,
+}
+
+/// An origin shield (`[cdn] shield`): one more cache, which every PoP fetches from and which
+/// alone fetches from the origin (docs/model.md §5.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shield {
+    /// The round trip between a PoP and the shield.
+    pub rtt: SimTime,
+    /// What the shield holds at most, least recently used evicted first (`None`: every page).
+    pub capacity: Option<Capacity>,
 }
 
 /// How much a cache holds: a number of pages, or bytes (each page weighing its route's

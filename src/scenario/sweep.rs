@@ -474,6 +474,20 @@ routes.posts = { revalidate = "5m" }
     }
 
     #[test]
+    fn a_shield_is_swept_on_and_off() {
+        let s = study("\"cdn.shield\" = [false, true, { rtt = \"20ms\" }]\n").unwrap();
+        let labels: Vec<&str> = s.points.iter().map(|p| p.labels[0].as_str()).collect();
+        assert_eq!(labels, ["false", "true", "{ rtt = \"20ms\" }"]);
+        let shield = |i: usize| s.points[i].scenario.cdn.as_ref().and_then(|c| c.shield);
+        assert_eq!(shield(0), None);
+        assert_eq!(shield(1).map(|s| s.rtt), Some(crate::time::SimTime::ZERO));
+        assert_eq!(
+            shield(2).map(|s| s.rtt),
+            Some(crate::time::SimTime::from_millis(20))
+        );
+    }
+
+    #[test]
     fn a_key_that_does_not_exist_is_named() {
         let e = study("\"backend.concurency\" = [2]\n").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("sweep.\"backend.concurency\""));

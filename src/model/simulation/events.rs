@@ -27,10 +27,9 @@
 //! waiting on them, but write to no cache. A shared cache (`cache = "shared"`) outlives the
 //! processes: scaling and restarts leave it alone, and a deploy replaces it once.
 
-use rand::RngExt;
-
 use super::{BUILD, Cause, Event, Generation, Simulation, TracedGeneration};
 use crate::model::build::Build;
+use crate::model::cdn::ALL_PAGES;
 use crate::model::origin::Batch;
 use crate::scenario::{Action, PurgeKind};
 use crate::time::SimTime;
@@ -96,7 +95,7 @@ impl Simulation<'_> {
                     self.restart(instance);
                 }
             }
-            Action::PurgeAll { purge } => self.purge_cdn(purge),
+            Action::PurgeAll { purge } => self.send_purge(ALL_PAGES, purge),
         }
     }
 
@@ -207,7 +206,7 @@ impl Simulation<'_> {
             let purge = d.purge_cdn;
             self.deploy = None;
             if purge {
-                self.purge_cdn(PurgeKind::Hard);
+                self.send_purge(ALL_PAGES, PurgeKind::Hard);
             }
         }
     }
@@ -259,20 +258,6 @@ impl Simulation<'_> {
         }
         if let Some(trace) = self.trace.as_mut() {
             trace.starts.push((self.queue.now(), instance));
-        }
-    }
-
-    /// Sends a purge of every page to every PoP; each arrives after its own delay, or is lost.
-    fn purge_cdn(&mut self, kind: PurgeKind) {
-        let Some(cdn) = self.cdn.as_ref() else { return };
-        for pop in 0..cdn.pops() {
-            let lost =
-                self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
-            let delay = self.purge_delay.sample(&mut self.purge_rng);
-            if !lost {
-                self.queue
-                    .schedule(self.queue.now() + delay, Event::PurgeAll { pop, kind });
-            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Generations: a regeneration joins the backend queue, snapshots the content when a slot takes
 //! it, and on success writes the instance's cache (or, failing, writes the old entry back with
-//! Next.js's back-off), then answers everyone waiting on it; a request whose lookup read the
+//! Next.js's back-off), then answers everyone waiting on it: users, PoPs' fetches, and the origin
+//! shield's fetches with the PoPs' fetches waiting on them. A request whose lookup read the
 //! instance's disk first (§6.7) is answered `disk_read` later in latency, not in cache state.
 
 use rand::RngExt;
@@ -167,21 +168,24 @@ impl Simulation<'_> {
                 Waiter::User { arrival, pop, disk } => {
                     self.respond(arrival, page, pop, version, served, disk);
                 }
-                Waiter::Fetch(f) => {
-                    let Some(cdn) = self.cdn.as_mut() else {
-                        continue;
-                    };
-                    let (pop, page, mut users) = cdn.close_fetch(f);
-                    if let Some(v) = version {
-                        self.cdn_store(pop, page, v);
-                    }
-                    while let Some(Waiter::User { arrival, pop, disk }) =
-                        self.waiters.pop(&mut users)
-                    {
-                        self.respond(arrival, page, pop, version, served, disk);
-                    }
-                }
+                Waiter::Fetch(f) => self.close_pop_fetch(f, version, served),
+                Waiter::ShieldFetch(f) => self.close_shield_fetch(f, version, served),
             }
+        }
+    }
+
+    /// A PoP's fetch got `version` (`None`: an error) from the origin: the PoP stores it fresh
+    /// from now, and the users waiting on the fetch get it.
+    pub(super) fn close_pop_fetch(&mut self, f: u32, version: Option<u32>, served: Served) {
+        let Some(cdn) = self.cdn.as_mut() else {
+            return;
+        };
+        let (pop, page, mut users) = cdn.close_fetch(f);
+        if let Some(v) = version {
+            self.cdn_store(pop, page, v);
+        }
+        while let Some(Waiter::User { arrival, pop, disk }) = self.waiters.pop(&mut users) {
+            self.respond(arrival, page, pop, version, served, disk);
         }
     }
 

@@ -8,12 +8,15 @@
 //! Here: users' requests through the CDN and the origin, generations through the backend, and the
 //! monitor. `policy.rs` holds what editors' webhooks, schedules and purges do. Network round
 //! trips, and an instance's disk reads (§6.7), add to users' latency but do not delay cache state:
-//! a fetch reaches the origin at the instant the request reached the PoP.
+//! a fetch reaches the origin at the instant the request reached the PoP. `shield.rs` holds the
+//! origin shield, the optional tier between the PoPs and the origin (docs/model.md §5.6);
+//! `events.rs` the deploys, scaling and restarts (§6.8).
 
 mod events;
 mod generations;
 mod policy;
 mod requests;
+mod shield;
 
 use std::sync::atomic::AtomicU64;
 
@@ -43,6 +46,10 @@ const ABSENT: u32 = u32::MAX;
 pub enum Served {
     CdnHit,
     CdnStale,
+    /// The PoP missed (or was stale and fetched for this user) and the origin shield answered
+    /// from its cache.
+    ShieldHit,
+    ShieldStale,
     OriginHit,
     OriginStale,
     /// The request waited on a generation.
@@ -98,7 +105,7 @@ pub struct TracedGeneration {
 pub struct Trace {
     pub responses: Vec<TracedResponse>,
     pub generations: Vec<TracedGeneration>,
-    /// (arrival at the PoP, pop, page, kind)
+    /// (arrival, pop, page, kind): at a PoP, or at the origin shield when `pop` is `SHIELD`.
     pub purges: Vec<(SimTime, u32, u32, PurgeKind)>,
     /// (when, page) of every edit, as the editors made them.
     pub edits: Vec<(SimTime, u32)>,
@@ -109,6 +116,10 @@ pub struct Trace {
     /// because another was under way.
     pub site_events: Vec<(SimTime, usize)>,
 }
+
+/// The `pop` of a purge that arrived at the origin shield, in `Trace::purges`.
+pub const SHIELD: u32 = u32::MAX;
+
 
 /// What the model schedules for itself, to happen later.
 pub enum Event {
@@ -122,6 +133,11 @@ pub enum Event {
         page: u32,
         kind: PurgeKind,
     },
+    /// A purge reaches the origin shield, which sends it on to the PoPs.
+    ShieldPurge {
+        page: u32,
+        kind: PurgeKind,
+    },
     Schedule {
         page: u32,
         instance: u32,
@@ -130,11 +146,6 @@ pub enum Event {
     Site(u16),
     /// A rolling deploy restarts this instance on the new build.
     Switch(u32),
-    /// A whole-CDN purge reaches a PoP.
-    PurgeAll {
-        pop: u32,
-        kind: PurgeKind,
-    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,6 +251,10 @@ pub struct Simulation<'p> {
     site_events: Vec<SiteEvent>,
     deploy: Option<events::Deploy>,
     cdn: Option<Cdn>,
+    /// The origin shield: one more cache (of one PoP) between the PoPs and the origin.
+    shield: Option<Cdn>,
+    /// The PoP↔shield round trip (zero without a shield).
+    shield_rtt: SimTime,
     backend: Backend,
     generations: Slab<Generation>,
     waiters: Waiters,
@@ -341,6 +356,11 @@ impl<'p> Simulation<'p> {
         // Entries expire within the run only if some route's expire is shorter than it.
         let expiring = plans.iter().any(|p| p.expire < scenario.duration);
         let o = &scenario.origin;
+        let shield = cdn_config.and_then(|c| c.shield.map(|s| (c.collapse, s)));
+        let collector = match shield {
+            Some(_) => collector.with_shield(),
+            None => collector,
+        };
         let mut sim = Simulation {
             duration: scenario.duration,
             warmup: scenario.warmup,
@@ -381,6 +401,10 @@ impl<'p> Simulation<'p> {
                     page_sizes(scenario)
                 })
             }),
+            shield: shield.map(|(collapse, s)| {
+                Cdn::new(1, pages, collapse, s.capacity, || page_sizes(scenario))
+            }),
+            shield_rtt: shield.map_or(SimTime::ZERO, |(_, s)| s.rtt),
             backend: Backend::new(scenario.backend.concurrency),
             generations: Slab::default(),
             waiters: Waiters::default(),
@@ -415,8 +439,8 @@ impl<'p> Simulation<'p> {
         self.content.layout()
     }
 
-    /// The deploy at t=0: prerendered pages in every cache (and every PoP when `warm`), and the
-    /// first tick of each scheduled page.
+    /// The deploy at t=0: prerendered pages in every cache (and every PoP and the shield when
+    /// `warm`), and the first tick of each scheduled page.
     fn build(&mut self, scenario: &Scenario, seed: u64) {
         let layout = self.content.layout().clone();
         let warm = scenario.cdn.as_ref().is_some_and(|c| c.warm);
@@ -435,6 +459,9 @@ impl<'p> Simulation<'p> {
                         for pop in 0..cdn.pops() {
                             cdn.store(pop, page, 0, SimTime::ZERO, freshness);
                         }
+                    }
+                    if let (true, Some(shield)) = (warm, self.shield.as_mut()) {
+                        shield.store(0, page, 0, SimTime::ZERO, freshness);
                     }
                 }
             }
@@ -529,14 +556,10 @@ impl<'p> Simulation<'p> {
                     trace.purges.push((self.queue.now(), pop, page, kind));
                 }
             }
+            Event::ShieldPurge { page, kind } => self.on_shield_purge(page, kind),
             Event::Schedule { page, instance } => self.on_schedule(page, instance),
             Event::Site(i) => self.on_site_event(usize::from(i)),
             Event::Switch(instance) => self.switch(instance),
-            Event::PurgeAll { pop, kind } => {
-                if let Some(cdn) = self.cdn.as_mut() {
-                    cdn.purge_all(pop, self.queue.now(), kind);
-                }
-            }
         }
     }
 

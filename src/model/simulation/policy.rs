@@ -13,7 +13,10 @@
 //! - `schedule` is a cron job calling the revalidation API for every page.
 //!
 //! A CDN purge goes to every PoP and arrives after its own delay, or is lost (Fastly and
-//! Cloudflare document about 150 ms, Vercel within 300 ms, CloudFront seconds to minutes). After
+//! Cloudflare document about 150 ms, Vercel within 300 ms, CloudFront seconds to minutes). With an
+//! origin shield it reaches the shield first, with its own delay and chance of loss, and goes on
+//! to the PoPs from there: the order that avoids the race Fastly's "Purging best practices"
+//! describes, where an edge purged before its shield refetches and caches the old copy. After
 //! `regenerate` it is sent once the regeneration has succeeded; after `invalidate` and
 //! `mark-stale`, at once.
 
@@ -21,7 +24,8 @@ use rand::RngExt;
 
 use super::{Cause, Event, Simulation};
 use crate::model::origin::Batch;
-use crate::scenario::OnEdit;
+use crate::scenario::{OnEdit, PurgeKind};
+use crate::time::SimTime;
 
 impl Simulation<'_> {
     pub(super) fn on_edit(&mut self, page: u32) {
@@ -99,20 +103,45 @@ impl Simulation<'_> {
         }
     }
 
-    /// Sends a purge of `page` to every PoP; each arrives after its own delay, or is lost.
+    /// Purges `page` from the CDN, as its route's policy says (`purge = "hard"` or `"soft"`).
     pub(super) fn purge_everywhere(&mut self, page: u32) {
-        let Some(cdn) = self.cdn.as_ref() else { return };
         let kind = self.plans[self.content.layout().route_of(page)]
             .policy
             .purge;
+        self.send_purge(page, kind);
+    }
+
+    /// The one way a purge enters the CDN. With an origin shield it goes to the shield first,
+    /// arriving after its own delay or lost, and only from there on to the PoPs
+    /// (`on_shield_purge`); without one, straight to every PoP. A purge of every page takes the
+    /// same route.
+    pub(super) fn send_purge(&mut self, page: u32, kind: PurgeKind) {
+        if self.cdn.is_none() {
+            return;
+        }
+        if self.shield.is_none() {
+            self.purge_pops(page, kind);
+        } else if let Some(delay) = self.purge_hop() {
+            self.queue
+                .schedule(self.queue.now() + delay, Event::ShieldPurge { page, kind });
+        }
+    }
+
+    /// Sends a purge of `page` to every PoP; each arrives after its own delay, or is lost.
+    pub(super) fn purge_pops(&mut self, page: u32, kind: PurgeKind) {
+        let Some(cdn) = self.cdn.as_ref() else { return };
         for pop in 0..cdn.pops() {
-            let lost =
-                self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
-            let delay = self.purge_delay.sample(&mut self.purge_rng);
-            if !lost {
+            if let Some(delay) = self.purge_hop() {
                 self.queue
                     .schedule(self.queue.now() + delay, Event::Purge { pop, page, kind });
             }
         }
+    }
+
+    /// One hop of a purge (to a PoP, or to the shield): its delay, or `None` if it is lost.
+    fn purge_hop(&mut self) -> Option<SimTime> {
+        let lost = self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
+        let delay = self.purge_delay.sample(&mut self.purge_rng);
+        (!lost).then_some(delay)
     }
 }

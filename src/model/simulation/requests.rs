@@ -1,7 +1,9 @@
 //! Users' requests: through a PoP (HIT, STALE with a background fetch, or a MISS that fetches,
-//! collapsed per PoP and page) to an instance, where Next.js finds the page in memory or reads
-//! it from disk (§6.7), then serves fresh, serves stale and regenerates in the background, or
-//! blocks on a generation; and the response each user gets, a disk read adding to its latency.
+//! collapsed per PoP and page), through the origin shield when there is one (`shield.rs`), to an
+//! instance, where Next.js finds the page in memory or reads it from disk (§6.7), then serves
+//! fresh, serves stale and regenerates in the background, or blocks on a generation; and the
+//! response each user gets, with its latency: `cdn.rtt` from the PoP, plus the shield's `rtt`
+//! from the shield, plus `cdn.origin_rtt`, any disk read and any wait from the origin.
 
 use super::{ABSENT, Cause, Reply, Served, Simulation, TracedResponse};
 use crate::metrics::collector::Response;
@@ -49,7 +51,8 @@ impl Simulation<'_> {
         }
     }
 
-    /// A PoP fetches a page from the origin, for a waiting user or in the background.
+    /// A PoP fetches a page from the origin (or the shield), for a waiting user or in the
+    /// background.
     pub(super) fn cdn_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
         let now = self.queue.now();
         let user = |disk| Waiter::User {
@@ -62,6 +65,10 @@ impl Simulation<'_> {
             if user_waits {
                 self.waiters.push(&mut cdn.fetch_mut(f).users, user(false));
             }
+            return;
+        }
+        if self.shield.is_some() {
+            self.shield_fetch(pop, page, user_waits);
             return;
         }
         self.collector.origin_request(now);
@@ -140,15 +147,19 @@ impl Simulation<'_> {
     ) {
         let now = self.queue.now();
         let route = self.content.layout().route_of(page);
-        let from_cdn = matches!(served, Served::CdnHit | Served::CdnStale);
         let read = if disk { self.disk_read } else { SimTime::ZERO };
-        let latency = if self.cdn.is_none() {
-            self.origin_rtt + read + (now - arrival)
-        } else if from_cdn {
-            self.cdn_rtt
-        } else {
-            self.cdn_rtt + self.cdn_origin_rtt + read + (now - arrival)
+        let latency = match served {
+            _ if self.cdn.is_none() => self.origin_rtt + read + (now - arrival),
+            Served::CdnHit | Served::CdnStale => self.cdn_rtt,
+            Served::ShieldHit | Served::ShieldStale => self.cdn_rtt + self.shield_rtt,
+            Served::OriginHit | Served::OriginStale | Served::Generated | Served::Error => {
+                self.cdn_rtt + self.shield_rtt + self.cdn_origin_rtt + read + (now - arrival)
+            }
         };
+        let from_cdn = matches!(
+            served,
+            Served::CdnHit | Served::CdnStale | Served::ShieldHit | Served::ShieldStale
+        );
         let judgement = staleness::judge(&self.content, page, version, now);
         if let Some(v) = version {
             let collector = &mut self.collector;

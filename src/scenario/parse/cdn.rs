@@ -1,14 +1,18 @@
-//! `[cdn]`: the points of presence in front of the origin, their cache lifetimes, and how purges
-//! reach them.
+//! `[cdn]`: the points of presence in front of the origin, their cache lifetimes, how purges
+//! reach them, and the origin shield between them and the origin (`shield = true`, or
+//! `shield = { rtt = "20ms", capacity = 1000 }`).
+
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
 use toml::Spanned;
 
 use super::distribution::Dist;
 use super::source::Source;
 use super::values::{CapacityValue, Count, Delay, Interval, Probability};
 use crate::error::InputError;
-use crate::scenario::{Cdn, Distribution};
+use crate::scenario::{Cdn, Distribution, Shield};
 use crate::time::SimTime;
 
 #[derive(Deserialize)]
@@ -24,6 +28,58 @@ pub(super) struct RawCdn {
     origin_rtt: Option<Delay>,
     purge_delay: Option<Dist>,
     purge_failure: Option<Probability>,
+    shield: Option<ShieldValue>,
+}
+
+/// `shield`'s own keys, when it is a table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShield {
+    rtt: Option<Delay>,
+    capacity: Option<CapacityValue>,
+}
+
+/// `shield = true` (the defaults), `false` (none), or a table of its keys.
+struct ShieldValue(Option<Shield>);
+
+impl ShieldValue {
+    fn from_raw(raw: RawShield) -> ShieldValue {
+        ShieldValue(Some(Shield {
+            // Like `rtt` and `origin_rtt`: a round trip adds latency only when the scenario
+            // says how long it is.
+            rtt: raw.rtt.map_or(SimTime::ZERO, |t| t.0),
+            capacity: raw.capacity.map(|c| c.0),
+        }))
+    }
+}
+
+impl<'de> Deserialize<'de> for ShieldValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ShieldValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "`true`, `false`, or a table of `rtt` and `capacity` such as { rtt = \"20ms\", capacity = 1000 }",
+                )
+            }
+
+            fn visit_bool<E: de::Error>(self, on: bool) -> Result<ShieldValue, E> {
+                Ok(match on {
+                    true => ShieldValue::from_raw(RawShield {
+                        rtt: None,
+                        capacity: None,
+                    }),
+                    false => ShieldValue(None),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ShieldValue, A::Error> {
+                RawShield::deserialize(MapAccessDeserializer::new(map)).map(ShieldValue::from_raw)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `[cdn]` with its defaults; without the table there is no CDN at all.
@@ -57,5 +113,71 @@ pub(super) fn resolve_cdn(source: &Source, raw: Option<RawCdn>) -> Result<Option
             .purge_delay
             .map_or(Distribution::Constant(SimTime::ZERO), |d| d.0),
         purge_failure: c.purge_failure.map_or(0.0, |p| p.0),
+        shield: c.shield.and_then(|s| s.0),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::parse::tests::{MINIMAL, error, line_of, parse_text};
+    use crate::scenario::{Capacity, Shield};
+    use crate::time::SimTime;
+
+    fn with(shield: &str) -> String {
+        format!("{MINIMAL}\n[cdn]\npops = 8\n{shield}\n")
+    }
+
+    fn shield(text: &str) -> Option<Shield> {
+        parse_text(text).unwrap().cdn.unwrap().shield
+    }
+
+    #[test]
+    fn a_shield_is_true_false_or_a_table_of_its_keys() {
+        let defaults = Shield {
+            rtt: SimTime::ZERO,
+            capacity: None,
+        };
+        assert_eq!(shield(&with("")), None, "absent: no shield");
+        assert_eq!(shield(&with("shield = false")), None);
+        assert_eq!(shield(&with("shield = true")), Some(defaults));
+        assert_eq!(shield(&with("shield = {}")), Some(defaults));
+        assert_eq!(
+            shield(&with("shield = { rtt = \"20ms\", capacity = 500 }")),
+            Some(Shield {
+                rtt: SimTime::from_millis(20),
+                capacity: Some(Capacity::Pages(500)),
+            })
+        );
+        assert_eq!(
+            shield(&with("[cdn.shield]\ncapacity = \"2MB\"")),
+            Some(Shield {
+                rtt: SimTime::ZERO,
+                capacity: Some(Capacity::Bytes(2_000_000)),
+            })
+        );
+    }
+
+    #[test]
+    fn a_bad_shield_is_named_with_its_key_line_and_what_is_allowed() {
+        let text = with("shield = \"yes\"");
+        let err = error(&text, "cdn.shield", line_of(&text, "shield ="));
+        assert!(err.message.contains("`true`, `false`, or a table"), "{err}");
+        let text = with("shield = { rtt = \"20ms\", ttl = \"1m\" }");
+        let err = error(&text, "cdn.shield.ttl", line_of(&text, "shield ="));
+        assert!(
+            err.message.contains("`rtt`") && err.message.contains("`capacity`"),
+            "{err}"
+        );
+        let text = with("shield = { rtt = \"fast\" }");
+        error(&text, "cdn.shield.rtt", line_of(&text, "shield ="));
+        for (bad, allowed) in [
+            ("0", "a whole number of pages"),
+            ("\"4 bananas\"", "a size such as"),
+            ("1.5", "a whole number of pages"),
+        ] {
+            let text = with(&format!("shield = {{ capacity = {bad} }}"));
+            let err = error(&text, "cdn.shield.capacity", line_of(&text, "shield ="));
+            assert!(err.message.contains(allowed), "{err}");
+        }
+    }
 }

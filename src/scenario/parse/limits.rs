@@ -39,11 +39,11 @@ pub(super) fn check_buckets(duration: SimTime, bucket: SimTime) -> Result<(), St
     Ok(())
 }
 
-/// `pages` over every route, each stored in `caches` caches (PoPs and instances).
+/// `pages` over every route, each stored in `caches` caches (PoPs, the shield and instances).
 pub(super) fn check_pages(pages: u64, caches: u64) -> Result<(), String> {
     if pages > MAX_PAGES || pages.saturating_mul(caches) > MAX_CACHE_ENTRIES {
         return Err(format!(
-            "{pages} pages in {caches} caches (PoPs and instances) is too large to simulate: at most {MAX_PAGES} pages and {MAX_CACHE_ENTRIES} page-cache entries are allowed"
+            "{pages} pages in {caches} caches (PoPs, shield and instances) is too large to simulate: at most {MAX_PAGES} pages and {MAX_CACHE_ENTRIES} page-cache entries are allowed"
         ));
     }
     Ok(())

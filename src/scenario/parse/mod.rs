@@ -7,7 +7,8 @@
 //! involve several keys (a `depends_on` cycle, shares summing to 0, `burst_every` against
 //! `burst_length`) run afterwards on values that kept their [`Spanned`] position, so they too can
 //! name the key and the line. This module reads the top-level keys and puts the sections
-//! together; each other module reads one section of the file.
+//! together, counting the caches a run allocates (PoPs, the shield, instances) against the size
+//! limits; each other module reads one section of the file.
 
 mod backend;
 mod cdn;
@@ -227,7 +228,10 @@ impl RawScenario {
         })?;
         let pages: u64 = routes.iter().map(|r| u64::from(r.pages)).sum();
         let most_instances = super::most_instances(origin.instances, &events);
-        let caches = u64::from(cdn.as_ref().map_or(0, |c| c.pops)) + u64::from(most_instances);
+        let caches = cdn
+            .as_ref()
+            .map_or(0, |c| u64::from(c.pops) + u64::from(c.shield.is_some()))
+            + u64::from(most_instances);
         limits::check_pages(pages, caches)
             .map_err(|message| source.error("routes", Some(routes_span), message))?;
         let (key, span) = traffic::rate_key(&self.traffic, duration);
