@@ -120,7 +120,6 @@ pub struct Trace {
 /// The `pop` of a purge that arrived at the origin shield, in `Trace::purges`.
 pub const SHIELD: u32 = u32::MAX;
 
-
 /// What the model schedules for itself, to happen later.
 pub enum Event {
     GenerationDone(u32),

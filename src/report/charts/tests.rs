@@ -133,6 +133,35 @@ fn a_run_draws_every_chart_as_svg_and_png_and_no_sweep_charts() {
 }
 
 #[test]
+fn each_event_is_marked_and_named_in_the_staleness_and_regeneration_charts() {
+    let text = format!(
+        "{TINY}\n[[events]]\nname = \"release\"\nkind = \"deploy\"\nevery = \"8m\"\n\n[[events]]\nkind = \"restart\"\nat = \"5m\"\n"
+    );
+    let (study, runs) = simulate(&text);
+    let results = StudyResults::new(&study, &runs, false);
+    let timeline = super::Timeline::of(&results);
+    let seconds: Vec<(f64, &str)> = (timeline.events.iter())
+        .map(|(t, name)| (*t, name.as_str()))
+        .collect();
+    assert_eq!(
+        seconds,
+        [(300.0, "restart"), (480.0, "release"), (960.0, "release")],
+        "every occurrence within the run, in time order"
+    );
+    let charts = draw_all(&results).unwrap();
+    assert_images(&charts);
+    for chart in &charts[..2] {
+        for name in ["release", "restart"] {
+            assert!(
+                chart.svg.contains(&format!(">\n{name}\n</text>")),
+                "{}: {name}",
+                chart.name
+            );
+        }
+    }
+}
+
+#[test]
 fn drawing_the_same_results_twice_gives_the_same_bytes_as_the_files() {
     let (study, runs) = simulate(TINY);
     let results = StudyResults::new(&study, &runs, false);
