@@ -368,6 +368,21 @@ fn a_cdn_metric_the_site_does_not_show_is_not_measured_and_its_slo_is_bad_input(
         dir.join("out/runs.csv").exists(),
         "the measurement is written"
     );
+
+    // An origin shield's figures are never observable from the users' side.
+    let dir = scratch("unobserved-shield");
+    let toml = format!(
+        "{}\n[cdn]\npops = 1\nshield = true\n\n[slo]\nshield_hit_ratio = {{ min = 0.5 }}\n",
+        scenario(50, "1s")
+    );
+    let output = load(&dir, &toml, &origin, cms, &[]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("shield_hit_ratio") && err.contains("does not show"),
+        "{err}"
+    );
+    assert_eq!(cell(&dir.join("out/runs.csv"), "shield_requests"), "");
 }
 
 #[test]

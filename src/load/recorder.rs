@@ -132,6 +132,8 @@ pub struct Recorder {
     cdn_header: Option<String>,
     /// Whether the scenario has a CDN: without one, responses are the origin's.
     has_cdn: bool,
+    /// The scenario has an origin shield, which a load test cannot see into.
+    has_shield: bool,
     /// The content server, for the truth the backend's events are judged against.
     cms: std::sync::OnceLock<std::sync::Weak<Cms>>,
 }
@@ -212,6 +214,7 @@ impl Recorder {
             warmup: scenario.warmup,
             cdn_header,
             has_cdn: scenario.cdn.is_some(),
+            has_shield: scenario.cdn.as_ref().is_some_and(|c| c.shield.is_some()),
             cms: std::sync::OnceLock::new(),
         })
     }
@@ -358,14 +361,18 @@ impl Recorder {
     }
 
     /// The metrics the site gave no means to observe: the CDN's, when the scenario has a CDN and
-    /// no response named a cache status (nor carried an `Age`).
+    /// no response named a cache status (nor carried an `Age`); the origin shield's always, since
+    /// a user's response does not say which tier behind the PoP answered it.
     pub fn unobserved(&self) -> Vec<&'static str> {
         let cdn_seen = with_state(self, |s| s.cdn_seen).unwrap_or(true);
+        let mut unobserved = Vec::new();
         if self.has_cdn && !cdn_seen {
-            vec!["cdn_hit_ratio", "cdn_behind_origin_ratio"]
-        } else {
-            Vec::new()
+            unobserved.extend(["cdn_hit_ratio", "cdn_behind_origin_ratio"]);
         }
+        if self.has_shield {
+            unobserved.extend(["shield_requests", "shield_hit_ratio"]);
+        }
+        unobserved
     }
 
     /// Whether the marker check failed over the responses seen so far (at the end of a run
