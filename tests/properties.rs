@@ -214,8 +214,9 @@ at = "30m"
 "#;
 
 /// Blocking pages, CDN collapsing, several instances, a small backend that queues, failures and
-/// timeouts: every way a request can wait on something; `events` adds `[[events]]`.
-fn churn_scenario(origin: &str, collapse: bool, events: &str) -> Scenario {
+/// timeouts: every way a request can wait on something. `cdn` adds keys to `[cdn]` (`collapse`,
+/// a shield), `origin` makes `[origin]`, `events` adds `[[events]]`.
+fn churn_scenario(origin: &str, cdn: &str, events: &str) -> Scenario {
     parse(&format!(
         r#"
 duration = "40m"
@@ -245,7 +246,7 @@ regen_time = {{ exponential = "800ms" }}
 
 [cdn]
 pops = 3
-collapse = {collapse}
+{cdn}
 purge_delay = {{ exponential = "200ms" }}
 purge_failure = 0.1
 
@@ -294,39 +295,47 @@ fn every_request_gets_exactly_one_response() {
     let variants = [
         (
             "instances = 3\ncache = \"local\"\nbalancer = \"round-robin\"",
-            true,
+            "collapse = true",
             "",
         ),
         (
             "instances = 3\ncache = \"shared\"\nlock = true\nbalancer = \"random\"",
-            true,
+            "collapse = true",
             "",
         ),
         (
             "instances = 2\ncache = \"local\"\nbalancer = \"hash\"",
-            false,
+            "collapse = false",
             "",
         ),
         (
             "instances = 3\ncache = \"local\"\nbalancer = \"round-robin\"",
-            true,
+            "collapse = true",
             EVENTS,
         ),
         (
             "instances = 2\ncache = \"shared\"\nbalancer = \"random\"",
-            false,
+            "collapse = false",
+            EVENTS,
+        ),
+        // An origin shield that holds half the pages, and instances whose memory holds a sixth
+        // of them without a disk: waiting on the shield's fetches, and on regenerations of pages
+        // that memory lost.
+        (
+            "instances = 3\ncache = \"local\"\nbalancer = \"round-robin\"\nmemory = \"500KB\"\ndisk = false",
+            "collapse = true\nshield = { rtt = \"20ms\", capacity = 32 }",
             EVENTS,
         ),
     ];
     let timeout = SimTime::from_secs(TIMEOUT_S);
     let (mut errors, mut blocked, mut abandoned, mut timed_out) = (0, 0, 0, 0);
-    for (origin, collapse, events) in variants {
-        let scenario = churn_scenario(origin, collapse, events);
+    for (origin, cdn, events) in variants {
+        let scenario = churn_scenario(origin, cdn, events);
         let seed = replication_seed(scenario.seed, 0);
         let requests: Vec<Request> = Requests::new(&scenario, seed).collect();
         for policy in 0..scenario.policies.len() {
             let label = format!(
-                "{origin:?}, collapse {collapse}, events {}, {}",
+                "{origin:?}, {cdn:?}, events {}, {}",
                 !events.is_empty(),
                 scenario.policies[policy].name
             );
@@ -370,6 +379,10 @@ fn every_request_gets_exactly_one_response() {
                 trace.responses.len() as u64,
                 "{label}"
             );
+            if cdn.contains("shield") {
+                let through = result.metrics.get("shield_requests").unwrap_or(0.0);
+                assert!(through > 0.0, "{label}: the shield was used");
+            }
             println!(
                 "{label}: {} requests, {} unanswered at the end",
                 requests.len(),
