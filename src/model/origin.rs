@@ -289,15 +289,7 @@ impl Origin {
             let i = evicted as usize * caches + instance as usize;
             match left {
                 Left::OnDisk => {}
-                Left::Build(f) => {
-                    entries[i] = Entry {
-                        version: f.version,
-                        fresh_until: f.fresh_until,
-                    };
-                    if let Some(e) = expires_at.get_mut(i) {
-                        *e = f.expires_at;
-                    }
-                }
+                Left::Build(f) => put(entries, expires_at, i, f),
                 Left::Nothing => entries[i].version = ABSENT,
             }
         });
@@ -334,13 +326,12 @@ impl Origin {
         expires_at: SimTime,
     ) {
         let i = self.entry_index(instance, page);
-        self.entries[i] = Entry {
+        let written = File {
             version,
             fresh_until,
+            expires_at,
         };
-        if let Some(e) = self.expires_at.get_mut(i) {
-            *e = expires_at;
-        }
+        put(&mut self.entries, &mut self.expires_at, i, written);
         self.remember(instance, page);
     }
 
@@ -349,15 +340,7 @@ impl Origin {
     pub fn write_build(&mut self, instance: u32, page: u32, written: Option<File>) {
         let i = self.entry_index(instance, page);
         match written {
-            Some(f) => {
-                self.entries[i] = Entry {
-                    version: f.version,
-                    fresh_until: f.fresh_until,
-                };
-                if let Some(e) = self.expires_at.get_mut(i) {
-                    *e = f.expires_at;
-                }
-            }
+            Some(f) => put(&mut self.entries, &mut self.expires_at, i, f),
             None => self.entries[i].version = ABSENT,
         }
         if let Some(memory) = self.memory.as_mut() {
@@ -459,6 +442,18 @@ impl Origin {
         if *slot == generation {
             *slot = NO_GENERATION;
         }
+    }
+}
+
+/// Writes entry `i`: its version and freshness, and its expiry when expiries are kept.
+#[inline]
+fn put(entries: &mut [Entry], expires_at: &mut [SimTime], i: usize, f: File) {
+    entries[i] = Entry {
+        version: f.version,
+        fresh_until: f.fresh_until,
+    };
+    if let Some(e) = expires_at.get_mut(i) {
+        *e = f.expires_at;
     }
 }
 

@@ -247,14 +247,7 @@ impl Simulation<'_> {
     fn load_build(&mut self, instance: u32) {
         self.origin.clear(instance);
         for page in 0..self.origin_newest.len() as u32 {
-            let Some(copy) = self.last_build.page(page) else {
-                continue;
-            };
             self.install(instance, page);
-            let newest = &mut self.origin_newest[page as usize];
-            if *newest == super::ABSENT || *newest < copy.version {
-                *newest = copy.version;
-            }
         }
         if let Some(trace) = self.trace.as_mut() {
             trace.starts.push((self.queue.now(), instance));

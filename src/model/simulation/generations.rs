@@ -6,7 +6,7 @@
 
 use rand::RngExt;
 
-use super::{ABSENT, Cause, Event, Generation, Served, Simulation, State, TracedGeneration};
+use super::{Cause, Event, Generation, Served, Simulation, State, TracedGeneration};
 use crate::model::origin::Batch;
 use crate::model::waiters::{WaitList, Waiter};
 use crate::time::SimTime;
@@ -128,10 +128,7 @@ impl Simulation<'_> {
                 .store(instance, page, job.snapshot, fresh_until, expires_at);
             self.check_alert(page);
             self.last_success[page as usize] = now;
-            let newest = &mut self.origin_newest[page as usize];
-            if *newest == ABSENT || *newest < job.snapshot {
-                *newest = job.snapshot;
-            }
+            self.stored(page, job.snapshot);
             if job.purge_after || (job.purge_on_change && !wasted) {
                 self.purge_everywhere(page);
             }

@@ -453,7 +453,6 @@ impl<'p> Simulation<'p> {
                     for cache in 0..self.origin.caches() {
                         self.install(cache, page);
                     }
-                    self.origin_newest[page as usize] = 0;
                     if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
                         for pop in 0..cdn.pops() {
                             cdn.store(pop, page, 0, SimTime::ZERO, freshness);
@@ -493,7 +492,18 @@ impl<'p> Simulation<'p> {
                 expires_at: copy.after(plan.expire),
             }
         });
+        if let Some(f) = file {
+            self.stored(page, f.version);
+        }
         self.origin.write_build(instance, page, file);
+    }
+
+    /// An instance now holds `version` of `page`: the newest any holds, if none holds a newer.
+    fn stored(&mut self, page: u32, version: u32) {
+        let newest = &mut self.origin_newest[page as usize];
+        if *newest == ABSENT || *newest < version {
+            *newest = version;
+        }
     }
 
     /// Runs until `duration` on the given users and editors.

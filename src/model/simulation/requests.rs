@@ -19,9 +19,7 @@ impl Simulation<'_> {
         let now = self.queue.now();
         let pop = u32::from(r.pop);
         let Some(cdn) = self.cdn.as_ref() else {
-            self.collector.origin_request(now);
-            let instance = self.origin.pick_instance(r.page, &mut self.balancer_rng);
-            match self.origin_get(instance, r.page) {
+            match self.origin_get(r.page) {
                 Reply::Served(v, served, disk) => {
                     self.respond(now, r.page, pop, Some(v), served, disk);
                 }
@@ -71,9 +69,7 @@ impl Simulation<'_> {
             self.shield_fetch(pop, page, user_waits);
             return;
         }
-        self.collector.origin_request(now);
-        let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
-        match self.origin_get(instance, page) {
+        match self.origin_get(page) {
             Reply::Served(v, served, disk) => {
                 self.cdn_store(pop, page, v);
                 if user_waits {
@@ -107,9 +103,12 @@ impl Simulation<'_> {
         }
     }
 
-    /// Next.js's lookup on one instance: find the entry in memory or read it from disk, then
-    /// serve fresh, serve stale and regenerate in the background, or block on a generation.
-    pub(super) fn origin_get(&mut self, instance: u32, page: u32) -> Reply {
+    /// A request reaches the origin (counted in `origin_requests`) and the balancer picks an
+    /// instance, where Next.js finds the entry in memory or reads it from disk, then serves it
+    /// fresh, serves it stale and regenerates in the background, or blocks on a generation.
+    pub(super) fn origin_get(&mut self, page: u32) -> Reply {
+        self.collector.origin_request(self.queue.now());
+        let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
         let disk = self.origin.read(instance, page);
         match self.origin.lookup(instance, page, self.queue.now()) {
             origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit, disk),

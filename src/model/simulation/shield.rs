@@ -62,9 +62,7 @@ impl Simulation<'_> {
             }
             return;
         }
-        self.collector.origin_request(now);
-        let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
-        match self.origin_get(instance, page) {
+        match self.origin_get(page) {
             Reply::Served(v, served, disk) => {
                 self.shield_store(page, v);
                 if let Some((pop, user_waits)) = for_pop {

@@ -151,10 +151,12 @@ impl Figure for Regenerations<'_> {
             // Below the strip, so the strip's lanes stay clear.
             style::draw_warmup(&mut chart, warmup / unit_s, &(y.start..strip_bottom))?;
         }
-        let events: Vec<_> = (self.timeline.events.iter())
-            .map(|(t, name)| (t / unit_s, name.clone()))
-            .collect();
-        style::draw_events(&mut chart, &events, &(y.start..strip_bottom))?;
+        style::draw_events(
+            &mut chart,
+            &self.timeline.events,
+            unit_s,
+            &(y.start..strip_bottom),
+        )?;
         for (i, line) in lines.iter().enumerate() {
             style::draw_line(&mut chart, line, look(i), 2)?;
         }

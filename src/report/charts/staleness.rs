@@ -85,10 +85,7 @@ impl Figure for Staleness<'_> {
         if let Some(warmup) = self.timeline.warmup_s {
             style::draw_warmup(&mut chart, warmup / unit_s, &y)?;
         }
-        let events: Vec<_> = (self.timeline.events.iter())
-            .map(|(t, name)| (t / unit_s, name.clone()))
-            .collect();
-        style::draw_events(&mut chart, &events, &y)?;
+        style::draw_events(&mut chart, &self.timeline.events, unit_s, &y)?;
         for (i, segments) in lines.iter().enumerate() {
             for segment in segments {
                 style::draw_line(&mut chart, segment, look(i), 2)?;

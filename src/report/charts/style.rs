@@ -511,11 +511,12 @@ where
     Ok(())
 }
 
-/// Marks each event (x, name) with a dashed vertical line over `y`, named at the top where the
-/// name fits beside the previous one.
+/// Marks each event (seconds, name) with a dashed vertical line over `y`, on an x axis in units
+/// of `unit_s` seconds, named at the top where the name fits beside the previous one.
 pub fn draw_events<DB, X, Y>(
     chart: &mut Plot<'_, DB, X, Y>,
     events: &[(f64, String)],
+    unit_s: f64,
     y: &std::ops::Range<f64>,
 ) -> DrawResult<(), DB>
 where
@@ -526,18 +527,19 @@ where
     let line = MUTED.mix(0.7).stroke_width(2);
     let label = font(TICK_SIZE).color(&MUTED);
     let mut free_from = i32::MIN;
-    for (x, name) in events {
+    for (t, name) in events {
+        let x = t / unit_s;
         chart.draw_series(std::iter::once(plotters::element::DashedPathElement::new(
-            vec![(*x, y.start), (*x, y.end)],
+            vec![(x, y.start), (x, y.end)],
             6,
             4,
             line,
         )))?;
-        let left = chart.backend_coord(&(*x, y.end)).0;
-        let width = chart.plotting_area().estimate_text_size(name, &label)?.0 as i32;
+        let left = chart.backend_coord(&(x, y.end)).0;
         if left >= free_from {
+            let width = chart.plotting_area().estimate_text_size(name, &label)?.0 as i32;
             let text =
-                EmptyElement::at((*x, y.end)) + Text::new(name.clone(), (4, 30), label.clone());
+                EmptyElement::at((x, y.end)) + Text::new(name.clone(), (4, 30), label.clone());
             chart.draw_series(std::iter::once(text))?;
             free_from = left + width + 12;
         }
