@@ -440,13 +440,9 @@ name = "static"
     );
     let result = run_steady(d, seed, rate, &tables);
 
-    let weights: Vec<f64> = (1..=pages)
-        .map(|k| f64::from(k).powf(-popularity))
-        .collect();
-    let norm: f64 = weights.iter().sum();
-    let streams: Vec<f64> = weights
+    let streams: Vec<f64> = zipf(pages, popularity)
         .iter()
-        .map(|w| rate * w / norm / f64::from(pops))
+        .map(|p| rate * p / f64::from(pops))
         .collect();
     let h = |l: f64| l * t / (1.0 + l * t);
     let pop_count = f64::from(pops);
@@ -483,6 +479,14 @@ fn ttl_cache_hit_ratio_over_many_pages() {
         gap.abs() > tolerance,
         "no power against ignoring popularity"
     );
+}
+
+/// Each rank's share of the requests under Zipf popularity: 1/k^`exponent`, normalised over
+/// `pages` ranks, as the simulator draws them.
+fn zipf(pages: u32, exponent: f64) -> Vec<f64> {
+    let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-exponent)).collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter().map(|w| w / total).collect()
 }
 
 /// The hit ratio of a least-recently-used cache under the independent reference model, by the
@@ -526,7 +530,7 @@ fn che_hit_ratio(pages: &[(f64, f64)], rate: f64, capacity: f64) -> f64 {
 /// kept the 200 most popular pages (0.542) or every page (near 1) is far outside it.
 #[test]
 fn an_lru_cdn_hits_as_the_che_approximation_says() {
-    let (pages, zipf, capacity, rate) = (2_000, 0.8, 200, 100.0);
+    let (pages, exponent, capacity, rate) = (2_000, 0.8, 200, 100.0);
     let scenario = parse(&format!(
         r#"
 duration = "2200s"
@@ -540,7 +544,7 @@ rate = {rate}
 [[routes]]
 name = "posts"
 pages = {pages}
-popularity = {zipf}
+popularity = {exponent}
 regen_time = "0s"
 
 [cdn]
@@ -552,9 +556,7 @@ revalidate = false
 "#
     ));
     let run = model::run(&scenario, 0, 0);
-    let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-zipf)).collect();
-    let total: f64 = weights.iter().sum();
-    let popularity: Vec<f64> = weights.iter().map(|w| w / total).collect();
+    let popularity = zipf(pages, exponent);
     let counted: Vec<(f64, f64)> = popularity.iter().map(|&p| (p, 1.0)).collect();
     let expected = che_hit_ratio(&counted, rate, f64::from(capacity));
     check(
@@ -577,7 +579,7 @@ revalidate = false
 /// instead, at the mean size a page has (4 MB / 20 KB = 200 pages), is outside the tolerance.
 #[test]
 fn an_lru_cdn_counting_bytes_hits_as_the_che_approximation_says() {
-    let (pages, zipf, rate) = (1_000, 0.8, 100.0);
+    let (pages, exponent, rate) = (1_000, 0.8, 100.0);
     let scenario = parse(&format!(
         r#"
 duration = "2200s"
@@ -592,7 +594,7 @@ rate = {rate}
 name = "small"
 pages = {pages}
 share = 0.2
-popularity = {zipf}
+popularity = {exponent}
 page_size = "10KB"
 regen_time = "0s"
 
@@ -600,7 +602,7 @@ regen_time = "0s"
 name = "large"
 pages = {pages}
 share = 0.8
-popularity = {zipf}
+popularity = {exponent}
 page_size = "30KB"
 regen_time = "0s"
 
@@ -613,12 +615,11 @@ revalidate = false
 "#
     ));
     let run = model::run(&scenario, 0, 0);
-    let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-zipf)).collect();
-    let total: f64 = weights.iter().sum();
+    let popularity = zipf(pages, exponent);
     // Each route's pages, with their share of the requests and their sizes.
     let pages: Vec<(f64, f64)> = [(0.2, 10_000.0), (0.8, 30_000.0)]
         .iter()
-        .flat_map(|&(share, size)| weights.iter().map(move |w| (w / total * share, size)))
+        .flat_map(|&(share, size)| popularity.iter().map(move |p| (p * share, size)))
         .collect();
     let expected = che_hit_ratio(&pages, rate, 4e6);
     check(
@@ -645,7 +646,7 @@ revalidate = false
 /// 1, as with a disk), is far outside it.
 #[test]
 fn next_js_memory_hits_as_the_che_approximation_says() {
-    let (pages, zipf, capacity, rate) = (2_000, 0.8, 200, 100.0);
+    let (pages, exponent, capacity, rate) = (2_000, 0.8, 200, 100.0);
     let scenario = parse(&format!(
         r#"
 duration = "2200s"
@@ -659,7 +660,7 @@ rate = {rate}
 [[routes]]
 name = "posts"
 pages = {pages}
-popularity = {zipf}
+popularity = {exponent}
 page_size = "10KB"
 prerendered = false
 regen_time = "0s"
@@ -674,9 +675,7 @@ revalidate = false
 "#
     ));
     let run = model::run(&scenario, 0, 0);
-    let weights: Vec<f64> = (1..=pages).map(|k| f64::from(k).powf(-zipf)).collect();
-    let total: f64 = weights.iter().sum();
-    let popularity: Vec<f64> = weights.iter().map(|w| w / total).collect();
+    let popularity = zipf(pages, exponent);
     let counted: Vec<(f64, f64)> = popularity.iter().map(|&p| (p, 1.0)).collect();
     let expected = che_hit_ratio(&counted, rate, f64::from(capacity));
     let hit = 1.0 - metric(&run, "regenerations") / metric(&run, "requests");
