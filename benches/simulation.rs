@@ -9,11 +9,11 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use isrsim::engine::EventQueue;
-use isrsim::model::rng::{self, Stream};
-use isrsim::model::traffic::{PageSampler, Requests};
 use isrsim::model::{self, Simulation};
 use isrsim::scenario::Scenario;
 use isrsim::time::SimTime;
+use isrsim::workload::rng::{self, Stream};
+use isrsim::workload::traffic::{PageSampler, Requests};
 
 /// `scenarios/bench.toml` scaled down tenfold in pages and sixtyfold in time: 10,000 posts and
 /// 100 list pages, 8 PoPs, 4 instances, 5,000 requests/s for 2 minutes, time-based 60s and hybrid.

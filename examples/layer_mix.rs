@@ -11,11 +11,11 @@
 
 use std::path::Path;
 
-use isrsim::model::content::{Edits, PageLayout};
-use isrsim::model::rng::replication_seed;
-use isrsim::model::traffic::Requests;
 use isrsim::model::{Served, Simulation};
 use isrsim::scenario::Scenario;
+use isrsim::workload::content::{Edits, PageLayout};
+use isrsim::workload::rng::replication_seed;
+use isrsim::workload::traffic::Requests;
 
 fn main() {
     let mut args = std::env::args().skip(1);

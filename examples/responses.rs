@@ -10,10 +10,10 @@
 use std::path::Path;
 
 use isrsim::model::Simulation;
-use isrsim::model::content::{Edits, PageLayout};
-use isrsim::model::rng::replication_seed;
-use isrsim::model::traffic::Requests;
 use isrsim::scenario::Scenario;
+use isrsim::workload::content::{Edits, PageLayout};
+use isrsim::workload::rng::replication_seed;
+use isrsim::workload::traffic::Requests;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -12,8 +12,8 @@ use rayon::prelude::*;
 
 use crate::driver::Driver;
 use crate::metrics::{RunId, RunResult};
-use crate::model::rng;
 use crate::scenario::{Job, Study};
+use crate::workload::rng;
 
 /// The K-th of N slices of a study's runs (K from 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

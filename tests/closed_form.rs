@@ -12,9 +12,9 @@
 mod support;
 
 use isrsim::metrics::RunResult;
-use isrsim::model::traffic::Request;
 use isrsim::model::{self, Simulation};
 use isrsim::time::SimTime;
+use isrsim::workload::traffic::Request;
 use support::{metric, parse};
 
 const SIGMAS: f64 = 6.0;

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use isrsim::model::content::Edits;
-use isrsim::model::rng;
-use isrsim::model::traffic::Requests;
 use isrsim::model::{self, Simulation};
 use isrsim::scenario::Scenario;
+use isrsim::workload::content::Edits;
+use isrsim::workload::rng;
+use isrsim::workload::traffic::Requests;
 
 const SITE: &str = r#"
 duration = "2h"

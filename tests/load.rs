@@ -251,7 +251,7 @@ revalidate = "2s"
         ..OriginConfig::new(cms)
     });
     let run = RunId {
-        seed: isrsim::model::rng::replication_seed(3, 0),
+        seed: isrsim::workload::rng::replication_seed(3, 0),
         ..RUN
     };
     let measured = Load::new(options(&origin, cms))

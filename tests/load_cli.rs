@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use isrsim::model::rng::replication_seed;
-use isrsim::model::traffic::Requests;
+use isrsim::workload::rng::replication_seed;
+use isrsim::workload::traffic::Requests;
 
 mod support;
 

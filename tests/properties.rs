@@ -7,12 +7,12 @@ mod support;
 use std::collections::HashMap;
 
 use isrsim::metrics::RunResult;
-use isrsim::model::content::{Edits, PageLayout};
-use isrsim::model::rng::{SimRng, replication_seed};
-use isrsim::model::traffic::{Request, Requests};
 use isrsim::model::{self, Served, Simulation, Trace, TracedResponse};
 use isrsim::scenario::Scenario;
 use isrsim::time::SimTime;
+use isrsim::workload::content::{Edits, PageLayout};
+use isrsim::workload::rng::{SimRng, replication_seed};
+use isrsim::workload::traffic::{Request, Requests};
 use rand::{RngExt, SeedableRng};
 use support::{metric, parse};
 

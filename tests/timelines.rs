@@ -1082,7 +1082,7 @@ disk_read = "5ms"
 }
 
 /// The requests both disk timelines replay, and page 0's edit at 30.
-fn memory_requests() -> Vec<isrsim::model::traffic::Request> {
+fn memory_requests() -> Vec<isrsim::workload::traffic::Request> {
     vec![
         get(1.0, 0),
         get(2.0, 0),

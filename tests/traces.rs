@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use isrsim::model::content::{Edits, PageLayout};
-use isrsim::model::traffic::Requests;
 use isrsim::scenario::{Scenario, Traffic};
+use isrsim::workload::content::{Edits, PageLayout};
+use isrsim::workload::traffic::Requests;
 use support::access_log::{self, Arrivals, Route, Shape};
 use support::{assert_exit, isrsim, scratch, stderr, write};
 

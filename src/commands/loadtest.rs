@@ -20,12 +20,12 @@ use crate::load::site::{self, Endpoint, PageRef, Paths};
 use crate::load::stop::Reason;
 use crate::load::{self, Load, LoadError, Options};
 use crate::metrics::RunId;
-use crate::model::rng::replication_seed;
 use crate::progress::Bar;
 use crate::report::LoadInfo;
 use crate::report::RunInfo;
 use crate::scenario::{Scenario, Study};
 use crate::time::{SimTime, parse_duration};
+use crate::workload::rng::replication_seed;
 
 /// The arguments of `isrsim load`, as the command line gives them.
 #[derive(Clone, Debug)]

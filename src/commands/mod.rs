@@ -11,8 +11,6 @@ use crate::error::{InputError, exit_code, print};
 use crate::experiment::{self, Progress, Shard};
 use crate::load::{self, Cms, Server};
 use crate::metrics::RunResult;
-use crate::model::content::{Edits, PageLayout};
-use crate::model::rng::replication_seed;
 use crate::progress::Bar;
 use crate::report::{
     self, Columns, Export, Folder, RedrawError, RunInfo, StudyResults, Table, Target,
@@ -21,6 +19,8 @@ use crate::scenario::{self, Expected, Study, Traffic};
 use crate::shard;
 use crate::slo::Outcome;
 use crate::time::SimTime;
+use crate::workload::content::{Edits, PageLayout};
+use crate::workload::rng::replication_seed;
 
 mod fit;
 mod loadtest;

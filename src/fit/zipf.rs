@@ -1,7 +1,7 @@
 //! Popularity: the Zipf exponent of a route's pages, fitted to the request counts of an access log.
 //!
 //! The simulator requests rank k of a route's N pages with probability k^-s / H(N, s), where
-//! H(N, s) = Σ_{k=1..N} k^-s (`model::traffic`). [`fit`] estimates s by maximum likelihood of the
+//! H(N, s) = Σ_{k=1..N} k^-s (`workload::traffic`). [`fit`] estimates s by maximum likelihood of the
 //! discrete power law truncated to ranks 1..kmax, the method of Clauset, Shalizi & Newman 2009,
 //! "Power-law distributions in empirical data" (SIAM Review 51(4), §3 and appendix B): setting the
 //! derivative of the log-likelihood -s Σ c_k ln k - n ln H(kmax, s) to zero gives

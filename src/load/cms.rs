@@ -32,10 +32,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, TryAcquireError, oneshot};
 
 use crate::distribution::Distribution;
-use crate::model::content::{Content, PageLayout};
-use crate::model::rng::{self, SimRng, Stream};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
+use crate::workload::content::{Content, PageLayout};
+use crate::workload::rng::{self, SimRng, Stream};
 
 /// The request header that names the Next.js instance regenerating (LOAD.md §2).
 pub const INSTANCE_HEADER: &str = "x-isrsim-instance";

@@ -29,10 +29,10 @@ use super::cms::Cms;
 use super::site::{self, Endpoint, PageRef, Paths};
 use super::stop::Stop;
 use crate::distribution::Distribution;
-use crate::model::origin::Picker;
-use crate::model::rng::{self, SimRng, Stream};
 use crate::scenario::{CacheMode, OnEdit, Policy, PurgeKind, Scenario};
 use crate::time::SimTime;
+use crate::workload::balancer::Picker;
+use crate::workload::rng::{self, SimRng, Stream};
 
 /// Where and how the editors reach the site.
 #[derive(Clone, Debug)]

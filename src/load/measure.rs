@@ -22,10 +22,10 @@ use super::stop::{Reason, Stop};
 use super::users::{self, QUEUE, Shared};
 use crate::driver::Driver;
 use crate::metrics::{Collector, RunId};
-use crate::model::content::{Edits, PageLayout};
-use crate::model::traffic::{Request, Requests};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
+use crate::workload::content::{Edits, PageLayout};
+use crate::workload::traffic::{Request, Requests};
 
 /// How long after the parts start time zero is: the content server is listening and the
 /// workers are waiting before the first request is due.

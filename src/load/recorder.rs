@@ -1,7 +1,7 @@
 //! What a load test observes, folded into the same [`Collector`] as a simulation (LOAD.md §3).
 //!
 //! Users' responses are judged with the one judgement of `metrics::staleness` against the
-//! content server's [`Content`](crate::model::content::Content), at the instant each response
+//! content server's [`Content`](crate::workload::content::Content), at the instant each response
 //! was received; the content server's regenerations come in as [`BackendEvent`]s. Everything is
 //! folded as it comes (counters, HdrHistograms, fixed time buckets), so memory does not grow
 //! with the run's length.
@@ -20,9 +20,9 @@ use super::response::{self, Layers, Marker};
 use crate::metrics::Collector;
 use crate::metrics::collector::Response;
 use crate::metrics::staleness::{self, Visibility};
-use crate::model::content::PageLayout;
 use crate::scenario::{Policy, Scenario};
 use crate::time::SimTime;
+use crate::workload::content::PageLayout;
 
 /// How many successful responses the marker check looks at, and how many of them may lack the
 /// marker (1%).
@@ -424,7 +424,7 @@ impl Recorder {
 fn check_alert(
     state: &mut State,
     recorder: &Recorder,
-    content: &crate::model::content::Content,
+    content: &crate::workload::content::Content,
     page: u32,
     now: SimTime,
 ) {

@@ -19,7 +19,7 @@ use super::cms::Cms;
 use super::recorder::{Live, Observation, Recorder};
 use super::site::{Endpoint, Paths};
 use super::stop::{Reason, Stop};
-use crate::model::traffic::Request;
+use crate::workload::traffic::Request;
 
 /// Requests drawn ahead of the workers at most; beyond it the dispatcher waits (and the
 /// requests it holds are late, which their latency shows). Bounds memory whatever the site does.

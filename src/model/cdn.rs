@@ -22,9 +22,9 @@
 //! toward the PoP's current age.
 
 use super::lru::Lru;
-use super::prefetch::prefetch;
 use super::slab::Slab;
 use super::waiters::WaitList;
+use crate::prefetch::prefetch;
 use crate::scenario::{Capacity, PurgeKind};
 use crate::time::SimTime;
 

@@ -4,19 +4,14 @@
 //! policy. Each module's header names the real
 //! behaviour it models and where that behaviour is documented.
 
-pub mod alias;
 pub mod backend;
 pub mod build;
 pub mod cdn;
-pub mod content;
 mod lru;
 pub mod memory;
 pub mod origin;
-mod prefetch;
-pub mod rng;
 mod simulation;
 pub mod slab;
-pub mod traffic;
 pub mod waiters;
 
 pub use simulation::{

@@ -27,61 +27,15 @@
 //! or on disk, and `read` says whether a lookup had to read it from disk. Without `memory` nothing
 //! is evicted and none of it costs anything.
 
-use rand::RngExt;
-
 use super::memory::{File, Left, Memory};
-use super::prefetch::prefetch;
-use super::rng::SimRng;
+use crate::prefetch::prefetch;
 use crate::scenario::{Balancer, CacheMode};
 use crate::time::SimTime;
+use crate::workload::balancer::Picker;
+use crate::workload::rng::SimRng;
 
 const ABSENT: u32 = u32::MAX;
 pub const NO_GENERATION: u32 = u32::MAX;
-
-/// The balancer: which instance an origin request or a non-broadcast webhook goes to. The load
-/// tester sends webhooks to its `--instance` list by the same rule.
-#[derive(Clone, Debug)]
-pub struct Picker {
-    balancer: Balancer,
-    instances: u32,
-    round_robin: u32,
-}
-
-impl Picker {
-    pub fn new(balancer: Balancer, instances: u32) -> Picker {
-        Picker {
-            balancer,
-            instances: instances.max(1),
-            round_robin: 0,
-        }
-    }
-
-    /// The balancer's pool changes size; round robin carries on from where it was.
-    pub fn set_instances(&mut self, instances: u32) {
-        self.instances = instances.max(1);
-        self.round_robin %= self.instances;
-    }
-
-    /// The instance for `page`: `round-robin` in turn, `random` from `rng`, `hash` by page.
-    pub fn pick(&mut self, page: u32, rng: &mut SimRng) -> u32 {
-        if self.instances == 1 {
-            return 0;
-        }
-        match self.balancer {
-            Balancer::RoundRobin => {
-                let i = self.round_robin;
-                self.round_robin = (i + 1) % self.instances;
-                i
-            }
-            Balancer::Random => rng.random_range(0..self.instances),
-            // Sticky by page: a multiplicative hash spreads neighbouring (equally popular) ranks.
-            Balancer::Hash => {
-                ((u64::from(page).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32)
-                    % u64::from(self.instances)) as u32
-            }
-        }
-    }
-}
 
 /// One page in one ISR cache.
 #[derive(Clone, Copy, Debug)]

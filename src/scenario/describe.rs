@@ -19,7 +19,7 @@ use crate::time::SimTime;
 const WIDTH: usize = 96;
 
 /// What the traffic and the editors amount to, per second on average over a replication; the
-/// model computes it (`model::traffic`, `model::content`), which this module does not depend on.
+/// model computes it (`workload::traffic`, `workload::content`), which this module does not depend on.
 #[derive(Clone, Copy, Debug)]
 pub struct Expected {
     pub requests_per_s: f64,

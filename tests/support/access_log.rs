@@ -3,7 +3,7 @@
 //! `examples/make_trace.rs` writes `scenarios/traces/blog.log.gz` with, and that
 //! `benches/traces.rs` reads.
 //!
-//! It draws arrivals on its own, independently of `isrsim::model::traffic` (the patterns' parameters
+//! It draws arrivals on its own, independently of `isrsim::workload::traffic` (the patterns' parameters
 //! are `isrsim::fit::arrivals::Pattern`, what `fit` must give back): exponential gaps
 //! (steady), exponential sojourns in two states starting quiet (bursty) and Lewis–Shedler
 //! thinning (diurnal); and pages by inverse transform over each route's Zipf weights.

@@ -7,10 +7,10 @@
 use std::path::Path;
 
 use isrsim::metrics::RunResult;
-use isrsim::model::traffic::Request;
 use isrsim::model::{Served, Simulation, Trace, TracedResponse};
 use isrsim::scenario::Scenario;
 use isrsim::time::SimTime;
+use isrsim::workload::traffic::Request;
 
 /// A scenario lasting `duration`, with `body` holding its routes, policies and other tables. The
 /// `[traffic]` table is a placeholder: the timelines pass their own requests.

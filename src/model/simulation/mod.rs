@@ -25,12 +25,9 @@ use rand::RngExt;
 use super::backend::Backend;
 use super::build::Build;
 use super::cdn::{Cdn, Freshness};
-use super::content::{Content, Edits, PageLayout};
 use super::memory::File;
 use super::origin::{self, Batch, Origin};
-use super::rng::{self, SimRng, Stream};
 use super::slab::Slab;
-use super::traffic::{Request, Requests};
 use super::waiters::{WaitList, Waiters};
 use crate::distribution::Distribution;
 use crate::engine::{self, EventKey, EventQueue, Model, Timed};
@@ -38,6 +35,9 @@ use crate::metrics::staleness::{self, Visibility};
 use crate::metrics::{Collector, RunId, RunResult};
 use crate::scenario::{PurgeKind, RoutePolicy, Scenario, SiteEvent};
 use crate::time::SimTime;
+use crate::workload::content::{Content, Edits, PageLayout};
+use crate::workload::rng::{self, SimRng, Stream};
+use crate::workload::traffic::{Request, Requests};
 
 const ABSENT: u32 = u32::MAX;
 

@@ -10,9 +10,9 @@ use crate::metrics::collector::Response;
 use crate::metrics::staleness;
 use crate::model::cdn;
 use crate::model::origin::{self, Batch};
-use crate::model::traffic::Request;
 use crate::model::waiters::Waiter;
 use crate::time::SimTime;
+use crate::workload::traffic::Request;
 
 impl Simulation<'_> {
     pub(super) fn on_request(&mut self, r: Request) {

@@ -7,8 +7,8 @@
 
 use rand::RngExt;
 
-use super::prefetch::prefetch;
 use super::rng::SimRng;
+use crate::prefetch::prefetch;
 
 #[derive(Clone, Copy, Debug)]
 struct Column {

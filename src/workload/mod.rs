@@ -1,0 +1,11 @@
+//! The workload: what the simulator and the load tester share. Users (arrivals, the page each
+//! asks for, the PoP it reaches), the site's pages and routes, editors and the content versions
+//! they make, the seeded random streams every draw comes from, and what the policy sends on an
+//! edit. The caches are the simulator's alone (`model`); the load tester plays the same
+//! workload against a real site (`load`).
+
+pub mod alias;
+pub mod balancer;
+pub mod content;
+pub mod rng;
+pub mod traffic;
