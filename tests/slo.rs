@@ -120,7 +120,9 @@ fn an_unknown_slo_metric_exits_2_and_writes_nothing() {
 
 #[test]
 fn json_prints_the_summary_instead_of_the_table() {
+    let started = std::time::Instant::now();
     let (o, out, _dir) = run("json", "", &["--json"]);
+    let lifetime = started.elapsed().as_secs_f64();
     assert_exit(&o, 0);
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
     let written: serde_json::Value =
@@ -129,7 +131,10 @@ fn json_prints_the_summary_instead_of_the_table() {
     assert_eq!(printed["scenario"], "site");
     assert_eq!(printed["seed"], 3);
     assert!(printed["isrsim_version"].is_string());
-    assert!(printed["meta"]["wall_s"].as_f64().unwrap() >= 0.0);
+    // The run's own clock, in seconds: positive, and within the process's lifetime as the test
+    // saw it (a figure in milliseconds, or one summed over threads, would exceed it).
+    let wall_s = printed["meta"]["wall_s"].as_f64().unwrap();
+    assert!(wall_s > 0.0 && wall_s <= lifetime, "{wall_s} s of {lifetime} s");
     let first = &printed["results"][0];
     assert_eq!(first["policy"], "time-60s");
     assert_eq!(first["replications"], 2);
