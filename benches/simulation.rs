@@ -31,13 +31,13 @@ fn site() -> Scenario {
 
 fn whole_run(c: &mut Criterion) {
     let scenario = site();
-    let requests = model::run(&scenario, 0, 0).simulated_requests;
+    let requests = model::run(&scenario, 0, 0).unwrap().simulated_requests;
     let mut group = c.benchmark_group("whole_run");
     group.throughput(Throughput::Elements(requests));
     group.sample_size(10);
     for (policy, name) in [(0, "time-60s"), (1, "hybrid")] {
         group.bench_function(name, |b| {
-            b.iter(|| model::run(black_box(&scenario), policy, 0))
+            b.iter(|| model::run(black_box(&scenario), policy, 0).unwrap())
         });
     }
     // PoPs that hold a tenth of the site, least recently used evicted: the same requests, more
@@ -47,14 +47,14 @@ fn whole_run(c: &mut Criterion) {
         cdn.capacity = Some(isrsim::scenario::Capacity::Pages(1_010));
     }
     group.bench_function("time-60s-bounded-pops", |b| {
-        b.iter(|| model::run(black_box(&bounded), 0, 0))
+        b.iter(|| model::run(black_box(&bounded), 0, 0).unwrap())
     });
     // Next.js's default 50 MB memory per instance, about a tenth of the site's 50 KB pages, with
     // a disk: the same responses as unbounded memory, each origin lookup kept in LRU order.
     let mut memory = scenario.clone();
     memory.origin.memory = Some(50_000_000);
     group.bench_function("time-60s-bounded-memory", |b| {
-        b.iter(|| model::run(black_box(&memory), 0, 0))
+        b.iter(|| model::run(black_box(&memory), 0, 0).unwrap())
     });
     // The PoPs behind an origin shield: the same requests, their misses going to the shield.
     let mut shielded = scenario.clone();
@@ -65,7 +65,7 @@ fn whole_run(c: &mut Criterion) {
         });
     }
     group.bench_function("time-60s-shield", |b| {
-        b.iter(|| model::run(black_box(&shielded), 0, 0))
+        b.iter(|| model::run(black_box(&shielded), 0, 0).unwrap())
     });
     group.finish();
 }

@@ -117,7 +117,7 @@ fn traces(c: &mut Criterion) {
         )
     );
     let steady = Scenario::parse(&steady_text, &dir.path().join("steady.toml")).expect("valid");
-    let requests = model::run(&trace, 0, 0).simulated_requests;
+    let requests = model::run(&trace, 0, 0).unwrap().simulated_requests;
     println!(
         "the log: {} lines; {requests} requests replayed per run",
         written.lines
@@ -125,9 +125,11 @@ fn traces(c: &mut Criterion) {
     let mut group = c.benchmark_group("trace_run");
     group.throughput(Throughput::Elements(requests));
     group.sample_size(10);
-    group.bench_function("trace", |b| b.iter(|| model::run(black_box(&trace), 0, 0)));
+    group.bench_function("trace", |b| {
+        b.iter(|| model::run(black_box(&trace), 0, 0).unwrap())
+    });
     group.bench_function("steady", |b| {
-        b.iter(|| model::run(black_box(&steady), 0, 0))
+        b.iter(|| model::run(black_box(&steady), 0, 0).unwrap())
     });
     group.finish();
 }

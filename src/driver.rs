@@ -10,17 +10,17 @@
 //! scenario against a real site, is the second. A driver reports only what it can observe; what
 //! it cannot is "not measured" in every output, never a made-up zero.
 
-use std::convert::Infallible;
 use std::fmt;
 use std::sync::atomic::AtomicU64;
 
 use crate::metrics::{Collector, RunId, RunResult};
 use crate::model;
 use crate::scenario::Scenario;
+use crate::workload::traffic::ReplayError;
 
 /// Something that produces a run's observations.
 pub trait Driver: Sync {
-    /// Why a run could not be made (the simulator never fails).
+    /// Why a run could not be made (the simulator's only failure is a trace it cannot read back).
     type Error: fmt::Display + Send;
 
     /// Plays run `run` of `scenario` (its policy and replication, whose seed is `run.seed`),
@@ -51,7 +51,7 @@ pub trait Driver: Sync {
 pub struct Simulator;
 
 impl Driver for Simulator {
-    type Error = Infallible;
+    type Error = ReplayError;
 
     fn drive(
         &self,
@@ -59,7 +59,7 @@ impl Driver for Simulator {
         run: RunId,
         collector: Collector,
         progress: &AtomicU64,
-    ) -> Result<Collector, Infallible> {
-        Ok(model::simulate(scenario, run, collector, Some(progress)))
+    ) -> Result<Collector, ReplayError> {
+        model::simulate(scenario, run, collector, Some(progress))
     }
 }

@@ -40,7 +40,7 @@
 //!     name = "time-60s"
 //!     revalidate = "60s"
 //! "#, Path::new("example.toml")).unwrap();
-//! let run = isrsim::model::run(&scenario, 0, 0);
+//! let run = isrsim::model::run(&scenario, 0, 0).unwrap();
 //! let stale = run.metrics.get("stale_ratio").unwrap();
 //! assert!(stale > 0.0 && stale < 1.0);
 //! ```
@@ -85,4 +85,5 @@ pub mod shard;
 pub mod slo;
 pub mod stats;
 pub mod time;
+pub mod traffic;
 pub mod workload;

@@ -32,7 +32,7 @@ pattern = "steady"
 rate = {rate}
 {tables}"#
     ));
-    model::run(&scenario, 0, 0)
+    model::run(&scenario, 0, 0).unwrap()
 }
 
 /// As `run_steady`, with one page edited every `edit_every` seconds on average (a Poisson
@@ -555,7 +555,7 @@ name = "never"
 revalidate = false
 "#
     ));
-    let run = model::run(&scenario, 0, 0);
+    let run = model::run(&scenario, 0, 0).unwrap();
     let popularity = zipf(pages, exponent);
     let counted: Vec<(f64, f64)> = popularity.iter().map(|&p| (p, 1.0)).collect();
     let expected = che_hit_ratio(&counted, rate, f64::from(capacity));
@@ -614,7 +614,7 @@ name = "never"
 revalidate = false
 "#
     ));
-    let run = model::run(&scenario, 0, 0);
+    let run = model::run(&scenario, 0, 0).unwrap();
     let popularity = zipf(pages, exponent);
     // Each route's pages, with their share of the requests and their sizes.
     let pages: Vec<(f64, f64)> = [(0.2, 10_000.0), (0.8, 30_000.0)]
@@ -674,7 +674,7 @@ name = "never"
 revalidate = false
 "#
     ));
-    let run = model::run(&scenario, 0, 0);
+    let run = model::run(&scenario, 0, 0).unwrap();
     let popularity = zipf(pages, exponent);
     let counted: Vec<(f64, f64)> = popularity.iter().map(|&p| (p, 1.0)).collect();
     let expected = che_hit_ratio(&counted, rate, f64::from(capacity));

@@ -67,8 +67,8 @@ fn site() -> Scenario {
 fn policies_that_differ_only_in_name_give_identical_rows() {
     let s = site();
     for replication in 0..3 {
-        let a = model::run(&s, 0, replication);
-        let b = model::run(&s, 1, replication);
+        let a = model::run(&s, 0, replication).unwrap();
+        let b = model::run(&s, 1, replication).unwrap();
         assert_eq!(a.metrics, b.metrics);
         assert_eq!(a.routes, b.routes);
         assert_eq!(a.timeseries, b.timeseries);
@@ -119,6 +119,7 @@ fn every_policy_sees_the_same_users_and_the_same_edits() {
         let stale: Vec<f64> = (0..s.policies.len())
             .map(|p| {
                 model::run(&s, p, replication)
+                    .unwrap()
                     .metrics
                     .get("stale_ratio")
                     .unwrap()
@@ -134,11 +135,11 @@ fn every_policy_sees_the_same_users_and_the_same_edits() {
 #[test]
 fn replications_differ_and_repeat() {
     let s = site();
-    let (a, b) = (model::run(&s, 2, 0), model::run(&s, 2, 1));
+    let (a, b) = (model::run(&s, 2, 0).unwrap(), model::run(&s, 2, 1).unwrap());
     assert_ne!(a.seed, b.seed);
     assert_ne!(a.metrics, b.metrics);
     assert_eq!(
-        model::run(&s, 2, 1).metrics,
+        model::run(&s, 2, 1).unwrap().metrics,
         b.metrics,
         "a replication repeats exactly"
     );

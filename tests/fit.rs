@@ -9,7 +9,10 @@ mod support;
 
 use std::path::Path;
 
-use isrsim::scenario::{Scenario, Traffic};
+use isrsim::scenario::Scenario;
+use isrsim::traffic::bursty::Bursty;
+use isrsim::traffic::diurnal::Diurnal;
+use isrsim::traffic::steady::Steady;
 use support::access_log::{self, Arrivals, Route, Shape};
 use support::{assert_exit, isrsim, scratch, stderr, write};
 
@@ -89,7 +92,7 @@ fn a_steady_log_fits_back_its_rate_and_popularity() {
         &shape(Arrivals::Steady { rate: 30.0 }, 4.0 * 3_600.0, 1),
         &[],
     );
-    let Traffic::Steady { rate } = s.traffic else {
+    let Some(&Steady { rate }) = s.traffic.get() else {
         panic!("{:?}", s.traffic)
     };
     near(rate, 30.0 * KEPT, 0.05);
@@ -107,12 +110,12 @@ fn a_diurnal_log_fits_back_its_sinusoid() {
         peak_at_s: 14.0 * 3_600.0,
     };
     let s = fit(&dir, &shape(arrivals, 2.0 * 86_400.0, 2), &[]);
-    let Traffic::Diurnal {
+    let Some(&Diurnal {
         min_rate,
         max_rate,
         period,
         peak_at,
-    } = s.traffic
+    }) = s.traffic.get()
     else {
         panic!("{:?}", s.traffic)
     };
@@ -137,12 +140,12 @@ fn a_bursty_log_fits_back_its_two_states() {
         burst_every_s: 1_200.0,
     };
     let s = fit(&dir, &shape(arrivals, 4.0 * 86_400.0, 3), &[]);
-    let Traffic::Bursty {
+    let Some(&Bursty {
         base_rate,
         burst_rate,
         burst_length,
         burst_every,
-    } = s.traffic
+    }) = s.traffic.get()
     else {
         panic!("{:?}", s.traffic)
     };

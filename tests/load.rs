@@ -258,7 +258,7 @@ revalidate = "2s"
         .run(&scenario, run, &AtomicU64::new(0))
         .unwrap();
     let simulated: Vec<RunResult> = (0..20)
-        .map(|r| isrsim::model::run(&scenario, 0, r))
+        .map(|r| isrsim::model::run(&scenario, 0, r).unwrap())
         .collect();
     for name in [
         "stale_ratio",

@@ -496,7 +496,7 @@ purge_cdn = true
         let stream: Vec<Request> = Requests::new(&scenario, seed).collect();
         let counted = stream.iter().filter(|r| r.at >= scenario.warmup).count() as f64;
         let runs: Vec<RunResult> = (0..scenario.policies.len())
-            .map(|p| model::run(&scenario, p, replication))
+            .map(|p| model::run(&scenario, p, replication).unwrap())
             .collect();
         for run in &runs {
             let name = &scenario.policies[run.policy].name;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use isrsim::scenario::{Scenario, Traffic};
+use isrsim::scenario::Scenario;
 use isrsim::workload::content::{Edits, PageLayout};
 use isrsim::workload::traffic::Requests;
 use support::access_log::{self, Arrivals, Route, Shape};
@@ -119,7 +119,7 @@ fn a_replay_gives_exactly_the_requests_of_the_log() {
     let dir = scratch("exact");
     let written = access_log::write_gzip(&shape(1), &dir.join("access.log.gz")).unwrap();
     let scenario = parse(&dir, &scenario_text("", ""));
-    let Traffic::Trace(replay) = &scenario.traffic else {
+    let Some(replay) = scenario.traffic.replay() else {
         panic!("a trace")
     };
     // Every line is accounted for: replayed, filtered (POST, 404), or unmatched (assets).
@@ -186,7 +186,7 @@ fn a_window_and_a_speed_cut_and_compress_log_time() {
         .collect();
     assert_eq!(fast_seconds, want);
     assert_eq!(cut.duration.whole_secs(), 90);
-    let Traffic::Trace(replay) = &cut.traffic else {
+    let Some(replay) = cut.traffic.replay() else {
         panic!()
     };
     assert_eq!(per_route.iter().sum::<u64>(), replay.tally.kept);
@@ -211,13 +211,13 @@ fn methods_and_statuses_choose_the_lines() {
             "",
         ),
     );
-    let Traffic::Trace(replay) = &every.traffic else {
+    let Some(replay) = every.traffic.replay() else {
         panic!()
     };
     assert_eq!(replay.tally.filtered, 0);
     assert_eq!(replay.tally.kept + replay.tally.unmatched, written.lines);
     let only_304 = parse(&dir, &scenario_text("statuses = [304]", ""));
-    let Traffic::Trace(replay) = &only_304.traffic else {
+    let Some(replay) = only_304.traffic.replay() else {
         panic!()
     };
     // About half the kept requests of the default filter were answered 304.
@@ -236,7 +236,7 @@ fn a_pages_bound_keeps_the_first_pages_and_counts_the_rest() {
     );
     let scenario = parse(&dir, &text);
     assert_eq!(scenario.routes[0].pages, 10);
-    let Traffic::Trace(replay) = &scenario.traffic else {
+    let Some(replay) = scenario.traffic.replay() else {
         panic!()
     };
     assert!(replay.tally.beyond_bound > 0);
@@ -276,7 +276,7 @@ fn an_edit_log_is_replayed_as_the_routes_edits() {
         .collect();
     // The trace's time 0 is its first request's second; the log's first line is within a
     // second of START.
-    let Traffic::Trace(replay) = &scenario.traffic else {
+    let Some(replay) = scenario.traffic.replay() else {
         panic!()
     };
     let zero = replay.origin / 1_000_000 - START;
@@ -352,7 +352,7 @@ fn a_few_broken_lines_are_counted_and_named_too_many_are_an_error() {
     }
     std::fs::write(dir.join("access.log.gz"), gzip(&log)).unwrap();
     let scenario = parse(&dir, &scenario_text("", ""));
-    let Traffic::Trace(replay) = &scenario.traffic else {
+    let Some(replay) = scenario.traffic.replay() else {
         panic!()
     };
     assert_eq!(replay.tally.unreadable, 1);

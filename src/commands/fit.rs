@@ -63,63 +63,14 @@ fn fitted(args: &FitArgs) -> Result<(), Failure> {
         folder.join("fit.svg"),
         folder.join("fit.png"),
     ];
-    if !args.force
-        && let Some(there) = targets.iter().find(|t| t.exists())
-    {
-        return Err(Failure::Input(InputError::new(
-            there,
-            "is already there: isrsim fit replaces a file only with --force",
-        )));
-    }
-    if !folder.is_dir() {
-        return Err(Failure::Input(InputError::new(
-            &folder,
-            "there is no such folder to write the scenario in",
-        )));
-    }
-    if !args.log.is_file() {
-        return Err(Failure::Input(InputError::new(
-            &args.log,
-            "there is no such log file",
-        )));
-    }
+    check_places(args, &folder, &targets)?;
     let log = LogSource {
         file: args.log.clone(),
         format: args.format,
         fields: Fields::default(),
         filter: Filter::default(),
     };
-    let (routes, regexes) = match &args.routes {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| InputError::new(file, format!("cannot read the routes: {e}")))?;
-            let rules = crate::scenario::route_rules(&text, file)?;
-            let routes = rules
-                .iter()
-                .map(|(name, rule, _)| RouteRule {
-                    name: name.clone(),
-                    rule: rule.clone(),
-                })
-                .collect();
-            (routes, rules.into_iter().map(|(_, _, r)| r).collect())
-        }
-        None => {
-            let (routes, _) = survey::propose(&log)?;
-            let regexes = routes
-                .iter()
-                .map(|r| regex::bytes::Regex::new(&r.rule))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Failure::Io(format!("a proposed route does not compile: {e}")))?;
-            (routes, regexes)
-        }
-    };
-    if routes.is_empty() {
-        return Err(Failure::Input(InputError::new(
-            &args.log,
-            "no path of the log is a page (every first segment is an asset, an API route or \
-             under 1% of the requests): give the routes with --routes FILE",
-        )));
-    }
+    let (routes, regexes) = routes(args, &log)?;
     let survey = survey::survey(&log, &routes, regexes)?;
     let Some(fit) = arrivals::fit(&survey.per_second) else {
         return Err(Failure::Input(InputError::new(
@@ -180,6 +131,71 @@ fn fitted(args: &FitArgs) -> Result<(), Failure> {
         targets[2].display()
     );
     Ok(())
+}
+
+/// The log is there, and so is the folder to write in; the files written are not, unless
+/// `--force`.
+fn check_places(args: &FitArgs, folder: &Path, targets: &[PathBuf]) -> Result<(), Failure> {
+    if !args.force
+        && let Some(there) = targets.iter().find(|t| t.exists())
+    {
+        return Err(Failure::Input(InputError::new(
+            there,
+            "is already there: isrsim fit replaces a file only with --force",
+        )));
+    }
+    if !folder.is_dir() {
+        return Err(Failure::Input(InputError::new(
+            folder,
+            "there is no such folder to write the scenario in",
+        )));
+    }
+    if !args.log.is_file() {
+        return Err(Failure::Input(InputError::new(
+            &args.log,
+            "there is no such log file",
+        )));
+    }
+    Ok(())
+}
+
+/// The routes to fit (`--routes`, or those the log suggests), and their rules compiled.
+fn routes(
+    args: &FitArgs,
+    log: &LogSource,
+) -> Result<(Vec<RouteRule>, Vec<regex::bytes::Regex>), Failure> {
+    let (routes, regexes) = match &args.routes {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| InputError::new(file, format!("cannot read the routes: {e}")))?;
+            let rules = crate::scenario::route_rules(&text, file)?;
+            let routes = rules
+                .iter()
+                .map(|(name, rule, _)| RouteRule {
+                    name: name.clone(),
+                    rule: rule.clone(),
+                })
+                .collect();
+            (routes, rules.into_iter().map(|(_, _, r)| r).collect())
+        }
+        None => {
+            let (routes, _) = survey::propose(log)?;
+            let regexes = routes
+                .iter()
+                .map(|r| regex::bytes::Regex::new(&r.rule))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Failure::Io(format!("a proposed route does not compile: {e}")))?;
+            (routes, regexes)
+        }
+    };
+    if routes.is_empty() {
+        return Err(Failure::Input(InputError::new(
+            &args.log,
+            "no path of the log is a page (every first segment is an asset, an API route or \
+             under 1% of the requests): give the routes with --routes FILE",
+        )));
+    }
+    Ok((routes, regexes))
 }
 
 /// `log` as reached from `folder`: relative when both are, else absolute.

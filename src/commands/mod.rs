@@ -15,7 +15,7 @@ use crate::progress::Bar;
 use crate::report::{
     self, Columns, Export, Folder, RedrawError, RunInfo, StudyResults, Table, Target,
 };
-use crate::scenario::{self, Expected, Study, Traffic};
+use crate::scenario::{self, Expected, Study};
 use crate::shard;
 use crate::slo::Outcome;
 use crate::time::SimTime;
@@ -92,7 +92,7 @@ pub fn run(options: &RunOptions) -> i32 {
         .fold(SimTime::ZERO, |a, b| a + b);
     let progress = Arc::new(Progress::default());
     let quiet = options.output.quiet || options.output.json;
-    if let (Traffic::Trace(replay), false) = (&study.base.traffic, quiet) {
+    if let (Some(replay), false) = (study.base.traffic.replay(), quiet) {
         // What the log gave, and what it did not (assets, other methods, unmatched paths).
         let lines = scenario::tally(&replay.tally, "requests replayed", "not replayed");
         eprintln!(

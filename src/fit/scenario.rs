@@ -13,6 +13,7 @@ use crate::logs::clock::format_utc;
 use crate::logs::{Format, Tally};
 use crate::scenario::counted;
 use crate::time::SimTime;
+use crate::traffic::{bursty, diurnal, steady, trace};
 
 /// What `fit` found, for the scenario's text.
 pub struct Fitted<'a> {
@@ -57,17 +58,18 @@ fn quoted(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-/// A pattern's keys, in the order `[traffic]` takes them.
+/// A pattern's keys, in the order `[traffic]` takes them (`crate::traffic`'s pattern files).
 pub fn pattern_keys(pattern: &Pattern) -> Vec<(&'static str, String)> {
+    let name = ("pattern", quoted(pattern_name(pattern)));
     match *pattern {
-        Pattern::Steady { rate } => vec![("pattern", "\"steady\"".into()), ("rate", figure(rate))],
+        Pattern::Steady { rate } => vec![name, ("rate", figure(rate))],
         Pattern::Bursty {
             base_rate,
             burst_rate,
             burst_length_s,
             burst_every_s,
         } => vec![
-            ("pattern", "\"bursty\"".into()),
+            name,
             ("base_rate", figure(base_rate)),
             ("burst_rate", figure(burst_rate)),
             ("burst_length", seconds(burst_length_s)),
@@ -83,7 +85,7 @@ pub fn pattern_keys(pattern: &Pattern) -> Vec<(&'static str, String)> {
             period_s,
             peak_at_s,
         } => vec![
-            ("pattern", "\"diurnal\"".into()),
+            name,
             ("min_rate", figure(min_rate)),
             ("max_rate", figure(max_rate.max(min_rate))),
             ("period", seconds(period_s)),
@@ -92,11 +94,12 @@ pub fn pattern_keys(pattern: &Pattern) -> Vec<(&'static str, String)> {
     }
 }
 
+/// The pattern's name in `[traffic]`.
 fn pattern_name(pattern: &Pattern) -> &'static str {
     match pattern {
-        Pattern::Steady { .. } => "steady",
-        Pattern::Bursty { .. } => "bursty",
-        Pattern::Diurnal { .. } => "diurnal",
+        Pattern::Steady { .. } => steady::PATTERN.name,
+        Pattern::Bursty { .. } => bursty::PATTERN.name,
+        Pattern::Diurnal { .. } => diurnal::PATTERN.name,
     }
 }
 
@@ -108,9 +111,21 @@ fn tally_comment(o: &mut String, tally: &Tally) {
 
 /// The scenario's text.
 pub fn text(f: &Fitted) -> String {
-    let s = f.survey;
-    let a = f.arrivals;
     let mut o = String::new();
+    header(&mut o, f);
+    traffic(&mut o, f);
+    routes(&mut o, f);
+    let _ = writeln!(
+        o,
+        "\n# A policy to start from: Next.js's `revalidate = 60` on every route.\n\
+         [[policies]]\nname = \"time-60s\"\nrevalidate = \"60s\""
+    );
+    o
+}
+
+/// Where the scenario comes from, what a log cannot tell, and the top-level keys.
+fn header(o: &mut String, f: &Fitted) {
+    let s = f.survey;
     // Every second that holds a request of the log.
     let span_s = (s.last.div_euclid(1_000_000) - s.first.div_euclid(1_000_000) + 1) as f64;
     let _ = writeln!(
@@ -125,13 +140,13 @@ pub fn text(f: &Fitted) -> String {
         format_utc(s.first),
         format_utc(s.last)
     );
-    tally_comment(&mut o, &s.tally);
+    tally_comment(o, &s.tally);
     let _ = writeln!(
         o,
         "# An access log does not tell `regen_time`, edits or policies: those below are defaults to\n\
          # replace with the site's own (docs/traces.md)."
     );
-    let chosen = &a.candidates[a.chosen].pattern;
+    let chosen = &f.arrivals.candidates[f.arrivals.chosen].pattern;
     let _ = writeln!(o, "name = {}", quoted(f.name));
     let _ = writeln!(
         o,
@@ -148,7 +163,11 @@ pub fn text(f: &Fitted) -> String {
     );
     let _ = writeln!(o, "duration = {}", seconds(span_s));
     let _ = writeln!(o, "seed = 1\nreplications = 5\n");
+}
 
+/// `[traffic]`: the chosen pattern, every candidate's fit, and how to replay the log instead.
+fn traffic(o: &mut String, f: &Fitted) {
+    let a = f.arrivals;
     let _ = writeln!(o, "[traffic]");
     let _ = writeln!(
         o,
@@ -187,21 +206,25 @@ pub fn text(f: &Fitted) -> String {
             keys.join(", ")
         );
     }
-    for (key, value) in pattern_keys(chosen) {
+    for (key, value) in pattern_keys(&a.candidates[a.chosen].pattern) {
         let _ = writeln!(o, "{key} = {value}");
     }
     let _ = writeln!(
         o,
         "# To replay the log itself instead, with each route's `match`:"
     );
-    let _ = writeln!(o, "# pattern = \"trace\"");
+    let _ = writeln!(o, "# pattern = {}", quoted(trace::PATTERN.name));
     let _ = writeln!(
         o,
         "# file = {}",
         quoted(&f.log_from_scenario.display().to_string())
     );
     let _ = writeln!(o, "# format = \"{}\"", f.format.name());
+}
 
+/// A `[[routes]]` table per route: its share of the requests and its fitted popularity.
+fn routes(o: &mut String, f: &Fitted) {
+    let s = f.survey;
     let kept = s.tally.kept.max(1) as f64;
     for (route, fitted) in s.routes.iter().zip(f.popularity) {
         let requests = route.requests();
@@ -218,29 +241,7 @@ pub fn text(f: &Fitted) -> String {
         );
         let _ = writeln!(o, "pages = {}", pages.max(1));
         let _ = writeln!(o, "share = {}", figure(requests as f64 / kept));
-        match fitted {
-            Some(z) => {
-                let _ = writeln!(
-                    o,
-                    "# Zipf exponent by maximum likelihood: {} ± {} (standard error), over ranks {}–{}\n\
-                     # ({:.1}% of the route's requests); Kolmogorov–Smirnov distance {}.",
-                    figure(z.exponent),
-                    figure(z.std_error),
-                    z.ranks.0,
-                    z.ranks.1,
-                    100.0 * z.requests_covered,
-                    figure(z.ks_distance)
-                );
-                let _ = writeln!(o, "popularity = {}", figure(z.exponent));
-            }
-            None => {
-                let _ = writeln!(
-                    o,
-                    "# Too few pages or requests to fit a popularity: every page alike."
-                );
-                let _ = writeln!(o, "popularity = 0");
-            }
-        }
+        popularity(o, fitted.as_ref());
         let _ = writeln!(
             o,
             "regen_time = \"500ms\"   # not in an access log: measure it"
@@ -251,10 +252,31 @@ pub fn text(f: &Fitted) -> String {
              # or `edits = {{ file = … }}` with the CMS's publish log"
         );
     }
-    let _ = writeln!(
-        o,
-        "\n# A policy to start from: Next.js's `revalidate = 60` on every route.\n\
-         [[policies]]\nname = \"time-60s\"\nrevalidate = \"60s\""
-    );
-    o
+}
+
+/// A route's `popularity`, with the evidence.
+fn popularity(o: &mut String, fitted: Option<&ZipfFit>) {
+    match fitted {
+        Some(z) => {
+            let _ = writeln!(
+                o,
+                "# Zipf exponent by maximum likelihood: {} ± {} (standard error), over ranks {}–{}\n\
+                 # ({:.1}% of the route's requests); Kolmogorov–Smirnov distance {}.",
+                figure(z.exponent),
+                figure(z.std_error),
+                z.ranks.0,
+                z.ranks.1,
+                100.0 * z.requests_covered,
+                figure(z.ks_distance)
+            );
+            let _ = writeln!(o, "popularity = {}", figure(z.exponent));
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "# Too few pages or requests to fit a popularity: every page alike."
+            );
+            let _ = writeln!(o, "popularity = 0");
+        }
+    }
 }

@@ -175,6 +175,15 @@ impl Recording {
         }
     }
 
+    /// The `requests` recorded in `file`, as a test makes them (a file it cannot read back).
+    #[cfg(test)]
+    pub(crate) fn of(file: File, requests: u64) -> Recording {
+        Recording {
+            file: Some(Arc::new(file)),
+            requests,
+        }
+    }
+
     pub fn play(&self) -> Playback {
         Playback {
             file: self.file.clone(),

@@ -14,6 +14,7 @@ use crate::scenario::{
     Scenario, Study, Traffic,
 };
 use crate::time::SimTime;
+use crate::traffic::steady::Steady;
 
 /// Scenario "tiny": policies `fast` and `slow`, routes `posts` and `tags`, 2.5 s buckets.
 pub fn scenario() -> Scenario {
@@ -46,7 +47,7 @@ pub fn scenario() -> Scenario {
         seed: 7,
         replications: 2,
         bucket: SimTime::from_millis(2_500),
-        traffic: Traffic::Steady { rate: 1.0 },
+        traffic: Traffic::new(Steady { rate: 1.0 }),
         routes: vec![route("posts"), route("tags")],
         cdn: None,
         origin: Origin {

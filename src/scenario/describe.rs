@@ -14,6 +14,7 @@ use super::{
 use crate::logs::Tally;
 use crate::logs::replay::WINDOW_S;
 use crate::time::SimTime;
+use crate::traffic::Setting;
 
 /// The widest line, in characters, that `describe` writes when it can break it.
 const WIDTH: usize = 96;
@@ -165,66 +166,19 @@ fn event(e: &SiteEvent) -> Vec<String> {
     items
 }
 
-/// `[traffic]`'s keys for its pattern.
+/// `[traffic]`'s keys for its pattern, and what a trace's log gave.
 fn traffic(t: &Traffic) -> Vec<String> {
-    let rate = |key: &str, r: f64| format!("{key} = {}", number(r));
-    let time = |key: &str, t: SimTime| format!("{key} = {}", duration(t));
-    match *t {
-        Traffic::Steady { rate: r } => vec!["pattern = \"steady\"".into(), rate("rate", r)],
-        Traffic::Idle { rate: r } => vec!["pattern = \"idle\"".into(), rate("rate", r)],
-        Traffic::Bursty {
-            base_rate,
-            burst_rate,
-            burst_length,
-            burst_every,
-        } => vec![
-            "pattern = \"bursty\"".into(),
-            rate("base_rate", base_rate),
-            rate("burst_rate", burst_rate),
-            time("burst_length", burst_length),
-            time("burst_every", burst_every),
-        ],
-        Traffic::Diurnal {
-            min_rate,
-            max_rate,
-            period,
-            peak_at,
-        } => vec![
-            "pattern = \"diurnal\"".into(),
-            rate("min_rate", min_rate),
-            rate("max_rate", max_rate),
-            time("period", period),
-            time("peak_at", peak_at),
-        ],
-        Traffic::Spike {
-            rate: r,
-            spike_factor,
-            spike_at,
-            spike_length,
-        } => vec![
-            "pattern = \"spike\"".into(),
-            rate("rate", r),
-            rate("spike_factor", spike_factor),
-            time("spike_at", spike_at),
-            time("spike_length", spike_length),
-        ],
-        Traffic::Trace(ref replay) => {
-            let spec = &replay.spec;
-            let mut items = vec![
-                "pattern = \"trace\"".into(),
-                format!("file = {}", quoted(&spec.log.file.display().to_string())),
-                format!("format = {}", quoted(spec.log.format.name())),
-                format!("speed = {}", number(spec.speed)),
-                time("start", spec.start),
-                spec.end
-                    .map_or("end of the log".to_string(), |e| time("end", e)),
-                format!("replays {}", spec.log.filter.describe()),
-                format!("busiest second: {} requests", number(replay.peak_rate)),
-            ];
-            items.extend(tally(&replay.tally, "requests replayed", "not replayed"));
-            items
-        }
+    let mut items = vec![format!("pattern = {}", quoted(t.name()))];
+    items.extend(t.settings().into_iter().map(|setting| match setting {
+        Setting::Number(key, x) => format!("{key} = {}", number(x)),
+        Setting::Time(key, t) => format!("{key} = {}", duration(t)),
+        Setting::Text(key, text) => format!("{key} = {}", quoted(&text)),
+        Setting::Phrase(phrase) => phrase,
+    }));
+    if let Some(replay) = t.replay() {
+        items.extend(tally(&replay.tally, "requests replayed", "not replayed"));
     }
+    items
 }
 
 /// `[[routes]]`: a line per route, after a count of routes and pages.
@@ -235,10 +189,7 @@ fn routes(o: &mut String, s: &Scenario) {
         counted(s.routes.len() as u64, "route", "routes"),
         counted(s.total_pages(), "page", "pages")
     );
-    let replay = match &s.traffic {
-        Traffic::Trace(replay) => Some(replay),
-        _ => None,
-    };
+    let replay = s.traffic.replay();
     for (i, r) in s.routes.iter().enumerate() {
         let mut items = vec![format!("pages = {}", r.pages)];
         match (replay, &r.rule) {

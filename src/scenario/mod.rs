@@ -18,10 +18,12 @@ use std::sync::Arc;
 
 pub use crate::distribution::Distribution;
 use crate::error::InputError;
-use crate::logs::{EditLog, Replay};
+use crate::logs::EditLog;
 use crate::metrics::Collector;
 pub use crate::slo::Bound;
 use crate::time::SimTime;
+/// The scenario's traffic pattern (`[traffic]`), one of `crate::traffic::PATTERNS`.
+pub use crate::traffic::Traffic;
 
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -48,98 +50,6 @@ pub struct Scenario {
     /// The scenario-wide `[slo]` bounds, as written (each policy's effective bounds are in
     /// `Policy::slo`).
     pub slo: Vec<Bound>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Traffic {
-    Steady {
-        rate: f64,
-    },
-    Bursty {
-        base_rate: f64,
-        burst_rate: f64,
-        burst_length: SimTime,
-        burst_every: SimTime,
-    },
-    Idle {
-        rate: f64,
-    },
-    Diurnal {
-        min_rate: f64,
-        max_rate: f64,
-        period: SimTime,
-        peak_at: SimTime,
-    },
-    Spike {
-        rate: f64,
-        spike_factor: f64,
-        spike_at: SimTime,
-        spike_length: SimTime,
-    },
-    /// A recorded access log, replayed (docs/traces.md).
-    Trace(Arc<Replay>),
-}
-
-impl Traffic {
-    /// The highest rate the pattern ever reaches, in requests per second: what `isrsim load`
-    /// holds to `--max-rate` before it sends anything.
-    pub fn peak_rate(&self) -> f64 {
-        match *self {
-            Traffic::Steady { rate } | Traffic::Idle { rate } => rate,
-            Traffic::Bursty {
-                base_rate,
-                burst_rate,
-                ..
-            } => base_rate.max(burst_rate),
-            Traffic::Diurnal { max_rate, .. } => max_rate,
-            Traffic::Spike {
-                rate, spike_factor, ..
-            } => rate * spike_factor.max(1.0),
-            Traffic::Trace(ref replay) => replay.peak_rate,
-        }
-    }
-
-    /// The mean rate over `[0, duration)`, in requests per second: what `validate` shows, and
-    /// what bounds the requests a run is expected to simulate.
-    pub fn mean_rate(&self, duration: SimTime) -> f64 {
-        match *self {
-            Traffic::Steady { rate } | Traffic::Idle { rate } => rate,
-            Traffic::Bursty {
-                base_rate,
-                burst_rate,
-                burst_length,
-                burst_every,
-            } => {
-                let burst_share = burst_length.as_secs_f64() / burst_every.as_secs_f64();
-                base_rate * (1.0 - burst_share) + burst_rate * burst_share
-            }
-            Traffic::Diurnal {
-                min_rate,
-                max_rate,
-                period,
-                peak_at,
-            } => {
-                // The exact integral of the sinusoid over the run, divided by its length.
-                let (mid, amp) = ((min_rate + max_rate) / 2.0, (max_rate - min_rate) / 2.0);
-                let (d, p) = (duration.as_secs_f64(), period.as_secs_f64());
-                let w = std::f64::consts::TAU / p;
-                let phase = peak_at.as_secs_f64();
-                mid + amp * ((w * (d - phase)).sin() - (w * -phase).sin()) / (w * d)
-            }
-            Traffic::Spike {
-                rate,
-                spike_factor,
-                spike_at,
-                spike_length,
-            } => {
-                let d = duration.as_secs_f64();
-                let start = spike_at.as_secs_f64().min(d);
-                let end = (spike_at + spike_length).as_secs_f64().min(d);
-                rate * (d + (spike_factor - 1.0) * (end - start)) / d
-            }
-            Traffic::Trace(ref replay) => replay.mean_rate(duration),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

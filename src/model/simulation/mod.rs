@@ -37,7 +37,7 @@ use crate::scenario::{PurgeKind, RoutePolicy, Scenario, SiteEvent};
 use crate::time::SimTime;
 use crate::workload::content::{Content, Edits, PageLayout};
 use crate::workload::rng::{self, SimRng, Stream};
-use crate::workload::traffic::{Request, Requests};
+use crate::workload::traffic::{ReplayError, Request, Requests};
 
 const ABSENT: u32 = u32::MAX;
 
@@ -288,29 +288,31 @@ fn page_sizes(scenario: &Scenario) -> Vec<u32> {
 }
 
 /// Runs one (policy, replication) of a scenario on its own random streams.
-pub fn run(scenario: &Scenario, policy: usize, replication: u32) -> RunResult {
+pub fn run(scenario: &Scenario, policy: usize, replication: u32) -> Result<RunResult, ReplayError> {
     let id = RunId {
         point: 0,
         policy,
         replication,
         seed: rng::replication_seed(scenario.seed, replication),
     };
-    simulate(scenario, id, scenario.collector(), None).finish(id)
+    Ok(simulate(scenario, id, scenario.collector(), None)?.finish(id))
 }
 
 /// Simulates run `id` of `scenario` into `collector`, adding the simulated time to `progress` as
-/// it goes (microseconds). The seed comes from the scenario and the replication only.
+/// it goes (microseconds). The seed comes from the scenario and the replication only. Fails if
+/// a trace's requests cannot be read back, which would leave the run short.
 pub fn simulate(
     scenario: &Scenario,
     id: RunId,
     collector: Collector,
     progress: Option<&AtomicU64>,
-) -> Collector {
+) -> Result<Collector, ReplayError> {
     let mut sim = Simulation::for_run(scenario, id, collector);
     sim.progress = progress;
-    let requests = Requests::new(scenario, id.seed);
+    let mut requests = Requests::new(scenario, id.seed);
     let edits = Edits::new(scenario, sim.content.layout(), id.seed);
-    sim.play(requests, edits).0
+    let collector = sim.play(&mut requests, edits).0;
+    requests.failure().map_or(Ok(collector), Err)
 }
 
 impl<'p> Simulation<'p> {

@@ -36,7 +36,7 @@ use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use toml::{Spanned, Table};
 
-use super::{Scenario, Traffic};
+use super::Scenario;
 use crate::error::InputError;
 use crate::time::SimTime;
 
@@ -99,8 +99,7 @@ pub(super) fn scenario(
     let raw: RawScenario = serde_path_to_error::deserialize(document).map_err(|e| {
         // `[traffic]`'s keys depend on the pattern, so they are listed per pattern.
         source.shape_error(&e, |key| {
-            key.starts_with("traffic.")
-                .then(traffic::Pattern::keys_by_pattern)
+            key.starts_with("traffic.").then(traffic::keys_by_pattern)
         })
     })?;
     if let (Some(sweep), false) = (&raw.sweep, sweep_allowed) {
@@ -171,11 +170,11 @@ impl RawScenario {
         let raw_routes = tables(source, "routes", self.routes)?;
         let (traffic, found) = read_logs(source, &raw_routes, resolved)?;
         let mut text = source.text.to_string();
-        let duration = match (&self.duration, &traffic) {
+        let duration = match (&self.duration, traffic.replay()) {
             (Some(d), _) => d.get_ref().0,
             // A trace is as long as its requests, to the whole second. The scenario's copy in a
             // results folder says so, since its trace is not read again (`Logs::Named`).
-            (None, Traffic::Trace(replay)) if source.logs == Logs::Read => {
+            (None, Some(replay)) if source.logs == Logs::Read => {
                 let length = SimTime::from_secs(
                     replay
                         .span
@@ -234,7 +233,7 @@ impl RawScenario {
             + u64::from(most_instances);
         limits::check_pages(pages, caches)
             .map_err(|message| source.error("routes", Some(routes_span), message))?;
-        let (key, span) = traffic::rate_key(&self.traffic, duration);
+        let (key, span) = traffic::rate_key(&self.traffic, &traffic, duration);
         limits::check_events(
             source,
             &key,

@@ -12,14 +12,15 @@ use super::limits::check_events;
 use super::logs::{self, RawEdits};
 use super::source::Logs;
 use super::source::{Source, one_of};
-use super::traffic::Resolved;
 use super::values::{Count, Interval, NonNegative, Size};
 use crate::error::InputError;
 use crate::logs::edits::{EditSpec, Keys, Timing};
 use crate::logs::matcher::PageKeys;
 use crate::logs::{EditLog, Filter, Replay};
-use crate::scenario::{Route, Traffic};
+use crate::scenario::Route;
 use crate::time::SimTime;
+use crate::traffic::trace::Trace;
+use crate::traffic::{Read, Traffic};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,9 +50,9 @@ pub(super) struct Found {
 pub(super) fn read_logs(
     source: &Source,
     raw: &[RawRoute],
-    traffic: Resolved,
+    traffic: Read,
 ) -> Result<(Traffic, Found), InputError> {
-    let is_trace = matches!(traffic, Resolved::Trace(_));
+    let is_trace = matches!(traffic, Read::Trace(_));
     let mut rules = Vec::with_capacity(raw.len());
     for (i, route) in raw.iter().enumerate() {
         let key = |k: &str| format!("routes[{i}].{k}");
@@ -110,8 +111,8 @@ pub(super) fn read_logs(
         .map(|(_, bound)| PageKeys::new(*bound))
         .collect();
     let traffic = match traffic {
-        Resolved::Generated(traffic) => traffic,
-        Resolved::Trace(spec) => {
+        Read::Drawn(traffic) => traffic,
+        Read::Trace(spec) => {
             if raw.iter().all(|r| r.rule.is_none()) {
                 return Err(source.error(
                     "routes[0].match",
@@ -121,18 +122,53 @@ pub(super) fn read_logs(
                 ));
             }
             if source.logs == Logs::Named {
-                Traffic::Trace(Arc::new(Replay::named(&spec, raw.len())))
+                Traffic::new(Trace(Arc::new(Replay::named(&spec, raw.len()))))
             } else {
                 let (replay, found) = Replay::read_once(&spec, rules)?;
                 pages = found;
-                Traffic::Trace(replay)
+                Traffic::new(Trace(replay))
             }
         }
     };
-    let replay = match &traffic {
-        Traffic::Trace(replay) => Some(replay),
-        _ => None,
-    };
+    let edit_logs = edit_logs(source, raw, traffic.replay(), &mut pages)?;
+    let mut counts = Vec::with_capacity(raw.len());
+    for (i, route) in raw.iter().enumerate() {
+        let found = pages[i].len();
+        counts.push(match &route.pages {
+            Some(p) => p.get_ref().0,
+            None if found > 0 => found,
+            // Its logs not read, a route's pages are not known; nothing reads them then.
+            None if source.logs == Logs::Named => 1,
+            None => {
+                return Err(source.error(
+                    format!("routes[{i}].match"),
+                    route.rule.as_ref().map(Spanned::span),
+                    format!(
+                        "takes no request of the trace, so route `{}` has no page: give it \
+                         `pages`, or a `match` that takes its paths",
+                        route.name.get_ref()
+                    ),
+                ));
+            }
+        });
+    }
+    Ok((
+        traffic,
+        Found {
+            pages: counts,
+            edit_logs,
+        },
+    ))
+}
+
+/// Each route's recorded edits (`edits`), its pages keyed as the trace's, if any: `pages` are
+/// the pages the trace found per route, to which an edit log adds those it alone names.
+fn edit_logs(
+    source: &Source,
+    raw: &[RawRoute],
+    replay: Option<&Arc<Replay>>,
+    pages: &mut [PageKeys],
+) -> Result<Vec<Option<Arc<EditLog>>>, InputError> {
     let mut edit_logs = Vec::with_capacity(raw.len());
     for (i, route) in raw.iter().enumerate() {
         let Some(edits) = &route.edits else {
@@ -173,34 +209,7 @@ pub(super) fn read_logs(
         };
         edit_logs.push(Some(Arc::new(log)));
     }
-    let mut counts = Vec::with_capacity(raw.len());
-    for (i, route) in raw.iter().enumerate() {
-        let found = pages[i].len();
-        counts.push(match &route.pages {
-            Some(p) => p.get_ref().0,
-            None if found > 0 => found,
-            // Its logs not read, a route's pages are not known; nothing reads them then.
-            None if source.logs == Logs::Named => 1,
-            None => {
-                return Err(source.error(
-                    format!("routes[{i}].match"),
-                    route.rule.as_ref().map(Spanned::span),
-                    format!(
-                        "takes no request of the trace, so route `{}` has no page: give it \
-                         `pages`, or a `match` that takes its paths",
-                        route.name.get_ref()
-                    ),
-                ));
-            }
-        });
-    }
-    Ok((
-        traffic,
-        Found {
-            pages: counts,
-            edit_logs,
-        },
-    ))
+    Ok(edit_logs)
 }
 
 /// The routes of a run of `duration`, with what their logs said.

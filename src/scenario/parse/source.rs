@@ -169,11 +169,6 @@ pub(in crate::scenario) fn quoted(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| format!("`{w}`")).collect()
 }
 
-/// Where an optional key stands in the file, if it is given.
-pub(super) fn span_of<T>(value: &Option<Spanned<T>>) -> Option<Range<usize>> {
-    value.as_ref().map(Spanned::span)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

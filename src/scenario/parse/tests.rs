@@ -2,7 +2,8 @@
 //! checks across keys of the top level. The fixtures here serve every section's tests.
 
 use super::*;
-use crate::scenario::{Backend, Balancer, CacheMode, Distribution, OnEdit, PurgeKind, Traffic};
+use crate::scenario::{Backend, Balancer, CacheMode, Distribution, OnEdit, PurgeKind};
+use crate::traffic::bursty::Bursty;
 
 /// A complete scenario with every table, `[slo]` included: the settings of
 /// `scenarios/bursty.toml`, without its `on-demand-broadcast` policy.
@@ -174,13 +175,13 @@ fn spec_example_resolves_with_defaults_filled_in() {
         (42, 3, SimTime::from_secs(10))
     );
     assert_eq!(
-        s.traffic,
-        Traffic::Bursty {
+        s.traffic.get::<Bursty>(),
+        Some(&Bursty {
             base_rate: 5.0,
             burst_rate: 800.0,
             burst_length: SimTime::from_secs(180),
             burst_every: SimTime::from_secs(45 * 60),
-        }
+        })
     );
 
     let posts = &s.routes[0];

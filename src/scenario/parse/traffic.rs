@@ -1,318 +1,251 @@
-//! `[traffic]`: how requests arrive. The `pattern` decides which other keys the table takes, so a
-//! new pattern is read here alone: its word and keys in `Pattern`, each new key in `RawTraffic`
-//! and in the keys `resolve_traffic` looks for, and its arm there (the model's `Traffic` variant
-//! aside).
+//! `[traffic]`: how requests arrive. The `pattern` decides which other keys the table takes;
+//! each pattern is a file of `crate::traffic`, which lists its keys and their kinds and reads
+//! them. This module reads every value by its key's kind as serde reads the file (so a bad value
+//! is named with its line), then checks that the chosen pattern's keys, and only those, are
+//! given, and hands them to the pattern.
 
+use std::fmt;
 use std::ops::Range;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use toml::Spanned;
 
 use super::logs::{RawFields, RawLogKeys, StatusRule, log_source};
-use super::source::{Source, all_of, span_of};
-use super::values::{Delay, Interval, Keyword, NonNegative, Positive, Word};
+use super::source::{Source, all_of, one_of};
+use super::values::{Delay, Interval, NonNegative, Positive, Word, not_allowed};
 use crate::error::InputError;
-use crate::logs::{Filter, Format, TraceSpec};
-use crate::scenario::Traffic;
+use crate::logs::{Filter, Format};
 use crate::time::SimTime;
+use crate::traffic::{self, Entry, Keys, Kind, LogKey, Read, Traffic, Value};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Pattern {
-    Steady,
-    Bursty,
-    Idle,
-    Diurnal,
-    Spike,
-    Trace,
+/// Every key of every pattern, per pattern: what an unknown key's error lists.
+pub(super) fn keys_by_pattern() -> String {
+    let parts: Vec<String> = traffic::PATTERNS
+        .iter()
+        .map(|p| format!("pattern `{}` takes {}", p.name, all_of(&p.key_names())))
+        .collect();
+    format!("besides `pattern`, {}", parts.join("; "))
 }
 
-impl Keyword for Pattern {
-    const WORDS: &'static [(&'static str, Self)] = &[
-        ("steady", Pattern::Steady),
-        ("bursty", Pattern::Bursty),
-        ("idle", Pattern::Idle),
-        ("diurnal", Pattern::Diurnal),
-        ("spike", Pattern::Spike),
-        ("trace", Pattern::Trace),
-    ];
-}
-
-impl Pattern {
-    fn name(self) -> &'static str {
-        Self::WORDS
-            .iter()
-            .find(|(_, p)| *p == self)
-            .map_or("?", |(name, _)| name)
-    }
-
-    /// The `[traffic]` keys this pattern takes, besides `pattern`.
-    fn keys(self) -> &'static [&'static str] {
-        match self {
-            Pattern::Steady | Pattern::Idle => &["rate"],
-            Pattern::Bursty => &["base_rate", "burst_rate", "burst_length", "burst_every"],
-            Pattern::Diurnal => &["min_rate", "max_rate", "period", "peak_at"],
-            Pattern::Spike => &["rate", "spike_factor", "spike_at", "spike_length"],
-            Pattern::Trace => &[
-                "file", "format", "fields", "speed", "start", "end", "methods", "statuses",
-            ],
-        }
-    }
-
-    /// The keys this pattern cannot do without.
-    fn required(self) -> &'static [&'static str] {
-        match self {
-            Pattern::Trace => &["file"],
-            _ => self.keys(),
-        }
-    }
-
-    pub(super) fn keys_by_pattern() -> String {
-        let parts: Vec<String> = Self::WORDS
-            .iter()
-            .map(|(name, p)| format!("pattern `{name}` takes {}", all_of(p.keys())))
-            .collect();
-        format!("besides `pattern`, {}", parts.join("; "))
-    }
-}
-
-/// Every key of every pattern; `resolve_traffic` checks that only the chosen pattern's keys are given.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[traffic]` as written: the pattern, each other key's value as its kind reads it, and the
+/// log's keys of a trace.
 pub(super) struct RawTraffic {
-    pattern: Word<Pattern>,
-    rate: Option<Spanned<NonNegative>>,
-    base_rate: Option<Spanned<NonNegative>>,
-    burst_rate: Option<Spanned<NonNegative>>,
-    burst_length: Option<Spanned<Interval>>,
-    burst_every: Option<Spanned<Interval>>,
-    min_rate: Option<Spanned<NonNegative>>,
-    max_rate: Option<Spanned<NonNegative>>,
-    period: Option<Spanned<Interval>>,
-    peak_at: Option<Spanned<Delay>>,
-    spike_factor: Option<Spanned<Positive>>,
-    spike_at: Option<Spanned<Delay>>,
-    spike_length: Option<Spanned<Interval>>,
+    pattern: &'static Entry,
+    given: Vec<(&'static str, Value, Range<usize>)>,
+    log: RawLog,
+}
+
+/// The keys of a log a trace replays, as written.
+#[derive(Default)]
+struct RawLog {
     file: Option<Spanned<String>>,
     format: Option<Spanned<Word<Format>>>,
     fields: Option<Spanned<RawFields>>,
-    speed: Option<Spanned<Positive>>,
-    start: Option<Spanned<Delay>>,
-    end: Option<Spanned<Interval>>,
     methods: Option<Spanned<Vec<String>>>,
     statuses: Option<Spanned<Vec<StatusRule>>>,
 }
 
-/// `[traffic]`, resolved: a generated pattern, or a trace to read once the routes are known.
-pub(super) enum Resolved {
-    Generated(Traffic),
-    Trace(TraceSpec),
+/// A key of `[traffic]`: `pattern`, or a key of some pattern.
+struct TrafficKey(&'static str, Option<Kind>);
+
+impl<'de> Deserialize<'de> for TrafficKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = TrafficKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key of `[traffic]`")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TrafficKey, E> {
+                if v == "pattern" {
+                    return Ok(TrafficKey("pattern", None));
+                }
+                traffic::PATTERNS
+                    .iter()
+                    .flat_map(|p| p.keys)
+                    .find(|k| k.name == v)
+                    .map(|k| TrafficKey(k.name, Some(k.kind)))
+                    .ok_or_else(|| E::unknown_field(v, &[]))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
 }
 
+/// `pattern = "NAME"`, one of the registered patterns.
+struct PatternWord(&'static Entry);
+
+impl<'de> Deserialize<'de> for PatternWord {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = PatternWord;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "one of {}", one_of(&traffic::names()))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PatternWord, E> {
+                traffic::named(v).map(PatternWord).ok_or_else(|| {
+                    not_allowed(
+                        format_args!("`{v}`"),
+                        format_args!("one of {}", one_of(&traffic::names())),
+                    )
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawTraffic {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawTraffic;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                // As serde names a struct, which the shape error turns into "a table".
+                f.write_str("struct RawTraffic")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawTraffic, A::Error> {
+                let (mut pattern, mut given, mut log) = (None, Vec::new(), RawLog::default());
+                while let Some(TrafficKey(key, kind)) = map.next_key()? {
+                    let Some(kind) = kind else {
+                        pattern = Some(map.next_value::<PatternWord>()?.0);
+                        continue;
+                    };
+                    let (value, span) = match kind {
+                        Kind::Rate => number(map.next_value::<Spanned<NonNegative>>()?, |v| v.0),
+                        Kind::Factor => number(map.next_value::<Spanned<Positive>>()?, |v| v.0),
+                        Kind::Length => time(map.next_value::<Spanned<Interval>>()?, |v| v.0),
+                        Kind::Offset => time(map.next_value::<Spanned<Delay>>()?, |v| v.0),
+                        Kind::Log(which) => (Value::Log, log.read(which, &mut map)?),
+                    };
+                    given.push((key, value, span));
+                }
+                let pattern = pattern.ok_or_else(|| de::Error::missing_field("pattern"))?;
+                Ok(RawTraffic {
+                    pattern,
+                    given,
+                    log,
+                })
+            }
+        }
+        d.deserialize_struct("RawTraffic", &[], V)
+    }
+}
+
+fn number<T>(v: Spanned<T>, get: fn(&T) -> f64) -> (Value, Range<usize>) {
+    (Value::Number(get(v.get_ref())), v.span())
+}
+
+fn time<T>(v: Spanned<T>, get: fn(&T) -> SimTime) -> (Value, Range<usize>) {
+    (Value::Time(get(v.get_ref())), v.span())
+}
+
+impl RawLog {
+    /// Reads the value of the log's key `which`; returns where it stands.
+    fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        which: LogKey,
+        map: &mut A,
+    ) -> Result<Range<usize>, A::Error> {
+        fn keep<T>(slot: &mut Option<Spanned<T>>, value: Spanned<T>) -> Range<usize> {
+            let span = value.span();
+            *slot = Some(value);
+            span
+        }
+        Ok(match which {
+            LogKey::File => keep(&mut self.file, map.next_value()?),
+            LogKey::Format => keep(&mut self.format, map.next_value()?),
+            LogKey::Fields => keep(&mut self.fields, map.next_value()?),
+            LogKey::Methods => keep(&mut self.methods, map.next_value()?),
+            LogKey::Statuses => keep(&mut self.statuses, map.next_value()?),
+        })
+    }
+}
+
+/// `[traffic]`, read by its pattern: the chosen pattern's keys only, and its required ones all.
 pub(super) fn resolve_traffic(
     source: &Source,
     raw: &Spanned<RawTraffic>,
-) -> Result<Resolved, InputError> {
+) -> Result<Read, InputError> {
     let t = raw.get_ref();
-    let pattern = t.pattern.0;
-    let given: [(&str, Option<Range<usize>>); 20] = [
-        ("rate", span_of(&t.rate)),
-        ("base_rate", span_of(&t.base_rate)),
-        ("burst_rate", span_of(&t.burst_rate)),
-        ("burst_length", span_of(&t.burst_length)),
-        ("burst_every", span_of(&t.burst_every)),
-        ("min_rate", span_of(&t.min_rate)),
-        ("max_rate", span_of(&t.max_rate)),
-        ("period", span_of(&t.period)),
-        ("peak_at", span_of(&t.peak_at)),
-        ("spike_factor", span_of(&t.spike_factor)),
-        ("spike_at", span_of(&t.spike_at)),
-        ("spike_length", span_of(&t.spike_length)),
-        ("file", span_of(&t.file)),
-        ("format", span_of(&t.format)),
-        ("fields", span_of(&t.fields)),
-        ("speed", span_of(&t.speed)),
-        ("start", span_of(&t.start)),
-        ("end", span_of(&t.end)),
-        ("methods", span_of(&t.methods)),
-        ("statuses", span_of(&t.statuses)),
-    ];
+    let pattern = t.pattern;
+    let names = pattern.key_names();
     // Report the first stray key in the file.
-    let stray = given
+    let stray = t
+        .given
         .iter()
-        .filter(|(key, span)| span.is_some() && !pattern.keys().contains(key))
-        .min_by_key(|(_, span)| span.as_ref().map_or(usize::MAX, |s| s.start));
-    if let Some((key, span)) = stray {
+        .filter(|(key, _, _)| !names.contains(key))
+        .min_by_key(|(_, _, span)| span.start);
+    if let Some((key, _, span)) = stray {
         return Err(source.error(
             format!("traffic.{key}"),
-            span.clone(),
+            Some(span.clone()),
             format!(
                 "`{key}` does not belong to pattern `{}`, which takes {}",
-                pattern.name(),
-                all_of(pattern.keys())
+                pattern.name,
+                all_of(&names)
             ),
         ));
     }
     if let Some(missing) = pattern
-        .required()
+        .keys
         .iter()
-        .find(|key| given.iter().any(|(k, s)| k == *key && s.is_none()))
+        .find(|k| k.required && !t.given.iter().any(|(g, _, _)| *g == k.name))
     {
         return Err(source.at(
-            format!("traffic.{missing}"),
+            format!("traffic.{}", missing.name),
             raw,
             format!(
-                "pattern `{}` needs `{missing}` (it takes {})",
-                pattern.name(),
-                all_of(pattern.keys())
+                "pattern `{}` needs `{}` (it takes {})",
+                pattern.name,
+                missing.name,
+                all_of(&names)
             ),
         ));
     }
-    // Every key of the pattern is present (checked just above), so these never fall back.
-    let rate = |v: &Option<Spanned<NonNegative>>| v.as_ref().map_or(0.0, |s| s.get_ref().0);
-    let interval =
-        |v: &Option<Spanned<Interval>>| v.as_ref().map_or(SimTime::ZERO, |s| s.get_ref().0);
-    let delay = |v: &Option<Spanned<Delay>>| v.as_ref().map_or(SimTime::ZERO, |s| s.get_ref().0);
-    let positive_rate = |key: &str, v: &Option<Spanned<NonNegative>>| match v {
-        Some(s) if s.get_ref().0 <= 0.0 => Err(source.at(
-            format!("traffic.{key}"),
-            s,
-            "must be above 0, or no request is ever sent",
-        )),
-        _ => Ok(rate(v)),
-    };
-    Ok(Resolved::Generated(match pattern {
-        Pattern::Trace => return trace(source, t).map(Resolved::Trace),
-        Pattern::Steady => Traffic::Steady {
-            rate: positive_rate("rate", &t.rate)?,
-        },
-        Pattern::Idle => Traffic::Idle {
-            rate: positive_rate("rate", &t.rate)?,
-        },
-        Pattern::Bursty => {
-            let (base_rate, burst_rate) = (rate(&t.base_rate), rate(&t.burst_rate));
-            if let Some(s) = &t.burst_rate
-                && base_rate <= 0.0
-                && burst_rate <= 0.0
-            {
-                return Err(source.at(
-                    "traffic.burst_rate",
-                    s,
-                    "`base_rate` and `burst_rate` are both 0, so no request is ever sent",
-                ));
-            }
-            let (burst_length, burst_every) = (interval(&t.burst_length), interval(&t.burst_every));
-            if let Some(s) = &t.burst_every
-                && burst_every <= burst_length
-            {
-                return Err(source.at(
-                    "traffic.burst_every",
-                    s,
-                    format!(
-                        "must be longer than `burst_length` ({burst_length}): bursts start `burst_every` apart on average"
-                    ),
-                ));
-            }
-            Traffic::Bursty {
-                base_rate,
-                burst_rate,
-                burst_length,
-                burst_every,
-            }
-        }
-        Pattern::Diurnal => {
-            let (min_rate, max_rate) = (rate(&t.min_rate), rate(&t.max_rate));
-            if let Some(s) = &t.min_rate
-                && min_rate > max_rate
-            {
-                return Err(source.at(
-                    "traffic.min_rate",
-                    s,
-                    format!("must not be above `max_rate` ({max_rate})"),
-                ));
-            }
-            let max_rate = positive_rate("max_rate", &t.max_rate)?;
-            Traffic::Diurnal {
-                min_rate,
-                max_rate,
-                period: interval(&t.period),
-                peak_at: delay(&t.peak_at),
-            }
-        }
-        Pattern::Spike => Traffic::Spike {
-            rate: positive_rate("rate", &t.rate)?,
-            spike_factor: t.spike_factor.as_ref().map_or(1.0, |s| s.get_ref().0),
-            spike_at: delay(&t.spike_at),
-            spike_length: interval(&t.spike_length),
-        },
-    }))
+    let error =
+        |key: String, span: Range<usize>, message: String| source.error(key, Some(span), message);
+    let log = || t.log.source(source);
+    (pattern.read)(&Keys::new(&t.given, raw.span(), &error, &log))
 }
 
-/// `pattern = "trace"`: the log, its filter, and the window replayed.
-fn trace(source: &Source, t: &RawTraffic) -> Result<TraceSpec, InputError> {
-    // `file` is present: `required` was checked.
-    let Some(file) = &t.file else {
-        return Err(source.error("traffic.file", None, "`file` is required here"));
-    };
-    let keys = RawLogKeys {
-        file,
-        format: t.format.as_ref().map(|f| *f.get_ref()),
-        fields: t.fields.as_ref().map(Spanned::get_ref),
-        methods: t.methods.as_ref().map(Spanned::get_ref),
-        statuses: t.statuses.as_ref().map(Spanned::get_ref),
-    };
-    let log = log_source(source, "traffic", keys, Filter::default())?;
-    let start = t.start.as_ref().map_or(SimTime::ZERO, |s| s.get_ref().0);
-    let end = t.end.as_ref().map(|e| e.get_ref().0);
-    if let (Some(e), Some(end)) = (&t.end, end)
-        && end <= start
-    {
-        return Err(source.at(
-            "traffic.end",
-            e,
-            format!("must be after `start` ({start}): the window replayed is [start, end) from the log's first request"),
-        ));
+impl RawLog {
+    /// The log a trace names: `file` is present, as the pattern requires it.
+    fn source(&self, source: &Source) -> Result<crate::logs::LogSource, InputError> {
+        let Some(file) = &self.file else {
+            return Err(source.error("traffic.file", None, "`file` is required here"));
+        };
+        let keys = RawLogKeys {
+            file,
+            format: self.format.as_ref().map(|f| *f.get_ref()),
+            fields: self.fields.as_ref().map(Spanned::get_ref),
+            methods: self.methods.as_ref().map(Spanned::get_ref),
+            statuses: self.statuses.as_ref().map(Spanned::get_ref),
+        };
+        log_source(source, "traffic", keys, Filter::default())
     }
-    Ok(TraceSpec {
-        log,
-        speed: t.speed.as_ref().map_or(1.0, |s| s.get_ref().0),
-        start,
-        end,
-    })
 }
 
 /// The `[traffic]` key that contributes most requests to a run of `duration`, and where it
 /// stands, to blame when a run would simulate too many.
 pub(super) fn rate_key(
     raw: &Spanned<RawTraffic>,
+    traffic: &Traffic,
     duration: SimTime,
 ) -> (String, Option<Range<usize>>) {
-    let t = raw.get_ref();
-    let value = |v: &Option<Spanned<NonNegative>>| v.as_ref().map_or(0.0, |s| s.get_ref().0);
-    let length =
-        |v: &Option<Spanned<Interval>>| v.as_ref().map_or(0.0, |s| s.get_ref().0.as_secs_f64());
-    let key = match t.pattern.0 {
-        Pattern::Steady | Pattern::Idle => ("rate", span_of(&t.rate)),
-        Pattern::Diurnal => ("max_rate", span_of(&t.max_rate)),
-        Pattern::Bursty => {
-            let burst = length(&t.burst_length) / length(&t.burst_every);
-            if value(&t.burst_rate) * burst >= value(&t.base_rate) * (1.0 - burst) {
-                ("burst_rate", span_of(&t.burst_rate))
-            } else {
-                ("base_rate", span_of(&t.base_rate))
-            }
-        }
-        Pattern::Trace => ("file", span_of(&t.file)),
-        Pattern::Spike => {
-            let factor = t.spike_factor.as_ref().map_or(1.0, |s| s.get_ref().0);
-            let spike = length(&t.spike_length).min(duration.as_secs_f64());
-            if (factor - 1.0) * spike > duration.as_secs_f64() {
-                ("spike_factor", span_of(&t.spike_factor))
-            } else {
-                ("rate", span_of(&t.rate))
-            }
-        }
-    };
-    (format!("traffic.{}", key.0), key.1.or(Some(raw.span())))
+    let key = traffic.busiest_key(duration);
+    let span = raw
+        .get_ref()
+        .given
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, _, span)| span.clone());
+    (format!("traffic.{key}"), span.or(Some(raw.span())))
 }
 
 #[cfg(test)]
@@ -339,6 +272,18 @@ mod tests {
         );
         let text = replace(MINIMAL, "\"steady\"", "\"bursty\"");
         error(&text, "traffic.rate", line_of(&text, "rate = 10"));
+    }
+
+    #[test]
+    fn a_value_is_checked_by_its_kind_before_the_pattern_reads_it() {
+        let text = replace(MINIMAL, "rate = 10", "rate = -1");
+        let err = error(&text, "traffic.rate", line_of(&text, "rate = -1"));
+        assert!(err.message.contains("at least 0"), "{err}");
+        let text = replace(MINIMAL, "rate = 10", "rate = 10\nspike_at = 4");
+        error(&text, "traffic.spike_at", line_of(&text, "spike_at"));
+        let text = replace(MINIMAL, "pattern = \"steady\"\n", "");
+        let err = error(&text, "traffic.pattern", line_of(&text, "[traffic]"));
+        assert!(err.message.contains("required"), "{err}");
     }
 
     #[test]
