@@ -23,9 +23,9 @@ use std::str::FromStr;
 
 use csv::StringRecord;
 
-use super::export::{
-    DISTRIBUTIONS_FILE, ROUTES_FILE, RUNS_FILE, SCENARIO_FILE, SUMMARY_FILE, TIMESERIES_FILE,
-    csv::LATENCY, csv::STALE_AGE, csv::bucket_start,
+use super::layout::{
+    DISTRIBUTIONS_FILE, LATENCY, ROUTES_FILE, RUNS_FILE, SCENARIO_FILE, STALE_AGE, SUMMARY_FILE,
+    TIMESERIES_FILE, bucket_start,
 };
 use super::summary::{RouteSummary, StudyResults};
 use crate::error::InputError;
