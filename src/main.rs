@@ -10,7 +10,7 @@ use isrsim::commands::{compare, diff};
 use isrsim::error::exit_code;
 use isrsim::experiment::{self, Shard};
 use isrsim::output;
-use isrsim::report::{Columns, parse_column};
+use isrsim::report::{self, Columns, parse_column};
 
 /// Shown after every command's help: what the exit code says, and where the files are described.
 const AFTER_HELP: &str = "\
@@ -324,12 +324,11 @@ enum DiffFormat {
     Markdown,
 }
 
-impl From<DiffFormat> for isrsim::report::diff::Format {
-    fn from(format: DiffFormat) -> isrsim::report::diff::Format {
-        use isrsim::report::diff::Format;
+impl From<DiffFormat> for report::diff::Format {
+    fn from(format: DiffFormat) -> report::diff::Format {
         match format {
-            DiffFormat::Text => Format::Text,
-            DiffFormat::Markdown => Format::Markdown,
+            DiffFormat::Text => report::diff::Format::Text,
+            DiffFormat::Markdown => report::diff::Format::Markdown,
         }
     }
 }

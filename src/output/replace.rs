@@ -9,7 +9,9 @@
 //! rename within one file system is atomic, so a reader, or a run killed halfway, sees either the
 //! old results or the new ones, never a mix or a half-written CSV. Replacing an existing folder
 //! takes two renames (old aside, new in), so there is a moment with no folder at all, but never
-//! one with a partial folder; a signal waits for both renames (see `staging`).
+//! one with a partial folder; a signal waits for both renames (see `staging`). `isrsim plot` and
+//! `isrsim compare --out` replace a results folder's charts and report the same way, inside it
+//! (`replace_entries`).
 
 use std::fs;
 use std::io;

@@ -11,6 +11,7 @@
 //! scripts read it, in the column's own fixed unit (`Rounding::Fixed`: `14591 ± 4140`).
 
 use crate::metrics::Unit;
+use crate::results::Estimate;
 
 /// A figure in `report.html`'s comparison: ratios as percentages, times with a unit and about
 /// three significant digits, counts as whole numbers with thousands separators.
@@ -71,6 +72,13 @@ pub(crate) fn estimate(mean: f64, ci: Option<f64>, unit: Unit, rounding: Roundin
         Some(ci) => format!("{} ± {}{tail}", number(mean), number(ci)),
         None => format!("{}{tail}", number(mean)),
     }
+}
+
+/// A comparison's estimate (`isrsim diff`, `isrsim compare`): `mean ± ci95` to three
+/// significant digits, or the mean alone when the interval is 0 (one replication).
+pub(crate) fn significant_estimate(e: Estimate, unit: Unit) -> String {
+    let ci = Some(e.ci95).filter(|&ci| ci != 0.0);
+    estimate(e.mean, ci, unit, Rounding::Significant)
 }
 
 /// `Rounding::Scaled`'s numbers, given the larger of the two in absolute value and whether both

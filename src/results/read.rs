@@ -1,4 +1,5 @@
-//! A results folder read back into the types a run produces, for `isrsim plot` and `isrsim diff`.
+//! A results folder read back into the types a run produces, for `isrsim plot`, `isrsim diff` and
+//! `isrsim compare`.
 //!
 //! `scenario.toml` is parsed again as `run` parsed it, and `runs.csv`, `timeseries.csv` and
 //! `distributions.csv` become the `RunResult`s of the run; their summaries are computed again by

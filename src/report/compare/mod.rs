@@ -12,9 +12,11 @@ use std::io;
 use std::path::Path;
 
 use super::charts::{self, Ratios};
-use super::diff::{Format, significant_estimate};
+use super::diff::Format;
 use super::figures;
-use super::format::{align_columns, human_significant, markdown_table, percent_change, wrap};
+use super::format::{
+    align_columns, human_significant, markdown_table, percent_change, significant_estimate, wrap,
+};
 use super::html::Section;
 use crate::results::StudyResults;
 use crate::results::prediction::{Comparison, Row};

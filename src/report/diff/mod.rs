@@ -5,11 +5,9 @@
 #[cfg(test)]
 mod tests;
 
-use crate::metrics::Unit;
 use crate::report::format::{
-    Rounding, align_columns, estimate, markdown_table, percent_change, significant,
+    align_columns, markdown_table, percent_change, significant, significant_estimate,
 };
-use crate::results::Estimate;
 use crate::results::diff::{Change, Comparison, Verdict, short};
 
 /// How `render` lays out a comparison (of `isrsim diff` or `isrsim compare`).
@@ -133,11 +131,4 @@ fn summary_line(c: &Comparison) -> String {
         plural(c.improvements(), "improvement", "improvements"),
         plural(c.unchanged, "metric", "metrics"),
     )
-}
-
-/// `mean ± ci95` to three significant digits, or the mean alone when the interval is 0 (one
-/// replication); `isrsim compare` writes its predictions so too.
-pub(crate) fn significant_estimate(e: Estimate, unit: Unit) -> String {
-    let ci = Some(e.ci95).filter(|&ci| ci != 0.0);
-    estimate(e.mean, ci, unit, Rounding::Significant)
 }

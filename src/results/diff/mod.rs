@@ -139,23 +139,7 @@ pub fn compare_named(
         force,
         "diff compares a scenario's results with those of the same scenario",
     )?;
-    let mut sorted = [base.axes.clone(), new.axes.clone()];
-    sorted.iter_mut().for_each(|a| a.sort());
-    if sorted[0] != sorted[1] {
-        return Err(format!(
-            "the folders sweep different keys: {} has [{}], {} has [{}]",
-            names[0],
-            base.axes.join(", "),
-            names[1],
-            new.axes.join(", ")
-        ));
-    }
-    // The new folder's labels, reordered to the base folder's axes, so both key alike.
-    let order: Vec<usize> = base
-        .axes
-        .iter()
-        .map(|a| new.axes.iter().position(|b| b == a).unwrap_or(0))
-        .collect();
+    let order = axis_order(&base.axes, &new.axes, names)?;
     let new_rows: HashMap<Variant, &Row> = new
         .rows
         .iter()
@@ -249,6 +233,26 @@ pub fn compare_named(
         only_in_new,
         notes,
     })
+}
+
+/// Where each of the base folder's axes is among the new folder's, so that the new folder's
+/// labels, reordered, key alike; an error when the folders sweep different keys.
+fn axis_order(base: &[String], new: &[String], names: [&str; 2]) -> Result<Vec<usize>, String> {
+    let mut sorted = [base.to_vec(), new.to_vec()];
+    sorted.iter_mut().for_each(|a| a.sort());
+    if sorted[0] != sorted[1] {
+        return Err(format!(
+            "the folders sweep different keys: {} has [{}], {} has [{}]",
+            names[0],
+            base.join(", "),
+            names[1],
+            new.join(", ")
+        ));
+    }
+    Ok(base
+        .iter()
+        .map(|a| new.iter().position(|b| b == a).unwrap_or(0))
+        .collect())
 }
 
 /// Refuses two folders of differently named scenarios unless `force`: `why` says what the
