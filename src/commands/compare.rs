@@ -7,10 +7,10 @@
 //! with the measurement. The figures are redrawn whole through the same staging as `plot`, so an
 //! interruption leaves the previous ones.
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::diff::compare_folders;
+use super::diff::{compare_folders, on_stdio};
 use crate::error::exit_code::{BAD_INPUT, FAILURE, OK};
 use crate::output;
 use crate::report::compare::{draw_into, render};
@@ -31,13 +31,7 @@ pub struct Options {
 /// compared, 2 on bad input, 1 when stdout cannot be written (a stdout closed by its reader is
 /// not an error).
 pub fn run(predicted: &Path, measured: &Path, options: &Options) -> i32 {
-    run_to(
-        predicted,
-        measured,
-        options,
-        &mut io::stdout().lock(),
-        &mut io::stderr(),
-    )
+    on_stdio(|out, err| run_to(predicted, measured, options, out, err))
 }
 
 /// `run`, writing to `out` and `err` instead of stdout and stderr, for tests that read both.

@@ -21,13 +21,12 @@ pub struct Options {
 /// metric regressed, 0 when none did, 2 on bad input, 1 when stdout cannot be written (a stdout
 /// closed by its reader is not an error).
 pub fn run(base: &Path, new: &Path, options: &Options) -> i32 {
-    run_to(
-        base,
-        new,
-        options,
-        &mut io::stdout().lock(),
-        &mut io::stderr(),
-    )
+    on_stdio(|out, err| run_to(base, new, options, out, err))
+}
+
+/// Runs `command` writing to stdout and stderr, as `diff` and `compare` do outside tests.
+pub(super) fn on_stdio(command: impl FnOnce(&mut dyn Write, &mut dyn Write) -> i32) -> i32 {
+    command(&mut io::stdout().lock(), &mut io::stderr())
 }
 
 /// `run`, writing to `out` and `err` instead of stdout and stderr, for tests that read both.
