@@ -13,9 +13,11 @@
 //! [`model::Simulation`], built on the generic event core in [`engine`], which owns the clock and
 //! the loop. A driver reports what it observes to a [`metrics::Collector`], judging each response
 //! with the one staleness judgement of [`metrics::staleness`]; the collector returns the run's
-//! [`metrics::RunResult`]. [`experiment`] spreads the runs over threads and [`report`] turns the
-//! results into CSV files, charts, `report.html`, `summary.json` and the table, and reads a
-//! results folder back into them for `isrsim plot` and `isrsim diff`. [`load`] is the load
+//! [`metrics::RunResult`]. [`experiment`] spreads the runs over threads; [`results`] summarises
+//! them ([`results::StudyResults`]), reads a results folder back into them for `isrsim plot`,
+//! `isrsim diff` and `isrsim compare`, and compares two sets of them; [`report`] renders them as
+//! CSV files, charts, `report.html`, `summary.json` and the table, into a folder [`output`] puts
+//! in place whole. [`load`] is the load
 //! tester's side of a real site: today its content server ([`load::Cms`]), which serves the
 //! simulator's own content versions and behaves as its backend. A figure a run
 //! could not observe is "not measured" (`None`) in every output, never a zero.
@@ -77,9 +79,11 @@ pub mod load;
 pub mod logs;
 pub mod metrics;
 pub mod model;
+pub mod output;
 mod prefetch;
 pub mod progress;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod shard;
 pub mod slo;

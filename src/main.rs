@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use isrsim::commands::{self, LoadArgs, Output, RunOptions};
+use isrsim::commands::{compare, diff};
 use isrsim::error::exit_code;
 use isrsim::experiment::{self, Shard};
-use isrsim::report::{self, Columns, compare, diff, parse_column};
+use isrsim::output;
+use isrsim::report::{self, Columns, parse_column};
 
 /// Shown after every command's help: what the exit code says, and where the files are described.
 const AFTER_HELP: &str = "\
@@ -322,18 +324,19 @@ enum DiffFormat {
     Markdown,
 }
 
-impl From<DiffFormat> for diff::Format {
-    fn from(format: DiffFormat) -> diff::Format {
+impl From<DiffFormat> for report::diff::Format {
+    fn from(format: DiffFormat) -> report::diff::Format {
         match format {
-            DiffFormat::Text => diff::Format::Text,
-            DiffFormat::Markdown => diff::Format::Markdown,
+            DiffFormat::Text => report::diff::Format::Text,
+            DiffFormat::Markdown => report::diff::Format::Markdown,
         }
     }
 }
 
 /// Ctrl-C, SIGTERM (a CI job cancelled, a batch system's time limit) and SIGHUP: remove the
-/// results not yet in place rather than leave a hidden half-written folder. (`cms` stops on its
-/// own at Ctrl-C and SIGTERM, with exit 0.)
+/// results not yet in place rather than leave a hidden half-written folder, then exit 130 from
+/// the signal's thread, holding the staging folders' list so that none is made meanwhile. (`cms`
+/// stops on its own at Ctrl-C and SIGTERM, with exit 0.)
 fn interrupt_removes_unfinished_results() {
     let _ = ctrlc::set_handler(|| {
         // Past the progress bar's line, which a terminal shows with no newline after it.
@@ -343,7 +346,8 @@ fn interrupt_removes_unfinished_results() {
             ""
         };
         eprintln!("{newline}error: interrupted");
-        report::exit_interrupted(exit_code::INTERRUPTED)
+        let _held = output::remove_staging();
+        std::process::exit(exit_code::INTERRUPTED)
     });
 }
 

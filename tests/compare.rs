@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 mod support;
 
+use isrsim::commands::compare::{Options, run_to};
 use isrsim::metrics::RUN_COLUMNS;
-use isrsim::report::compare::{Options, run_to};
 use isrsim::report::diff::Format;
 use support::{
     SMALL_SITE, assert_exit, copy_files, isrsim, isrsim_run, scratch, shared_scratch, stderr, write,

@@ -1,4 +1,4 @@
-//! `isrsim::report::diff::run` on real results folders: one written by the built binary, and
+//! `isrsim::commands::diff::run` on real results folders: one written by the built binary, and
 //! copies of it with a metric of `runs.csv` made deliberately worse.
 
 use std::fs;
@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 
 mod support;
 
+use isrsim::commands::diff::{Options, run_to};
 use isrsim::metrics::{Better, RUN_COLUMNS};
-use isrsim::report::diff::{Format, Options, run_to};
+use isrsim::report::diff::Format;
 use support::{
     SMALL_SITE, Scratch, assert_exit, copy_files, isrsim, isrsim_run, scratch, shared_scratch,
     stderr, write,

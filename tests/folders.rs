@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 
 mod support;
 
-use isrsim::report::{self, Folder, Problem, ReadError};
+use isrsim::output;
+use isrsim::report;
+use isrsim::results::{Folder, Problem, ReadError};
 use support::{copy_files, isrsim, isrsim_run, scratch, shared_scratch, stderr, tree, write};
 
 /// Two policies over two routes, swept over two concurrencies, two replications: every file has
@@ -99,7 +101,7 @@ fn a_folder_read_back_writes_every_file_as_the_run_did() {
     assert_eq!(folder.runs.len(), 2 * 2 * 2);
     let scratch_dir = scratch("again");
     let again = scratch_dir.join("results");
-    let target = report::Target::prepare(&again).unwrap();
+    let target = output::Target::prepare(&again).unwrap();
     report::write_run(&folder.results(true), None, target).unwrap();
     let (before, after) = (tree(written()), tree(&again));
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();

@@ -1,5 +1,8 @@
 //! The `isrsim` subcommands, as the binary calls them. Each returns an exit code of
-//! docs/model.md §14.
+//! docs/model.md §14: the library decides nothing about exit codes but here, and `main` exits.
+//!
+//! `run`, `merge`, `plot`, `validate` and `cms` are here; `diff`, `compare`, `fit` and `load`
+//! (`loadtest`) have a module each.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -11,10 +14,10 @@ use crate::error::{InputError, exit_code, print};
 use crate::experiment::{self, Progress, Shard};
 use crate::load::{self, Cms, Server};
 use crate::metrics::RunResult;
+use crate::output::{self, Target};
 use crate::progress::Bar;
-use crate::report::{
-    self, Columns, Export, Folder, RedrawError, RunInfo, StudyResults, Table, Target,
-};
+use crate::report::{self, Columns, Export, RunInfo, Table};
+use crate::results::{Folder, StudyResults};
 use crate::scenario::{self, Expected, Study};
 use crate::shard;
 use crate::slo::Outcome;
@@ -22,6 +25,8 @@ use crate::time::SimTime;
 use crate::workload::content::{Edits, PageLayout};
 use crate::workload::rng::replication_seed;
 
+pub mod compare;
+pub mod diff;
 mod fit;
 mod loadtest;
 
@@ -264,16 +269,16 @@ pub fn plot(dir: &Path) -> i32 {
             return exit_code::BAD_INPUT;
         }
     };
+    if let Err(e) = output::check_marked(dir) {
+        eprintln!("error: {e}");
+        return exit_code::BAD_INPUT;
+    }
     match report::redraw(&folder.results(true), dir) {
         Ok(()) => {
             eprintln!("{}", redrawn(dir));
             exit_code::OK
         }
-        Err(RedrawError::Refused(e)) => {
-            eprintln!("error: {e}");
-            exit_code::BAD_INPUT
-        }
-        Err(RedrawError::Failed(e)) => {
+        Err(e) => {
             eprintln!("error: cannot redraw {}: {e}", dir.display());
             exit_code::FAILURE
         }

@@ -7,10 +7,10 @@
 use std::io;
 use std::path::Path;
 
-use super::StudyResults;
 use super::charts::{self, Chart};
 use super::html::{self, Section};
-use super::staging::Staging;
+use crate::output;
+use crate::results::StudyResults;
 
 pub const CHARTS_DIR: &str = "charts";
 pub const REPORT_FILE: &str = "report.html";
@@ -53,7 +53,7 @@ impl Figures {
 
 /// Redraws the charts and the report of the results folder `dir` from `results`, its figures.
 /// They are written into a staging folder inside `dir` first and moved into place only when
-/// complete; the previous charts go with the staging folder.
+/// complete (`output::replace_entries`); the previous charts go with the staging folder.
 pub fn redraw(dir: &Path, results: &StudyResults) -> io::Result<()> {
     redraw_with(dir, results, None)
 }
@@ -61,25 +61,7 @@ pub fn redraw(dir: &Path, results: &StudyResults) -> io::Result<()> {
 /// `redraw`, with `extra` as in `draw_with`.
 pub fn redraw_with(dir: &Path, results: &StudyResults, extra: Option<&Section>) -> io::Result<()> {
     let figures = draw_with(results, extra)?;
-    let staging = Staging::new_in(dir)?;
-    figures.write_into(staging.path())?;
-    staging.commit(|| move_in(staging.path(), dir))
-}
-
-/// Moves the charts and the report staged in `staging` into `dir`, and the charts they replace
-/// into `staging`.
-fn move_in(staging: &Path, dir: &Path) -> io::Result<()> {
-    let charts = dir.join(CHARTS_DIR);
-    let previous = staging.join("previous-charts");
-    let had_charts = std::fs::symlink_metadata(&charts).is_ok();
-    if had_charts {
-        std::fs::rename(&charts, &previous)?;
-    }
-    if let Err(e) = std::fs::rename(staging.join(CHARTS_DIR), &charts) {
-        if had_charts {
-            let _ = std::fs::rename(&previous, &charts);
-        }
-        return Err(e);
-    }
-    std::fs::rename(staging.join(REPORT_FILE), dir.join(REPORT_FILE))
+    output::replace_entries(dir, &[CHARTS_DIR, REPORT_FILE], |staging| {
+        figures.write_into(staging)
+    })
 }

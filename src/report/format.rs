@@ -1,17 +1,21 @@
-//! Figures rounded for a person to read, with their unit: the terminal table, `report.html` and
-//! `isrsim diff` all print them through here. The CSV and JSON files keep the precise figures.
+//! Text for a person to read: figures rounded with their unit, estimates, tables and paragraphs.
+//! The terminal table, `report.html`, `isrsim diff` and `isrsim compare` all lay out their text
+//! through here, so each of these is done one way: `estimate` writes every `mean ± interval`,
+//! `align_columns` lines up every plain-text table, `markdown_table` makes every Markdown one,
+//! and `wrap` breaks every paragraph. The CSV and JSON files keep the precise figures.
 //!
 //! Several roundings, on purpose: `report.html`'s table shows about three significant digits
 //! (`human`); `isrsim diff` shows three significant digits everywhere (`human_significant`), so
 //! that a small change between two figures stays visible; the terminal table shows a mean and its
-//! interval together in one unit scaled to them (`estimate`: `4.1 ± 1.2 h`), or, where scripts
-//! read it, in the column's own fixed unit (`estimate_fixed`: `14591 ± 4140`).
+//! interval together in one unit scaled to them (`Rounding::Scaled`: `4.1 ± 1.2 h`), or, where
+//! scripts read it, in the column's own fixed unit (`Rounding::Fixed`: `14591 ± 4140`).
 
 use crate::metrics::Unit;
+use crate::results::Estimate;
 
 /// A figure in `report.html`'s comparison: ratios as percentages, times with a unit and about
 /// three significant digits, counts as whole numbers with thousands separators.
-pub(super) fn human(x: f64, unit: Unit) -> String {
+pub(crate) fn human(x: f64, unit: Unit) -> String {
     match unit {
         Unit::Ratio => format!("{:.2}%", x * 100.0),
         Unit::Seconds => format!("{}s", three_digits(x)),
@@ -23,7 +27,7 @@ pub(super) fn human(x: f64, unit: Unit) -> String {
 
 /// A figure in `isrsim diff`: ratios as percentages and times with their unit, to three
 /// significant digits so that small differences stay visible; counts whole when they are.
-pub(super) fn human_significant(x: f64, unit: Unit) -> String {
+pub(crate) fn human_significant(x: f64, unit: Unit) -> String {
     match unit {
         Unit::Ratio => format!("{}%", significant(x * 100.0)),
         Unit::Seconds => format!("{}s", significant(x)),
@@ -34,13 +38,53 @@ pub(super) fn human_significant(x: f64, unit: Unit) -> String {
     }
 }
 
-/// A mean and the half-width of its interval (`None` with one replication) as a person reads them
-/// at a terminal: both in one unit and with one precision, chosen from the larger of the two, and
-/// the unit written once: `3.97 ± 0.13%`, `4.1 ± 1.2 h`, `75 ± 0 ms`, `247k ± 105k`, `400 ± 17/s`.
-/// Durations take the unit that keeps the number small (`ms`, `s`, `min`, `h`, `d`); counts of
-/// ten thousand or more are written in thousands (`k`) or millions (`M`).
-pub(super) fn estimate(mean: f64, ci: Option<f64>, unit: Unit) -> String {
+/// How an estimate's figures are rounded, for whom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rounding {
+    /// For a person at a terminal: mean and interval in one unit and with one precision, chosen
+    /// from the larger of the two, and the unit written once: `3.97 ± 0.13%`, `4.1 ± 1.2 h`,
+    /// `75 ± 0 ms`, `247k ± 105k`, `400 ± 17/s`. Durations take the unit that keeps the number
+    /// small (`ms`, `s`, `min`, `h`, `d`); counts of ten thousand or more are written in thousands
+    /// (`k`) or millions (`M`).
+    Scaled,
+    /// Where a script reads it: the column's own unit (ratios in percent, `_s` columns in seconds,
+    /// `_ms` columns in milliseconds, counts and rates as they are), unwritten; both with one
+    /// precision, about three significant digits of the larger, and no thousands separators, so
+    /// each number parses as it is: `14591 ± 4140`, `30.0 ± 0.0`.
+    Fixed,
+    /// For `isrsim diff` and `isrsim compare`: each figure to three significant digits with its
+    /// unit (`human_significant`), so that small differences stay visible: `10.0% ± 1.00%`.
+    Significant,
+}
+
+/// A mean and the half-width of its 95% interval (`None` to show the mean alone), rounded as
+/// `rounding` says: the one way every output writes `mean ± interval`.
+pub(crate) fn estimate(mean: f64, ci: Option<f64>, unit: Unit, rounding: Rounding) -> String {
     let largest = mean.abs().max(ci.map_or(0.0, f64::abs));
+    let whole = mean.fract() == 0.0 && ci.is_none_or(|c| c.fract() == 0.0);
+    // How each number is written, and what follows the pair.
+    let (number, tail): (Box<dyn Fn(f64) -> String>, String) = match rounding {
+        Rounding::Scaled => scaled(largest, whole, unit),
+        Rounding::Fixed => fixed(largest, whole, unit),
+        Rounding::Significant => (Box::new(move |x| human_significant(x, unit)), String::new()),
+    };
+    match ci {
+        Some(ci) => format!("{} ± {}{tail}", number(mean), number(ci)),
+        None => format!("{}{tail}", number(mean)),
+    }
+}
+
+/// A comparison's estimate (`isrsim diff`, `isrsim compare`): `mean ± ci95` to three
+/// significant digits, or the mean alone when the interval is 0 (one replication).
+pub(crate) fn significant_estimate(e: Estimate, unit: Unit) -> String {
+    let ci = Some(e.ci95).filter(|&ci| ci != 0.0);
+    estimate(e.mean, ci, unit, Rounding::Significant)
+}
+
+/// `Rounding::Scaled`'s numbers, given the larger of the two in absolute value and whether both
+/// are whole; a multiplier belongs to each number (`247k ± 105k`), a unit to the pair (`4.1 ± 1.2
+/// h`, `400 ± 17/s`).
+fn scaled(largest: f64, whole: bool, unit: Unit) -> (Box<dyn Fn(f64) -> String>, String) {
     let (scale, decimals, suffix) = match unit {
         Unit::Ratio => {
             let decimals = match largest * 100.0 {
@@ -63,28 +107,20 @@ pub(super) fn estimate(mean: f64, ci: Option<f64>, unit: Unit) -> String {
                 m if m >= 1e4 => (1e3, "k"),
                 _ => (1.0, ""),
             };
-            let whole = mean.fract() == 0.0 && ci.is_none_or(|c| c.fract() == 0.0);
             let decimals = match largest / scale {
                 _ if scale == 1.0 && whole => 0,
                 v if v >= 100.0 => 0,
                 v if v >= 10.0 || scale == 1.0 => 1,
                 _ => 2,
             };
-            // A multiplier belongs to each number (`247k ± 105k`); a rate's `/s` to the pair.
             let per = if unit == Unit::PerSecond { "/s" } else { "" };
-            let number = |x: f64| no_negative_zero(grouped(x / scale, decimals)) + suffix;
-            return match ci {
-                Some(ci) => format!("{} ± {}{per}", number(mean), number(ci)),
-                None => format!("{}{per}", number(mean)),
-            };
+            let number = move |x: f64| no_negative_zero(grouped(x / scale, decimals)) + suffix;
+            return (Box::new(number), per.to_string());
         }
     };
     let space = if suffix == "%" { "" } else { " " };
-    let number = |x: f64| no_negative_zero(grouped(x / scale, decimals));
-    match ci {
-        Some(ci) => format!("{} ± {}{space}{suffix}", number(mean), number(ci)),
-        None => format!("{}{space}{suffix}", number(mean)),
-    }
+    let number = move |x: f64| no_negative_zero(grouped(x / scale, decimals));
+    (Box::new(number), format!("{space}{suffix}"))
 }
 
 /// A duration of `seconds` as the terminal table writes it: the size of its unit in seconds, and
@@ -101,15 +137,11 @@ fn duration_unit(seconds: f64) -> (f64, &'static str) {
     }
 }
 
-/// A mean and its half-width in the column's own unit, as the table shows them where a script
-/// reads it: ratios in percent, `_s` columns in seconds, `_ms` columns in milliseconds, counts
-/// and rates as they are. Both with one precision, about three significant digits of the larger,
-/// and no thousands separators, so each number parses as it is: `14591 ± 4140`, `30.0 ± 0.0`.
-pub(super) fn estimate_fixed(mean: f64, ci: Option<f64>, unit: Unit) -> String {
+/// `Rounding::Fixed`'s numbers, given the larger of the two in absolute value (in the column's
+/// unit) and whether both are whole.
+fn fixed(largest: f64, whole: bool, unit: Unit) -> (Box<dyn Fn(f64) -> String>, String) {
     let factor = if unit == Unit::Ratio { 100.0 } else { 1.0 };
-    let (mean, ci) = (mean * factor, ci.map(|c| c * factor));
-    let largest = mean.abs().max(ci.map_or(0.0, f64::abs));
-    let whole = mean.fract() == 0.0 && ci.is_none_or(|c| c.fract() == 0.0);
+    let largest = largest * factor;
     let decimals = match largest {
         _ if unit == Unit::Ratio => 2,
         _ if whole && matches!(unit, Unit::Count | Unit::PerSecond) => 0,
@@ -119,11 +151,98 @@ pub(super) fn estimate_fixed(mean: f64, ci: Option<f64>, unit: Unit) -> String {
         m if m >= 1.0 => 2,
         _ => 3,
     };
-    let number = |x: f64| no_negative_zero(format!("{x:.decimals$}"));
-    match ci {
-        Some(ci) => format!("{} ± {}", number(mean), number(ci)),
-        None => number(mean),
+    let number = move |x: f64| no_negative_zero(format!("{:.decimals$}", x * factor));
+    (Box::new(number), String::new())
+}
+
+/// The relative change with its sign, `+12.5%`; `from 0` when the base is 0.
+pub(crate) fn percent_change(base: f64, new: f64) -> String {
+    if base == 0.0 {
+        return "from 0".to_string();
     }
+    let pct = (new - base) / base.abs() * 100.0;
+    let sign = if pct > 0.0 { "+" } else { "" };
+    format!("{sign}{}%", significant(pct))
+}
+
+/// A plain-text table: the heading lines, a rule and the rows, each column as wide as its widest
+/// cell (in characters) and two spaces apart; a column for which `left` holds is left-aligned,
+/// the others (figures) right-aligned. Lines end without trailing spaces.
+pub(crate) fn align_columns(
+    headings: &[Vec<String>],
+    rows: &[Vec<String>],
+    left: impl Fn(usize) -> bool,
+) -> String {
+    let cells = headings.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cells)
+        .map(|c| {
+            (headings.iter().chain(rows))
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| cells.join("  ").trim_end().to_string() + "\n";
+    let lay = |row: &Vec<String>| {
+        line(
+            row.iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(c, (cell, &w))| {
+                    if left(c) {
+                        format!("{cell:<w$}")
+                    } else {
+                        format!("{cell:>w$}")
+                    }
+                })
+                .collect(),
+        )
+    };
+    let mut text: String = headings.iter().map(lay).collect();
+    text += &line(widths.iter().map(|&w| "-".repeat(w)).collect());
+    text.extend(rows.iter().map(lay));
+    text
+}
+
+/// A GitHub-flavoured Markdown table; a column for which `left` holds is left-aligned, the
+/// others (figures) right-aligned.
+pub(crate) fn markdown_table(
+    heading: &[String],
+    rows: &[Vec<String>],
+    left: impl Fn(usize) -> bool,
+) -> String {
+    let row = |cells: &[String]| {
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    let rule: Vec<&str> = (0..heading.len())
+        .map(|c| if left(c) { "---" } else { "---:" })
+        .collect();
+    let mut text = row(heading);
+    text += &format!("|{}|\n", rule.join("|"));
+    for cells in rows {
+        text += &row(cells);
+    }
+    text
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole),
+/// joined by newlines.
+pub(crate) fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out += &line;
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out + &line
 }
 
 /// `-0`, `-0.0` and the like, which rounding a tiny negative gives, as the zero they are.
@@ -135,7 +254,7 @@ fn no_negative_zero(text: String) -> String {
 }
 
 /// Three significant digits, never fewer than the whole part: `0.00123`, `4.56`, `1,234`.
-pub(super) fn significant(x: f64) -> String {
+pub(crate) fn significant(x: f64) -> String {
     let a = x.abs();
     let decimals = if a == 0.0 || a >= 100.0 {
         0
@@ -188,6 +307,14 @@ fn grouped(x: f64, decimals: usize) -> String {
 mod tests {
     use super::*;
 
+    fn scaled_estimate(mean: f64, ci: Option<f64>, unit: Unit) -> String {
+        estimate(mean, ci, unit, Rounding::Scaled)
+    }
+
+    fn fixed_estimate(mean: f64, ci: Option<f64>, unit: Unit) -> String {
+        estimate(mean, ci, unit, Rounding::Fixed)
+    }
+
     #[test]
     fn table_figures_are_rounded_for_reading() {
         assert_eq!(grouped(1_234_567.0, 0), "1,234,567");
@@ -222,56 +349,112 @@ mod tests {
     }
 
     #[test]
+    fn a_change_reads_as_a_signed_percentage() {
+        assert_eq!(percent_change(200.0, 150.0), "-25.0%");
+        assert_eq!(percent_change(1.0, 13.0), "+1,200%");
+        assert_eq!(percent_change(0.0, 13.0), "from 0");
+    }
+
+    #[test]
     fn a_terminal_estimate_shares_one_unit_and_precision_between_mean_and_interval() {
         assert_eq!(
-            estimate(14_591.0, Some(4_320.0), Unit::Seconds),
+            scaled_estimate(14_591.0, Some(4_320.0), Unit::Seconds),
             "4.1 ± 1.2 h"
         );
-        assert_eq!(estimate(30.0, Some(0.0), Unit::Seconds), "30 ± 0 s");
-        assert_eq!(estimate(0.0, Some(0.0), Unit::Seconds), "0 ± 0 s");
-        assert_eq!(estimate(1.83, Some(0.267), Unit::Seconds), "1.8 ± 0.3 s");
-        assert_eq!(estimate(2_700.0, None, Unit::Seconds), "45 min");
-        assert_eq!(estimate(200_000.0, None, Unit::Seconds), "2.3 d");
-        assert_eq!(estimate(0.000_5, None, Unit::Seconds), "500 µs");
-        assert_eq!(estimate(75.0, Some(0.0), Unit::Millis), "75 ± 0 ms");
-        assert_eq!(estimate(2_500.0, None, Unit::Millis), "2.5 s");
-        assert_eq!(estimate(0.0397, Some(0.0013), Unit::Ratio), "3.97 ± 0.13%");
-        assert_eq!(estimate(0.1543, Some(0.0918), Unit::Ratio), "15.4 ± 9.2%");
-        assert_eq!(estimate(1.0, Some(0.0), Unit::Ratio), "100 ± 0%");
+        assert_eq!(scaled_estimate(30.0, Some(0.0), Unit::Seconds), "30 ± 0 s");
+        assert_eq!(scaled_estimate(0.0, Some(0.0), Unit::Seconds), "0 ± 0 s");
         assert_eq!(
-            estimate(247_423.0, Some(104_800.0), Unit::Count),
+            scaled_estimate(1.83, Some(0.267), Unit::Seconds),
+            "1.8 ± 0.3 s"
+        );
+        assert_eq!(scaled_estimate(2_700.0, None, Unit::Seconds), "45 min");
+        assert_eq!(scaled_estimate(200_000.0, None, Unit::Seconds), "2.3 d");
+        assert_eq!(scaled_estimate(0.000_5, None, Unit::Seconds), "500 µs");
+        assert_eq!(scaled_estimate(75.0, Some(0.0), Unit::Millis), "75 ± 0 ms");
+        assert_eq!(scaled_estimate(2_500.0, None, Unit::Millis), "2.5 s");
+        assert_eq!(
+            scaled_estimate(0.0397, Some(0.0013), Unit::Ratio),
+            "3.97 ± 0.13%"
+        );
+        assert_eq!(
+            scaled_estimate(0.1543, Some(0.0918), Unit::Ratio),
+            "15.4 ± 9.2%"
+        );
+        assert_eq!(scaled_estimate(1.0, Some(0.0), Unit::Ratio), "100 ± 0%");
+        assert_eq!(
+            scaled_estimate(247_423.0, Some(104_800.0), Unit::Count),
             "247k ± 105k"
         );
         assert_eq!(
-            estimate(66_907.0, Some(28_747.0), Unit::Count),
+            scaled_estimate(66_907.0, Some(28_747.0), Unit::Count),
             "66.9k ± 28.7k"
         );
-        assert_eq!(estimate(3_506.7, Some(383.2), Unit::Count), "3,507 ± 383");
-        assert_eq!(estimate(36_000_000.0, None, Unit::Count), "36.0M");
-        assert_eq!(estimate(8.0, Some(6.57), Unit::Count), "8.0 ± 6.6");
-        assert_eq!(estimate(0.0, Some(0.0), Unit::Count), "0 ± 0");
-        assert_eq!(estimate(400.0, Some(17.4), Unit::PerSecond), "400 ± 17/s");
+        assert_eq!(
+            scaled_estimate(3_506.7, Some(383.2), Unit::Count),
+            "3,507 ± 383"
+        );
+        assert_eq!(scaled_estimate(36_000_000.0, None, Unit::Count), "36.0M");
+        assert_eq!(scaled_estimate(8.0, Some(6.57), Unit::Count), "8.0 ± 6.6");
+        assert_eq!(scaled_estimate(0.0, Some(0.0), Unit::Count), "0 ± 0");
+        assert_eq!(
+            scaled_estimate(400.0, Some(17.4), Unit::PerSecond),
+            "400 ± 17/s"
+        );
         // Rounding a tiny negative never shows `-0`.
-        assert_eq!(estimate(-0.000_01, None, Unit::Ratio), "0.00%");
+        assert_eq!(scaled_estimate(-0.000_01, None, Unit::Ratio), "0.00%");
     }
 
     #[test]
     fn a_fixed_estimate_keeps_the_columns_unit_and_parses_as_numbers() {
         assert_eq!(
-            estimate_fixed(14_591.2, Some(4_140.1), Unit::Seconds),
+            fixed_estimate(14_591.2, Some(4_140.1), Unit::Seconds),
             "14591 ± 4140"
         );
-        assert_eq!(estimate_fixed(30.0, Some(0.0), Unit::Seconds), "30.0 ± 0.0");
-        assert_eq!(estimate_fixed(0.0, Some(0.0), Unit::Seconds), "0 ± 0");
+        assert_eq!(fixed_estimate(30.0, Some(0.0), Unit::Seconds), "30.0 ± 0.0");
+        assert_eq!(fixed_estimate(0.0, Some(0.0), Unit::Seconds), "0 ± 0");
         assert_eq!(
-            estimate_fixed(0.0397, Some(0.0013), Unit::Ratio),
+            fixed_estimate(0.0397, Some(0.0013), Unit::Ratio),
             "3.97 ± 0.13"
         );
         assert_eq!(
-            estimate_fixed(247_423.0, Some(104_800.0), Unit::Count),
+            fixed_estimate(247_423.0, Some(104_800.0), Unit::Count),
             "247423 ± 104800"
         );
-        assert_eq!(estimate_fixed(75.0, None, Unit::Millis), "75.0");
-        assert_eq!(estimate_fixed(-0.000_1, None, Unit::Seconds), "0.000");
+        assert_eq!(fixed_estimate(75.0, None, Unit::Millis), "75.0");
+        assert_eq!(fixed_estimate(-0.000_1, None, Unit::Seconds), "0.000");
+    }
+
+    #[test]
+    fn columns_line_up_by_characters_and_align_as_asked() {
+        let cell = |s: &str| s.to_string();
+        let headings = [vec![cell("policy"), cell("stale"), cell("verdict")]];
+        let rows = [
+            vec![cell("a"), cell("1.0 ± 0.1"), cell("ok")],
+            vec![cell("longer"), cell("12"), cell("regression")],
+        ];
+        let text = align_columns(&headings, &rows, |c| c != 1);
+        // Widths 6, 9 (in characters: `±` is two bytes) and 10; no trailing spaces.
+        assert_eq!(
+            text,
+            "policy      stale  verdict\n\
+             ------  ---------  ----------\n\
+             a       1.0 ± 0.1  ok\n\
+             longer         12  regression\n"
+        );
+        let md = markdown_table(&headings[0], &rows[..1], |c| c != 1);
+        assert_eq!(
+            md,
+            "| policy | stale | verdict |\n|---|---:|---|\n| a | 1.0 ± 0.1 | ok |\n"
+        );
+    }
+
+    #[test]
+    fn a_paragraph_breaks_at_spaces_and_keeps_a_long_word_whole() {
+        assert_eq!(wrap("one two three four", 9), "one two\nthree\nfour");
+        assert_eq!(
+            wrap("a tremendously long word", 5),
+            "a\ntremendously\nlong\nword"
+        );
+        assert_eq!(wrap("fits", 80), "fits");
     }
 }

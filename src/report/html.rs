@@ -12,11 +12,11 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::StudyResults;
 use super::charts::Chart;
 use super::format::human;
 use super::table::{KEY_COLUMNS, describe_replications, key_columns};
 use crate::metrics::{Better, RUN_COLUMNS, Unit};
+use crate::results::StudyResults;
 
 /// Readable on screen and on paper: a system font, dark text on white, numbers in aligned
 /// columns, charts as wide as the page and no wider.
@@ -347,9 +347,9 @@ fn chart_figure(chart: &Chart) -> Markup {
     html! {
         figure class="chart" id={ "chart-" (chart.name) } {
             "\n"
-            // A chart that draws its own title keeps the heading for screen readers and the
-            // outline only, so a sighted reader does not read it twice.
-            h3 class=[chart.draws_title.then_some("in-chart")] { (chart.title) }
+            // Every chart draws its own title, so the heading is for screen readers and the
+            // outline only, and a sighted reader does not read it twice.
+            h3 class="in-chart" { (chart.title) }
             "\n" (inline_svg(chart))
             "\n" figcaption { (chart.caption) }
             "\n"
@@ -448,9 +448,9 @@ fn better(better: Better) -> &'static str {
 mod tests {
     use super::super::charts::draw_all;
     use super::super::comparison_table;
-    use super::super::fixture::{run, run_at, study, sweep};
     use super::*;
     use crate::metrics::column;
+    use crate::results::fixture::{run, run_at, study, sweep};
 
     /// The cells of the terminal table's rows, split where its columns are (two spaces or more).
     fn terminal_rows(table: &str) -> Vec<Vec<String>> {
@@ -572,7 +572,6 @@ mod tests {
         charts[0].title = "Stale <share> & \"age\"".to_string();
         charts[0].alt = "Stale, as <share>".to_string();
         charts[0].caption = "What <b>it</b> shows.".to_string();
-        charts[1].draws_title = false;
         let html = render(&results, &charts, None);
         let root = concat!(
             "<svg role=\"img\" aria-label=\"Stale, as &lt;share&gt;\" width=\"1200\" ",
@@ -583,12 +582,11 @@ mod tests {
         assert!(html.contains(&inlined), "{html}");
         assert_eq!(html.matches("<svg").count(), 2);
         assert_eq!(html.matches("xmlns=").count(), 2);
-        // The first chart draws its own title, so the heading is there for screen readers
-        // only; the second one's heading shows.
+        // Each chart draws its own title, so its heading is there for screen readers only.
         assert!(
             html.contains("<h3 class=\"in-chart\">Stale &lt;share&gt; &amp; &quot;age&quot;</h3>")
         );
-        assert!(html.contains(&format!("<h3>{}</h3>", charts[1].title)));
+        assert!(html.contains(&format!("<h3 class=\"in-chart\">{}</h3>", charts[1].title)));
         assert!(html.contains("<figcaption>What &lt;b&gt;it&lt;/b&gt; shows.</figcaption>"));
         // Same inputs, same bytes.
         assert_eq!(render(&results, &charts, None), html);

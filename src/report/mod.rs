@@ -1,45 +1,33 @@
-//! The results of a run, and everything made of them (docs/model.md §11).
+//! Every output of a study's results, rendered from the typed results of `results` (docs/model.md
+//! §11): this module renders, and computes, reads and places nothing.
 //!
-//! `summary` holds the typed results every output reads (`StudyResults`: the runs in one order,
-//! and each (sweep point, policy)'s means and 95% intervals, computed there and nowhere else).
-//! `export` turns them into the files of a results folder and the terminal table, one module per
-//! format; `read` turns a results folder back into them, for `isrsim plot`, `isrsim diff` and
-//! `isrsim compare`; `diff` compares two of them, and `compare` a prediction with a measurement.
-//! `figures` draws the charts and `report.html`, `format` rounds the figures people read,
-//! `replace` puts a folder in place whole or not at all and only where isrsim may, and `staging`
-//! keeps the folders it is written into from outliving an interruption.
+//! `export` turns the results into the files of a results folder and the terminal table, one
+//! module per format; `figures` draws the charts (`charts`) and `report.html` (`html`); `diff`
+//! and `compare` render the comparisons `results::diff` and `results::prediction` make; `format`
+//! writes the text people read: rounded figures, estimates, tables and paragraphs. The folders
+//! they are written into are put in place by `output`.
 
 mod charts;
 pub mod compare;
 pub mod diff;
 mod export;
 pub mod figures;
-#[cfg(test)]
-mod fixture;
 mod format;
 mod html;
-mod read;
-mod replace;
-mod staging;
-mod summary;
 
 use std::io;
 use std::path::Path;
 
 use crate::metrics::RunResult;
+use crate::output::Target;
+use crate::results::StudyResults;
 use crate::scenario::Study;
 
 // `report.html` shows the table's columns; it names them through here.
 use export::table;
 
 pub use charts::{Chart, Popularity, Rate, draw_fit};
-pub use export::{
-    Columns, Export, Json, LoadInfo, RunInfo, SCENARIO_FILE, Style, Table, parse_column,
-};
-pub use read::{Folder, Problem, ReadError};
-pub use replace::{MARKER_FILE, Refusal, Target};
-pub use staging::exit_interrupted;
-pub use summary::{RouteSummary, StudyResults, Summary};
+pub use export::{Columns, Export, Json, LoadInfo, RunInfo, Style, Table, parse_column};
 
 /// Writes the files of docs/model.md §11 for `runs`, with their SLO verdicts, into the folder
 /// `out`, replacing any results folder already there (see `write_run`).
@@ -65,21 +53,10 @@ pub fn write_run(results: &StudyResults, info: Option<&RunInfo>, target: Target)
     })
 }
 
-/// Redraws the charts and `report.html` of a results folder that `Folder::read` has read back,
-/// replacing those there. A folder without isrsim's marker is refused, and nothing is written.
-pub fn redraw(results: &StudyResults, dir: &Path) -> Result<(), RedrawError> {
-    replace::check_marked(dir)?;
-    Ok(figures::redraw(dir, results)?)
-}
-
-/// Why `redraw` wrote nothing, or not all.
-#[derive(Debug, thiserror::Error)]
-pub enum RedrawError {
-    /// Bad input (exit code 2): the folder is not isrsim's.
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    #[error(transparent)]
-    Failed(#[from] io::Error),
+/// Redraws the charts and `report.html` of a results folder whose results `Folder::read` has
+/// read back, replacing those there.
+pub fn redraw(results: &StudyResults, dir: &Path) -> io::Result<()> {
+    figures::redraw(dir, results)
 }
 
 /// The table of `runs` as `isrsim run` prints it where stdout is not a terminal, every key column
@@ -119,8 +96,9 @@ fn check(study: &Study, runs: &[&RunResult]) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::fixture::{entries, run, run_at, scratch, study, sweep};
     use super::*;
+    use crate::output::MARKER_FILE;
+    use crate::results::fixture::{entries, run, run_at, scratch, study, sweep};
 
     const FILES: [&str; 10] = [
         ".isrsim",

@@ -15,7 +15,7 @@ use super::render::Figure;
 use super::style::{self, Swatch};
 use super::{Chart, Looks, finite, series_parts, title};
 use crate::metrics;
-use crate::report::StudyResults;
+use crate::results::StudyResults;
 
 pub const NAME: &str = "comparison";
 

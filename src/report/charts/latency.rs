@@ -13,7 +13,7 @@ use super::render::Figure;
 use super::stale_age_cdf::{Curve, legend, quantile_curves};
 use super::style::{self, Axes};
 use super::{Chart, Looks, title};
-use crate::report::StudyResults;
+use crate::results::StudyResults;
 
 pub const NAME: &str = "latency";
 

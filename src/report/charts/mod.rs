@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::ops::Range;
 
-use super::StudyResults;
 use crate::metrics::RunResult;
+use crate::results::StudyResults;
 use crate::scenario::Study;
 use crate::time::SimTime;
 use render::Figure;
@@ -52,8 +52,6 @@ pub struct Chart {
     pub height: u32,
     /// What a screen reader announces for the image.
     pub alt: String,
-    /// Whether the image shows `title` itself.
-    pub draws_title: bool,
     /// The PNG file.
     pub png: Vec<u8>,
     /// The SVG document; private, so that `elements` always points into it.
@@ -74,7 +72,6 @@ impl Chart {
             width,
             height,
             alt: title.to_string(),
-            draws_title: figure.draws_title(),
             svg: drawing.svg,
             png: drawing.png,
             elements: drawing.elements,

@@ -17,7 +17,7 @@ use plotters::prelude::*;
 use super::render::Figure;
 use super::style::{self, Axes, Entry, Swatch};
 use super::{Chart, Looks, SeriesTimeline, Timeline, title};
-use crate::report::StudyResults;
+use crate::results::StudyResults;
 
 pub const NAME: &str = "regenerations";
 

@@ -37,13 +37,9 @@ fn register_font() -> io::Result<()> {
 
 /// A chart's drawing, the same on any backend.
 pub trait Figure {
+    /// Draws the figure, its title among it (every chart does, through `style::framed`), so a
+    /// page around it need not show the title a second time.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB>;
-
-    /// Whether the drawing shows the chart's title as text (every chart here does, through
-    /// `style::framed`), so a page around it need not show the title a second time.
-    fn draws_title(&self) -> bool {
-        true
-    }
 }
 
 /// A figure drawn at `SIZE` on both backends.

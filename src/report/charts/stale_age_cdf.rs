@@ -14,7 +14,7 @@ use super::render::Figure;
 use super::style::{self, Axes, Entry, Swatch};
 use super::{Chart, Looks, runs_by_series, title};
 use crate::metrics::{Distributions, QUANTILES};
-use crate::report::StudyResults;
+use crate::results::StudyResults;
 
 pub const NAME: &str = "stale_age_cdf";
 
@@ -172,7 +172,7 @@ impl Figure for StaleAge<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::{run, study};
+    use crate::results::fixture::{run, study};
 
     #[test]
     fn quantiles_are_averaged_over_the_replications_that_have_them() {

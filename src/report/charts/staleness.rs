@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use super::render::Figure;
 use super::style::{self, Axes, Swatch};
 use super::{Chart, Looks, Timeline, title};
-use crate::report::StudyResults;
+use crate::results::StudyResults;
 
 pub const NAME: &str = "staleness";
 
@@ -105,7 +105,7 @@ mod tests {
     use super::super::Timeline;
     use super::super::tests::timeseries;
     use super::*;
-    use crate::report::fixture::{run, study};
+    use crate::results::fixture::{run, study};
     use crate::time::SimTime;
 
     #[test]

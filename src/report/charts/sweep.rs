@@ -15,7 +15,7 @@ use super::render::Figure;
 use super::style::{self, Axes, Entry, Look, Swatch};
 use super::{Chart, common_entry, compact, finite, series_parts, short_names, title};
 use crate::metrics;
-use crate::report::{StudyResults, Summary};
+use crate::results::{StudyResults, Summary};
 
 /// The metrics drawn against the swept parameter: column and name.
 const METRICS: [(&str, &str); 6] = [

@@ -2,13 +2,15 @@
 //! results (a real run, a sweep, no runs, a single bucket, NaN). Charts are drawn in memory; the
 //! files of a results folder are checked to hold exactly those bytes.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{Chart, draw_all};
 use crate::experiment::{self, Progress, Shard};
 use crate::metrics::{Bucket, QUANTILES, RUN_COLUMNS, RunResult, column};
-use crate::report::fixture::{run_at, scratch, sweep};
-use crate::report::{StudyResults, Summary, write_results};
+use crate::report::write_results;
+use crate::results::fixture::{run_at, scratch, sweep};
+use crate::results::{StudyResults, Summary};
 use crate::scenario::Study;
 
 const TINY: &str = r#"
@@ -85,9 +87,9 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (word(16), word(20))
 }
 
-/// Each chart is a whole 1200×700 image of each kind, whose SVG is its root element around
-/// `svg_elements`.
-fn assert_images(charts: &[Chart]) {
+/// Each chart of the scenario named `scenario` is a whole 1200×700 image of each kind, whose SVG
+/// is its root element around `svg_elements`.
+fn assert_images(charts: &[Chart], scenario: &str) {
     for chart in charts {
         let name = &chart.name;
         assert_eq!((chart.width, chart.height), (1200, 700), "{name}");
@@ -107,14 +109,20 @@ fn assert_images(charts: &[Chart]) {
             "{name}.svg"
         );
         assert_eq!(svg.matches('<').count(), elements.matches('<').count() + 2);
-        // Every chart draws its title, and says so.
-        assert!(chart.draws_title, "{name}");
-        assert!(
-            svg.contains(&format!(">\n{}\n</text>", chart.title)),
-            "{name}"
-        );
-        assert_eq!(chart.alt, chart.title);
+        // Every chart draws its title; its alt text, which a screen reader announces instead
+        // of the image, is text the image shows too, and names the scenario.
+        for text in [&chart.title, &chart.alt] {
+            assert!(
+                svg.contains(&format!(">\n{text}\n</text>")),
+                "{name}: {text}"
+            );
+        }
+        let named = chart.alt.starts_with(&format!("{scenario}: "));
+        assert!(named, "{name}: {}", chart.alt);
     }
+    // Read out one after another, no two charts sound alike.
+    let alts: BTreeSet<&str> = charts.iter().map(|c| c.alt.as_str()).collect();
+    assert_eq!(alts.len(), charts.len(), "two charts share an alt text");
 }
 
 #[test]
@@ -122,7 +130,7 @@ fn a_run_draws_every_chart_as_svg_and_png_and_no_sweep_charts() {
     let (study, runs) = simulate(TINY);
     let charts = draw_all(&StudyResults::new(&study, &runs, false)).unwrap();
     assert_eq!(names(&charts), SINGLE);
-    assert_images(&charts);
+    assert_images(&charts, "tiny");
     // The legend names every policy.
     for policy in ["time-60s", "on-demand"] {
         assert!(
@@ -149,7 +157,7 @@ fn each_event_is_marked_and_named_in_the_staleness_and_regeneration_charts() {
         "every occurrence within the run, in time order"
     );
     let charts = draw_all(&results).unwrap();
-    assert_images(&charts);
+    assert_images(&charts, "tiny");
     for chart in &charts[..2] {
         for name in ["release", "restart"] {
             assert!(
@@ -188,7 +196,7 @@ fn a_sweep_adds_a_chart_per_key_metric() {
     let charts = draw_all(&StudyResults::new(&study, &runs, false)).unwrap();
     let all: Vec<&str> = SINGLE.iter().chain(&SWEEP).copied().collect();
     assert_eq!(names(&charts), all);
-    assert_images(&charts);
+    assert_images(&charts, "tiny");
 }
 
 #[test]
@@ -196,7 +204,7 @@ fn no_runs_still_give_every_chart() {
     let study = Study::parse(TINY, Path::new("t.toml")).unwrap();
     let charts = draw_all(&StudyResults::new(&study, &[], false)).unwrap();
     assert_eq!(names(&charts), SINGLE);
-    assert_images(&charts);
+    assert_images(&charts, "tiny");
     let bare = StudyResults {
         study: &study,
         runs: Vec::new(),
@@ -207,7 +215,7 @@ fn no_runs_still_give_every_chart() {
     let swept = sweep();
     let charts = draw_all(&StudyResults::new(&swept, &[], false)).unwrap();
     assert_eq!(charts.len(), SINGLE.len() + SWEEP.len());
-    assert_images(&charts);
+    assert_images(&charts, "swept");
 }
 
 /// A summary of the sweep fixture's `point` with every mean `mean` and half-width `ci`.
@@ -260,7 +268,7 @@ fn odd_values_neither_panic_nor_fail() {
     };
     let charts = draw_all(&results).unwrap();
     assert_eq!(charts.len(), SINGLE.len() + SWEEP.len());
-    assert_images(&charts);
+    assert_images(&charts, "swept");
 }
 
 /// A time series of (requests, stale responses) per bucket.

@@ -1,257 +1,195 @@
-//! `isrsim compare PREDICTED MEASURED`: a simulation's prediction set beside a measurement of
-//! the same scenario, metric by metric, so a reviewer sees where the model and the real site
-//! agree.
-//!
-//! Both folders are read whole (`Folder::read`), as `isrsim diff` reads them; today both are
-//! `isrsim run` results, later the measured one is written by `isrsim load` (one replication, one
-//! policy, the same files). Each policy present in both folders, by name, gets one row per run
-//! column: the predicted mean and its 95% interval, the measured value (the measured folder's
-//! mean over its replications, usually one), the relative difference
-//! `(measured - predicted) / predicted`, and whether the measured value lies **within the spread
-//! of the simulated replications**, which is defined as the closed range `[min, max]` of the
-//! predicted folder's per-replication values of that metric (from `runs.csv`). The 95% interval
-//! says where the *mean* of many replications lies; one measurement varies as much as one
-//! replication does, so the spread of replications is what it is to be judged against.
-//!
-//! A metric not measured on one side (docs/model.md §11.3) has no difference and no verdict
-//! (`n/a`), never 0; the difference is `n/a` too when the prediction is 0. Nothing here is a
-//! verdict on a change, so `compare` exits 0 whatever the figures say.
-//!
-//! The folders must hold the same scenario, told by its `name` (unless `force`), have a policy
-//! in common, and sweep nothing: a sweep's points would need matching between a simulation and a
-//! measurement, which `compare` does not do.
+//! `isrsim compare`'s output: a legend, then every metric of every policy in common with its
+//! prediction and measurement, as aligned text (a table per policy, within 100 columns) or as one
+//! Markdown table for a pull request, then the policies of one folder only and the notes. With
+//! `isrsim compare --out`, also the comparison drawn into the measured results folder, as
+//! `charts/compare.svg` and `.png` and a "Prediction and measurement" section of its
+//! `report.html`; a later `isrsim plot` redraws the folder from its own files, without them.
 
-mod out;
-mod render;
 #[cfg(test)]
 mod tests;
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
-use super::charts::Ratios;
-use super::diff::{self, Estimate, Format};
-use super::summary::StudyResults;
-use crate::error::exit_code::OK;
-use crate::metrics::{RUN_COLUMNS, Unit};
+use super::charts::{self, Ratios};
+use super::diff::Format;
+use super::figures;
+use super::format::{
+    align_columns, human_significant, markdown_table, percent_change, significant_estimate, wrap,
+};
+use super::html::Section;
+use crate::results::StudyResults;
+use crate::results::prediction::{Comparison, Row};
 
-pub use render::render;
+/// What the columns mean; the spread's definition is the one the verdict follows.
+const LEGEND: &str = "predicted: mean ± 95% interval over the simulated replications; spread: \
+the least and greatest value of those replications; measured: the mean of the measured folder's \
+replications; difference: (measured - predicted) / predicted; within: whether measured lies in \
+[least, greatest] of the spread. n/a: not measured, or a prediction of 0.";
 
-pub struct Options {
-    pub format: Format,
-    /// Compares folders of differently named scenarios instead of refusing them.
-    pub force: bool,
-    /// With a folder, which must be the measured one: writes the comparison's chart and a
-    /// section of `report.html` into it (see `out`).
-    pub out: Option<PathBuf>,
-}
+const HEADING: [&str; 6] = [
+    "metric",
+    "predicted",
+    "spread",
+    "measured",
+    "difference",
+    "within",
+];
 
-/// One metric of one policy on both sides.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub policy: String,
-    pub metric: &'static str,
-    pub unit: Unit,
-    /// The predicted mean and the half-width of its 95% interval; `None` when not measured.
-    pub predicted: Option<Estimate>,
-    /// The least and greatest value of the predicted replications that measured the metric.
-    pub spread: Option<(f64, f64)>,
-    /// The measured folder's mean over its replications; `None` when not measured.
-    pub measured: Option<f64>,
-}
-
-impl Row {
-    /// `(measured - predicted) / predicted`; `None` when either is not measured or the
-    /// prediction is 0.
-    pub fn relative_difference(&self) -> Option<f64> {
-        match (self.predicted, self.measured) {
-            (Some(p), Some(m)) if p.mean != 0.0 => Some((m - p.mean) / p.mean.abs()),
-            _ => None,
-        }
-    }
-
-    /// Whether the measured value lies within the spread of the predicted replications, ends
-    /// included; `None` when either side did not measure the metric.
-    pub fn within_spread(&self) -> Option<bool> {
-        match (self.spread, self.measured) {
-            (Some((low, high)), Some(m)) => Some(low <= m && m <= high),
-            _ => None,
-        }
-    }
-
-    /// Every figure divided by the predicted mean, so metrics of any unit share one axis;
-    /// `None` when the prediction is 0 or either side did not measure the metric.
-    pub fn ratios(&self) -> Option<Ratios> {
-        let (p, measured) = (self.predicted?, self.measured?);
-        if p.mean == 0.0 || !p.mean.is_finite() {
-            return None;
-        }
-        let ratio = |x: f64| x / p.mean;
-        Some(Ratios {
-            metric: self.metric.to_string(),
-            interval: (ratio(p.mean - p.ci95), ratio(p.mean + p.ci95)),
-            spread: self.spread.map(|(low, high)| (ratio(low), ratio(high))),
-            measured: ratio(measured),
-        })
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Comparison {
-    /// How the output names the two sides: `predicted` and `measured`, or the folders given.
-    pub predicted_name: String,
-    pub measured_name: String,
-    pub scenario: String,
-    /// Per policy in common, in the predicted folder's order: its replications on each side.
-    pub policies: Vec<(String, usize, usize)>,
-    /// One per (policy in common, run column), in that order.
-    pub rows: Vec<Row>,
-    /// Policies of one folder only, which are not compared.
-    pub only_predicted: Vec<String>,
-    pub only_measured: Vec<String>,
-    /// Things the reader should know (different scenarios compared with `force`).
-    pub notes: Vec<String>,
-}
-
-/// Compares a prediction with a measurement. An error (differently named scenarios without
-/// `force`, a sweep, no policy in common) is bad input.
-pub fn compare(
-    predicted: &StudyResults,
-    measured: &StudyResults,
-    force: bool,
-) -> Result<Comparison, String> {
-    compare_named(predicted, measured, force, ["predicted", "measured"])
-}
-
-fn compare_named(
-    predicted: &StudyResults,
-    measured: &StudyResults,
-    force: bool,
-    names: [&str; 2],
-) -> Result<Comparison, String> {
-    let scenarios = [predicted, measured].map(|r| r.study.base.name.as_str());
-    diff::same_scenario(
-        scenarios,
-        names,
-        force,
-        "compare sets a scenario's prediction beside a measurement of the same scenario",
-    )?;
-    for (results, name) in [predicted, measured].iter().zip(names) {
-        if !results.study.axes.is_empty() {
-            return Err(format!(
-                "{name} sweeps [{}]: compare takes folders without a [sweep]; run the point to \
-                 compare as a scenario of its own",
-                results.study.axes.join(", ")
-            ));
-        }
-    }
-    let mut rows = Vec::new();
-    let mut policies = Vec::new();
-    let mut only_predicted = Vec::new();
-    for summary in &predicted.summaries {
-        let Some(other) = measured
-            .summaries
-            .iter()
-            .find(|s| s.policy == summary.policy)
-        else {
-            only_predicted.push(summary.policy.clone());
-            continue;
+pub fn render(comparison: &Comparison, format: Format) -> String {
+    let c = comparison;
+    let markdown = format == Format::Markdown;
+    let mut out = if markdown {
+        format!(
+            "### isrsim compare: `{}` (predicted) and `{}` (measured)\n\n{LEGEND}\n\n",
+            c.predicted_name, c.measured_name
+        )
+    } else {
+        format!(
+            "isrsim compare, scenario {}\npredicted: {}\nmeasured:  {}\n\n{}\n\n",
+            c.scenario,
+            c.predicted_name,
+            c.measured_name,
+            wrap(LEGEND, 100)
+        )
+    };
+    if markdown {
+        let mut heading = vec!["policy".to_string()];
+        heading.extend(HEADING.map(String::from));
+        let rows: Vec<Vec<String>> = c.rows.iter().map(|r| cells(r, true)).collect();
+        out += &markdown_table(&heading, &rows, |c| c < 2 || c == heading.len() - 1);
+        out += "\n";
+    } else {
+        let replications = |n: usize| {
+            if n == 1 {
+                "replication"
+            } else {
+                "replications"
+            }
         };
-        policies.push((
-            summary.policy.clone(),
-            summary.replications,
-            other.replications,
-        ));
-        let runs = predicted.runs_of(summary);
-        for (m, column) in RUN_COLUMNS.iter().enumerate() {
-            let values = runs.iter().filter_map(|r| r.metrics.0[m]);
-            let spread = values.fold(None, |range: Option<(f64, f64)>, x| {
-                Some(range.map_or((x, x), |(low, high)| (low.min(x), high.max(x))))
-            });
-            rows.push(Row {
-                policy: summary.policy.clone(),
-                metric: column.name,
-                unit: column.unit,
-                predicted: summary.means[m].map(|mean| Estimate {
-                    mean,
-                    ci95: summary.ci95[m].unwrap_or(0.0),
-                }),
-                spread,
-                measured: other.means[m],
-            });
+        for (policy, predicted, measured) in &c.policies {
+            out += &format!(
+                "policy {policy}: {predicted} predicted {}, {measured} measured\n",
+                replications(*predicted),
+            );
+            let rows: Vec<Vec<String>> = (c.rows.iter())
+                .filter(|r| &r.policy == policy)
+                .map(|r| cells(r, false)[1..].to_vec())
+                .collect();
+            let heading = HEADING.map(String::from).to_vec();
+            out += &align_columns(&[heading], &rows, |c| c == 0 || c == HEADING.len() - 1);
+            out += "\n";
         }
     }
-    let only_measured: Vec<String> = measured
-        .summaries
-        .iter()
-        .filter(|s| !predicted.summaries.iter().any(|p| p.policy == s.policy))
-        .map(|s| s.policy.clone())
-        .collect();
-    if policies.is_empty() {
-        return Err(format!(
-            "the folders have no policy in common: {} has [{}], {} has [{}]",
-            names[0],
-            only_predicted.join(", "),
-            names[1],
-            only_measured.join(", ")
-        ));
+    let bullet = if markdown { "- " } else { "" };
+    for (policies, side) in [
+        (&c.only_predicted, &c.predicted_name),
+        (&c.only_measured, &c.measured_name),
+    ] {
+        for p in policies {
+            out += &format!("{bullet}policy {p} only in {side}: not compared\n");
+        }
     }
-    let mut notes = Vec::new();
-    if scenarios[0] != scenarios[1] {
-        notes.push(format!(
-            "the folders hold different scenarios: \"{}\" and \"{}\"",
-            scenarios[0], scenarios[1]
-        ));
+    for note in &c.notes {
+        out += &format!("{bullet}note: {note}\n");
     }
-    Ok(Comparison {
-        predicted_name: names[0].to_string(),
-        measured_name: names[1].to_string(),
-        scenario: scenarios[0].to_string(),
-        policies,
-        rows,
-        only_predicted,
-        only_measured,
-        notes,
+    let within = c.rows.iter().filter(|r| r.within_spread() == Some(true));
+    let judged = c.rows.iter().filter(|r| r.within_spread().is_some());
+    out += &format!(
+        "{bullet}{} of {} measured metrics within the spread of the simulated replications, \
+         across {} {}\n",
+        within.count(),
+        judged.count(),
+        c.policies.len(),
+        if c.policies.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        }
+    );
+    out
+}
+
+/// A row's cells: policy, metric, predicted, spread, measured, difference, within.
+fn cells(row: &Row, markdown: bool) -> Vec<String> {
+    let na = || "n/a".to_string();
+    let figure = |x: f64| human_significant(x, row.unit);
+    vec![
+        row.policy.clone(),
+        if markdown {
+            format!("`{}`", row.metric)
+        } else {
+            row.metric.to_string()
+        },
+        row.predicted
+            .map_or_else(na, |e| significant_estimate(e, row.unit)),
+        row.spread.map_or_else(na, |(low, high)| {
+            format!("{} – {}", figure(low), figure(high))
+        }),
+        row.measured.map_or_else(na, figure),
+        match (row.relative_difference(), row.predicted, row.measured) {
+            (Some(_), Some(p), Some(m)) => percent_change(p.mean, m),
+            _ => na(),
+        },
+        match (row.within_spread(), markdown) {
+            (None, _) => na(),
+            (Some(true), _) => "yes".to_string(),
+            (Some(false), false) => "no".to_string(),
+            (Some(false), true) => "**no**".to_string(),
+        },
+    ]
+}
+
+/// Every figure of `row` divided by the predicted mean, so metrics of any unit share one axis of
+/// the chart; `None` when the prediction is 0 or either side did not measure the metric.
+fn ratios(row: &Row) -> Option<Ratios> {
+    let (p, measured) = (row.predicted?, row.measured?);
+    if p.mean == 0.0 || !p.mean.is_finite() {
+        return None;
+    }
+    let ratio = |x: f64| x / p.mean;
+    Some(Ratios {
+        metric: row.metric.to_string(),
+        interval: (ratio(p.mean - p.ci95), ratio(p.mean + p.ci95)),
+        spread: row.spread.map(|(low, high)| (ratio(low), ratio(high))),
+        measured: ratio(measured),
     })
 }
 
-/// Prints the comparison on stdout (errors on stderr) and returns the exit code: 0 when
-/// compared, 2 on bad input, 1 when stdout cannot be written (a stdout closed by its reader is
-/// not an error).
-pub fn run(predicted: &Path, measured: &Path, options: &Options) -> i32 {
-    run_to(
-        predicted,
-        measured,
-        options,
-        &mut io::stdout().lock(),
-        &mut io::stderr(),
-    )
+/// Draws the comparison into `dir`, the measured results folder whose figures are `results`:
+/// its charts and `report.html` redrawn whole, with the comparison's chart and section.
+pub fn draw_into(comparison: &Comparison, results: &StudyResults, dir: &Path) -> io::Result<()> {
+    let chart = chart(comparison)?;
+    let mut columns = vec!["policy"];
+    columns.extend(HEADING);
+    let section = Section {
+        id: "prediction",
+        heading: "Prediction and measurement",
+        intro: format!(
+            "This folder's measurement beside the prediction in {}, as isrsim compare showed \
+             them. Within: the measured value lies in the spread (least to greatest) of the \
+             simulated replications. n/a: not measured, or a prediction of 0. isrsim plot on \
+             this folder redraws the report without this section.",
+            comparison.predicted_name
+        ),
+        chart: &chart,
+        columns: &columns,
+        rows: comparison.rows.iter().map(|r| cells(r, false)).collect(),
+    };
+    figures::redraw_with(dir, results, Some(&section))
 }
 
-/// `run`, writing to `out` and `err` instead of stdout and stderr, for tests that read both.
-pub fn run_to(
-    predicted: &Path,
-    measured: &Path,
-    options: &Options,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
-    if let Some(dir) = &options.out
-        && let Err(e) = out::check(dir, measured)
-    {
-        let _ = writeln!(err, "error: {e}");
-        return crate::error::exit_code::BAD_INPUT;
-    }
-    let compared = diff::compare_folders(
-        [predicted, measured],
-        |results, names| compare_named(results[0], results[1], options.force, names),
-        |comparison| render(comparison, options.format),
-        out,
-        err,
-    );
-    match (compared, &options.out) {
-        (Ok(comparison), Some(dir)) => out::write(&comparison, dir, err),
-        (Ok(_), None) => OK,
-        (Err(code), _) => code,
-    }
+/// The chart of the first policy in common.
+fn chart(comparison: &Comparison) -> io::Result<charts::Chart> {
+    let policy = comparison.policies.first().map_or("", |p| p.0.as_str());
+    let rows: Vec<&Row> = (comparison.rows.iter())
+        .filter(|r| r.policy == policy)
+        .collect();
+    let ratios: Vec<Ratios> = rows.iter().filter_map(|r| ratios(r)).collect();
+    charts::draw_prediction(
+        &comparison.scenario,
+        policy,
+        &ratios,
+        rows.len() - ratios.len(),
+    )
 }

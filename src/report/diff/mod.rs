@@ -1,40 +1,16 @@
-//! `isrsim diff BASE NEW`: two results folders compared policy by policy and metric by metric,
-//! so a CI job can fail when a change makes ISR worse.
-//!
-//! Each folder is read back whole (`Folder::read`) and its summaries computed as the run computed
-//! them; they are compared at the precision `summary.csv` shows, so a verdict can be checked
-//! against the files. Rows are matched by (sweep point labels, policy). A change is a
-//! **regression** only when the new 95% interval lies wholly on the worse side of the base one:
-//! for a lower-is-better metric `new.mean - new.ci95 > base.mean + base.ci95`, for a
-//! higher-is-better one `new.mean + new.ci95 < base.mean - base.ci95`; an **improvement** is the
-//! mirror image. Two intervals that do not overlap is a conservative test, so replication noise
-//! rarely trips it. With one replication the ci95 is 0 and *any* worse value counts; use
-//! replications, or `--threshold`, which ignores changes smaller than a relative amount. Metrics
-//! where neither direction is better (`requests`) are not judged, and a metric measured in one
-//! folder only (docs/model.md §11.3) is noted, not judged. Rows in one folder only are listed but
-//! are not regressions; folders that sweep different keys cannot be compared.
-//!
-//! Both folders must hold the same scenario, told by its `name`: a baseline and a change to it
-//! (another parameter, another policy, another seed) keep the name, and that is what `diff` is
-//! for; two different studies compared metric by metric would report differences that are no
-//! regressions. Different names are bad input unless `Options::force`.
+//! `isrsim diff`'s output: the flagged changes as aligned text for a terminal or a CI log, or as
+//! a Markdown table for a pull-request comment, then the rows in one folder only, the notes and a
+//! summary line.
 
-pub(super) mod render;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
-use std::io::{self, Write};
-use std::path::Path;
+use crate::report::format::{
+    align_columns, markdown_table, percent_change, significant, significant_estimate,
+};
+use crate::results::diff::{Change, Comparison, Verdict, short};
 
-use super::read::Folder;
-use super::summary::StudyResults;
-use crate::error::exit_code::{BAD_INPUT, FAILURE, OK, SLO_VIOLATED};
-use crate::metrics::{Better, RUN_COLUMNS, Unit};
-
-pub use render::render;
-
-/// How `render` lays out a comparison.
+/// How `render` lays out a comparison (of `isrsim diff` or `isrsim compare`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Aligned columns for a terminal or a CI log.
@@ -43,413 +19,116 @@ pub enum Format {
     Markdown,
 }
 
-pub struct Options {
-    /// Changes whose relative size `|new - base| / |base|` is below this are ignored (0.05 is 5%).
-    pub threshold: f64,
-    pub format: Format,
-    /// Compares folders of differently named scenarios instead of refusing them.
-    pub force: bool,
-}
-
-/// A metric's mean over replications and the half-width of its 95% interval.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
-    pub mean: f64,
-    pub ci95: f64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Regression,
-    Improvement,
-}
-
-/// A policy at a sweep point: a row of `summary.csv`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Variant {
-    /// The point's label for each axis, in `Comparison::axes` order (empty without a sweep).
-    pub labels: Vec<String>,
-    pub policy: String,
-}
-
-/// A metric of one variant that got worse or better beyond both intervals and the threshold.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Change {
-    pub variant: Variant,
-    pub metric: &'static str,
-    pub unit: Unit,
-    pub base: Estimate,
-    pub new: Estimate,
-    pub verdict: Verdict,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Comparison {
-    /// How the output names the two sides: `base` and `new`, or the folders `run` was given.
-    pub base_name: String,
-    pub new_name: String,
-    /// The swept keys, in the base folder's order.
-    pub axes: Vec<String>,
-    pub threshold: f64,
-    /// Regressions first, then improvements, each in the base folder's row and column order.
-    pub changes: Vec<Change>,
-    /// Judged (variant, metric) pairs that were not flagged.
-    pub unchanged: usize,
-    /// Variants found in both folders.
-    pub matched: usize,
-    pub only_in_base: Vec<Variant>,
-    pub only_in_new: Vec<Variant>,
-    /// Things the reader should know that are not changes (one replication, metrics not
-    /// measured in one folder).
-    pub notes: Vec<String>,
-}
-
-impl Comparison {
-    pub fn regressions(&self) -> usize {
-        self.count(Verdict::Regression)
-    }
-
-    pub fn improvements(&self) -> usize {
-        self.count(Verdict::Improvement)
-    }
-
-    fn count(&self, verdict: Verdict) -> usize {
-        self.changes.iter().filter(|c| c.verdict == verdict).count()
-    }
-}
-
-/// Compares the summaries of two studies' results. An error (a bad threshold, differently named
-/// scenarios without `force`, different axes, a policy twice at one point) is bad input.
-pub fn compare(
-    base: &StudyResults,
-    new: &StudyResults,
-    threshold: f64,
-    force: bool,
-) -> Result<Comparison, String> {
-    compare_named(base, new, threshold, force, ["base", "new"])
-}
-
-/// `compare`, naming each side as `names` says.
-fn compare_named(
-    base: &StudyResults,
-    new: &StudyResults,
-    threshold: f64,
-    force: bool,
-    names: [&str; 2],
-) -> Result<Comparison, String> {
-    check_threshold(threshold)?;
-    let base = Side::of(base, names[0])?;
-    let new = Side::of(new, names[1])?;
-    same_scenario(
-        [&base.scenario, &new.scenario],
-        names,
-        force,
-        "diff compares a scenario's results with those of the same scenario",
-    )?;
-    let mut sorted = [base.axes.clone(), new.axes.clone()];
-    sorted.iter_mut().for_each(|a| a.sort());
-    if sorted[0] != sorted[1] {
-        return Err(format!(
-            "the folders sweep different keys: {} has [{}], {} has [{}]",
-            names[0],
-            base.axes.join(", "),
-            names[1],
-            new.axes.join(", ")
-        ));
-    }
-    // The new folder's labels, reordered to the base folder's axes, so both key alike.
-    let order: Vec<usize> = base
-        .axes
-        .iter()
-        .map(|a| new.axes.iter().position(|b| b == a).unwrap_or(0))
-        .collect();
-    let new_rows: HashMap<Variant, &Row> = new
-        .rows
-        .iter()
-        .map(|r| (reorder(&r.variant, &order), r))
-        .collect();
-
-    let mut notes = Vec::new();
-    if base.scenario != new.scenario {
-        notes.push(format!(
-            "the folders hold different scenarios: \"{}\" and \"{}\"",
-            base.scenario, new.scenario
-        ));
-    }
-
-    let mut changes = Vec::new();
-    let (mut unchanged, mut matched, mut single) = (0, 0, false);
-    // Metrics measured on one side only, as "metric of policy", by the side that lacks them.
-    let mut unmeasured: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-    let mut only_in_base = Vec::new();
-    for row in &base.rows {
-        let Some(other) = new_rows.get(&row.variant) else {
-            only_in_base.push(row.variant.clone());
-            continue;
+/// The comparison as text or Markdown: the flagged changes, rows in one folder only, notes, and
+/// a summary line.
+pub fn render(comparison: &Comparison, format: Format) -> String {
+    let c = comparison;
+    let markdown = format == Format::Markdown;
+    let mut out = if markdown {
+        format!("### isrsim diff: `{}` → `{}`\n\n", c.base_name, c.new_name)
+    } else {
+        format!("isrsim diff: {} → {}\n\n", c.base_name, c.new_name)
+    };
+    if c.threshold > 0.0 {
+        let pct = significant(c.threshold * 100.0);
+        let pct = if pct.contains('.') {
+            pct.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &pct
         };
-        matched += 1;
-        single |= row.replications == 1 || other.replications == 1;
-        for (m, column) in RUN_COLUMNS.iter().enumerate() {
-            if column.better == Better::Neutral {
-                continue;
-            }
-            let (b, n) = match (row.values[m], other.values[m]) {
-                (Some(b), Some(n)) => (b, n),
-                // Not measured either side: nothing changed.
-                (None, None) => {
-                    unchanged += 1;
-                    continue;
-                }
-                (b, _) => {
-                    let side = usize::from(b.is_some());
-                    let variant = render::describe(&row.variant, &base.axes);
-                    unmeasured[side].push(format!("{} of {variant}", column.name));
-                    continue;
-                }
-            };
-            match judge(column.better, b, n, threshold) {
-                Some(verdict) => changes.push(Change {
-                    variant: row.variant.clone(),
-                    metric: column.name,
-                    unit: column.unit,
-                    base: b,
-                    new: n,
-                    verdict,
-                }),
-                None => unchanged += 1,
-            }
-        }
+        out += &format!("Changes smaller than {pct}% are ignored.\n\n");
     }
-    for (side, metrics) in names.iter().zip(&unmeasured) {
-        if !metrics.is_empty() {
-            notes.push(format!(
-                "not compared, not measured in {side}: {}",
-                metrics.join(", ")
-            ));
-        }
-    }
-    let in_base: HashSet<&Variant> = base.rows.iter().map(|r| &r.variant).collect();
-    let only_in_new = new
-        .rows
-        .iter()
-        .map(|r| reorder(&r.variant, &order))
-        .filter(|v| !in_base.contains(&v))
-        .collect();
-    if single {
-        notes.push(
-            "one replication: its ci95 is 0, so any worse value counts (run more replications \
-             or pass --threshold)"
-                .to_string(),
-        );
-    }
-    // Stable: regressions first, each kind in row and column order.
-    changes.sort_by_key(|c| c.verdict != Verdict::Regression);
-    Ok(Comparison {
-        base_name: names[0].to_string(),
-        new_name: names[1].to_string(),
-        axes: base.axes,
-        threshold,
-        changes,
-        unchanged,
-        matched,
-        only_in_base,
-        only_in_new,
-        notes,
-    })
-}
-
-/// Refuses two folders of differently named scenarios unless `force`: `why` says what the
-/// command compares, so the message says why it refuses. Shared by `diff` and `compare`.
-pub(super) fn same_scenario(
-    scenarios: [&str; 2],
-    names: [&str; 2],
-    force: bool,
-    why: &str,
-) -> Result<(), String> {
-    if scenarios[0] == scenarios[1] || force {
-        return Ok(());
-    }
-    Err(format!(
-        "the folders hold different scenarios: {} has \"{}\", {} has \"{}\"; {why} (pass \
-         --force to compare them anyway)",
-        names[0], scenarios[0], names[1], scenarios[1]
-    ))
-}
-
-/// What `diff` and `compare` share: reads the folders `dirs` (an error names the file and line),
-/// compares their results with `compare`, which names each side by its folder, and prints what
-/// `render` makes of the comparison on `out`. When it cannot, `Err` holds the exit code: 2 for
-/// bad input, said on `err`; 1 when `out` cannot be written (a stdout closed by its reader is not
-/// an error).
-pub(super) fn compare_folders<T>(
-    dirs: [&Path; 2],
-    compare: impl FnOnce([&StudyResults; 2], [&str; 2]) -> Result<T, String>,
-    render: impl FnOnce(&T) -> String,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<T, i32> {
-    let read = |dir: &Path| Folder::read(dir).map_err(|e| e.to_string());
-    let compared = read(dirs[0]).and_then(|first| {
-        let folders = [first, read(dirs[1])?];
-        let results = folders.each_ref().map(|f| f.results(false));
-        let shown = dirs.map(|dir| dir.display().to_string());
-        compare([&results[0], &results[1]], [&shown[0], &shown[1]])
-    });
-    let comparison = match compared {
-        Ok(c) => c,
-        Err(e) => {
-            // Nothing better to do if stderr itself cannot be written.
-            let _ = writeln!(err, "error: {e}");
-            return Err(BAD_INPUT);
-        }
-    };
-    if let Err(e) = crate::error::print_to(out, &render(&comparison)) {
-        let _ = writeln!(err, "error: cannot write the comparison: {e}");
-        return Err(FAILURE);
-    }
-    Ok(comparison)
-}
-
-fn check_threshold(threshold: f64) -> Result<(), String> {
-    if threshold.is_finite() && threshold >= 0.0 {
-        Ok(())
+    if c.changes.is_empty() {
+        out += "No metric changed beyond its 95% confidence intervals.\n\n";
     } else {
-        Err(format!(
-            "threshold {threshold} is not allowed: give a relative change of 0 or more, such as \
-             0.05 for 5%"
-        ))
-    }
-}
-
-fn reorder(variant: &Variant, order: &[usize]) -> Variant {
-    Variant {
-        labels: order
+        let mut heading: Vec<String> = c.axes.iter().map(|a| short(a).to_string()).collect();
+        heading.extend(["policy", "metric", "base", "new", "change", "verdict"].map(String::from));
+        let rows: Vec<Vec<String>> = c
+            .changes
             .iter()
-            .map(|&i| variant.labels.get(i).cloned().unwrap_or_default())
-            .collect(),
-        policy: variant.policy.clone(),
+            .map(|change| cells(change, markdown))
+            .collect();
+        // The labels, the policy and the metric read from the left, as does the verdict.
+        let labels = c.axes.len() + 2;
+        let left = |column: usize| column < labels || column == heading.len() - 1;
+        out += &if markdown {
+            markdown_table(&heading, &rows, left)
+        } else {
+            align_columns(&[heading.clone()], &rows, left)
+        };
+        out += "\n";
     }
-}
-
-/// Whether `new` is worse or better than `base` beyond both intervals and the threshold.
-fn judge(better: Better, base: Estimate, new: Estimate, threshold: f64) -> Option<Verdict> {
-    let higher = new.mean - new.ci95 > base.mean + base.ci95;
-    let lower = new.mean + new.ci95 < base.mean - base.ci95;
-    let verdict = match (better, higher, lower) {
-        (Better::Lower, true, _) | (Better::Higher, _, true) => Verdict::Regression,
-        (Better::Lower, _, true) | (Better::Higher, true, _) => Verdict::Improvement,
-        _ => return None,
-    };
-    (relative_change(base.mean, new.mean) >= threshold).then_some(verdict)
-}
-
-/// `|new - base| / |base|`; infinite when only `base` is 0.
-fn relative_change(base: f64, new: f64) -> f64 {
-    if new == base {
-        0.0
-    } else if base == 0.0 {
-        f64::INFINITY
-    } else {
-        (new - base).abs() / base.abs()
-    }
-}
-
-/// One side of a comparison: its summaries, each a row of figures as `summary.csv` shows them.
-struct Side {
-    scenario: String,
-    axes: Vec<String>,
-    rows: Vec<Row>,
-}
-
-struct Row {
-    variant: Variant,
-    replications: usize,
-    /// In `RUN_COLUMNS` order; `None` for a metric not measured.
-    values: Vec<Option<Estimate>>,
-}
-
-impl Side {
-    fn of(results: &StudyResults, name: &str) -> Result<Side, String> {
-        let axes = results.study.axes.clone();
-        let mut rows: Vec<Row> = Vec::new();
-        let mut seen = HashSet::new();
-        for summary in &results.summaries {
-            let variant = Variant {
-                labels: summary.labels.clone(),
-                policy: summary.policy.clone(),
+    let bullet = if markdown { "- " } else { "" };
+    let only = [
+        (&c.only_in_base, &c.base_name),
+        (&c.only_in_new, &c.new_name),
+    ];
+    for (variants, side) in only {
+        for v in variants {
+            let v = v.describe(&c.axes);
+            out += &if markdown {
+                format!("{bullet}policy `{v}` only in `{side}`\n")
+            } else {
+                format!("policy {v} only in {side}\n")
             };
-            if !seen.insert(variant.clone()) {
-                return Err(format!(
-                    "{name}: policy {} is there twice: two sweep points have the same labels",
-                    render::describe(&variant, &axes)
-                ));
-            }
-            // Summaries hold the figures summary.csv shows, so a verdict can be checked there.
-            let values = (summary.means.iter().zip(&summary.ci95))
-                .map(|(mean, ci95)| {
-                    mean.map(|mean| Estimate {
-                        mean,
-                        ci95: ci95.unwrap_or(0.0),
-                    })
-                })
-                .collect();
-            rows.push(Row {
-                variant,
-                replications: summary.replications,
-                values,
-            });
         }
-        Ok(Side {
-            scenario: results.study.base.name.clone(),
-            axes,
-            rows,
-        })
     }
-}
-
-/// Prints the comparison on stdout (errors on stderr) and returns the exit code: 3 when any
-/// metric regressed, 0 when none did, 2 on bad input, 1 when stdout cannot be written (a stdout
-/// closed by its reader is not an error).
-pub fn run(base: &Path, new: &Path, options: &Options) -> i32 {
-    run_to(
-        base,
-        new,
-        options,
-        &mut io::stdout().lock(),
-        &mut io::stderr(),
-    )
-}
-
-/// `run`, writing to `out` and `err` instead of stdout and stderr, for tests that read both.
-pub fn run_to(
-    base: &Path,
-    new: &Path,
-    options: &Options,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
-    let compared = compare_folders(
-        [base, new],
-        |results, names| {
-            compare_named(
-                results[0],
-                results[1],
-                options.threshold,
-                options.force,
-                names,
-            )
-        },
-        |comparison| render(comparison, options.format),
-        out,
-        err,
-    );
-    let comparison = match compared {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    if comparison.regressions() > 0 {
-        SLO_VIOLATED
+    for note in &c.notes {
+        out += &format!("{bullet}note: {note}\n");
+    }
+    if !(c.only_in_base.is_empty() && c.only_in_new.is_empty() && c.notes.is_empty()) {
+        out += "\n";
+    }
+    let summary = summary_line(c);
+    out += &if markdown && c.regressions() > 0 {
+        format!("**{summary}**\n")
     } else {
-        OK
-    }
+        format!("{summary}\n")
+    };
+    out
+}
+
+/// A change's cells: axis labels, policy, metric, both estimates, the change, the verdict.
+fn cells(change: &Change, markdown: bool) -> Vec<String> {
+    let mut row = change.variant.labels.clone();
+    row.push(change.variant.policy.clone());
+    row.push(if markdown {
+        format!("`{}`", change.metric)
+    } else {
+        change.metric.to_string()
+    });
+    row.push(significant_estimate(change.base, change.unit));
+    row.push(significant_estimate(change.new, change.unit));
+    row.push(percent_change(change.base.mean, change.new.mean));
+    row.push(
+        match (change.verdict, markdown) {
+            (Verdict::Regression, false) => "regression",
+            (Verdict::Improvement, false) => "improvement",
+            (Verdict::Regression, true) => "❌ regression",
+            (Verdict::Improvement, true) => "✅ improvement",
+        }
+        .to_string(),
+    );
+    row
+}
+
+/// "2 regressions, 1 improvement, 40 metrics unchanged across 4 policies".
+fn summary_line(c: &Comparison) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let across = if c.axes.is_empty() {
+        plural(c.matched, "policy", "policies")
+    } else {
+        plural(
+            c.matched,
+            "(sweep point, policy) pair",
+            "(sweep point, policy) pairs",
+        )
+    };
+    format!(
+        "{}, {}, {} unchanged across {across}",
+        plural(c.regressions(), "regression", "regressions"),
+        plural(c.improvements(), "improvement", "improvements"),
+        plural(c.unchanged, "metric", "metrics"),
+    )
 }

@@ -17,9 +17,9 @@ use csv::Writer;
 
 use super::Export;
 use crate::metrics::{QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, TIMESERIES_COLUMNS, Unit};
-use crate::report::summary::{StudyResults, Summary};
+use crate::results::layout::{LATENCY, STALE_AGE, bucket_start};
+use crate::results::{StudyResults, Summary};
 use crate::scenario::Study;
-use crate::time::SimTime;
 
 /// `runs.csv`: one row per run, its identity then every run column.
 pub struct Runs;
@@ -150,16 +150,6 @@ impl Export for Distributions {
     }
 }
 
-/// The `metric` of `distributions.csv`'s stale-age rows, and of its latency rows.
-pub const STALE_AGE: &str = "stale_age_s";
-pub const LATENCY: &str = "latency_ms";
-
-/// The start of bucket `i`, in seconds, from integer microseconds so that bucket starts carry no
-/// accumulated rounding.
-pub fn bucket_start(length: SimTime, i: usize) -> f64 {
-    SimTime::from_micros(length.as_micros().saturating_mul(i as u64)).as_secs_f64()
-}
-
 /// A file's bytes, as the csv writer makes them.
 pub(super) fn csv_bytes(
     fill: impl FnOnce(&mut Writer<Vec<u8>>) -> csv::Result<()>,
@@ -248,7 +238,7 @@ fn format_value(x: f64, unit: Unit) -> String {
 mod tests {
     use super::*;
     use crate::metrics::RunResult;
-    use crate::report::fixture::{run, run_at, study, sweep};
+    use crate::results::fixture::{run, run_at, study, sweep};
 
     /// The run columns in the order of docs/model.md §11.4's table.
     const RUN_COLUMN_NAMES: &str = "requests,errors,stale_responses,stale_ratio,stale_age_p50_s,\

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Export, RunInfo};
 use crate::metrics::RUN_COLUMNS;
-use crate::report::summary::StudyResults;
+use crate::results::StudyResults;
 use crate::slo::{Outcome, Verdict};
 
 /// The version of this document's layout; it changes when a field changes meaning.
@@ -135,7 +135,7 @@ fn finite(x: Option<f64>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture::{run, study};
+    use crate::results::fixture::{run, study};
     use crate::scenario::Bound;
 
     fn bound(metric: &str, max: f64) -> Bound {

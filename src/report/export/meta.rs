@@ -8,7 +8,7 @@ use std::io;
 use super::Export;
 use super::csv::csv_bytes;
 use crate::metrics::RunResult;
-use crate::report::summary::StudyResults;
+use crate::results::StudyResults;
 
 /// What the run took, beside what it found.
 #[derive(Clone, Debug, PartialEq)]

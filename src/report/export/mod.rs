@@ -11,7 +11,11 @@ pub(super) mod table;
 use std::io;
 use std::path::Path;
 
-use super::summary::StudyResults;
+use crate::results::StudyResults;
+use crate::results::layout::{
+    DISTRIBUTIONS_FILE, JSON_FILE, META_FILE, ROUTES_FILE, RUNS_FILE, SCENARIO_FILE, SUMMARY_FILE,
+    TIMESERIES_FILE,
+};
 
 pub use json::Json;
 pub use meta::{LoadInfo, Meta, RunInfo};
@@ -22,15 +26,6 @@ pub trait Export {
     /// The output's bytes: a file's whole content, or the table as printed.
     fn render(&self, results: &StudyResults) -> io::Result<Vec<u8>>;
 }
-
-pub const SCENARIO_FILE: &str = "scenario.toml";
-pub const RUNS_FILE: &str = "runs.csv";
-pub const SUMMARY_FILE: &str = "summary.csv";
-pub const ROUTES_FILE: &str = "routes.csv";
-pub const TIMESERIES_FILE: &str = "timeseries.csv";
-pub const DISTRIBUTIONS_FILE: &str = "distributions.csv";
-pub const JSON_FILE: &str = "summary.json";
-pub const META_FILE: &str = "meta.csv";
 
 /// The scenario as it was run, so a results folder explains itself and can be read back.
 struct ScenarioFile;

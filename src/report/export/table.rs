@@ -17,8 +17,8 @@ use std::io::{self, IsTerminal};
 
 use super::Export;
 use crate::metrics::{RUN_COLUMNS, Unit};
-use crate::report::format::{estimate, estimate_fixed};
-use crate::report::summary::StudyResults;
+use crate::report::format::{Rounding, align_columns, estimate, wrap};
+use crate::results::StudyResults;
 
 /// The run columns of the comparison, and their headings; `report.html`'s comparison shows the
 /// same, and the table shows them all with `--wide` or where stdout is not a terminal.
@@ -183,12 +183,12 @@ impl Table {
                 left_out.insert(0, heading(last));
             }
         };
-        let mut text = wrap(&title, width);
+        let mut text = paragraph(&title, width);
         text.push('\n');
         text.push_str(&body);
         if !left_out.is_empty() {
             text.push('\n');
-            text.push_str(&wrap(
+            text.push_str(&paragraph(
                 &format!(
                     "Left out to fit the terminal: {} (--wide shows every column).",
                     left_out.join(", ")
@@ -203,6 +203,11 @@ impl Table {
     fn body(&self, results: &StudyResults, columns: &[usize]) -> String {
         let study = results.study;
         let terminal = matches!(self.style, Style::Terminal { .. });
+        let rounding = if terminal {
+            Rounding::Scaled
+        } else {
+            Rounding::Fixed
+        };
         let mut rows = Vec::new();
         for summary in &results.summaries {
             // A point short of labels would shift every cell after it; pad it to one per axis.
@@ -215,8 +220,7 @@ impl Table {
                 row.push(match (summary.replications, summary.means[i]) {
                     (0, _) => "-".to_string(),
                     (_, None) => "n/a".to_string(),
-                    (_, Some(mean)) if terminal => estimate(mean, ci, unit),
-                    (_, Some(mean)) => estimate_fixed(mean, ci, unit),
+                    (_, Some(mean)) => estimate(mean, ci, unit, rounding),
                 });
             }
             rows.push(row);
@@ -247,7 +251,7 @@ impl Table {
         if top.iter().any(|h| !h.is_empty()) {
             headings.insert(0, top);
         }
-        align(&headings, &rows, left)
+        align_columns(&headings, &rows, |c| c < left)
     }
 }
 
@@ -264,26 +268,13 @@ fn split_heading(heading: &str, cells: usize) -> (&str, &str) {
         .unwrap_or(("", heading))
 }
 
-/// `text` broken at spaces into lines of at most `width` characters (a word longer stays whole),
-/// each ending in a newline.
-fn wrap(text: &str, width: Option<usize>) -> String {
-    let Some(width) = width else {
-        return format!("{text}\n");
-    };
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out += &line;
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
+/// `text` as a paragraph of lines at most `width` characters wide (one line when no width is
+/// known), each ending in a newline.
+fn paragraph(text: &str, width: Option<usize>) -> String {
+    match width {
+        Some(width) => wrap(text, width) + "\n",
+        None => format!("{text}\n"),
     }
-    out + &line + "\n"
 }
 
 /// The heading of each axis column: the key's last dotted segment (`concurrency` for
@@ -322,45 +313,11 @@ pub(crate) fn describe_replications(counts: &[usize]) -> String {
     format!("{range} replication{plural} per policy{how}")
 }
 
-/// Lays out the heading lines, a rule and the rows: the first `left` columns (the labels and the
-/// policy) left-aligned, the figures right-aligned.
-fn align(headings: &[Vec<String>], rows: &[Vec<String>], left: usize) -> String {
-    let cells = headings.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..cells)
-        .map(|c| {
-            (headings.iter().chain(rows))
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<String>| cells.join("  ").trim_end().to_string() + "\n";
-    let lay = |row: &Vec<String>| {
-        line(
-            row.iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(c, (cell, &w))| {
-                    if c < left {
-                        format!("{cell:<w$}")
-                    } else {
-                        format!("{cell:>w$}")
-                    }
-                })
-                .collect(),
-        )
-    };
-    let mut text: String = headings.iter().map(lay).collect();
-    text += &line(widths.iter().map(|&w| "-".repeat(w)).collect());
-    text.extend(rows.iter().map(lay));
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::metrics::RunResult;
-    use crate::report::fixture::{run, run_at, study, sweep};
+    use crate::results::fixture::{run, run_at, study, sweep};
     use crate::scenario::Study;
 
     /// The table of `runs` of `study` as `table` lays it out.

@@ -2,10 +2,10 @@
 //! removal on Ctrl-C, on a kill, or by a later run when a process could not remove its own.
 //!
 //! Each staging folder is named `.isrsim-staging-PID-RANDOM` (`tempfile` makes it), and every
-//! live one is listed in a process-wide registry. `exit_interrupted`, which `main` calls on SIGINT,
-//! SIGTERM or SIGHUP, removes the listed folders before the process exits, and waits for a move
-//! into place under way (`Staging::commit`) to finish first, so a signal never leaves a results
-//! folder half moved. A process killed outright (SIGKILL, a power cut) leaves its staging folder;
+//! live one is listed in a process-wide registry. `remove_staging`, which `main` calls on SIGINT,
+//! SIGTERM or SIGHUP before it exits, removes the listed folders, and waits for a move into place
+//! under way (`Staging::commit`) to finish first, so a signal never leaves a results folder half
+//! moved. A process killed outright (SIGKILL, a power cut) leaves its staging folder;
 //! `remove_abandoned` removes those of processes that are gone the next time isrsim stages a
 //! folder beside them. Nothing but a folder with this prefix is ever touched.
 
@@ -56,7 +56,7 @@ impl Staging {
     }
 
     /// Runs `commit`, the moves that put the staged files into place, where a signal cannot cut
-    /// it short: `exit_interrupted` waits until it returns. It must not make or drop a `Staging`.
+    /// it short: `remove_staging` waits until it returns. It must not make or drop a `Staging`.
     pub fn commit<T>(&self, commit: impl FnOnce() -> T) -> T {
         let _held = live();
         commit()
@@ -71,10 +71,11 @@ impl Drop for Staging {
     }
 }
 
-/// Removes every staging folder of this process and exits with `code`: what to do on SIGINT or
-/// SIGTERM. A move into place under way finishes first, and the list stays held until the
-/// process is gone, so no new staging folder can appear meanwhile.
-pub fn exit_interrupted(code: i32) -> ! {
+/// Removes every staging folder of this process: what to do on SIGINT or SIGTERM, before the
+/// process exits. A move into place under way finishes first. The list stays held while the
+/// returned `Held` lives, so no new staging folder can appear meanwhile: the caller exits holding
+/// it.
+pub fn remove_staging() -> Held {
     let live = live();
     for path in live.iter() {
         // The main thread may be writing a file into it meanwhile: then try again.
@@ -84,7 +85,13 @@ pub fn exit_interrupted(code: i32) -> ! {
             }
         }
     }
-    std::process::exit(code)
+    Held { _live: live }
+}
+
+/// The list of staging folders, held so that none is made until the process exits.
+#[must_use = "a staging folder may be made again once it is dropped: exit while holding it"]
+pub struct Held {
+    _live: MutexGuard<'static, Vec<PathBuf>>,
 }
 
 /// `tempfile`'s error without the staging folder's path it adds: the user named the folder it is
@@ -145,8 +152,8 @@ fn abandoned(path: &Path, pid: u32) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{entries, scratch};
     use super::*;
+    use crate::results::fixture::{entries, scratch};
 
     #[test]
     fn only_names_with_the_prefix_a_pid_and_a_random_part_are_staging_folders() {

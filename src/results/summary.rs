@@ -111,6 +111,23 @@ impl Summary {
     pub fn mean(&self, name: &str) -> Option<f64> {
         crate::metrics::column(name).and_then(|i| self.means[i])
     }
+
+    /// Run column `c`'s mean and half-width, as `summary.csv` shows them; `None` when not
+    /// measured.
+    pub fn estimate(&self, c: usize) -> Option<Estimate> {
+        self.means[c].map(|mean| Estimate {
+            mean,
+            ci95: self.ci95[c].unwrap_or(0.0),
+        })
+    }
+}
+
+/// A metric's mean over replications and the half-width of its 95% interval (0 with one
+/// replication).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci95: f64,
 }
 
 /// One route's figures over the replications of a (point, policy) that reported it.
@@ -165,8 +182,8 @@ fn runs_of(sorted: &[&RunResult], point: usize, policy: usize) -> Range<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{run, run_at, study, sweep};
     use super::*;
+    use crate::results::fixture::{run, run_at, study, sweep};
 
     #[test]
     fn means_and_intervals_are_the_figures_summary_csv_shows() {

@@ -1,4 +1,5 @@
-//! A results folder read back into the types a run produces, for `isrsim plot` and `isrsim diff`.
+//! A results folder read back into the types a run produces, for `isrsim plot`, `isrsim diff` and
+//! `isrsim compare`.
 //!
 //! `scenario.toml` is parsed again as `run` parsed it, and `runs.csv`, `timeseries.csv` and
 //! `distributions.csv` become the `RunResult`s of the run; their summaries are computed again by
@@ -23,9 +24,9 @@ use std::str::FromStr;
 
 use csv::StringRecord;
 
-use super::export::{
-    DISTRIBUTIONS_FILE, ROUTES_FILE, RUNS_FILE, SCENARIO_FILE, SUMMARY_FILE, TIMESERIES_FILE,
-    csv::LATENCY, csv::STALE_AGE, csv::bucket_start,
+use super::layout::{
+    DISTRIBUTIONS_FILE, LATENCY, ROUTES_FILE, RUNS_FILE, SCENARIO_FILE, STALE_AGE, SUMMARY_FILE,
+    TIMESERIES_FILE, bucket_start,
 };
 use super::summary::{RouteSummary, StudyResults};
 use crate::error::InputError;

@@ -9,7 +9,9 @@
 //! rename within one file system is atomic, so a reader, or a run killed halfway, sees either the
 //! old results or the new ones, never a mix or a half-written CSV. Replacing an existing folder
 //! takes two renames (old aside, new in), so there is a moment with no folder at all, but never
-//! one with a partial folder; a signal waits for both renames (see `staging`).
+//! one with a partial folder; a signal waits for both renames (see `staging`). `isrsim plot` and
+//! `isrsim compare --out` replace a results folder's charts and report the same way, inside it
+//! (`replace_entries`).
 
 use std::fs;
 use std::io;
@@ -198,6 +200,46 @@ pub fn check_marked(dir: &Path) -> Result<(), Refusal> {
     }
 }
 
+/// Replaces the entries `names` of the folder `dir` (`isrsim plot` redrawing a results folder's
+/// charts and report): `fill` writes them into a staging folder inside `dir`, and each is then
+/// moved into place. A file replaces its namesake in one rename; a folder first moves the one it
+/// replaces aside, into the staging folder, which takes it away when dropped. A failure leaves
+/// the entries not yet moved as they were.
+pub fn replace_entries(
+    dir: &Path,
+    names: &[&str],
+    fill: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    let staging = Staging::new_in(dir)?;
+    fill(staging.path())?;
+    staging.commit(|| {
+        for name in names {
+            move_in(staging.path(), dir, name)?;
+        }
+        Ok(())
+    })
+}
+
+/// Moves `name` from `staging` into `dir`; a folder `name` already in `dir` goes into `staging`.
+fn move_in(staging: &Path, dir: &Path, name: &str) -> io::Result<()> {
+    let (new, old) = (staging.join(name), dir.join(name));
+    if !fs::symlink_metadata(&new).is_ok_and(|m| m.is_dir()) {
+        return fs::rename(new, old);
+    }
+    let previous = staging.join(format!("previous-{name}"));
+    let had = fs::symlink_metadata(&old).is_ok();
+    if had {
+        fs::rename(&old, &previous)?;
+    }
+    if let Err(e) = fs::rename(&new, &old) {
+        if had {
+            let _ = fs::rename(&previous, &old);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// The folder `out` is in (`.` for a bare name).
 fn parent(out: &Path) -> &Path {
     out.parent()
@@ -264,8 +306,8 @@ fn swap_in(staging: &Path, out: &Path, aside: Option<&Staging>) -> io::Result<()
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{entries, scratch};
     use super::*;
+    use crate::results::fixture::{entries, scratch};
 
     /// Writes `runs.csv` holding `text` into a target at `out`.
     fn write(out: &Path, text: &str) -> io::Result<()> {
@@ -387,6 +429,34 @@ mod tests {
         assert_eq!(entries(&dir.join("a/b")).len(), 1, "the staging folder");
         drop(target);
         assert!(entries(&dir).is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn entries_are_replaced_whole_and_the_rest_of_the_folder_is_left_alone() {
+        let dir = scratch("replace-entries");
+        fs::create_dir(dir.join("charts")).unwrap();
+        fs::write(dir.join("charts/old.svg"), "old").unwrap();
+        fs::write(dir.join("report.html"), "old").unwrap();
+        fs::write(dir.join("runs.csv"), "kept").unwrap();
+        replace_entries(&dir, &["charts", "report.html"], |staging| {
+            fs::create_dir(staging.join("charts"))?;
+            fs::write(staging.join("charts/new.svg"), "new")?;
+            fs::write(staging.join("report.html"), "new")
+        })
+        .unwrap();
+        assert_eq!(entries(&dir), ["charts", "report.html", "runs.csv"]);
+        assert_eq!(entries(&dir.join("charts")), ["new.svg"]);
+        assert_eq!(fs::read_to_string(dir.join("report.html")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(dir.join("runs.csv")).unwrap(), "kept");
+        // A failure while staging changes nothing, and leaves no staging folder.
+        let failed = replace_entries(&dir, &["charts"], |staging| {
+            fs::create_dir(staging.join("charts"))?;
+            Err(io::Error::other("the disk filled up"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(entries(&dir), ["charts", "report.html", "runs.csv"]);
+        assert_eq!(entries(&dir.join("charts")), ["new.svg"]);
         fs::remove_dir_all(dir).unwrap();
     }
 }

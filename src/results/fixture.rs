@@ -1,4 +1,5 @@
-//! A tiny scenario, a sweep over it, and hand-made runs for the report tests.
+//! A tiny scenario, a sweep over it, hand-made runs and scratch folders, for the tests of
+//! `results`, `report` and `output`.
 //!
 //! Built from the public fields of `Scenario` and `Study` rather than parsed from TOML, so these
 //! tests depend only on their shape, not on the parser.

@@ -1,0 +1,180 @@
+//! A simulation's prediction set beside a measurement of the same scenario, metric by metric
+//! (`isrsim compare PREDICTED MEASURED`), so a reviewer sees where the model and the real site
+//! agree; `report::compare` renders it and `commands::compare` runs the command.
+//!
+//! Both folders are read whole (`Folder::read`), as `isrsim diff` reads them; today both are
+//! `isrsim run` results, later the measured one is written by `isrsim load` (one replication, one
+//! policy, the same files). Each policy present in both folders, by name, gets one row per run
+//! column: the predicted mean and its 95% interval, the measured value (the measured folder's
+//! mean over its replications, usually one), the relative difference
+//! `(measured - predicted) / predicted`, and whether the measured value lies **within the spread
+//! of the simulated replications**, which is defined as the closed range `[min, max]` of the
+//! predicted folder's per-replication values of that metric (from `runs.csv`). The 95% interval
+//! says where the *mean* of many replications lies; one measurement varies as much as one
+//! replication does, so the spread of replications is what it is to be judged against.
+//!
+//! A metric not measured on one side (docs/model.md §11.3) has no difference and no verdict
+//! (`n/a`), never 0; the difference is `n/a` too when the prediction is 0. Nothing here is a
+//! verdict on a change, so `compare` exits 0 whatever the figures say.
+//!
+//! The folders must hold the same scenario, told by its `name` (unless `force`), have a policy
+//! in common, and sweep nothing: a sweep's points would need matching between a simulation and a
+//! measurement, which `compare` does not do.
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+use super::diff;
+use super::summary::{Estimate, StudyResults};
+use crate::metrics::{RUN_COLUMNS, Unit};
+
+/// One metric of one policy on both sides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub policy: String,
+    pub metric: &'static str,
+    pub unit: Unit,
+    /// The predicted mean and the half-width of its 95% interval; `None` when not measured.
+    pub predicted: Option<Estimate>,
+    /// The least and greatest value of the predicted replications that measured the metric.
+    pub spread: Option<(f64, f64)>,
+    /// The measured folder's mean over its replications; `None` when not measured.
+    pub measured: Option<f64>,
+}
+
+impl Row {
+    /// `(measured - predicted) / predicted`; `None` when either is not measured or the
+    /// prediction is 0.
+    pub fn relative_difference(&self) -> Option<f64> {
+        match (self.predicted, self.measured) {
+            (Some(p), Some(m)) if p.mean != 0.0 => Some((m - p.mean) / p.mean.abs()),
+            _ => None,
+        }
+    }
+
+    /// Whether the measured value lies within the spread of the predicted replications, ends
+    /// included; `None` when either side did not measure the metric.
+    pub fn within_spread(&self) -> Option<bool> {
+        match (self.spread, self.measured) {
+            (Some((low, high)), Some(m)) => Some(low <= m && m <= high),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// How the output names the two sides: `predicted` and `measured`, or the folders given.
+    pub predicted_name: String,
+    pub measured_name: String,
+    pub scenario: String,
+    /// Per policy in common, in the predicted folder's order: its replications on each side.
+    pub policies: Vec<(String, usize, usize)>,
+    /// One per (policy in common, run column), in that order.
+    pub rows: Vec<Row>,
+    /// Policies of one folder only, which are not compared.
+    pub only_predicted: Vec<String>,
+    pub only_measured: Vec<String>,
+    /// Things the reader should know (different scenarios compared with `force`).
+    pub notes: Vec<String>,
+}
+
+/// Compares a prediction with a measurement. An error (differently named scenarios without
+/// `force`, a sweep, no policy in common) is bad input.
+pub fn compare(
+    predicted: &StudyResults,
+    measured: &StudyResults,
+    force: bool,
+) -> Result<Comparison, String> {
+    compare_named(predicted, measured, force, ["predicted", "measured"])
+}
+
+/// `compare`, naming each side as `names` says (the folders `isrsim compare` was given).
+pub fn compare_named(
+    predicted: &StudyResults,
+    measured: &StudyResults,
+    force: bool,
+    names: [&str; 2],
+) -> Result<Comparison, String> {
+    let scenarios = [predicted, measured].map(|r| r.study.base.name.as_str());
+    diff::same_scenario(
+        scenarios,
+        names,
+        force,
+        "compare sets a scenario's prediction beside a measurement of the same scenario",
+    )?;
+    for (results, name) in [predicted, measured].iter().zip(names) {
+        if !results.study.axes.is_empty() {
+            return Err(format!(
+                "{name} sweeps [{}]: compare takes folders without a [sweep]; run the point to \
+                 compare as a scenario of its own",
+                results.study.axes.join(", ")
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut policies = Vec::new();
+    let mut only_predicted = Vec::new();
+    for summary in &predicted.summaries {
+        let Some(other) = measured
+            .summaries
+            .iter()
+            .find(|s| s.policy == summary.policy)
+        else {
+            only_predicted.push(summary.policy.clone());
+            continue;
+        };
+        policies.push((
+            summary.policy.clone(),
+            summary.replications,
+            other.replications,
+        ));
+        let runs = predicted.runs_of(summary);
+        for (m, column) in RUN_COLUMNS.iter().enumerate() {
+            let values = runs.iter().filter_map(|r| r.metrics.0[m]);
+            let spread = values.fold(None, |range: Option<(f64, f64)>, x| {
+                Some(range.map_or((x, x), |(low, high)| (low.min(x), high.max(x))))
+            });
+            rows.push(Row {
+                policy: summary.policy.clone(),
+                metric: column.name,
+                unit: column.unit,
+                predicted: summary.estimate(m),
+                spread,
+                measured: other.means[m],
+            });
+        }
+    }
+    let only_measured: Vec<String> = measured
+        .summaries
+        .iter()
+        .filter(|s| !predicted.summaries.iter().any(|p| p.policy == s.policy))
+        .map(|s| s.policy.clone())
+        .collect();
+    if policies.is_empty() {
+        return Err(format!(
+            "the folders have no policy in common: {} has [{}], {} has [{}]",
+            names[0],
+            only_predicted.join(", "),
+            names[1],
+            only_measured.join(", ")
+        ));
+    }
+    let mut notes = Vec::new();
+    if scenarios[0] != scenarios[1] {
+        notes.push(format!(
+            "the folders hold different scenarios: \"{}\" and \"{}\"",
+            scenarios[0], scenarios[1]
+        ));
+    }
+    Ok(Comparison {
+        predicted_name: names[0].to_string(),
+        measured_name: names[1].to_string(),
+        scenario: scenarios[0].to_string(),
+        policies,
+        rows,
+        only_predicted,
+        only_measured,
+        notes,
+    })
+}
