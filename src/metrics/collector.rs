@@ -216,6 +216,17 @@ impl Collector {
     }
 
     /// The run has an origin shield: `shield_requests` and `shield_hit_ratio` are measured.
+    /// The bytes `Collector::new` allocates for a run of `routes` routes over `duration` in
+    /// `bucket`s: its histograms, each sized for its whole range, and its time buckets.
+    pub fn memory_estimate(routes: usize, duration: SimTime, bucket: SimTime) -> u64 {
+        let histogram = 8 * histogram().distinct_values() as u64;
+        let per_route = std::mem::size_of::<RouteStats>() as u64 + 2 * histogram;
+        let buckets = bucket_count(duration, bucket) as u64;
+        4 * histogram
+            + (routes as u64).saturating_mul(per_route)
+            + buckets.saturating_mul(std::mem::size_of::<Bucket>() as u64)
+    }
+
     pub fn with_shield(mut self) -> Collector {
         self.shield = true;
         self

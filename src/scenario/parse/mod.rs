@@ -28,7 +28,7 @@ mod traffic;
 mod values;
 
 pub(super) use logs::route_rules;
-pub(super) use values::Keyword;
+pub(super) use values::{Keyword, parse_size};
 
 use std::path::Path;
 
