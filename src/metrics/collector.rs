@@ -654,7 +654,7 @@ mod tests {
         for (name, value) in expected {
             assert_eq!(m.get(name), Some(value), "{name}");
         }
-        assert_eq!(m.get("cdn_hit_ratio"), Some(3.0 / 7.0_f64).map(as_written));
+        assert_eq!(m.get("cdn_hit_ratio"), Some(as_written(3.0 / 7.0)));
         let route = &result.routes[0].values;
         let at = |name: &str| route[ROUTE_COLUMNS.iter().position(|c| c.name == name).unwrap()];
         assert_eq!(at("requests"), Some(7.0));
