@@ -16,7 +16,8 @@ Exit codes:
   0  done
   1  failure (for example, the results folder cannot be written, the content server's address
      is in use, or more than --max-errors of a load test's requests failed)
-  2  bad input: the scenario, the arguments or a results folder; nothing is written. For load,
+  2  bad input: the scenario, the arguments, runs that would not fit in --max-memory, or a
+     results folder; nothing is written. For load,
      also a site without the page marker (nothing written), and an [slo] bound on a metric the
      site does not show (the results are written)
   3  an [slo] bound exceeded or not measured (run, merge, load); a regression (diff)
