@@ -42,6 +42,19 @@ pub(super) fn check_buckets(duration: SimTime, bucket: SimTime) -> Result<(), St
     Ok(())
 }
 
+/// The most routes: the model stores each page's route in 16 bits.
+const MAX_ROUTES: usize = u16::MAX as usize;
+
+/// At most `MAX_ROUTES` `[[routes]]`.
+pub(super) fn check_routes(routes: usize) -> Result<(), String> {
+    if routes > MAX_ROUTES {
+        return Err(format!(
+            "{routes} routes: at most {MAX_ROUTES} are allowed; a route is a group of pages, so give one route more `pages`"
+        ));
+    }
+    Ok(())
+}
+
 /// `pages` over every route, each stored in `caches` caches (PoPs, the shield and instances).
 pub(super) fn check_pages(pages: u64, caches: u64) -> Result<(), String> {
     if pages > MAX_PAGES || pages.saturating_mul(caches) > MAX_CACHE_ENTRIES {
@@ -251,6 +264,22 @@ mod tests {
         let text = replace(&text, "pages = 5\n", "pages = 5\nshare = 1e-300\n");
         assert!(parse_text(&text).is_ok());
         let text = replace(MINIMAL, "pages = 100\n", "pages = 100\nshare = 0\n");
+        assert!(parse_text(&text).is_ok());
+    }
+
+    #[test]
+    fn more_routes_than_a_page_can_name_are_refused() {
+        let routes = |n: usize| {
+            (0..n)
+                .map(|i| format!("[[routes]]\nname = \"r{i}\"\npages = 1\nregen_time = \"1s\"\n"))
+                .collect::<String>()
+        };
+        let head = "duration = \"1m\"\n[traffic]\npattern = \"steady\"\nrate = 1\n";
+        let policy = "[[policies]]\nname = \"p\"\n";
+        let text = format!("{head}{}{policy}", routes(65_536));
+        let err = error(&text, "routes", line_of(&text, "[[routes]]"));
+        assert!(err.message.contains("at most 65535"), "{err}");
+        let text = format!("{head}{}{policy}", routes(3));
         assert!(parse_text(&text).is_ok());
     }
 
