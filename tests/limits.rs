@@ -275,6 +275,34 @@ fn a_run_that_would_not_fit_in_memory_is_refused_before_anything_is_made() {
     assert_exit(&output, 0);
 }
 
+/// The default `--max-memory` heeds the address-space limit: under `ulimit -v 4000000` the run of
+/// 65,535 instances is refused, not aborted on an allocation, and leaves no folder.
+#[test]
+fn under_an_address_space_limit_the_default_refuses_what_would_abort() {
+    let text = TINY.replace("pages = 3", "pages = 3000").replace(
+        "[[policies]]",
+        "[origin]\ninstances = 65535\n\n[[policies]]",
+    );
+    let dir = scratch("ulimit");
+    let scenario = write(&dir, "big.toml", &text);
+    let out = dir.join("out");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4000000 && exec \"$0\" run \"$1\" --out \"$2\" --quiet")
+        .args([env!("CARGO_BIN_EXE_isrsim"), scenario.to_str().unwrap()])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("--max-memory"),
+        "{}",
+        stderr(&output)
+    );
+    let left: Vec<_> = std::fs::read_dir(&*dir).unwrap().collect();
+    assert_eq!(left.len(), 1, "no results or staging folder is left");
+}
+
 #[test]
 fn max_memory_reads_a_size() {
     let dir = scratch("max-memory");
