@@ -55,11 +55,6 @@ impl Distribution {
         }
     }
 
-    /// True when every draw is zero, so callers can skip scheduling a delay.
-    pub fn is_zero(&self) -> bool {
-        matches!(*self, Distribution::Constant(SimTime::ZERO))
-    }
-
     fn lognormal_sigma(median: SimTime, p99: SimTime) -> f64 {
         (p99.as_secs_f64() / median.as_secs_f64()).ln() / Z_99
     }

@@ -18,7 +18,8 @@ Exit codes:
   0  done
   1  failure (for example, the results folder cannot be written, the content server's address
      is in use, or more than --max-errors of a load test's requests failed)
-  2  bad input: the scenario, the arguments or a results folder; nothing is written. For load,
+  2  bad input: the scenario, the arguments, runs that would not fit in --max-memory, or a
+     results folder; nothing is written. For load,
      also a site without the page marker (nothing written), and an [slo] bound on a metric the
      site does not show (the results are written)
   3  an [slo] bound exceeded or not measured (run, merge, load); a regression (diff)
@@ -145,6 +146,12 @@ enum Command {
         #[arg(long, default_value_t = 0, hide_default_value = true,
               value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=experiment::MAX_THREADS as u64))]
         threads: usize,
+        /// The memory the runs in flight may hold at once, as "8GB" or "512MiB" (default: half
+        /// of the machine's memory, and of `ulimit -v`). A study whose runs would not fit is
+        /// refused (exit 2) before anything is allocated; without --threads, fewer runs go at
+        /// once when all cores' would not fit.
+        #[arg(long, value_name = "SIZE", value_parser = memory_size)]
+        max_memory: Option<u64>,
         /// Runs only the K-th of N deterministic slices of the runs and writes a partial
         /// result folder, for `isrsim merge`.
         #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
@@ -220,6 +227,10 @@ enum Command {
     Validate {
         /// The scenario file (TOML).
         file: PathBuf,
+        /// Refuses (exit 2) a scenario of which one run would hold more memory than this, as
+        /// `isrsim run` would (default: half of the machine's memory, and of `ulimit -v`).
+        #[arg(long, value_name = "SIZE", value_parser = memory_size)]
+        max_memory: Option<u64>,
     },
     /// Plays one policy of a scenario against a real site and measures it: the same users and
     /// edits as replication R of `isrsim run`, the content served by isrsim's own content
@@ -365,6 +376,7 @@ fn main() -> ExitCode {
             seed,
             replications,
             threads,
+            max_memory,
             shard,
             output,
         } => {
@@ -376,6 +388,7 @@ fn main() -> ExitCode {
                 seed,
                 replications,
                 threads,
+                max_memory: max_memory.unwrap_or_else(commands::default_max_memory),
                 shard,
                 output,
             })
@@ -423,7 +436,10 @@ fn main() -> ExitCode {
             routes,
             force,
         }),
-        Command::Validate { file } => commands::validate(&file),
+        Command::Validate { file, max_memory } => commands::validate(
+            &file,
+            max_memory.unwrap_or_else(commands::default_max_memory),
+        ),
         Command::Cms { file, address } => commands::cms(&file, &address),
         Command::Load(cli) => {
             let cli = *cli;
@@ -455,4 +471,9 @@ fn main() -> ExitCode {
     };
     // Exit codes are 0 to 3 and 130 (docs/model.md §14), so they fit.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `--max-memory`: a size as the scenario's `size` keys read it.
+fn memory_size(text: &str) -> Result<u64, String> {
+    isrsim::scenario::parse_size(text)
 }

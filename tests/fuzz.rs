@@ -14,6 +14,7 @@
 use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use isrsim::scenario::Study;
@@ -578,4 +579,278 @@ fn a_failed_run_exits_2_and_leaves_no_folder() {
     }
     eprintln!("run: {done} cases, {ran} simulated");
     failures.check("run");
+}
+
+/// The numbers the extremes pass writes in place of each number of a file: zero, a negative, a
+/// fraction where a whole number may be wanted, the smallest and largest magnitudes a float
+/// holds, 2^32 (one past `u32`), 2^64 - 1 (the largest `u64`) and a number past every limit.
+const EXTREMES: &[&str] = &[
+    "0",
+    "-1",
+    "0.5",
+    "1e-308",
+    "1e308",
+    "4294967296",
+    "18446744073709551615",
+    "1e30",
+];
+
+/// The files of `scenarios/` and `scenarios/validation/`, as (name, text).
+fn every_scenario() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files = Vec::new();
+    for dir in [root.clone(), root.join("validation")] {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let name = path.strip_prefix(&root).unwrap().display().to_string();
+                files.push((name, fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 10, "the scenarios are found");
+    files
+}
+
+/// Where a number is written: its line, its bytes in the line, and the key it is the value of
+/// (with `"s"` after it for the number of a duration string such as `"30s"`).
+#[derive(Clone, Debug)]
+struct Number {
+    line: usize,
+    at: std::ops::Range<usize>,
+    key: String,
+}
+
+/// Every number of `text` written as a value, outside comments and table headers: bare TOML
+/// numbers (in arrays and inline tables too), and the number of each duration string.
+fn numbers(text: &str) -> Vec<Number> {
+    let mut found = Vec::new();
+    for (line, full) in text.lines().enumerate() {
+        let code = full.split('#').next().unwrap_or("");
+        let Some((key, _)) = code.split_once('=') else {
+            continue;
+        };
+        if code.trim_start().starts_with('[') {
+            continue;
+        }
+        let key = key.trim().to_string();
+        let bytes = code.as_bytes();
+        let mut i = key.len();
+        let mut in_string = false;
+        while i < bytes.len() {
+            let c = bytes[i];
+            if c == b'"' {
+                in_string = !in_string;
+                i += 1;
+                continue;
+            }
+            let starts = c.is_ascii_digit() && !bytes[i - 1].is_ascii_alphanumeric();
+            if !starts || (bytes[i - 1] == b'.' || bytes[i - 1] == b'_') {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || b"._eE".contains(&bytes[i])) {
+                i += 1;
+            }
+            // A string's number is a duration's only when a unit follows it and ends the string.
+            let unit = code[i..].find('"').map(|end| &code[i..i + end]);
+            let is_duration = unit.is_some_and(|u| ["us", "ms", "s", "m", "h", "d"].contains(&u));
+            if !in_string {
+                found.push(Number {
+                    line,
+                    at: start..i,
+                    key: key.clone(),
+                });
+            } else if is_duration && bytes[start - 1] == b'"' {
+                found.push(Number {
+                    line,
+                    at: start..i,
+                    key: format!("{key}\"s\""),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// `text` with each number of `at` replaced by `value`.
+fn replaced(text: &str, at: &[&Number], value: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut at = at.to_vec();
+    // From the right, so that earlier ranges of the same line stay where they were.
+    at.sort_by_key(|n| (n.line, std::cmp::Reverse(n.at.start)));
+    for n in at {
+        lines[n.line].replace_range(n.at.clone(), value);
+    }
+    lines.join("\n") + "\n"
+}
+
+/// One file of the extremes pass: the seed file, what was replaced, and the text.
+struct Extreme {
+    origin: String,
+    value: &'static str,
+    what: String,
+    text: String,
+}
+
+/// Every case of the extremes pass: each number of each (shortened) file set to each extreme
+/// alone, and every occurrence of one key at once, without repeats.
+fn extremes() -> Vec<Extreme> {
+    let mut cases = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (name, text) in every_scenario() {
+        let text = String::from_utf8(small(text.as_bytes())).unwrap();
+        let found = numbers(&text);
+        let mut groups: Vec<(String, Vec<&Number>)> = (found.iter())
+            .map(|n| (format!("{} (line {})", n.key, n.line + 1), vec![n]))
+            .collect();
+        let mut keys: Vec<&str> = found.iter().map(|n| n.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let all: Vec<&Number> = found.iter().filter(|n| n.key == key).collect();
+            if all.len() > 1 {
+                groups.push((format!("every {key}"), all));
+            }
+        }
+        for value in EXTREMES {
+            for (what, at) in &groups {
+                let mutated = replaced(&text, at, value);
+                if seen.insert(mutated.clone()) {
+                    cases.push(Extreme {
+                        origin: name.clone(),
+                        value,
+                        what: format!("{what} = {value}"),
+                        text: mutated,
+                    });
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// The memory `run` and `validate` are given in the extremes pass: a huge scenario that is valid
+/// is refused by it, not attempted.
+const FUZZ_MEMORY: &str = "1GB";
+
+/// One in this many of the cases the reader refuses also goes through `isrsim validate`.
+const SAMPLE: usize = 8;
+
+/// What went wrong with case `number` of the extremes pass, if anything: `validate` exits 0 or 2 with
+/// `FILE:LINE:` (or the refusal of `--max-memory`, which names no line), and where it exits 0,
+/// a short `run` exits 0 or 3 and where it exits 2 (over the memory), leaves no folder.
+fn check_extreme(
+    dir: &Path,
+    (number, case): (usize, &Extreme),
+    ran: &AtomicUsize,
+) -> Option<String> {
+    let file = dir.join("fuzz.toml");
+    fs::write(&file, &case.text).unwrap();
+    let name = file.to_str().unwrap();
+    let refused = |stderr: &str| {
+        let message = stderr.strip_prefix("error: ").unwrap_or(stderr);
+        names_file_and_line(message, name)
+            || (message.starts_with(&format!("{name}: ")) && message.contains("--max-memory"))
+    };
+    // The reader first, in this process: a case it refuses must be refused with a line, and only
+    // one in `SAMPLE` of those goes through the binary too (the reader is what `validate` runs).
+    let read = catch_unwind(AssertUnwindSafe(|| {
+        Study::from_bytes(case.text.as_bytes(), &file)
+    }));
+    match read {
+        Err(_) => return Some("the reader panicked".into()),
+        Ok(Err(e)) if e.line.is_none() => return Some(format!("no line in: {e}")),
+        Ok(Err(_)) if number % SAMPLE != 0 => return None,
+        Ok(_) => {}
+    }
+    let validate = isrsim_within(HANG, &["validate", name, "--max-memory", FUZZ_MEMORY]);
+    let Some(validate) = validate else {
+        return Some("validate hung".into());
+    };
+    let stderr = String::from_utf8_lossy(&validate.stderr);
+    match validate.status.code() {
+        Some(0) => {}
+        Some(2) if refused(&stderr) => return None,
+        code => return Some(format!("validate exited {code:?}: {stderr}")),
+    }
+    // A valid case too large to simulate in a moment (a duration of centuries) is not run, nor
+    // one whose number is -1 or 0.5 (valid where any number is, as a rate: no edge), so that
+    // the pass stays short.
+    if case.value == "-1" || case.value == "0.5" || !quick(case.text.as_bytes()) {
+        return None;
+    }
+    ran.fetch_add(1, Ordering::Relaxed);
+    let out = dir.join("out");
+    let args = [
+        "run",
+        name,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--max-memory",
+        FUZZ_MEMORY,
+    ];
+    let Some(run) = isrsim_within(HANG, &args) else {
+        return Some("run hung".into());
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let code = run.status.code();
+    let _ = fs::remove_dir_all(&out);
+    // Whatever the run did, it leaves nothing beside the scenario but its results folder.
+    let left: Vec<PathBuf> = (fs::read_dir(dir).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| *p != file && !p.ends_with("traces"))
+        .collect();
+    match code {
+        _ if !left.is_empty() => Some(format!("run exited {code:?} and left {left:?}")),
+        Some(0 | 3) => None,
+        _ => Some(format!("validate exited 0 but run {code:?}: {stderr}")),
+    }
+}
+
+#[test]
+fn every_number_at_its_extremes_is_run_or_refused_with_a_line() {
+    let cases = extremes();
+    let scratch = scratch("extremes");
+    // A trace's files are found beside the scenario, as in `scenarios/`.
+    let traces = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/traces");
+    let (next, ran) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let failures = std::sync::Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4) + 1);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (cases, next, ran, failures) = (&cases, &next, &ran, &failures);
+            let dir = scratch.join(t.to_string());
+            fs::create_dir_all(&dir).unwrap();
+            std::os::unix::fs::symlink(&traces, dir.join("traces")).unwrap();
+            s.spawn(move || {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(case) = cases.get(n) else { break };
+                    if let Some(why) = check_extreme(&dir, (n, case), ran) {
+                        failures.lock().unwrap().push(format!(
+                            "{} with {}: {why}\n--- file ---\n{}------------",
+                            case.origin, case.what, case.text
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    eprintln!(
+        "extremes: {} cases, {} run",
+        cases.len(),
+        ran.load(Ordering::Relaxed)
+    );
+    if let Some(first) = failures.first() {
+        panic!(
+            "{} of {} cases failed; the first:\n{first}",
+            failures.len(),
+            cases.len()
+        );
+    }
 }

@@ -122,6 +122,204 @@ fn a_study_of_billions_of_runs_is_refused_before_it_is_listed() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// Counts the heap bytes this thread holds, and the most it held: the truth `memory_estimate` is
+/// held to. Per thread, so the tests running beside it do not count.
+mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static HELD: Cell<isize> = const { Cell::new(0) };
+        static PEAK: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(bytes: isize) {
+        let _ = HELD.try_with(|held| {
+            held.set(held.get() + bytes);
+            let _ = PEAK.try_with(|peak| peak.set(peak.get().max(held.get())));
+        });
+    }
+
+    /// The most bytes held at once while `f` ran, beyond those held when it began.
+    pub fn peak_of<T>(f: impl FnOnce() -> T) -> (u64, T) {
+        let start = HELD.with(Cell::get);
+        PEAK.with(|p| p.set(start));
+        let value = f();
+        (PEAK.with(Cell::get).saturating_sub(start) as u64, value)
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc(layout) };
+            if !p.is_null() {
+                add(layout.size() as isize);
+            }
+            p
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc_zeroed(layout) };
+            if !p.is_null() {
+                add(layout.size() as isize);
+            }
+            p
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) };
+            add(-(layout.size() as isize));
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+            let p = unsafe { System.realloc(ptr, layout, size) };
+            if !p.is_null() {
+                add(size as isize - layout.size() as isize);
+            }
+            p
+        }
+    }
+}
+
+#[global_allocator]
+static HEAP: heap::Counting = heap::Counting;
+
+#[test]
+fn the_memory_estimate_is_within_a_factor_of_what_a_run_allocates() {
+    // Sites whose per-page arrays are most of a run's memory, in each layout: local and shared
+    // caches, bounded memory with and without a disk, PoPs with a capacity, a shield, many
+    // instances; few requests and edits, so the run adds little to what it allocates up front.
+    let site = |extra: &str| {
+        format!(
+            "duration = \"10s\"\n[traffic]\npattern = \"steady\"\nrate = 1\n\n\
+             [[routes]]\nname = \"posts\"\npages = 40000\nedit_every = \"1h\"\nregen_time = \"1s\"\n\n\
+             [[routes]]\nname = \"tags\"\npages = 10000\nregen_time = \"1s\"\n\n\
+             [[policies]]\nname = \"time\"\nrevalidate = \"10s\"\n\n{extra}"
+        )
+    };
+    let cases = [
+        site(""),
+        site("[origin]\ninstances = 16\n"),
+        site("[origin]\ninstances = 8\ncache = \"shared\"\n"),
+        site("[origin]\ninstances = 4\nmemory = \"20MB\"\ndisk = false\n"),
+        site("[origin]\ninstances = 4\nmemory = \"20MB\"\n"),
+        site("[cdn]\npops = 6\ncapacity = 1000\nshield = { rtt = \"10ms\" }\n"),
+    ];
+    for text in cases {
+        let scenario = support::parse(&text);
+        let estimate = isrsim::model::memory_estimate(&scenario);
+        let (held, result) = heap::peak_of(|| isrsim::model::run(&scenario, 0, 0).unwrap());
+        assert!(result.simulated_requests > 0, "the run ran");
+        let ratio = estimate as f64 / held as f64;
+        assert!(
+            (0.5..=2.0).contains(&ratio),
+            "estimated {estimate} bytes, allocated at most {held} at once ({ratio:.2}×):\n{text}"
+        );
+    }
+}
+
+/// 65,535 instances of a 3,000-page site hold about 5 GB a run: under a 4 GB address space (as
+/// `ulimit -v 4000000` sets) it once aborted on an allocation and left its staging folder.
+#[test]
+fn a_run_that_would_not_fit_in_memory_is_refused_before_anything_is_made() {
+    let text = TINY.replace("pages = 3", "pages = 3000").replace(
+        "[[policies]]",
+        "[origin]\ninstances = 65535\n\n[[policies]]",
+    );
+    let dir = scratch("memory");
+    let scenario = write(&dir, "big.toml", &text);
+    let out = dir.join("out");
+    let output = isrsim_run(&scenario, &out, &["--max-memory", "2GB"]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("GB a run") && err.contains("`--max-memory` 2.0 GB"),
+        "names the estimate and the limit: {err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&*dir).unwrap().collect();
+    assert_eq!(left.len(), 1, "no results or staging folder is left");
+    // `validate` says the same; with room enough, both accept it.
+    let output = isrsim(&[
+        "validate",
+        scenario.to_str().unwrap(),
+        "--max-memory",
+        "2GB",
+    ]);
+    assert_exit(&output, 2);
+    let output = isrsim(&[
+        "validate",
+        scenario.to_str().unwrap(),
+        "--max-memory",
+        "1TB",
+    ]);
+    assert_exit(&output, 0);
+    // Runs that fit one at a time but not all at once: `--threads` asked for is refused, the
+    // default runs fewer at once.
+    let small = TINY.replace("pages = 3", "pages = 100000");
+    let small = format!("replications = 4\n{small}");
+    let scenario = write(&dir, "small.toml", &small);
+    let output = isrsim(&["validate", scenario.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let per_run = isrsim::model::memory_estimate(&support::parse(&small));
+    let limit = format!("{}B", per_run * 3 / 2);
+    let output = isrsim_run(&scenario, &out, &["--max-memory", &limit, "--threads", "4"]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("lower `--threads`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
+    let output = isrsim_run(&scenario, &out, &["--max-memory", &limit, "--quiet"]);
+    assert_exit(&output, 0);
+}
+
+/// The default `--max-memory` heeds the address-space limit: under `ulimit -v 4000000` the run of
+/// 65,535 instances is refused, not aborted on an allocation, and leaves no folder.
+#[test]
+fn under_an_address_space_limit_the_default_refuses_what_would_abort() {
+    let text = TINY.replace("pages = 3", "pages = 3000").replace(
+        "[[policies]]",
+        "[origin]\ninstances = 65535\n\n[[policies]]",
+    );
+    let dir = scratch("ulimit");
+    let scenario = write(&dir, "big.toml", &text);
+    let out = dir.join("out");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4000000 && exec \"$0\" run \"$1\" --out \"$2\" --quiet")
+        .args([env!("CARGO_BIN_EXE_isrsim"), scenario.to_str().unwrap()])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("--max-memory"),
+        "{}",
+        stderr(&output)
+    );
+    let left: Vec<_> = std::fs::read_dir(&*dir).unwrap().collect();
+    assert_eq!(left.len(), 1, "no results or staging folder is left");
+}
+
+#[test]
+fn max_memory_reads_a_size() {
+    let dir = scratch("max-memory");
+    let scenario = write(&dir, "tiny.toml", TINY);
+    for bad in ["lots", "0B", "-1GB"] {
+        let output = isrsim(&["validate", scenario.to_str().unwrap(), "--max-memory", bad]);
+        assert_exit(&output, 2);
+    }
+    let output = isrsim(&[
+        "validate",
+        scenario.to_str().unwrap(),
+        "--max-memory",
+        "512MiB",
+    ]);
+    assert_exit(&output, 0);
+}
+
 #[test]
 fn a_run_that_would_never_end_is_refused() {
     let text = TINY.replace("rate = 1\n", "rate = 1e308\n");

@@ -134,7 +134,10 @@ fn json_prints_the_summary_instead_of_the_table() {
     // The run's own clock, in seconds: positive, and within the process's lifetime as the test
     // saw it (a figure in milliseconds, or one summed over threads, would exceed it).
     let wall_s = printed["meta"]["wall_s"].as_f64().unwrap();
-    assert!(wall_s > 0.0 && wall_s <= lifetime, "{wall_s} s of {lifetime} s");
+    assert!(
+        wall_s > 0.0 && wall_s <= lifetime,
+        "{wall_s} s of {lifetime} s"
+    );
     let first = &printed["results"][0];
     assert_eq!(first["policy"], "time-60s");
     assert_eq!(first["replications"], 2);

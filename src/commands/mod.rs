@@ -29,9 +29,11 @@ pub mod compare;
 pub mod diff;
 mod fit;
 mod loadtest;
+mod memory;
 
 pub use fit::{FitArgs, fit};
 pub use loadtest::{LoadArgs, load};
+pub use memory::default_limit as default_max_memory;
 
 /// Options of `isrsim run`.
 #[derive(Clone, Debug)]
@@ -42,6 +44,8 @@ pub struct RunOptions {
     pub replications: Option<u32>,
     /// 0 = all cores.
     pub threads: usize,
+    /// The bytes the runs in flight may hold at once (`--max-memory`).
+    pub max_memory: u64,
     pub shard: Shard,
     pub output: Output,
 }
@@ -82,6 +86,20 @@ pub fn run(options: &RunOptions) -> i32 {
         eprintln!("error: {e}");
         return exit_code::BAD_INPUT;
     }
+    let jobs = experiment::jobs(&study, options.shard);
+    let threads = match memory::threads_within(
+        &options.file,
+        &study,
+        &jobs,
+        options.threads,
+        options.max_memory,
+    ) {
+        Ok(threads) => threads,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::BAD_INPUT;
+        }
+    };
     let out = options
         .out
         .clone()
@@ -90,7 +108,6 @@ pub fn run(options: &RunOptions) -> i32 {
         Ok(target) => target,
         Err(code) => return code,
     };
-    let jobs = experiment::jobs(&study, options.shard);
     let simulated = jobs
         .iter()
         .map(|j| study.points[j.point].scenario.duration)
@@ -108,7 +125,7 @@ pub fn run(options: &RunOptions) -> i32 {
     }
     let bar = Bar::start(Arc::clone(&progress), jobs.len(), simulated, quiet);
     let started = Instant::now();
-    let runs = experiment::run(&Simulator, &study, &jobs, options.threads, &progress);
+    let runs = experiment::run(&Simulator, &study, &jobs, threads, &progress);
     let wall = started.elapsed().as_secs_f64();
     bar.finish();
     let runs = match runs {
@@ -301,11 +318,18 @@ fn redrawn(dir: &Path) -> String {
 
 /// `isrsim validate`: checks a scenario and says what `run` would simulate, every setting in the
 /// file's own words.
-pub fn validate(file: &Path) -> i32 {
+/// A study whose every run would not fit in `max_memory` bytes alone is refused, as `run`
+/// refuses it.
+pub fn validate(file: &Path, max_memory: u64) -> i32 {
     let study = match read_study(file) {
         Ok(study) => study,
         Err(code) => return code,
     };
+    let jobs = study.jobs();
+    if let Err(e) = memory::threads_within(file, &study, &jobs, 1, max_memory) {
+        eprintln!("error: {e}");
+        return exit_code::BAD_INPUT;
+    }
     let s = &study.base;
     let expected = Expected {
         requests_per_s: s.traffic.mean_rate(s.duration),

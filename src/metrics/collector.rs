@@ -9,7 +9,7 @@
 use hdrhistogram::Histogram;
 
 use super::{
-    Bucket, Distributions, QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics,
+    Bucket, Column, Distributions, QUANTILES, ROUTE_COLUMNS, RUN_COLUMNS, RouteMetrics, RunMetrics,
     RunResult, as_written,
 };
 use crate::time::SimTime;
@@ -42,6 +42,29 @@ fn ratio(n: u64, d: u64) -> Option<f64> {
 
 fn count(n: u64) -> Option<f64> {
     Some(n as f64)
+}
+
+/// Each value at the place of the column it names, so that the order a list is written in
+/// cannot put a figure under another column of the same unit. Every column is named once; a
+/// test finishes a collector to check it.
+fn by_name<const N: usize>(
+    columns: &[Column; N],
+    named: [(&str, Option<f64>); N],
+) -> [Option<f64>; N] {
+    let mut values = [None; N];
+    let mut set = [false; N];
+    for (name, value) in named {
+        let at = columns.iter().position(|c| c.name == name);
+        debug_assert!(
+            at.is_some_and(|i| !set[i]),
+            "column `{name}` is not one, or is named twice"
+        );
+        if let Some(i) = at {
+            (values[i], set[i]) = (value, true);
+        }
+    }
+    debug_assert!(set.iter().all(|&s| s), "every column is named");
+    values
 }
 
 #[derive(Clone)]
@@ -216,6 +239,17 @@ impl Collector {
     }
 
     /// The run has an origin shield: `shield_requests` and `shield_hit_ratio` are measured.
+    /// The bytes `Collector::new` allocates for a run of `routes` routes over `duration` in
+    /// `bucket`s: its histograms, each sized for its whole range, and its time buckets.
+    pub fn memory_estimate(routes: usize, duration: SimTime, bucket: SimTime) -> u64 {
+        let histogram = 8 * histogram().distinct_values() as u64;
+        let per_route = std::mem::size_of::<RouteStats>() as u64 + 2 * histogram;
+        let buckets = bucket_count(duration, bucket) as u64;
+        4 * histogram
+            + (routes as u64).saturating_mul(per_route)
+            + buckets.saturating_mul(std::mem::size_of::<Bucket>() as u64)
+    }
+
     pub fn with_shield(mut self) -> Collector {
         self.shield = true;
         self
@@ -414,59 +448,75 @@ impl Collector {
         let millis = |s: Option<f64>| s.map(|s| s * 1e3);
         let observed = self.cdn_observed;
         let cdn = |n: u64, d: u64| ratio(n, d).filter(|_| observed);
-        let values = [
-            count(self.requests),
-            count(self.errors),
-            count(self.stale),
-            ratio(self.stale, self.requests),
-            quantile_s(&self.stale_age, 0.5),
-            quantile_s(&self.stale_age, 0.99),
-            max_s(&self.stale_age),
-            cdn(self.cdn_served, self.requests),
-            count(self.shield_requests).filter(|_| self.shield),
-            ratio(self.shield_hits, self.shield_requests).filter(|_| self.shield),
-            count(self.origin_requests),
-            count(self.regenerations),
-            count(self.failed),
-            count(self.wasted),
-            count(self.duplicate),
-            count(self.build_renders),
-            count(self.regen_per_s.peak),
-            count(self.inflight_peak),
-            quantile_s(&self.backend_wait, 0.99),
-            count(self.storm_seconds),
-            millis(quantile_s(&self.latency, 0.5)),
-            millis(quantile_s(&self.latency, 0.99)),
-            millis(max_s(&self.latency)),
-            quantile_s(&self.edit_visible, 0.5),
-            quantile_s(&self.edit_visible, 0.99),
-            cdn(self.behind_origin, self.requests),
-            count(self.routes.iter().map(|r| r.over_alert).sum()),
-        ];
-        debug_assert_eq!(values.len(), RUN_COLUMNS.len());
+        let values = by_name(
+            &RUN_COLUMNS,
+            [
+                ("requests", count(self.requests)),
+                ("errors", count(self.errors)),
+                ("stale_responses", count(self.stale)),
+                ("stale_ratio", ratio(self.stale, self.requests)),
+                ("stale_age_p50_s", quantile_s(&self.stale_age, 0.5)),
+                ("stale_age_p99_s", quantile_s(&self.stale_age, 0.99)),
+                ("stale_age_max_s", max_s(&self.stale_age)),
+                ("cdn_hit_ratio", cdn(self.cdn_served, self.requests)),
+                (
+                    "shield_requests",
+                    count(self.shield_requests).filter(|_| self.shield),
+                ),
+                (
+                    "shield_hit_ratio",
+                    ratio(self.shield_hits, self.shield_requests).filter(|_| self.shield),
+                ),
+                ("origin_requests", count(self.origin_requests)),
+                ("regenerations", count(self.regenerations)),
+                ("regenerations_failed", count(self.failed)),
+                ("regenerations_wasted", count(self.wasted)),
+                ("regenerations_duplicate", count(self.duplicate)),
+                ("build_renders", count(self.build_renders)),
+                ("regen_per_s_peak", count(self.regen_per_s.peak)),
+                ("backend_inflight_peak", count(self.inflight_peak)),
+                ("backend_wait_p99_s", quantile_s(&self.backend_wait, 0.99)),
+                ("storm_seconds", count(self.storm_seconds)),
+                ("latency_p50_ms", millis(quantile_s(&self.latency, 0.5))),
+                ("latency_p99_ms", millis(quantile_s(&self.latency, 0.99))),
+                ("latency_max_ms", millis(max_s(&self.latency))),
+                ("edit_visible_p50_s", quantile_s(&self.edit_visible, 0.5)),
+                ("edit_visible_p99_s", quantile_s(&self.edit_visible, 0.99)),
+                (
+                    "cdn_behind_origin_ratio",
+                    cdn(self.behind_origin, self.requests),
+                ),
+                (
+                    "pages_regen_gap_over_alert",
+                    count(self.routes.iter().map(|r| r.over_alert).sum()),
+                ),
+            ],
+        );
         let routes = self
             .routes
             .iter()
             .zip(&self.route_names)
             .map(|(r, name)| RouteMetrics {
                 route: name.clone(),
-                values: [
-                    count(r.requests),
-                    count(r.stale),
-                    ratio(r.stale, r.requests),
-                    quantile_s(&r.stale_age, 0.5),
-                    quantile_s(&r.stale_age, 0.99),
-                    max_s(&r.stale_age),
-                    cdn(r.cdn_served, r.requests),
-                    count(r.regenerations),
-                    count(r.failed),
-                    quantile_s(&r.edit_visible, 0.99),
-                    count(r.over_alert),
-                ]
+                values: by_name(
+                    &ROUTE_COLUMNS,
+                    [
+                        ("requests", count(r.requests)),
+                        ("stale_responses", count(r.stale)),
+                        ("stale_ratio", ratio(r.stale, r.requests)),
+                        ("stale_age_p50_s", quantile_s(&r.stale_age, 0.5)),
+                        ("stale_age_p99_s", quantile_s(&r.stale_age, 0.99)),
+                        ("stale_age_max_s", max_s(&r.stale_age)),
+                        ("cdn_hit_ratio", cdn(r.cdn_served, r.requests)),
+                        ("regenerations", count(r.regenerations)),
+                        ("regenerations_failed", count(r.failed)),
+                        ("edit_visible_p99_s", quantile_s(&r.edit_visible, 0.99)),
+                        ("pages_regen_gap_over_alert", count(r.over_alert)),
+                    ],
+                )
                 .map(|v| v.map(as_written)),
             })
             .collect::<Vec<_>>();
-        debug_assert!(routes.iter().all(|r| r.values.len() == ROUTE_COLUMNS.len()));
         let at_quantiles = |h: &Histogram<u64>, scale: f64| -> Vec<f64> {
             if h.is_empty() {
                 return Vec::new();
@@ -546,5 +596,71 @@ mod tests {
         let m = c.finish(ID).metrics;
         assert_eq!(m.get("regen_per_s_peak"), Some(3.0));
         assert_eq!(m.get("regenerations"), Some(6.0));
+    }
+
+    #[test]
+    fn values_go_to_the_column_they_name_whatever_the_order() {
+        // Named last to first, each value its column's index.
+        let mut named = ROUTE_COLUMNS.map(|c| (c.name, None));
+        for (i, c) in ROUTE_COLUMNS.iter().enumerate() {
+            named[ROUTE_COLUMNS.len() - 1 - i] = (c.name, Some(i as f64));
+        }
+        let values = by_name(&ROUTE_COLUMNS, named);
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(*v, Some(i as f64), "{}", ROUTE_COLUMNS[i].name);
+        }
+    }
+
+    #[test]
+    fn counts_of_one_unit_land_in_their_own_columns() {
+        // Distinct counts for the columns of one unit, each from its own kind of observation:
+        // a column filled from another's figure would show the other's count.
+        let mut c = collector();
+        let at = SimTime::from_secs(20);
+        let response = |stale, from_cdn| Response {
+            at,
+            route: 0,
+            latency: SimTime::from_millis(5),
+            stale_age: Some(SimTime::ZERO),
+            stale,
+            from_cdn,
+            behind_origin: false,
+        };
+        for i in 0..7 {
+            c.response(response(i < 2, i < 3));
+        }
+        for _ in 0..4 {
+            c.origin_request(at);
+        }
+        for i in 0..5 {
+            c.regeneration_triggered(at, 0, i == 0);
+        }
+        for i in 0..5 {
+            c.regeneration_finished(at, 0, i > 0, i > 2);
+        }
+        c.page_over_alert(0);
+        let result = c.finish(ID);
+        let m = &result.metrics;
+        let expected = [
+            ("requests", 7.0),
+            ("stale_responses", 2.0),
+            ("origin_requests", 4.0),
+            ("regenerations", 5.0),
+            ("regenerations_failed", 1.0),
+            ("regenerations_wasted", 2.0),
+            ("regenerations_duplicate", 1.0),
+            ("pages_regen_gap_over_alert", 1.0),
+        ];
+        for (name, value) in expected {
+            assert_eq!(m.get(name), Some(value), "{name}");
+        }
+        assert_eq!(m.get("cdn_hit_ratio"), Some(as_written(3.0 / 7.0)));
+        let route = &result.routes[0].values;
+        let at = |name: &str| route[ROUTE_COLUMNS.iter().position(|c| c.name == name).unwrap()];
+        assert_eq!(at("requests"), Some(7.0));
+        assert_eq!(at("stale_responses"), Some(2.0));
+        assert_eq!(at("regenerations"), Some(5.0));
+        assert_eq!(at("regenerations_failed"), Some(1.0));
+        assert_eq!(at("pages_regen_gap_over_alert"), Some(1.0));
     }
 }

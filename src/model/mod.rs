@@ -15,5 +15,6 @@ pub mod slab;
 pub mod waiters;
 
 pub use simulation::{
-    Cause, SHIELD, Served, Simulation, Trace, TracedGeneration, TracedResponse, run, simulate,
+    Cause, SHIELD, Served, Simulation, Trace, TracedGeneration, TracedResponse, memory_estimate,
+    run, simulate,
 };

@@ -276,6 +276,12 @@ pub fn route_rules(
     parse::route_rules(text, path)
 }
 
+/// A size in bytes as a scenario's `size` keys read it (`"512MiB"`, `"4GB"`), for a command
+/// line flag that takes one.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    parse::parse_size(text)
+}
+
 impl Scenario {
     /// An empty collector for one run of this scenario: its routes, warm-up, duration and time
     /// buckets.

@@ -146,14 +146,89 @@ fn expand(text: &str, path: &Path, logs: Logs) -> Result<Study, InputError> {
     let Some(sweep) = document.remove("sweep") else {
         return Ok(Study::single(base));
     };
-    let error = |key: &str, line: Option<usize>, message: String| InputError {
+    let lines = Lines::of(text);
+    let axes = axes(path, &lines, sweep)?;
+    // Count before building anything: each point is a whole scenario, held until the run ends.
+    let sizes: Vec<u64> = axes.iter().map(|a| a.values.len() as u64).collect();
+    let count = sizes.iter().fold(1, |n: u64, &s| n.saturating_mul(s));
+    let first_line = axes.first().and_then(|a| a.line);
+    if count > MAX_POINTS {
+        let sizes: Vec<String> = sizes.iter().map(u64::to_string).collect();
+        return Err(whole_error(
+            path,
+            "sweep",
+            first_line,
+            format!(
+                "{count} points ({} values): at most {MAX_POINTS} are allowed, as every point is checked before the first run; split the sweep into several scenario files",
+                sizes.join(" × ")
+            ),
+        ));
+    }
+    let fix = "lower `replications`, or split the sweep into several scenario files";
+    let policies = base.policies.len() as u64;
+    check_runs(
+        count,
+        count.saturating_mul(policies),
+        base.replications,
+        fix,
+    )
+    .map_err(|message| match lines.replications {
+        Some(line) => whole_error(path, "replications", Some(line), message),
+        None => whole_error(path, "sweep", first_line, message),
+    })?;
+    let mut points = Vec::new();
+    let mut choice = vec![0usize; axes.len()];
+    loop {
+        points.push(point(text, path, logs, &document, &axes, &choice)?);
+        // The next combination: the last axis varies fastest.
+        let Some(i) = (0..axes.len())
+            .rev()
+            .find(|&i| choice[i] + 1 < axes[i].values.len())
+        else {
+            break;
+        };
+        choice[i] += 1;
+        choice[i + 1..].iter_mut().for_each(|c| *c = 0);
+    }
+    let study = Study {
+        base,
+        axes: axes.into_iter().map(|a| a.key).collect(),
+        points,
+    };
+    // A sweep of a whole `policies` array can change their number from point to point.
+    let policies = study
+        .points
+        .iter()
+        .map(|p| p.scenario.policies.len() as u64);
+    check_runs(count, policies.sum(), study.base.replications, fix)
+        .map_err(|message| whole_error(path, "sweep", first_line, message))?;
+    Ok(study)
+}
+
+/// An error about the sweep key `key` (`sweep."KEY"`), at its line.
+fn sweep_error(path: &Path, key: &str, line: Option<usize>, message: String) -> InputError {
+    InputError {
         file: path.to_path_buf(),
         key: Some(format!("sweep.\"{key}\"")),
         line,
         column: None,
         message,
-    };
-    let lines = Lines::of(text);
+    }
+}
+
+/// An error about the sweep as a whole, blamed on `key` (`sweep`, `replications`).
+fn whole_error(path: &Path, key: &str, line: Option<usize>, message: String) -> InputError {
+    InputError {
+        key: Some(key.into()),
+        line,
+        ..InputError::new(path, message)
+    }
+}
+
+/// The axes of `[sweep]`, each a key and a non-empty list of values; keys that cannot be swept
+/// are refused.
+fn axes(path: &Path, lines: &Lines, sweep: Value) -> Result<Vec<Axis>, InputError> {
+    let error = |key: &str, line, message| sweep_error(path, key, line, message);
     // `parse::scenario` has checked that `[sweep]` is a table.
     let Value::Table(sweep) = sweep else {
         return Err(error(
@@ -202,105 +277,65 @@ fn expand(text: &str, path: &Path, logs: Logs) -> Result<Study, InputError> {
         }
         axes.push(Axis { key, line, values });
     }
-    // Count before building anything: each point is a whole scenario, held until the run ends.
-    let sizes: Vec<u64> = axes.iter().map(|a| a.values.len() as u64).collect();
-    let count = sizes.iter().fold(1, |n: u64, &s| n.saturating_mul(s));
-    let first_line = axes.first().and_then(|a| a.line);
-    let whole = |key: &str, line: Option<usize>, message: String| InputError {
-        key: Some(key.into()),
-        line,
-        ..InputError::new(path, message)
-    };
-    if count > MAX_POINTS {
-        let sizes: Vec<String> = sizes.iter().map(u64::to_string).collect();
-        return Err(whole(
-            "sweep",
-            first_line,
-            format!(
-                "{count} points ({} values): at most {MAX_POINTS} are allowed, as every point is checked before the first run; split the sweep into several scenario files",
-                sizes.join(" × ")
-            ),
-        ));
+    Ok(axes)
+}
+
+/// The point of the sweep that takes value `choice[i]` of each axis `i`: `document` with those
+/// values set, checked as a whole scenario; an error names the axis it is most likely about.
+fn point(
+    text: &str,
+    path: &Path,
+    logs: Logs,
+    document: &Table,
+    axes: &[Axis],
+    choice: &[usize],
+) -> Result<Point, InputError> {
+    let error = |key: &str, line, message| sweep_error(path, key, line, message);
+    let mut variant = document.clone();
+    for (axis, &i) in axes.iter().zip(choice) {
+        set(
+            &mut variant,
+            &axis.key.split('.').collect::<Vec<_>>(),
+            &axis.values[i],
+        )
+        .map_err(|message| error(&axis.key, axis.line, message))?;
     }
-    let fix = "lower `replications`, or split the sweep into several scenario files";
-    let policies = base.policies.len() as u64;
-    check_runs(count, count * policies, base.replications, fix).map_err(|message| {
-        match lines.replications {
-            Some(line) => whole("replications", Some(line), message),
-            None => whole("sweep", first_line, message),
-        }
-    })?;
-    let mut points = Vec::new();
-    let mut choice = vec![0usize; axes.len()];
-    loop {
-        let mut variant = document.clone();
-        for (axis, &i) in axes.iter().zip(&choice) {
-            set(
-                &mut variant,
-                &axis.key.split('.').collect::<Vec<_>>(),
-                &axis.values[i],
-            )
-            .map_err(|message| error(&axis.key, axis.line, message))?;
-        }
-        let labels: Vec<String> = axes
-            .iter()
-            .zip(&choice)
-            .map(|(a, &i)| label(&a.values[i]))
-            .collect();
-        let variant_text = toml::to_string(&variant).map_err(|e| {
-            error(
-                &axes[0].key,
-                axes[0].line,
-                format!("cannot apply the sweep: {e}"),
-            )
-        })?;
-        let mut scenario = parse::scenario(&variant_text, path, false, logs).map_err(|e| {
-            let setting: Vec<String> = axes
-                .iter()
-                .zip(&labels)
-                .map(|(a, l)| format!("{} = {l}", a.key))
-                .collect();
-            // Blame the axis whose last segment the error's key names, else the first.
-            let culprit = axes
-                .iter()
-                .find(|a| {
-                    e.key
-                        .as_deref()
-                        .is_some_and(|k| k.contains(a.key.split('.').next_back().unwrap_or("")))
-                })
-                .unwrap_or(&axes[0]);
-            let key = e.key.map_or(String::new(), |k| format!("key `{k}`: "));
-            error(
-                &culprit.key,
-                culprit.line,
-                format!("with {}: {key}{}", setting.join(", "), e.message),
-            )
-        })?;
-        scenario.source = text.to_string();
-        points.push(Point { labels, scenario });
-        // The next combination: the last axis varies fastest.
-        let Some(i) = (0..axes.len())
-            .rev()
-            .find(|&i| choice[i] + 1 < axes[i].values.len())
-        else {
-            break;
-        };
-        choice[i] += 1;
-        choice[i + 1..].iter_mut().for_each(|c| *c = 0);
-    }
-    let study = Study {
-        base,
-        axes: axes.into_iter().map(|a| a.key).collect(),
-        points,
-    };
-    // A sweep of a whole `policies` array can change their number from point to point.
-    let policies = study
-        .points
+    let labels: Vec<String> = axes
         .iter()
-        .map(|p| p.scenario.policies.len() as u64);
-    check_runs(count, policies.sum(), study.base.replications, fix)
-        .map_err(|message| whole("sweep", first_line, message))?;
-    Ok(study)
+        .zip(choice)
+        .map(|(a, &i)| label(&a.values[i]))
+        .collect();
+    let variant_text = toml::to_string(&variant).map_err(|e| {
+        error(
+            &axes[0].key,
+            axes[0].line,
+            format!("cannot apply the sweep: {e}"),
+        )
+    })?;
+    let mut scenario = parse::scenario(&variant_text, path, false, logs).map_err(|e| {
+        let setting: Vec<String> = axes
+            .iter()
+            .zip(&labels)
+            .map(|(a, l)| format!("{} = {l}", a.key))
+            .collect();
+        // Blame the axis whose last segment the error's key names, else the first.
+        let culprit = axes
+            .iter()
+            .find(|a| {
+                e.key
+                    .as_deref()
+                    .is_some_and(|k| k.contains(a.key.split('.').next_back().unwrap_or("")))
+            })
+            .unwrap_or(&axes[0]);
+        let key = e.key.map_or(String::new(), |k| format!("key `{k}`: "));
+        error(
+            &culprit.key,
+            culprit.line,
+            format!("with {}: {key}{}", setting.join(", "), e.message),
+        )
+    })?;
+    scenario.source = text.to_string();
+    Ok(Point { labels, scenario })
 }
 
 struct Axis {

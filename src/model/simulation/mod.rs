@@ -13,12 +13,15 @@
 //! `events.rs` the deploys, scaling and restarts (§6.8).
 
 mod events;
+mod footprint;
 mod generations;
 mod policy;
 mod requests;
 mod shield;
 
 use std::sync::atomic::AtomicU64;
+
+pub use footprint::memory_estimate;
 
 use rand::RngExt;
 

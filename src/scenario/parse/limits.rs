@@ -6,7 +6,10 @@
 
 use std::ops::Range;
 
+use toml::Spanned;
+
 use super::source::Source;
+use super::values::NonNegative;
 use crate::error::InputError;
 use crate::time::SimTime;
 
@@ -34,6 +37,19 @@ pub(super) fn check_buckets(duration: SimTime, bucket: SimTime) -> Result<(), St
         return Err(format!(
             "{buckets} time buckets over `duration`: at most {MAX_BUCKETS} are allowed, so `bucket` must be at least {}",
             SimTime(duration.as_micros().div_ceil(MAX_BUCKETS))
+        ));
+    }
+    Ok(())
+}
+
+/// The most routes: the model stores each page's route in 16 bits.
+const MAX_ROUTES: usize = u16::MAX as usize;
+
+/// At most `MAX_ROUTES` `[[routes]]`.
+pub(super) fn check_routes(routes: usize) -> Result<(), String> {
+    if routes > MAX_ROUTES {
+        return Err(format!(
+            "{routes} routes: at most {MAX_ROUTES} are allowed; a route is a group of pages, so give one route more `pages`"
         ));
     }
     Ok(())
@@ -71,6 +87,49 @@ pub(super) fn check_events(
             MAX_EVENTS as u64
         ),
     ))
+}
+
+/// The smallest and largest share above 0. A share is a relative weight, and the page sampler
+/// multiplies it by each page's Zipf weight (at least 1e-8 of the route's, as a route has at most
+/// `MAX_PAGES` pages) and divides it by the shares' sum: within these bounds every product stays
+/// a normal float and the sum of even `MAX_PAGES` routes' shares is finite.
+const MIN_SHARE: f64 = 1e-300;
+const MAX_SHARE: f64 = 1e300;
+
+/// Each route's `share` as written (`None`: the default, 1): every share is 0 or within
+/// `MIN_SHARE..=MAX_SHARE`, and one at least is above 0.
+pub(super) fn check_shares(
+    source: &Source,
+    shares: &[Option<&Spanned<NonNegative>>],
+) -> Result<(), InputError> {
+    for (i, share) in shares.iter().enumerate() {
+        if let Some(s) = share
+            && let v = s.get_ref().0
+            && v != 0.0
+            && !(MIN_SHARE..=MAX_SHARE).contains(&v)
+        {
+            return Err(source.at(
+                format!("routes[{i}].share"),
+                *s,
+                format!(
+                    "{v:e} is not allowed: a share is a relative weight, 0 or from {MIN_SHARE:e} to {MAX_SHARE:e} (shares of 85 and 15 split the requests as 0.85 and 0.15 do)"
+                ),
+            ));
+        }
+    }
+    // A share defaults to 1, so a zero sum means every route gave `share = 0` explicitly.
+    if let Some(Some(first)) = shares.first()
+        && shares
+            .iter()
+            .all(|s| s.is_some_and(|s| s.get_ref().0 == 0.0))
+    {
+        return Err(source.at(
+            "routes[0].share",
+            *first,
+            "the shares of all routes sum to 0, so no request picks a route: give at least one route a share above 0",
+        ));
+    }
+    Ok(())
 }
 
 /// `points` sweep points of `policies` policies and `replications` replications each (the
@@ -180,6 +239,48 @@ mod tests {
         );
         let text = replace(MINIMAL, "revalidate = \"60s\"", "schedule = \"1ms\"");
         assert!(parse_text(&text).is_ok(), "100 pages every 1ms for 6h");
+    }
+
+    #[test]
+    fn shares_whose_sum_would_overflow_or_underflow_are_refused() {
+        // Two shares of 1e308 sum to more than f64::MAX; one of 1e-308 is below a normal float
+        // once the sampler weighs it by a page's Zipf weight.
+        for share in ["1e308", "1e-308"] {
+            let text = replace(
+                MINIMAL,
+                "pages = 100\n",
+                &format!("pages = 100\nshare = {share}\n"),
+            );
+            let text = replace(
+                &text,
+                "pages = 5\n",
+                &format!("pages = 5\nshare = {share}\n"),
+            );
+            let err = error(&text, "routes[0].share", line_of(&text, "share ="));
+            assert!(err.message.contains("relative weight"), "{err}");
+        }
+        // The bounds themselves are allowed, and 0 next to them.
+        let text = replace(MINIMAL, "pages = 100\n", "pages = 100\nshare = 1e300\n");
+        let text = replace(&text, "pages = 5\n", "pages = 5\nshare = 1e-300\n");
+        assert!(parse_text(&text).is_ok());
+        let text = replace(MINIMAL, "pages = 100\n", "pages = 100\nshare = 0\n");
+        assert!(parse_text(&text).is_ok());
+    }
+
+    #[test]
+    fn more_routes_than_a_page_can_name_are_refused() {
+        let routes = |n: usize| {
+            (0..n)
+                .map(|i| format!("[[routes]]\nname = \"r{i}\"\npages = 1\nregen_time = \"1s\"\n"))
+                .collect::<String>()
+        };
+        let head = "duration = \"1m\"\n[traffic]\npattern = \"steady\"\nrate = 1\n";
+        let policy = "[[policies]]\nname = \"p\"\n";
+        let text = format!("{head}{}{policy}", routes(65_536));
+        let err = error(&text, "routes", line_of(&text, "[[routes]]"));
+        assert!(err.message.contains("at most 65535"), "{err}");
+        let text = format!("{head}{}{policy}", routes(3));
+        assert!(parse_text(&text).is_ok());
     }
 
     #[test]

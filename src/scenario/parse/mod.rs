@@ -28,7 +28,7 @@ mod traffic;
 mod values;
 
 pub(super) use logs::route_rules;
-pub(super) use values::Keyword;
+pub(super) use values::{Keyword, parse_size};
 
 use std::path::Path;
 
@@ -167,6 +167,8 @@ impl RawScenario {
         };
         let resolved = resolve_traffic(source, &self.traffic)?;
         let routes_span = self.routes.span();
+        limits::check_routes(self.routes.get_ref().len())
+            .map_err(|message| source.error("routes", Some(routes_span.clone()), message))?;
         let raw_routes = tables(source, "routes", self.routes)?;
         let (traffic, found) = read_logs(source, &raw_routes, resolved)?;
         let mut text = source.text.to_string();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::check_table_name;
 use super::distribution::Dist;
-use super::limits::check_events;
+use super::limits::{check_events, check_shares};
 use super::logs::{self, RawEdits};
 use super::source::Logs;
 use super::source::{Source, one_of};
@@ -53,6 +53,48 @@ pub(super) fn read_logs(
     traffic: Read,
 ) -> Result<(Traffic, Found), InputError> {
     let is_trace = matches!(traffic, Read::Trace(_));
+    let rules = route_rules(source, raw, is_trace)?;
+    let mut pages: Vec<PageKeys> = rules
+        .iter()
+        .map(|(_, bound)| PageKeys::new(*bound))
+        .collect();
+    let traffic = match traffic {
+        Read::Drawn(traffic) => traffic,
+        Read::Trace(spec) => {
+            if raw.iter().all(|r| r.rule.is_none()) {
+                return Err(source.error(
+                    "routes[0].match",
+                    Some(raw[0].name.span()),
+                    "no route has a `match`, so the trace would replay no request: give each \
+                     route a `match`, as '^/blog/([^/?#]+)'",
+                ));
+            }
+            if source.logs == Logs::Named {
+                Traffic::new(Trace(Arc::new(Replay::named(&spec, raw.len()))))
+            } else {
+                let (replay, found) = Replay::read_once(&spec, rules)?;
+                pages = found;
+                Traffic::new(Trace(replay))
+            }
+        }
+    };
+    let edit_logs = edit_logs(source, raw, traffic.replay(), &mut pages)?;
+    let counts = page_counts(source, raw, &pages)?;
+    Ok((
+        traffic,
+        Found {
+            pages: counts,
+            edit_logs,
+        },
+    ))
+}
+
+/// A route's `match`, compiled, and its `pages`, which bound the pages a trace may find.
+type Rule = (Option<regex::bytes::Regex>, Option<u32>);
+
+/// Each route's `match` compiled (a trace's only) and its `pages` bound, once the keys that do
+/// not go together are refused.
+fn route_rules(source: &Source, raw: &[RawRoute], is_trace: bool) -> Result<Vec<Rule>, InputError> {
     let mut rules = Vec::with_capacity(raw.len());
     for (i, route) in raw.iter().enumerate() {
         let key = |k: &str| format!("routes[{i}].{k}");
@@ -106,63 +148,11 @@ pub(super) fn read_logs(
         }
         rules.push((rule, route.pages.as_ref().map(|p| p.get_ref().0)));
     }
-    let mut pages: Vec<PageKeys> = rules
-        .iter()
-        .map(|(_, bound)| PageKeys::new(*bound))
-        .collect();
-    let traffic = match traffic {
-        Read::Drawn(traffic) => traffic,
-        Read::Trace(spec) => {
-            if raw.iter().all(|r| r.rule.is_none()) {
-                return Err(source.error(
-                    "routes[0].match",
-                    Some(raw[0].name.span()),
-                    "no route has a `match`, so the trace would replay no request: give each \
-                     route a `match`, as '^/blog/([^/?#]+)'",
-                ));
-            }
-            if source.logs == Logs::Named {
-                Traffic::new(Trace(Arc::new(Replay::named(&spec, raw.len()))))
-            } else {
-                let (replay, found) = Replay::read_once(&spec, rules)?;
-                pages = found;
-                Traffic::new(Trace(replay))
-            }
-        }
-    };
-    let edit_logs = edit_logs(source, raw, traffic.replay(), &mut pages)?;
-    let mut counts = Vec::with_capacity(raw.len());
-    for (i, route) in raw.iter().enumerate() {
-        let found = pages[i].len();
-        counts.push(match &route.pages {
-            Some(p) => p.get_ref().0,
-            None if found > 0 => found,
-            // Its logs not read, a route's pages are not known; nothing reads them then.
-            None if source.logs == Logs::Named => 1,
-            None => {
-                return Err(source.error(
-                    format!("routes[{i}].match"),
-                    route.rule.as_ref().map(Spanned::span),
-                    format!(
-                        "takes no request of the trace, so route `{}` has no page: give it \
-                         `pages`, or a `match` that takes its paths",
-                        route.name.get_ref()
-                    ),
-                ));
-            }
-        });
-    }
-    Ok((
-        traffic,
-        Found {
-            pages: counts,
-            edit_logs,
-        },
-    ))
+    Ok(rules)
 }
 
-/// Each route's recorded edits (`edits`), its pages keyed as the trace's, if any: `pages` are
-/// the pages the trace found per route, to which an edit log adds those it alone names.
+/// Each route's recorded edits (`edits`), read with the trace's clock if there is one; a
+/// route's pages found only in its edit log are added to `pages`.
 fn edit_logs(
     source: &Source,
     raw: &[RawRoute],
@@ -212,6 +202,36 @@ fn edit_logs(
     Ok(edit_logs)
 }
 
+/// Each route's pages: its `pages`, or as many as its logs found.
+fn page_counts(
+    source: &Source,
+    raw: &[RawRoute],
+    pages: &[PageKeys],
+) -> Result<Vec<u32>, InputError> {
+    let mut counts = Vec::with_capacity(raw.len());
+    for (i, route) in raw.iter().enumerate() {
+        let found = pages[i].len();
+        counts.push(match &route.pages {
+            Some(p) => p.get_ref().0,
+            None if found > 0 => found,
+            // Its logs not read, a route's pages are not known; nothing reads them then.
+            None if source.logs == Logs::Named => 1,
+            None => {
+                return Err(source.error(
+                    format!("routes[{i}].match"),
+                    route.rule.as_ref().map(Spanned::span),
+                    format!(
+                        "takes no request of the trace, so route `{}` has no page: give it \
+                         `pages`, or a `match` that takes its paths",
+                        route.name.get_ref()
+                    ),
+                ));
+            }
+        });
+    }
+    Ok(counts)
+}
+
 /// The routes of a run of `duration`, with what their logs said.
 pub(super) fn resolve_routes(
     source: &Source,
@@ -224,6 +244,53 @@ pub(super) fn resolve_routes(
         let earlier = raw[..i].iter().map(|r| r.name.get_ref().as_str());
         check_table_name(source, "routes", "route", i, &route.name, earlier)?;
     }
+    let parents = parents(source, &raw)?;
+    for (i, route) in raw.iter().enumerate() {
+        if let Some(path) = &route.path {
+            check_path(source, i, path, pages[i])?;
+        }
+        if let Some(size) = &route.page_size
+            && size.get_ref().0 > u64::from(u32::MAX)
+        {
+            return Err(source.at(
+                format!("routes[{i}].page_size"),
+                size,
+                "must be under 4GiB: it is one page's size",
+            ));
+        }
+    }
+    let shares: Vec<_> = raw.iter().map(|r| r.share.as_ref()).collect();
+    check_shares(source, &shares)?;
+    check_edits(source, &raw, &pages, duration)?;
+    Ok(raw
+        .into_iter()
+        .zip(parents)
+        .zip(pages.into_iter().zip(edit_logs))
+        .map(|((r, depends_on), (pages, edit_log))| Route {
+            name: r.name.into_inner(),
+            pages,
+            share: r.share.map_or(1.0, |s| s.get_ref().0),
+            popularity: r.popularity.map_or(0.0, |p| p.get_ref().0),
+            edit_every: r.edit_every.map(|t| t.into_inner().0),
+            edit_log,
+            rule: r.rule.map(Spanned::into_inner),
+            // Checked above to fit in 32 bits.
+            page_size: r
+                .page_size
+                .map_or(DEFAULT_PAGE_SIZE, |s| s.get_ref().0 as u32),
+            regen_time: r.regen_time.0,
+            prerendered: r.prerendered.unwrap_or(true),
+            depends_on,
+            path: r
+                .path
+                .map_or_else(|| DEFAULT_PATH.to_string(), Spanned::into_inner),
+        })
+        .collect())
+}
+
+/// Each route's `depends_on`, as the index of the route it names; a name that is no route's,
+/// and a cycle, are refused.
+fn parents(source: &Source, raw: &[RawRoute]) -> Result<Vec<Option<usize>>, InputError> {
     let mut parents = Vec::with_capacity(raw.len());
     for (i, route) in raw.iter().enumerate() {
         let parent = match &route.depends_on {
@@ -274,33 +341,16 @@ pub(super) fn resolve_routes(
             ),
         ));
     }
-    for (i, route) in raw.iter().enumerate() {
-        if let Some(path) = &route.path {
-            check_path(source, i, path, pages[i])?;
-        }
-        if let Some(size) = &route.page_size
-            && size.get_ref().0 > u64::from(u32::MAX)
-        {
-            return Err(source.at(
-                format!("routes[{i}].page_size"),
-                size,
-                "must be under 4GiB: it is one page's size",
-            ));
-        }
-    }
-    // A share defaults to 1, so a zero sum means every route gave `share = 0` explicitly.
-    if let Some(first) = &raw[0].share
-        && raw
-            .iter()
-            .all(|r| r.share.as_ref().is_some_and(|s| s.get_ref().0 == 0.0))
-    {
-        return Err(source.at(
-            "routes[0].share",
-            first,
-            "the shares of all routes sum to 0, so no request picks a route: give at least one route a share above 0",
-        ));
-    }
-    // Edits are events of their own, bounded as requests are; the route with most is named.
+    Ok(parents)
+}
+
+/// Edits are events of their own, bounded as requests are; the route with most is named.
+fn check_edits(
+    source: &Source,
+    raw: &[RawRoute],
+    pages: &[u32],
+    duration: SimTime,
+) -> Result<(), InputError> {
     let edits = |(i, r): (usize, &RawRoute)| {
         r.edit_every.as_ref().map_or(0.0, |every| {
             f64::from(pages[i]) * duration.as_secs_f64() / every.get_ref().0.as_secs_f64()
@@ -328,30 +378,7 @@ pub(super) fn resolve_routes(
             ),
         )?;
     }
-    Ok(raw
-        .into_iter()
-        .zip(parents)
-        .zip(pages.into_iter().zip(edit_logs))
-        .map(|((r, depends_on), (pages, edit_log))| Route {
-            name: r.name.into_inner(),
-            pages,
-            share: r.share.map_or(1.0, |s| s.get_ref().0),
-            popularity: r.popularity.map_or(0.0, |p| p.get_ref().0),
-            edit_every: r.edit_every.map(|t| t.into_inner().0),
-            edit_log,
-            rule: r.rule.map(Spanned::into_inner),
-            // Checked above to fit in 32 bits.
-            page_size: r
-                .page_size
-                .map_or(DEFAULT_PAGE_SIZE, |s| s.get_ref().0 as u32),
-            regen_time: r.regen_time.0,
-            prerendered: r.prerendered.unwrap_or(true),
-            depends_on,
-            path: r
-                .path
-                .map_or_else(|| DEFAULT_PATH.to_string(), Spanned::into_inner),
-        })
-        .collect())
+    Ok(())
 }
 
 /// A page's size, unless its route's `page_size` says otherwise: 50 KB, about what a Next.js

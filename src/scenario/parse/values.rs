@@ -212,7 +212,7 @@ pub(super) struct Size(pub(super) u64);
 const SIZE: &str = "a size such as \"50KB\", \"512MiB\" or \"2GB\"";
 
 /// A size's bytes, from its text.
-pub(super) fn parse_size(text: &str) -> Result<u64, String> {
+pub(in crate::scenario) fn parse_size(text: &str) -> Result<u64, String> {
     const UNITS: &[(&str, f64)] = &[
         ("KiB", 1024.0),
         ("MiB", 1024.0 * 1024.0),
