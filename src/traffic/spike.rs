@@ -27,9 +27,22 @@ pub struct Spike {
 }
 
 fn read(keys: &Keys) -> Result<Read, InputError> {
+    let rate = keys.positive_rate("rate")?;
+    let spike_factor = keys.number("spike_factor", 1.0);
+    // The spike's rate is the pattern's peak, checked against `--max-rate` by `isrsim load`: it
+    // must be a number even when the spike falls after the run's end.
+    if !(rate * spike_factor).is_finite() {
+        return Err(keys.error(
+            "spike_factor",
+            format!(
+                "{spike_factor} times `rate` ({rate}/s) overflows: the spike's rate, `rate` × \
+                 `spike_factor`, must stay below 1e308/s"
+            ),
+        ));
+    }
     Ok(Read::Drawn(Traffic::new(Spike {
-        rate: keys.positive_rate("rate")?,
-        spike_factor: keys.number("spike_factor", 1.0),
+        rate,
+        spike_factor,
         spike_at: keys.time("spike_at", SimTime::ZERO),
         spike_length: keys.time("spike_length", SimTime::ZERO),
     })))
@@ -150,5 +163,13 @@ mod tests {
         let (key, line, message) = refused(&keys.replace("spike_factor = 5", "spike_factor = 0"));
         assert_eq!((key.as_str(), line), ("traffic.spike_factor", 5));
         assert!(message.contains("above 0"), "{message}");
+    }
+
+    #[test]
+    fn a_spike_rate_past_what_a_number_holds_is_refused() {
+        let keys = "pattern = \"spike\"\nrate = 1e300\nspike_factor = 1e10\nspike_at = \"1m\"\nspike_length = \"10m\"";
+        let (key, line, message) = refused(keys);
+        assert_eq!((key.as_str(), line), ("traffic.spike_factor", 5));
+        assert!(message.contains("overflows"), "{message}");
     }
 }
