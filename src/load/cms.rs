@@ -279,6 +279,11 @@ impl Cms {
         lock(&self.tally).counters.clone()
     }
 
+    /// Where each route's pages sit in the global page numbering.
+    pub fn layout(&self) -> &PageLayout {
+        &self.layout
+    }
+
     /// The route of a global page id.
     pub fn route_of(&self, page: u32) -> usize {
         self.layout.route_of(page)
