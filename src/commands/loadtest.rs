@@ -1,5 +1,5 @@
 //! `isrsim load`: plays one policy of a scenario against a real site and writes the same result
-//! files as `isrsim run` (LOAD.md §4, docs/load.md).
+//! files as `isrsim run` (docs/load.md, "`isrsim load`: the command line").
 //!
 //! Everything that can be refused is refused before anything is sent: a `[sweep]`, an unknown
 //! policy, a target off this machine without `--allow-remote`, a scenario whose peak rate is over

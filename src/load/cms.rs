@@ -37,7 +37,8 @@ use crate::time::SimTime;
 use crate::workload::content::{Content, PageLayout};
 use crate::workload::rng::{self, SimRng, Stream};
 
-/// The request header that names the Next.js instance regenerating (LOAD.md §2).
+/// The request header that names the Next.js instance regenerating (docs/load.md, "Each request is one
+/// regeneration").
 pub const INSTANCE_HEADER: &str = "x-isrsim-instance";
 
 /// The longest queue wait the histogram tells apart, a day in microseconds; longer ones are

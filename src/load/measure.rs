@@ -1,5 +1,6 @@
 //! The load tester as a [`Driver`]: one run of a scenario played against a real site, observed
-//! into the same collector as a simulation (LOAD.md §1–3).
+//! into the same collector as a simulation (docs/load.md: "The parts", "How users are
+//! played", "How editors are played", "What is measured").
 //!
 //! The run's parts start together at time zero: the content server (with the scenario's
 //! backend), the users (open-loop, `users`), the editors (`editors`) and a monitor that stops
