@@ -70,6 +70,34 @@ fn whole_run(c: &mut Criterion) {
     group.finish();
 }
 
+/// `scenarios/ci.toml` with every post edited every 30 s instead of every day, for 10 minutes: 2,000
+/// posts and 20 category pages, each category changed by every edit of its 100 posts, so a
+/// category served from the CDN is hundreds of versions behind. Judging those responses, and
+/// the edits they make visible, is what this measures.
+fn frequently_edited_site() -> Scenario {
+    let text = include_str!("../scenarios/ci.toml")
+        .replace("edit_every = \"1d\"", "edit_every = \"30s\"")
+        .replace("duration = \"2h\"", "duration = \"10m\"")
+        .replace("warmup = \"10m\"", "warmup = \"1m\"");
+    assert!(
+        text.contains("edit_every = \"30s\"") && text.contains("duration = \"10m\""),
+        "ci.toml changed shape"
+    );
+    Scenario::parse(&text, Path::new("ci.toml")).expect("the ci scenario is valid")
+}
+
+fn frequent_edits(c: &mut Criterion) {
+    let scenario = frequently_edited_site();
+    let requests = model::run(&scenario, 0, 0).unwrap().simulated_requests;
+    let mut group = c.benchmark_group("frequent_edits");
+    group.throughput(Throughput::Elements(requests));
+    group.sample_size(10);
+    group.bench_function("time-5m", |b| {
+        b.iter(|| model::run(black_box(&scenario), 0, 0).unwrap())
+    });
+    group.finish();
+}
+
 fn request_path(c: &mut Criterion) {
     // The requests are generated once, so this measures the CDN and origin path alone.
     let scenario = site();
@@ -119,6 +147,6 @@ criterion_group! {
     name = benches;
     // Criterion's charts would need system fonts, which isrsim's plotters build does without.
     config = Criterion::default().without_plots();
-    targets = whole_run, request_path, page_sampling, event_queue
+    targets = whole_run, frequent_edits, request_path, page_sampling, event_queue
 }
 criterion_main!(benches);

@@ -255,7 +255,7 @@ enum Command {
     },
 }
 
-/// The options of `isrsim load` (LOAD.md §4).
+/// The options of `isrsim load` (docs/load.md, "`isrsim load`: the command line").
 #[derive(Args)]
 struct LoadCli {
     /// The scenario file (TOML).

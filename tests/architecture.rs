@@ -1,5 +1,6 @@
-//! The shape of `src/`, checked: modules depend on each other one way only, and no file is too
-//! long to read.
+//! The shape of `src/`, checked: modules depend on each other one way only, no layer imports one
+//! it must not (`FORBIDDEN`: the load tester and the workload never import the simulator's
+//! model), and no file is too long to read.
 //!
 //! A cycle between sibling modules (`a` uses `b` and `b` uses `a`) means neither can be read,
 //! tested or replaced alone; a file of more than `MAX_CODE_LINES` lines of code holds more than
@@ -193,6 +194,44 @@ fn sibling_cycles(edges: &BTreeSet<(Vec<String>, Vec<String>)>) -> Vec<String> {
 
 #[test]
 fn sibling_modules_depend_on_each_other_one_way_only() {
+    let edges = module_edges();
+    let cycles = sibling_cycles(&edges);
+    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+/// Imports that would undo the layering: (importer, imported, why not). A module is forbidden
+/// its target's whole subtree.
+const FORBIDDEN: &[(&str, &str, &str)] = &[
+    (
+        "load",
+        "model",
+        "the load tester plays the workload against a real site; the caches are the simulator's",
+    ),
+    (
+        "workload",
+        "model",
+        "the workload is what both drivers share, so it depends on neither",
+    ),
+    (
+        "workload",
+        "load",
+        "the workload is what both drivers share, so it depends on neither",
+    ),
+    ("engine", "model", "the event core knows nothing of caches"),
+    (
+        "engine",
+        "workload",
+        "the event core knows nothing of users or edits",
+    ),
+    (
+        "engine",
+        "load",
+        "the event core knows nothing of a real site",
+    ),
+];
+
+/// Every (importer, imported) edge between the library's modules, from the crate root.
+fn module_edges() -> BTreeSet<(Vec<String>, Vec<String>)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let files = sources(&src);
     let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(&src, f)).collect();
@@ -213,8 +252,58 @@ fn sibling_modules_depend_on_each_other_one_way_only() {
             }
         }
     }
-    let cycles = sibling_cycles(&edges);
-    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+    edges
+}
+
+/// The edges that break a rule of `forbidden`, as "a::b imports c::d (why)" strings.
+fn forbidden_imports(
+    edges: &BTreeSet<(Vec<String>, Vec<String>)>,
+    forbidden: &[(&str, &str, &str)],
+) -> Vec<String> {
+    let within = |module: &[String], top: &str| {
+        let top: Vec<&str> = top.split("::").collect();
+        module.len() >= top.len() && module.iter().zip(&top).all(|(a, b)| a == b)
+    };
+    let mut broken = Vec::new();
+    for (from, to) in edges {
+        for (importer, imported, why) in forbidden {
+            if within(from, importer) && within(to, imported) {
+                broken.push(format!(
+                    "{} imports {} ({why})",
+                    from.join("::"),
+                    to.join("::")
+                ));
+            }
+        }
+    }
+    broken
+}
+
+#[test]
+fn layers_import_only_downwards() {
+    let broken = forbidden_imports(&module_edges(), FORBIDDEN);
+    assert!(
+        broken.is_empty(),
+        "forbidden imports:\n{}",
+        broken.join("\n")
+    );
+}
+
+#[test]
+fn a_forbidden_import_is_found_in_a_submodule_and_a_sibling_name_is_not_taken_for_it() {
+    let path = |s: &str| s.split("::").map(String::from).collect::<Vec<_>>();
+    let edges: BTreeSet<_> = [
+        (path("load::editors"), path("model::origin")),
+        (path("load::editors"), path("workload::balancer")),
+        (path("loader"), path("model")),
+        (path("load"), path("models")),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        forbidden_imports(&edges, &[("load", "model", "no")]),
+        ["load::editors imports model::origin (no)"]
+    );
 }
 
 #[test]

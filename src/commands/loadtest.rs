@@ -1,11 +1,11 @@
 //! `isrsim load`: plays one policy of a scenario against a real site and writes the same result
-//! files as `isrsim run` (LOAD.md §4, docs/load.md).
+//! files as `isrsim run` (docs/load.md, "`isrsim load`: the command line").
 //!
 //! Everything that can be refused is refused before anything is sent: a `[sweep]`, an unknown
 //! policy, a target off this machine without `--allow-remote`, a scenario whose peak rate is over
 //! `--max-rate`, a `--log` file that exists, a results folder isrsim did not write.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use crate::error::exit_code;
 use crate::load::editors::Hooks;
 use crate::load::site::{self, Endpoint, PageRef, Paths};
 use crate::load::stop::Reason;
-use crate::load::{self, Load, LoadError, Options};
+use crate::load::{self, Ending, Load, LoadError, Options};
 use crate::metrics::RunId;
 use crate::progress::Bar;
 use crate::report::LoadInfo;
@@ -62,30 +62,9 @@ fn refuse(message: impl std::fmt::Display) -> i32 {
 
 /// `isrsim load`: measures the site, writes the results, checks the SLO.
 pub fn load(args: &LoadArgs) -> i32 {
-    let study = match read_study(&args.file) {
-        Ok(study) => study,
-        Err(code) => return code,
-    };
-    if !study.axes.is_empty() {
-        return refuse(format!(
-            "{}: isrsim load measures one scenario, and this one has a [sweep] ({}); load-test \
-             one point of it by writing its values into a scenario of its own",
-            args.file.display(),
-            study.axes.join(", ")
-        ));
-    }
-    if !study.base.events.is_empty() {
-        let names: Vec<&str> = study.base.events.iter().map(|e| e.name.as_str()).collect();
-        return refuse(format!(
-            "{}: isrsim load cannot deploy, scale, restart or purge the site under test, so it \
-             cannot play the scenario's [[events]] ({}); remove them to load-test the rest",
-            args.file.display(),
-            names.join(", ")
-        ));
-    }
-    let scenario = match tested_scenario(&study.base, args) {
+    let scenario = match loadable_scenario(args) {
         Ok(scenario) => scenario,
-        Err(message) => return refuse(message),
+        Err(code) => return code,
     };
     let options = match options(&scenario, args) {
         Ok(options) => options,
@@ -107,13 +86,16 @@ pub fn load(args: &LoadArgs) -> i32 {
     };
     let quiet = args.output.quiet || args.output.json;
     let connections = options.connections;
-    let target_url = args.target.clone();
     let driver = Load::new(options);
     if !quiet {
         eprintln!(
-            "load test of {} (policy {}, replication {}) against {target_url} for {}; Ctrl-C \
-             stops it and keeps what was measured",
-            scenario.name, scenario.policies[0].name, args.replication, scenario.duration
+            "load test of {} (policy {}, replication {}) against {} for {}; Ctrl-C stops it and \
+             keeps what was measured",
+            scenario.name,
+            scenario.policies[0].name,
+            args.replication,
+            args.target,
+            scenario.duration
         );
     }
     let progress = Arc::new(AtomicU64::new(0));
@@ -139,21 +121,7 @@ pub fn load(args: &LoadArgs) -> i32 {
             return exit_code::FAILURE;
         }
     };
-    let stopped = ending.stopped.map(Reason::name);
-    let info = RunInfo {
-        wall_s: wall,
-        threads: connections,
-        shards: 1,
-        load: Some(LoadInfo {
-            target: target_url,
-            stopped,
-            unverified: ending.unverified,
-            send_lag_p99_ms: ending.send_lag_ms.map(|(p99, _)| p99),
-            connections,
-            unobserved: ending.unobserved.clone(),
-            unfinished: ending.unfinished,
-        }),
-    };
+    let info = run_info(&ending, wall, connections, args.target.clone());
     let code = finish(
         &study,
         std::slice::from_ref(&result),
@@ -162,32 +130,84 @@ pub fn load(args: &LoadArgs) -> i32 {
         &args.output,
     );
     if !quiet {
-        let lag = ending.send_lag_ms.map_or("n/a".to_string(), |(p99, max)| {
-            format!("p99 {p99:.2} ms, max {max:.2} ms")
-        });
-        eprintln!(
-            "measured {} responses in {:.1} s ({} without the marker); {} edits, {} webhooks \
-             ({} failed), {} purges ({} failed); send lag {lag}; results in {}",
-            ending.responses,
-            ending.elapsed_s,
-            ending.unverified,
-            ending.edits,
-            ending.webhooks.0,
-            ending.webhooks.1,
-            ending.purges.0,
-            ending.purges.1,
-            out.display()
-        );
+        tell_ending(&ending, &out);
     }
-    if ending.unfinished > 0 && !quiet {
+    exit_code_after(&ending, code, args.max_errors)
+}
+
+/// The scenario of `args.file` as it will be played, or the exit code of why it cannot be: a
+/// load test measures one scenario (no `[sweep]`) and cannot act on the site (no `[[events]]`).
+fn loadable_scenario(args: &LoadArgs) -> Result<Scenario, i32> {
+    let study = read_study(&args.file)?;
+    if !study.axes.is_empty() {
+        return Err(refuse(format!(
+            "{}: isrsim load measures one scenario, and this one has a [sweep] ({}); load-test \
+             one point of it by writing its values into a scenario of its own",
+            args.file.display(),
+            study.axes.join(", ")
+        )));
+    }
+    if !study.base.events.is_empty() {
+        let names: Vec<&str> = study.base.events.iter().map(|e| e.name.as_str()).collect();
+        return Err(refuse(format!(
+            "{}: isrsim load cannot deploy, scale, restart or purge the site under test, so it \
+             cannot play the scenario's [[events]] ({}); remove them to load-test the rest",
+            args.file.display(),
+            names.join(", ")
+        )));
+    }
+    tested_scenario(&study.base, args).map_err(refuse)
+}
+
+/// What `meta.csv` and `summary.json` say of the run beside its metrics.
+fn run_info(ending: &Ending, wall_s: f64, connections: usize, target: String) -> RunInfo {
+    RunInfo {
+        wall_s,
+        threads: connections,
+        shards: 1,
+        load: Some(LoadInfo {
+            target,
+            stopped: ending.stopped.map(Reason::name),
+            unverified: ending.unverified,
+            send_lag_p99_ms: ending.send_lag_ms.map(|(p99, _)| p99),
+            connections,
+            unobserved: ending.unobserved.clone(),
+            unfinished: ending.unfinished,
+        }),
+    }
+}
+
+/// The run's last lines on stderr: what was measured and sent, and the requests left unanswered.
+fn tell_ending(ending: &Ending, out: &Path) {
+    let lag = ending.send_lag_ms.map_or("n/a".to_string(), |(p99, max)| {
+        format!("p99 {p99:.2} ms, max {max:.2} ms")
+    });
+    eprintln!(
+        "measured {} responses in {:.1} s ({} without the marker); {} edits, {} webhooks \
+         ({} failed), {} purges ({} failed); send lag {lag}; results in {}",
+        ending.responses,
+        ending.elapsed_s,
+        ending.unverified,
+        ending.edits,
+        ending.webhooks.0,
+        ending.webhooks.1,
+        ending.purges.0,
+        ending.purges.1,
+        out.display()
+    );
+    if ending.unfinished > 0 {
         eprintln!(
             "warning: {} requests due before the end got no answer by then (the site was that \
              far behind); they are not in the results",
             ending.unfinished
         );
     }
+}
+
+/// The exit code of a run whose results were written with `code`: a run stopped early says why,
+/// unless the results could not be written, which the user must hear of first.
+fn exit_code_after(ending: &Ending, code: i32, max_errors: f64) -> i32 {
     if code == exit_code::FAILURE {
-        // The results could not be written: that is what the user must hear of first.
         return code;
     }
     match ending.stopped {
@@ -199,7 +219,7 @@ pub fn load(args: &LoadArgs) -> i32 {
             eprintln!(
                 "error: more than {:.0}% of the requests failed (--max-errors); the run stopped \
                  early and its results are written",
-                args.max_errors * 100.0
+                max_errors * 100.0
             );
             exit_code::FAILURE
         }

@@ -37,7 +37,8 @@ use crate::time::SimTime;
 use crate::workload::content::{Content, PageLayout};
 use crate::workload::rng::{self, SimRng, Stream};
 
-/// The request header that names the Next.js instance regenerating (LOAD.md §2).
+/// The request header that names the Next.js instance regenerating (docs/load.md, "Each request is one
+/// regeneration").
 pub const INSTANCE_HEADER: &str = "x-isrsim-instance";
 
 /// The longest queue wait the histogram tells apart, a day in microseconds; longer ones are
@@ -277,6 +278,11 @@ impl Cms {
     /// What was counted so far.
     pub fn counters(&self) -> Counters {
         lock(&self.tally).counters.clone()
+    }
+
+    /// Where each route's pages sit in the global page numbering.
+    pub fn layout(&self) -> &PageLayout {
+        &self.layout
     }
 
     /// The route of a global page id.

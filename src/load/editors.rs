@@ -1,37 +1,39 @@
-//! The editors of a load test, and what the policy does on each edit (LOAD.md §1, docs/model.md
-//! §8): the scenario's edits are applied to the content server at their times, then each changed
-//! page gets a webhook after its delay (or is lost), sent to one instance or to every one with
-//! `broadcast`, and a CDN purge with `purge_cdn`; a `schedule` sends webhooks on its period.
+//! The editors of a load test, and what the policy does on each edit (docs/load.md "How editors
+//! are played", docs/model.md §8): the scenario's edits are applied to the content server at
+//! their times, then each changed page gets a webhook after its delay (or is lost), sent to one
+//! instance or to every one with `broadcast`, and a CDN purge with `purge_cdn`; a `schedule` sends
+//! webhooks on its period.
 //!
-//! The random draws are the simulator's, from the same streams in the same order
-//! (`model::simulation::policy`): a webhook's loss, then its delay, from the `Webhooks` stream;
-//! schedule phases from the `Schedule` stream; the balancer's choice from `Balancer`. Purges draw
-//! from `Purges` as they are sent, which follows the site's answers, so their order may differ.
+//! What is sent, lost or delayed is drawn by `workload::policy`, the simulator's own draws, and
+//! the pending webhooks and schedule ticks wait in the engine's `EventQueue`, which the simulator
+//! schedules with: at one instant they go first in, first out, and before an edit of that
+//! instant, as in the simulator (docs/model.md §2.2). The balancer's choice is the simulator's
+//! `Picker`, from the `Balancer` stream. Purges draw from `Purges` as they are sent, which follows
+//! the site's answers, so their order may differ from the simulator's.
 //!
-//! Differences the load tester cannot avoid, each said in docs/load.md:
+//! Differences the load tester cannot avoid, each said in docs/load.md ("Differences from the
+//! simulator"):
 //! - after `regenerate`, the purge follows the webhook's successful answer (Next.js's
 //!   `res.revalidate` answers once the page is regenerated);
 //! - a scheduled regeneration with `purge_cdn` purges after every successful answer, since the
 //!   site does not say whether the version changed;
 //! - one purge request goes to the CDN, whatever its points of presence.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use hyper::Method;
-use rand::RngExt;
 
 use super::client::send_once;
 use super::cms::Cms;
 use super::site::{self, Endpoint, PageRef, Paths};
 use super::stop::Stop;
-use crate::distribution::Distribution;
+use crate::engine::EventQueue;
 use crate::scenario::{CacheMode, OnEdit, Policy, PurgeKind, Scenario};
 use crate::time::SimTime;
 use crate::workload::balancer::Picker;
+use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
 
 /// Where and how the editors reach the site.
@@ -57,7 +59,8 @@ pub struct Sent {
     pub purges_failed: AtomicU64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// What waits in the editors' queue for its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
     /// An edit's webhook for `page` arrives.
     Webhook { page: u32 },
@@ -72,9 +75,17 @@ struct Context {
     policy: Policy,
     hooks: Hooks,
     sent: Arc<Sent>,
-    /// The CDN's purge delay and loss, when the scenario has a CDN.
-    purge: Option<(Distribution, f64)>,
-    purge_rng: Mutex<SimRng>,
+    /// The purges' dice; `None` when the scenario has no CDN, and then no purge is sent.
+    purges: Option<Mutex<Purges>>,
+}
+
+/// The editors' state between two instants: what is due, and the dice of what comes next.
+struct Editors {
+    context: Arc<Context>,
+    actions: EventQueue<Action>,
+    webhooks: Webhooks,
+    picker: Picker,
+    balancer_rng: SimRng,
 }
 
 /// Plays `edits` (time, global page id) against the content server until `end`, with the
@@ -90,32 +101,13 @@ pub async fn play(
     sent: Arc<Sent>,
     stop: Arc<Stop>,
 ) {
-    let scenario = &scenario;
-    let policy = &policy;
-    let context = Arc::new(Context {
-        paths: Paths::new(scenario),
-        policy: policy.clone(),
-        purge: (scenario.cdn.as_ref()).map(|c| (c.purge_delay.clone(), c.purge_failure)),
-        purge_rng: Mutex::new(rng::stream(seed, Stream::Purges)),
-        cms: Arc::clone(&cms),
-        hooks,
-        sent,
-    });
     let start = cms.started();
     let end = scenario.duration;
-    let mut webhook_rng = rng::stream(seed, Stream::Webhooks);
-    let mut balancer_rng = rng::stream(seed, Stream::Balancer);
-    let mut picker = Picker::new(
-        scenario.origin.balancer,
-        context.hooks.instances.len() as u32,
-    );
-    let mut actions = BinaryHeap::new();
-    let mut order = 0u64;
-    schedule_phases(scenario, policy, seed, &mut actions, &mut order);
+    let mut editors = Editors::new(&scenario, policy, cms, hooks, seed, sent);
     let mut edits = edits.peekable();
     loop {
         // Actions before edits at the same instant, as the simulator orders them.
-        let action_at = actions.peek().map(|Reverse((at, _, _))| *at);
+        let action_at = editors.actions.peek_time();
         let edit_at = edits.peek().map(|(at, _)| *at);
         let at = match (action_at, edit_at) {
             (Some(a), Some(e)) => a.min(e),
@@ -132,46 +124,93 @@ pub async fn play(
             () = stop.stopped() => return,
         }
         if action_at == Some(at) {
-            let Some(Reverse((_, _, action))) = actions.pop() else {
-                continue;
-            };
-            match action {
-                Action::Webhook { page } => {
-                    let targets = webhook_targets(&context, page, &mut picker, &mut balancer_rng);
-                    arrive(&context, page, targets);
-                }
-                Action::Schedule { page, instance } => {
-                    let route = cms_route(&context, page);
-                    if let Some(every) = context.policy.routes[route].schedule {
-                        order += 1;
-                        actions.push(Reverse((at + every, order, action)));
-                    }
-                    let ctx = Arc::clone(&context);
-                    tokio::spawn(async move {
-                        let purge = ctx.policy.routes[route].purge_cdn;
-                        if webhook(&ctx, page, instance as usize, "regenerate").await && purge {
-                            purge_later(&ctx, page).await;
-                        }
-                    });
-                }
+            if let Some((_, action)) = editors.actions.pop() {
+                editors.on_action(at, action);
             }
-            continue;
+        } else if let Some((_, page)) = edits.next() {
+            editors.on_edit(at, page);
         }
-        let Some((_, page)) = edits.next() else {
-            continue;
+    }
+}
+
+impl Editors {
+    fn new(
+        scenario: &Scenario,
+        policy: Policy,
+        cms: Arc<Cms>,
+        hooks: Hooks,
+        seed: u64,
+        sent: Arc<Sent>,
+    ) -> Editors {
+        let mut actions = EventQueue::new();
+        // Each page of a route with a `schedule` ticks from its phase, one entry per instance
+        // with local caches and one with a shared cache (docs/model.md §8.4).
+        let caches = match scenario.origin.cache {
+            CacheMode::Local => scenario.origin.instances,
+            CacheMode::Shared => 1,
         };
-        let changed = cms.edit(page, cms.now());
-        context.sent.edits.fetch_add(1, Ordering::Relaxed);
-        for q in changed {
-            let p = &context.policy.routes[cms_route(&context, q)];
-            if p.on_edit == OnEdit::None {
-                continue;
+        let schedules = policy.routes.iter().map(|p| p.schedule);
+        for (page, phase) in schedule_phases(cms.layout(), schedules, seed) {
+            for instance in 0..caches {
+                actions.schedule(phase, Action::Schedule { page, instance });
             }
-            let lost = p.webhook_failure > 0.0 && webhook_rng.random::<f64>() < p.webhook_failure;
-            let delay = p.webhook_delay.sample(&mut webhook_rng);
-            if !lost {
-                order += 1;
-                actions.push(Reverse((at + delay, order, Action::Webhook { page: q })));
+        }
+        let picker = Picker::new(scenario.origin.balancer, hooks.instances.len() as u32);
+        Editors {
+            context: Arc::new(Context {
+                paths: Paths::new(scenario),
+                policy,
+                purges: Purges::new(scenario, seed).map(Mutex::new),
+                cms,
+                hooks,
+                sent,
+            }),
+            actions,
+            webhooks: Webhooks::new(seed),
+            picker,
+            balancer_rng: rng::stream(seed, Stream::Balancer),
+        }
+    }
+
+    /// A webhook or a schedule's tick is due at `at`.
+    fn on_action(&mut self, at: SimTime, action: Action) {
+        let context = &self.context;
+        match action {
+            Action::Webhook { page } => {
+                let targets =
+                    webhook_targets(context, page, &mut self.picker, &mut self.balancer_rng);
+                arrive(context, page, targets);
+            }
+            Action::Schedule { page, instance } => {
+                let route = cms_route(context, page);
+                if let Some(every) = context.policy.routes[route].schedule {
+                    self.actions.schedule(at + every, action);
+                }
+                let ctx = Arc::clone(context);
+                tokio::spawn(async move {
+                    let purge = ctx.policy.routes[route].purge_cdn;
+                    if webhook(&ctx, page, instance as usize, "regenerate").await && purge {
+                        purge_later(&ctx, page).await;
+                    }
+                });
+            }
+        }
+    }
+
+    /// An edit of `page` is due at `at`: the content server applies it, and each page it changed
+    /// gets its webhook, unless that is lost.
+    fn on_edit(&mut self, at: SimTime, page: u32) {
+        let context = &self.context;
+        let changed = context.cms.edit(page, context.cms.now());
+        context.sent.edits.fetch_add(1, Ordering::Relaxed);
+        let routes = &context.policy.routes;
+        for webhook in self
+            .webhooks
+            .of_edit(&changed, |q| &routes[context.cms.route_of(q)])
+        {
+            if let Some(delay) = webhook.delay {
+                let page = webhook.page;
+                self.actions.schedule(at + delay, Action::Webhook { page });
             }
         }
     }
@@ -179,39 +218,6 @@ pub async fn play(
 
 fn cms_route(context: &Context, page: u32) -> usize {
     context.cms.route_of(page)
-}
-
-/// Each page of a route with a `schedule` gets a random phase within the first period, one
-/// entry per instance with local caches and one with a shared cache (docs/model.md §8.4).
-fn schedule_phases(
-    scenario: &Scenario,
-    policy: &Policy,
-    seed: u64,
-    actions: &mut BinaryHeap<Reverse<(SimTime, u64, Action)>>,
-    order: &mut u64,
-) {
-    let mut rng = rng::stream(seed, Stream::Schedule);
-    let caches = match scenario.origin.cache {
-        CacheMode::Local => scenario.origin.instances,
-        CacheMode::Shared => 1,
-    };
-    let mut offset = 0;
-    for (route, p) in scenario.routes.iter().zip(&policy.routes) {
-        if let Some(every) = p.schedule {
-            for page in offset..offset + route.pages {
-                let phase = SimTime(rng.random_range(0..every.as_micros()));
-                for instance in 0..caches {
-                    *order += 1;
-                    actions.push(Reverse((
-                        phase,
-                        *order,
-                        Action::Schedule { page, instance },
-                    )));
-                }
-            }
-        }
-        offset += route.pages;
-    }
 }
 
 /// The instances an edit's webhook for `page` goes to.
@@ -286,20 +292,13 @@ async fn webhook(context: &Context, page: u32, instance: usize, mode: &str) -> b
 /// Purges `page` from the CDN after the scenario's purge delay, unless the purge is lost; no
 /// purge without a CDN in the scenario.
 async fn purge_later(context: &Context, page: u32) {
-    let Some((delay, failure)) = &context.purge else {
+    let Some(purges) = &context.purges else {
         return;
     };
-    let (lost, delay) = {
-        let mut rng = context
-            .purge_rng
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let lost = *failure > 0.0 && rng.random::<f64>() < *failure;
-        (lost, delay.sample(&mut *rng))
-    };
-    if lost {
+    let hop = purges.lock().unwrap_or_else(PoisonError::into_inner).hop();
+    let Some(delay) = hop else {
         return;
-    }
+    };
     tokio::time::sleep(Duration::from_micros(delay.as_micros())).await;
     let route = cms_route(context, page);
     let index = page - context.cms.first_page(route);

@@ -1,5 +1,6 @@
 //! The load tester as a [`Driver`]: one run of a scenario played against a real site, observed
-//! into the same collector as a simulation (LOAD.md §1–3).
+//! into the same collector as a simulation (docs/load.md: "The parts", "How users are
+//! played", "How editors are played", "What is measured").
 //!
 //! The run's parts start together at time zero: the content server (with the scenario's
 //! backend), the users (open-loop, `users`), the editors (`editors`) and a monitor that stops
@@ -252,9 +253,39 @@ impl Load {
             Arc::clone(&self.sent),
             Arc::clone(&stop),
         ));
-        // The monitor: progress and the error budget, until every worker is done and the run's
-        // end is reached (the site's regenerations and the editors go on after the last user
-        // request), or the run is stopped.
+        self.monitor(scenario, &cms, start, &stop, workers, progress)
+            .await;
+        let _ = dispatcher.await;
+        editors.abort();
+        let _ = editors.await;
+        let _ = server_done.send(());
+        let _ = served.await;
+        let end = cms.now().min(scenario.duration);
+        progress.store(end.as_micros(), Ordering::Relaxed);
+        if recorder.marker_failed() {
+            stop.stop(Reason::NoMarker);
+        }
+        let stopped = self.end(&stop, &recorder, end);
+        let (seen, missing) = recorder.marker_counts();
+        let collector = recorder.finish(&cms, end).map_err(LoadError::Log)?;
+        if stopped == Some(Reason::NoMarker) {
+            return Err(LoadError::NoMarker { seen, missing });
+        }
+        collector.ok_or_else(|| LoadError::Runtime(io::Error::other("the run was finished twice")))
+    }
+
+    /// Watches the run: progress and the error budget, every 100 ms, until every worker is done
+    /// and the run's end is reached (the site's regenerations and the editors go on after the
+    /// last user request), or the run is stopped.
+    async fn monitor(
+        &self,
+        scenario: &Scenario,
+        cms: &Cms,
+        start: Instant,
+        stop: &Stop,
+        mut workers: tokio::task::JoinSet<()>,
+        progress: &AtomicU64,
+    ) {
         let end_at = start + Duration::from_micros(scenario.duration.as_micros());
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let mut workers_done = false;
@@ -269,7 +300,9 @@ impl Load {
             progress.store(elapsed.as_micros(), Ordering::Relaxed);
             let responses = Live::get(&self.live.responses);
             let errors = Live::get(&self.live.errors);
-            if responses >= ERRORS_AFTER && errors as f64 > options.max_errors * responses as f64 {
+            if responses >= ERRORS_AFTER
+                && errors as f64 > self.options.max_errors * responses as f64
+            {
                 stop.stop(Reason::TooManyErrors);
             }
             let ended = Instant::now() >= end_at;
@@ -281,23 +314,18 @@ impl Load {
                 stop.stop(Reason::EndOfRun);
             }
         }
-        let _ = dispatcher.await;
-        editors.abort();
-        let _ = editors.await;
-        let _ = server_done.send(());
-        let _ = served.await;
-        let end = cms.now().min(scenario.duration);
-        progress.store(end.as_micros(), Ordering::Relaxed);
-        if recorder.marker_failed() {
-            stop.stop(Reason::NoMarker);
-        }
+    }
+
+    /// Writes how the run ended, at `end`, into `self.ending`; returns why it stopped early, if
+    /// it did.
+    fn end(&self, stop: &Stop, recorder: &Recorder, end: SimTime) -> Option<Reason> {
         let mut ending = lock(&self.ending);
         ending.stopped = stop.reason().filter(|r| *r != Reason::EndOfRun);
         ending.unobserved = recorder.unobserved();
         let answered = Live::get(&self.live.responses);
         ending.unfinished = Live::get(&self.live.due).saturating_sub(answered);
         ending.unverified = Live::get(&self.live.unverified);
-        ending.responses = Live::get(&self.live.responses);
+        ending.responses = answered;
         ending.send_lag_ms = recorder.send_lag_ms();
         ending.elapsed_s = end.as_secs_f64();
         let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -308,12 +336,7 @@ impl Load {
         );
         ending.purges = (count(&self.sent.purges), count(&self.sent.purges_failed));
         ending.warnings = recorder.take_warnings();
-        let (seen, missing) = recorder.marker_counts();
-        let collector = recorder.finish(&cms, end).map_err(LoadError::Log)?;
-        if ending.stopped == Some(Reason::NoMarker) {
-            return Err(LoadError::NoMarker { seen, missing });
-        }
-        collector.ok_or_else(|| LoadError::Runtime(io::Error::other("the run was finished twice")))
+        ending.stopped
     }
 }
 

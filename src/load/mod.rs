@@ -1,10 +1,9 @@
 //! The load tester's side of a real site: what `isrsim load` and `isrsim cms` serve.
 //!
-//! The contract is the protocol between the site and isrsim (the load tester's specification,
-//! LOAD.md §2 "The protocol between the site and isrsim", summarised in `docs/load.md`): the
-//! content server answers `GET /content/{route}/{page}` with the page's true version, and behaves
-//! as the simulator's backend does (docs/model.md §7), so a measured site and a simulated one read
-//! the same content through the same queue.
+//! The contract is the protocol between the site and isrsim (docs/load.md, "What the site must
+//! do"): the content server answers `GET /content/{route}/{page}` with the page's true version,
+//! and behaves as the simulator's backend does (docs/model.md §7), so a measured site and a
+//! simulated one read the same content through the same queue.
 
 pub mod client;
 pub mod cms;

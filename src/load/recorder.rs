@@ -1,4 +1,5 @@
-//! What a load test observes, folded into the same [`Collector`] as a simulation (LOAD.md §3).
+//! What a load test observes, folded into the same [`Collector`] as a simulation (docs/load.md,
+//! "What is measured").
 //!
 //! Users' responses are judged with the one judgement of `metrics::staleness` against the
 //! content server's [`Content`](crate::workload::content::Content), at the instant each response
@@ -29,7 +30,8 @@ use crate::workload::content::PageLayout;
 pub const MARKER_SAMPLE: u64 = 1_000;
 
 /// How much earlier than a response a regeneration must have returned a version for the CDN
-/// to count as behind the origin when it serves an older one (LOAD.md §3).
+/// to count as behind the origin when it serves an older one (docs/load.md, "What is measured":
+/// `cdn_behind_origin_ratio`).
 const BEHIND_AFTER: SimTime = SimTime::from_secs(1);
 
 /// Counts a progress display reads while the run goes (every response, warm-up included).
@@ -147,7 +149,7 @@ fn with_state<R>(recorder: &Recorder, f: impl FnOnce(&mut State) -> R) -> Option
     lock(&recorder.state).as_mut().map(f)
 }
 
-/// What Next.js sends as `s-maxage` without a timer: a year (LOAD.md §5).
+/// What Next.js sends as `s-maxage` without a timer: a year (docs/load.md, "The reference site").
 const YEAR_S: u64 = 31_536_000;
 
 impl Recorder {

@@ -1,5 +1,6 @@
 //! Reading a site's response: the page marker, the origin's and the CDN's layers, and the
-//! `Cache-Control` the site sends (LOAD.md §2 and §3, docs/load.md).
+//! `Cache-Control` the site sends (docs/load.md, "Response headers
+//! isrsim reads" and "What is measured").
 //!
 //! - The marker `isrsim:{route}:{page}:{version}` may sit anywhere in the body; it is found with
 //!   a substring search, never by parsing HTML, and only the marker of the requested page counts

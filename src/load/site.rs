@@ -1,6 +1,6 @@
-//! The site under test as URLs: where users' requests, webhooks and purges go (LOAD.md §2 and
-//! §4), and the safety rule that keeps them on this machine unless `--allow-remote` says
-//! otherwise.
+//! The site under test as URLs: where users' requests, webhooks and purges go (docs/load.md,
+//! "URLs: pages, webhooks, purges" and "Safety"), and the safety rule that keeps them on this
+//! machine unless `--allow-remote` says otherwise.
 
 use hyper::Uri;
 

@@ -1,6 +1,6 @@
-//! The users of a load test, played open-loop (LOAD.md §3): every request leaves at its intended
-//! time, whatever the site's answers to earlier ones, and its latency counts from that intended
-//! time, so a slow site cannot hide its queueing (no coordinated omission, as wrk2 and
+//! The users of a load test, played open-loop (docs/load.md, "How users are played"): every
+//! request leaves at its intended time, whatever the site's answers to earlier ones, and its
+//! latency counts from that intended time, so a slow site cannot hide its queueing (no coordinated omission, as wrk2 and
 //! HdrHistogram's author describe it).
 //!
 //! A dispatcher thread sleeps until each request's time and hands it to a bounded queue; a

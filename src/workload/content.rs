@@ -54,26 +54,22 @@ impl PageLayout {
     }
 }
 
-const NO_EDIT: u32 = u32::MAX;
-
-/// One page's change in the edit log.
-#[derive(Clone, Copy, Debug)]
-struct Change {
-    at: SimTime,
-    /// The log index of the same page's previous change (NO_EDIT for its first).
-    previous: u32,
-}
-
 /// The current content of every page, and when each version was made.
 ///
-/// The history is one log for the whole site, each change linked to the same page's previous
-/// one: no allocation per page, and a page's recent versions, the ones stale responses carry, are
-/// a few steps from its newest.
+/// Every page's edit times sit in one flat arena, each page's in a block of its own, in version
+/// order: the time of any version is one read, whatever the page's history, and the edits a
+/// response makes visible are read in one sweep. A block has room for a power of two of edits;
+/// an edit that finds its page's block full moves the block to the arena's end, twice as large,
+/// and leaves the old one behind. An edit then costs O(1) amortised, and the arena holds at most
+/// four entries of 8 bytes per edit (two for the copies left behind, one of room), one for a page
+/// edited once: no allocation per page, and nothing per page that was never edited but its
+/// offset.
 pub struct Content {
     version: Vec<u32>,
-    log: Vec<Change>,
-    /// Each page's newest change in `log`.
-    newest: Vec<u32>,
+    /// Where each page's block starts in `times` (meaningful once the page has been edited).
+    block: Vec<u32>,
+    /// The arena: the time of the edit that made version `v` of a page is at its block + `v - 1`.
+    times: Vec<SimTime>,
     /// For each route, the routes that depend on it.
     dependents: Vec<Vec<usize>>,
     layout: PageLayout,
@@ -90,8 +86,8 @@ impl Content {
         let n = layout.total();
         Content {
             version: vec![0; n],
-            log: Vec::new(),
-            newest: vec![NO_EDIT; n],
+            block: vec![0; n],
+            times: Vec::new(),
             dependents,
             layout,
         }
@@ -109,26 +105,35 @@ impl Content {
     }
 
     /// The time of the edit that made `version` (version 0 is the build).
+    #[inline]
     pub fn edit_time(&self, page: u32, version: u32) -> SimTime {
-        let mut time = SimTime::ZERO;
-        self.for_each_edit(page, version.saturating_sub(1), version, |at| time = at);
-        time
+        self.edit_times(page, version.saturating_sub(1), version)
+            .last()
+            .copied()
+            .unwrap_or(SimTime::ZERO)
     }
 
     /// Calls `f` with the time of each edit that made versions `after + 1 ..= upto`, newest
     /// first.
+    #[inline]
     pub fn for_each_edit(&self, page: u32, after: u32, upto: u32, mut f: impl FnMut(SimTime)) {
-        let current = self.version(page);
-        let mut i = self.newest[page as usize];
-        for v in (after + 1..=current).rev() {
-            let Some(change) = self.log.get(i as usize) else {
-                return;
-            };
-            if v <= upto {
-                f(change.at);
-            }
-            i = change.previous;
+        for &at in self.edit_times(page, after, upto).iter().rev() {
+            f(at);
         }
+    }
+
+    /// The times of the edits that made versions `after + 1 ..= upto` of `page`, oldest first;
+    /// versions it does not have yet are left out.
+    #[inline]
+    fn edit_times(&self, page: u32, after: u32, upto: u32) -> &[SimTime] {
+        let upto = upto.min(self.version(page));
+        if after >= upto {
+            return &[];
+        }
+        let block = self.block[page as usize] as usize;
+        self.times
+            .get(block + after as usize..block + upto as usize)
+            .unwrap_or(&[])
     }
 
     pub fn layout(&self) -> &PageLayout {
@@ -152,10 +157,28 @@ impl Content {
             i += 1;
         }
         for &p in changed.iter() {
-            self.version[p as usize] += 1;
-            let previous = std::mem::replace(&mut self.newest[p as usize], self.log.len() as u32);
-            self.log.push(Change { at, previous });
+            let edits = self.version[p as usize];
+            self.version[p as usize] = edits + 1;
+            // A block's room is a power of two: it is full when the edits it holds are.
+            if edits == 0 || edits.is_power_of_two() {
+                self.move_block(p, edits);
+            }
+            let slot = self.block[p as usize] as usize + edits as usize;
+            if let Some(time) = self.times.get_mut(slot) {
+                *time = at;
+            }
         }
+    }
+
+    /// Moves the block of `page`, holding its `edits` times, to the arena's end, with room for
+    /// twice as many (one for a first edit).
+    fn move_block(&mut self, page: u32, edits: u32) {
+        let from = self.block[page as usize] as usize;
+        let to = self.times.len();
+        let room = (2 * edits as usize).max(1);
+        self.times.extend_from_within(from..from + edits as usize);
+        self.times.resize(to + room, SimTime::ZERO);
+        self.block[page as usize] = to as u32;
     }
 }
 
@@ -320,5 +343,58 @@ name = "p"
         let mut seen = Vec::new();
         content.for_each_edit(5, 0, 2, |t| seen.push(t.whole_secs()));
         assert_eq!(seen, vec![20, 10], "versions 1 and 2, newest first");
+    }
+
+    #[test]
+    fn every_version_is_found_at_the_time_a_plain_list_of_edits_gives() {
+        let scenario = Scenario::parse(SITE, Path::new("t.toml")).unwrap();
+        let mut content = Content::new(&scenario, PageLayout::new(&scenario));
+        // The independent truth: every page's edit times, in a vector of its own.
+        let mut times: Vec<Vec<SimTime>> = vec![Vec::new(); 6];
+        let mut changed = Vec::new();
+        let mut state = 12345u64;
+        for step in 1..=3_000u64 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // Mostly post 1, so one page reaches a long history.
+            let page = if state >> 62 == 0 {
+                (state >> 33) as u32 % 4
+            } else {
+                1
+            };
+            content.edit(page, SimTime::from_secs(step), &mut changed);
+            for &p in &changed {
+                times[p as usize].push(SimTime::from_secs(step));
+            }
+        }
+        for (page, times) in times.iter().enumerate() {
+            let page = page as u32;
+            let current = times.len() as u32;
+            assert_eq!(content.version(page), current);
+            assert_eq!(content.edit_time(page, 0), SimTime::ZERO);
+            for v in 0..=current {
+                if v > 0 {
+                    assert_eq!(content.edit_time(page, v), times[v as usize - 1]);
+                }
+                let outdated = (v < current).then(|| times[v as usize]);
+                assert_eq!(
+                    content.outdated_since(page, v),
+                    outdated,
+                    "page {page} v {v}"
+                );
+            }
+            for (after, upto) in [(0, current), (current / 3, current / 2), (current, current)] {
+                let mut seen = Vec::new();
+                content.for_each_edit(page, after, upto, |t| seen.push(t));
+                let expected: Vec<SimTime> = times[after as usize..upto as usize]
+                    .iter()
+                    .rev()
+                    .copied()
+                    .collect();
+                assert_eq!(seen, expected, "page {page} {after}..={upto}");
+            }
+        }
+        assert!(content.version(1) > 2_000, "a long history was walked");
     }
 }

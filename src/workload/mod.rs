@@ -7,5 +7,6 @@
 pub mod alias;
 pub mod balancer;
 pub mod content;
+pub mod policy;
 pub mod rng;
 pub mod traffic;

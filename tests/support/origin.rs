@@ -1,5 +1,5 @@
-//! A stand-in for one Next.js instance that follows the load tester's protocol (LOAD.md §2), so
-//! that `isrsim load` can be tested without Node.
+//! A stand-in for one Next.js instance that follows the load tester's protocol (docs/load.md,
+//! "What the site must do"), so that `isrsim load` can be tested without Node.
 //!
 //! It keeps Next.js's response cache as docs/model.md §6 describes it, and no more: every page
 //! is prerendered at version 0 when the origin starts (the build); a lookup serves a fresh page

@@ -23,8 +23,6 @@ use std::sync::atomic::AtomicU64;
 
 pub use footprint::memory_estimate;
 
-use rand::RngExt;
-
 use super::backend::Backend;
 use super::build::Build;
 use super::cdn::{Cdn, Freshness};
@@ -39,6 +37,7 @@ use crate::metrics::{Collector, RunId, RunResult};
 use crate::scenario::{PurgeKind, RoutePolicy, Scenario, SiteEvent};
 use crate::time::SimTime;
 use crate::workload::content::{Content, Edits, PageLayout};
+use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
 use crate::workload::traffic::{ReplayError, Request, Requests};
 
@@ -241,8 +240,6 @@ pub struct Simulation<'p> {
     disk_read: SimTime,
     cdn_rtt: SimTime,
     cdn_origin_rtt: SimTime,
-    purge_delay: Distribution,
-    purge_failure: f64,
     plans: Vec<RoutePlan>,
     content: Content,
     queue: EventQueue<Event>,
@@ -262,8 +259,9 @@ pub struct Simulation<'p> {
     waiters: Waiters,
     backend_rng: SimRng,
     balancer_rng: SimRng,
-    webhook_rng: SimRng,
-    purge_rng: SimRng,
+    /// What the policy sends: an edit's webhooks, and each hop of a purge (none without a CDN).
+    webhooks: Webhooks,
+    purges: Option<Purges>,
     /// Generations in flight for each page, anywhere.
     page_in_flight: Vec<u32>,
     /// Newest version any instance has stored, per page (ABSENT before the first).
@@ -375,10 +373,6 @@ impl<'p> Simulation<'p> {
             disk_read: o.disk_read,
             cdn_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.rtt),
             cdn_origin_rtt: cdn_config.map_or(SimTime::ZERO, |c| c.origin_rtt),
-            purge_delay: cdn_config.map_or(Distribution::Constant(SimTime::ZERO), |c| {
-                c.purge_delay.clone()
-            }),
-            purge_failure: cdn_config.map_or(0.0, |c| c.purge_failure),
             plans,
             content: Content::new(scenario, layout),
             queue: EventQueue::new(),
@@ -414,8 +408,8 @@ impl<'p> Simulation<'p> {
             waiters: Waiters::default(),
             backend_rng: rng::stream(seed, Stream::Backend),
             balancer_rng: rng::stream(seed, Stream::Balancer),
-            webhook_rng: rng::stream(seed, Stream::Webhooks),
-            purge_rng: rng::stream(seed, Stream::Purges),
+            webhooks: Webhooks::new(seed),
+            purges: Purges::new(scenario, seed),
             page_in_flight: vec![0; pages],
             origin_newest: vec![ABSENT; pages],
             visibility: Visibility::new(pages),
@@ -448,36 +442,34 @@ impl<'p> Simulation<'p> {
     fn build(&mut self, scenario: &Scenario, seed: u64) {
         let layout = self.content.layout().clone();
         let warm = scenario.cdn.as_ref().is_some_and(|c| c.warm);
-        let mut schedule_rng = rng::stream(seed, Stream::Schedule);
         for (r, route) in scenario.routes.iter().enumerate() {
-            let (freshness, schedule) = (self.plans[r].freshness, self.plans[r].policy.schedule);
-            let pages = layout.offsets[r]..layout.offsets[r] + route.pages;
-            if route.prerendered {
-                for page in pages.clone() {
-                    self.last_build.record(page, 0, SimTime::ZERO);
-                    for cache in 0..self.origin.caches() {
-                        self.install(cache, page);
+            if !route.prerendered {
+                continue;
+            }
+            let freshness = self.plans[r].freshness;
+            for page in layout.offsets[r]..layout.offsets[r] + route.pages {
+                self.last_build.record(page, 0, SimTime::ZERO);
+                for cache in 0..self.origin.caches() {
+                    self.install(cache, page);
+                }
+                if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
+                    for pop in 0..cdn.pops() {
+                        cdn.store(pop, page, 0, SimTime::ZERO, freshness);
                     }
-                    if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
-                        for pop in 0..cdn.pops() {
-                            cdn.store(pop, page, 0, SimTime::ZERO, freshness);
-                        }
-                    }
-                    if let (true, Some(shield)) = (warm, self.shield.as_mut()) {
-                        shield.store(0, page, 0, SimTime::ZERO, freshness);
-                    }
+                }
+                if let (true, Some(shield)) = (warm, self.shield.as_mut()) {
+                    shield.store(0, page, 0, SimTime::ZERO, freshness);
                 }
             }
-            if let Some(every) = schedule {
-                for page in pages {
-                    let phase = SimTime(schedule_rng.random_range(0..every.as_micros()));
-                    // With a shared cache the cron job regenerates once, not once per instance;
-                    // instances that are not running yet (or any more) skip their ticks.
-                    for instance in 0..self.origin.cache_room() as u32 {
-                        self.queue
-                            .schedule(phase, Event::Schedule { page, instance });
-                    }
-                }
+        }
+        // With a shared cache the cron job regenerates once, not once per instance; instances
+        // that are not running yet (or any more) skip their ticks.
+        let caches = self.origin.cache_room() as u32;
+        let schedules = self.plans.iter().map(|p| p.policy.schedule);
+        for (page, phase) in schedule_phases(&layout, schedules, seed) {
+            for instance in 0..caches {
+                self.queue
+                    .schedule(phase, Event::Schedule { page, instance });
             }
         }
     }

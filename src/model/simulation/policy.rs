@@ -19,15 +19,20 @@
 //! describes, where an edge purged before its shield refetches and caches the old copy. After
 //! `regenerate` it is sent once the regeneration has succeeded; after `invalidate` and
 //! `mark-stale`, at once.
-
-use rand::RngExt;
+//!
+//! Whether a webhook or a purge's hop is lost, its delay, and a schedule's phases are drawn in
+//! `workload::policy`, where the load tester draws them too; this file says what they do to the
+//! caches.
 
 use super::{Cause, Event, Simulation};
 use crate::model::origin::Batch;
 use crate::scenario::{OnEdit, PurgeKind};
 use crate::time::SimTime;
+use crate::workload::policy::Purges;
 
 impl Simulation<'_> {
+    /// An edit: the content changes, and each changed page gets the webhook its route's policy
+    /// sends (`workload::policy`), unless it is lost.
     pub(super) fn on_edit(&mut self, page: u32) {
         let now = self.queue.now();
         let mut changed = std::mem::take(&mut self.changed);
@@ -35,16 +40,14 @@ impl Simulation<'_> {
         if let Some(trace) = self.trace.as_mut() {
             trace.edits.push((now, page));
         }
-        for &q in &changed {
-            let policy = &self.plans[self.content.layout().route_of(q)].policy;
-            if policy.on_edit == OnEdit::None {
-                continue;
-            }
-            let lost = policy.webhook_failure > 0.0
-                && self.webhook_rng.random::<f64>() < policy.webhook_failure;
-            let delay = policy.webhook_delay.sample(&mut self.webhook_rng);
-            if !lost {
-                self.queue.schedule(now + delay, Event::Webhook { page: q });
+        let (plans, layout) = (&self.plans, self.content.layout());
+        for webhook in self
+            .webhooks
+            .of_edit(&changed, |q| &plans[layout.route_of(q)].policy)
+        {
+            if let Some(delay) = webhook.delay {
+                let page = webhook.page;
+                self.queue.schedule(now + delay, Event::Webhook { page });
             }
         }
         self.changed = changed;
@@ -140,8 +143,6 @@ impl Simulation<'_> {
 
     /// One hop of a purge (to a PoP, or to the shield): its delay, or `None` if it is lost.
     fn purge_hop(&mut self) -> Option<SimTime> {
-        let lost = self.purge_failure > 0.0 && self.purge_rng.random::<f64>() < self.purge_failure;
-        let delay = self.purge_delay.sample(&mut self.purge_rng);
-        (!lost).then_some(delay)
+        self.purges.as_mut().and_then(Purges::hop)
     }
 }

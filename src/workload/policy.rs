@@ -1,0 +1,234 @@
+//! What a policy sends, drawn once for both drivers (docs/model.md §8, docs/load.md "How editors
+//! are played"): the webhooks of an edit, each hop of a CDN purge, and the phases of a schedule.
+//!
+//! Each is a message over a network that arrives after a delay or is lost (Fastly and Cloudflare
+//! document about 150 ms for a purge; a CMS's webhook is retried or dropped by its own rules), so
+//! the simulator schedules it in its event queue and the load tester sends it after a real wait.
+//! The dice are the replication's own streams (`Webhooks`, `Purges`, `Schedule`), never the
+//! policy's, so every policy of a replication that sends alike gets the same delays and losses
+//! (docs/model.md §2.4), and a load test gets those of the simulation it is compared with.
+
+use rand::RngExt;
+
+use super::content::PageLayout;
+use super::rng::{self, SimRng, Stream};
+use crate::distribution::Distribution;
+use crate::scenario::{OnEdit, RoutePolicy, Scenario};
+use crate::time::SimTime;
+
+/// One webhook of an edit: for `page`, arriving `delay` after the edit, or lost (`None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Webhook {
+    pub page: u32,
+    pub delay: Option<SimTime>,
+}
+
+/// The webhooks' dice: one replication's `Webhooks` stream.
+pub struct Webhooks {
+    rng: SimRng,
+}
+
+impl Webhooks {
+    pub fn new(replication_seed: u64) -> Webhooks {
+        Webhooks {
+            rng: rng::stream(replication_seed, Stream::Webhooks),
+        }
+    }
+
+    /// The webhooks of one edit, in the order of the pages it `changed`: one per page whose
+    /// route's policy (`policy_of`) acts on edits. Per webhook, its loss is drawn first, and only
+    /// when its policy can lose one (`webhook_failure > 0`), then its delay, lost or not.
+    pub fn of_edit<'a>(
+        &'a mut self,
+        changed: &'a [u32],
+        policy_of: impl Fn(u32) -> &'a RoutePolicy + 'a,
+    ) -> impl Iterator<Item = Webhook> + 'a {
+        changed.iter().filter_map(move |&page| {
+            let policy = policy_of(page);
+            if policy.on_edit == OnEdit::None {
+                return None;
+            }
+            let lost =
+                policy.webhook_failure > 0.0 && self.rng.random::<f64>() < policy.webhook_failure;
+            let delay = policy.webhook_delay.sample(&mut self.rng);
+            Some(Webhook {
+                page,
+                delay: (!lost).then_some(delay),
+            })
+        })
+    }
+}
+
+/// The purges' dice: one replication's `Purges` stream, and the CDN's `purge_delay` and
+/// `purge_failure`.
+pub struct Purges {
+    rng: SimRng,
+    delay: Distribution,
+    failure: f64,
+}
+
+impl Purges {
+    /// `None` without a `[cdn]`: then no purge is ever sent.
+    pub fn new(scenario: &Scenario, replication_seed: u64) -> Option<Purges> {
+        scenario.cdn.as_ref().map(|cdn| Purges {
+            rng: rng::stream(replication_seed, Stream::Purges),
+            delay: cdn.purge_delay.clone(),
+            failure: cdn.purge_failure,
+        })
+    }
+
+    /// One hop of a purge (to a PoP, to the origin shield, or the load tester's one request to
+    /// the CDN): its delay, or `None` if it is lost. The loss is drawn first, and only when purges
+    /// can be lost, then the delay, lost or not.
+    pub fn hop(&mut self) -> Option<SimTime> {
+        let lost = self.failure > 0.0 && self.rng.random::<f64>() < self.failure;
+        let delay = self.delay.sample(&mut self.rng);
+        (!lost).then_some(delay)
+    }
+}
+
+/// The first tick of every scheduled page, `(page, phase)`: each phase uniform in whole
+/// microseconds within its route's first period, drawn from the `Schedule` stream in page order.
+/// `schedules` is each route's `schedule`, in route order. A driver then ticks each page once per
+/// cache (docs/model.md §8.4).
+pub fn schedule_phases<'a>(
+    layout: &'a PageLayout,
+    schedules: impl IntoIterator<Item = Option<SimTime>> + 'a,
+    replication_seed: u64,
+) -> impl Iterator<Item = (u32, SimTime)> + 'a {
+    let mut rng = rng::stream(replication_seed, Stream::Schedule);
+    schedules
+        .into_iter()
+        .enumerate()
+        .filter_map(|(route, every)| every.map(|every| (route, every)))
+        .flat_map(move |(route, every)| {
+            let first = layout.offsets[route];
+            (first..first + layout.pages[route]).map(move |page| (page, every))
+        })
+        .map(move |(page, every)| (page, SimTime(rng.random_range(0..every.as_micros()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SITE: &str = r#"
+duration = "1h"
+[traffic]
+pattern = "steady"
+rate = 1
+[[routes]]
+name = "posts"
+pages = 3
+regen_time = "1s"
+[[routes]]
+name = "about"
+pages = 2
+regen_time = "1s"
+[[routes]]
+name = "lists"
+pages = 2
+regen_time = "1s"
+[cdn]
+purge_delay = { exponential = "150ms" }
+[[policies]]
+name = "p"
+"#;
+
+    fn policy(on_edit: OnEdit, failure: f64) -> RoutePolicy {
+        RoutePolicy {
+            on_edit,
+            webhook_delay: Distribution::Exponential {
+                mean: SimTime::from_secs(1),
+            },
+            webhook_failure: failure,
+            ..RoutePolicy::default()
+        }
+    }
+
+    #[test]
+    fn each_webhook_draws_its_loss_only_when_it_can_be_lost_then_its_delay() {
+        let seed = 11;
+        let (sure, lossy, silent) = (
+            policy(OnEdit::Regenerate, 0.0),
+            policy(OnEdit::Invalidate, 0.5),
+            policy(OnEdit::None, 0.5),
+        );
+        // Pages 0 and 1 have sure webhooks, page 2 none, pages 3 and 4 lossy ones.
+        let policy_of = |page: u32| match page {
+            0 | 1 => &sure,
+            2 => &silent,
+            _ => &lossy,
+        };
+        let mut webhooks = Webhooks::new(seed);
+        let got: Vec<Webhook> = webhooks.of_edit(&[0, 1, 2, 3, 4], policy_of).collect();
+
+        // The same stream, read by hand in the documented order.
+        let mut dice = rng::stream(seed, Stream::Webhooks);
+        let mut expected = Vec::new();
+        for page in [0, 1] {
+            let delay = sure.webhook_delay.sample(&mut dice);
+            expected.push(Webhook {
+                page,
+                delay: Some(delay),
+            });
+        }
+        for page in [3, 4] {
+            let lost = dice.random::<f64>() < 0.5;
+            let delay = lossy.webhook_delay.sample(&mut dice);
+            expected.push(Webhook {
+                page,
+                delay: (!lost).then_some(delay),
+            });
+        }
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_webhook_that_is_always_lost_never_arrives() {
+        let always = policy(OnEdit::MarkStale, 1.0);
+        let mut webhooks = Webhooks::new(3);
+        let changed: Vec<u32> = (0..100).collect();
+        assert!(
+            webhooks
+                .of_edit(&changed, |_| &always)
+                .all(|w| w.delay.is_none())
+        );
+    }
+
+    #[test]
+    fn purge_hops_without_loss_draw_only_their_delays_and_there_is_none_without_a_cdn() {
+        let scenario = Scenario::parse(SITE, Path::new("t.toml")).unwrap();
+        let mut purges = Purges::new(&scenario, 5).unwrap();
+        let mut dice = rng::stream(5, Stream::Purges);
+        let delay = Distribution::Exponential {
+            mean: SimTime::from_millis(150),
+        };
+        for _ in 0..10 {
+            assert_eq!(purges.hop(), Some(delay.sample(&mut dice)));
+        }
+        let bare = SITE.replace("[cdn]\npurge_delay = { exponential = \"150ms\" }\n", "");
+        let scenario = Scenario::parse(&bare, Path::new("t.toml")).unwrap();
+        assert!(Purges::new(&scenario, 5).is_none());
+    }
+
+    #[test]
+    fn every_scheduled_page_gets_one_phase_within_its_first_period() {
+        let scenario = Scenario::parse(SITE, Path::new("t.toml")).unwrap();
+        let layout = PageLayout::new(&scenario);
+        let (minute, hour) = (SimTime::from_secs(60), SimTime::from_secs(3600));
+        // Posts (pages 0-2) every minute, about never, lists (pages 5-6) every hour.
+        let schedules = [Some(minute), None, Some(hour)];
+        let phases: Vec<(u32, SimTime)> = schedule_phases(&layout, schedules, 9).collect();
+        let pages: Vec<u32> = phases.iter().map(|&(page, _)| page).collect();
+        assert_eq!(pages, [0, 1, 2, 5, 6]);
+        for &(page, phase) in &phases {
+            assert!(phase < if page < 3 { minute } else { hour });
+        }
+        // Drawn in page order from the replication's `Schedule` stream.
+        let mut dice = rng::stream(9, Stream::Schedule);
+        let first = SimTime(dice.random_range(0..minute.as_micros()));
+        assert_eq!(phases[0].1, first);
+    }
+}
