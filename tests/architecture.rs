@@ -4,7 +4,7 @@
 //!
 //! A cycle between sibling modules (`a` uses `b` and `b` uses `a`) means neither can be read,
 //! tested or replaced alone; a file of more than `MAX_CODE_LINES` lines of code holds more than
-//! one idea. A parent and its own child modules may refer to each other (the child uses the
+//! one idea, and a function of more than `MAX_FUNCTION_LINES` lines more than one step. A parent and its own child modules may refer to each other (the child uses the
 //! parent's types through `super`), as Rust intends.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const MAX_CODE_LINES: usize = 800;
+
+/// The most lines a function outside tests may span, from its `fn` to its closing brace.
+const MAX_FUNCTION_LINES: usize = 120;
 
 /// Every `.rs` file under `dir`.
 fn sources(dir: &Path) -> Vec<PathBuf> {
@@ -350,5 +353,199 @@ fn a_cycle_between_siblings_is_found_and_a_parent_child_pair_is_not() {
     assert_eq!(
         sibling_cycles(&edges),
         ["in `report`: figures -> html -> figures"]
+    );
+}
+
+/// `text` with comments, string literals and character literals blanked out (newlines kept), so
+/// that the braces left are the code's own.
+fn blank_literals(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                out.push(blank(chars[i]));
+                i += 1;
+            }
+            i += 2;
+        } else if c == 'r' && matches!(next, Some('"' | '#')) && !prev_is_ident(&chars, i) {
+            // A raw string: r"…", r#"…"#, …
+            let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            i += 2 + hashes;
+            let close: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            while i < chars.len() && !chars[i..].starts_with(&close) {
+                out.push(blank(chars[i]));
+                i += 1;
+            }
+            i += close.len();
+        } else if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                out.push(blank(chars.get(i).copied().unwrap_or(' ')));
+                i += 1;
+            }
+            i += 1;
+        } else if c == '\'' {
+            // A character literal ('x', '\n', '\u{7f}'), not a lifetime ('a).
+            let end = if next == Some('\\') {
+                chars[i + 2..]
+                    .iter()
+                    .position(|&q| q == '\'')
+                    .map(|p| i + 2 + p)
+            } else if chars.get(i + 2) == Some(&'\'') {
+                Some(i + 2)
+            } else {
+                None
+            };
+            match end {
+                Some(end) => i = end + 1,
+                None => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn prev_is_ident(chars: &[char], i: usize) -> bool {
+    i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')
+}
+
+/// The functions of `text` (literals blanked) outside `#[cfg(test)]` items, as (name, first line,
+/// lines spanned).
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim();
+        if line.starts_with("#[cfg(test)]") {
+            // Skip the item it guards: to its `;`, or to the end of its braces.
+            i = item_end(&lines, i + 1) + 1;
+            continue;
+        }
+        let name = line
+            .split_whitespace()
+            .skip_while(|w| *w != "fn")
+            .nth(1)
+            .map(|w| w.split(['(', '<']).next().unwrap_or(w).to_string());
+        match name {
+            Some(name) if !name.is_empty() && line.split_whitespace().any(|w| w == "fn") => {
+                let end = item_end(&lines, i);
+                found.push((name, i + 1, end + 1 - i));
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    found
+}
+
+/// The line where the item starting at `start` ends: its first `;` before any brace, or the
+/// line that closes its first brace.
+fn item_end(lines: &[&str], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut opened = false;
+    for (n, line) in lines.iter().enumerate().skip(start) {
+        for c in line.chars() {
+            match c {
+                '{' => {
+                    depth += 1;
+                    opened = true;
+                }
+                '}' => depth = depth.saturating_sub(1),
+                ';' if !opened => return n,
+                _ => {}
+            }
+        }
+        if opened && depth == 0 {
+            return n;
+        }
+    }
+    lines.len().saturating_sub(1)
+}
+
+/// Files that are test modules as a whole: declared `#[cfg(test)] mod name;` by their parent.
+fn test_only_files(files: &[PathBuf]) -> BTreeSet<PathBuf> {
+    let mut test_only = BTreeSet::new();
+    for file in files {
+        let text = fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let dir = if file.ends_with("mod.rs") || file.ends_with("lib.rs") {
+            file.parent().unwrap().to_path_buf()
+        } else {
+            file.with_extension("")
+        };
+        for pair in lines.windows(2) {
+            if pair[0] == "#[cfg(test)]"
+                && let Some(name) = pair[1]
+                    .strip_prefix("mod ")
+                    .and_then(|m| m.strip_suffix(';'))
+            {
+                test_only.insert(dir.join(format!("{name}.rs")));
+                test_only.insert(dir.join(name).join("mod.rs"));
+            }
+        }
+    }
+    test_only
+}
+
+#[test]
+fn no_function_outside_tests_is_longer_than_its_bound() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = sources(&src);
+    let test_only = test_only_files(&files);
+    let mut long = Vec::new();
+    for file in files.iter().filter(|f| !test_only.contains(*f)) {
+        let text = blank_literals(&fs::read_to_string(file).unwrap());
+        for (name, line, span) in functions(&text) {
+            if span > MAX_FUNCTION_LINES {
+                long.push(format!("{}:{line} `{name}` ({span} lines)", file.display()));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FUNCTION_LINES} lines outside tests:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn a_function_is_measured_from_its_fn_to_its_closing_brace_whatever_its_literals_hold() {
+    let text = "/// doc\npub fn a() {\n    let s = \"}}\";\n    let c = '{';\n    // }\n}\n\n\
+                #[cfg(test)]\nmod tests {\n    fn hidden() {\n    }\n}\n\
+                fn b<'a>(x: &'a str) -> &'a str {\n    let r = r#\"{\"#;\n    x\n}\n\
+                trait T {\n    fn declared(&self);\n}\n";
+    assert_eq!(
+        functions(&blank_literals(text)),
+        [
+            ("a".to_string(), 2, 5),
+            ("b".to_string(), 13, 4),
+            ("declared".to_string(), 18, 1)
+        ]
     );
 }
