@@ -5,9 +5,6 @@ use std::path::Path;
 
 use isrsim::model::{self, Simulation};
 use isrsim::scenario::Scenario;
-use isrsim::workload::content::Edits;
-use isrsim::workload::rng;
-use isrsim::workload::traffic::Requests;
 
 const SITE: &str = r#"
 duration = "2h"
@@ -82,10 +79,9 @@ fn every_policy_sees_the_same_users_and_the_same_edits() {
     for replication in 0..2 {
         let traces: Vec<_> = (0..s.policies.len())
             .map(|policy| {
-                let seed = rng::replication_seed(s.seed, replication);
+                // The users and edits the run drew for itself, as `isrsim run` draws them.
                 let sim = Simulation::new(&s, policy, replication).with_trace();
-                let edits = Edits::new(&s, sim.layout(), seed);
-                sim.run(Requests::new(&s, seed), edits).1.unwrap()
+                sim.run_drawn(&s).unwrap().1.unwrap()
             })
             .collect();
         let arrivals = |t: &isrsim::model::Trace| {

@@ -310,10 +310,7 @@ pub fn simulate(
 ) -> Result<Collector, ReplayError> {
     let mut sim = Simulation::for_run(scenario, id, collector);
     sim.progress = progress;
-    let mut requests = Requests::new(scenario, id.seed);
-    let edits = Edits::new(scenario, sim.content.layout(), id.seed);
-    let collector = sim.play(&mut requests, edits).0;
-    requests.failure().map_or(Ok(collector), Err)
+    Ok(sim.play_drawn(scenario)?.0)
 }
 
 impl<'p> Simulation<'p> {
@@ -512,6 +509,23 @@ impl<'p> Simulation<'p> {
         let id = self.id;
         let (collector, trace) = self.play(requests, edits);
         (collector.finish(id), trace)
+    }
+
+    /// Runs on the users and edits this run's seed draws, as `run` and `simulate` draw them.
+    pub fn run_drawn(self, scenario: &Scenario) -> Result<(RunResult, Option<Trace>), ReplayError> {
+        let id = self.id;
+        let (collector, trace) = self.play_drawn(scenario)?;
+        Ok((collector.finish(id), trace))
+    }
+
+    /// Draws this run's users and edits from its seed and plays them; fails if a trace's
+    /// requests cannot be read back, which would leave the run short.
+    fn play_drawn(self, scenario: &Scenario) -> Result<(Collector, Option<Trace>), ReplayError> {
+        let seed = self.id.seed;
+        let mut requests = Requests::new(scenario, seed);
+        let edits = Edits::new(scenario, self.content.layout(), seed);
+        let played = self.play(&mut requests, edits);
+        requests.failure().map_or(Ok(played), Err)
     }
 
     /// `run`, leaving the collector unfinished.
