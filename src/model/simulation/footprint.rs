@@ -16,8 +16,9 @@ mod bytes {
     pub const LRU_LINK: u64 = 8;
     /// `memory::File`: a version and two times.
     pub const FILE: u64 = 24;
-    /// `content::Change`: a time and the index of the previous change.
-    pub const EDIT: u64 = 16;
+    /// A page's change in `content::Content`'s arena of edit times: 8 bytes, in a block per page
+    /// that doubles when full and leaves the block it outgrew behind, so at most 4 slots.
+    pub const EDIT: u64 = 4 * 8;
     /// Per page, whatever the caches: the layout's route (2), the content's version and newest
     /// change (8), the build's version and time (12), the run's generations in flight, newest
     /// stored version, last success and alert flag (17), the judge's highest version seen (4),
@@ -59,16 +60,7 @@ pub fn memory_estimate(scenario: &Scenario) -> u64 {
         }
     }
     per_page += bytes::PAGE + bytes::SAMPLER;
-    let edits: f64 = (scenario.routes.iter())
-        .map(|r| {
-            let drawn = r.edit_every.map_or(0.0, |every| {
-                f64::from(r.pages) * scenario.duration.as_secs_f64() / every.as_secs_f64()
-            });
-            // A recorded log is copied into the run's edits, and each edit into the content.
-            let logged = r.edit_log.as_ref().map_or(0, |log| log.edits.len()) as f64;
-            drawn + 2.0 * logged
-        })
-        .sum();
+    let edits = changes(scenario).iter().sum::<f64>();
     let collector =
         Collector::memory_estimate(scenario.routes.len(), scenario.duration, scenario.bucket);
     // Saturating: a scenario too large to count is too large to run.
@@ -76,4 +68,36 @@ pub fn memory_estimate(scenario: &Scenario) -> u64 {
         .saturating_mul(per_page)
         .saturating_add((edits * bytes::EDIT as f64).min(u64::MAX as f64) as u64)
         .saturating_add(collector)
+}
+
+/// The changes each route is expected to record in a run: its own edits (a recorded log counts
+/// twice, as it is also copied into the run's edits), and every change of the route it
+/// `depends_on`, which changes one of its pages too.
+fn changes(scenario: &Scenario) -> Vec<f64> {
+    let own: Vec<f64> = (scenario.routes.iter())
+        .map(|r| {
+            let drawn = r.edit_every.map_or(0.0, |every| {
+                f64::from(r.pages) * scenario.duration.as_secs_f64() / every.as_secs_f64()
+            });
+            let logged = r.edit_log.as_ref().map_or(0, |log| log.edits.len()) as f64;
+            drawn + 2.0 * logged
+        })
+        .collect();
+    (0..own.len())
+        .map(|r| {
+            // Up the chain of `depends_on` (acyclic, as the scenario reader checks), at most
+            // once per route.
+            let (mut total, mut route) = (own[r], r);
+            for _ in 0..own.len() {
+                match scenario.routes[route].depends_on {
+                    Some(source) => {
+                        total += own[source];
+                        route = source;
+                    }
+                    None => break,
+                }
+            }
+            total
+        })
+        .collect()
 }
