@@ -26,7 +26,7 @@ use crate::metrics::{Collector, RunId};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::workload::content::{Edits, PageLayout};
-use crate::workload::traffic::{Request, Requests};
+use crate::workload::traffic::{ReplayError, Request, Requests};
 
 /// How long after the parts start time zero is: the content server is listening and the
 /// workers are waiting before the first request is due.
@@ -40,15 +40,23 @@ const ERRORS_AFTER: u64 = 100;
 pub struct Plan {
     pub requests: Box<dyn Iterator<Item = Request> + Send>,
     pub edits: Box<dyn Iterator<Item = (SimTime, u32)> + Send>,
+    /// Why the requests ended early, once they have ended, if they did: a trace whose
+    /// recording could not be read back. Such a run is short, so it fails rather than reports.
+    pub failure: Arc<Mutex<Option<ReplayError>>>,
 }
 
 impl Plan {
     /// The users and edits of the replication whose seed is `seed`: the simulator's own.
     pub fn of(scenario: &Scenario, seed: u64) -> Plan {
         let layout = PageLayout::new(scenario);
+        let failure = Arc::default();
         Plan {
-            requests: Box::new(Requests::new(scenario, seed)),
+            requests: Box::new(Checked {
+                requests: Requests::new(scenario, seed),
+                failure: Arc::clone(&failure),
+            }),
             edits: Box::new(Edits::new(scenario, &layout, seed)),
+            failure,
         }
     }
 
@@ -62,7 +70,28 @@ impl Plan {
                 pop: 0,
             })),
             edits: Box::new(edits.into_iter()),
+            failure: Arc::default(),
         }
+    }
+}
+
+/// The replication's requests, which say why when they end early.
+struct Checked {
+    requests: Requests,
+    failure: Arc<Mutex<Option<ReplayError>>>,
+}
+
+impl Iterator for Checked {
+    type Item = Request;
+
+    fn next(&mut self) -> Option<Request> {
+        let next = self.requests.next();
+        if next.is_none()
+            && let Some(e) = self.requests.failure()
+        {
+            *lock(&self.failure) = Some(e);
+        }
+        next
     }
 }
 
@@ -131,6 +160,8 @@ pub enum LoadError {
          was rendered from in every page (docs/load.md, \"What the site must do\")"
     )]
     NoMarker { seen: u64, missing: u64 },
+    #[error("{0}")]
+    Replay(ReplayError),
 }
 
 /// The load tester.
@@ -237,6 +268,7 @@ impl Load {
             workers.spawn(users::work(Arc::clone(&shared), queue.clone()));
         }
         drop(queue);
+        let failure = Arc::clone(&plan.failure);
         let dispatcher = {
             let (requests, stop, live) = (plan.requests, Arc::clone(&stop), Arc::clone(&self.live));
             tokio::task::spawn_blocking(move || {
@@ -270,6 +302,9 @@ impl Load {
         let collector = recorder.finish(&cms, end).map_err(LoadError::Log)?;
         if stopped == Some(Reason::NoMarker) {
             return Err(LoadError::NoMarker { seen, missing });
+        }
+        if let Some(e) = lock(&failure).take() {
+            return Err(LoadError::Replay(e));
         }
         collector.ok_or_else(|| LoadError::Runtime(io::Error::other("the run was finished twice")))
     }
@@ -389,4 +424,23 @@ async fn wait_for_signal() -> bool {
 #[cfg(not(unix))]
 async fn wait_for_signal() -> bool {
     tokio::signal::ctrl_c().await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_that_end_because_a_trace_cannot_be_read_back_leave_the_failure_for_the_run() {
+        let failure = Arc::default();
+        let mut requests = Checked {
+            requests: crate::workload::traffic::tests::unreadable(),
+            failure: Arc::clone(&failure),
+        };
+        assert!(requests.next().is_none());
+        let told = lock(&failure)
+            .take()
+            .expect("the run is told why its requests ended");
+        assert!(told.to_string().contains("temporary file"), "{told}");
+    }
 }

@@ -219,18 +219,18 @@ impl Iterator for Requests {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::logs::replay::Recording;
     use rand::SeedableRng;
 
-    #[test]
-    fn a_recording_that_cannot_be_read_back_is_a_failure_not_an_end() {
-        // Opened for writing only, so reading it back fails as a failing disk would.
+    /// A trace's requests whose recording cannot be read back, as from a failing disk: it was
+    /// opened for writing only.
+    pub(crate) fn unreadable() -> Requests {
         let file = tempfile::tempfile().unwrap();
         let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
         let write_only = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-        let mut requests = Requests {
+        Requests {
             source: Source::Replayed(Replayed {
                 playback: Recording::of(write_only, 5).play(),
                 offsets: vec![0],
@@ -238,7 +238,12 @@ mod tests {
             pops: 1,
             duration: SimTime::from_secs(60),
             rng: SimRng::seed_from_u64(1),
-        };
+        }
+    }
+
+    #[test]
+    fn a_recording_that_cannot_be_read_back_is_a_failure_not_an_end() {
+        let mut requests = unreadable();
         assert_eq!(requests.next(), None);
         let failure = requests.failure().expect("the failed read is told");
         assert!(failure.to_string().contains("temporary file"), "{failure}");
