@@ -455,5 +455,19 @@ revalidate = "1s"
     replayed.sort();
     // Every logged page request, none of the assets.
     assert_eq!(replayed.len(), 540);
-    assert_eq!(sent, replayed);
+    // A request still in flight when the run ends is abandoned, uncounted (docs/load.md), and on
+    // a busy machine the last ones due may be: every request due in the first 1.5 s is answered
+    // and logged, and nothing is logged that the trace does not hold.
+    let early = |v: &[(u64, String, u32)]| -> Vec<(u64, String, u32)> {
+        v.iter().filter(|r| r.0 < 1_500_000).cloned().collect()
+    };
+    assert_eq!(early(&sent), early(&replayed));
+    assert!(
+        early(&replayed).len() > 350,
+        "the comparison is not vacuous"
+    );
+    assert!(
+        sent.iter().all(|r| replayed.binary_search(r).is_ok()),
+        "a request the trace does not hold was sent"
+    );
 }
