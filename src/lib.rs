@@ -6,21 +6,37 @@
 //! # Concepts
 //!
 //! A [`scenario::Scenario`] describes a site (routes of pages, how often editors change them),
-//! its users (a traffic pattern), a CDN of points of presence, one or more Next.js instances with
-//! ISR caches, a backend of limited capacity, and the revalidation **policies** to compare. A
-//! [`scenario::Study`] is a scenario with its `[sweep]` variants. Each (variant, policy,
-//! replication) is one run, made by a [`driver::Driver`]: today the simulator,
-//! [`model::Simulation`], built on the generic event core in [`engine`], which owns the clock and
-//! the loop. A driver reports what it observes to a [`metrics::Collector`], judging each response
-//! with the one staleness judgement of [`metrics::staleness`]; the collector returns the run's
-//! [`metrics::RunResult`]. [`experiment`] spreads the runs over threads; [`results`] summarises
-//! them ([`results::StudyResults`]), reads a results folder back into them for `isrsim plot`,
+//! its users (a pattern of [`traffic`]), a CDN of points of presence, one or more Next.js
+//! instances with ISR caches, a backend of limited capacity, and the revalidation **policies** to
+//! compare. A [`scenario::Study`] is a scenario with its `[sweep]` variants. Each (variant,
+//! policy, replication) is one run, made by a [`driver::Driver`]: the simulator
+//! ([`model::Simulation`], built on the generic event core in [`engine`], which owns the clock
+//! and the loop) or the load tester ([`load`], which plays the run against a real site). Both
+//! draw the same [`workload`]: the users' requests, the pages, the editors' edits and content
+//! versions, the seeded random streams, and what an edit sends (webhooks, purges, schedules).
+//! The caches are the simulator's alone. A driver reports what it observes to a
+//! [`metrics::Collector`], judging each response with the one staleness judgement of
+//! [`metrics::staleness`]; the collector returns the run's [`metrics::RunResult`].
+//! [`experiment`] spreads the runs over threads; [`results`] summarises them
+//! ([`results::StudyResults`]), reads a results folder back into them for `isrsim plot`,
 //! `isrsim diff` and `isrsim compare`, and compares two sets of them; [`report`] renders them as
 //! CSV files, charts, `report.html`, `summary.json` and the table, into a folder [`output`] puts
-//! in place whole. [`load`] is the load
-//! tester's side of a real site: today its content server ([`load::Cms`]), which serves the
-//! simulator's own content versions and behaves as its backend. A figure a run
-//! could not observe is "not measured" (`None`) in every output, never a zero.
+//! in place whole. [`commands`] runs each subcommand and returns its exit code; only `main`
+//! exits. A figure a run could not observe is "not measured" (`None`) in every output, never a
+//! zero.
+//!
+//! # Parts, and which imports which
+//!
+//! Each part imports only parts below it (`tests/architecture.rs` checks it):
+//!
+//! ```text
+//! commands ─► report ─► results, output
+//!          ─► shard, progress, fit
+//!          ─► experiment ─► driver ─► model (the simulator) ─► engine, workload
+//!          ─► load (the load tester, a driver) ─► driver, engine, workload
+//! workload ─► scenario ─► traffic ─► logs
+//! metrics, slo, stats, distribution, time, error: the ground floor
+//! ```
 //!
 //! # Example
 //!
