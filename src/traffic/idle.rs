@@ -2,10 +2,9 @@
 //! steady's, a homogeneous Poisson process (docs/model.md §4); the name says what the scenario
 //! studies, a cache whose entries mostly expire unread.
 
-use super::steady::Poisson;
-use super::{Arrivals, Entry, Key, Keys, Kind, Pattern, Read, Rng, Setting, Traffic};
+use super::steady::Homogeneous;
+use super::{Entry, Key, Keys, Kind, Read, Traffic};
 use crate::error::InputError;
-use crate::time::SimTime;
 
 pub const PATTERN: Entry = Entry {
     name: "idle",
@@ -13,45 +12,13 @@ pub const PATTERN: Entry = Entry {
     read,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Idle {
-    /// Requests per second.
-    pub rate: f64,
-}
+/// The idle pattern: steady's process under its own name.
+pub type Idle = Homogeneous<true>;
 
 fn read(keys: &Keys) -> Result<Read, InputError> {
     Ok(Read::Drawn(Traffic::new(Idle {
         rate: keys.positive_rate("rate")?,
     })))
-}
-
-impl Pattern for Idle {
-    fn entry(&self) -> &'static Entry {
-        &PATTERN
-    }
-
-    fn peak_rate(&self) -> f64 {
-        self.rate
-    }
-
-    fn mean_rate(&self, _: SimTime) -> f64 {
-        self.rate
-    }
-
-    fn busiest_key(&self, _: SimTime) -> &'static str {
-        "rate"
-    }
-
-    fn settings(&self) -> Vec<Setting> {
-        vec![Setting::Number("rate", self.rate)]
-    }
-
-    fn arrivals(&self, _: &mut Rng, _: SimTime) -> Box<dyn Arrivals> {
-        Box::new(Poisson {
-            rate: self.rate,
-            clock: 0.0,
-        })
-    }
 }
 
 #[cfg(test)]

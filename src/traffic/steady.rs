@@ -11,11 +11,15 @@ pub const PATTERN: Entry = Entry {
     read,
 };
 
+/// `rate` requests per second as a homogeneous Poisson process: `steady`, or with `IDLE` the
+/// `idle` pattern, which differs from it only by name.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Steady {
+pub struct Homogeneous<const IDLE: bool> {
     /// Requests per second.
     pub rate: f64,
 }
+
+pub type Steady = Homogeneous<false>;
 
 fn read(keys: &Keys) -> Result<Read, InputError> {
     Ok(Read::Drawn(Traffic::new(Steady {
@@ -23,9 +27,13 @@ fn read(keys: &Keys) -> Result<Read, InputError> {
     })))
 }
 
-impl Pattern for Steady {
+impl<const IDLE: bool> Pattern for Homogeneous<IDLE> {
     fn entry(&self) -> &'static Entry {
-        &PATTERN
+        if IDLE {
+            &super::idle::PATTERN
+        } else {
+            &PATTERN
+        }
     }
 
     fn peak_rate(&self) -> f64 {
@@ -53,10 +61,10 @@ impl Pattern for Steady {
 }
 
 /// A homogeneous Poisson process: exponential gaps of mean 1/`rate`.
-pub(super) struct Poisson {
-    pub(super) rate: f64,
+struct Poisson {
+    rate: f64,
     /// Seconds since t=0 of the last arrival.
-    pub(super) clock: f64,
+    clock: f64,
 }
 
 impl Arrivals for Poisson {
