@@ -75,6 +75,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod fit;
+pub mod ids;
 pub mod load;
 pub mod logs;
 pub mod metrics;
