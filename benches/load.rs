@@ -16,6 +16,7 @@ use isrsim::load::client::Answer;
 use isrsim::load::recorder::{Live, Observation, Recorder};
 use isrsim::load::response;
 use isrsim::scenario::Scenario;
+use isrsim::workload::PageId;
 
 const SITE: &str = r#"
 duration = "1h"
@@ -79,14 +80,14 @@ fn per_response(c: &mut Criterion) {
     let start = Instant::now();
     let cms = Arc::new(Cms::starting(&scenario, 1, start, None));
     for p in (0..1000).step_by(3) {
-        cms.edit(p, cms.now());
+        cms.edit(PageId(p), cms.now());
     }
     let answer = Ok(page);
     group.bench_function("judged_and_recorded", |b| {
         b.iter(|| {
             let now = Instant::now();
             let observation = Observation {
-                page: 417,
+                page: PageId(417),
                 intended: now - Duration::from_micros(300),
                 sent: Some(now - Duration::from_micros(250)),
                 received: now,

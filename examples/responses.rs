@@ -11,6 +11,7 @@ use std::path::Path;
 
 use isrsim::model::Simulation;
 use isrsim::scenario::Scenario;
+use isrsim::workload::PageId;
 use isrsim::workload::content::{Edits, PageLayout};
 use isrsim::workload::rng::replication_seed;
 use isrsim::workload::traffic::Requests;
@@ -38,9 +39,9 @@ fn main() {
         .with_trace()
         .run(Requests::new(&scenario, seed), edits);
     let trace = trace.expect("a traced simulation returns its trace");
-    let name = |page: u32| {
+    let name = |page: PageId| {
         let route = layout.route_of(page);
-        (&scenario.routes[route].name, page - layout.offsets[route])
+        (&scenario.routes[route].name, page.0 - layout.offsets[route])
     };
     println!("arrival_s,route,page,version,served,stale");
     for x in &trace.responses {

@@ -35,7 +35,7 @@
 //!          ─► experiment ─► driver ─► model (the simulator) ─► engine, workload
 //!          ─► load (the load tester, a driver) ─► driver, engine, workload
 //! workload ─► scenario ─► traffic ─► logs
-//! metrics, slo, stats, distribution, time, error: the ground floor
+//! metrics, slo, stats, distribution, ids, time, error: the ground floor
 //! ```
 //!
 //! # Example
@@ -91,6 +91,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod fit;
+pub mod ids;
 pub mod load;
 pub mod logs;
 pub mod metrics;

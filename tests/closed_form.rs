@@ -15,6 +15,7 @@ use isrsim::metrics::RunResult;
 use isrsim::model::{self, Simulation};
 use isrsim::time::SimTime;
 use isrsim::workload::traffic::Request;
+use isrsim::workload::{PageId, PopId};
 use support::{metric, parse};
 
 const SIGMAS: f64 = 6.0;
@@ -715,8 +716,8 @@ fn poisson_at_pops(rates: &[f64], d: f64, seed: u64) -> Vec<Request> {
         while t < d {
             requests.push(Request {
                 at: SimTime::from_secs_f64(t),
-                page: 0,
-                pop: pop as u16,
+                page: PageId(0),
+                pop: PopId(pop as u32),
             });
             t += -rng.uniform().ln() / rate;
         }

@@ -15,6 +15,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use isrsim::load::{Cms, Server};
 use isrsim::time::SimTime;
+use isrsim::workload::PageId;
 use serde_json::Value;
 
 mod support;
@@ -121,7 +122,10 @@ async fn a_page_is_served_at_version_0_as_json_never_cached() {
 async fn an_edit_makes_version_1_with_its_time_and_changes_the_list_it_feeds() {
     let (cms, addr) = start(SITE).await;
     // Post 3 is global page 3; it feeds list 3 % 2 = 1, global page 4 + 1 = 5.
-    assert_eq!(cms.edit(3, SimTime::from_millis(81_234)), vec![3, 5]);
+    assert_eq!(
+        cms.edit(PageId(3), SimTime::from_millis(81_234)),
+        vec![PageId(3), PageId(5)]
+    );
     let post = get(addr, "/content/posts/3").await.json;
     assert_eq!(
         (&post["version"], &post["edited_at_ms"]),
@@ -139,9 +143,9 @@ async fn an_edit_makes_version_1_with_its_time_and_changes_the_list_it_feeds() {
 async fn an_aggregation_goes_up_by_one_with_each_edit_of_a_page_feeding_it() {
     let (cms, addr) = start(SITE).await;
     // List 1 is fed by posts 1 and 3, list 0 by posts 0 and 2.
-    cms.edit(1, SimTime::from_secs(10));
-    cms.edit(3, SimTime::from_secs(20));
-    cms.edit(1, SimTime::from_secs(30));
+    cms.edit(PageId(1), SimTime::from_secs(10));
+    cms.edit(PageId(3), SimTime::from_secs(20));
+    cms.edit(PageId(1), SimTime::from_secs(30));
     let list = get(addr, "/content/lists/1").await.json;
     assert_eq!(
         (&list["version"], &list["edited_at_ms"]),
@@ -185,7 +189,7 @@ async fn a_regeneration_reads_the_version_current_when_it_leaves_the_queue() {
     let queued = tokio::spawn(async move { get(addr, "/content/posts/2").await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     // At about 100 ms: the first is running on version 0, the second still queued.
-    cms.edit(2, SimTime::from_millis(100));
+    cms.edit(PageId(2), SimTime::from_millis(100));
     assert_eq!(running.await.unwrap().json["version"], 0);
     assert_eq!(queued.await.unwrap().json["version"], 1);
 }

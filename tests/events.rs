@@ -10,21 +10,22 @@
 mod timeline_support;
 
 use isrsim::model::{Cause, Served, TracedGeneration};
+use isrsim::workload::{InstanceId, PageId};
 use timeline_support::{edit, get, run, scenario, secs};
 
-/// The instance of a build's renders.
-const BUILD: u32 = u32::MAX;
+/// The instance of a build's renders: none.
+const BUILD: Option<u32> = None;
 
 fn generation(
     page: u32,
-    instance: u32,
+    instance: impl Into<Option<u32>>,
     cause: Cause,
     (triggered, started, finished): (f64, f64, f64),
     snapshot: u32,
 ) -> TracedGeneration {
     TracedGeneration {
-        page,
-        instance,
+        page: PageId(page),
+        instance: instance.into().map(InstanceId),
         cause,
         triggered: secs(triggered),
         started: Some(secs(started)),
@@ -116,7 +117,10 @@ rolling = "10s"
             generation(0, 1, Cause::Background, (164.0, 165.0, 167.0), 1),
         ]
     );
-    assert_eq!(t.trace.starts, vec![(secs(106.0), 0), (secs(116.0), 1)]);
+    assert_eq!(
+        t.trace.starts,
+        vec![(secs(106.0), InstanceId(0)), (secs(116.0), InstanceId(1))]
+    );
     assert_eq!(t.metric("build_renders"), 2.0);
     assert_eq!(
         t.metric("regenerations"),
@@ -276,5 +280,8 @@ at = "100s"
             generation(0, 0, Cause::Background, (101.0, 101.0, 103.0), 1),
         ]
     );
-    assert_eq!(t.trace.starts, vec![(secs(30.0), 1), (secs(100.0), 0)]);
+    assert_eq!(
+        t.trace.starts,
+        vec![(secs(30.0), InstanceId(1)), (secs(100.0), InstanceId(0))]
+    );
 }

@@ -88,7 +88,7 @@ fn every_policy_sees_the_same_users_and_the_same_edits() {
             let mut a: Vec<(u64, u32, u32)> = t
                 .responses
                 .iter()
-                .map(|r| (r.arrival.as_micros(), r.page, r.pop))
+                .map(|r| (r.arrival.as_micros(), r.page.0, r.pop.0))
                 .collect();
             a.sort_unstable();
             a

@@ -123,8 +123,8 @@ fn the_users_are_the_simulators_same_times_routes_and_pages() {
     let parsed = support::parse(&toml);
     let simulated: Vec<(u64, String, u32)> = Requests::new(&parsed, replication_seed(5, 0))
         .map(|r| {
-            let route = if r.page < 50 { "posts" } else { "lists" };
-            (r.at.as_micros(), route.to_string(), r.page % 50)
+            let route = if r.page.0 < 50 { "posts" } else { "lists" };
+            (r.at.as_micros(), route.to_string(), r.page.0 % 50)
         })
         .take(1_000)
         .collect();
@@ -444,10 +444,10 @@ revalidate = "1s"
     );
     let mut replayed: Vec<(u64, String, u32)> = Requests::new(&parsed, replication_seed(5, 0))
         .map(|r| {
-            let (route, page) = if r.page < posts {
-                ("posts", r.page)
+            let (route, page) = if r.page.0 < posts {
+                ("posts", r.page.0)
             } else {
-                ("lists", r.page - posts)
+                ("lists", r.page.0 - posts)
             };
             (r.at.as_micros(), route.to_string(), page)
         })

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use hyper::header::HeaderMap;
 use hyper::{Method, StatusCode};
 use isrsim::load::{Cms, Server};
+use isrsim::workload::PageId;
 
 mod support;
 
@@ -157,7 +158,7 @@ async fn a_prerendered_page_is_a_hit_at_version_0_without_a_content_request() {
 async fn past_its_interval_a_page_is_served_stale_while_one_regeneration_runs() {
     let (cms, addr) = cms("").await;
     let origin = origin(addr, Some(Duration::from_millis(300)));
-    cms.edit(1, cms.now());
+    cms.edit(PageId(1), cms.now());
     tokio::time::sleep(Duration::from_millis(600)).await;
     let at_once: Vec<_> = (0..5)
         .map(|_| {
@@ -185,7 +186,7 @@ async fn past_its_interval_a_page_is_served_stale_while_one_regeneration_runs() 
 async fn a_regenerate_webhook_answers_once_the_regeneration_stored_the_page() {
     let (cms, addr) = cms("").await;
     let origin = origin(addr, None);
-    cms.edit(2, cms.now());
+    cms.edit(PageId(2), cms.now());
     assert_eq!(get(&origin, "/posts/2").await.version(), Some(0));
     let began = Instant::now();
     // Two webhooks at once join one on-demand regeneration; the path may be percent-encoded.
@@ -215,7 +216,7 @@ async fn a_regenerate_webhook_answers_once_the_regeneration_stored_the_page() {
 async fn after_an_invalidate_the_next_requests_wait_for_one_generation() {
     let (cms, addr) = cms("").await;
     let origin = origin(addr, None);
-    cms.edit(4, cms.now());
+    cms.edit(PageId(4), cms.now());
     let invalidated = webhook(&origin, "path=/lists/0&mode=invalidate").await;
     assert_eq!(invalidated.status, StatusCode::OK);
     assert_eq!(origin.regenerations(), 0, "answered without generating");
@@ -242,7 +243,7 @@ async fn after_an_invalidate_the_next_requests_wait_for_one_generation() {
 async fn after_a_mark_stale_the_next_request_is_stale_and_regenerates() {
     let (cms, addr) = cms("").await;
     let origin = origin(addr, None);
-    cms.edit(3, cms.now());
+    cms.edit(PageId(3), cms.now());
     // The mode is read from the header too, but the query parameter wins.
     let path = "/api/revalidate?path=/posts/3&mode=mark-stale";
     let marked = send(

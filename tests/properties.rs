@@ -13,6 +13,7 @@ use isrsim::time::SimTime;
 use isrsim::workload::content::{Edits, PageLayout};
 use isrsim::workload::rng::{SimRng, replication_seed};
 use isrsim::workload::traffic::{Request, Requests};
+use isrsim::workload::{PageId, PopId};
 use rand::{RngExt, SeedableRng};
 use support::{metric, parse};
 
@@ -34,7 +35,7 @@ fn spaced_edits(
     min_gap: SimTime,
     mean_extra_s: f64,
     seed: u64,
-) -> (Vec<(SimTime, u32)>, Vec<Vec<SimTime>>) {
+) -> (Vec<(SimTime, PageId)>, Vec<Vec<SimTime>>) {
     let mut rng = SimRng::seed_from_u64(seed);
     let mut exp = move || -(1.0 - rng.random::<f64>()).ln() * mean_extra_s;
     let mut by_page = vec![Vec::new(); pages as usize];
@@ -43,7 +44,7 @@ fn spaced_edits(
         let mut t = SimTime::from_secs_f64(exp());
         while t < duration {
             times.push(t);
-            all.push((t, page as u32));
+            all.push((t, PageId::at(page)));
             t = t + min_gap + SimTime::from_secs_f64(exp());
         }
     }
@@ -146,7 +147,7 @@ purge_cdn = true
         let (mut stale, mut worst) = (0u64, SimTime::ZERO);
         for r in &trace.responses {
             let version = r.version.expect("nothing fails in this scenario") as usize;
-            let times = &by_page[r.page as usize];
+            let times = &by_page[r.page.index()];
             // Edits are applied before requests at the same instant.
             let current = times.partition_point(|&e| e <= r.at);
             assert_eq!(
@@ -344,11 +345,9 @@ fn every_request_gets_exactly_one_response() {
             let (result, trace) = sim.run(requests.iter().copied(), edits);
             let trace = trace_of(trace);
 
-            let mut unanswered: HashMap<(SimTime, u32, u32), u32> = HashMap::new();
+            let mut unanswered: HashMap<(SimTime, PageId, PopId), u32> = HashMap::new();
             for r in &requests {
-                *unanswered
-                    .entry((r.at, r.page, u32::from(r.pop)))
-                    .or_default() += 1;
+                *unanswered.entry((r.at, r.page, r.pop)).or_default() += 1;
             }
             for r in &trace.responses {
                 assert!(

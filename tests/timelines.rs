@@ -16,8 +16,9 @@
 
 mod timeline_support;
 
-use isrsim::model::{self, Cause, Served, TracedGeneration};
+use isrsim::model::{Cause, Purged, Served, Tier, TracedGeneration};
 use isrsim::scenario::{PurgeKind, Scenario};
+use isrsim::workload::{InstanceId, PageId, PopId};
 use timeline_support::{
     Timeline, assert_close, edit, get, get_via, gets, one_page, run, run_replication, scenario,
     secs,
@@ -52,8 +53,8 @@ fn one_failing_page(duration: &str, policy: &str) -> Scenario {
 /// version `snapshot` and stored it at `finished` (times in seconds).
 fn generation(cause: Cause, triggered: f64, finished: f64, snapshot: u32) -> TracedGeneration {
     TracedGeneration {
-        page: 0,
-        instance: 0,
+        page: PageId(0),
+        instance: Some(InstanceId(0)),
         cause,
         triggered: secs(triggered),
         started: Some(secs(triggered)),
@@ -320,7 +321,7 @@ concurrency = 1
         vec![
             generation(Cause::Background, 61.0, 63.0, 0),
             TracedGeneration {
-                page: 1,
+                page: PageId(1),
                 started: Some(secs(63.0)),
                 ..generation(Cause::Background, 61.5, 65.0, 1)
             },
@@ -372,7 +373,7 @@ balancer = "round-robin"
     let t = run(&shared(false), 0, requests(), vec![edit(30.0, 0)]);
     t.assert_answers(0, &stale_then_fresh);
     let second = TracedGeneration {
-        instance: 1,
+        instance: Some(InstanceId(1)),
         ..generation(Cause::Background, 61.5, 63.5, 1)
     };
     assert_eq!(t.trace.generations, vec![first, second]);
@@ -426,13 +427,13 @@ timeout = "3s"
         vec![
             failed(Cause::Background, 61.0, 64.0, 0),
             TracedGeneration {
-                page: 1,
+                page: PageId(1),
                 started: None,
                 snapshot: None,
                 ..failed(Cause::Background, 61.5, 64.5, 0)
             },
             TracedGeneration {
-                page: 2,
+                page: PageId(2),
                 started: Some(secs(67.0)),
                 ..generation(Cause::Background, 65.5, 68.0, 0)
             },
@@ -611,7 +612,15 @@ purge = "{name}"
                 (14.0, Served::CdnHit, Some(1), false, 14.0, edge),
             ],
         );
-        assert_eq!(t.trace.purges, vec![(secs(12.1), 0, 0, kind)]);
+        assert_eq!(
+            t.trace.purges,
+            vec![(
+                secs(12.1),
+                Tier::Pop(PopId(0)),
+                Purged::Page(PageId(0)),
+                kind
+            )]
+        );
         assert_eq!(
             t.trace.generations,
             vec![generation(Cause::OnDemand, 10.0, 12.0, 1)]
@@ -658,18 +667,18 @@ purge_cdn = true
         })
         .find(|(_, t)| (1..4).contains(&t.trace.purges.len()))
         .expect("some replication loses the purge at some PoPs only");
-    let reached: Vec<u32> = t.trace.purges.iter().map(|p| p.1).collect();
+    let reached: Vec<Tier> = t.trace.purges.iter().map(|p| p.1).collect();
     for p in &t.trace.purges {
         assert_eq!(
             (p.0, p.2, p.3),
-            (secs(11.0), 0, PurgeKind::Hard),
+            (secs(11.0), Purged::Page(PageId(0)), PurgeKind::Hard),
             "replication {replication}"
         );
     }
     let zero = secs(0.0);
     for pop in 0..4 {
         // A PoP the purge reached misses at 20 and keeps v1; one that lost it keeps stale v0.
-        let (at_20, version, stale) = if reached.contains(&pop) {
+        let (at_20, version, stale) = if reached.contains(&Tier::Pop(PopId(pop))) {
             (Served::OriginHit, Some(1), false)
         } else {
             (Served::CdnHit, Some(0), true)
@@ -744,7 +753,12 @@ origin_rtt = "40ms"
 
     assert_eq!(
         with_cdn.trace.purges,
-        vec![(secs(10.5), 0, 0, PurgeKind::Hard)]
+        vec![(
+            secs(10.5),
+            Tier::Pop(PopId(0)),
+            Purged::Page(PageId(0)),
+            PurgeKind::Hard
+        )]
     );
     with_cdn.assert_answers(
         0,
@@ -800,7 +814,12 @@ warm = true
 
     assert_eq!(
         with_cdn.trace.purges,
-        vec![(secs(10.5), 0, 0, PurgeKind::Hard)]
+        vec![(
+            secs(10.5),
+            Tier::Pop(PopId(0)),
+            Purged::Page(PageId(0)),
+            PurgeKind::Hard
+        )]
     );
     with_cdn.assert_answers(
         0,
@@ -847,7 +866,7 @@ broadcast = {broadcast}
         );
         let t = run(&s, 0, gets(&at, 0), vec![edit(10.0, 0)]);
         let on = |instance| TracedGeneration {
-            instance,
+            instance: Some(InstanceId(instance)),
             ..generation(Cause::OnDemand, 10.0, 11.0, 1)
         };
         let versions: Vec<_> = at.iter().map(|&a| (t.got(0, a).1, t.got(0, a).2)).collect();
@@ -1144,7 +1163,7 @@ fn an_evicted_page_is_read_back_from_disk_with_its_age() {
             (74.0, Served::OriginStale, Some(0), false, 74.0, disk),
         ],
     );
-    let ran: Vec<_> = t.trace.generations.iter().map(|g| g.page).collect();
+    let ran: Vec<_> = t.trace.generations.iter().map(|g| g.page.0).collect();
     assert_eq!(ran, vec![0, 1, 2]);
     assert_eq!(
         t.trace.generations[0],
@@ -1186,7 +1205,7 @@ fn without_a_disk_an_evicted_page_falls_back_to_the_builds_file() {
         2,
         &[(74.0, Served::OriginStale, Some(0), false, 74.0, disk)],
     );
-    let ran: Vec<_> = t.trace.generations.iter().map(|g| g.page).collect();
+    let ran: Vec<_> = t.trace.generations.iter().map(|g| g.page.0).collect();
     assert_eq!(ran, vec![0, 1, 2, 0]);
     assert_eq!(
         t.trace.generations[3],
@@ -1266,7 +1285,7 @@ fn without_a_disk_an_evicted_page_that_was_not_prerendered_blocks() {
         .trace
         .generations
         .iter()
-        .map(|g| (g.page, g.cause, g.triggered, g.finished))
+        .map(|g| (g.page.0, g.cause, g.triggered, g.finished))
         .collect();
     assert_eq!(
         ran,
@@ -1391,9 +1410,24 @@ purge_cdn = true
     assert_eq!(
         t.trace.purges,
         vec![
-            (secs(13.0), model::SHIELD, 0, PurgeKind::Hard),
-            (secs(14.0), 0, 0, PurgeKind::Hard),
-            (secs(14.0), 1, 0, PurgeKind::Hard),
+            (
+                secs(13.0),
+                Tier::Shield,
+                Purged::Page(PageId(0)),
+                PurgeKind::Hard
+            ),
+            (
+                secs(14.0),
+                Tier::Pop(PopId(0)),
+                Purged::Page(PageId(0)),
+                PurgeKind::Hard
+            ),
+            (
+                secs(14.0),
+                Tier::Pop(PopId(1)),
+                Purged::Page(PageId(0)),
+                PurgeKind::Hard
+            ),
         ]
     );
     assert_eq!(t.metric("shield_requests"), 4.0);

@@ -90,7 +90,7 @@ fn replayed(scenario: &Scenario, seed: u64) -> (Vec<u64>, Vec<Vec<u64>>, Vec<u32
         assert!(r.at.as_micros() >= last, "in time order");
         last = r.at.as_micros();
         per_route[layout.route_of(r.page)] += 1;
-        per_page[r.page as usize] += 1;
+        per_page[r.page.index()] += 1;
         let s = r.at.whole_secs() as usize;
         if per_second.len() <= s {
             per_second.resize(s + 1, 0);
@@ -158,11 +158,11 @@ fn every_replication_replays_the_same_requests_on_its_own_pops() {
     let scenario = parse(&dir, &scenario_text("", ""));
     let strip = |seed| -> Vec<(u64, u32)> {
         Requests::new(&scenario, seed)
-            .map(|r| (r.at.as_micros(), r.page))
+            .map(|r| (r.at.as_micros(), r.page.0))
             .collect()
     };
     assert_eq!(strip(1), strip(2));
-    let pops = |seed| -> Vec<u16> { Requests::new(&scenario, seed).map(|r| r.pop).collect() };
+    let pops = |seed| -> Vec<u32> { Requests::new(&scenario, seed).map(|r| r.pop.0).collect() };
     assert_ne!(pops(1), pops(2), "the PoP is drawn per replication");
     assert!(pops(1).iter().all(|&p| p < 4));
 }

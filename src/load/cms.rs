@@ -34,6 +34,7 @@ use tokio::sync::{Semaphore, TryAcquireError, oneshot};
 use crate::distribution::Distribution;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
+use crate::workload::PageId;
 use crate::workload::content::{Content, PageLayout};
 use crate::workload::rng::{self, SimRng, Stream};
 
@@ -96,7 +97,7 @@ pub struct BackendEvent {
     pub at: SimTime,
     pub route: usize,
     /// The global page id.
-    pub page: u32,
+    pub page: PageId,
     pub happened: Happened,
     /// Regenerations waiting for a slot, and holding one.
     pub queued: u64,
@@ -243,7 +244,7 @@ impl Cms {
 
     /// Tells the observer, if any, of an event of `page` (a global page id), with the tally's
     /// levels. Called with the tally held, so events reach the observer in order.
-    fn tell(&self, tally: &Tally, page: u32, happened: Happened) {
+    fn tell(&self, tally: &Tally, page: PageId, happened: Happened) {
         if let Some(observer) = &self.observer {
             let route = self.route_of(page);
             observer.backend(BackendEvent {
@@ -264,7 +265,7 @@ impl Cms {
 
     /// Applies an edit of `page` (a global page id, as the simulator numbers pages) made at `at`,
     /// and returns every page it changed: the page, then the aggregation pages it feeds.
-    pub fn edit(&self, page: u32, at: SimTime) -> Vec<u32> {
+    pub fn edit(&self, page: PageId, at: SimTime) -> Vec<PageId> {
         let mut changed = Vec::new();
         lock(&self.content).edit(page, at, &mut changed);
         changed
@@ -286,13 +287,13 @@ impl Cms {
     }
 
     /// The route of a global page id.
-    pub fn route_of(&self, page: u32) -> usize {
+    pub fn route_of(&self, page: PageId) -> usize {
         self.layout.route_of(page)
     }
 
     /// The global page id of a route's first page.
-    pub fn first_page(&self, route: usize) -> u32 {
-        self.layout.offsets[route]
+    pub fn first_page(&self, route: usize) -> PageId {
+        PageId(self.layout.offsets[route])
     }
 
     /// The total number of pages, and of routes.
@@ -353,7 +354,7 @@ impl Cms {
         instance: Option<String>,
     ) -> Response<Full<Bytes>> {
         let arrived = Instant::now();
-        let page = cms.routes[route].offset + index;
+        let page = PageId(cms.routes[route].offset + index);
         let fetch = cms.arrive(page, instance);
         let outcome = match cms.timeout {
             Some(timeout) => {
@@ -390,7 +391,7 @@ impl Cms {
 
     /// Waits for a slot, snapshots the page's version, and runs. The run goes on in its own task,
     /// holding the slot, even when the request gives up at its timeout.
-    async fn run(cms: &Arc<Cms>, route: usize, page: u32, arrived: Instant) -> Outcome {
+    async fn run(cms: &Arc<Cms>, route: usize, page: PageId, arrived: Instant) -> Outcome {
         // A regeneration that finds a free slot never counts as queued; one that waits is in
         // the queue until a slot takes it (FIFO: a free slot goes to the longest waiter first).
         let (permit, was_queued) = match &cms.slots {
@@ -463,17 +464,17 @@ impl Cms {
     }
 
     /// Counts a request, and whether its instance was already fetching the page.
-    fn arrive(&self, page: u32, instance: Option<String>) -> Fetch<'_> {
+    fn arrive(&self, page: PageId, instance: Option<String>) -> Fetch<'_> {
         let mut tally = lock(&self.tally);
         tally.counters.requests += 1;
-        let duplicate = tally.in_flight[page as usize] > 0;
-        tally.in_flight[page as usize] += 1;
+        let duplicate = tally.in_flight[page.index()] > 0;
+        tally.in_flight[page.index()] += 1;
         self.tell(&tally, page, Happened::Arrived { duplicate });
         if let Some(name) = &instance {
             let total = self.size().0 as usize;
             let fetching = (tally.fetching.entry(name.clone())).or_insert_with(|| vec![0; total]);
-            let duplicate = fetching[page as usize] > 0;
-            fetching[page as usize] += 1;
+            let duplicate = fetching[page.index()] > 0;
+            fetching[page.index()] += 1;
             let counters = &mut tally.counters;
             let of_instance = counters.instances.entry(name.clone()).or_default();
             of_instance.requests += 1;
@@ -509,7 +510,7 @@ impl Cms {
             let Tally { held, built, .. } = &mut *tally;
             let name = fetch.instance.clone().unwrap_or_default();
             let held = held.entry(name).or_insert_with(|| built.clone());
-            let last = std::mem::replace(&mut held[fetch.page as usize], version);
+            let last = std::mem::replace(&mut held[fetch.page.index()], version);
             wasted = last == version;
         }
         self.tell(&tally, fetch.page, Happened::Answered { version, wasted });
@@ -520,7 +521,7 @@ impl Cms {
 /// queue), it leaves the queue's count and says so.
 struct Queued<'a> {
     cms: &'a Cms,
-    page: u32,
+    page: PageId,
     arrived: Instant,
     waiting: bool,
 }
@@ -541,18 +542,18 @@ impl Drop for Queued<'_> {
 /// dropped.
 struct Fetch<'a> {
     cms: &'a Cms,
-    page: u32,
+    page: PageId,
     instance: Option<String>,
 }
 
 impl Drop for Fetch<'_> {
     fn drop(&mut self) {
         let mut tally = lock(&self.cms.tally);
-        tally.in_flight[self.page as usize] -= 1;
+        tally.in_flight[self.page.index()] -= 1;
         if let Some(name) = &self.instance
             && let Some(fetching) = tally.fetching.get_mut(name)
         {
-            fetching[self.page as usize] -= 1;
+            fetching[self.page.index()] -= 1;
         }
     }
 }

@@ -35,6 +35,7 @@ use crate::time::SimTime;
 use crate::workload::balancer::Picker;
 use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
+use crate::workload::{InstanceId, PageId};
 
 /// Where and how the editors reach the site.
 #[derive(Clone, Debug)]
@@ -63,9 +64,9 @@ pub struct Sent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
     /// An edit's webhook for `page` arrives.
-    Webhook { page: u32 },
+    Webhook { page: PageId },
     /// A schedule's tick for `page` on `instance` (one entry per cache, as the simulator).
-    Schedule { page: u32, instance: u32 },
+    Schedule { page: PageId, instance: InstanceId },
 }
 
 /// The site-side context every action needs.
@@ -94,7 +95,7 @@ struct Editors {
 pub async fn play(
     scenario: Scenario,
     policy: Policy,
-    edits: Box<dyn Iterator<Item = (SimTime, u32)> + Send>,
+    edits: Box<dyn Iterator<Item = (SimTime, PageId)> + Send>,
     cms: Arc<Cms>,
     hooks: Hooks,
     seed: u64,
@@ -151,7 +152,7 @@ impl Editors {
         };
         let schedules = policy.routes.iter().map(|p| p.schedule);
         for (page, phase) in schedule_phases(cms.layout(), schedules, seed) {
-            for instance in 0..caches {
+            for instance in (0..caches).map(InstanceId) {
                 actions.schedule(phase, Action::Schedule { page, instance });
             }
         }
@@ -189,7 +190,7 @@ impl Editors {
                 let ctx = Arc::clone(context);
                 tokio::spawn(async move {
                     let purge = ctx.policy.routes[route].purge_cdn;
-                    if webhook(&ctx, page, instance as usize, "regenerate").await && purge {
+                    if webhook(&ctx, page, instance.index(), "regenerate").await && purge {
                         purge_later(&ctx, page).await;
                     }
                 });
@@ -199,7 +200,7 @@ impl Editors {
 
     /// An edit of `page` is due at `at`: the content server applies it, and each page it changed
     /// gets its webhook, unless that is lost.
-    fn on_edit(&mut self, at: SimTime, page: u32) {
+    fn on_edit(&mut self, at: SimTime, page: PageId) {
         let context = &self.context;
         let changed = context.cms.edit(page, context.cms.now());
         context.sent.edits.fetch_add(1, Ordering::Relaxed);
@@ -216,14 +217,14 @@ impl Editors {
     }
 }
 
-fn cms_route(context: &Context, page: u32) -> usize {
+fn cms_route(context: &Context, page: PageId) -> usize {
     context.cms.route_of(page)
 }
 
 /// The instances an edit's webhook for `page` goes to.
 fn webhook_targets(
     context: &Context,
-    page: u32,
+    page: PageId,
     picker: &mut Picker,
     rng: &mut SimRng,
 ) -> Vec<usize> {
@@ -231,12 +232,12 @@ fn webhook_targets(
     if p.broadcast {
         (0..context.hooks.instances.len()).collect()
     } else {
-        vec![picker.pick(page, rng) as usize]
+        vec![picker.pick(page, rng).index()]
     }
 }
 
 /// An edit's webhook arrives: sent to `targets`, with the purge the policy asks for.
-fn arrive(context: &Arc<Context>, page: u32, targets: Vec<usize>) {
+fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>) {
     let p = &context.policy.routes[cms_route(context, page)];
     let (on_edit, purge_cdn) = (p.on_edit, p.purge_cdn);
     let mode = match on_edit {
@@ -260,9 +261,9 @@ fn arrive(context: &Arc<Context>, page: u32, targets: Vec<usize>) {
 }
 
 /// Sends one webhook; whether it was answered 2xx.
-async fn webhook(context: &Context, page: u32, instance: usize, mode: &str) -> bool {
+async fn webhook(context: &Context, page: PageId, instance: usize, mode: &str) -> bool {
     let route = cms_route(context, page);
-    let index = page - context.cms.first_page(route);
+    let index = page.0 - context.cms.first_page(route).0;
     let path = context.paths.path(route, index);
     let Some(server) = context
         .hooks
@@ -291,7 +292,7 @@ async fn webhook(context: &Context, page: u32, instance: usize, mode: &str) -> b
 
 /// Purges `page` from the CDN after the scenario's purge delay, unless the purge is lost; no
 /// purge without a CDN in the scenario.
-async fn purge_later(context: &Context, page: u32) {
+async fn purge_later(context: &Context, page: PageId) {
     let Some(purges) = &context.purges else {
         return;
     };
@@ -301,7 +302,7 @@ async fn purge_later(context: &Context, page: u32) {
     };
     tokio::time::sleep(Duration::from_micros(delay.as_micros())).await;
     let route = cms_route(context, page);
-    let index = page - context.cms.first_page(route);
+    let index = page.0 - context.cms.first_page(route).0;
     let path = context.paths.path(route, index);
     let page_ref = PageRef {
         route: context.paths.route_name(route),

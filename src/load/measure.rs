@@ -27,6 +27,7 @@ use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::workload::content::{Edits, PageLayout};
 use crate::workload::traffic::{ReplayError, Request, Requests};
+use crate::workload::{PageId, PopId};
 
 /// How long after the parts start time zero is: the content server is listening and the
 /// workers are waiting before the first request is due.
@@ -39,7 +40,7 @@ const ERRORS_AFTER: u64 = 100;
 /// The users and the edits of a run.
 pub struct Plan {
     pub requests: Box<dyn Iterator<Item = Request> + Send>,
-    pub edits: Box<dyn Iterator<Item = (SimTime, u32)> + Send>,
+    pub edits: Box<dyn Iterator<Item = (SimTime, PageId)> + Send>,
     /// Why the requests ended early, once they have ended, if they did: a trace whose
     /// recording could not be read back. Such a run is short, so it fails rather than reports.
     pub failure: Arc<Mutex<Option<ReplayError>>>,
@@ -66,10 +67,10 @@ impl Plan {
         Plan {
             requests: Box::new((requests.into_iter()).map(|(at, page)| Request {
                 at,
-                page,
-                pop: 0,
+                page: PageId(page),
+                pop: PopId(0),
             })),
-            edits: Box::new(edits.into_iter()),
+            edits: Box::new(edits.into_iter().map(|(at, page)| (at, PageId(page)))),
             failure: Arc::default(),
         }
     }

@@ -23,6 +23,7 @@ use crate::metrics::collector::Response;
 use crate::metrics::staleness::{self, Visibility};
 use crate::scenario::{Policy, Scenario};
 use crate::time::SimTime;
+use crate::workload::PageId;
 use crate::workload::content::PageLayout;
 
 /// How many successful responses the marker check looks at, and how many of them may lack the
@@ -54,7 +55,7 @@ impl Live {
 
 /// One user request's fate, as a worker saw it.
 pub struct Observation<'a> {
-    pub page: u32,
+    pub page: PageId,
     pub intended: Instant,
     /// When the request left (`None`: it never did, no connection).
     pub sent: Option<Instant>,
@@ -166,7 +167,7 @@ impl Recorder {
         let built = |r: usize| scenario.routes[r].prerendered;
         let returned = (0..pages)
             .map(|p| {
-                let prerendered = built(layout.route_of(p as u32));
+                let prerendered = built(layout.route_of(PageId::at(p)));
                 Returned {
                     newest: prerendered.then_some((0, SimTime::ZERO)),
                     before: None,
@@ -232,7 +233,7 @@ impl Recorder {
         let at = cms.time_of(o.received);
         let intended = cms.time_of(o.intended);
         let route = self.layout.route_of(o.page);
-        let index = o.page - self.layout.offsets[route];
+        let index = o.page.0 - self.layout.offsets[route];
         let (status, layers, version) = match o.answer {
             Ok(answer) => {
                 let version = (answer.status.is_success())
@@ -278,7 +279,7 @@ impl Recorder {
             if failed || judgement.stale {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            let settled = state.returned[o.page as usize].settled(at);
+            let settled = state.returned[o.page.index()].settled(at);
             let behind = staleness::behind_origin(judgement, layers.from_cdn, version, settled);
             let State {
                 collector,
@@ -407,8 +408,8 @@ impl Recorder {
         };
         {
             let content = cms.content();
-            for page in 0..self.layout.total() as u32 {
-                check_alert(&mut state, self, &content, page, end);
+            for page in 0..self.layout.total() {
+                check_alert(&mut state, self, &content, PageId::at(page), end);
             }
         }
         if self.has_cdn && !state.cdn_seen {
@@ -427,10 +428,10 @@ fn check_alert(
     state: &mut State,
     recorder: &Recorder,
     content: &crate::workload::content::Content,
-    page: u32,
+    page: PageId,
     now: SimTime,
 ) {
-    let p = page as usize;
+    let p = page.index();
     let Some((held, _)) = state.returned[p].newest else {
         return;
     };
@@ -465,7 +466,7 @@ impl Observer for Recorder {
             Happened::Answered { version, wasted } => {
                 collector.regeneration_finished(e.at, e.route, version.is_some(), wasted);
                 if let Some(v) = version {
-                    let returned = &mut state.returned[e.page as usize];
+                    let returned = &mut state.returned[e.page.index()];
                     match returned.newest {
                         Some((newest, _)) if newest >= v => {}
                         newest => {
@@ -476,7 +477,7 @@ impl Observer for Recorder {
                     if let Some(cms) = self.cms.get().and_then(std::sync::Weak::upgrade) {
                         check_alert(state, self, &cms.content(), e.page, e.at);
                     }
-                    state.last_success[e.page as usize] = e.at;
+                    state.last_success[e.page.index()] = e.at;
                 }
             }
             Happened::Queued | Happened::Freed => {}

@@ -19,6 +19,7 @@ use super::cms::Cms;
 use super::recorder::{Live, Observation, Recorder};
 use super::site::{Endpoint, Paths};
 use super::stop::{Reason, Stop};
+use crate::workload::PageId;
 use crate::workload::traffic::Request;
 
 /// Requests drawn ahead of the workers at most; beyond it the dispatcher waits (and the
@@ -34,7 +35,7 @@ const LONGEST_SLEEP: Duration = Duration::from_millis(20);
 /// One request to make.
 #[derive(Clone, Copy, Debug)]
 pub struct Job {
-    pub page: u32,
+    pub page: PageId,
     pub intended: Instant,
 }
 
@@ -103,7 +104,7 @@ pub async fn work(shared: Arc<Shared>, jobs: Receiver<Job>) {
         let route = shared.cms.route_of(job.page);
         let path = shared
             .paths
-            .path(route, job.page - shared.cms.first_page(route));
+            .path(route, job.page.0 - shared.cms.first_page(route).0);
         let mut sent = None;
         let answer = tokio::select! {
             answer = connection.get(&path, shared.timeout, &mut sent) => answer,

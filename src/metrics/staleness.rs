@@ -13,17 +13,18 @@
 //! - a response served stale by the CDN while an instance already held a newer version is the
 //!   CDN being **behind the origin**.
 
+use crate::ids::PageId;
 use crate::time::SimTime;
 
 /// The content's truth, as the judgement needs it. Versions count edits: version 0 is the build,
 /// version `n` the page after its `n`-th edit.
 pub trait Truth {
     /// The page's current version.
-    fn current(&self, page: u32) -> u32;
+    fn current(&self, page: PageId) -> u32;
     /// When the first edit that `version` does not reflect was made, if `version` is behind.
-    fn outdated_since(&self, page: u32, version: u32) -> Option<SimTime>;
+    fn outdated_since(&self, page: PageId, version: u32) -> Option<SimTime>;
     /// Calls `f` with the time of each edit that made versions `after + 1 ..= upto`.
-    fn for_each_edit(&self, page: u32, after: u32, upto: u32, f: impl FnMut(SimTime));
+    fn for_each_edit(&self, page: PageId, after: u32, upto: u32, f: impl FnMut(SimTime));
 }
 
 /// The judgement of one response.
@@ -36,7 +37,7 @@ pub struct Judgement {
 
 /// Judges a response for `page` that carried `version` (`None`: it failed) at `now`.
 #[inline]
-pub fn judge(truth: &impl Truth, page: u32, version: Option<u32>, now: SimTime) -> Judgement {
+pub fn judge(truth: &impl Truth, page: PageId, version: Option<u32>, now: SimTime) -> Judgement {
     let Some(v) = version else {
         return Judgement {
             stale: false,
@@ -102,11 +103,11 @@ impl Visibility {
     pub fn served(
         &mut self,
         truth: &impl Truth,
-        page: u32,
+        page: PageId,
         version: u32,
         mut visible: impl FnMut(SimTime),
     ) {
-        let seen = &mut self.seen[page as usize];
+        let seen = &mut self.seen[page.index()];
         if *seen < version {
             truth.for_each_edit(page, *seen, version, &mut visible);
             *seen = version;
@@ -122,17 +123,17 @@ mod tests {
     struct TwoEdits;
 
     impl Truth for TwoEdits {
-        fn current(&self, _page: u32) -> u32 {
+        fn current(&self, _page: PageId) -> u32 {
             2
         }
-        fn outdated_since(&self, _page: u32, version: u32) -> Option<SimTime> {
+        fn outdated_since(&self, _page: PageId, version: u32) -> Option<SimTime> {
             [
                 Some(SimTime::from_secs(10)),
                 Some(SimTime::from_secs(30)),
                 None,
             ][version as usize]
         }
-        fn for_each_edit(&self, _page: u32, after: u32, upto: u32, mut f: impl FnMut(SimTime)) {
+        fn for_each_edit(&self, _page: PageId, after: u32, upto: u32, mut f: impl FnMut(SimTime)) {
             for v in after + 1..=upto {
                 f(SimTime::from_secs([0, 10, 30][v as usize]));
             }
@@ -142,7 +143,7 @@ mod tests {
     #[test]
     fn a_version_is_stale_from_the_first_edit_it_misses() {
         let now = SimTime::from_secs(45);
-        let judge = |v| judge(&TwoEdits, 0, v, now);
+        let judge = |v| judge(&TwoEdits, PageId(0), v, now);
         assert_eq!(judge(Some(0)).stale_age, Some(SimTime::from_secs(35)));
         assert_eq!(judge(Some(1)).stale_age, Some(SimTime::from_secs(15)));
         assert!(judge(Some(1)).stale);
@@ -158,7 +159,7 @@ mod tests {
 
     #[test]
     fn behind_the_origin_only_when_the_cdn_served_stale_and_an_instance_had_newer() {
-        let stale = judge(&TwoEdits, 0, Some(0), SimTime::from_secs(45));
+        let stale = judge(&TwoEdits, PageId(0), Some(0), SimTime::from_secs(45));
         assert!(behind_origin(stale, true, Some(0), Some(1)));
         assert!(!behind_origin(stale, false, Some(0), Some(1)));
         assert!(!behind_origin(stale, true, Some(0), Some(0)));
@@ -169,11 +170,11 @@ mod tests {
     fn each_edit_becomes_visible_once_at_the_first_response_reflecting_it() {
         let mut visibility = Visibility::new(1);
         let mut edits = Vec::new();
-        visibility.served(&TwoEdits, 0, 1, |t| edits.push(t.as_secs_f64()));
-        visibility.served(&TwoEdits, 0, 1, |t| edits.push(t.as_secs_f64()));
-        visibility.served(&TwoEdits, 0, 0, |t| edits.push(t.as_secs_f64()));
+        visibility.served(&TwoEdits, PageId(0), 1, |t| edits.push(t.as_secs_f64()));
+        visibility.served(&TwoEdits, PageId(0), 1, |t| edits.push(t.as_secs_f64()));
+        visibility.served(&TwoEdits, PageId(0), 0, |t| edits.push(t.as_secs_f64()));
         assert_eq!(edits, [10.0]);
-        visibility.served(&TwoEdits, 0, 2, |t| edits.push(t.as_secs_f64()));
+        visibility.served(&TwoEdits, PageId(0), 2, |t| edits.push(t.as_secs_f64()));
         assert_eq!(edits, [10.0, 30.0]);
     }
 }

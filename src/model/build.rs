@@ -6,6 +6,7 @@
 //! `packages/next/src/server/lib/incremental-cache/file-system-cache.ts`). A page that is not
 //! prerendered (`fallback: 'blocking'`) has no file: the first request for it blocks.
 
+use crate::ids::PageId;
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
@@ -32,18 +33,18 @@ impl Build {
     }
 
     /// Records that the build rendered `page` at `version`, written at `at`.
-    pub fn record(&mut self, page: u32, version: u32, at: SimTime) {
-        self.versions[page as usize] = version;
-        self.written[page as usize] = at;
+    pub fn record(&mut self, page: PageId, version: u32, at: SimTime) {
+        self.versions[page.index()] = version;
+        self.written[page.index()] = at;
     }
 
     /// The build's copy of `page`, if it was prerendered.
     #[inline]
-    pub fn page(&self, page: u32) -> Option<Prerendered> {
-        let version = self.versions[page as usize];
+    pub fn page(&self, page: PageId) -> Option<Prerendered> {
+        let version = self.versions[page.index()];
         (version != ABSENT).then(|| Prerendered {
             version,
-            written: self.written[page as usize],
+            written: self.written[page.index()],
             age: self.age,
         })
     }
@@ -72,19 +73,19 @@ mod tests {
     fn a_page_is_in_the_build_once_recorded() {
         let s = SimTime::from_secs;
         let mut b = Build::new(3, SimTime::ZERO);
-        assert_eq!(b.page(1), None);
-        b.record(1, 4, s(7));
-        let p = b.page(1).unwrap();
+        assert_eq!(b.page(PageId(1)), None);
+        b.record(PageId(1), 4, s(7));
+        let p = b.page(PageId(1)).unwrap();
         assert_eq!((p.version, p.after(s(10))), (4, s(17)));
-        assert_eq!(b.page(2), None);
+        assert_eq!(b.page(PageId(2)), None);
     }
 
     #[test]
     fn an_old_build_is_older_than_its_recorded_times() {
         let s = SimTime::from_secs;
         let mut b = Build::new(1, s(600));
-        b.record(0, 0, SimTime::ZERO);
-        let p = b.page(0).unwrap();
+        b.record(PageId(0), 0, SimTime::ZERO);
+        let p = b.page(PageId(0)).unwrap();
         assert_eq!(p.after(s(60)), SimTime::ZERO, "stale since before t=0");
         assert_eq!(p.after(s(900)), s(300));
         assert_eq!(

@@ -24,15 +24,20 @@
 use super::lru::Lru;
 use super::slab::Slab;
 use super::waiters::WaitList;
+use crate::ids::{PageId, PopId};
 use crate::prefetch::prefetch;
 use crate::scenario::{Capacity, PurgeKind};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
 const NO_FETCH: u32 = u32::MAX;
-/// The page of a purge of every page (`purge_all`, a deploy's `purge_cdn`), as `Trace::purges`
-/// records it.
-pub const ALL_PAGES: u32 = u32::MAX;
+
+/// What a purge removes at a PoP: one page, or every page (`purge_all`, a deploy's `purge_cdn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purged {
+    Page(PageId),
+    All,
+}
 
 /// One page at one PoP: 16 bytes, four to a cache line. The stale-while-revalidate window is
 /// the route's, so only the end of freshness is stored.
@@ -82,8 +87,8 @@ impl Freshness {
 
 /// One origin fetch from one PoP, in flight.
 pub struct Fetch {
-    pub pop: u32,
-    pub page: u32,
+    pub pop: PopId,
+    pub page: PageId,
     pub users: WaitList,
     /// Registered as the (PoP, page)'s collapsed fetch.
     collapsed: bool,
@@ -142,26 +147,26 @@ impl Cdn {
     }
 
     #[inline]
-    fn index(&self, pop: u32, page: u32) -> usize {
-        pop as usize * self.pages + page as usize
+    fn index(&self, pop: PopId, page: PageId) -> usize {
+        pop.index() * self.pages + page.index()
     }
 
     /// Hints that the entry of (pop, page) will be looked up soon.
     #[inline]
-    pub fn prefetch(&self, pop: u32, page: u32) {
+    pub fn prefetch(&self, pop: PopId, page: PageId) {
         prefetch(&self.entries, self.index(pop, page));
     }
 
     /// Whether a request now would be answered without the origin (a HIT).
     #[inline]
-    pub fn would_hit(&self, pop: u32, page: u32, now: SimTime) -> bool {
+    pub fn would_hit(&self, pop: PopId, page: PageId, now: SimTime) -> bool {
         let e = self.entries[self.index(pop, page)];
         e.version != ABSENT && now < e.fresh_until
     }
 
     /// What the PoP has for a page whose responses get `freshness`.
     #[inline]
-    pub fn lookup(&self, pop: u32, page: u32, now: SimTime, freshness: Freshness) -> Lookup {
+    pub fn lookup(&self, pop: PopId, page: PageId, now: SimTime, freshness: Freshness) -> Lookup {
         let e = self.entries[self.index(pop, page)];
         if e.version == ABSENT {
             Lookup::Miss
@@ -175,14 +180,21 @@ impl Cdn {
     }
 
     /// Stores a response fresh from `now`: one from the origin.
-    pub fn store(&mut self, pop: u32, page: u32, version: u32, now: SimTime, freshness: Freshness) {
+    pub fn store(
+        &mut self,
+        pop: PopId,
+        page: PageId,
+        version: u32,
+        now: SimTime,
+        freshness: Freshness,
+    ) {
         self.store_until(pop, page, version, now + freshness.ttl);
     }
 
     /// Stores a response that is fresh until `fresh_until`: one another cache answered from its
     /// own copy, whose age counts toward this one's (RFC 9111 §4.2.3, the `Age` header), so the
     /// copies go stale, and out of their stale-while-revalidate window, together.
-    pub fn store_until(&mut self, pop: u32, page: u32, version: u32, fresh_until: SimTime) {
+    pub fn store_until(&mut self, pop: PopId, page: PageId, version: u32, fresh_until: SimTime) {
         let i = self.index(pop, page);
         let e = &mut self.entries[i];
         e.fresh_until = fresh_until;
@@ -193,32 +205,37 @@ impl Cdn {
     /// When the stored copy of (pop, page) stops being fresh (a purge may have brought it
     /// forward); meaningful only while a lookup finds the page.
     #[inline]
-    pub fn fresh_until(&self, pop: u32, page: u32) -> SimTime {
+    pub fn fresh_until(&self, pop: PopId, page: PageId) -> SimTime {
         self.entries[self.index(pop, page)].fresh_until
     }
 
     /// A request read (pop, page): with a capacity, it becomes the most recently used.
     #[inline]
-    pub fn used(&mut self, pop: u32, page: u32) {
+    pub fn used(&mut self, pop: PopId, page: PageId) {
         let Some(lru) = self.lru.as_mut() else {
             return;
         };
-        let (entries, base) = (&mut self.entries, pop as usize * self.pages);
-        lru.touch(pop, page, |evicted| {
+        let (entries, base) = (&mut self.entries, pop.index() * self.pages);
+        lru.touch(pop.0, page.0, |evicted| {
             entries[base + evicted as usize].version = ABSENT;
         });
     }
 
-    /// Purges `page` at `pop`; every page when `page` is `ALL_PAGES`.
-    pub fn purge(&mut self, pop: u32, page: u32, now: SimTime, kind: PurgeKind) {
-        if page == ALL_PAGES {
-            for page in 0..self.pages as u32 {
-                self.purge(pop, page, now, kind);
+    /// Purges what `purged` names at `pop`.
+    pub fn purge(&mut self, pop: PopId, purged: Purged, now: SimTime, kind: PurgeKind) {
+        match purged {
+            Purged::Page(page) => self.purge_page(pop, page, now, kind),
+            Purged::All => {
+                for page in 0..self.pages {
+                    self.purge_page(pop, PageId::at(page), now, kind);
+                }
             }
-            return;
         }
+    }
+
+    fn purge_page(&mut self, pop: PopId, page: PageId, now: SimTime, kind: PurgeKind) {
         if let (PurgeKind::Hard, Some(lru)) = (kind, self.lru.as_mut()) {
-            lru.remove(pop, page);
+            lru.remove(pop.0, page.0);
         }
         let i = self.index(pop, page);
         let e = &mut self.entries[i];
@@ -232,7 +249,7 @@ impl Cdn {
 
     /// The collapsed fetch already in flight for (pop, page), if collapsing is on.
     #[inline]
-    pub fn collapsed_fetch(&self, pop: u32, page: u32) -> Option<u32> {
+    pub fn collapsed_fetch(&self, pop: PopId, page: PageId) -> Option<u32> {
         if !self.collapse {
             return None;
         }
@@ -241,7 +258,7 @@ impl Cdn {
     }
 
     /// Opens a fetch; with collapsing on it becomes the one others wait on.
-    pub fn open_fetch(&mut self, pop: u32, page: u32) -> u32 {
+    pub fn open_fetch(&mut self, pop: PopId, page: PageId) -> u32 {
         let fetch = Fetch {
             pop,
             page,
@@ -261,7 +278,7 @@ impl Cdn {
     }
 
     /// Closes a fetch and returns it, to answer its waiting users.
-    pub fn close_fetch(&mut self, id: u32) -> (u32, u32, WaitList) {
+    pub fn close_fetch(&mut self, id: u32) -> (PopId, PageId, WaitList) {
         let f = &self.fetches[id];
         let (pop, page, users) = (f.pop, f.page, f.users);
         if f.collapsed {
@@ -291,17 +308,26 @@ mod tests {
     #[test]
     fn hit_then_stale_then_miss() {
         let mut c = Cdn::new(2, 3, true, None, Vec::new);
-        c.store(0, 1, 4, SimTime::ZERO, WITH_SWR);
-        assert_eq!(c.lookup(0, 1, at(59), WITH_SWR), Lookup::Hit(4));
-        assert_eq!(c.lookup(0, 1, at(60), WITH_SWR), Lookup::Stale(4));
-        assert_eq!(c.lookup(0, 1, at(120), WITH_SWR), Lookup::Miss);
+        c.store(PopId(0), PageId(1), 4, SimTime::ZERO, WITH_SWR);
         assert_eq!(
-            c.lookup(0, 1, at(60), NO_SWR),
+            c.lookup(PopId(0), PageId(1), at(59), WITH_SWR),
+            Lookup::Hit(4)
+        );
+        assert_eq!(
+            c.lookup(PopId(0), PageId(1), at(60), WITH_SWR),
+            Lookup::Stale(4)
+        );
+        assert_eq!(
+            c.lookup(PopId(0), PageId(1), at(120), WITH_SWR),
+            Lookup::Miss
+        );
+        assert_eq!(
+            c.lookup(PopId(0), PageId(1), at(60), NO_SWR),
             Lookup::Miss,
             "no window, no stale copy"
         );
         assert_eq!(
-            c.lookup(1, 1, SimTime::ZERO, WITH_SWR),
+            c.lookup(PopId(1), PageId(1), SimTime::ZERO, WITH_SWR),
             Lookup::Miss,
             "PoPs are apart"
         );
@@ -339,32 +365,41 @@ mod tests {
     #[test]
     fn soft_purge_marks_stale_and_hard_purge_deletes() {
         let mut c = Cdn::new(1, 1, true, None, Vec::new);
-        c.store(0, 0, 1, SimTime::ZERO, WITH_SWR);
-        c.purge(0, 0, at(10), PurgeKind::Soft);
-        assert_eq!(c.lookup(0, 0, at(10), WITH_SWR), Lookup::Stale(1));
+        c.store(PopId(0), PageId(0), 1, SimTime::ZERO, WITH_SWR);
+        c.purge(PopId(0), Purged::Page(PageId(0)), at(10), PurgeKind::Soft);
         assert_eq!(
-            c.lookup(0, 0, at(70), WITH_SWR),
+            c.lookup(PopId(0), PageId(0), at(10), WITH_SWR),
+            Lookup::Stale(1)
+        );
+        assert_eq!(
+            c.lookup(PopId(0), PageId(0), at(70), WITH_SWR),
             Lookup::Miss,
             "stale for one swr window"
         );
-        c.store(0, 0, 2, at(80), NO_SWR);
-        c.purge(0, 0, at(81), PurgeKind::Soft);
+        c.store(PopId(0), PageId(0), 2, at(80), NO_SWR);
+        c.purge(PopId(0), Purged::Page(PageId(0)), at(81), PurgeKind::Soft);
         assert_eq!(
-            c.lookup(0, 0, at(81), NO_SWR),
+            c.lookup(PopId(0), PageId(0), at(81), NO_SWR),
             Lookup::Miss,
             "no swr: a miss"
         );
-        c.store(0, 0, 3, at(90), WITH_SWR);
-        c.purge(0, 0, at(91), PurgeKind::Hard);
-        assert_eq!(c.lookup(0, 0, at(91), WITH_SWR), Lookup::Miss);
-        c.store(0, 0, 4, at(100), WITH_SWR);
-        c.purge(0, 0, at(200), PurgeKind::Soft);
+        c.store(PopId(0), PageId(0), 3, at(90), WITH_SWR);
+        c.purge(PopId(0), Purged::Page(PageId(0)), at(91), PurgeKind::Hard);
         assert_eq!(
-            c.lookup(0, 0, at(200), WITH_SWR),
+            c.lookup(PopId(0), PageId(0), at(91), WITH_SWR),
+            Lookup::Miss
+        );
+        c.store(PopId(0), PageId(0), 4, at(100), WITH_SWR);
+        c.purge(PopId(0), Purged::Page(PageId(0)), at(200), PurgeKind::Soft);
+        assert_eq!(
+            c.lookup(PopId(0), PageId(0), at(200), WITH_SWR),
             Lookup::Stale(4),
             "an already stale entry keeps its window"
         );
-        assert_eq!(c.lookup(0, 0, at(220), WITH_SWR), Lookup::Miss);
+        assert_eq!(
+            c.lookup(PopId(0), PageId(0), at(220), WITH_SWR),
+            Lookup::Miss
+        );
     }
 
     /// RFC 9111 §4.2.3: a copy relayed by a shield is as old as the shield's. The shield stored
@@ -374,42 +409,84 @@ mod tests {
     #[test]
     fn a_relayed_copy_ages_with_the_shields() {
         let mut shield = Cdn::new(1, 1, true, None, Vec::new);
-        shield.store(0, 0, 3, SimTime::ZERO, WITH_SWR);
+        shield.store(PopId(0), PageId(0), 3, SimTime::ZERO, WITH_SWR);
         let mut pops = Cdn::new(3, 1, true, None, Vec::new);
-        pops.store_until(0, 0, 3, shield.fresh_until(0, 0));
-        assert_eq!(pops.lookup(0, 0, at(45), WITH_SWR), Lookup::Hit(3));
-        assert_eq!(pops.lookup(0, 0, at(59), WITH_SWR), Lookup::Hit(3));
-        assert_eq!(pops.lookup(0, 0, at(60), WITH_SWR), Lookup::Stale(3));
-        assert_eq!(pops.lookup(0, 0, at(119), WITH_SWR), Lookup::Stale(3));
-        assert_eq!(pops.lookup(0, 0, at(120), WITH_SWR), Lookup::Miss);
-        assert_eq!(shield.lookup(0, 0, at(70), WITH_SWR), Lookup::Stale(3));
-        pops.store_until(1, 0, 3, shield.fresh_until(0, 0));
-        assert_eq!(pops.lookup(1, 0, at(70), WITH_SWR), Lookup::Stale(3));
-        pops.store(2, 0, 3, at(45), WITH_SWR);
-        assert_eq!(pops.lookup(2, 0, at(104), WITH_SWR), Lookup::Hit(3));
+        pops.store_until(
+            PopId(0),
+            PageId(0),
+            3,
+            shield.fresh_until(PopId(0), PageId(0)),
+        );
+        assert_eq!(
+            pops.lookup(PopId(0), PageId(0), at(45), WITH_SWR),
+            Lookup::Hit(3)
+        );
+        assert_eq!(
+            pops.lookup(PopId(0), PageId(0), at(59), WITH_SWR),
+            Lookup::Hit(3)
+        );
+        assert_eq!(
+            pops.lookup(PopId(0), PageId(0), at(60), WITH_SWR),
+            Lookup::Stale(3)
+        );
+        assert_eq!(
+            pops.lookup(PopId(0), PageId(0), at(119), WITH_SWR),
+            Lookup::Stale(3)
+        );
+        assert_eq!(
+            pops.lookup(PopId(0), PageId(0), at(120), WITH_SWR),
+            Lookup::Miss
+        );
+        assert_eq!(
+            shield.lookup(PopId(0), PageId(0), at(70), WITH_SWR),
+            Lookup::Stale(3)
+        );
+        pops.store_until(
+            PopId(1),
+            PageId(0),
+            3,
+            shield.fresh_until(PopId(0), PageId(0)),
+        );
+        assert_eq!(
+            pops.lookup(PopId(1), PageId(0), at(70), WITH_SWR),
+            Lookup::Stale(3)
+        );
+        pops.store(PopId(2), PageId(0), 3, at(45), WITH_SWR);
+        assert_eq!(
+            pops.lookup(PopId(2), PageId(0), at(104), WITH_SWR),
+            Lookup::Hit(3)
+        );
         // A soft purge at the shield brings its freshness, and so a later relay's, forward.
-        shield.store(0, 0, 4, at(200), WITH_SWR);
-        shield.purge(0, 0, at(210), PurgeKind::Soft);
-        pops.store_until(0, 0, 4, shield.fresh_until(0, 0));
-        assert_eq!(pops.lookup(0, 0, at(211), WITH_SWR), Lookup::Stale(4));
+        shield.store(PopId(0), PageId(0), 4, at(200), WITH_SWR);
+        shield.purge(PopId(0), Purged::Page(PageId(0)), at(210), PurgeKind::Soft);
+        pops.store_until(
+            PopId(0),
+            PageId(0),
+            4,
+            shield.fresh_until(PopId(0), PageId(0)),
+        );
+        assert_eq!(
+            pops.lookup(PopId(0), PageId(0), at(211), WITH_SWR),
+            Lookup::Stale(4)
+        );
     }
 
     #[test]
     fn collapsed_fetches_are_found_and_released() {
         let mut c = Cdn::new(2, 3, true, None, Vec::new);
-        let id = c.open_fetch(1, 2);
-        assert_eq!(c.collapsed_fetch(1, 2), Some(id));
-        assert_eq!(c.collapsed_fetch(0, 2), None);
-        c.store(1, 2, 7, SimTime::ZERO, WITH_SWR);
+        let id = c.open_fetch(PopId(1), PageId(2));
+        assert_eq!(c.collapsed_fetch(PopId(1), PageId(2)), Some(id));
+        assert_eq!(c.collapsed_fetch(PopId(0), PageId(2)), None);
+        c.store(PopId(1), PageId(2), 7, SimTime::ZERO, WITH_SWR);
         assert_eq!(
-            c.collapsed_fetch(1, 2),
+            c.collapsed_fetch(PopId(1), PageId(2)),
             Some(id),
             "storing keeps the fetch in flight"
         );
         c.close_fetch(id);
-        assert_eq!(c.collapsed_fetch(1, 2), None);
+        assert_eq!(c.collapsed_fetch(PopId(1), PageId(2)), None);
         let mut open = Cdn::new(1, 1, false, None, Vec::new);
-        open.open_fetch(0, 0);
-        assert_eq!(open.collapsed_fetch(0, 0), None);
+        open.open_fetch(PopId(0), PageId(0));
+        assert_eq!(open.collapsed_fetch(PopId(0), PageId(0)), None);
     }
 }

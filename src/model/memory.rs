@@ -30,6 +30,7 @@
 //! no allocation.
 
 use super::lru::Lru;
+use crate::ids::{InstanceId, PageId};
 use crate::time::SimTime;
 
 const ABSENT: u32 = u32::MAX;
@@ -95,14 +96,19 @@ impl Memory {
     }
 
     #[inline]
-    pub fn holds(&self, instance: u32, page: u32) -> bool {
-        self.lru.contains(instance, page)
+    pub fn holds(&self, instance: InstanceId, page: PageId) -> bool {
+        self.lru.contains(instance.0, page.0)
     }
 
     /// `page` is used on `instance` (read or written): it becomes the most recently used. Each
     /// page evicted to make room is handed to `forget` with what a lookup finds of it from then on.
     #[inline]
-    pub fn touch(&mut self, instance: u32, page: u32, mut forget: impl FnMut(u32, Left)) {
+    pub fn touch(
+        &mut self,
+        instance: InstanceId,
+        page: PageId,
+        mut forget: impl FnMut(PageId, Left),
+    ) {
         let Memory {
             lru,
             instances,
@@ -110,21 +116,22 @@ impl Memory {
             files,
             marks,
         } = self;
-        lru.touch(instance, page, |evicted| {
+        lru.touch(instance.0, page.0, |evicted| {
+            let evicted = PageId(evicted);
             if *disk {
                 forget(evicted, Left::OnDisk);
             } else {
-                let i = evicted as usize * *instances as usize + instance as usize;
-                forget(evicted, file(files[evicted as usize], marks[i]));
+                let i = evicted.index() * *instances as usize + instance.index();
+                forget(evicted, file(files[evicted.index()], marks[i]));
             }
         });
     }
 
     /// Records the build's file of `page` (what a miss falls back to without a disk); the page
     /// is not in memory on `instance`.
-    pub fn write_build(&mut self, instance: u32, page: u32, written: Option<File>) {
-        self.lru.remove(instance, page);
-        if let Some(f) = self.files.get_mut(page as usize) {
+    pub fn write_build(&mut self, instance: InstanceId, page: PageId, written: Option<File>) {
+        self.lru.remove(instance.0, page.0);
+        if let Some(f) = self.files.get_mut(page.index()) {
             *f = written.unwrap_or(File {
                 version: ABSENT,
                 fresh_until: SimTime::ZERO,
@@ -134,27 +141,27 @@ impl Memory {
     }
 
     /// `revalidatePath` on `instance`: the build's file reads as absent from now on.
-    pub fn drop_file(&mut self, instance: u32, page: u32) {
+    pub fn drop_file(&mut self, instance: InstanceId, page: PageId) {
         self.mark(instance, page, DROPPED);
     }
 
     /// `revalidateTag(tag, 'max')` on `instance`: the build's file reads as stale from now on.
-    pub fn mark_file(&mut self, instance: u32, page: u32) {
+    pub fn mark_file(&mut self, instance: InstanceId, page: PageId) {
         self.mark(instance, page, MARKED);
     }
 
-    fn mark(&mut self, instance: u32, page: u32, mark: u8) {
-        let i = page as usize * self.instances as usize + instance as usize;
+    fn mark(&mut self, instance: InstanceId, page: PageId, mark: u8) {
+        let i = page.index() * self.instances as usize + instance.index();
         if let Some(m) = self.marks.get_mut(i) {
             *m = (*m).max(mark);
         }
     }
 
     /// A restart: `instance`'s memory is empty and its tags manifest forgotten.
-    pub fn clear(&mut self, instance: u32) {
-        self.lru.clear(instance);
+    pub fn clear(&mut self, instance: InstanceId) {
+        self.lru.clear(instance.0);
         let n = self.instances as usize;
-        for m in self.marks.iter_mut().skip(instance as usize).step_by(n) {
+        for m in self.marks.iter_mut().skip(instance.index()).step_by(n) {
             *m = KEPT;
         }
     }
@@ -187,7 +194,9 @@ mod tests {
     /// `touch`, returning what it evicted and what each eviction leaves.
     fn touch(m: &mut Memory, instance: u32, page: u32) -> Vec<(u32, Left)> {
         let mut out = Vec::new();
-        m.touch(instance, page, |p, left| out.push((p, left)));
+        m.touch(InstanceId(instance), PageId(page), |p, left| {
+            out.push((p.0, left))
+        });
         out
     }
 
@@ -196,32 +205,32 @@ mod tests {
         let mut m = Memory::new(1, 20, vec![10, 10, 10], true);
         assert!(touch(&mut m, 0, 0).is_empty());
         assert!(touch(&mut m, 0, 1).is_empty());
-        assert!(m.holds(0, 0) && m.holds(0, 1));
+        assert!(m.holds(InstanceId(0), PageId(0)) && m.holds(InstanceId(0), PageId(1)));
         assert_eq!(touch(&mut m, 0, 2), vec![(0, Left::OnDisk)]);
-        assert!(!m.holds(0, 0));
+        assert!(!m.holds(InstanceId(0), PageId(0)));
     }
 
     #[test]
     fn without_a_disk_an_evicted_entry_falls_back_to_the_build_as_on_demand_actions_left_it() {
         let mut m = Memory::new(2, 10, vec![10, 10, 10], false);
-        m.write_build(0, 0, Some(at(0, 60)));
-        m.write_build(0, 1, Some(at(0, 60)));
-        m.write_build(0, 2, None);
+        m.write_build(InstanceId(0), PageId(0), Some(at(0, 60)));
+        m.write_build(InstanceId(0), PageId(1), Some(at(0, 60)));
+        m.write_build(InstanceId(0), PageId(2), None);
         touch(&mut m, 0, 0);
         assert_eq!(touch(&mut m, 0, 1), vec![(0, Left::Build(at(0, 60)))]);
         assert_eq!(touch(&mut m, 0, 2), vec![(1, Left::Build(at(0, 60)))]);
         assert_eq!(touch(&mut m, 0, 0), vec![(2, Left::Nothing)]);
-        m.mark_file(0, 1);
+        m.mark_file(InstanceId(0), PageId(1));
         assert_eq!(touch(&mut m, 0, 1), vec![(0, Left::Build(at(0, 60)))]);
         assert_eq!(touch(&mut m, 0, 0), vec![(1, Left::Build(at(0, 0)))]);
-        m.drop_file(0, 0);
-        m.mark_file(0, 0);
+        m.drop_file(InstanceId(0), PageId(0));
+        m.mark_file(InstanceId(0), PageId(0));
         assert_eq!(touch(&mut m, 0, 1), vec![(0, Left::Nothing)]);
         // Marks are per instance, and a restart forgets them.
         touch(&mut m, 1, 0);
         assert_eq!(touch(&mut m, 1, 1), vec![(0, Left::Build(at(0, 60)))]);
-        m.clear(0);
-        assert!(!m.holds(0, 1));
+        m.clear(InstanceId(0));
+        assert!(!m.holds(InstanceId(0), PageId(1)));
         touch(&mut m, 0, 0);
         assert_eq!(touch(&mut m, 0, 1), vec![(0, Left::Build(at(0, 60)))]);
     }

@@ -14,7 +14,8 @@ mod simulation;
 pub mod slab;
 pub mod waiters;
 
+pub use cdn::Purged;
 pub use simulation::{
-    Cause, SHIELD, Served, Simulation, Trace, TracedGeneration, TracedResponse, memory_estimate,
-    run, simulate,
+    Cause, Served, Simulation, Tier, Trace, TracedGeneration, TracedResponse, memory_estimate, run,
+    simulate,
 };

@@ -28,6 +28,7 @@
 //! is evicted and none of it costs anything.
 
 use super::memory::{File, Left, Memory};
+use crate::ids::{InstanceId, PageId};
 use crate::prefetch::prefetch;
 use crate::scenario::{Balancer, CacheMode};
 use crate::time::SimTime;
@@ -35,7 +36,8 @@ use crate::workload::balancer::Picker;
 use crate::workload::rng::SimRng;
 
 const ABSENT: u32 = u32::MAX;
-pub const NO_GENERATION: u32 = u32::MAX;
+/// An empty slot of the in-flight arrays, which `in_flight` reads as `None`.
+const NO_GENERATION: u32 = u32::MAX;
 
 /// One page in one ISR cache.
 #[derive(Clone, Copy, Debug)]
@@ -152,8 +154,8 @@ impl Origin {
 
     /// The cache an instance reads and writes.
     #[inline]
-    pub fn cache_of(&self, instance: u32) -> u32 {
-        if self.shared { 0 } else { instance }
+    pub fn cache_of(&self, instance: InstanceId) -> u32 {
+        if self.shared { 0 } else { instance.0 }
     }
 
     /// How many caches the arrays hold room for: one when shared, else the most instances.
@@ -165,15 +167,15 @@ impl Origin {
     /// Page-major: a page's entries in every cache sit together, so one prefetch brings in
     /// whichever instance the balancer picks.
     #[inline]
-    fn entry_index(&self, instance: u32, page: u32) -> usize {
-        page as usize * self.cache_room() + self.cache_of(instance) as usize
+    fn entry_index(&self, instance: InstanceId, page: PageId) -> usize {
+        page.index() * self.cache_room() + self.cache_of(instance) as usize
     }
 
     #[inline]
-    fn batch_index(&self, instance: u32, page: u32) -> usize {
+    fn batch_index(&self, instance: InstanceId, page: PageId) -> usize {
         let scopes = if self.lock { 1 } else { self.room as usize };
-        let scope = if self.lock { 0 } else { instance as usize };
-        page as usize * scopes + scope
+        let scope = if self.lock { 0 } else { instance.index() };
+        page.index() * scopes + scope
     }
 
     /// Sets how many instances run: `0..instances` (a `scale` event). The caches of instances
@@ -185,26 +187,26 @@ impl Origin {
 
     /// Whether `instance` is running.
     #[inline]
-    pub fn running(&self, instance: u32) -> bool {
-        instance < self.instances
+    pub fn running(&self, instance: InstanceId) -> bool {
+        instance.0 < self.instances
     }
 
     /// The cache's epoch: a generation writes its result only if it has not changed since the
     /// generation started.
     #[inline]
-    pub fn epoch(&self, instance: u32) -> u32 {
+    pub fn epoch(&self, instance: InstanceId) -> u32 {
         self.epochs[self.cache_of(instance) as usize]
     }
 
     /// Hints that a request for `page` will reach the origin soon.
     #[inline]
-    pub fn prefetch(&self, page: u32) {
-        prefetch(&self.entries, self.entry_index(0, page));
-        prefetch(&self.request_batch, self.batch_index(0, page));
+    pub fn prefetch(&self, page: PageId) {
+        prefetch(&self.entries, self.entry_index(InstanceId(0), page));
+        prefetch(&self.request_batch, self.batch_index(InstanceId(0), page));
     }
 
     /// Picks the instance that serves an origin request or receives a webhook.
-    pub fn pick_instance(&mut self, page: u32, rng: &mut SimRng) -> u32 {
+    pub fn pick_instance(&mut self, page: PageId, rng: &mut SimRng) -> InstanceId {
         self.picker.pick(page, rng)
     }
 
@@ -212,7 +214,7 @@ impl Origin {
     /// disk, read back into memory. True if it was read from disk; false if it was in memory, or
     /// there is nothing to read, or memory is unbounded.
     #[inline]
-    pub fn read(&mut self, instance: u32, page: u32) -> bool {
+    pub fn read(&mut self, instance: InstanceId, page: PageId) -> bool {
         let Some(memory) = self.memory.as_ref() else {
             return false;
         };
@@ -228,7 +230,7 @@ impl Origin {
     /// `page` was used on `instance`: the most recently used in its memory. Each page evicted to
     /// make room leaves its entry as the disk has it.
     #[inline]
-    fn remember(&mut self, instance: u32, page: u32) {
+    fn remember(&mut self, instance: InstanceId, page: PageId) {
         let caches = self.cache_room();
         let Origin {
             memory,
@@ -240,7 +242,7 @@ impl Origin {
             return;
         };
         memory.touch(instance, page, |evicted, left| {
-            let i = evicted as usize * caches + instance as usize;
+            let i = evicted.index() * caches + instance.index();
             match left {
                 Left::OnDisk => {}
                 Left::Build(f) => put(entries, expires_at, i, f),
@@ -250,7 +252,7 @@ impl Origin {
     }
 
     #[inline]
-    pub fn lookup(&self, instance: u32, page: u32, now: SimTime) -> Lookup {
+    pub fn lookup(&self, instance: InstanceId, page: PageId, now: SimTime) -> Lookup {
         let i = self.entry_index(instance, page);
         let e = self.entries[i];
         if e.version == ABSENT {
@@ -265,7 +267,7 @@ impl Origin {
     }
 
     /// The version in an instance's cache, if the page is there.
-    pub fn version(&self, instance: u32, page: u32) -> Option<u32> {
+    pub fn version(&self, instance: InstanceId, page: PageId) -> Option<u32> {
         let v = self.entries[self.entry_index(instance, page)].version;
         (v != ABSENT).then_some(v)
     }
@@ -273,8 +275,8 @@ impl Origin {
     /// Writes a generated page: the build at t=0, or a regeneration's snapshot.
     pub fn store(
         &mut self,
-        instance: u32,
-        page: u32,
+        instance: InstanceId,
+        page: PageId,
         version: u32,
         fresh_until: SimTime,
         expires_at: SimTime,
@@ -291,7 +293,7 @@ impl Origin {
 
     /// The build's file of `page` (`None`: not prerendered) as an instance finds it when it
     /// starts: on disk, not yet in memory.
-    pub fn write_build(&mut self, instance: u32, page: u32, written: Option<File>) {
+    pub fn write_build(&mut self, instance: InstanceId, page: PageId, written: Option<File>) {
         let i = self.entry_index(instance, page);
         match written {
             Some(f) => put(&mut self.entries, &mut self.expires_at, i, f),
@@ -307,7 +309,7 @@ impl Origin {
     /// back with `write_build`. The generations in flight in its deduplication scope are
     /// forgotten: they may finish, but they write nowhere. Whether a shared cache outlives a
     /// restart is the caller's to decide (§6.8).
-    pub fn clear(&mut self, instance: u32) {
+    pub fn clear(&mut self, instance: InstanceId) {
         let cache = self.cache_of(instance) as usize;
         let room = self.cache_room();
         for i in (cache..self.entries.len()).step_by(room) {
@@ -326,7 +328,7 @@ impl Origin {
         let (scopes, scope) = if self.lock {
             (1, 0)
         } else {
-            (self.room as usize, instance as usize)
+            (self.room as usize, instance.index())
         };
         for batch in [&mut self.request_batch, &mut self.on_demand_batch] {
             for g in batch.iter_mut().skip(scope).step_by(scopes) {
@@ -337,7 +339,13 @@ impl Origin {
 
     /// After a failed revalidation the old entry is written back: fresh until `until` (the
     /// back-off), expiring at `expires_at`.
-    pub fn back_off(&mut self, instance: u32, page: u32, until: SimTime, expires_at: SimTime) {
+    pub fn back_off(
+        &mut self,
+        instance: InstanceId,
+        page: PageId,
+        until: SimTime,
+        expires_at: SimTime,
+    ) {
         let i = self.entry_index(instance, page);
         if self.entries[i].version != ABSENT {
             self.entries[i].fresh_until = until;
@@ -350,7 +358,7 @@ impl Origin {
     }
 
     /// `revalidatePath`: drops the entry, so the next request blocks.
-    pub fn invalidate(&mut self, instance: u32, page: u32) {
+    pub fn invalidate(&mut self, instance: InstanceId, page: PageId) {
         let i = self.entry_index(instance, page);
         self.entries[i].version = ABSENT;
         if let Some(memory) = self.memory.as_mut() {
@@ -359,7 +367,7 @@ impl Origin {
     }
 
     /// `revalidateTag(tag, 'max')`: the entry is served stale from now on.
-    pub fn mark_stale(&mut self, instance: u32, page: u32) {
+    pub fn mark_stale(&mut self, instance: InstanceId, page: PageId) {
         let i = self.entry_index(instance, page);
         self.entries[i].fresh_until = SimTime::ZERO;
         if let Some(memory) = self.memory.as_mut() {
@@ -369,7 +377,7 @@ impl Origin {
 
     /// The generation in flight for (instance's dedup scope, page) in `batch`, if any.
     #[inline]
-    pub fn in_flight(&self, batch: Batch, instance: u32, page: u32) -> Option<u32> {
+    pub fn in_flight(&self, batch: Batch, instance: InstanceId, page: PageId) -> Option<u32> {
         let i = self.batch_index(instance, page);
         let g = match batch {
             Batch::Request => self.request_batch[i],
@@ -378,7 +386,13 @@ impl Origin {
         (g != NO_GENERATION).then_some(g)
     }
 
-    pub fn set_in_flight(&mut self, batch: Batch, instance: u32, page: u32, generation: u32) {
+    pub fn set_in_flight(
+        &mut self,
+        batch: Batch,
+        instance: InstanceId,
+        page: PageId,
+        generation: u32,
+    ) {
         let i = self.batch_index(instance, page);
         match batch {
             Batch::Request => self.request_batch[i] = generation,
@@ -387,7 +401,13 @@ impl Origin {
     }
 
     /// Clears the batch slot if it still holds `generation`.
-    pub fn clear_in_flight(&mut self, batch: Batch, instance: u32, page: u32, generation: u32) {
+    pub fn clear_in_flight(
+        &mut self,
+        batch: Batch,
+        instance: InstanceId,
+        page: PageId,
+        generation: u32,
+    ) {
         let i = self.batch_index(instance, page);
         let slot = match batch {
             Batch::Request => &mut self.request_batch[i],
@@ -453,21 +473,36 @@ mod tests {
             10,
             false,
         );
-        o.store(2, 5, 7, SimTime::from_secs(60), SimTime::NEVER);
-        assert_eq!(o.lookup(0, 5, SimTime::from_secs(1)), Lookup::Fresh(7));
-        o.set_in_flight(Batch::Request, 1, 5, 42);
-        assert_eq!(o.in_flight(Batch::Request, 0, 5), Some(42));
-        assert_eq!(o.in_flight(Batch::OnDemand, 0, 5), None);
+        o.store(
+            InstanceId(2),
+            PageId(5),
+            7,
+            SimTime::from_secs(60),
+            SimTime::NEVER,
+        );
+        assert_eq!(
+            o.lookup(InstanceId(0), PageId(5), SimTime::from_secs(1)),
+            Lookup::Fresh(7)
+        );
+        o.set_in_flight(Batch::Request, InstanceId(1), PageId(5), 42);
+        assert_eq!(
+            o.in_flight(Batch::Request, InstanceId(0), PageId(5)),
+            Some(42)
+        );
+        assert_eq!(o.in_flight(Batch::OnDemand, InstanceId(0), PageId(5)), None);
     }
 
     #[test]
     fn local_caches_are_apart() {
         let mut o = Origin::new(2, 2, CacheMode::Local, true, Balancer::RoundRobin, 4, false);
-        o.store(0, 1, 3, SimTime::NEVER, SimTime::NEVER);
-        assert_eq!(o.lookup(1, 1, SimTime::ZERO), Lookup::Absent);
-        o.set_in_flight(Batch::Request, 0, 1, 9);
+        o.store(InstanceId(0), PageId(1), 3, SimTime::NEVER, SimTime::NEVER);
         assert_eq!(
-            o.in_flight(Batch::Request, 1, 1),
+            o.lookup(InstanceId(1), PageId(1), SimTime::ZERO),
+            Lookup::Absent
+        );
+        o.set_in_flight(Batch::Request, InstanceId(0), PageId(1), 9);
+        assert_eq!(
+            o.in_flight(Batch::Request, InstanceId(1), PageId(1)),
             None,
             "lock only applies to a shared cache"
         );
@@ -485,13 +520,16 @@ mod tests {
             1,
             false,
         );
-        let picks: Vec<u32> = (0..6).map(|_| rr.pick_instance(0, &mut rng)).collect();
+        let picks: Vec<u32> = (0..6)
+            .map(|_| rr.pick_instance(PageId(0), &mut rng).0)
+            .collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
         let mut hash = Origin::new(4, 4, CacheMode::Local, false, Balancer::Hash, 100, false);
-        let first = hash.pick_instance(17, &mut rng);
-        assert!((0..10).all(|_| hash.pick_instance(17, &mut rng) == first));
-        let spread: std::collections::HashSet<u32> =
-            (0..100).map(|p| hash.pick_instance(p, &mut rng)).collect();
+        let first = hash.pick_instance(PageId(17), &mut rng);
+        assert!((0..10).all(|_| hash.pick_instance(PageId(17), &mut rng) == first));
+        let spread: std::collections::HashSet<u32> = (0..100)
+            .map(|p| hash.pick_instance(PageId(p), &mut rng).0)
+            .collect();
         assert_eq!(spread.len(), 4);
     }
 
@@ -506,11 +544,17 @@ mod tests {
             1,
             false,
         );
-        o.store(0, 0, 1, SimTime::NEVER, SimTime::NEVER);
-        o.mark_stale(0, 0);
-        assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Stale(1));
-        o.invalidate(0, 0);
-        assert_eq!(o.lookup(0, 0, SimTime(5)), Lookup::Absent);
+        o.store(InstanceId(0), PageId(0), 1, SimTime::NEVER, SimTime::NEVER);
+        o.mark_stale(InstanceId(0), PageId(0));
+        assert_eq!(
+            o.lookup(InstanceId(0), PageId(0), SimTime(5)),
+            Lookup::Stale(1)
+        );
+        o.invalidate(InstanceId(0), PageId(0));
+        assert_eq!(
+            o.lookup(InstanceId(0), PageId(0), SimTime(5)),
+            Lookup::Absent
+        );
     }
 
     fn file(version: u32, fresh_until: SimTime) -> Option<File> {
@@ -536,22 +580,22 @@ mod tests {
         )
         .with_memory(20, vec![10; 3], true);
         for page in 0..3 {
-            o.write_build(0, page, file(0, s(60)));
+            o.write_build(InstanceId(0), PageId(page), file(0, s(60)));
         }
         // The build's files are on disk: the first read of each goes there.
-        assert!(o.read(0, 0));
-        assert!(!o.read(0, 0));
-        assert!(o.read(0, 1));
-        o.store(0, 2, 5, s(100), SimTime::NEVER);
+        assert!(o.read(InstanceId(0), PageId(0)));
+        assert!(!o.read(InstanceId(0), PageId(0)));
+        assert!(o.read(InstanceId(0), PageId(1)));
+        o.store(InstanceId(0), PageId(2), 5, s(100), SimTime::NEVER);
         // Page 0 was evicted to disk as it was, and comes back with its age.
-        assert!(o.read(0, 0));
-        assert_eq!(o.lookup(0, 0, s(70)), Lookup::Stale(0));
+        assert!(o.read(InstanceId(0), PageId(0)));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(70)), Lookup::Stale(0));
         // Reading 0 back evicted 1; 2 (just written) stays, as it was.
-        assert!(!o.read(0, 2));
-        assert_eq!(o.lookup(0, 2, s(1)), Lookup::Fresh(5));
+        assert!(!o.read(InstanceId(0), PageId(2)));
+        assert_eq!(o.lookup(InstanceId(0), PageId(2), s(1)), Lookup::Fresh(5));
         // A page never written has nothing to read.
-        assert!(!o.read(1, 0));
-        assert_eq!(o.lookup(1, 0, s(1)), Lookup::Absent);
+        assert!(!o.read(InstanceId(1), PageId(0)));
+        assert_eq!(o.lookup(InstanceId(1), PageId(0), s(1)), Lookup::Absent);
     }
 
     #[test]
@@ -567,22 +611,22 @@ mod tests {
             false,
         )
         .with_memory(10, vec![10; 3], false);
-        o.write_build(0, 0, file(0, s(60)));
-        o.write_build(0, 1, None);
-        o.store(0, 0, 3, s(200), SimTime::NEVER);
-        o.store(0, 1, 4, s(200), SimTime::NEVER);
+        o.write_build(InstanceId(0), PageId(0), file(0, s(60)));
+        o.write_build(InstanceId(0), PageId(1), None);
+        o.store(InstanceId(0), PageId(0), 3, s(200), SimTime::NEVER);
+        o.store(InstanceId(0), PageId(1), 4, s(200), SimTime::NEVER);
         // Page 0's regeneration was never written to disk: the build's file is what is left.
-        assert!(o.read(0, 0));
-        assert_eq!(o.lookup(0, 0, s(70)), Lookup::Stale(0));
+        assert!(o.read(InstanceId(0), PageId(0)));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(70)), Lookup::Stale(0));
         // Page 1 was not prerendered: nothing to read, so a request blocks.
-        assert!(!o.read(0, 1));
-        assert_eq!(o.lookup(0, 1, s(70)), Lookup::Absent);
+        assert!(!o.read(InstanceId(0), PageId(1)));
+        assert_eq!(o.lookup(InstanceId(0), PageId(1), s(70)), Lookup::Absent);
         // After `revalidatePath` the build's file is expired by its tags: absent once evicted.
-        o.invalidate(0, 0);
-        o.store(0, 0, 5, s(200), SimTime::NEVER);
-        o.store(0, 2, 1, s(200), SimTime::NEVER);
-        assert!(!o.read(0, 0));
-        assert_eq!(o.lookup(0, 0, s(70)), Lookup::Absent);
+        o.invalidate(InstanceId(0), PageId(0));
+        o.store(InstanceId(0), PageId(0), 5, s(200), SimTime::NEVER);
+        o.store(InstanceId(0), PageId(2), 1, s(200), SimTime::NEVER);
+        assert!(!o.read(InstanceId(0), PageId(0)));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(70)), Lookup::Absent);
     }
 
     #[test]
@@ -591,24 +635,27 @@ mod tests {
         let mut o = Origin::new(2, 2, CacheMode::Local, false, Balancer::RoundRobin, 2, true)
             .with_memory(20, vec![10; 2], true);
         for instance in 0..2 {
-            o.store(instance, 0, 1, s(60), s(90));
-            o.store(instance, 1, 1, s(60), s(90));
+            o.store(InstanceId(instance), PageId(0), 1, s(60), s(90));
+            o.store(InstanceId(instance), PageId(1), 1, s(60), s(90));
         }
-        o.clear(0);
-        assert_eq!(o.lookup(0, 0, s(1)), Lookup::Absent);
-        assert_eq!(o.lookup(0, 1, s(1)), Lookup::Absent);
-        assert!(!o.read(0, 0), "nothing in memory, nothing on disk");
+        o.clear(InstanceId(0));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(1)), Lookup::Absent);
+        assert_eq!(o.lookup(InstanceId(0), PageId(1), s(1)), Lookup::Absent);
+        assert!(
+            !o.read(InstanceId(0), PageId(0)),
+            "nothing in memory, nothing on disk"
+        );
         assert_eq!(
-            o.lookup(1, 0, s(1)),
+            o.lookup(InstanceId(1), PageId(0), s(1)),
             Lookup::Fresh(1),
             "the other instance keeps its own"
         );
         // Its memory is empty: the build's files go back on disk and are read from there, and
         // both fit again.
-        o.write_build(0, 0, file(0, s(60)));
-        o.write_build(0, 1, file(0, s(60)));
-        assert!(o.read(0, 0) && o.read(0, 1));
-        assert!(!o.read(0, 0) && !o.read(0, 1));
+        o.write_build(InstanceId(0), PageId(0), file(0, s(60)));
+        o.write_build(InstanceId(0), PageId(1), file(0, s(60)));
+        assert!(o.read(InstanceId(0), PageId(0)) && o.read(InstanceId(0), PageId(1)));
+        assert!(!o.read(InstanceId(0), PageId(0)) && !o.read(InstanceId(0), PageId(1)));
         // Unbounded memory: clear empties the entries all the same.
         let mut plain = Origin::new(
             1,
@@ -619,9 +666,9 @@ mod tests {
             1,
             false,
         );
-        plain.store(0, 0, 2, s(60), SimTime::NEVER);
-        plain.clear(0);
-        assert_eq!(plain.lookup(0, 0, s(1)), Lookup::Absent);
+        plain.store(InstanceId(0), PageId(0), 2, s(60), SimTime::NEVER);
+        plain.clear(InstanceId(0));
+        assert_eq!(plain.lookup(InstanceId(0), PageId(0), s(1)), Lookup::Absent);
         // A shared cache is one: clearing it (a deploy replacing it) empties it for everyone,
         // and a generation in flight from before writes nowhere.
         let mut shared = Origin::new(
@@ -633,26 +680,29 @@ mod tests {
             1,
             false,
         );
-        shared.store(0, 0, 2, s(60), SimTime::NEVER);
-        let before = shared.epoch(0);
-        shared.clear(1);
-        assert_eq!(shared.lookup(0, 0, s(1)), Lookup::Absent);
-        assert_ne!(shared.epoch(0), before);
+        shared.store(InstanceId(0), PageId(0), 2, s(60), SimTime::NEVER);
+        let before = shared.epoch(InstanceId(0));
+        shared.clear(InstanceId(1));
+        assert_eq!(
+            shared.lookup(InstanceId(0), PageId(0), s(1)),
+            Lookup::Absent
+        );
+        assert_ne!(shared.epoch(InstanceId(0)), before);
     }
 
     #[test]
     fn an_entry_past_its_expire_time_is_not_served_and_a_back_off_renews_it() {
         let s = SimTime::from_secs;
         let mut o = Origin::new(1, 1, CacheMode::Local, false, Balancer::RoundRobin, 1, true);
-        o.store(0, 0, 4, s(10), s(30));
-        assert_eq!(o.lookup(0, 0, s(9)), Lookup::Fresh(4));
-        assert_eq!(o.lookup(0, 0, s(29)), Lookup::Stale(4));
-        assert_eq!(o.lookup(0, 0, s(30)), Lookup::Expired);
+        o.store(InstanceId(0), PageId(0), 4, s(10), s(30));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(9)), Lookup::Fresh(4));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(29)), Lookup::Stale(4));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(30)), Lookup::Expired);
         // A failed revalidation at 35 s writes the old entry back as new.
-        o.back_off(0, 0, s(38), s(65));
-        assert_eq!(o.lookup(0, 0, s(36)), Lookup::Fresh(4));
-        assert_eq!(o.lookup(0, 0, s(64)), Lookup::Stale(4));
-        assert_eq!(o.lookup(0, 0, s(65)), Lookup::Expired);
+        o.back_off(InstanceId(0), PageId(0), s(38), s(65));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(36)), Lookup::Fresh(4));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(64)), Lookup::Stale(4));
+        assert_eq!(o.lookup(InstanceId(0), PageId(0), s(65)), Lookup::Expired);
         // Without expiry in the run, nothing is kept for it and nothing expires.
         let mut never = Origin::new(
             1,
@@ -663,7 +713,10 @@ mod tests {
             1,
             false,
         );
-        never.store(0, 0, 4, s(10), s(30));
-        assert_eq!(never.lookup(0, 0, s(1_000)), Lookup::Stale(4));
+        never.store(InstanceId(0), PageId(0), 4, s(10), s(30));
+        assert_eq!(
+            never.lookup(InstanceId(0), PageId(0), s(1_000)),
+            Lookup::Stale(4)
+        );
     }
 }

@@ -7,17 +7,18 @@
 //! with a free list, so waiting allocates nothing once the slab has grown to the run's peak.
 
 use super::slab::Slab;
+use crate::ids::PopId;
 use crate::time::SimTime;
 
 const NIL: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Waiter {
-    /// A user request, the PoP it came through (`u32::MAX` without a CDN), and whether the
+    /// A user request, the PoP it came through (PoP 0 without a CDN), and whether the
     /// instance read the page from disk for it (its latency pays `disk_read`).
     User {
         arrival: SimTime,
-        pop: u32,
+        pop: PopId,
         disk: bool,
     },
     /// A CDN fetch (an index into the CDN's fetches).

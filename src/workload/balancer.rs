@@ -5,6 +5,7 @@
 use rand::RngExt;
 
 use super::rng::SimRng;
+use crate::ids::{InstanceId, PageId};
 use crate::scenario::Balancer;
 
 /// The balancer: which instance an origin request or a non-broadcast webhook goes to. The load
@@ -32,11 +33,11 @@ impl Picker {
     }
 
     /// The instance for `page`: `round-robin` in turn, `random` from `rng`, `hash` by page.
-    pub fn pick(&mut self, page: u32, rng: &mut SimRng) -> u32 {
+    pub fn pick(&mut self, page: PageId, rng: &mut SimRng) -> InstanceId {
         if self.instances == 1 {
-            return 0;
+            return InstanceId(0);
         }
-        match self.balancer {
+        InstanceId(match self.balancer {
             Balancer::RoundRobin => {
                 let i = self.round_robin;
                 self.round_robin = (i + 1) % self.instances;
@@ -45,9 +46,9 @@ impl Picker {
             Balancer::Random => rng.random_range(0..self.instances),
             // Sticky by page: a multiplicative hash spreads neighbouring (equally popular) ranks.
             Balancer::Hash => {
-                ((u64::from(page).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32)
+                ((u64::from(page.0).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32)
                     % u64::from(self.instances)) as u32
             }
-        }
+        })
     }
 }

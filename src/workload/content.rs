@@ -13,6 +13,7 @@ use rand_distr::{Distribution, Exp1};
 
 use super::alias::AliasTable;
 use super::rng::{self, SimRng, Stream};
+use crate::ids::PageId;
 use crate::metrics::staleness::Truth;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -45,8 +46,8 @@ impl PageLayout {
     }
 
     #[inline]
-    pub fn route_of(&self, page: u32) -> usize {
-        self.route_of[page as usize] as usize
+    pub fn route_of(&self, page: PageId) -> usize {
+        self.route_of[page.index()] as usize
     }
 
     pub fn total(&self) -> usize {
@@ -94,19 +95,19 @@ impl Content {
     }
 
     #[inline]
-    pub fn version(&self, page: u32) -> u32 {
-        self.version[page as usize]
+    pub fn version(&self, page: PageId) -> u32 {
+        self.version[page.index()]
     }
 
     /// When the first edit that `version` does not reflect was made, if `version` is behind.
     #[inline]
-    pub fn outdated_since(&self, page: u32, version: u32) -> Option<SimTime> {
+    pub fn outdated_since(&self, page: PageId, version: u32) -> Option<SimTime> {
         (version < self.version(page)).then(|| self.edit_time(page, version + 1))
     }
 
     /// The time of the edit that made `version` (version 0 is the build).
     #[inline]
-    pub fn edit_time(&self, page: u32, version: u32) -> SimTime {
+    pub fn edit_time(&self, page: PageId, version: u32) -> SimTime {
         self.edit_times(page, version.saturating_sub(1), version)
             .last()
             .copied()
@@ -116,7 +117,7 @@ impl Content {
     /// Calls `f` with the time of each edit that made versions `after + 1 ..= upto`, newest
     /// first.
     #[inline]
-    pub fn for_each_edit(&self, page: u32, after: u32, upto: u32, mut f: impl FnMut(SimTime)) {
+    pub fn for_each_edit(&self, page: PageId, after: u32, upto: u32, mut f: impl FnMut(SimTime)) {
         for &at in self.edit_times(page, after, upto).iter().rev() {
             f(at);
         }
@@ -125,12 +126,12 @@ impl Content {
     /// The times of the edits that made versions `after + 1 ..= upto` of `page`, oldest first;
     /// versions it does not have yet are left out.
     #[inline]
-    fn edit_times(&self, page: u32, after: u32, upto: u32) -> &[SimTime] {
+    fn edit_times(&self, page: PageId, after: u32, upto: u32) -> &[SimTime] {
         let upto = upto.min(self.version(page));
         if after >= upto {
             return &[];
         }
-        let block = self.block[page as usize] as usize;
+        let block = self.block[page.index()] as usize;
         self.times
             .get(block + after as usize..block + upto as usize)
             .unwrap_or(&[])
@@ -142,28 +143,28 @@ impl Content {
 
     /// Applies an edit of `page` at `at`, and writes every page it changed (the page, then its
     /// aggregations) into `changed`, which is cleared first.
-    pub fn edit(&mut self, page: u32, at: SimTime, changed: &mut Vec<u32>) {
+    pub fn edit(&mut self, page: PageId, at: SimTime, changed: &mut Vec<PageId>) {
         changed.clear();
         changed.push(page);
         let mut i = 0;
         while i < changed.len() {
             let p = changed[i];
             let route = self.layout.route_of(p);
-            let index = p - self.layout.offsets[route];
+            let index = p.0 - self.layout.offsets[route];
             for &dependent in &self.dependents[route] {
                 let q = self.layout.offsets[dependent] + index % self.layout.pages[dependent];
-                changed.push(q);
+                changed.push(PageId(q));
             }
             i += 1;
         }
         for &p in changed.iter() {
-            let edits = self.version[p as usize];
-            self.version[p as usize] = edits + 1;
+            let edits = self.version[p.index()];
+            self.version[p.index()] = edits + 1;
             // A block's room is a power of two: it is full when the edits it holds are.
             if edits == 0 || edits.is_power_of_two() {
                 self.move_block(p, edits);
             }
-            let slot = self.block[p as usize] as usize + edits as usize;
+            let slot = self.block[p.index()] as usize + edits as usize;
             if let Some(time) = self.times.get_mut(slot) {
                 *time = at;
             }
@@ -172,13 +173,13 @@ impl Content {
 
     /// Moves the block of `page`, holding its `edits` times, to the arena's end, with room for
     /// twice as many (one for a first edit).
-    fn move_block(&mut self, page: u32, edits: u32) {
-        let from = self.block[page as usize] as usize;
+    fn move_block(&mut self, page: PageId, edits: u32) {
+        let from = self.block[page.index()] as usize;
         let to = self.times.len();
         let room = (2 * edits as usize).max(1);
         self.times.extend_from_within(from..from + edits as usize);
         self.times.resize(to + room, SimTime::ZERO);
-        self.block[page as usize] = to as u32;
+        self.block[page.index()] = to as u32;
     }
 }
 
@@ -194,7 +195,7 @@ pub struct Edits {
     clock: f64,
     duration: SimTime,
     /// The next Poisson edit, drawn but not yet given.
-    drawn: Option<(SimTime, u32)>,
+    drawn: Option<(SimTime, PageId)>,
     /// Every logged edit of the run, in time order, and the next one to give.
     logged: Vec<(SimTime, u32)>,
     next_logged: usize,
@@ -241,7 +242,7 @@ impl Edits {
     }
 
     /// The next Poisson edit.
-    fn draw(&mut self) -> Option<(SimTime, u32)> {
+    fn draw(&mut self) -> Option<(SimTime, PageId)> {
         let choose = self.choose.as_ref()?;
         let e: f64 = Exp1.sample(&mut self.rng);
         self.clock += e / self.rate;
@@ -251,20 +252,21 @@ impl Edits {
         }
         let (offset, pages) = self.routes[choose.sample(&mut self.rng) as usize];
         let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
-        Some((at, page))
+        Some((at, PageId(page)))
     }
 }
 
 impl Iterator for Edits {
     /// (when, which page)
-    type Item = (SimTime, u32);
+    type Item = (SimTime, PageId);
 
-    fn next(&mut self) -> Option<(SimTime, u32)> {
+    fn next(&mut self) -> Option<(SimTime, PageId)> {
         let logged = self
             .logged
             .get(self.next_logged)
             .copied()
-            .filter(|&(at, _)| at < self.duration);
+            .filter(|&(at, _)| at < self.duration)
+            .map(|(at, page)| (at, PageId(page)));
         match (self.drawn, logged) {
             (Some(drawn), Some(log)) if log.0 < drawn.0 => {
                 self.next_logged += 1;
@@ -286,14 +288,14 @@ impl Iterator for Edits {
 /// The truth every response is judged against (`metrics::staleness`).
 impl Truth for Content {
     #[inline]
-    fn current(&self, page: u32) -> u32 {
+    fn current(&self, page: PageId) -> u32 {
         self.version(page)
     }
     #[inline]
-    fn outdated_since(&self, page: u32, version: u32) -> Option<SimTime> {
+    fn outdated_since(&self, page: PageId, version: u32) -> Option<SimTime> {
         Content::outdated_since(self, page, version)
     }
-    fn for_each_edit(&self, page: u32, after: u32, upto: u32, f: impl FnMut(SimTime)) {
+    fn for_each_edit(&self, page: PageId, after: u32, upto: u32, f: impl FnMut(SimTime)) {
         Content::for_each_edit(self, page, after, upto, f)
     }
 }
@@ -327,21 +329,31 @@ name = "p"
         let mut content = Content::new(&scenario, PageLayout::new(&scenario));
         let mut changed = Vec::new();
         // Post 3 feeds list 3 % 2 = 1, which is page 4 + 1 = 5.
-        content.edit(3, SimTime::from_secs(10), &mut changed);
-        assert_eq!(changed, vec![3, 5]);
-        content.edit(1, SimTime::from_secs(20), &mut changed);
-        content.edit(3, SimTime::from_secs(30), &mut changed);
+        content.edit(PageId(3), SimTime::from_secs(10), &mut changed);
+        assert_eq!(changed, vec![PageId(3), PageId(5)]);
+        content.edit(PageId(1), SimTime::from_secs(20), &mut changed);
+        content.edit(PageId(3), SimTime::from_secs(30), &mut changed);
         assert_eq!(
-            (content.version(3), content.version(5), content.version(0)),
+            (
+                content.version(PageId(3)),
+                content.version(PageId(5)),
+                content.version(PageId(0))
+            ),
             (2, 3, 0)
         );
-        assert_eq!(content.edit_time(5, 0), SimTime::ZERO);
-        assert_eq!(content.edit_time(5, 2), SimTime::from_secs(20));
-        assert_eq!(content.outdated_since(5, 1), Some(SimTime::from_secs(20)));
-        assert_eq!(content.outdated_since(5, 3), None);
-        assert_eq!(content.outdated_since(3, 0), Some(SimTime::from_secs(10)));
+        assert_eq!(content.edit_time(PageId(5), 0), SimTime::ZERO);
+        assert_eq!(content.edit_time(PageId(5), 2), SimTime::from_secs(20));
+        assert_eq!(
+            content.outdated_since(PageId(5), 1),
+            Some(SimTime::from_secs(20))
+        );
+        assert_eq!(content.outdated_since(PageId(5), 3), None);
+        assert_eq!(
+            content.outdated_since(PageId(3), 0),
+            Some(SimTime::from_secs(10))
+        );
         let mut seen = Vec::new();
-        content.for_each_edit(5, 0, 2, |t| seen.push(t.whole_secs()));
+        content.for_each_edit(PageId(5), 0, 2, |t| seen.push(t.whole_secs()));
         assert_eq!(seen, vec![20, 10], "versions 1 and 2, newest first");
     }
 
@@ -363,30 +375,30 @@ name = "p"
             } else {
                 1
             };
-            content.edit(page, SimTime::from_secs(step), &mut changed);
+            content.edit(PageId(page), SimTime::from_secs(step), &mut changed);
             for &p in &changed {
-                times[p as usize].push(SimTime::from_secs(step));
+                times[p.index()].push(SimTime::from_secs(step));
             }
         }
         for (page, times) in times.iter().enumerate() {
             let page = page as u32;
             let current = times.len() as u32;
-            assert_eq!(content.version(page), current);
-            assert_eq!(content.edit_time(page, 0), SimTime::ZERO);
+            assert_eq!(content.version(PageId(page)), current);
+            assert_eq!(content.edit_time(PageId(page), 0), SimTime::ZERO);
             for v in 0..=current {
                 if v > 0 {
-                    assert_eq!(content.edit_time(page, v), times[v as usize - 1]);
+                    assert_eq!(content.edit_time(PageId(page), v), times[v as usize - 1]);
                 }
                 let outdated = (v < current).then(|| times[v as usize]);
                 assert_eq!(
-                    content.outdated_since(page, v),
+                    content.outdated_since(PageId(page), v),
                     outdated,
                     "page {page} v {v}"
                 );
             }
             for (after, upto) in [(0, current), (current / 3, current / 2), (current, current)] {
                 let mut seen = Vec::new();
-                content.for_each_edit(page, after, upto, |t| seen.push(t));
+                content.for_each_edit(PageId(page), after, upto, |t| seen.push(t));
                 let expected: Vec<SimTime> = times[after as usize..upto as usize]
                     .iter()
                     .rev()
@@ -395,6 +407,9 @@ name = "p"
                 assert_eq!(seen, expected, "page {page} {after}..={upto}");
             }
         }
-        assert!(content.version(1) > 2_000, "a long history was walked");
+        assert!(
+            content.version(PageId(1)) > 2_000,
+            "a long history was walked"
+        );
     }
 }

@@ -10,3 +10,7 @@ pub mod content;
 pub mod policy;
 pub mod rng;
 pub mod traffic;
+
+/// The page, PoP and instance ids the workload's users and edits carry (defined with `SimTime`'s
+/// kind, below every layer, so the metrics that judge a page can name it too).
+pub use crate::ids::{InstanceId, PageId, PopId};

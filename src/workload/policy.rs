@@ -13,13 +13,14 @@ use rand::RngExt;
 use super::content::PageLayout;
 use super::rng::{self, SimRng, Stream};
 use crate::distribution::Distribution;
+use crate::ids::PageId;
 use crate::scenario::{OnEdit, RoutePolicy, Scenario};
 use crate::time::SimTime;
 
 /// One webhook of an edit: for `page`, arriving `delay` after the edit, or lost (`None`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Webhook {
-    pub page: u32,
+    pub page: PageId,
     pub delay: Option<SimTime>,
 }
 
@@ -40,8 +41,8 @@ impl Webhooks {
     /// when its policy can lose one (`webhook_failure > 0`), then its delay, lost or not.
     pub fn of_edit<'a>(
         &'a mut self,
-        changed: &'a [u32],
-        policy_of: impl Fn(u32) -> &'a RoutePolicy + 'a,
+        changed: &'a [PageId],
+        policy_of: impl Fn(PageId) -> &'a RoutePolicy + 'a,
     ) -> impl Iterator<Item = Webhook> + 'a {
         changed.iter().filter_map(move |&page| {
             let policy = policy_of(page);
@@ -95,7 +96,7 @@ pub fn schedule_phases<'a>(
     layout: &'a PageLayout,
     schedules: impl IntoIterator<Item = Option<SimTime>> + 'a,
     replication_seed: u64,
-) -> impl Iterator<Item = (u32, SimTime)> + 'a {
+) -> impl Iterator<Item = (PageId, SimTime)> + 'a {
     let mut rng = rng::stream(replication_seed, Stream::Schedule);
     schedules
         .into_iter()
@@ -103,7 +104,7 @@ pub fn schedule_phases<'a>(
         .filter_map(|(route, every)| every.map(|every| (route, every)))
         .flat_map(move |(route, every)| {
             let first = layout.offsets[route];
-            (first..first + layout.pages[route]).map(move |page| (page, every))
+            (first..first + layout.pages[route]).map(move |page| (PageId(page), every))
         })
         .map(move |(page, every)| (page, SimTime(rng.random_range(0..every.as_micros()))))
 }
@@ -156,25 +157,27 @@ name = "p"
             policy(OnEdit::None, 0.5),
         );
         // Pages 0 and 1 have sure webhooks, page 2 none, pages 3 and 4 lossy ones.
-        let policy_of = |page: u32| match page {
+        let policy_of = |page: PageId| match page.0 {
             0 | 1 => &sure,
             2 => &silent,
             _ => &lossy,
         };
         let mut webhooks = Webhooks::new(seed);
-        let got: Vec<Webhook> = webhooks.of_edit(&[0, 1, 2, 3, 4], policy_of).collect();
+        let got: Vec<Webhook> = webhooks
+            .of_edit(&[0, 1, 2, 3, 4].map(PageId), policy_of)
+            .collect();
 
         // The same stream, read by hand in the documented order.
         let mut dice = rng::stream(seed, Stream::Webhooks);
         let mut expected = Vec::new();
-        for page in [0, 1] {
+        for page in [0, 1].map(PageId) {
             let delay = sure.webhook_delay.sample(&mut dice);
             expected.push(Webhook {
                 page,
                 delay: Some(delay),
             });
         }
-        for page in [3, 4] {
+        for page in [3, 4].map(PageId) {
             let lost = dice.random::<f64>() < 0.5;
             let delay = lossy.webhook_delay.sample(&mut dice);
             expected.push(Webhook {
@@ -189,7 +192,7 @@ name = "p"
     fn a_webhook_that_is_always_lost_never_arrives() {
         let always = policy(OnEdit::MarkStale, 1.0);
         let mut webhooks = Webhooks::new(3);
-        let changed: Vec<u32> = (0..100).collect();
+        let changed: Vec<PageId> = (0..100).map(PageId).collect();
         assert!(
             webhooks
                 .of_edit(&changed, |_| &always)
@@ -220,7 +223,9 @@ name = "p"
         let (minute, hour) = (SimTime::from_secs(60), SimTime::from_secs(3600));
         // Posts (pages 0-2) every minute, about never, lists (pages 5-6) every hour.
         let schedules = [Some(minute), None, Some(hour)];
-        let phases: Vec<(u32, SimTime)> = schedule_phases(&layout, schedules, 9).collect();
+        let phases: Vec<(u32, SimTime)> = schedule_phases(&layout, schedules, 9)
+            .map(|(page, phase)| (page.0, phase))
+            .collect();
         let pages: Vec<u32> = phases.iter().map(|&(page, _)| page).collect();
         assert_eq!(pages, [0, 1, 2, 5, 6]);
         for &(page, phase) in &phases {

@@ -13,6 +13,7 @@ use std::fmt;
 
 use super::alias::{AliasTable, Draw};
 use super::rng::{self, SimRng, Stream};
+use crate::ids::{PageId, PopId};
 use crate::logs::replay::Playback;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -23,9 +24,9 @@ use crate::traffic::Arrivals;
 pub struct Request {
     pub at: SimTime,
     /// Global page id (routes are laid out one after another).
-    pub page: u32,
+    pub page: PageId,
     /// The CDN PoP the user reaches (0 when there is no CDN).
-    pub pop: u16,
+    pub pop: PopId,
 }
 
 /// Chooses pages: route by share, then Zipf rank within the route.
@@ -52,8 +53,8 @@ impl PageSampler {
         PageSampler { alias }
     }
 
-    pub fn sample(&self, rng: &mut SimRng) -> u32 {
-        self.alias.sample(rng)
+    pub fn sample(&self, rng: &mut SimRng) -> PageId {
+        PageId(self.alias.sample(rng))
     }
 }
 
@@ -90,6 +91,8 @@ struct Replayed {
 const PIPELINE: usize = 8;
 
 /// The CDN PoP a request reaches, uniformly (a log does not record it either).
+/// Drawn as a `u16` (a scenario has at most 65,535 PoPs), whose draw the seeded streams are
+/// pinned to; the request carries it as a `PopId`.
 fn pop(rng: &mut SimRng, pops: u16) -> u16 {
     if pops > 1 {
         rng.random_range(0..pops)
@@ -186,8 +189,8 @@ impl Drawn {
         let (at, draw, pop) = self.drawn.pop_front()?;
         Some(Request {
             at,
-            page: self.pages.alias.resolve(draw),
-            pop,
+            page: PageId(self.pages.alias.resolve(draw)),
+            pop: PopId(u32::from(pop)),
         })
     }
 }
@@ -201,8 +204,8 @@ impl Replayed {
         }
         Some(Request {
             at,
-            page: self.offsets[route as usize] + page,
-            pop: pop(rng, pops),
+            page: PageId(self.offsets[route as usize] + page),
+            pop: PopId(u32::from(pop(rng, pops))),
         })
     }
 }

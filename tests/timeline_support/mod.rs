@@ -11,6 +11,7 @@ use isrsim::model::{Served, Simulation, Trace, TracedResponse};
 use isrsim::scenario::Scenario;
 use isrsim::time::SimTime;
 use isrsim::workload::traffic::Request;
+use isrsim::workload::{PageId, PopId};
 
 /// A scenario lasting `duration`, with `body` holding its routes, policies and other tables. The
 /// `[traffic]` table is a placeholder: the timelines pass their own requests.
@@ -45,8 +46,8 @@ pub fn get(at: f64, page: u32) -> Request {
 pub fn get_via(at: f64, page: u32, pop: u16) -> Request {
     Request {
         at: secs(at),
-        page,
-        pop,
+        page: PageId(page),
+        pop: PopId(u32::from(pop)),
     }
 }
 
@@ -56,8 +57,8 @@ pub fn gets(times: &[f64], page: u32) -> Vec<Request> {
 }
 
 /// An edit of `page` at `at` seconds.
-pub fn edit(at: f64, page: u32) -> (SimTime, u32) {
-    (secs(at), page)
+pub fn edit(at: f64, page: u32) -> (SimTime, PageId) {
+    (secs(at), PageId(page))
 }
 
 /// What a user got: (how it was served, version, stale, when it was answered, latency).
@@ -78,7 +79,7 @@ pub fn run(
     scenario: &Scenario,
     policy: usize,
     requests: Vec<Request>,
-    edits: Vec<(SimTime, u32)>,
+    edits: Vec<(SimTime, PageId)>,
 ) -> Timeline {
     run_replication(scenario, policy, 0, requests, edits)
 }
@@ -89,7 +90,7 @@ pub fn run_replication(
     policy: usize,
     replication: u32,
     mut requests: Vec<Request>,
-    mut edits: Vec<(SimTime, u32)>,
+    mut edits: Vec<(SimTime, PageId)>,
 ) -> Timeline {
     // The simulation takes both streams in time order; a stable sort keeps same-instant order.
     requests.sort_by_key(|r| r.at);
@@ -111,7 +112,7 @@ impl Timeline {
             .trace
             .responses
             .iter()
-            .filter(|r| r.page == page && r.arrival == arrival);
+            .filter(|r| r.page == PageId(page) && r.arrival == arrival);
         let r = found.next().unwrap_or_else(|| {
             panic!(
                 "no response for page {page} arriving at {arrival}: {:#?}",
@@ -138,7 +139,7 @@ impl Timeline {
             .trace
             .responses
             .iter()
-            .find(|r| r.page == page && r.arrival == arrival && r.pop == pop)
+            .find(|r| r.page == PageId(page) && r.arrival == arrival && r.pop == PopId(pop))
             .unwrap_or_else(|| panic!("no response for page {page} at {arrival} via PoP {pop}"));
         (r.served, r.version, r.stale, r.at, r.latency)
     }

@@ -28,8 +28,9 @@
 //! processes: scaling and restarts leave it alone, and a deploy replaces it once.
 
 use super::{BUILD, Cause, Event, Generation, Simulation, TracedGeneration};
+use crate::ids::{InstanceId, PageId};
 use crate::model::build::Build;
-use crate::model::cdn::ALL_PAGES;
+use crate::model::cdn::Purged;
 use crate::model::origin::Batch;
 use crate::scenario::{Action, PurgeKind};
 use crate::time::SimTime;
@@ -91,11 +92,11 @@ impl Simulation<'_> {
             Action::Scale { instances } => self.scale(instances),
             Action::Restart { instances } => {
                 let running = self.origin.instances();
-                for instance in 0..instances.map_or(running, |n| n.min(running)) {
+                for instance in (0..instances.map_or(running, |n| n.min(running))).map(InstanceId) {
                     self.restart(instance);
                 }
             }
-            Action::PurgeAll { purge } => self.send_purge(ALL_PAGES, purge),
+            Action::PurgeAll { purge } => self.send_purge(Purged::All, purge),
         }
     }
 
@@ -110,7 +111,7 @@ impl Simulation<'_> {
             if d.rendering >= d.build_concurrency || d.next_page >= pages {
                 break;
             }
-            let page = d.next_page;
+            let page = PageId(d.next_page);
             d.next_page += 1;
             if self.plans[self.content.layout().route_of(page)].prerendered {
                 d.rendering += 1;
@@ -131,13 +132,13 @@ impl Simulation<'_> {
                     for k in 0..running {
                         self.queue.schedule(
                             now + SimTime(every.as_micros() * u64::from(k)),
-                            Event::Switch(k),
+                            Event::Switch(InstanceId(k)),
                         );
                     }
                 }
                 _ => {
                     d.switching = 1;
-                    for instance in 0..running {
+                    for instance in (0..running).map(InstanceId) {
                         self.restart_on_build(instance);
                     }
                     self.switched();
@@ -147,7 +148,7 @@ impl Simulation<'_> {
     }
 
     /// One of the build's renders joins the backend queue.
-    fn render_for_build(&mut self, page: u32) {
+    fn render_for_build(&mut self, page: PageId) {
         let now = self.queue.now();
         let g = (self.generations).insert(Generation::queued(
             page,
@@ -171,7 +172,7 @@ impl Simulation<'_> {
         if let Some(trace) = self.trace.as_mut() {
             trace.generations.push(TracedGeneration {
                 page: job.page,
-                instance: BUILD,
+                instance: None,
                 cause: Cause::Build,
                 triggered: job.triggered,
                 started: job.started,
@@ -188,7 +189,7 @@ impl Simulation<'_> {
     }
 
     /// A rolling deploy reaches `instance` (if it still runs).
-    pub(super) fn switch(&mut self, instance: u32) {
+    pub(super) fn switch(&mut self, instance: InstanceId) {
         if self.origin.running(instance) {
             self.restart_on_build(instance);
         }
@@ -206,14 +207,14 @@ impl Simulation<'_> {
             let purge = d.purge_cdn;
             self.deploy = None;
             if purge {
-                self.send_purge(ALL_PAGES, PurgeKind::Hard);
+                self.send_purge(Purged::All, PurgeKind::Hard);
             }
         }
     }
 
     /// A deploy's switch: the instance's cache becomes the new build (once, for a shared cache).
-    fn restart_on_build(&mut self, instance: u32) {
-        if !self.origin.shared() || instance == 0 {
+    fn restart_on_build(&mut self, instance: InstanceId) {
+        if !self.origin.shared() || instance == InstanceId(0) {
             self.load_build(instance);
         }
     }
@@ -227,16 +228,16 @@ impl Simulation<'_> {
         if self.origin.shared() {
             return;
         }
-        for instance in after..before {
+        for instance in (after..before).map(InstanceId) {
             self.origin.clear(instance);
         }
-        for instance in before..after {
+        for instance in (before..after).map(InstanceId) {
             self.load_build(instance);
         }
     }
 
     /// A restart: the instance starts again from the last build (a shared cache outlives it).
-    fn restart(&mut self, instance: u32) {
+    fn restart(&mut self, instance: InstanceId) {
         if !self.origin.shared() {
             self.load_build(instance);
         }
@@ -244,10 +245,10 @@ impl Simulation<'_> {
 
     /// Empties the cache `instance` reads and writes the last build's pages into it, aged from
     /// when the build wrote them.
-    fn load_build(&mut self, instance: u32) {
+    fn load_build(&mut self, instance: InstanceId) {
         self.origin.clear(instance);
-        for page in 0..self.origin_newest.len() as u32 {
-            self.install(instance, page);
+        for page in 0..self.origin_newest.len() {
+            self.install(instance, PageId::at(page));
         }
         if let Some(trace) = self.trace.as_mut() {
             trace.starts.push((self.queue.now(), instance));

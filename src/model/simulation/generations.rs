@@ -7,17 +7,24 @@
 use rand::RngExt;
 
 use super::{Cause, Event, Generation, Served, Simulation, State, TracedGeneration};
+use crate::ids::{InstanceId, PageId};
 use crate::model::origin::Batch;
 use crate::model::waiters::{WaitList, Waiter};
 use crate::time::SimTime;
 
 impl Simulation<'_> {
     /// Starts a generation of `page` on `instance`: it joins the backend queue now.
-    pub(super) fn trigger(&mut self, instance: u32, page: u32, batch: Batch, cause: Cause) -> u32 {
+    pub(super) fn trigger(
+        &mut self,
+        instance: InstanceId,
+        page: PageId,
+        batch: Batch,
+        cause: Cause,
+    ) -> u32 {
         let now = self.queue.now();
         let route = self.content.layout().route_of(page);
-        let duplicate = self.page_in_flight[page as usize] > 0;
-        self.page_in_flight[page as usize] += 1;
+        let duplicate = self.page_in_flight[page.index()] > 0;
+        self.page_in_flight[page.index()] += 1;
         self.collector.regeneration_triggered(now, route, duplicate);
         let epoch = self.origin.epoch(instance);
         let generation = Generation::queued(page, instance, batch, cause, now, epoch);
@@ -108,7 +115,7 @@ impl Simulation<'_> {
         self.generations[g].waiters = WaitList::default();
         let (page, instance) = (job.page, job.instance);
         let route = self.content.layout().route_of(page);
-        self.page_in_flight[page as usize] -= 1;
+        self.page_in_flight[page.index()] -= 1;
         self.origin.clear_in_flight(job.batch, instance, page, g);
         // An instance that stopped, or whose cache a deploy replaced, since the generation
         // started answers its waiting users but writes nowhere.
@@ -127,7 +134,7 @@ impl Simulation<'_> {
             self.origin
                 .store(instance, page, job.snapshot, fresh_until, expires_at);
             self.check_alert(page);
-            self.last_success[page as usize] = now;
+            self.last_success[page.index()] = now;
             self.stored(page, job.snapshot);
             if job.purge_after || (job.purge_on_change && !wasted) {
                 self.purge_everywhere(page);
@@ -148,7 +155,7 @@ impl Simulation<'_> {
         if let Some(trace) = self.trace.as_mut() {
             trace.generations.push(TracedGeneration {
                 page,
-                instance,
+                instance: Some(instance),
                 cause: job.cause,
                 triggered: job.triggered,
                 started: job.started,

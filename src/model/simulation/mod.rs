@@ -25,13 +25,14 @@ pub use footprint::memory_estimate;
 
 use super::backend::Backend;
 use super::build::Build;
-use super::cdn::{Cdn, Freshness};
+use super::cdn::{Cdn, Freshness, Purged};
 use super::memory::File;
 use super::origin::{self, Batch, Origin};
 use super::slab::Slab;
 use super::waiters::{WaitList, Waiters};
 use crate::distribution::Distribution;
 use crate::engine::{self, EventKey, EventQueue, Model, Timed};
+use crate::ids::{InstanceId, PageId, PopId};
 use crate::metrics::staleness::{self, Visibility};
 use crate::metrics::{Collector, RunId, RunResult};
 use crate::scenario::{PurgeKind, RoutePolicy, Scenario, SiteEvent};
@@ -70,19 +71,21 @@ pub enum Cause {
     /// An edit's webhook (`regenerate`).
     OnDemand,
     Schedule,
-    /// A deploy's build rendering a prerendered page (`instance` is `BUILD`).
+    /// A deploy's build rendering a prerendered page (`instance` is `None`).
     Build,
 }
 
-/// The `instance` of a build's renders: the build runs on no instance.
-pub const BUILD: u32 = u32::MAX;
+/// The `instance` a build's render holds while queued: the build runs on no instance, and a
+/// render never reaches `complete`, which is the only reader (its trace says `None`).
+const BUILD: InstanceId = InstanceId(u32::MAX);
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TracedResponse {
     pub at: SimTime,
     pub arrival: SimTime,
-    pub page: u32,
-    pub pop: u32,
+    pub page: PageId,
+    /// The PoP the user reached, as its request said (PoP 0 without a CDN).
+    pub pop: PopId,
     pub version: Option<u32>,
     pub served: Served,
     pub stale: bool,
@@ -91,8 +94,9 @@ pub struct TracedResponse {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TracedGeneration {
-    pub page: u32,
-    pub instance: u32,
+    pub page: PageId,
+    /// The instance that ran it; `None` for a deploy's build, which runs on none.
+    pub instance: Option<InstanceId>,
     pub cause: Cause,
     pub triggered: SimTime,
     /// When it left the backend queue to run (`None` if it timed out while queued).
@@ -107,46 +111,50 @@ pub struct TracedGeneration {
 pub struct Trace {
     pub responses: Vec<TracedResponse>,
     pub generations: Vec<TracedGeneration>,
-    /// (arrival, pop, page, kind): at a PoP, or at the origin shield when `pop` is `SHIELD`.
-    pub purges: Vec<(SimTime, u32, u32, PurgeKind)>,
+    /// (arrival, where, what, kind) of every purge that arrived: at a PoP or at the origin shield.
+    pub purges: Vec<(SimTime, Tier, Purged, PurgeKind)>,
     /// (when, page) of every edit, as the editors made them.
-    pub edits: Vec<(SimTime, u32)>,
+    pub edits: Vec<(SimTime, PageId)>,
     /// (when, instance) each time an instance started from the last build: a deploy switching
     /// it, a scale-up, a restart.
-    pub starts: Vec<(SimTime, u32)>,
+    pub starts: Vec<(SimTime, InstanceId)>,
     /// (when, scenario event) of every `[[events]]` occurrence, including deploys skipped
     /// because another was under way.
     pub site_events: Vec<(SimTime, usize)>,
 }
 
-/// The `pop` of a purge that arrived at the origin shield, in `Trace::purges`.
-pub const SHIELD: u32 = u32::MAX;
+/// Where a purge arrived, in `Trace::purges`: at a PoP, or at the origin shield.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    Pop(PopId),
+    Shield,
+}
 
 /// What the model schedules for itself, to happen later.
 pub enum Event {
     GenerationDone(u32),
     GenerationTimeout(u32),
     Webhook {
-        page: u32,
+        page: PageId,
     },
     Purge {
-        pop: u32,
-        page: u32,
+        pop: PopId,
+        page: Purged,
         kind: PurgeKind,
     },
     /// A purge reaches the origin shield, which sends it on to the PoPs.
     ShieldPurge {
-        page: u32,
+        page: Purged,
         kind: PurgeKind,
     },
     Schedule {
-        page: u32,
-        instance: u32,
+        page: PageId,
+        instance: InstanceId,
     },
     /// The scenario's event of this index happens.
     Site(u16),
     /// A rolling deploy restarts this instance on the new build.
-    Switch(u32),
+    Switch(InstanceId),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,8 +169,8 @@ enum State {
 
 #[derive(Clone, Copy, Debug)]
 struct Generation {
-    page: u32,
-    instance: u32,
+    page: PageId,
+    instance: InstanceId,
     batch: Batch,
     cause: Cause,
     state: State,
@@ -184,8 +192,8 @@ struct Generation {
 impl Generation {
     /// A generation that joins the backend queue at `now`.
     fn queued(
-        page: u32,
-        instance: u32,
+        page: PageId,
+        instance: InstanceId,
         batch: Batch,
         cause: Cause,
         now: SimTime,
@@ -272,7 +280,7 @@ pub struct Simulation<'p> {
     over_alert: Vec<bool>,
     collector: Collector,
     trace: Option<Trace>,
-    changed: Vec<u32>,
+    changed: Vec<PageId>,
     skipped: Vec<u32>,
     /// Where to add the simulated time as the run goes, for a progress bar.
     progress: Option<&'p AtomicU64>,
@@ -444,18 +452,18 @@ impl<'p> Simulation<'p> {
                 continue;
             }
             let freshness = self.plans[r].freshness;
-            for page in layout.offsets[r]..layout.offsets[r] + route.pages {
+            for page in (layout.offsets[r]..layout.offsets[r] + route.pages).map(PageId) {
                 self.last_build.record(page, 0, SimTime::ZERO);
-                for cache in 0..self.origin.caches() {
+                for cache in (0..self.origin.caches()).map(InstanceId) {
                     self.install(cache, page);
                 }
                 if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
-                    for pop in 0..cdn.pops() {
+                    for pop in (0..cdn.pops()).map(PopId) {
                         cdn.store(pop, page, 0, SimTime::ZERO, freshness);
                     }
                 }
                 if let (true, Some(shield)) = (warm, self.shield.as_mut()) {
-                    shield.store(0, page, 0, SimTime::ZERO, freshness);
+                    shield.store(PopId(0), page, 0, SimTime::ZERO, freshness);
                 }
             }
         }
@@ -464,7 +472,7 @@ impl<'p> Simulation<'p> {
         let caches = self.origin.cache_room() as u32;
         let schedules = self.plans.iter().map(|p| p.policy.schedule);
         for (page, phase) in schedule_phases(&layout, schedules, seed) {
-            for instance in 0..caches {
+            for instance in (0..caches).map(InstanceId) {
                 self.queue
                     .schedule(phase, Event::Schedule { page, instance });
             }
@@ -474,7 +482,7 @@ impl<'p> Simulation<'p> {
     /// Writes the last build's copy of `page` into an instance's cache, aged from when the build
     /// wrote it; a page the build did not prerender is left absent. With bounded memory the copy
     /// is on disk, not yet in memory (§6.7).
-    fn install(&mut self, instance: u32, page: u32) {
+    fn install(&mut self, instance: InstanceId, page: PageId) {
         let file = self.last_build.page(page).map(|copy| {
             let plan = &self.plans[self.content.layout().route_of(page)];
             File {
@@ -493,8 +501,8 @@ impl<'p> Simulation<'p> {
     }
 
     /// An instance now holds `version` of `page`: the newest any holds, if none holds a newer.
-    fn stored(&mut self, page: u32, version: u32) {
-        let newest = &mut self.origin_newest[page as usize];
+    fn stored(&mut self, page: PageId, version: u32) {
+        let newest = &mut self.origin_newest[page.index()];
         if *newest == ABSENT || *newest < version {
             *newest = version;
         }
@@ -504,7 +512,7 @@ impl<'p> Simulation<'p> {
     pub fn run(
         self,
         requests: impl IntoIterator<Item = Request>,
-        edits: impl IntoIterator<Item = (SimTime, u32)>,
+        edits: impl IntoIterator<Item = (SimTime, PageId)>,
     ) -> (RunResult, Option<Trace>) {
         let id = self.id;
         let (collector, trace) = self.play(requests, edits);
@@ -532,12 +540,12 @@ impl<'p> Simulation<'p> {
     fn play(
         mut self,
         requests: impl IntoIterator<Item = Request>,
-        edits: impl IntoIterator<Item = (SimTime, u32)>,
+        edits: impl IntoIterator<Item = (SimTime, PageId)>,
     ) -> (Collector, Option<Trace>) {
         let (duration, progress) = (self.duration, self.progress);
         engine::run(&mut self, edits, requests, duration, progress);
-        for page in 0..self.origin_newest.len() as u32 {
-            self.check_alert(page);
+        for page in 0..self.origin_newest.len() {
+            self.check_alert(PageId::at(page));
         }
         (self.collector, self.trace)
     }
@@ -546,7 +554,7 @@ impl<'p> Simulation<'p> {
     #[inline]
     fn prefetch(&self, r: &Request) {
         match &self.cdn {
-            Some(cdn) => cdn.prefetch(u32::from(r.pop), r.page),
+            Some(cdn) => cdn.prefetch(r.pop, r.page),
             None => self.origin.prefetch(r.page),
         }
     }
@@ -556,7 +564,7 @@ impl<'p> Simulation<'p> {
     #[inline]
     fn prefetch_origin(&self, r: &Request) {
         if let Some(cdn) = &self.cdn
-            && !cdn.would_hit(u32::from(r.pop), r.page, r.at)
+            && !cdn.would_hit(r.pop, r.page, r.at)
         {
             self.origin.prefetch(r.page);
         }
@@ -573,7 +581,9 @@ impl<'p> Simulation<'p> {
                     cdn.purge(pop, page, self.queue.now(), kind);
                 }
                 if let Some(trace) = self.trace.as_mut() {
-                    trace.purges.push((self.queue.now(), pop, page, kind));
+                    trace
+                        .purges
+                        .push((self.queue.now(), Tier::Pop(pop), page, kind));
                 }
             }
             Event::ShieldPurge { page, kind } => self.on_shield_purge(page, kind),
@@ -587,8 +597,8 @@ impl<'p> Simulation<'p> {
 
     /// Flags the page if, since its last successful regeneration, it went longer than
     /// `alert_after` without one while the origin's newest version was outdated.
-    fn check_alert(&mut self, page: u32) {
-        let p = page as usize;
+    fn check_alert(&mut self, page: PageId) {
+        let p = page.index();
         let held = self.origin_newest[p];
         // Most regenerations find the page up to date: settle that from the hot arrays first.
         if self.over_alert[p] || held == ABSENT || self.content.version(page) <= held {
@@ -622,7 +632,7 @@ impl Timed for Request {
 /// Editors' edits are the changes, users' requests the arrivals.
 impl Model for Simulation<'_> {
     type Event = Event;
-    type Change = (SimTime, u32);
+    type Change = (SimTime, PageId);
     type Arrival = Request;
     const LOOKAHEAD: usize = 8;
 
@@ -636,7 +646,7 @@ impl Model for Simulation<'_> {
         self.on_event(event);
     }
 
-    fn change(&mut self, (_, page): (SimTime, u32)) {
+    fn change(&mut self, (_, page): (SimTime, PageId)) {
         self.on_edit(page);
     }
 

@@ -25,6 +25,8 @@
 //! caches.
 
 use super::{Cause, Event, Simulation};
+use crate::ids::{InstanceId, PageId, PopId};
+use crate::model::cdn::Purged;
 use crate::model::origin::Batch;
 use crate::scenario::{OnEdit, PurgeKind};
 use crate::time::SimTime;
@@ -33,7 +35,7 @@ use crate::workload::policy::Purges;
 impl Simulation<'_> {
     /// An edit: the content changes, and each changed page gets the webhook its route's policy
     /// sends (`workload::policy`), unless it is lost.
-    pub(super) fn on_edit(&mut self, page: u32) {
+    pub(super) fn on_edit(&mut self, page: PageId) {
         let now = self.queue.now();
         let mut changed = std::mem::take(&mut self.changed);
         self.content.edit(page, now, &mut changed);
@@ -54,7 +56,7 @@ impl Simulation<'_> {
     }
 
     /// An edit's webhook reaches the origin: one instance, or all with `broadcast`.
-    pub(super) fn on_webhook(&mut self, page: u32) {
+    pub(super) fn on_webhook(&mut self, page: PageId) {
         let route = self.content.layout().route_of(page);
         let (on_edit, broadcast, purge_cdn) = {
             let p = &self.plans[route].policy;
@@ -63,10 +65,10 @@ impl Simulation<'_> {
         let targets = if broadcast {
             0..self.origin.instances()
         } else {
-            let i = self.origin.pick_instance(page, &mut self.balancer_rng);
+            let i = self.origin.pick_instance(page, &mut self.balancer_rng).0;
             i..i + 1
         };
-        for instance in targets {
+        for instance in targets.map(InstanceId) {
             match on_edit {
                 OnEdit::Regenerate => {
                     let g = self.revalidate_on_demand(instance, page, Cause::OnDemand);
@@ -82,7 +84,7 @@ impl Simulation<'_> {
         }
     }
 
-    pub(super) fn on_schedule(&mut self, page: u32, instance: u32) {
+    pub(super) fn on_schedule(&mut self, page: PageId, instance: InstanceId) {
         let route = self.content.layout().route_of(page);
         let (every, purge_cdn) = {
             let p = &self.plans[route].policy;
@@ -99,7 +101,7 @@ impl Simulation<'_> {
     }
 
     /// An on-demand revalidation joins the one in flight for the page, as Next.js batches them.
-    fn revalidate_on_demand(&mut self, instance: u32, page: u32, cause: Cause) -> u32 {
+    fn revalidate_on_demand(&mut self, instance: InstanceId, page: PageId, cause: Cause) -> u32 {
         match self.origin.in_flight(Batch::OnDemand, instance, page) {
             Some(g) => g,
             None => self.trigger(instance, page, Batch::OnDemand, cause),
@@ -107,18 +109,18 @@ impl Simulation<'_> {
     }
 
     /// Purges `page` from the CDN, as its route's policy says (`purge = "hard"` or `"soft"`).
-    pub(super) fn purge_everywhere(&mut self, page: u32) {
+    pub(super) fn purge_everywhere(&mut self, page: PageId) {
         let kind = self.plans[self.content.layout().route_of(page)]
             .policy
             .purge;
-        self.send_purge(page, kind);
+        self.send_purge(Purged::Page(page), kind);
     }
 
     /// The one way a purge enters the CDN. With an origin shield it goes to the shield first,
     /// arriving after its own delay or lost, and only from there on to the PoPs
     /// (`on_shield_purge`); without one, straight to every PoP. A purge of every page takes the
     /// same route.
-    pub(super) fn send_purge(&mut self, page: u32, kind: PurgeKind) {
+    pub(super) fn send_purge(&mut self, page: Purged, kind: PurgeKind) {
         if self.cdn.is_none() {
             return;
         }
@@ -131,9 +133,9 @@ impl Simulation<'_> {
     }
 
     /// Sends a purge of `page` to every PoP; each arrives after its own delay, or is lost.
-    pub(super) fn purge_pops(&mut self, page: u32, kind: PurgeKind) {
+    pub(super) fn purge_pops(&mut self, page: Purged, kind: PurgeKind) {
         let Some(cdn) = self.cdn.as_ref() else { return };
-        for pop in 0..cdn.pops() {
+        for pop in (0..cdn.pops()).map(PopId) {
             if let Some(delay) = self.purge_hop() {
                 self.queue
                     .schedule(self.queue.now() + delay, Event::Purge { pop, page, kind });

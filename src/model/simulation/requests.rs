@@ -6,6 +6,7 @@
 //! from the shield, plus `cdn.origin_rtt`, any disk read and any wait from the origin.
 
 use super::{ABSENT, Cause, Reply, Served, Simulation, TracedResponse};
+use crate::ids::{PageId, PopId};
 use crate::metrics::collector::Response;
 use crate::metrics::staleness;
 use crate::model::cdn;
@@ -17,7 +18,7 @@ use crate::workload::traffic::Request;
 impl Simulation<'_> {
     pub(super) fn on_request(&mut self, r: Request) {
         let now = self.queue.now();
-        let pop = u32::from(r.pop);
+        let pop = r.pop;
         let Some(cdn) = self.cdn.as_ref() else {
             match self.origin_get(r.page) {
                 Reply::Served(v, served, disk) => {
@@ -26,7 +27,7 @@ impl Simulation<'_> {
                 Reply::Blocked(g, disk) => {
                     let user = Waiter::User {
                         arrival: now,
-                        pop: ABSENT,
+                        pop,
                         disk,
                     };
                     self.waiters.push(&mut self.generations[g].waiters, user);
@@ -51,7 +52,7 @@ impl Simulation<'_> {
 
     /// A PoP fetches a page from the origin (or the shield), for a waiting user or in the
     /// background.
-    pub(super) fn cdn_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
+    pub(super) fn cdn_fetch(&mut self, pop: PopId, page: PageId, user_waits: bool) {
         let now = self.queue.now();
         let user = |disk| Waiter::User {
             arrival: now,
@@ -90,13 +91,13 @@ impl Simulation<'_> {
 
     /// A request read (pop, page) from the PoP's cache (its place in a bounded cache's order).
     #[inline]
-    pub(super) fn cdn_used(&mut self, pop: u32, page: u32) {
+    pub(super) fn cdn_used(&mut self, pop: PopId, page: PageId) {
         if let Some(cdn) = self.cdn.as_mut() {
             cdn.used(pop, page);
         }
     }
 
-    pub(super) fn cdn_store(&mut self, pop: u32, page: u32, version: u32) {
+    pub(super) fn cdn_store(&mut self, pop: PopId, page: PageId, version: u32) {
         let freshness = self.plans[self.content.layout().route_of(page)].freshness;
         if let Some(cdn) = self.cdn.as_mut() {
             cdn.store(pop, page, version, self.queue.now(), freshness);
@@ -106,7 +107,7 @@ impl Simulation<'_> {
     /// A request reaches the origin (counted in `origin_requests`) and the balancer picks an
     /// instance, where Next.js finds the entry in memory or reads it from disk, then serves it
     /// fresh, serves it stale and regenerates in the background, or blocks on a generation.
-    pub(super) fn origin_get(&mut self, page: u32) -> Reply {
+    pub(super) fn origin_get(&mut self, page: PageId) -> Reply {
         self.collector.origin_request(self.queue.now());
         let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
         let disk = self.origin.read(instance, page);
@@ -133,13 +134,13 @@ impl Simulation<'_> {
         }
     }
 
-    /// Answers a user at `self.queue.now()`. `pop` is the user's PoP, or ABSENT without a CDN;
+    /// Answers a user at `self.queue.now()`. `pop` is the user's PoP (PoP 0 without a CDN);
     /// `disk`: the instance read the entry from disk for this user.
     pub(super) fn respond(
         &mut self,
         arrival: SimTime,
-        page: u32,
-        pop: u32,
+        page: PageId,
+        pop: PopId,
         version: Option<u32>,
         served: Served,
         disk: bool,
@@ -166,7 +167,7 @@ impl Simulation<'_> {
                 collector.edit_visible(route, edited, now)
             });
         }
-        let newest = self.origin_newest[page as usize];
+        let newest = self.origin_newest[page.index()];
         let newest = (newest != ABSENT).then_some(newest);
         self.collector.response(Response {
             at: now,

@@ -12,20 +12,24 @@
 //!
 //! Purges reach the shield first and are sent on to the PoPs from there (`policy.rs`).
 
-use super::{Reply, SHIELD, Served, Simulation};
-use crate::model::cdn::Lookup;
+use super::{Reply, Served, Simulation, Tier};
+use crate::ids::{PageId, PopId};
+use crate::model::cdn::{Lookup, Purged};
 use crate::model::waiters::Waiter;
 use crate::scenario::PurgeKind;
 
+/// The shield is a `Cdn` of one PoP: this one.
+const SHIELD_POP: PopId = PopId(0);
+
 impl Simulation<'_> {
     /// A PoP's fetch of `page` reaches the shield (the PoP had none in flight for it).
-    pub(super) fn shield_fetch(&mut self, pop: u32, page: u32, user_waits: bool) {
+    pub(super) fn shield_fetch(&mut self, pop: PopId, page: PageId, user_waits: bool) {
         let now = self.queue.now();
         let freshness = self.plans[self.content.layout().route_of(page)].freshness;
         let Some(shield) = self.shield.as_mut() else {
             return;
         };
-        let lookup = shield.lookup(0, page, now, freshness);
+        let lookup = shield.lookup(SHIELD_POP, page, now, freshness);
         self.collector
             .shield_request(now, !matches!(lookup, Lookup::Miss));
         let (version, served) = match lookup {
@@ -36,8 +40,8 @@ impl Simulation<'_> {
                 return;
             }
         };
-        shield.used(0, page);
-        let fresh_until = shield.fresh_until(0, page);
+        shield.used(SHIELD_POP, page);
+        let fresh_until = shield.fresh_until(SHIELD_POP, page);
         if let Some(cdn) = self.cdn.as_mut() {
             cdn.store_until(pop, page, version, fresh_until);
         }
@@ -51,12 +55,12 @@ impl Simulation<'_> {
 
     /// The shield fetches `page` from the origin, for a PoP's fetch (the PoP, and whether a user
     /// waits on it) or in the background. With collapsing, a fetch already in flight is joined.
-    fn shield_origin_fetch(&mut self, page: u32, for_pop: Option<(u32, bool)>) {
+    fn shield_origin_fetch(&mut self, page: PageId, for_pop: Option<(PopId, bool)>) {
         let now = self.queue.now();
         let Some(shield) = self.shield.as_mut() else {
             return;
         };
-        if let Some(f) = shield.collapsed_fetch(0, page) {
+        if let Some(f) = shield.collapsed_fetch(SHIELD_POP, page) {
             if let Some((pop, user_waits)) = for_pop {
                 self.wait_on_shield(f, pop, page, user_waits, false);
             }
@@ -76,7 +80,7 @@ impl Simulation<'_> {
                 let Some(shield) = self.shield.as_mut() else {
                     return;
                 };
-                let f = shield.open_fetch(0, page);
+                let f = shield.open_fetch(SHIELD_POP, page);
                 if let Some((pop, user_waits)) = for_pop {
                     self.wait_on_shield(f, pop, page, user_waits, disk);
                 }
@@ -88,7 +92,7 @@ impl Simulation<'_> {
 
     /// Opens a fetch at `pop` (the user, if any, waiting on it) that waits on the shield's fetch
     /// `f`; `disk`: the instance read the page from disk for this user.
-    fn wait_on_shield(&mut self, f: u32, pop: u32, page: u32, user_waits: bool, disk: bool) {
+    fn wait_on_shield(&mut self, f: u32, pop: PopId, page: PageId, user_waits: bool, disk: bool) {
         let now = self.queue.now();
         let (Some(cdn), Some(shield)) = (self.cdn.as_mut(), self.shield.as_mut()) else {
             return;
@@ -121,21 +125,21 @@ impl Simulation<'_> {
         }
     }
 
-    fn shield_store(&mut self, page: u32, version: u32) {
+    fn shield_store(&mut self, page: PageId, version: u32) {
         let freshness = self.plans[self.content.layout().route_of(page)].freshness;
         if let Some(shield) = self.shield.as_mut() {
-            shield.store(0, page, version, self.queue.now(), freshness);
+            shield.store(SHIELD_POP, page, version, self.queue.now(), freshness);
         }
     }
 
     /// A purge of `page` arrives at the shield: it applies there, then goes on to every PoP.
-    pub(super) fn on_shield_purge(&mut self, page: u32, kind: PurgeKind) {
+    pub(super) fn on_shield_purge(&mut self, page: Purged, kind: PurgeKind) {
         let now = self.queue.now();
         if let Some(shield) = self.shield.as_mut() {
-            shield.purge(0, page, now, kind);
+            shield.purge(SHIELD_POP, page, now, kind);
         }
         if let Some(trace) = self.trace.as_mut() {
-            trace.purges.push((now, SHIELD, page, kind));
+            trace.purges.push((now, Tier::Shield, page, kind));
         }
         self.purge_pops(page, kind);
     }
