@@ -34,6 +34,14 @@ mod tests {
     }
 
     #[test]
+    fn idle_keeps_its_own_name() {
+        let s = read("pattern = \"idle\"\nrate = 0.01").unwrap();
+        assert_eq!(s.traffic.name(), "idle");
+        let s = read("pattern = \"steady\"\nrate = 0.01").unwrap();
+        assert_eq!(s.traffic.name(), "steady");
+    }
+
+    #[test]
     fn a_rate_is_read_and_zero_refused() {
         let s = read("pattern = \"idle\"\nrate = 0.01").unwrap();
         assert_eq!(s.traffic.get::<Idle>(), Some(&Idle { rate: 0.01 }));

@@ -29,10 +29,10 @@ fn read(keys: &Keys) -> Result<Read, InputError> {
 
 impl<const IDLE: bool> Pattern for Homogeneous<IDLE> {
     fn entry(&self) -> &'static Entry {
-        if IDLE {
-            &super::idle::PATTERN
-        } else {
-            &PATTERN
+        // Idle's entry through the registry, as `idle.rs` is the file that defines it.
+        match IDLE {
+            true => super::named("idle").unwrap_or(&PATTERN),
+            false => &PATTERN,
         }
     }
 
