@@ -45,8 +45,10 @@ fn count(n: u64) -> Option<f64> {
 }
 
 /// Each value at the place of the column it names, so that the order a list is written in
-/// cannot put a figure under another column of the same unit. Every column is named once; a
-/// test finishes a collector to check it.
+/// cannot put a figure under another column of the same unit. Every column is named exactly
+/// once: a misspelt or missing name is the program's own mistake, not the user's, so it is
+/// checked in every build (once per finished run, no cost that shows), and the tests that
+/// finish a collector catch it.
 fn by_name<const N: usize>(
     columns: &[Column; N],
     named: [(&str, Option<f64>); N],
@@ -55,7 +57,7 @@ fn by_name<const N: usize>(
     let mut set = [false; N];
     for (name, value) in named {
         let at = columns.iter().position(|c| c.name == name);
-        debug_assert!(
+        assert!(
             at.is_some_and(|i| !set[i]),
             "column `{name}` is not one, or is named twice"
         );
@@ -63,7 +65,7 @@ fn by_name<const N: usize>(
             (values[i], set[i]) = (value, true);
         }
     }
-    debug_assert!(set.iter().all(|&s| s), "every column is named");
+    assert!(set.iter().all(|&s| s), "every column is named");
     values
 }
 
@@ -238,7 +240,6 @@ impl Collector {
         }
     }
 
-    /// The run has an origin shield: `shield_requests` and `shield_hit_ratio` are measured.
     /// The bytes `Collector::new` allocates for a run of `routes` routes over `duration` in
     /// `bucket`s: its histograms, each sized for its whole range, and its time buckets.
     pub fn memory_estimate(routes: usize, duration: SimTime, bucket: SimTime) -> u64 {
@@ -250,6 +251,7 @@ impl Collector {
             + buckets.saturating_mul(std::mem::size_of::<Bucket>() as u64)
     }
 
+    /// The run has an origin shield: `shield_requests` and `shield_hit_ratio` are measured.
     pub fn with_shield(mut self) -> Collector {
         self.shield = true;
         self
