@@ -11,7 +11,7 @@ use std::path::Path;
 
 use isrsim::scenario::Scenario;
 use isrsim::traffic::bursty::Bursty;
-use isrsim::traffic::diurnal::Diurnal;
+use isrsim::traffic::diurnal::hourly::Hourly;
 use isrsim::traffic::steady::Steady;
 use support::access_log::{self, Arrivals, Route, Shape};
 use support::{assert_exit, isrsim, scratch, stderr, write};
@@ -101,7 +101,7 @@ fn a_steady_log_fits_back_its_rate_and_popularity() {
 }
 
 #[test]
-fn a_diurnal_log_fits_back_its_sinusoid() {
+fn a_diurnal_log_fits_back_its_sinusoid_as_hourly_weights() {
     let dir = scratch("diurnal");
     let arrivals = Arrivals::Diurnal {
         min_rate: 2.0,
@@ -110,23 +110,22 @@ fn a_diurnal_log_fits_back_its_sinusoid() {
         peak_at_s: 14.0 * 3_600.0,
     };
     let s = fit(&dir, &shape(arrivals, 2.0 * 86_400.0, 2), &[]);
-    let Some(&Diurnal {
-        min_rate,
-        max_rate,
-        period,
-        peak_at,
-    }) = s.traffic.get()
-    else {
+    let Some(hourly) = s.traffic.get::<Hourly>() else {
         panic!("{:?}", s.traffic)
     };
-    near(min_rate, 2.0 * KEPT, 0.05);
-    near(max_rate, 12.0 * KEPT, 0.05);
-    assert_eq!(period.whole_secs(), 86_400);
-    // Within 20 minutes of 14:00 after the log's first second.
-    assert!(
-        (peak_at.as_secs_f64() - 14.0 * 3_600.0).abs() <= 1_200.0,
-        "{peak_at}"
-    );
+    near(hourly.rate, 7.0 * KEPT, 0.05);
+    // Each hour's share is the sinusoid's mean over that hour, relative to its mean of 7/s:
+    // (7 + 5 (sin ω(b - peak) - sin ω(a - peak)) / (ω · 1 h)) / 7.
+    let mean = hourly.weights.iter().sum::<f64>() / 24.0;
+    let w = std::f64::consts::TAU / 86_400.0;
+    for (h, &weight) in hourly.weights.iter().enumerate() {
+        let (a, b) = (
+            h as f64 * 3_600.0 - 14.0 * 3_600.0,
+            (h + 1) as f64 * 3_600.0 - 14.0 * 3_600.0,
+        );
+        let expected = (7.0 + 5.0 * ((w * b).sin() - (w * a).sin()) / (w * 3_600.0)) / 7.0;
+        near(weight / mean, expected, 0.05);
+    }
     popularity_and_shares(&s);
 }
 

@@ -103,6 +103,40 @@ pub struct ArrivalFit {
     /// constant for steady, the sinusoid for diurnal, and for bursty the rates of the two states
     /// weighted by the posterior probability of each.
     pub fitted_rate: Vec<f64>,
+    /// The requests of each hour of the day (hour 0 from the log's first second), averaged over
+    /// the whole hours the log covers of it: `None` for a log shorter than a day.
+    pub hourly: Option<[f64; 24]>,
+}
+
+impl ArrivalFit {
+    /// The hourly profile to propose as `[traffic] hourly`: the measured one, when the log
+    /// covers a day and its counts are clearly not flat, which is when the daily sinusoid
+    /// explains them best of the candidates.
+    pub fn proposed_hourly(&self) -> Option<[f64; 24]> {
+        let diurnal = matches!(
+            self.candidates.get(self.chosen).map(|c| &c.pattern),
+            Some(Pattern::Diurnal { .. })
+        );
+        self.hourly.filter(|_| diurnal)
+    }
+}
+
+/// The requests of each hour of the day in `per_second`, averaged over the whole hours covered;
+/// `None` before a whole day.
+fn hourly(per_second: &[u32]) -> Option<[f64; 24]> {
+    if per_second.len() < DAY_S as usize {
+        return None;
+    }
+    let (mut sums, mut hours) = ([0.0; 24], [0.0; 24]);
+    for (k, hour) in per_second.chunks_exact(3_600).enumerate() {
+        sums[k % 24] += hour.iter().map(|&c| f64::from(c)).sum::<f64>();
+        hours[k % 24] += 1.0;
+    }
+    let mut mean = [0.0; 24];
+    for ((m, s), n) in mean.iter_mut().zip(sums).zip(hours) {
+        *m = s / n;
+    }
+    Some(mean)
 }
 
 /// Fits the traffic patterns to `per_second`, the requests in each second since the log's first
@@ -163,6 +197,7 @@ pub fn fit(per_second: &[u32]) -> Option<ArrivalFit> {
         fitted_rate: rates.swap_remove(chosen),
         candidates,
         chosen,
+        hourly: hourly(per_second),
     })
 }
 
@@ -717,6 +752,44 @@ mod tests {
         // The chart follows the sinusoid: at the peak the fitted rate is near the maximum.
         let at_peak = fit.fitted_rate[(peak / f64::from(fit.interval_s)) as usize];
         assert!(close(at_peak, 30.0, 0.05), "{at_peak}");
+    }
+
+    #[test]
+    fn the_hourly_profile_is_the_requests_of_each_hour_averaged_over_the_days() {
+        // Three days and a half: hour h holds 100 + 40 h requests on day 0, 60 more on day 1 and
+        // 60 fewer on day 2, so its mean over the days covered is 100 + 40 h; the half day
+        // adds hours 0 to 11 once more, with 100 + 40 h again.
+        let mut per_second = vec![0u32; 3 * 86_400 + 43_200];
+        for (k, hour) in per_second.chunks_mut(3_600).enumerate() {
+            let h = k % 24;
+            let day_shift = [0i64, 60, -60, 0][k / 24];
+            let n = (100 + 40 * h as i64 + day_shift) as usize;
+            hour[..n].fill(1);
+        }
+        let fit = fit(&per_second).unwrap();
+        let hourly = fit.hourly.unwrap();
+        for (h, &x) in hourly.iter().enumerate() {
+            assert!(
+                (x - (100.0 + 40.0 * h as f64)).abs() < 1e-9,
+                "hour {h}: {x}"
+            );
+        }
+        // Less than a day tells no hourly profile.
+        assert_eq!(super::fit(&per_second[..86_399]).unwrap().hourly, None);
+    }
+
+    #[test]
+    fn the_hourly_profile_is_proposed_for_a_daily_cycle_only() {
+        let daily = fit(&diurnal_log(2.0, 20.0, 50_000.0, 2 * 86_400, 5)).unwrap();
+        let hourly = daily.proposed_hourly().expect("a daily cycle");
+        // The busiest hour holds the peak (50,000 s is in hour 13), the quietest the trough.
+        let busiest = (0..24)
+            .max_by(|&a, &b| hourly[a].total_cmp(&hourly[b]))
+            .unwrap();
+        assert!((12..=14).contains(&busiest), "{busiest}");
+        let flat = fit(&steady_log(5.0, 2 * 86_400, 6)).unwrap();
+        assert!(flat.hourly.is_some());
+        assert_eq!(flat.proposed_hourly(), None);
     }
 
     #[test]

@@ -206,8 +206,35 @@ fn traffic(o: &mut String, f: &Fitted) {
             keys.join(", ")
         );
     }
-    for (key, value) in pattern_keys(&a.candidates[a.chosen].pattern) {
-        let _ = writeln!(o, "{key} = {value}");
+    let profile = |h: &[f64; 24]| -> String {
+        let w: Vec<String> = h.iter().map(|&x| figure(x)).collect();
+        format!("[{}]", w.join(", "))
+    };
+    match (a.proposed_hourly(), a.hourly) {
+        (Some(h), _) => {
+            let _ = writeln!(
+                o,
+                "# The diurnal cycle as measured: the requests of each hour of the day (from the\n\
+                 # log's first hour), averaged over the days it covers; `rate` is their mean."
+            );
+            let _ = writeln!(o, "pattern = {}", quoted(diurnal::PATTERN.name));
+            let _ = writeln!(o, "rate = {}", figure(a.mean_rate));
+            let _ = writeln!(o, "hourly = {}", profile(&h));
+        }
+        (None, measured) => {
+            for (key, value) in pattern_keys(&a.candidates[a.chosen].pattern) {
+                let _ = writeln!(o, "{key} = {value}");
+            }
+            if let Some(h) = measured {
+                let _ = writeln!(
+                    o,
+                    "# The requests of each hour of the day, averaged over the days the log covers\n\
+                     # (not clearly a daily cycle; with `pattern = \"diurnal\"` and `rate`):\n\
+                     # hourly = {}",
+                    profile(&h)
+                );
+            }
+        }
     }
     let _ = writeln!(
         o,

@@ -26,6 +26,7 @@ pub fn scenario() -> Scenario {
         popularity: 0.0,
         edit_every: None,
         edit_log: None,
+        edit_profile: None,
         rule: None,
         page_size: 50_000,
         regen_time: Distribution::Constant(SimTime::from_millis(100)),

@@ -15,6 +15,7 @@ use crate::logs::Tally;
 use crate::logs::replay::WINDOW_S;
 use crate::time::SimTime;
 use crate::traffic::Setting;
+use crate::traffic::profile::EditProfile;
 
 /// The widest line, in characters, that `describe` writes when it can break it.
 const WIDTH: usize = 96;
@@ -62,7 +63,7 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
         counted(edits, "edit", "edits"),
     );
     o.push('\n');
-    o += &section("[traffic]", traffic(&s.traffic));
+    o += &section("[traffic]", traffic(&s.traffic, s.duration));
     routes(&mut o, s);
     o += &section("[cdn]", cdn(s));
     let og = &s.origin;
@@ -166,8 +167,9 @@ fn event(e: &SiteEvent) -> Vec<String> {
     items
 }
 
-/// `[traffic]`'s keys for its pattern, and what a trace's log gave.
-fn traffic(t: &Traffic) -> Vec<String> {
+/// `[traffic]`'s keys for its pattern and modifiers, what a trace's log gave, and the mean and
+/// peak rate the whole table implies over the run.
+fn traffic(t: &Traffic, run: SimTime) -> Vec<String> {
     let mut items = vec![format!("pattern = {}", quoted(t.name()))];
     items.extend(t.settings().into_iter().map(|setting| match setting {
         Setting::Number(key, x) => format!("{key} = {}", number(x)),
@@ -177,6 +179,12 @@ fn traffic(t: &Traffic) -> Vec<String> {
     }));
     if let Some(replay) = t.replay() {
         items.extend(tally(&replay.tally, "requests replayed", "not replayed"));
+    } else {
+        items.push(format!(
+            "over the run a mean of {:.2}/s and a peak of {:.2}/s",
+            t.mean_rate(run),
+            t.peak_between(0.0, run.as_secs_f64())
+        ));
     }
     items
 }
@@ -209,7 +217,21 @@ fn routes(o: &mut String, s: &Scenario) {
                 counted(log.tally.kept, "edit", "edits"),
                 quoted(&log.spec.log.file.display().to_string())
             ),
-            (None, Some(e)) => format!("edit_every = {}", duration(e)),
+            (None, Some(e)) => match r.edit_profile {
+                None => format!("edit_every = {}", duration(e)),
+                Some(EditProfile::Traffic) => format!(
+                    "edit_every = {} on average, following the traffic's day and week",
+                    duration(e)
+                ),
+                Some(EditProfile::Hourly(w)) => {
+                    let w: Vec<String> = w.iter().map(|&x| number(x)).collect();
+                    format!(
+                        "edit_every = {} on average, edit_profile = [{}]",
+                        duration(e),
+                        w.join(", ")
+                    )
+                }
+            },
             (None, None) => "no edits".to_string(),
         });
         items.extend([

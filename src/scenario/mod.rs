@@ -61,6 +61,8 @@ pub struct Route {
     pub edit_every: Option<SimTime>,
     /// Recorded edits, replayed instead of `edit_every`'s (docs/traces.md).
     pub edit_log: Option<Arc<EditLog>>,
+    /// How `edit_every`'s rate varies over the day and week (docs/model.md §4).
+    pub edit_profile: Option<crate::traffic::profile::EditProfile>,
     /// With a trace, the `match` that finds the route's pages in request paths.
     pub rule: Option<String>,
     /// A page's size in bytes, for caches whose capacity is in bytes.

@@ -99,6 +99,15 @@ impl Pattern for Bursty {
         ]
     }
 
+    /// Both states' rates scaled; the modulating chain (how long each state lasts) is unchanged.
+    fn scaled(&self, factor: f64) -> Option<Traffic> {
+        Some(Traffic::new(Bursty {
+            base_rate: self.base_rate * factor,
+            burst_rate: self.burst_rate * factor,
+            ..*self
+        }))
+    }
+
     fn arrivals(&self, rng: &mut Rng, until: SimTime) -> Box<dyn Arrivals> {
         let mut mmpp = Mmpp {
             pattern: *self,

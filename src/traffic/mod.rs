@@ -14,6 +14,8 @@
 pub mod bursty;
 pub mod diurnal;
 pub mod idle;
+pub mod modifiers;
+pub mod profile;
 pub mod spike;
 pub mod steady;
 pub mod trace;
@@ -110,6 +112,9 @@ pub enum Kind {
     Offset,
     /// A key of the log a trace replays, read as a route's `edits` are.
     Log(LogKey),
+    /// A list of this many weights, each a finite number of at least 0 (`Keys::weights` checks
+    /// the count and that one at least is above 0).
+    Weights(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,10 +127,12 @@ pub enum LogKey {
 }
 
 /// A value of `[traffic]`, checked by its key's kind.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Number(f64),
     Time(SimTime),
+    /// A list of weights, each at least 0, as written (of any length).
+    Weights(Vec<f64>),
     /// A log's key, which `Keys::log` reads.
     Log,
 }
@@ -157,11 +164,11 @@ impl<'a> Keys<'a> {
         }
     }
 
-    fn value(&self, key: &str) -> Option<(Value, Range<usize>)> {
+    fn value(&self, key: &str) -> Option<(&Value, Range<usize>)> {
         self.given
             .iter()
             .find(|(k, _, _)| *k == key)
-            .map(|(_, v, span)| (*v, span.clone()))
+            .map(|(_, v, span)| (v, span.clone()))
     }
 
     /// Whether the file gives `key`.
@@ -172,7 +179,7 @@ impl<'a> Keys<'a> {
     /// A number's value (`Rate`, `Factor`), or `default` if the file does not give it.
     pub fn number(&self, key: &str, default: f64) -> f64 {
         match self.value(key) {
-            Some((Value::Number(x), _)) => x,
+            Some((Value::Number(x), _)) => *x,
             _ => default,
         }
     }
@@ -185,9 +192,34 @@ impl<'a> Keys<'a> {
     /// A duration's value, if the file gives it.
     pub fn optional_time(&self, key: &str) -> Option<SimTime> {
         match self.value(key) {
-            Some((Value::Time(t), _)) => Some(t),
+            Some((Value::Time(t), _)) => Some(*t),
             _ => None,
         }
+    }
+
+    /// The `N` weights of `key`, if the file gives it: exactly `N`, one at least above 0.
+    pub fn weights<const N: usize>(&self, key: &str) -> Result<Option<[f64; N]>, InputError> {
+        let Some((Value::Weights(w), _)) = self.value(key) else {
+            return Ok(None);
+        };
+        let weights: [f64; N] = w.as_slice().try_into().map_err(|_| {
+            self.error(
+                key,
+                format!(
+                    "has {} weights: exactly {N} are allowed, one a {}",
+                    w.len(),
+                    UNITS[N]
+                ),
+            )
+        })?;
+        if weights.iter().all(|&x| x == 0.0) {
+            return Err(self.error(
+                key,
+                "weights are all 0: one at least must be above 0 (they are relative, as 1 and 2 \
+                 make the second twice the first)",
+            ));
+        }
+        Ok(Some(weights))
     }
 
     /// An error about `key`, at its line, or at `[traffic]` if the file does not give it.
@@ -210,6 +242,14 @@ impl<'a> Keys<'a> {
         Ok(rate)
     }
 }
+
+/// What one weight of a list of `N` weights stands for.
+const UNITS: [&str; 25] = {
+    let mut units = [""; 25];
+    units[7] = "day, from the day the run starts on";
+    units[24] = "hour of the day, from 0h";
+    units
+};
 
 /// A pattern's keys, read: a pattern to draw from, or a trace to read once the routes are known.
 pub enum Read {
@@ -257,6 +297,28 @@ pub trait Pattern: fmt::Debug + Send + Sync + Any {
     /// A recorded log replayed, whose requests are not drawn (`arrivals` then has none).
     fn replay(&self) -> Option<&Arc<Replay>> {
         None
+    }
+
+    /// The requests it is expected to send in `[from, to)`, in seconds since t=0: its expected
+    /// rate's integral. By default its mean rate times the length, exact for a pattern whose
+    /// expected rate does not change (steady, idle, bursty in the long run).
+    fn expected_between(&self, from: f64, to: f64) -> f64 {
+        self.mean_rate(SimTime::from_secs(1)) * (to - from)
+    }
+
+    /// The highest rate it may reach in `[from, to)`: by default its peak.
+    fn peak_between(&self, _from: f64, _to: f64) -> f64 {
+        self.peak_rate()
+    }
+
+    /// The same pattern with every rate multiplied by `factor`, for the modifiers' thinning
+    /// (`modifiers`); `None` for a trace, whose rates are the log's.
+    fn scaled(&self, factor: f64) -> Option<Traffic>;
+
+    /// Its daily shape (and weekly weights), each normalized to a mean of 1: what a route's
+    /// `edit_profile = "traffic"` follows. Flat by default.
+    fn shape(&self) -> profile::Shape {
+        profile::Shape::default()
     }
 }
 
@@ -344,6 +406,15 @@ mod tests {
         std::iter::from_fn(|| Some(a.next(&mut rng)))
             .take_while(|&t| t < until_s)
             .count()
+    }
+
+    /// The arrival times of `pattern` before `until_s` seconds, from `seed`.
+    pub(crate) fn times(pattern: &dyn Pattern, until_s: f64, seed: u64) -> Vec<f64> {
+        let mut rng = Rng::seed_from_u64(seed);
+        let mut a = pattern.arrivals(&mut rng, SimTime::from_secs_f64(until_s));
+        std::iter::from_fn(|| Some(a.next(&mut rng)))
+            .take_while(|&t| t < until_s)
+            .collect()
     }
 
     #[test]

@@ -82,6 +82,39 @@ impl Pattern for Spike {
         ]
     }
 
+    fn expected_between(&self, from: f64, to: f64) -> f64 {
+        let (start, end) = (
+            self.spike_at.as_secs_f64(),
+            (self.spike_at + self.spike_length).as_secs_f64(),
+        );
+        let inside = (to.min(end) - from.max(start)).max(0.0);
+        self.rate * ((to - from) + (self.spike_factor - 1.0) * inside)
+    }
+
+    fn peak_between(&self, from: f64, to: f64) -> f64 {
+        let (start, end) = (
+            self.spike_at.as_secs_f64(),
+            (self.spike_at + self.spike_length).as_secs_f64(),
+        );
+        let outside = from < start || to > end;
+        let inside = from < end && to > start;
+        let mut peak: f64 = 0.0;
+        if outside {
+            peak = peak.max(self.rate);
+        }
+        if inside {
+            peak = peak.max(self.rate * self.spike_factor);
+        }
+        peak
+    }
+
+    fn scaled(&self, factor: f64) -> Option<Traffic> {
+        Some(Traffic::new(Spike {
+            rate: self.rate * factor,
+            ..*self
+        }))
+    }
+
     fn arrivals(&self, _: &mut Rng, _: SimTime) -> Box<dyn Arrivals> {
         Box::new(Piecewise {
             rate: self.rate,

@@ -52,6 +52,12 @@ impl<const IDLE: bool> Pattern for Homogeneous<IDLE> {
         vec![Setting::Number("rate", self.rate)]
     }
 
+    fn scaled(&self, factor: f64) -> Option<Traffic> {
+        Some(Traffic::new(Homogeneous::<IDLE> {
+            rate: self.rate * factor,
+        }))
+    }
+
     fn arrivals(&self, _: &mut Rng, _: SimTime) -> Box<dyn Arrivals> {
         Box::new(Poisson {
             rate: self.rate,

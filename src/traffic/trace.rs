@@ -91,6 +91,11 @@ impl Pattern for Trace {
     fn replay(&self) -> Option<&Arc<Replay>> {
         Some(&self.0)
     }
+
+    /// A trace's rates are the log's: the modifiers refuse it.
+    fn scaled(&self, _: f64) -> Option<super::Traffic> {
+        None
+    }
 }
 
 struct Never;

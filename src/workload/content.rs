@@ -17,6 +17,7 @@ use crate::ids::PageId;
 use crate::metrics::staleness::Truth;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
+use crate::traffic::profile::Shape;
 
 /// Where each route's pages sit in the global page numbering.
 #[derive(Clone, Debug)]
@@ -191,6 +192,11 @@ pub struct Edits {
     /// Total edit rate, per second, and the routes that are edited with their weights.
     rate: f64,
     routes: Vec<(u32, u32)>,
+    /// Each edited route's `edit_profile` shape and its peak, if it has one: its candidates come
+    /// at the peak's rate and are thinned to the shape (docs/model.md §4).
+    shapes: Vec<Option<(Shape, f64)>>,
+    /// The mean edit rate, per second: `rate` before the profiles' peaks scaled it.
+    mean_rate: f64,
     choose: Option<AliasTable>,
     clock: f64,
     duration: SimTime,
@@ -206,10 +212,18 @@ impl Edits {
         let mut routes = Vec::new();
         let mut weights = Vec::new();
         let mut logged = Vec::new();
+        let mut shapes = Vec::new();
         for (r, route) in scenario.routes.iter().enumerate() {
             if let Some(every) = route.edit_every {
+                let shape = route
+                    .edit_profile
+                    .map(|p| p.shape(&scenario.traffic))
+                    .filter(|s| !s.is_flat())
+                    .map(|s| (s, s.peak()));
+                let peak = shape.map_or(1.0, |s| s.1);
                 routes.push((layout.offsets[r], route.pages));
-                weights.push(f64::from(route.pages) / every.as_secs_f64());
+                shapes.push(shape);
+                weights.push(f64::from(route.pages) / every.as_secs_f64() * peak);
             }
             if let Some(log) = &route.edit_log {
                 let offset = layout.offsets[r];
@@ -219,11 +233,16 @@ impl Edits {
         // Stable: edits of one instant keep their route's order, then their log's.
         logged.sort_by_key(|&(at, _)| at);
         let rate = weights.iter().sum();
+        let mean_rate = (weights.iter().zip(&shapes))
+            .map(|(w, s)| w / s.map_or(1.0, |s| s.1))
+            .sum();
         let choose = AliasTable::new(&weights);
         let mut edits = Edits {
             rng: rng::stream(replication_seed, Stream::Edits),
             rate,
             routes,
+            shapes,
+            mean_rate,
             choose,
             clock: 0.0,
             duration: scenario.duration,
@@ -238,21 +257,32 @@ impl Edits {
     /// Expected edits per second over the whole site (for `validate`), logged edits included.
     pub fn rate(&self) -> f64 {
         let logged = self.logged.partition_point(|&(at, _)| at < self.duration);
-        self.rate + logged as f64 / self.duration.as_secs_f64()
+        self.mean_rate + logged as f64 / self.duration.as_secs_f64()
     }
 
-    /// The next Poisson edit.
+    /// The next Poisson edit. A route with an `edit_profile` is drawn at its shape's peak rate
+    /// and each candidate kept with probability shape(t) / peak (Lewis–Shedler thinning); a
+    /// route without one draws nothing more.
     fn draw(&mut self) -> Option<(SimTime, PageId)> {
         let choose = self.choose.as_ref()?;
-        let e: f64 = Exp1.sample(&mut self.rng);
-        self.clock += e / self.rate;
-        let at = SimTime::from_secs_f64(self.clock);
-        if at >= self.duration {
-            return None;
+        loop {
+            let e: f64 = Exp1.sample(&mut self.rng);
+            self.clock += e / self.rate;
+            let at = SimTime::from_secs_f64(self.clock);
+            if at >= self.duration {
+                return None;
+            }
+            let route = choose.sample(&mut self.rng) as usize;
+            if let Some((shape, peak)) = &self.shapes[route] {
+                let u: f64 = rand::RngExt::random(&mut self.rng);
+                if u * peak >= shape.at(self.clock) {
+                    continue;
+                }
+            }
+            let (offset, pages) = self.routes[route];
+            let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
+            return Some((at, PageId(page)));
         }
-        let (offset, pages) = self.routes[choose.sample(&mut self.rng) as usize];
-        let page = offset + rand::RngExt::random_range(&mut self.rng, 0..pages);
-        Some((at, PageId(page)))
     }
 }
 
@@ -411,5 +441,116 @@ name = "p"
             content.version(PageId(1)) > 2_000,
             "a long history was walked"
         );
+    }
+
+    /// `SITE` with `posts` edited every hour by `profile`, over `days`.
+    fn profiled(profile: &str, traffic: &str, days: u64) -> Scenario {
+        let text = SITE
+            .replace("duration = \"1h\"", &format!("duration = \"{days}d\""))
+            .replace("pattern = \"steady\"\nrate = 1", traffic)
+            .replace(
+                "pages = 4",
+                &format!("pages = 50\nedit_every = \"1h\"\nedit_profile = {profile}"),
+            );
+        Scenario::parse(&text, Path::new("t.toml")).unwrap()
+    }
+
+    /// The edits of `scenario`'s first replication, counted per hour of the day.
+    fn per_hour(scenario: &Scenario) -> ([usize; 24], usize) {
+        let layout = PageLayout::new(scenario);
+        let mut hours = [0; 24];
+        let mut total = 0;
+        for (at, page) in Edits::new(scenario, &layout, 17) {
+            assert!(page.0 < 50, "only posts are edited");
+            hours[(at.whole_secs() / 3_600 % 24) as usize] += 1;
+            total += 1;
+        }
+        (hours, total)
+    }
+
+    fn within(n: usize, expected: f64, what: &str) {
+        assert!(
+            (n as f64 - expected).abs() <= 5.0 * expected.sqrt(),
+            "{what}: {n} vs {expected}"
+        );
+    }
+
+    #[test]
+    fn edits_follow_their_hourly_profile_and_keep_their_mean_gap() {
+        let mut w = [1.0; 24];
+        w[9..18].fill(4.0);
+        let days = 20;
+        let scenario = profiled(&format!("{w:?}"), "pattern = \"steady\"\nrate = 1", days);
+        let (hours, total) = per_hour(&scenario);
+        // 50 pages edited every hour on average: 50 × 24 × days in all.
+        let mean = w.iter().sum::<f64>() / 24.0;
+        within(total, 50.0 * 24.0 * days as f64, "total");
+        for (h, &n) in hours.iter().enumerate() {
+            within(n, 50.0 * days as f64 * w[h] / mean, &format!("hour {h}"));
+        }
+    }
+
+    #[test]
+    fn edits_follow_the_traffic_s_day_and_week() {
+        // The traffic's hourly weights (ten times busier from 8h to 20h) and a week whose
+        // last two days are idle; spikes do not shape edits.
+        let mut w = [1.0; 24];
+        w[8..20].fill(10.0);
+        let traffic = format!(
+            "pattern = \"diurnal\"\nrate = 5\nhourly = {w:?}\nweekly = [1, 1, 1, 1, 1, 0, 0]\n\
+             [[traffic.spikes]]\nat = \"1d\"\nlength = \"1d\"\nfactor = 100"
+        );
+        let scenario = profiled("\"traffic\"", &traffic, 14);
+        let layout = PageLayout::new(&scenario);
+        let (mut per_day, mut hours) = ([0usize; 7], [0usize; 24]);
+        for (at, _) in Edits::new(&scenario, &layout, 3) {
+            per_day[(at.whole_secs() / 86_400 % 7) as usize] += 1;
+            hours[(at.whole_secs() / 3_600 % 24) as usize] += 1;
+        }
+        let (mean_w, mean_week) = (w.iter().sum::<f64>() / 24.0, 5.0 / 7.0);
+        for (d, &n) in per_day.iter().enumerate() {
+            let week = if d < 5 { 1.0 / mean_week } else { 0.0 };
+            within(n, 2.0 * 50.0 * 24.0 * week, &format!("day {d}"));
+        }
+        for (h, &n) in hours.iter().enumerate() {
+            within(n, 14.0 * 50.0 * w[h] / mean_w, &format!("hour {h}"));
+        }
+    }
+
+    #[test]
+    fn without_a_profile_the_edits_are_drawn_as_before() {
+        // A steady traffic's shape is flat: its profile draws exactly what no profile does.
+        let flat = profiled("\"traffic\"", "pattern = \"steady\"\nrate = 1", 1);
+        let text = SITE
+            .replace("pages = 4", "pages = 50\nedit_every = \"1h\"")
+            .replace("duration = \"1h\"", "duration = \"1d\"");
+        let plain = Scenario::parse(&text, Path::new("t.toml")).unwrap();
+        let draws = |s: &Scenario| Edits::new(s, &PageLayout::new(s), 5).collect::<Vec<_>>();
+        assert_eq!(draws(&flat), draws(&plain));
+    }
+
+    #[test]
+    fn an_edit_profile_needs_edit_every_and_its_weights_are_checked() {
+        let text = |route: &str| SITE.replace("pages = 4", &format!("pages = 4\n{route}"));
+        let refused = |route: &str| {
+            let e = Scenario::parse(&text(route), Path::new("t.toml")).unwrap_err();
+            (e.key.unwrap_or_default(), e.line.unwrap_or(0), e.message)
+        };
+        let (key, line, message) = refused("edit_profile = \"traffic\"");
+        assert_eq!((key.as_str(), line), ("routes[0].edit_profile", 9));
+        assert!(message.contains("no `edit_every`"), "{message}");
+        let (key, line, message) = refused(&format!("edit_profile = {:?}", [1.0; 25]));
+        assert_eq!((key.as_str(), line), ("routes[0].edit_profile", 9));
+        assert!(message.contains("exactly 24"), "{message}");
+        let (key, line, message) = refused(&format!("edit_profile = {:?}", [0.0; 24]));
+        assert_eq!((key.as_str(), line), ("routes[0].edit_profile", 9));
+        assert!(message.contains("all 0"), "{message}");
+        let (key, line, message) =
+            refused("edits = { file = \"publishes.csv\" }\nedit_profile = \"traffic\"");
+        assert_eq!((key.as_str(), line), ("routes[0].edit_profile", 10));
+        assert!(message.contains("recorded `edits`"), "{message}");
+        let (key, line, message) = refused("edit_profile = \"traffik\"");
+        assert_eq!((key.as_str(), line), ("routes[0].edit_profile", 9));
+        assert!(message.contains("\"traffic\""), "{message}");
     }
 }

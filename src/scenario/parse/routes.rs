@@ -12,13 +12,14 @@ use super::limits::{check_events, check_shares};
 use super::logs::{self, RawEdits};
 use super::source::Logs;
 use super::source::{Source, one_of};
-use super::values::{Count, Interval, NonNegative, Size};
+use super::values::{Count, Interval, NonNegative, Size, not_allowed};
 use crate::error::InputError;
 use crate::logs::edits::{EditSpec, Keys, Timing};
 use crate::logs::matcher::PageKeys;
 use crate::logs::{EditLog, Filter, Replay};
 use crate::scenario::Route;
 use crate::time::SimTime;
+use crate::traffic::profile::EditProfile;
 use crate::traffic::trace::Trace;
 use crate::traffic::{Read, Traffic};
 
@@ -31,6 +32,7 @@ pub(super) struct RawRoute {
     popularity: Option<Spanned<NonNegative>>,
     edit_every: Option<Spanned<Interval>>,
     edits: Option<Spanned<RawEdits>>,
+    edit_profile: Option<Spanned<RawEditProfile>>,
     #[serde(rename = "match")]
     rule: Option<Spanned<String>>,
     regen_time: Dist,
@@ -139,6 +141,7 @@ fn route_rules(source: &Source, raw: &[RawRoute], is_trace: bool) -> Result<Vec<
                 .map(|at| at..at);
             return Err(source.error(key("pages"), header.or(Some(name)), why));
         }
+        check_edit_profile(source, i, route)?;
         if let (Some(_), Some(edits)) = (&route.edit_every, &route.edits) {
             return Err(source.at(
                 key("edits"),
@@ -273,6 +276,7 @@ pub(super) fn resolve_routes(
             popularity: r.popularity.map_or(0.0, |p| p.get_ref().0),
             edit_every: r.edit_every.map(|t| t.into_inner().0),
             edit_log,
+            edit_profile: r.edit_profile.map(|p| p.into_inner().0),
             rule: r.rule.map(Spanned::into_inner),
             // Checked above to fit in 32 bits.
             page_size: r
@@ -342,6 +346,73 @@ fn parents(source: &Source, raw: &[RawRoute]) -> Result<Vec<Option<usize>>, Inpu
         ));
     }
     Ok(parents)
+}
+
+/// `edit_profile = "traffic"`, or 24 hourly weights as written.
+pub(super) struct RawEditProfile(EditProfile);
+
+impl<'de> Deserialize<'de> for RawEditProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawEditProfile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(EDIT_PROFILE)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawEditProfile, E> {
+                match v {
+                    "traffic" => Ok(RawEditProfile(EditProfile::Traffic)),
+                    _ => Err(not_allowed(format_args!("`{v}`"), EDIT_PROFILE)),
+                }
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawEditProfile, A::Error> {
+                let mut weights = Vec::with_capacity(24);
+                while let Some(w) = seq.next_element::<NonNegative>()? {
+                    weights.push(w.0);
+                }
+                let weights: [f64; 24] = weights.as_slice().try_into().map_err(|_| {
+                    de::Error::custom(format!(
+                        "{} weights are not allowed: expected exactly 24, one an hour of the day \
+                         from 0h",
+                        weights.len()
+                    ))
+                })?;
+                if weights.iter().all(|&w| w == 0.0) {
+                    return Err(de::Error::custom(
+                        "weights are all 0: one at least must be above 0, or the route is \
+                         never edited",
+                    ));
+                }
+                Ok(RawEditProfile(EditProfile::Hourly(weights)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+const EDIT_PROFILE: &str =
+    "`\"traffic\"` (the traffic's daily and weekly shape) or 24 hourly weights, each at least 0";
+
+/// `edit_profile` shapes `edit_every`'s rate: it needs `edit_every`.
+fn check_edit_profile(source: &Source, i: usize, route: &RawRoute) -> Result<(), InputError> {
+    let Some(profile) = &route.edit_profile else {
+        return Ok(());
+    };
+    let why = if route.edits.is_some() {
+        "the recorded `edits` are replayed at the times logged"
+    } else if route.edit_every.is_none() {
+        "the route has no `edit_every`, so no edit to shape"
+    } else {
+        return Ok(());
+    };
+    Err(source.at(
+        format!("routes[{i}].edit_profile"),
+        profile,
+        format!("`edit_profile` shapes the rate of `edit_every` over the day: {why}"),
+    ))
 }
 
 /// Edits are events of their own, bounded as requests are; the route with most is named.

@@ -17,6 +17,7 @@ use super::values::{Delay, Interval, NonNegative, Positive, Word, not_allowed};
 use crate::error::InputError;
 use crate::logs::{Filter, Format};
 use crate::time::SimTime;
+use crate::traffic::modifiers::{self, Modified, Spike};
 use crate::traffic::{self, Entry, Keys, Kind, LogKey, Read, Traffic, Value};
 
 /// Every key of every pattern, per pattern: what an unknown key's error lists.
@@ -25,7 +26,11 @@ pub(super) fn keys_by_pattern() -> String {
         .iter()
         .map(|p| format!("pattern `{}` takes {}", p.name, all_of(&p.key_names())))
         .collect();
-    format!("besides `pattern`, {}", parts.join("; "))
+    format!(
+        "besides `pattern`, {}; and any pattern but `trace` takes `weekly` and \
+         `[[traffic.spikes]]`",
+        parts.join("; ")
+    )
 }
 
 /// `[traffic]` as written: the pattern, each other key's value as its kind reads it, and the
@@ -34,6 +39,16 @@ pub(super) struct RawTraffic {
     pattern: &'static Entry,
     given: Vec<(&'static str, Value, Range<usize>)>,
     log: RawLog,
+    spikes: Option<Spanned<Vec<Spanned<RawSpike>>>>,
+}
+
+/// One `[[traffic.spikes]]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpike {
+    at: Delay,
+    length: Interval,
+    factor: Spanned<Positive>,
 }
 
 /// The keys of a log a trace replays, as written.
@@ -46,8 +61,12 @@ struct RawLog {
     statuses: Option<Spanned<Vec<StatusRule>>>,
 }
 
-/// A key of `[traffic]`: `pattern`, or a key of some pattern.
-struct TrafficKey(&'static str, Option<Kind>);
+/// A key of `[traffic]`: `pattern`, a key of some pattern or modifier, or `spikes`.
+enum TrafficKey {
+    Pattern,
+    Key(&'static str, Kind),
+    Spikes,
+}
 
 impl<'de> Deserialize<'de> for TrafficKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -59,14 +78,17 @@ impl<'de> Deserialize<'de> for TrafficKey {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<TrafficKey, E> {
-                if v == "pattern" {
-                    return Ok(TrafficKey("pattern", None));
+                match v {
+                    "pattern" => return Ok(TrafficKey::Pattern),
+                    "spikes" => return Ok(TrafficKey::Spikes),
+                    _ => {}
                 }
                 traffic::PATTERNS
                     .iter()
                     .flat_map(|p| p.keys)
+                    .chain(modifiers::KEYS)
                     .find(|k| k.name == v)
-                    .map(|k| TrafficKey(k.name, Some(k.kind)))
+                    .map(|k| TrafficKey::Key(k.name, k.kind))
                     .ok_or_else(|| E::unknown_field(v, &[]))
             }
         }
@@ -111,10 +133,18 @@ impl<'de> Deserialize<'de> for RawTraffic {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawTraffic, A::Error> {
                 let (mut pattern, mut given, mut log) = (None, Vec::new(), RawLog::default());
-                while let Some(TrafficKey(key, kind)) = map.next_key()? {
-                    let Some(kind) = kind else {
-                        pattern = Some(map.next_value::<PatternWord>()?.0);
-                        continue;
+                let mut spikes = None;
+                while let Some(key) = map.next_key()? {
+                    let (key, kind) = match key {
+                        TrafficKey::Pattern => {
+                            pattern = Some(map.next_value::<PatternWord>()?.0);
+                            continue;
+                        }
+                        TrafficKey::Spikes => {
+                            spikes = Some(map.next_value()?);
+                            continue;
+                        }
+                        TrafficKey::Key(key, kind) => (key, kind),
                     };
                     let (value, span) = match kind {
                         Kind::Rate => number(map.next_value::<Spanned<NonNegative>>()?, |v| v.0),
@@ -122,6 +152,14 @@ impl<'de> Deserialize<'de> for RawTraffic {
                         Kind::Length => time(map.next_value::<Spanned<Interval>>()?, |v| v.0),
                         Kind::Offset => time(map.next_value::<Spanned<Delay>>()?, |v| v.0),
                         Kind::Log(which) => (Value::Log, log.read(which, &mut map)?),
+                        Kind::Weights(_) => {
+                            let w = map.next_value::<Spanned<Vec<NonNegative>>>()?;
+                            let span = w.span();
+                            (
+                                Value::Weights(w.into_inner().iter().map(|x| x.0).collect()),
+                                span,
+                            )
+                        }
                     };
                     given.push((key, value, span));
                 }
@@ -130,6 +168,7 @@ impl<'de> Deserialize<'de> for RawTraffic {
                     pattern,
                     given,
                     log,
+                    spikes,
                 })
             }
         }
@@ -167,7 +206,8 @@ impl RawLog {
     }
 }
 
-/// `[traffic]`, read by its pattern: the chosen pattern's keys only, and its required ones all.
+/// `[traffic]`, read by its pattern: the chosen pattern's keys only, and its required ones all;
+/// then its modifiers, if any, wrapped around it.
 pub(super) fn resolve_traffic(
     source: &Source,
     raw: &Spanned<RawTraffic>,
@@ -175,11 +215,12 @@ pub(super) fn resolve_traffic(
     let t = raw.get_ref();
     let pattern = t.pattern;
     let names = pattern.key_names();
+    let modifier_keys: Vec<&str> = modifiers::KEYS.iter().map(|k| k.name).collect();
     // Report the first stray key in the file.
     let stray = t
         .given
         .iter()
-        .filter(|(key, _, _)| !names.contains(key))
+        .filter(|(key, _, _)| !names.contains(key) && !modifier_keys.contains(key))
         .min_by_key(|(_, _, span)| span.start);
     if let Some((key, _, span)) = stray {
         return Err(source.error(
@@ -211,7 +252,78 @@ pub(super) fn resolve_traffic(
     let error =
         |key: String, span: Range<usize>, message: String| source.error(key, Some(span), message);
     let log = || t.log.source(source);
-    (pattern.read)(&Keys::new(&t.given, raw.span(), &error, &log))
+    let keys = Keys::new(&t.given, raw.span(), &error, &log);
+    let read = (pattern.read)(&keys)?;
+    let weekly = keys.weights::<7>("weekly")?;
+    let spikes: Vec<(Spike, Range<usize>)> = t.spikes.as_ref().map_or_else(Vec::new, |s| {
+        s.get_ref()
+            .iter()
+            .map(|spike| {
+                let r = spike.get_ref();
+                let s = Spike {
+                    at: r.at.0,
+                    length: r.length.0,
+                    factor: r.factor.get_ref().0,
+                };
+                (s, r.factor.span())
+            })
+            .collect()
+    });
+    let modifier = keys
+        .has("weekly")
+        .then_some("weekly")
+        .or(t.spikes.as_ref().map(|_| "spikes"));
+    let Some(modifier) = modifier else {
+        return Ok(read);
+    };
+    let span = |key: &str| match key {
+        "spikes" => t.spikes.as_ref().map(Spanned::span),
+        _ => t
+            .given
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|g| g.2.clone()),
+    };
+    let base = match read {
+        Read::Drawn(base) => base,
+        Read::Trace(_) => {
+            return Err(source.error(
+                format!("traffic.{modifier}"),
+                span(modifier),
+                format!(
+                    "`{modifier}` multiplies a drawn pattern's rate: a trace replays the log's \
+                     requests at the times recorded, so it takes no modifier (replay a log of \
+                     the week, or draw the traffic with another pattern)"
+                ),
+            ));
+        }
+    };
+    let Some(modified) = Modified::new(base, weekly, spikes.iter().map(|(s, _)| *s).collect())
+    else {
+        return Err(source.error(
+            format!("traffic.{modifier}"),
+            span(modifier),
+            "a modifier applies to a drawn pattern only",
+        ));
+    };
+    // The thinning draws candidates at the base's peak times the modifiers' highest product.
+    if !modified.candidate_rate().is_finite() {
+        let (key, at) = match spikes
+            .iter()
+            .max_by(|a, b| a.0.factor.total_cmp(&b.0.factor))
+        {
+            Some((_, at)) => ("spikes.factor".to_string(), Some(at.clone())),
+            None => ("weekly".to_string(), span("weekly")),
+        };
+        return Err(source.error(
+            format!("traffic.{key}"),
+            at,
+            "the modifiers multiply the pattern's peak rate past what a number holds: the \
+             traffic's peak, its pattern's times every modifier's factor, must stay below \
+             1e308/s",
+        ));
+    }
+    Ok(Read::Drawn(Traffic::new(modified)))
 }
 
 impl RawLog {
