@@ -191,8 +191,19 @@ impl Pattern for Modified {
         self.expected_between(0.0, d) / d
     }
 
+    /// The spikes, when they bring more requests than the base pattern alone would; else the
+    /// base's key.
     fn busiest_key(&self, duration: SimTime) -> &'static str {
-        self.base.busiest_key(duration)
+        let d = duration.as_secs_f64();
+        let (base, all) = (
+            self.base.expected_between(0.0, d),
+            self.expected_between(0.0, d),
+        );
+        if !self.spikes.is_empty() && all - base > base {
+            "spikes"
+        } else {
+            self.base.busiest_key(duration)
+        }
     }
 
     fn settings(&self) -> Vec<Setting> {

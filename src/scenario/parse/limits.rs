@@ -215,6 +215,28 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_reads_the_modified_traffic_s_mean() {
+        // 100,000/s over 6h is 2.16e9 requests, allowed; a spike of 100 over its first hour
+        // adds 3.6e10 and is blamed, at its line; half the week's weight on a day that the run
+        // does not reach lowers the mean below the base's.
+        let spiked =
+            "rate = 100000\n[[traffic.spikes]]\nat = \"0s\"\nlength = \"1h\"\nfactor = 100";
+        let text = replace(MINIMAL, "rate = 10", spiked);
+        let err = error(
+            &text,
+            "traffic.spikes",
+            line_of(&text, "[[traffic.spikes]]"),
+        );
+        assert!(err.message.contains("about 37800000000 requests"), "{err}");
+        let weekly = "rate = 400000\nweekly = [1, 0, 0, 0, 0, 0, 6]";
+        let text = replace(MINIMAL, "rate = 10", weekly);
+        assert!(parse_text(&text).is_ok(), "4e5/s × 6h / 1 × 7 / 7 = 8.6e9");
+        let weekly = "rate = 400000\nweekly = [7, 0, 0, 0, 0, 0, 0]";
+        let text = replace(MINIMAL, "rate = 10", weekly);
+        error(&text, "traffic.rate", line_of(&text, "rate ="));
+    }
+
+    #[test]
     fn a_run_expected_to_simulate_too_many_edits_is_refused() {
         let text = replace(MINIMAL, "pages = 5\n", "pages = 5\nedit_every = \"1us\"\n");
         let err = error(&text, "routes[1].edit_every", line_of(&text, "edit_every"));

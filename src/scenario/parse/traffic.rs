@@ -351,12 +351,15 @@ pub(super) fn rate_key(
     duration: SimTime,
 ) -> (String, Option<Range<usize>>) {
     let key = traffic.busiest_key(duration);
-    let span = raw
-        .get_ref()
-        .given
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|(_, _, span)| span.clone());
+    let t = raw.get_ref();
+    let span = match (key, &t.spikes) {
+        ("spikes", Some(spikes)) => spikes.get_ref().first().map(Spanned::span),
+        _ => t
+            .given
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, span)| span.clone()),
+    };
     (format!("traffic.{key}"), span.or(Some(raw.span())))
 }
 
