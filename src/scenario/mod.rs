@@ -184,6 +184,18 @@ impl SiteEvent {
             Some(now)
         })
     }
+
+    /// How many times it happens within a run of `duration`: `times(duration).count()`,
+    /// without walking them.
+    pub fn occurrences(&self, duration: SimTime) -> u64 {
+        match (self.at < duration, self.every) {
+            (false, _) => 0,
+            (true, None) => 1,
+            (true, Some(every)) => {
+                (duration.as_micros() - 1 - self.at.as_micros()) / every.as_micros().max(1) + 1
+            }
+        }
+    }
 }
 
 /// What an event does.

@@ -14,7 +14,6 @@
 
 use rand::RngExt;
 
-use super::content::PageLayout;
 use super::rng::{self, SimRng, Stream};
 use crate::ids::PageId;
 use crate::scenario::{Action, Pick, Scenario};
@@ -56,7 +55,8 @@ pub struct Bulk {
 }
 
 impl Bulk {
-    pub fn new(scenario: &Scenario, layout: &PageLayout, replication_seed: u64) -> Bulk {
+    /// The bulk edits of `scenario`, whose routes start at the global page ids `offsets`.
+    pub fn new(scenario: &Scenario, offsets: &[u32], replication_seed: u64) -> Bulk {
         let duration = scenario.duration;
         let mut cursors = Vec::new();
         let mut total = 0;
@@ -70,19 +70,19 @@ impl Bulk {
             else {
                 continue;
             };
-            total += u64::from(pages) * e.times(duration).count() as u64;
+            total += u64::from(pages) * e.occurrences(duration);
             if e.at >= duration {
                 continue;
             }
             let order = match pick {
-                Pick::Random => (0..layout.pages[route]).collect(),
+                Pick::Random => (0..scenario.routes[route].pages).collect(),
                 _ => Vec::new(),
             };
             cursors.push(Cursor {
                 firing: e.at,
                 next: 0,
                 every: e.every,
-                offset: layout.offsets[route],
+                offset: offsets[route],
                 pages,
                 within,
                 pick,
@@ -156,6 +156,7 @@ impl Iterator for Bulk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::content::PageLayout;
     use std::path::Path;
 
     fn scenario(events: &str) -> Scenario {
@@ -181,7 +182,7 @@ name = "p"
     }
 
     fn edits(s: &Scenario, seed: u64) -> Vec<(u64, u32)> {
-        Bulk::new(s, &PageLayout::new(s), seed)
+        Bulk::new(s, &PageLayout::new(s).offsets, seed)
             .map(|(at, page)| (at.as_micros(), page.0))
             .collect()
     }
@@ -238,7 +239,7 @@ name = "p"
         let s = scenario(
             "[[events]]\nkind = \"bulk_edit\"\nroute = \"products\"\npages = 2\nat = \"1m\"\nwithin = \"1m\"\n\n[[events]]\nkind = \"bulk_edit\"\nroute = \"home\"\npages = 1\nat = \"90s\"\n",
         );
-        let b = Bulk::new(&s, &PageLayout::new(&s), 1);
+        let b = Bulk::new(&s, &PageLayout::new(&s).offsets, 1);
         assert_eq!(b.total(), 3);
         let s_ = |secs: u64| secs * 1_000_000;
         assert_eq!(edits(&s, 1), vec![(s_(60), 1), (s_(90), 2), (s_(90), 0)]);

@@ -233,7 +233,7 @@ impl Edits {
             drawn: None,
             logged,
             next_logged: 0,
-            bulk: Bulk::new(scenario, layout, replication_seed),
+            bulk: Bulk::new(scenario, &layout.offsets, replication_seed),
         };
         edits.drawn = edits.draw();
         edits

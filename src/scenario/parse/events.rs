@@ -372,7 +372,7 @@ fn check_bulk_edits(
     duration: SimTime,
 ) -> Result<(), InputError> {
     let bulk = |e: &SiteEvent| match e.action {
-        Action::BulkEdit { pages, .. } => f64::from(pages) * e.times(duration).count() as f64,
+        Action::BulkEdit { pages, .. } => f64::from(pages) * e.occurrences(duration) as f64,
         _ => 0.0,
     };
     let Some((most, event)) = (events.iter().enumerate())
@@ -404,7 +404,7 @@ fn check_bulk_edits(
                     Action::BulkEdit { pages, .. } => pages,
                     _ => 0,
                 },
-                event.times(duration).count()
+                event.occurrences(duration)
             ),
             "edit fewer pages, lengthen `every` or shorten `duration`",
         ),
@@ -465,6 +465,16 @@ purge = "soft"
         assert_eq!(s.events[2].action, Action::Restart { instances: None });
         let times: Vec<_> = s.events[2].times(s.duration).collect();
         assert_eq!(times, vec![h(3), h(4), h(5)], "until the run ends at 6h");
+        for e in &s.events {
+            let walked = e.times(s.duration).count() as u64;
+            assert_eq!(e.occurrences(s.duration), walked, "{}", e.name);
+        }
+        let late = h(5) + SimTime::from_micros(1);
+        assert_eq!(
+            s.events[2].occurrences(late),
+            3,
+            "5h itself is before the end"
+        );
         assert_eq!(
             s.events[3].action,
             Action::PurgeAll {
