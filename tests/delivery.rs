@@ -1,6 +1,6 @@
 //! How edits are delivered: bulk edits, webhooks retried with exponential back-off, a build
 //! spread over its duration, and numbers of seconds written as Next.js writes them
-//! (docs/model.md §3.3, §6.8, §8.5; docs/scenario.md).
+//! (docs/model.md §3, §6.8, §8.5, §8.6; docs/scenario.md).
 //!
 //! Hand-worked timelines (constant delays and regeneration times, so every instant is exact),
 //! a statistical check of the retry rule against its closed form, properties, and bad input

@@ -290,7 +290,7 @@ fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>, attempt: u3
 
 /// Sends attempt `attempt` of a webhook, and, while it fails (no 2xx answer within the timeout)
 /// and the policy retries, its retries to the same instance after their back-off, until the run
-/// ends (docs/model.md §8.5); whether one was answered 2xx.
+/// ends (docs/model.md §8.6); whether one was answered 2xx.
 async fn deliver(
     context: &Context,
     page: PageId,

@@ -1,4 +1,4 @@
-//! Bulk edits (`[[events]] kind = "bulk_edit"`, docs/model.md §3.3): a CMS's bulk action (a
+//! Bulk edits (`[[events]] kind = "bulk_edit"`, docs/model.md §3): a CMS's bulk action (a
 //! repricing when a sale starts, a re-categorisation, a migration script) edits many pages of one
 //! route in a short while. Each firing of the event edits `pages` pages of its route, chosen by
 //! `pick`, one after another at even steps over `within`: pick `j` of `n` at

@@ -65,7 +65,7 @@ impl Simulation<'_> {
     }
 
     /// Attempt `attempt` of a webhook for `page` failed now: the CMS sends the next one after
-    /// its back-off, if its policy retries once more before the run ends (docs/model.md §8.5).
+    /// its back-off, if its policy retries once more before the run ends (docs/model.md §8.6).
     pub(super) fn retry_webhook(&mut self, page: PageId, attempt: u8) {
         let now = self.queue.now();
         let policy = &self.plans[self.content.layout().route_of(page)].policy;

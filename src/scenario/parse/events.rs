@@ -1,5 +1,5 @@
 //! `[[events]]`: deploys, scaling, restarts, whole-CDN purges and bulk edits at set times
-//! (docs/model.md §6.8, §3.3).
+//! (docs/model.md §6.8, §3).
 //!
 //! Each event has a `kind` and happens `at` a time, `every` period, or both (first at `at`, then
 //! every period). The other keys belong to one kind each, and a key given to a kind that does not
