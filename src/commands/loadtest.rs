@@ -136,7 +136,8 @@ pub fn load(args: &LoadArgs) -> i32 {
 }
 
 /// The scenario of `args.file` as it will be played, or the exit code of why it cannot be: a
-/// load test measures one scenario (no `[sweep]`) and cannot act on the site (no `[[events]]`).
+/// load test measures one scenario (no `[sweep]`) and cannot act on the site (no `[[events]]`
+/// but bulk edits, which are the editors' to play).
 fn loadable_scenario(args: &LoadArgs) -> Result<Scenario, i32> {
     let study = read_study(&args.file)?;
     if !study.axes.is_empty() {
@@ -147,8 +148,10 @@ fn loadable_scenario(args: &LoadArgs) -> Result<Scenario, i32> {
             study.axes.join(", ")
         )));
     }
-    if !study.base.events.is_empty() {
-        let names: Vec<&str> = study.base.events.iter().map(|e| e.name.as_str()).collect();
+    let unplayable = (study.base.events.iter())
+        .filter(|e| !matches!(e.action, crate::scenario::Action::BulkEdit { .. }));
+    let names: Vec<&str> = unplayable.map(|e| e.name.as_str()).collect();
+    if !names.is_empty() {
         return Err(refuse(format!(
             "{}: isrsim load cannot deploy, scale, restart or purge the site under test, so it \
              cannot play the scenario's [[events]] ({}); remove them to load-test the rest",

@@ -63,8 +63,10 @@ pub struct Sent {
 /// What waits in the editors' queue for its time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
-    /// An edit's webhook for `page` arrives.
-    Webhook { page: PageId },
+    /// Attempt `attempt` (0 the first) of an edit's webhook for `page` is sent.
+    Webhook { page: PageId, attempt: u32 },
+    /// The CMS gives up on attempt `attempt`, which was lost (`webhook_retries`).
+    WebhookLost { page: PageId, attempt: u32 },
     /// A schedule's tick for `page` on `instance` (one entry per cache, as the simulator).
     Schedule { page: PageId, instance: InstanceId },
 }
@@ -78,6 +80,10 @@ struct Context {
     sent: Arc<Sent>,
     /// The purges' dice; `None` when the scenario has no CDN, and then no purge is sent.
     purges: Option<Mutex<Purges>>,
+    /// The retries' dice (`webhook_retries`), drawn as retries are sent.
+    retries: Mutex<Webhooks>,
+    /// The run's length: no retry is sent at or after it.
+    end: SimTime,
 }
 
 /// The editors' state between two instants: what is due, and the dice of what comes next.
@@ -162,6 +168,8 @@ impl Editors {
                 paths: Paths::new(scenario),
                 policy,
                 purges: Purges::new(scenario, seed).map(Mutex::new),
+                retries: Mutex::new(Webhooks::new(seed)),
+                end: scenario.duration,
                 cms,
                 hooks,
                 sent,
@@ -177,10 +185,23 @@ impl Editors {
     fn on_action(&mut self, at: SimTime, action: Action) {
         let context = &self.context;
         match action {
-            Action::Webhook { page } => {
+            Action::Webhook { page, attempt } => {
                 let targets =
                     webhook_targets(context, page, &mut self.picker, &mut self.balancer_rng);
-                arrive(context, page, targets);
+                arrive(context, page, targets, attempt);
+            }
+            Action::WebhookLost { page, attempt } => {
+                let policy = &context.policy.routes[cms_route(context, page)];
+                let retry = lock(&context.retries).retry(policy, attempt, at, context.end);
+                if let Some(r) = retry {
+                    let attempt = r.attempt;
+                    let next = if r.lost {
+                        Action::WebhookLost { page, attempt }
+                    } else {
+                        Action::Webhook { page, attempt }
+                    };
+                    self.actions.schedule(r.at, next);
+                }
             }
             Action::Schedule { page, instance } => {
                 let route = cms_route(context, page);
@@ -209,9 +230,16 @@ impl Editors {
             .webhooks
             .of_edit(&changed, |q| &routes[context.cms.route_of(q)])
         {
-            if let Some(delay) = webhook.delay {
-                let page = webhook.page;
-                self.actions.schedule(at + delay, Action::Webhook { page });
+            let (page, attempt) = (webhook.page, 0);
+            let due = match webhook.delay {
+                Some(delay) => Some((at + delay, Action::Webhook { page, attempt })),
+                None if routes[context.cms.route_of(page)].webhook_retries > 0 => {
+                    Some((at + webhook.drawn, Action::WebhookLost { page, attempt }))
+                }
+                None => None,
+            };
+            if let Some((when, action)) = due {
+                self.actions.schedule(when, action);
             }
         }
     }
@@ -237,7 +265,7 @@ fn webhook_targets(
 }
 
 /// An edit's webhook arrives: sent to `targets`, with the purge the policy asks for.
-fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>) {
+fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>, attempt: u32) {
     let p = &context.policy.routes[cms_route(context, page)];
     let (on_edit, purge_cdn) = (p.on_edit, p.purge_cdn);
     let mode = match on_edit {
@@ -248,7 +276,7 @@ fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>) {
     for instance in targets {
         let ctx = Arc::clone(context);
         tokio::spawn(async move {
-            let ok = webhook(&ctx, page, instance, mode).await;
+            let ok = deliver(&ctx, page, instance, mode, attempt).await;
             if ok && purge_cdn && on_edit == OnEdit::Regenerate {
                 purge_later(&ctx, page).await;
             }
@@ -258,6 +286,37 @@ fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>) {
         let ctx = Arc::clone(context);
         tokio::spawn(async move { purge_later(&ctx, page).await });
     }
+}
+
+/// Sends attempt `attempt` of a webhook, and, while it fails (no 2xx answer within the timeout)
+/// and the policy retries, its retries to the same instance after their back-off, until the run
+/// ends (docs/model.md §8.6); whether one was answered 2xx.
+async fn deliver(
+    context: &Context,
+    page: PageId,
+    instance: usize,
+    mode: &str,
+    mut attempt: u32,
+) -> bool {
+    let mut send = true;
+    loop {
+        if send && webhook(context, page, instance, mode).await {
+            return true;
+        }
+        let policy = &context.policy.routes[cms_route(context, page)];
+        let now = context.cms.now();
+        let retry = lock(&context.retries).retry(policy, attempt, now, context.end);
+        let Some(retry) = retry else {
+            return false;
+        };
+        let wait = retry.at.saturating_sub(now);
+        tokio::time::sleep(Duration::from_micros(wait.as_micros())).await;
+        (attempt, send) = (retry.attempt, !retry.lost);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Sends one webhook; whether it was answered 2xx.

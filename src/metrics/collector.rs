@@ -147,6 +147,7 @@ pub struct Collector {
     wasted: u64,
     duplicate: u64,
     build_renders: u64,
+    webhook_retries: u64,
     regen_per_s: PerSecondPeak,
     inflight_peak: u64,
     storm_seconds: u64,
@@ -218,6 +219,7 @@ impl Collector {
             wasted: 0,
             duplicate: 0,
             build_renders: 0,
+            webhook_retries: 0,
             regen_per_s: PerSecondPeak::default(),
             inflight_peak: 0,
             storm_seconds: 0,
@@ -364,6 +366,13 @@ impl Collector {
         self.regen_per_s.add(at);
     }
 
+    /// A CMS sent a webhook again (`webhook_retries`), at `at`.
+    pub fn webhook_retried(&mut self, at: SimTime) {
+        if self.counted(at) {
+            self.webhook_retries += 1;
+        }
+    }
+
     /// A deploy's build rendered a page.
     pub fn build_render(&mut self, at: SimTime) {
         if self.counted(at) {
@@ -475,6 +484,7 @@ impl Collector {
                 ("regenerations_wasted", count(self.wasted)),
                 ("regenerations_duplicate", count(self.duplicate)),
                 ("build_renders", count(self.build_renders)),
+                ("webhook_retries", count(self.webhook_retries)),
                 ("regen_per_s_peak", count(self.regen_per_s.peak)),
                 ("backend_inflight_peak", count(self.inflight_peak)),
                 ("backend_wait_p99_s", quantile_s(&self.backend_wait, 0.99)),

@@ -50,7 +50,7 @@ use Better::{Higher, Lower, Neutral};
 use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
-pub const RUN_COLUMNS: [Column; 27] = [
+pub const RUN_COLUMNS: [Column; 28] = [
     col(
         "requests",
         Count,
@@ -136,6 +136,12 @@ pub const RUN_COLUMNS: [Column; 27] = [
         Count,
         Neutral,
         "pages rendered by deploys' builds ([[events]]), through the backend",
+    ),
+    col(
+        "webhook_retries",
+        Count,
+        Neutral,
+        "webhooks a CMS sent again after an attempt failed (webhook_retries)",
     ),
     col(
         "regen_per_s_peak",

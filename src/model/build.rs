@@ -32,6 +32,24 @@ impl Build {
         }
     }
 
+    /// The build the instances start from at t=0, made `age` before it (`[origin] build_age`)
+    /// and taking `spread` to render its pages (`build_spread`): its recorded times count from
+    /// the build's start, so it is `age + spread` older than them.
+    pub fn initial(pages: usize, age: SimTime, spread: SimTime) -> Build {
+        Build::new(pages, age.saturating_add(spread))
+    }
+
+    /// When a build of length `spread` wrote the `i`-th of its `n` prerendered pages, counted
+    /// from its start: evenly in page order, the last at its end (`spread * (i + 1) / n`). Page
+    /// `i` is then `spread * (n - 1 - i) / n` older than the build's end (docs/model.md §6.8).
+    pub fn spread_at(spread: SimTime, i: u64, n: u64) -> SimTime {
+        if n == 0 {
+            return spread;
+        }
+        let us = u128::from(spread.as_micros()) * u128::from(i + 1) / u128::from(n);
+        SimTime::from_micros(us as u64)
+    }
+
     /// Records that the build rendered `page` at `version`, written at `at`.
     pub fn record(&mut self, page: PageId, version: u32, at: SimTime) {
         self.versions[page.index()] = version;
@@ -68,6 +86,23 @@ impl Prerendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spread_build_writes_its_pages_evenly_and_the_last_at_its_end() {
+        let s = SimTime::from_secs;
+        // Four pages over 40s, ending 100s before t=0: written at -130, -120, -110, -100.
+        let mut b = Build::initial(4, s(100), s(40));
+        for i in 0..4 {
+            b.record(PageId(i), 0, Build::spread_at(s(40), u64::from(i), 4));
+        }
+        let after = |i: u32| b.page(PageId(i)).unwrap().after(s(300));
+        assert_eq!(
+            [after(0), after(1), after(2), after(3)],
+            [170, 180, 190, 200].map(s)
+        );
+        // No spread: every page at the build's instant, as before.
+        assert_eq!(Build::spread_at(SimTime::ZERO, 3, 4), SimTime::ZERO);
+    }
 
     #[test]
     fn a_page_is_in_the_build_once_recorded() {

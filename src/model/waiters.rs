@@ -26,6 +26,9 @@ pub enum Waiter {
     /// The origin shield's fetch (an index into the shield's fetches), which PoPs' fetches wait
     /// on in turn.
     ShieldFetch(u32),
+    /// A CMS's webhook (`regenerate` with `webhook_retries`), whose answer waits for the
+    /// regeneration: attempt `attempt` is retried if it fails.
+    Webhook { attempt: u8 },
 }
 
 #[derive(Clone, Copy, Debug)]

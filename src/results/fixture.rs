@@ -60,6 +60,7 @@ pub fn scenario() -> Scenario {
             expire: SimTime::from_secs(3600),
             rtt: SimTime::ZERO,
             build_age: SimTime::ZERO,
+            build_spread: SimTime::ZERO,
             memory: None,
             disk: true,
             disk_read: SimTime::from_millis(1),

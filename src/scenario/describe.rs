@@ -94,6 +94,9 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
     if og.build_age > SimTime::ZERO {
         origin.push(format!("build_age = {}", duration(og.build_age)));
     }
+    if og.build_spread > SimTime::ZERO {
+        origin.push(format!("build_spread = {}", duration(og.build_spread)));
+    }
     o += &section("[origin]", origin);
     let b = &s.backend;
     o += &section(
@@ -134,12 +137,12 @@ fn events(o: &mut String, s: &Scenario) {
         counted(s.events.len() as u64, "event", "events")
     );
     for e in &s.events {
-        o.push_str(&wrapped(2, 4, &event(e), ", "));
+        o.push_str(&wrapped(2, 4, &event(e, &s.routes), ", "));
     }
     o.push('\n');
 }
 
-fn event(e: &SiteEvent) -> Vec<String> {
+fn event(e: &SiteEvent, routes: &[super::Route]) -> Vec<String> {
     let mut items = vec![format!("{}: kind = {}", e.name, quoted(e.action.kind()))];
     let first = format!("at = {}", duration(e.at));
     match e.every {
@@ -163,6 +166,21 @@ fn event(e: &SiteEvent) -> Vec<String> {
         Action::Restart { instances } => items
             .push(instances.map_or("every instance".to_string(), |n| format!("instances = {n}"))),
         Action::PurgeAll { purge } => items.push(format!("purge = {}", quoted(purge.word()))),
+        Action::BulkEdit {
+            route,
+            pages,
+            pick,
+            within,
+        } => items.extend([
+            format!("route = {}", quoted(&routes[route].name)),
+            format!("pages = {pages}"),
+            match pick {
+                super::Pick::Popular => "pick = \"popular\"".to_string(),
+                super::Pick::Random => "pick = \"random\"".to_string(),
+                super::Pick::Range { first, last } => format!("pick = [{first}, {last}]"),
+            },
+            format!("within = {}", duration(within)),
+        ]),
     }
     items
 }

@@ -137,6 +137,9 @@ pub struct Origin {
     /// How long before t=0 the running build was made: every instance begins from its pages,
     /// aged from then (those at t=0, and those started later by a scale-up or a restart).
     pub build_age: SimTime,
+    /// How long that build took to render its prerendered pages, spread evenly over it in page
+    /// order and ending at its instant (zero: every page at that one instant).
+    pub build_spread: SimTime,
     /// Each instance's memory cache in bytes, least recently used evicted (`None`: unbounded).
     pub memory: Option<u64>,
     /// Whether an evicted entry stays on disk (`isrFlushToDisk`).
@@ -183,6 +186,18 @@ impl SiteEvent {
             Some(now)
         })
     }
+
+    /// How many times it happens within a run of `duration`: `times(duration).count()`,
+    /// without walking them.
+    pub fn occurrences(&self, duration: SimTime) -> u64 {
+        match (self.at < duration, self.every) {
+            (false, _) => 0,
+            (true, None) => 1,
+            (true, Some(every)) => {
+                (duration.as_micros() - 1 - self.at.as_micros()) / every.as_micros().max(1) + 1
+            }
+        }
+    }
 }
 
 /// What an event does.
@@ -202,6 +217,26 @@ pub enum Action {
     Restart { instances: Option<u32> },
     /// Every page at every PoP is purged.
     PurgeAll { purge: PurgeKind },
+    /// `pages` pages of route `route` (an index into `Scenario::routes`), chosen by `pick`, are
+    /// edited, evenly over `within` from the event's instant, in pick order: the same edits in
+    /// every policy (`workload::bulk`).
+    BulkEdit {
+        route: usize,
+        pages: u32,
+        pick: Pick,
+        within: SimTime,
+    },
+}
+
+/// Which pages of its route a bulk edit edits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    /// The most popular: the lowest Zipf ranks, pages 0, 1, 2, ...
+    Popular,
+    /// A fresh uniform random set each time, from the replication's `BulkEdits` stream.
+    Random,
+    /// Pages `first..=last` (0-based indices within the route).
+    Range { first: u32, last: u32 },
 }
 
 impl Action {
@@ -212,6 +247,7 @@ impl Action {
             Action::Scale { .. } => "scale",
             Action::Restart { .. } => "restart",
             Action::PurgeAll { .. } => "purge_all",
+            Action::BulkEdit { .. } => "bulk_edit",
         }
     }
 }
@@ -229,6 +265,11 @@ pub struct RoutePolicy {
     pub on_edit: OnEdit,
     pub webhook_delay: Distribution,
     pub webhook_failure: f64,
+    /// How many times the CMS sends a webhook again after an attempt failed (lost, or, for
+    /// `regenerate`, its regeneration failed or timed out), and the wait before the first
+    /// retry, doubled for each one after it.
+    pub webhook_retries: u32,
+    pub webhook_backoff: SimTime,
     pub broadcast: bool,
     pub purge_cdn: bool,
     pub purge: PurgeKind,
@@ -238,6 +279,13 @@ pub struct RoutePolicy {
     pub expire: Option<SimTime>,
 }
 
+/// The wait before a webhook's first retry unless `webhook_backoff` says otherwise.
+pub const DEFAULT_WEBHOOK_BACKOFF: SimTime = SimTime::from_secs(1);
+
+/// The most retries `webhook_retries` allows: the last waits `webhook_backoff * 2^19`, about
+/// six days at the default 1s, past any run's use.
+pub const MAX_WEBHOOK_RETRIES: u32 = 20;
+
 impl Default for RoutePolicy {
     fn default() -> Self {
         RoutePolicy {
@@ -245,6 +293,8 @@ impl Default for RoutePolicy {
             on_edit: OnEdit::None,
             webhook_delay: Distribution::Constant(SimTime::ZERO),
             webhook_failure: 0.0,
+            webhook_retries: 0,
+            webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
             broadcast: false,
             purge_cdn: false,
             purge: PurgeKind::Hard,

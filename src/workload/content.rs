@@ -12,6 +12,7 @@
 use rand_distr::{Distribution, Exp1};
 
 use super::alias::AliasTable;
+use super::bulk::Bulk;
 use super::rng::{self, SimRng, Stream};
 use crate::ids::PageId;
 use crate::metrics::staleness::Truth;
@@ -205,6 +206,8 @@ pub struct Edits {
     /// Every logged edit of the run, in time order, and the next one to give.
     logged: Vec<(SimTime, u32)>,
     next_logged: usize,
+    /// The `bulk_edit` events' edits (`workload::bulk`), merged in after the others of an instant.
+    bulk: Bulk,
 }
 
 impl Edits {
@@ -249,6 +252,7 @@ impl Edits {
             drawn: None,
             logged,
             next_logged: 0,
+            bulk: Bulk::new(scenario, &layout.offsets, replication_seed),
         };
         edits.drawn = edits.draw();
         edits
@@ -257,7 +261,8 @@ impl Edits {
     /// Expected edits per second over the whole site (for `validate`), logged edits included.
     pub fn rate(&self) -> f64 {
         let logged = self.logged.partition_point(|&(at, _)| at < self.duration);
-        self.mean_rate + logged as f64 / self.duration.as_secs_f64()
+        let bulk = self.bulk.total() as f64;
+        self.mean_rate + (logged as f64 + bulk) / self.duration.as_secs_f64()
     }
 
     /// The next Poisson edit. A route with an `edit_profile` is drawn at its shape's peak rate
@@ -291,6 +296,29 @@ impl Iterator for Edits {
     type Item = (SimTime, PageId);
 
     fn next(&mut self) -> Option<(SimTime, PageId)> {
+        if let Some(bulk) = self.bulk.peek()
+            && self.peek().is_none_or(|at| bulk < at)
+        {
+            return self.bulk.next();
+        }
+        self.next_drawn_or_logged()
+    }
+}
+
+impl Edits {
+    /// When the next drawn or logged edit is made.
+    fn peek(&self) -> Option<SimTime> {
+        let logged = (self.logged.get(self.next_logged))
+            .map(|&(at, _)| at)
+            .filter(|&at| at < self.duration);
+        match (self.drawn.map(|(at, _)| at), logged) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next drawn or logged edit, in time order (a logged one first at one instant).
+    fn next_drawn_or_logged(&mut self) -> Option<(SimTime, PageId)> {
         let logged = self
             .logged
             .get(self.next_logged)

@@ -6,6 +6,7 @@
 
 pub mod alias;
 pub mod balancer;
+pub mod bulk;
 pub mod content;
 pub mod policy;
 pub mod rng;

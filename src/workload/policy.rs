@@ -18,22 +18,74 @@ use crate::scenario::{OnEdit, RoutePolicy, Scenario};
 use crate::time::SimTime;
 
 /// One webhook of an edit: for `page`, arriving `delay` after the edit, or lost (`None`).
+/// `drawn` is the delay drawn either way: a lost webhook's sender gives up on it then.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Webhook {
     pub page: PageId,
     pub delay: Option<SimTime>,
+    pub drawn: SimTime,
 }
 
-/// The webhooks' dice: one replication's `Webhooks` stream.
+/// The webhooks' dice: one replication's `Webhooks` stream, and its `WebhookRetries` stream,
+/// which only a retry reads, so a policy without `webhook_retries` draws as before.
 pub struct Webhooks {
     rng: SimRng,
+    retries: SimRng,
+}
+
+/// How long after attempt `attempt` (0 the first) failed the CMS sends the next one:
+/// `webhook_backoff * 2^attempt`, the `attempt + 1`-th retry's exponential back-off.
+pub fn backoff(policy: &RoutePolicy, attempt: u32) -> SimTime {
+    let factor = 1u64 << attempt.min(63);
+    SimTime(policy.webhook_backoff.as_micros().saturating_mul(factor))
+}
+
+/// The next attempt of a webhook whose attempt `attempt` failed `now`, if the policy retries it
+/// once more and it is sent before `end`: sent after `backoff`, then as the first attempt, lost
+/// with `webhook_failure` (drawn only when it can be) and delayed by `webhook_delay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Its number: 1 for the first retry.
+    pub attempt: u32,
+    pub sent: SimTime,
+    /// When it arrives (`lost` false), or when the CMS gives up on it (`lost`).
+    pub at: SimTime,
+    pub lost: bool,
 }
 
 impl Webhooks {
     pub fn new(replication_seed: u64) -> Webhooks {
         Webhooks {
             rng: rng::stream(replication_seed, Stream::Webhooks),
+            retries: rng::stream(replication_seed, Stream::WebhookRetries),
         }
+    }
+
+    /// The retry after attempt `attempt` of a webhook under `policy` failed at `now`, or `None`
+    /// when the policy's retries are spent or it would be sent at or after `end`.
+    pub fn retry(
+        &mut self,
+        policy: &RoutePolicy,
+        attempt: u32,
+        now: SimTime,
+        end: SimTime,
+    ) -> Option<Retry> {
+        if attempt >= policy.webhook_retries {
+            return None;
+        }
+        let sent = now.saturating_add(backoff(policy, attempt));
+        if sent >= end {
+            return None;
+        }
+        let lost =
+            policy.webhook_failure > 0.0 && self.retries.random::<f64>() < policy.webhook_failure;
+        let delay = policy.webhook_delay.sample(&mut self.retries);
+        Some(Retry {
+            attempt: attempt + 1,
+            sent,
+            at: sent.saturating_add(delay),
+            lost,
+        })
     }
 
     /// The webhooks of one edit, in the order of the pages it `changed`: one per page whose
@@ -55,6 +107,7 @@ impl Webhooks {
             Some(Webhook {
                 page,
                 delay: (!lost).then_some(delay),
+                drawn: delay,
             })
         })
     }
@@ -175,6 +228,7 @@ name = "p"
             expected.push(Webhook {
                 page,
                 delay: Some(delay),
+                drawn: delay,
             });
         }
         for page in [3, 4].map(PageId) {
@@ -183,6 +237,7 @@ name = "p"
             expected.push(Webhook {
                 page,
                 delay: (!lost).then_some(delay),
+                drawn: delay,
             });
         }
         assert_eq!(got, expected);

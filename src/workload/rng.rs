@@ -20,6 +20,10 @@ pub enum Stream {
     Backend = 5,
     Balancer = 6,
     Schedule = 7,
+    /// A webhook's retries (`webhook_retries`): drawn only when a policy retries.
+    WebhookRetries = 8,
+    /// The pages a `bulk_edit` event with `pick = "random"` edits.
+    BulkEdits = 9,
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct inputs never collide.

@@ -97,6 +97,8 @@ impl Simulation<'_> {
                 }
             }
             Action::PurgeAll { purge } => self.send_purge(Purged::All, purge),
+            // Its edits come in the editors' stream (`workload::bulk`), as every edit does.
+            Action::BulkEdit { .. } => {}
         }
     }
 

@@ -174,6 +174,9 @@ impl Simulation<'_> {
                 }
                 Waiter::Fetch(f) => self.close_pop_fetch(f, version, served),
                 Waiter::ShieldFetch(f) => self.close_shield_fetch(f, version, served),
+                // The CMS's webhook is answered: a failure (or timeout) is retried.
+                Waiter::Webhook { attempt } if !ok => self.retry_webhook(page, attempt),
+                Waiter::Webhook { .. } => {}
             }
         }
     }

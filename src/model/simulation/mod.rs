@@ -134,8 +134,15 @@ pub enum Tier {
 pub enum Event {
     GenerationDone(u32),
     GenerationTimeout(u32),
+    /// Attempt `attempt` (0 the first, then retries) of an edit's webhook arrives.
     Webhook {
         page: PageId,
+        attempt: u8,
+    },
+    /// The CMS gives up on attempt `attempt` of a webhook that was lost (`webhook_retries`).
+    WebhookLost {
+        page: PageId,
+        attempt: u8,
     },
     Purge {
         pop: PopId,
@@ -396,7 +403,7 @@ impl<'p> Simulation<'p> {
                     None => origin,
                 }
             },
-            last_build: Build::new(pages, o.build_age),
+            last_build: Build::initial(pages, o.build_age, o.build_spread),
             site_events: scenario.events.clone(),
             deploy: None,
             cdn: cdn_config.map(|c| {
@@ -447,13 +454,21 @@ impl<'p> Simulation<'p> {
     fn build(&mut self, scenario: &Scenario, seed: u64) {
         let layout = self.content.layout().clone();
         let warm = scenario.cdn.as_ref().is_some_and(|c| c.warm);
+        let prerendered = scenario.routes.iter().filter(|r| r.prerendered);
+        let (n, spread) = (
+            prerendered.map(|r| u64::from(r.pages)).sum(),
+            scenario.origin.build_spread,
+        );
+        let mut i = 0;
         for (r, route) in scenario.routes.iter().enumerate() {
             if !route.prerendered {
                 continue;
             }
             let freshness = self.plans[r].freshness;
             for page in (layout.offsets[r]..layout.offsets[r] + route.pages).map(PageId) {
-                self.last_build.record(page, 0, SimTime::ZERO);
+                self.last_build
+                    .record(page, 0, Build::spread_at(spread, i, n));
+                i += 1;
                 for cache in (0..self.origin.caches()).map(InstanceId) {
                     self.install(cache, page);
                 }
@@ -575,7 +590,8 @@ impl<'p> Simulation<'p> {
         match event {
             Event::GenerationDone(g) => self.on_generation_done(g),
             Event::GenerationTimeout(g) => self.on_generation_timeout(g),
-            Event::Webhook { page } => self.on_webhook(page),
+            Event::Webhook { page, attempt } => self.on_webhook(page, attempt),
+            Event::WebhookLost { page, attempt } => self.retry_webhook(page, attempt),
             Event::Purge { pop, page, kind } => {
                 if let Some(cdn) = self.cdn.as_mut() {
                     cdn.purge(pop, page, self.queue.now(), kind);

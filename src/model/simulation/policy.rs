@@ -28,6 +28,7 @@ use super::{Cause, Event, Simulation};
 use crate::ids::{InstanceId, PageId, PopId};
 use crate::model::cdn::Purged;
 use crate::model::origin::Batch;
+use crate::model::waiters::Waiter;
 use crate::scenario::{OnEdit, PurgeKind};
 use crate::time::SimTime;
 use crate::workload::policy::Purges;
@@ -47,21 +48,53 @@ impl Simulation<'_> {
             .webhooks
             .of_edit(&changed, |q| &plans[layout.route_of(q)].policy)
         {
-            if let Some(delay) = webhook.delay {
-                let page = webhook.page;
-                self.queue.schedule(now + delay, Event::Webhook { page });
+            let (page, attempt) = (webhook.page, 0);
+            let event = match webhook.delay {
+                Some(delay) => Some((now + delay, Event::Webhook { page, attempt })),
+                // Only a policy that retries needs to know when the CMS gives up.
+                None if plans[layout.route_of(page)].policy.webhook_retries > 0 => {
+                    Some((now + webhook.drawn, Event::WebhookLost { page, attempt }))
+                }
+                None => None,
+            };
+            if let Some((at, event)) = event {
+                self.queue.schedule(at, event);
             }
         }
         self.changed = changed;
     }
 
-    /// An edit's webhook reaches the origin: one instance, or all with `broadcast`.
-    pub(super) fn on_webhook(&mut self, page: PageId) {
-        let route = self.content.layout().route_of(page);
-        let (on_edit, broadcast, purge_cdn) = {
-            let p = &self.plans[route].policy;
-            (p.on_edit, p.broadcast, p.purge_cdn)
+    /// Attempt `attempt` of a webhook for `page` failed now: the CMS sends the next one after
+    /// its back-off, if its policy retries once more before the run ends (docs/model.md §8.6).
+    pub(super) fn retry_webhook(&mut self, page: PageId, attempt: u8) {
+        let now = self.queue.now();
+        let policy = &self.plans[self.content.layout().route_of(page)].policy;
+        let Some(retry) = self
+            .webhooks
+            .retry(policy, u32::from(attempt), now, self.duration)
+        else {
+            return;
         };
+        self.collector.webhook_retried(retry.sent);
+        let attempt = retry.attempt as u8;
+        let event = if retry.lost {
+            Event::WebhookLost { page, attempt }
+        } else {
+            Event::Webhook { page, attempt }
+        };
+        self.queue.schedule(retry.at, event);
+    }
+
+    /// An edit's webhook reaches the origin: one instance, or all with `broadcast`. Under
+    /// `regenerate` with `webhook_retries`, its answer waits for the regeneration of the first
+    /// instance it reaches, and a failure there is retried.
+    pub(super) fn on_webhook(&mut self, page: PageId, attempt: u8) {
+        let route = self.content.layout().route_of(page);
+        let (on_edit, broadcast, purge_cdn, retries) = {
+            let p = &self.plans[route].policy;
+            (p.on_edit, p.broadcast, p.purge_cdn, p.webhook_retries)
+        };
+        let mut answer = retries > 0;
         let targets = if broadcast {
             0..self.origin.instances()
         } else {
@@ -73,6 +106,11 @@ impl Simulation<'_> {
                 OnEdit::Regenerate => {
                     let g = self.revalidate_on_demand(instance, page, Cause::OnDemand);
                     self.generations[g].purge_after |= purge_cdn;
+                    if std::mem::take(&mut answer) {
+                        let mut waiting = self.generations[g].waiters;
+                        self.waiters.push(&mut waiting, Waiter::Webhook { attempt });
+                        self.generations[g].waiters = waiting;
+                    }
                 }
                 OnEdit::Invalidate => self.origin.invalidate(instance, page),
                 OnEdit::MarkStale => self.origin.mark_stale(instance, page),

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use super::values::{Interval, Probability, not_allowed};
+use super::values::{Probability, Timeout, not_allowed};
 use crate::scenario::Backend;
 
 /// `[backend] concurrency`: a count, or "unlimited" (`None`).
@@ -56,7 +56,7 @@ impl<'de> Deserialize<'de> for Concurrency {
 pub(super) struct RawBackend {
     concurrency: Option<Concurrency>,
     failure_rate: Option<Probability>,
-    timeout: Option<Interval>,
+    timeout: Option<Timeout>,
 }
 
 /// A table left out takes the same defaults as one with every key left out.
@@ -65,7 +65,7 @@ pub(super) fn resolve_backend(raw: Option<RawBackend>) -> Backend {
     Backend {
         concurrency: b.concurrency.and_then(|c| c.0),
         failure_rate: b.failure_rate.map_or(0.0, |p| p.0),
-        timeout: b.timeout.map(|t| t.0),
+        timeout: b.timeout.and_then(|t| t.0),
     }
 }
 

@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::distribution::Dist;
 use super::source::Source;
-use super::values::{CapacityValue, Count, Delay, Interval, Probability};
+use super::values::{CapacityValue, Count, Delay, DelaySecs, IntervalSecs, Probability};
 use crate::error::InputError;
 use crate::scenario::{Cdn, Distribution, Shield};
 use crate::time::SimTime;
@@ -20,8 +20,8 @@ use crate::time::SimTime;
 pub(super) struct RawCdn {
     pops: Option<Spanned<Count>>,
     capacity: Option<CapacityValue>,
-    ttl: Option<Interval>,
-    stale_while_revalidate: Option<Delay>,
+    ttl: Option<IntervalSecs>,
+    stale_while_revalidate: Option<DelaySecs>,
     collapse: Option<bool>,
     warm: Option<bool>,
     rtt: Option<Delay>,

@@ -215,7 +215,7 @@ impl RawScenario {
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
         let origin = resolve_origin(source, self.origin)?;
-        let events = resolve_events(source, self.events, duration)?;
+        let events = resolve_events(source, self.events, duration, &routes)?;
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);
         let bucket = self

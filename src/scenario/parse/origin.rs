@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::source::Source;
-use super::values::{Count, Delay, Interval, Keyword, Size, Word};
+use super::values::{Count, Delay, IntervalSecs, Keyword, Size, Word};
 use crate::error::InputError;
 use crate::scenario::{Balancer, CacheMode, Origin};
 use crate::time::SimTime;
@@ -31,9 +31,10 @@ pub(super) struct RawOrigin {
     cache: Option<Word<CacheMode>>,
     lock: Option<bool>,
     balancer: Option<Word<Balancer>>,
-    expire: Option<Interval>,
+    expire: Option<IntervalSecs>,
     rtt: Option<Delay>,
     build_age: Option<Delay>,
+    build_spread: Option<Delay>,
     memory: Option<Spanned<Size>>,
     disk: Option<Spanned<bool>>,
     disk_read: Option<Spanned<Delay>>,
@@ -87,6 +88,7 @@ pub(super) fn resolve_origin(
         expire: o.expire.map_or(NEXT_EXPIRE_TIME, |t| t.0),
         rtt: o.rtt.map_or(SimTime::ZERO, |t| t.0),
         build_age: o.build_age.map_or(SimTime::ZERO, |t| t.0),
+        build_spread: o.build_spread.map_or(SimTime::ZERO, |t| t.0),
         memory: o.memory.map(|m| m.into_inner().0),
         disk: o.disk.is_none_or(|d| d.into_inner()),
         disk_read: o.disk_read.map_or(DISK_READ, |t| t.into_inner().0),

@@ -11,7 +11,9 @@ use super::distribution::Dist;
 use super::limits::check_events;
 use super::slo::{Slo, policy_slo};
 use super::source::{Source, one_of};
-use super::values::{Interval, IntervalOrNone, Keyword, Probability, Word};
+use super::values::{
+    Interval, IntervalOrNone, IntervalSecs, Keyword, Probability, Retries, Revalidate, Word,
+};
 use super::{check_table_name, tables};
 use crate::error::InputError;
 use crate::scenario::{Bound, OnEdit, Policy, PurgeKind, Route, RoutePolicy};
@@ -68,21 +70,23 @@ macro_rules! policy_tables {
 }
 
 policy_tables! {
-    revalidate: IntervalOrNone,
+    revalidate: Revalidate,
     on_edit: Word<OnEdit>,
     webhook_delay: Dist,
     webhook_failure: Probability,
+    webhook_retries: Retries,
+    webhook_backoff: Interval,
     broadcast: bool,
     purge_cdn: bool,
     purge: Word<PurgeKind>,
     schedule: Spanned<IntervalOrNone>,
-    expire: Spanned<Interval>,
+    expire: Spanned<IntervalSecs>,
 }
 
 impl PolicyFields {
     /// Sets the keys given here, and leaves the others as they are.
     fn apply(&self, to: &mut RoutePolicy) {
-        if let Some(IntervalOrNone(v)) = self.revalidate {
+        if let Some(Revalidate(v)) = self.revalidate {
             to.revalidate = v;
         }
         if let Some(Word(v)) = self.on_edit {
@@ -93,6 +97,12 @@ impl PolicyFields {
         }
         if let Some(Probability(v)) = self.webhook_failure {
             to.webhook_failure = v;
+        }
+        if let Some(Retries(v)) = self.webhook_retries {
+            to.webhook_retries = v;
+        }
+        if let Some(Interval(v)) = self.webhook_backoff {
+            to.webhook_backoff = v;
         }
         if let Some(v) = self.broadcast {
             to.broadcast = v;

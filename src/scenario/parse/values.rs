@@ -88,6 +88,172 @@ impl<'de> Deserialize<'de> for IntervalOrNone {
     }
 }
 
+/// A bare number of seconds, as Next.js (`revalidate`, `expireTime`) and Cache-Control
+/// (`s-maxage`, `stale-while-revalidate`) write them: any finite number >= 0, decimals allowed,
+/// rounded to the microsecond exactly as the same number written `"{n}s"`.
+fn seconds<E: de::Error>(v: f64) -> Result<SimTime, E> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(not_allowed(v, SECONDS));
+    }
+    let micros = v * SimTime::MICROS_PER_SEC as f64;
+    if micros >= u64::MAX as f64 {
+        return Err(E::custom(format!("{v} seconds is too long a duration")));
+    }
+    Ok(SimTime(micros.round() as u64))
+}
+
+const SECONDS: &str = "a number of seconds of at least 0 (such as 60), or a duration string";
+
+/// A duration that may be zero, written as a string or a bare number of seconds
+/// (`stale_while_revalidate`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct DelaySecs(pub(super) SimTime);
+
+impl<'de> Deserialize<'de> for DelaySecs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DelaySecs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{DURATION_EXAMPLE}, or a number of seconds such as 60")
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DelaySecs, E> {
+                seconds(v as f64).map(DelaySecs)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DelaySecs, E> {
+                seconds(v as f64).map(DelaySecs)
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DelaySecs, E> {
+                seconds(v).map(DelaySecs)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DelaySecs, E> {
+                parse_duration(v).map(DelaySecs).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A duration longer than zero, written as a string or a bare number of seconds (`expire`,
+/// `[cdn] ttl`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct IntervalSecs(pub(super) SimTime);
+
+impl<'de> Deserialize<'de> for IntervalSecs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let DelaySecs(t) = DelaySecs::deserialize(d)?;
+        if t == SimTime::ZERO {
+            return Err(de::Error::custom("must be longer than 0s"));
+        }
+        Ok(IntervalSecs(t))
+    }
+}
+
+/// `revalidate`: a positive duration, a bare number of seconds as Next.js's `export const
+/// revalidate = 60`, or `false` for no timer. Zero is refused: in Next.js it renders the page
+/// on every request, which is not ISR.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Revalidate(pub(super) Option<SimTime>);
+
+impl<'de> Deserialize<'de> for Revalidate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const ZERO: &str = "0 is not allowed: in Next.js `revalidate = 0` renders the page on \
+                            every request (no ISR cache); give a number of seconds above 0 such \
+                            as 60, a duration such as \"60s\", or `false` for no timer";
+        struct V;
+        impl V {
+            fn time<E: de::Error>(t: SimTime) -> Result<Revalidate, E> {
+                match t {
+                    SimTime::ZERO => Err(E::custom(ZERO)),
+                    t => Ok(Revalidate(Some(t))),
+                }
+            }
+        }
+        impl Visitor<'_> for V {
+            type Value = Revalidate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a number of seconds such as 60, {DURATION_EXAMPLE}, or `false` for none"
+                )
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Revalidate, E> {
+                if v {
+                    Err(E::custom(
+                        "`true` is not an interval: give a number of seconds such as 60, a duration such as \"60s\", or `false` for none",
+                    ))
+                } else {
+                    Ok(Revalidate(None))
+                }
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Revalidate, E> {
+                V::time(seconds(v as f64)?)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Revalidate, E> {
+                V::time(seconds(v as f64)?)
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Revalidate, E> {
+                V::time(seconds(v)?)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Revalidate, E> {
+                V::time(parse_duration(v).map_err(E::custom)?)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[backend] timeout`: a positive duration, or `false` (as leaving the key out) for none. The
+/// word "none" is refused with what to write instead.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Timeout(pub(super) Option<SimTime>);
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Timeout;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{DURATION_EXAMPLE}, or `false` for no timeout")
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Timeout, E> {
+                if v {
+                    Err(E::custom(
+                        "`true` is not a timeout: give a duration such as \"30s\", or write `false` (or leave the key out) for none",
+                    ))
+                } else {
+                    Ok(Timeout(None))
+                }
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Timeout, E> {
+                if v.trim().eq_ignore_ascii_case("none") {
+                    return Err(E::custom(format!(
+                        "`{v}` is not allowed: for no timeout write `timeout = false`, or leave the key out"
+                    )));
+                }
+                match parse_duration(v).map_err(E::custom)? {
+                    SimTime::ZERO => Err(E::custom(
+                        "must be longer than 0s (write `false`, or leave the key out, for no timeout)",
+                    )),
+                    t => Ok(Timeout(Some(t))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The error for a value outside what a key allows: "0 is not allowed: expected {what}".
 pub(super) fn not_allowed<E: de::Error>(v: impl fmt::Display, what: impl fmt::Display) -> E {
     E::custom(format!("{v} is not allowed: expected {what}"))
@@ -201,6 +367,18 @@ impl<'de> Deserialize<'de> for Count {
         u32::try_from(v)
             .map(Count)
             .map_err(|_| de::Error::custom(format!("{v} is too large")))
+    }
+}
+
+/// `webhook_retries`: a whole number from 0 to `MAX_WEBHOOK_RETRIES`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Retries(pub(super) u32);
+
+impl<'de> Deserialize<'de> for Retries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const WHAT: &str = "a whole number from 0 to 20";
+        let max = u64::from(crate::scenario::MAX_WEBHOOK_RETRIES);
+        integer(d, 0, max, WHAT).map(|v| Retries(v as u32))
     }
 }
 
