@@ -190,7 +190,7 @@ enum Command {
         /// The metrics (columns of runs.csv, comma-separated) whose regression exits 3; by
         /// default the scenario's [slo] metrics, else stale_ratio and stale_age_p99_s.
         #[arg(long, value_name = "METRICS", value_parser = gate_list)]
-        gate: Option<Vec<usize>>,
+        gate: Option<GateList>,
         /// `text` for a terminal, `markdown` for a pull-request comment.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
@@ -418,25 +418,39 @@ fn main() -> ExitCode {
                 threshold,
                 format: format.into(),
                 force,
-                gate,
+                gate: gate.map(|g| g.0),
             };
             let policies = policies.map(|p| {
                 p.split_once(',')
                     .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
             });
             match (new, policies) {
-                (Some(new), None) => diff::run(&diff::Sides::Folders { base: &base, new: &new }, &options),
-                (None, Some(Some((a, b)))) if !a.is_empty() && !b.is_empty() && !b.contains(',') => {
+                (Some(new), None) => diff::run(
+                    &diff::Sides::Folders {
+                        base: &base,
+                        new: &new,
+                    },
+                    &options,
+                ),
+                (None, Some(Some((a, b))))
+                    if !a.is_empty() && !b.is_empty() && !b.contains(',') =>
+                {
                     let policies = [a.as_str(), b.as_str()];
-                    diff::run(&diff::Sides::Policies { dir: &base, policies }, &options)
+                    diff::run(
+                        &diff::Sides::Policies {
+                            dir: &base,
+                            policies,
+                        },
+                        &options,
+                    )
                 }
-                (Some(_), Some(_)) => usage(
-                    "diff takes two folders, or one folder with --policies A,B, not both",
-                ),
+                (Some(_), Some(_)) => {
+                    usage("diff takes two folders, or one folder with --policies A,B, not both")
+                }
                 (None, Some(_)) => usage("--policies takes two policy names: --policies A,B"),
-                (None, None) => usage(
-                    "diff takes two folders (diff BASE NEW), or one with --policies A,B",
-                ),
+                (None, None) => {
+                    usage("diff takes two folders (diff BASE NEW), or one with --policies A,B")
+                }
             }
         }
         Command::Compare {
@@ -510,9 +524,13 @@ fn usage(message: &str) -> i32 {
     isrsim::error::exit_code::BAD_INPUT
 }
 
+/// `--gate`'s metrics, as indices into `RUN_COLUMNS`.
+#[derive(Clone, Debug)]
+struct GateList(Vec<usize>);
+
 /// `--gate`: run columns of runs.csv, comma-separated.
-fn gate_list(text: &str) -> Result<Vec<usize>, String> {
-    isrsim::results::diff::paired::parse_gate(text)
+fn gate_list(text: &str) -> Result<GateList, String> {
+    isrsim::results::diff::paired::parse_gate(text).map(GateList)
 }
 
 /// `--max-memory`: a size as the scenario's `size` keys read it.

@@ -318,10 +318,20 @@ fn folders_of_differently_named_scenarios_are_refused_unless_forced() {
         "{err}"
     );
 
-    let forced = isrsim(&["diff", base, other_arg, "--force"]);
+    // Stale ages are gated: the 10 min timer's are longer.
+    let forced = isrsim(&[
+        "diff",
+        base,
+        other_arg,
+        "--force",
+        "--gate",
+        "stale_age_p50_s,stale_age_max_s",
+    ]);
     let out = String::from_utf8_lossy(&forced.stdout);
     assert_eq!(forced.status.code(), Some(3), "{out}{}", stderr(&forced));
     assert!(out.contains("different scenarios"), "{out}");
+    // Two scenarios saw different users, whatever their seeds: not paired.
+    assert!(out.contains("Unpaired: the folders hold different scenarios"), "{out}");
     assert!(out.contains("time-60s"), "{out}");
     fs::remove_dir_all(dir).unwrap();
 }
@@ -370,19 +380,25 @@ fn two_policies_of_one_folder_are_compared_replication_by_replication() {
     let sd = |x: [f64; 2]| ((x[0] - mean(x)).powi(2) + (x[1] - mean(x)).powi(2)).sqrt();
     let t = 12.706_204_736;
     let (ha, hb) = (t * sd(a) / 2f64.sqrt(), t * sd(b) / 2f64.sqrt());
-    assert!(mean(a) + ha > mean(b) - hb, "the unpaired intervals overlap");
+    assert!(
+        mean(a) + ha > mean(b) - hb,
+        "the unpaired intervals overlap"
+    );
     let policies = Sides::Policies {
         dir: &dir,
         policies: ["time-60s", "on-demand"],
     };
     let (code, out, err) = diff_with(&policies, &gated(Some(&["stale_ratio"])));
     assert_eq!(code, 3, "{out}{err}");
-    assert!(out.contains("Paired per replication (2 replications"), "{out}");
+    assert!(
+        out.contains("Paired per replication (2 replications"),
+        "{out}"
+    );
     let row = (out.lines())
-        .find(|l| l.contains("stale_ratio"))
+        .find(|l| l.starts_with("on-demand") && l.contains("stale_ratio"))
         .expect("stale_ratio is flagged");
-    assert!(row.starts_with("on-demand"), "{out}");
-    assert!(row.contains("+10.0 ± 0.0%") || row.contains("+10 ± 0%"), "{row}");
+    // The paired difference, with no spread: +0.1 (shown as a ratio, in %).
+    assert!(row.contains("+10.0%") && row.ends_with(" regression"), "{row}");
 
     // The same two folders, each a policy, with different seeds: unpaired, and the intervals
     // overlap, so nothing is flagged.
@@ -401,7 +417,10 @@ fn two_policies_of_one_folder_are_compared_replication_by_replication() {
     };
     let (code, out, _) = diff_with(&folders, &gated(Some(&["stale_ratio"])));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("Unpaired: the folders' runs have different seeds"), "{out}");
+    assert!(
+        out.contains("Unpaired: the folders' runs have different seeds"),
+        "{out}"
+    );
     // With the seeds as they were, the folders pair, and the 0.1 is beyond the interval.
     let same_seeds = copy("policies-same-seed", |dir| {
         set_runs(dir, "time-60s", "stale_ratio", &[1.1, 2.1]);
@@ -423,10 +442,7 @@ fn only_gated_metrics_fail_and_the_default_gate_is_staleness() {
     let base = results();
     let new = copy("gate", |dir| worse(dir, "time-60s", "origin_requests"));
     // origin_requests is worse, but outside the default gate (stale_ratio, stale_age_p99_s).
-    let folders = Sides::Folders {
-        base,
-        new: &new,
-    };
+    let folders = Sides::Folders { base, new: &new };
     let (code, out, _) = diff_with(&folders, &gated(None));
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -434,7 +450,10 @@ fn only_gated_metrics_fail_and_the_default_gate_is_staleness() {
         "{out}"
     );
     assert!(out.contains("regression (not gated)"), "{out}");
-    assert!(out.contains("0 regressions (and 1 regression not gated)"), "{out}");
+    assert!(
+        out.contains("0 regressions (and 1 regression not gated)"),
+        "{out}"
+    );
     // Named, it fails; another metric named, it does not.
     let (code, out, _) = diff_with(&folders, &gated(Some(&["origin_requests"])));
     assert_eq!(code, 3, "{out}");
@@ -450,10 +469,22 @@ fn only_gated_metrics_fail_and_the_default_gate_is_staleness() {
     ]);
     assert_exit(&binary, 2);
     let err = stderr(&binary);
-    assert!(err.contains("staleness") && err.contains("backend_wait_p99_s"), "{err}");
-    let binary = isrsim(&["diff", base.to_str().unwrap(), "--policies", "time-60s,nope"]);
+    assert!(
+        err.contains("staleness") && err.contains("backend_wait_p99_s"),
+        "{err}"
+    );
+    let binary = isrsim(&[
+        "diff",
+        base.to_str().unwrap(),
+        "--policies",
+        "time-60s,nope",
+    ]);
     assert_exit(&binary, 2);
-    assert!(stderr(&binary).contains("time-60s, on-demand"), "{}", stderr(&binary));
+    assert!(
+        stderr(&binary).contains("time-60s, on-demand"),
+        "{}",
+        stderr(&binary)
+    );
     let binary = isrsim(&["diff", base.to_str().unwrap()]);
     assert_exit(&binary, 2);
     fs::remove_dir_all(new).unwrap();

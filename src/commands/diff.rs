@@ -23,8 +23,14 @@ pub struct Options {
 
 /// What to compare: two folders, or two policies of one.
 pub enum Sides<'a> {
-    Folders { base: &'a Path, new: &'a Path },
-    Policies { dir: &'a Path, policies: [&'a str; 2] },
+    Folders {
+        base: &'a Path,
+        new: &'a Path,
+    },
+    Policies {
+        dir: &'a Path,
+        policies: [&'a str; 2],
+    },
 }
 
 /// Prints the comparison on stdout (errors on stderr) and returns the exit code: 3 when any

@@ -198,10 +198,7 @@ fn counted<'b>(scenario: &Scenario, buckets: &'b [Bucket]) -> impl Iterator<Item
     let bucket = scenario.bucket.as_micros().max(1);
     let first = scenario.warmup.as_micros().div_ceil(bucket) as usize;
     let whole = (scenario.duration.as_micros() / bucket) as usize;
-    buckets
-        .iter()
-        .take(whole)
-        .skip(first)
+    buckets.iter().take(whole).skip(first)
 }
 
 /// A policy's synchronized first expiry: the routes whose prerendered pages all expire at
@@ -341,16 +338,12 @@ pub fn welch_half_width(a: &[f64], b: &[f64]) -> f64 {
     if a.len() < 2 || b.len() < 2 {
         return 0.0;
     }
-    let (va, vb) = (
-        variance(a) / a.len() as f64,
-        variance(b) / b.len() as f64,
-    );
+    let (va, vb) = (variance(a) / a.len() as f64, variance(b) / b.len() as f64);
     let se2 = va + vb;
     if se2 == 0.0 {
         return 0.0;
     }
-    let df = se2 * se2
-        / (va * va / (a.len() as f64 - 1.0) + vb * vb / (b.len() as f64 - 1.0));
+    let df = se2 * se2 / (va * va / (a.len() as f64 - 1.0) + vb * vb / (b.len() as f64 - 1.0));
     stats::t_975(df.floor().max(1.0) as u64) * se2.sqrt()
 }
 

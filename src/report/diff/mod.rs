@@ -46,9 +46,9 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
              the interval excludes 0.\n",
             if *replications == 1 { "" } else { "s" }
         ),
-        Pairing::Unpaired { why } => format!(
-            "Unpaired: {why}; a change counts when the two 95% intervals do not overlap.\n"
-        ),
+        Pairing::Unpaired { why } => {
+            format!("Unpaired: {why}; a change counts when the two 95% intervals do not overlap.\n")
+        }
     };
     let gate = if markdown {
         c.gate.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>()
@@ -130,7 +130,11 @@ fn cells(change: &Change, markdown: bool, paired: bool) -> Vec<String> {
     if paired {
         row.push(change.difference.map_or(String::new(), |d| {
             let shown = significant_estimate(d, change.unit);
-            if d.mean > 0.0 { format!("+{shown}") } else { shown }
+            if d.mean > 0.0 {
+                format!("+{shown}")
+            } else {
+                shown
+            }
         }));
     }
     let verdict = match (change.verdict, markdown) {
@@ -161,7 +165,10 @@ fn summary_line(c: &Comparison) -> String {
     };
     let ungated = match c.ungated_regressions() {
         0 => String::new(),
-        n => format!(" (and {} not gated)", plural(n, "regression", "regressions")),
+        n => format!(
+            " (and {} not gated)",
+            plural(n, "regression", "regressions")
+        ),
     };
     format!(
         "{}{ungated}, {}, {} unchanged across {across}",

@@ -275,12 +275,20 @@ impl Table {
 
 /// The first policy's summary at `summary`'s point, when `summary` is another policy's.
 fn first_of_point<'r>(results: &'r StudyResults, summary: &Summary) -> Option<&'r Summary> {
-    let first = results.summaries.iter().find(|s| s.point == summary.point)?;
+    let first = results
+        .summaries
+        .iter()
+        .find(|s| s.point == summary.point)?;
     (first.policy != summary.policy).then_some(first)
 }
 
 /// Whether `summary` differs from `first` beyond the paired interval in run column `c`.
-fn differs_at(results: &StudyResults, first: &Summary, summary: &Summary, c: usize) -> Option<bool> {
+fn differs_at(
+    results: &StudyResults,
+    first: &Summary,
+    summary: &Summary,
+    c: usize,
+) -> Option<bool> {
     differs(results.runs_of(first), results.runs_of(summary), c)
 }
 
@@ -408,7 +416,10 @@ mod tests {
     /// The table above its legend (which is wrapped to the width, not fitted).
     fn without_legend(table: &str) -> &str {
         let at = [table.find("\n* differs"), table.find("\nNo * marks")];
-        at.into_iter().flatten().min().map_or(table, |at| &table[..at])
+        at.into_iter()
+            .flatten()
+            .min()
+            .map_or(table, |at| &table[..at])
     }
 
     /// Three replications of both policies at each of `points` sweep points, with figures of the
@@ -597,7 +608,12 @@ mod tests {
             let x = f64::from(r) + 1.0;
             runs.push(run(0, r, 0.0, &[("errors", x), ("regenerations", x)]));
             let spike = if r == 3 { 0.4 } else { 0.0 };
-            runs.push(run(1, r, 0.0, &[("errors", x + 0.1), ("regenerations", x + spike)]));
+            runs.push(run(
+                1,
+                r,
+                0.0,
+                &[("errors", x + 0.1), ("regenerations", x + spike)],
+            ));
         }
         let table = Table {
             columns: Columns::Named(vec![
@@ -612,12 +628,18 @@ mod tests {
         assert!(!fast.contains('*'), "{text}");
         let slow = cells(slow);
         assert!(slow[1].ends_with(" *") && !slow[2].contains('*'), "{text}");
-        assert!(text.contains("* differs from fast beyond the 95% paired interval"), "{text}");
+        assert!(
+            text.contains("* differs from fast beyond the 95% paired interval"),
+            "{text}"
+        );
         // One replication: no marks, and the legend says why.
         let one: Vec<RunResult> = runs.into_iter().filter(|r| r.replication == 0).collect();
         let text = render(&table, &study(), &one);
         assert!(!text.lines().any(|l| l.ends_with(" *")), "{text}");
-        assert!(text.contains("no paired interval with one replication"), "{text}");
+        assert!(
+            text.contains("no paired interval with one replication"),
+            "{text}"
+        );
     }
 
     #[test]

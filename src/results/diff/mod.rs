@@ -200,7 +200,11 @@ pub fn compare_with(
         "diff compares a scenario's results with those of the same scenario",
     )?;
     let order = axis_order(&base_side.axes, &new_side.axes, names)?;
-    let mut comparison = judge_sides(base_side, new_side, &order, settings, names, base.study);
+    // Two scenarios saw different users, whatever their seeds.
+    let unpaired = (base_side.scenario != new_side.scenario)
+        .then(|| "the folders hold different scenarios".to_string());
+    let mut comparison =
+        judge_sides(base_side, new_side, &order, settings, names, base.study, unpaired);
     if base.study.base.name != new.study.base.name {
         comparison.notes.insert(
             0,
@@ -223,7 +227,11 @@ pub fn compare_policies(
     check_threshold(settings.threshold)?;
     for policy in policies {
         if !results.summaries.iter().any(|s| s.policy == policy) {
-            let mut names: Vec<&str> = results.summaries.iter().map(|s| s.policy.as_str()).collect();
+            let mut names: Vec<&str> = results
+                .summaries
+                .iter()
+                .map(|s| s.policy.as_str())
+                .collect();
             names.dedup();
             return Err(format!(
                 "--policies: the folder has no policy `{policy}`; its policies are {}",
@@ -240,10 +248,19 @@ pub fn compare_policies(
     let base = Side::of(results, policies[0], Some(policies))?;
     let new = Side::of(results, policies[1], Some([policies[1], policies[1]]))?;
     let order: Vec<usize> = (0..base.axes.len()).collect();
-    Ok(judge_sides(base, new, &order, settings, policies, results.study))
+    Ok(judge_sides(
+        base,
+        new,
+        &order,
+        settings,
+        policies,
+        results.study,
+        None,
+    ))
 }
 
-/// Judges every (variant, metric) the two sides share, paired when they can be.
+/// Judges every (variant, metric) the two sides share, paired when they can be (and `unpaired`
+/// gives no reason not to).
 fn judge_sides(
     base: Side,
     new: Side,
@@ -251,17 +268,17 @@ fn judge_sides(
     settings: &Settings,
     names: [&str; 2],
     study: &crate::scenario::Study,
+    unpaired: Option<String>,
 ) -> Comparison {
     let new_rows: HashMap<Variant, &Row> = new
         .rows
         .iter()
         .map(|r| (reorder(&r.variant, order), r))
         .collect();
-    let matched_rows = || {
-        (base.rows.iter()).filter_map(|r| new_rows.get(&r.variant).map(|n| (r, *n)))
-    };
+    let matched_rows =
+        || (base.rows.iter()).filter_map(|r| new_rows.get(&r.variant).map(|n| (r, *n)));
     let pairs = matched_rows().map(|(b, n)| (b.runs.as_slice(), n.runs.as_slice()));
-    let pairing = match pairable(pairs) {
+    let pairing = match unpaired.map_or_else(|| pairable(pairs), Err) {
         Ok(()) => Pairing::Paired {
             replications: matched_rows().map(|(b, _)| b.runs.len()).min().unwrap_or(0),
         },

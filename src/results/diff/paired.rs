@@ -146,7 +146,9 @@ pub fn default_gate(study: &Study) -> (Vec<usize>, &'static str) {
         }
     }
     if gate.is_empty() {
-        let defaults = DEFAULT_GATE.iter().filter_map(|n| crate::metrics::column(n));
+        let defaults = DEFAULT_GATE
+            .iter()
+            .filter_map(|n| crate::metrics::column(n));
         (defaults.collect(), "the default gate")
     } else {
         gate.sort_unstable();
