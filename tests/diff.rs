@@ -331,7 +331,10 @@ fn folders_of_differently_named_scenarios_are_refused_unless_forced() {
     assert_eq!(forced.status.code(), Some(3), "{out}{}", stderr(&forced));
     assert!(out.contains("different scenarios"), "{out}");
     // Two scenarios saw different users, whatever their seeds: not paired.
-    assert!(out.contains("Unpaired: the folders hold different scenarios"), "{out}");
+    assert!(
+        out.contains("Unpaired: the folders hold different scenarios"),
+        "{out}"
+    );
     assert!(out.contains("time-60s"), "{out}");
     fs::remove_dir_all(dir).unwrap();
 }
@@ -398,7 +401,10 @@ fn two_policies_of_one_folder_are_compared_replication_by_replication() {
         .find(|l| l.starts_with("on-demand") && l.contains("stale_ratio"))
         .expect("stale_ratio is flagged");
     // The paired difference, with no spread: +0.1 (shown as a ratio, in %).
-    assert!(row.contains("+10.0%") && row.ends_with(" regression"), "{row}");
+    assert!(
+        row.contains("+10.0%") && row.ends_with(" regression"),
+        "{row}"
+    );
 
     // The same two folders, each a policy, with different seeds: unpaired, and the intervals
     // overlap, so nothing is flagged.

@@ -203,8 +203,9 @@ pub fn compare_with(
     // Two scenarios saw different users, whatever their seeds.
     let unpaired = (base_side.scenario != new_side.scenario)
         .then(|| "the folders hold different scenarios".to_string());
-    let mut comparison =
-        judge_sides(base_side, new_side, &order, settings, names, base.study, unpaired);
+    let mut comparison = judge_sides(
+        base_side, new_side, &order, settings, names, base.study, unpaired,
+    );
     if base.study.base.name != new.study.base.name {
         comparison.notes.insert(
             0,
