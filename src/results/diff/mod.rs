@@ -285,13 +285,7 @@ fn judge_sides(
         },
         Err(why) => Pairing::Unpaired { why },
     };
-    let (gate, gate_from) = match &settings.gate {
-        Some(gate) => (gate.clone(), "--gate".to_string()),
-        None => {
-            let (gate, from) = paired::default_gate(study);
-            (gate, from.to_string())
-        }
-    };
+    let (gate, gate_from) = resolve_gate(settings, study);
     let mut notes = Vec::new();
     let mut changes = Vec::new();
     let (mut unchanged, mut matched, mut single) = (0, 0, false);
@@ -362,15 +356,7 @@ fn judge_sides(
         .filter(|v| !in_base.contains(&v))
         .collect();
     if single {
-        notes.push(match pairing {
-            Pairing::Paired { .. } => "one replication: there is no paired interval with one \
-                 replication, so any worse value counts (run more replications or pass \
-                 --threshold)"
-                .to_string(),
-            Pairing::Unpaired { .. } => "one replication: its ci95 is 0, so any worse value \
-                 counts (run more replications or pass --threshold)"
-                .to_string(),
-        });
+        notes.push(one_replication(&pairing));
     }
     // Stable: regressions first, each kind in row and column order.
     changes.sort_by_key(|c| c.verdict != Verdict::Regression);
@@ -389,6 +375,29 @@ fn judge_sides(
         gate: gate.iter().map(|&c| RUN_COLUMNS[c].name).collect(),
         gate_from,
     }
+}
+
+/// The gated metrics and where they came from: `--gate`, else `paired::default_gate`.
+fn resolve_gate(settings: &Settings, study: &crate::scenario::Study) -> (Vec<usize>, String) {
+    match &settings.gate {
+        Some(gate) => (gate.clone(), "--gate".to_string()),
+        None => {
+            let (gate, from) = paired::default_gate(study);
+            (gate, from.to_string())
+        }
+    }
+}
+
+/// The note of a comparison with one replication: what its verdicts rest on.
+fn one_replication(pairing: &Pairing) -> String {
+    let why = match pairing {
+        Pairing::Paired { .. } => "there is no paired interval with one replication",
+        Pairing::Unpaired { .. } => "its ci95 is 0",
+    };
+    format!(
+        "one replication: {why}, so any worse value counts (run more replications or pass \
+         --threshold)"
+    )
 }
 
 /// Where each of the base folder's axes is among the new folder's, so that the new folder's
