@@ -171,15 +171,26 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Compares two results folders policy by policy and metric by metric; exits 3 when a
-    /// metric is worse beyond both 95% confidence intervals. Folders of differently named
+    /// Compares two results folders policy by policy and metric by metric, or two policies of one
+    /// folder (`--policies A,B`); exits 3 when a gated metric is worse beyond its 95% interval.
+    ///
+    /// Two policies of one folder, and two folders of the same scenario run with the same seed
+    /// and replications, are compared replication by replication (paired differences, as common
+    /// random numbers allow); other folders side by side. Folders of differently named
     /// scenarios are refused (exit 2) unless `--force`.
     #[command(after_help = AFTER_HELP)]
     Diff {
-        /// The baseline results folder.
+        /// The baseline results folder (with `--policies`, the one folder).
         base: PathBuf,
-        /// The results folder to judge.
-        new: PathBuf,
+        /// The results folder to judge (not with `--policies`).
+        new: Option<PathBuf>,
+        /// Compares two policies of one folder: `A,B` judges B against A.
+        #[arg(long, value_name = "A,B")]
+        policies: Option<String>,
+        /// The metrics (columns of runs.csv, comma-separated) whose regression exits 3; by
+        /// default the scenario's [slo] metrics, else stale_ratio and stale_age_p99_s.
+        #[arg(long, value_name = "METRICS", value_parser = gate_list)]
+        gate: Option<GateList>,
         /// `text` for a terminal, `markdown` for a pull-request comment.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
@@ -397,6 +408,8 @@ fn main() -> ExitCode {
         Command::Diff {
             base,
             new,
+            policies,
+            gate,
             format,
             threshold,
             force,
@@ -405,8 +418,40 @@ fn main() -> ExitCode {
                 threshold,
                 format: format.into(),
                 force,
+                gate: gate.map(|g| g.0),
             };
-            diff::run(&base, &new, &options)
+            let policies = policies.map(|p| {
+                p.split_once(',')
+                    .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+            });
+            match (new, policies) {
+                (Some(new), None) => diff::run(
+                    &diff::Sides::Folders {
+                        base: &base,
+                        new: &new,
+                    },
+                    &options,
+                ),
+                (None, Some(Some((a, b))))
+                    if !a.is_empty() && !b.is_empty() && !b.contains(',') =>
+                {
+                    let policies = [a.as_str(), b.as_str()];
+                    diff::run(
+                        &diff::Sides::Policies {
+                            dir: &base,
+                            policies,
+                        },
+                        &options,
+                    )
+                }
+                (Some(_), Some(_)) => {
+                    usage("diff takes two folders, or one folder with --policies A,B, not both")
+                }
+                (None, Some(_)) => usage("--policies takes two policy names: --policies A,B"),
+                (None, None) => {
+                    usage("diff takes two folders (diff BASE NEW), or one with --policies A,B")
+                }
+            }
         }
         Command::Compare {
             predicted,
@@ -471,6 +516,21 @@ fn main() -> ExitCode {
     };
     // Exit codes are 0 to 3 and 130 (docs/model.md §14), so they fit.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// A usage error: said on stderr, exit code 2.
+fn usage(message: &str) -> i32 {
+    eprintln!("error: {message}");
+    isrsim::error::exit_code::BAD_INPUT
+}
+
+/// `--gate`'s metrics, as indices into `RUN_COLUMNS`.
+#[derive(Clone, Debug)]
+struct GateList(Vec<usize>);
+
+/// `--gate`: run columns of runs.csv, comma-separated.
+fn gate_list(text: &str) -> Result<GateList, String> {
+    isrsim::results::diff::paired::parse_gate(text).map(GateList)
 }
 
 /// `--max-memory`: a size as the scenario's `size` keys read it.

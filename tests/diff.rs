@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 mod support;
 
-use isrsim::commands::diff::{Options, run_to};
+use isrsim::commands::diff::{Options, Sides, run_to};
 use isrsim::metrics::{Better, RUN_COLUMNS};
 use isrsim::report::diff::Format;
 use support::{
@@ -81,14 +81,21 @@ fn edit_csv(dir: &Path, name: &str, edit: impl FnOnce(&mut Table)) {
 }
 
 /// The exit code, stdout and stderr of a comparison.
+/// Every judged metric is gated, as before `--gate` existed.
 fn diff(base: &Path, new: &Path, threshold: f64, format: Format) -> (i32, String, String) {
     let options = Options {
         threshold,
         format,
         force: false,
+        gate: Some((0..RUN_COLUMNS.len()).collect()),
     };
+    diff_with(&Sides::Folders { base, new }, &options)
+}
+
+/// The exit code, stdout and stderr of a comparison of `sides` as `options` say.
+fn diff_with(sides: &Sides, options: &Options) -> (i32, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = run_to(base, new, &options, &mut out, &mut err);
+    let code = run_to(sides, options, &mut out, &mut err);
     let text = |bytes| String::from_utf8(bytes).unwrap();
     (code, text(out), text(err))
 }
@@ -161,7 +168,7 @@ fn a_worse_policy_exits_3_and_names_exactly_that_policy_and_metric() {
     let (code, md, _) = diff(base, &new, 0.0, Format::Markdown);
     assert_eq!(code, 3);
     assert!(
-        md.contains("| policy | metric | base | new | change | verdict |"),
+        md.contains("| policy | metric | base | new | change | paired difference | verdict |"),
         "{md}"
     );
     let flagged: Vec<&str> = md.lines().filter(|l| l.contains('❌')).collect();
@@ -311,10 +318,180 @@ fn folders_of_differently_named_scenarios_are_refused_unless_forced() {
         "{err}"
     );
 
-    let forced = isrsim(&["diff", base, other_arg, "--force"]);
+    // Stale ages are gated: the 10 min timer's are longer.
+    let forced = isrsim(&[
+        "diff",
+        base,
+        other_arg,
+        "--force",
+        "--gate",
+        "stale_age_p50_s,stale_age_max_s",
+    ]);
     let out = String::from_utf8_lossy(&forced.stdout);
     assert_eq!(forced.status.code(), Some(3), "{out}{}", stderr(&forced));
     assert!(out.contains("different scenarios"), "{out}");
+    // Two scenarios saw different users, whatever their seeds: not paired.
+    assert!(
+        out.contains("Unpaired: the folders hold different scenarios"),
+        "{out}"
+    );
     assert!(out.contains("time-60s"), "{out}");
     fs::remove_dir_all(dir).unwrap();
+}
+
+/// Sets `metric` of `policy`'s replications in `runs.csv` to `values`, in replication order.
+fn set_runs(dir: &Path, policy: &str, metric: &str, values: &[f64]) {
+    edit_csv(dir, "runs.csv", |runs| {
+        let (at, m, r) = (
+            runs.column("policy"),
+            runs.column(metric),
+            runs.column("replication"),
+        );
+        for row in runs.rows.iter_mut().filter(|row| row[at] == policy) {
+            let replication: usize = row[r].parse().unwrap();
+            row[m] = format!("{:.6}", values[replication]);
+        }
+    });
+}
+
+/// The options of a comparison gating `gate` (`None`: the default gate).
+fn gated(gate: Option<&[&str]>) -> Options {
+    Options {
+        threshold: 0.0,
+        format: Format::Text,
+        force: false,
+        gate: gate.map(|g| {
+            g.iter()
+                .map(|n| RUN_COLUMNS.iter().position(|c| c.name == *n).unwrap())
+                .collect()
+        }),
+    }
+}
+
+#[test]
+fn two_policies_of_one_folder_are_compared_replication_by_replication() {
+    // time-60s = 1, 2 and on-demand = 1.1, 2.1 stale responses per request (a made-up scale):
+    // unpaired, means 1.5 and 1.6 with half-widths t(0.975, 1) * 0.707107 / sqrt(2) = 6.353102,
+    // which overlap; paired, the differences are 0.1 and 0.1, mean 0.1 with a half-width of 0:
+    // beyond the interval.
+    let dir = copy("policies", |dir| {
+        set_runs(dir, "time-60s", "stale_ratio", &[1.0, 2.0]);
+        set_runs(dir, "on-demand", "stale_ratio", &[1.1, 2.1]);
+    });
+    let (a, b) = ([1.0, 2.0], [1.1, 2.1]);
+    let mean = |x: [f64; 2]| (x[0] + x[1]) / 2.0;
+    let sd = |x: [f64; 2]| ((x[0] - mean(x)).powi(2) + (x[1] - mean(x)).powi(2)).sqrt();
+    let t = 12.706_204_736;
+    let (ha, hb) = (t * sd(a) / 2f64.sqrt(), t * sd(b) / 2f64.sqrt());
+    assert!(
+        mean(a) + ha > mean(b) - hb,
+        "the unpaired intervals overlap"
+    );
+    let policies = Sides::Policies {
+        dir: &dir,
+        policies: ["time-60s", "on-demand"],
+    };
+    let (code, out, err) = diff_with(&policies, &gated(Some(&["stale_ratio"])));
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        out.contains("Paired per replication (2 replications"),
+        "{out}"
+    );
+    let row = (out.lines())
+        .find(|l| l.starts_with("on-demand") && l.contains("stale_ratio"))
+        .expect("stale_ratio is flagged");
+    // The paired difference, with no spread: +0.1 (shown as a ratio, in %).
+    assert!(
+        row.contains("+10.0%") && row.ends_with(" regression"),
+        "{row}"
+    );
+
+    // The same two folders, each a policy, with different seeds: unpaired, and the intervals
+    // overlap, so nothing is flagged.
+    let other = copy("policies-seed", |dir| {
+        set_runs(dir, "time-60s", "stale_ratio", &[1.1, 2.1]);
+        edit_csv(dir, "runs.csv", |runs| {
+            let seed = runs.column("seed");
+            for row in &mut runs.rows {
+                row[seed] = format!("{}", row[seed].parse::<u64>().unwrap() + 1);
+            }
+        });
+    });
+    let folders = Sides::Folders {
+        base: &dir,
+        new: &other,
+    };
+    let (code, out, _) = diff_with(&folders, &gated(Some(&["stale_ratio"])));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Unpaired: the folders' runs have different seeds"),
+        "{out}"
+    );
+    // With the seeds as they were, the folders pair, and the 0.1 is beyond the interval.
+    let same_seeds = copy("policies-same-seed", |dir| {
+        set_runs(dir, "time-60s", "stale_ratio", &[1.1, 2.1]);
+    });
+    let folders = Sides::Folders {
+        base: &dir,
+        new: &same_seeds,
+    };
+    let (code, out, _) = diff_with(&folders, &gated(Some(&["stale_ratio"])));
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("Paired per replication"), "{out}");
+    for d in [dir, other, same_seeds] {
+        fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn only_gated_metrics_fail_and_the_default_gate_is_staleness() {
+    let base = results();
+    let new = copy("gate", |dir| worse(dir, "time-60s", "origin_requests"));
+    // origin_requests is worse, but outside the default gate (stale_ratio, stale_age_p99_s).
+    let folders = Sides::Folders { base, new: &new };
+    let (code, out, _) = diff_with(&folders, &gated(None));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Gated (the default gate): stale_ratio, stale_age_p99_s"),
+        "{out}"
+    );
+    assert!(out.contains("regression (not gated)"), "{out}");
+    assert!(
+        out.contains("0 regressions (and 1 regression not gated)"),
+        "{out}"
+    );
+    // Named, it fails; another metric named, it does not.
+    let (code, out, _) = diff_with(&folders, &gated(Some(&["origin_requests"])));
+    assert_eq!(code, 3, "{out}");
+    let (code, out, _) = diff_with(&folders, &gated(Some(&["backend_wait_p99_s"])));
+    assert_eq!(code, 0, "{out}");
+    // An unknown name is a usage error that lists the metrics.
+    let binary = isrsim(&[
+        "diff",
+        base.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--gate",
+        "stale_ratio,staleness",
+    ]);
+    assert_exit(&binary, 2);
+    let err = stderr(&binary);
+    assert!(
+        err.contains("staleness") && err.contains("backend_wait_p99_s"),
+        "{err}"
+    );
+    let binary = isrsim(&[
+        "diff",
+        base.to_str().unwrap(),
+        "--policies",
+        "time-60s,nope",
+    ]);
+    assert_exit(&binary, 2);
+    assert!(
+        stderr(&binary).contains("time-60s, on-demand"),
+        "{}",
+        stderr(&binary)
+    );
+    let binary = isrsim(&["diff", base.to_str().unwrap()]);
+    assert_exit(&binary, 2);
+    fs::remove_dir_all(new).unwrap();
 }

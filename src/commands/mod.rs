@@ -232,6 +232,9 @@ pub(crate) fn finish(
         eprintln!("error: cannot print the results: {e}");
         return exit_code::FAILURE;
     }
+    for warning in &results.warnings {
+        eprintln!("warning: {}", warning.message(&study.axes));
+    }
     let mut violated = false;
     let mut unmeasurable = false;
     for s in &results.summaries {

@@ -154,6 +154,8 @@ pub struct Collector {
     /// The last whole second counted as a storm second, plus one (0 = none yet).
     storm_counted_until: u64,
     queue_busy_since: Option<SimTime>,
+    /// Counted time during which the backend queue held a generation, in microseconds.
+    queued_micros: u64,
     stale_age: Histogram<u64>,
     latency: Histogram<u64>,
     /// A run of equal latencies not yet recorded: (value, count).
@@ -225,6 +227,7 @@ impl Collector {
             storm_seconds: 0,
             storm_counted_until: 0,
             queue_busy_since: None,
+            queued_micros: 0,
             stale_age: histogram(),
             latency: histogram(),
             latency_run: (0, 0),
@@ -440,6 +443,7 @@ impl Collector {
         if at <= start {
             return;
         }
+        self.queued_micros += (at - start).as_micros();
         let first = start.whole_secs().max(self.storm_counted_until);
         let last = (at - SimTime(1)).whole_secs();
         if last >= first {
@@ -489,6 +493,10 @@ impl Collector {
                 ("backend_inflight_peak", count(self.inflight_peak)),
                 ("backend_wait_p99_s", quantile_s(&self.backend_wait, 0.99)),
                 ("storm_seconds", count(self.storm_seconds)),
+                (
+                    "backend_queued_ratio",
+                    ratio(self.queued_micros, (end - self.warmup.min(end)).as_micros()),
+                ),
                 ("latency_p50_ms", millis(quantile_s(&self.latency, 0.5))),
                 ("latency_p99_ms", millis(quantile_s(&self.latency, 0.99))),
                 ("latency_max_ms", millis(max_s(&self.latency))),

@@ -167,6 +167,12 @@ pub const RUN_COLUMNS: [Column; 28] = [
         Lower,
         "seconds in which at least one generation waited in the backend queue",
     ),
+    col(
+        "backend_queued_ratio",
+        Ratio,
+        Lower,
+        "share of the counted time during which at least one generation waited for a backend slot",
+    ),
     col("latency_p50_ms", Millis, Lower, "median user latency"),
     col(
         "latency_p99_ms",
@@ -246,6 +252,7 @@ pub fn measured_by(name: &str) -> Option<&'static str> {
         "shield_requests" => Some("an origin shield"),
         "shield_hit_ratio" => Some("a request reaching the origin shield"),
         n if n.starts_with("stale_age_") => Some("a stale response"),
+        "backend_queued_ratio" => Some("counted time (a duration longer than the warm-up)"),
         n if n.starts_with("latency_") || n.ends_with("_ratio") => Some("a response"),
         n if n.starts_with("edit_visible_") => Some("an edit becoming visible"),
         "backend_wait_p99_s" => Some("a generation leaving the backend queue"),

@@ -79,6 +79,20 @@ pub fn render(results: &StudyResults, charts: &[Chart], extra: Option<&Section>)
                         "\n"
                     }
                     "\n"
+                    @if !results.warnings.is_empty() {
+                        section #warnings style="border: 2px solid #c77c02; border-radius: 6px; padding: 0 1em; background: #fff8e6" {
+                            "\n" h2 { "Warnings" }
+                            "\n"
+                            ul {
+                                @for w in &results.warnings {
+                                    "\n" li { (w.message(&results.study.axes)) }
+                                }
+                                "\n"
+                            }
+                            "\n"
+                        }
+                        "\n"
+                    }
                     (comparison.section())
                     @if let Some(extra) = extra {
                         (extra_section(extra))

@@ -15,6 +15,7 @@ pub(crate) mod fixture;
 pub mod layout;
 pub mod prediction;
 mod read;
+pub mod steady;
 mod summary;
 
 pub use read::{Folder, Problem, ReadError};

@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 
+use super::steady::{self, Warning};
 use crate::metrics::{ROUTE_COLUMNS, RUN_COLUMNS, RunResult, as_written};
 use crate::scenario::Study;
 use crate::slo::{self, Verdict};
@@ -21,6 +22,8 @@ pub struct StudyResults<'a> {
     pub summaries: Vec<Summary>,
     /// Whether the summaries hold `[slo]` verdicts (false under `--no-slo`).
     pub slo_checked: bool,
+    /// Reasons to doubt a steady state (`steady`), in (point, policy) order.
+    pub warnings: Vec<Warning>,
 }
 
 impl<'a> StudyResults<'a> {
@@ -63,11 +66,13 @@ impl<'a> StudyResults<'a> {
                 summaries.push(summary);
             }
         }
+        let warnings = steady::warnings(study, &summaries, |s| &sorted[s.runs.clone()]);
         StudyResults {
             study,
             runs: sorted,
             summaries,
             slo_checked: check_slo,
+            warnings,
         }
     }
 

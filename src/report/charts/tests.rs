@@ -210,6 +210,7 @@ fn no_runs_still_give_every_chart() {
         runs: Vec::new(),
         summaries: Vec::new(),
         slo_checked: false,
+        warnings: Vec::new(),
     };
     assert_eq!(names(&draw_all(&bare).unwrap()), SINGLE);
     let swept = sweep();
@@ -265,6 +266,7 @@ fn odd_values_neither_panic_nor_fail() {
         runs: runs.iter().collect(),
         summaries,
         slo_checked: false,
+        warnings: Vec::new(),
     };
     let charts = draw_all(&results).unwrap();
     assert_eq!(charts.len(), SINGLE.len() + SWEEP.len());

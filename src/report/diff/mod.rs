@@ -1,6 +1,7 @@
-//! `isrsim diff`'s output: the flagged changes as aligned text for a terminal or a CI log, or as
-//! a Markdown table for a pull-request comment, then the rows in one folder only, the notes and a
-//! summary line.
+//! `isrsim diff`'s output: how the sides were compared (paired per replication, or not and why)
+//! and which metrics are gated, the flagged changes as aligned text for a terminal or a CI log,
+//! or as a Markdown table for a pull-request comment, then the rows in one folder only, the notes
+//! and a summary line.
 
 #[cfg(test)]
 mod tests;
@@ -8,7 +9,7 @@ mod tests;
 use crate::report::format::{
     align_columns, markdown_table, percent_change, significant, significant_estimate,
 };
-use crate::results::diff::{Change, Comparison, Verdict, short};
+use crate::results::diff::{Change, Comparison, Pairing, Verdict, short};
 
 /// How `render` lays out a comparison (of `isrsim diff` or `isrsim compare`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,15 +39,41 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
         };
         out += &format!("Changes smaller than {pct}% are ignored.\n\n");
     }
+    out += &match &c.pairing {
+        Pairing::Paired { replications } => format!(
+            "Paired per replication ({replications} replication{}, common random numbers): each \
+             difference is new − base replication by replication, beyond its 95% interval when \
+             the interval excludes 0.\n",
+            if *replications == 1 { "" } else { "s" }
+        ),
+        Pairing::Unpaired { why } => {
+            format!("Unpaired: {why}; a change counts when the two 95% intervals do not overlap.\n")
+        }
+    };
+    let gate = if markdown {
+        c.gate.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>()
+    } else {
+        c.gate.iter().map(|g| g.to_string()).collect()
+    };
+    out += &format!(
+        "Gated ({}): {}; a regression of another metric is shown but does not fail.\n\n",
+        c.gate_from,
+        gate.join(", ")
+    );
     if c.changes.is_empty() {
         out += "No metric changed beyond its 95% confidence intervals.\n\n";
     } else {
         let mut heading: Vec<String> = c.axes.iter().map(|a| short(a).to_string()).collect();
-        heading.extend(["policy", "metric", "base", "new", "change", "verdict"].map(String::from));
+        heading.extend(["policy", "metric", "base", "new", "change"].map(String::from));
+        let paired = matches!(c.pairing, Pairing::Paired { .. });
+        if paired {
+            heading.push("paired difference".to_string());
+        }
+        heading.push("verdict".to_string());
         let rows: Vec<Vec<String>> = c
             .changes
             .iter()
-            .map(|change| cells(change, markdown))
+            .map(|change| cells(change, markdown, paired))
             .collect();
         // The labels, the policy and the metric read from the left, as does the verdict.
         let labels = c.axes.len() + 2;
@@ -89,7 +116,7 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
 }
 
 /// A change's cells: axis labels, policy, metric, both estimates, the change, the verdict.
-fn cells(change: &Change, markdown: bool) -> Vec<String> {
+fn cells(change: &Change, markdown: bool, paired: bool) -> Vec<String> {
     let mut row = change.variant.labels.clone();
     row.push(change.variant.policy.clone());
     row.push(if markdown {
@@ -100,15 +127,26 @@ fn cells(change: &Change, markdown: bool) -> Vec<String> {
     row.push(significant_estimate(change.base, change.unit));
     row.push(significant_estimate(change.new, change.unit));
     row.push(percent_change(change.base.mean, change.new.mean));
-    row.push(
-        match (change.verdict, markdown) {
-            (Verdict::Regression, false) => "regression",
-            (Verdict::Improvement, false) => "improvement",
-            (Verdict::Regression, true) => "❌ regression",
-            (Verdict::Improvement, true) => "✅ improvement",
-        }
-        .to_string(),
-    );
+    if paired {
+        row.push(change.difference.map_or(String::new(), |d| {
+            let shown = significant_estimate(d, change.unit);
+            if d.mean > 0.0 {
+                format!("+{shown}")
+            } else {
+                shown
+            }
+        }));
+    }
+    let verdict = match (change.verdict, markdown) {
+        (Verdict::Regression, false) => "regression",
+        (Verdict::Improvement, false) => "improvement",
+        (Verdict::Regression, true) => "❌ regression",
+        (Verdict::Improvement, true) => "✅ improvement",
+    };
+    row.push(match (change.verdict, change.gated) {
+        (Verdict::Regression, false) => format!("{verdict} (not gated)"),
+        _ => verdict.to_string(),
+    });
     row
 }
 
@@ -125,8 +163,15 @@ fn summary_line(c: &Comparison) -> String {
             "(sweep point, policy) pairs",
         )
     };
+    let ungated = match c.ungated_regressions() {
+        0 => String::new(),
+        n => format!(
+            " (and {} not gated)",
+            plural(n, "regression", "regressions")
+        ),
+    };
     format!(
-        "{}, {}, {} unchanged across {across}",
+        "{}{ungated}, {}, {} unchanged across {across}",
         plural(c.regressions(), "regression", "regressions"),
         plural(c.improvements(), "improvement", "improvements"),
         plural(c.unchanged, "metric", "metrics"),

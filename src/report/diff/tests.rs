@@ -94,7 +94,10 @@ fn text_lines_up_and_names_the_change() {
     new.summary("fast").means[col("backend_wait_p99_s")] = Some(0.5);
     let text = render(&compare(&base, &new, 0.0).unwrap(), Format::Text);
     let lines: Vec<&str> = text.lines().collect();
-    let table = &lines[2..6];
+    // The title, a blank line, how the sides were compared, the gate and a blank line.
+    assert!(lines[2].starts_with("Unpaired: "), "{text}");
+    assert!(lines[3].starts_with("Gated (--gate): "), "{text}");
+    let table = &lines[5..9];
     assert!(table[0].starts_with("policy  metric"), "{text}");
     assert!(table[1].starts_with("------  ---"), "{text}");
     // In characters: `±` is two bytes.

@@ -2,7 +2,8 @@
 //!
 //! The schema is documented in `docs/ci.md`. Every figure is the mean over replications with the
 //! half-width of its 95% t-interval, as in `summary.csv`; `slo` holds each bound's verdict. Only
-//! `meta` varies between two runs of the same scenario and seed.
+//! `meta` varies between two runs of the same scenario and seed. `warnings` lists the run's
+//! steady-state warnings (`results::steady`): each one's kind, point, policy and message.
 
 use std::io;
 
@@ -27,6 +28,24 @@ impl Export for Json<'_> {
         let text = serde_json::to_string_pretty(&document(results, self.info))?;
         Ok((text + "\n").into_bytes())
     }
+}
+
+/// The steady-state warnings, as `{kind, point, policy, message}`.
+fn warnings(results: &StudyResults) -> Vec<Value> {
+    let axes = &results.study.axes;
+    (results.warnings.iter())
+        .map(|w| {
+            let point: Map<String, Value> = (axes.iter().zip(&w.labels))
+                .map(|(a, l)| (a.clone(), Value::from(l.as_str())))
+                .collect();
+            json!({
+                "kind": w.kind(),
+                "point": point,
+                "policy": w.policy,
+                "message": w.message(axes),
+            })
+        })
+        .collect()
 }
 
 fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
@@ -72,6 +91,7 @@ fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
         "slo_checked": results.slo_checked,
         "slo_ok": results.slo_met(),
         "results": results_json,
+        "warnings": warnings(results),
     });
     if let (Some(info), Value::Object(map)) = (info, &mut doc) {
         let requests: u64 = summaries.iter().map(|s| s.simulated_requests).sum();

@@ -1,7 +1,8 @@
 //! `meta.csv`: how fast the run went, so users and CI can track the simulator's speed.
 //!
 //! The one file of a results folder that differs between two runs of the same scenario and
-//! seed: wall time depends on the machine, not on the model.
+//! seed: wall time depends on the machine, not on the model. Its `warnings` column holds the
+//! run's steady-state warnings (`results::steady`), separated by ` | `, empty when none.
 
 use std::io;
 
@@ -82,6 +83,7 @@ impl Export for Meta<'_> {
             "requests_per_s",
             "threads",
             "shards",
+            "warnings",
         ];
         let mut values = vec![
             env!("CARGO_PKG_VERSION").to_string(),
@@ -92,6 +94,10 @@ impl Export for Meta<'_> {
             format!("{rate:.0}"),
             info.threads.to_string(),
             info.shards.to_string(),
+            (results.warnings.iter())
+                .map(|w| w.message(&results.study.axes))
+                .collect::<Vec<_>>()
+                .join(" | "),
         ];
         if let Some(load) = &info.load {
             names.extend([

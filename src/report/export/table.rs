@@ -12,21 +12,30 @@
 //!
 //! `--wide` shows every key column and `--columns` the run columns it names, in either layout.
 //! The CSV files keep the precise figures.
+//!
+//! A `*` after a figure of a policy other than its point's first says that it differs from the
+//! first policy's beyond the 95% paired interval of their per-replication differences
+//! (`results::diff::paired`: every policy saw the same users and edits); a legend under the
+//! table says so, or that one replication has no paired interval. The table reads only
+//! `StudyResults`, whose runs a results folder holds too (`runs.csv`), so a folder re-shown
+//! gives the same marks.
 
 use std::io::{self, IsTerminal};
 
 use super::Export;
 use crate::metrics::{RUN_COLUMNS, Unit};
 use crate::report::format::{Rounding, align_columns, estimate, wrap};
-use crate::results::StudyResults;
+use crate::results::diff::paired::differs;
+use crate::results::{StudyResults, Summary};
 
 /// The run columns of the comparison, and their headings; `report.html`'s comparison shows the
 /// same, and the table shows them all with `--wide` or where stdout is not a terminal.
-pub(crate) const KEY_COLUMNS: [(&str, &str); 12] = [
+pub(crate) const KEY_COLUMNS: [(&str, &str); 13] = [
     ("stale_ratio", "stale"),
     ("stale_age_p99_s", "stale age p99"),
     ("edit_visible_p99_s", "edit visible p99"),
     ("regenerations", "regenerations"),
+    ("regenerations_failed", "regenerations failed"),
     ("regenerations_duplicate", "duplicates"),
     ("regen_per_s_peak", "regen/s peak"),
     ("backend_wait_p99_s", "backend wait p99"),
@@ -40,11 +49,12 @@ pub(crate) const KEY_COLUMNS: [(&str, &str); 12] = [
 /// The columns a terminal shows by default, in order: how stale users' pages were and for how
 /// long, how long an edit took to reach them, what that cost the backend, and what users waited.
 /// When the terminal is too narrow, the last ones are left out first.
-pub(crate) const TERMINAL_COLUMNS: [&str; 6] = [
+pub(crate) const TERMINAL_COLUMNS: [&str; 7] = [
     "stale_ratio",
     "stale_age_p99_s",
     "edit_visible_p99_s",
     "regenerations",
+    "regenerations_failed",
     "backend_wait_p99_s",
     "latency_p99_ms",
 ];
@@ -186,6 +196,10 @@ impl Table {
         let mut text = paragraph(&title, width);
         text.push('\n');
         text.push_str(&body);
+        if let Some(legend) = legend(results) {
+            text.push('\n');
+            text.push_str(&paragraph(&legend, width));
+        }
         if !left_out.is_empty() {
             text.push('\n');
             text.push_str(&paragraph(
@@ -217,10 +231,14 @@ impl Table {
             for &i in columns {
                 let unit = RUN_COLUMNS[i].unit;
                 let ci = (summary.replications > 1).then(|| summary.ci95[i].unwrap_or(0.0));
+                let mark = match first_of_point(results, summary) {
+                    Some(first) if differs_at(results, first, summary, i) == Some(true) => " *",
+                    _ => "",
+                };
                 row.push(match (summary.replications, summary.means[i]) {
                     (0, _) => "-".to_string(),
                     (_, None) => "n/a".to_string(),
-                    (_, Some(mean)) => estimate(mean, ci, unit, rounding),
+                    (_, Some(mean)) => estimate(mean, ci, unit, rounding) + mark,
                 });
             }
             rows.push(row);
@@ -253,6 +271,49 @@ impl Table {
         }
         align_columns(&headings, &rows, |c| c < left)
     }
+}
+
+/// The first policy's summary at `summary`'s point, when `summary` is another policy's.
+fn first_of_point<'r>(results: &'r StudyResults, summary: &Summary) -> Option<&'r Summary> {
+    let first = results
+        .summaries
+        .iter()
+        .find(|s| s.point == summary.point)?;
+    (first.policy != summary.policy).then_some(first)
+}
+
+/// Whether `summary` differs from `first` beyond the paired interval in run column `c`.
+fn differs_at(
+    results: &StudyResults,
+    first: &Summary,
+    summary: &Summary,
+    c: usize,
+) -> Option<bool> {
+    differs(results.runs_of(first), results.runs_of(summary), c)
+}
+
+/// The line under the table that explains its `*`s, when a point has two policies or more.
+fn legend(results: &StudyResults) -> Option<String> {
+    let compared: Vec<(&Summary, &Summary)> = (results.summaries.iter())
+        .filter_map(|s| first_of_point(results, s).map(|first| (first, s)))
+        .collect();
+    let (first, _) = compared.first()?;
+    let paired = compared
+        .iter()
+        .any(|(f, s)| results.runs_of(f).len().min(results.runs_of(s).len()) >= 2);
+    Some(if paired {
+        format!(
+            "* differs from {} beyond the 95% paired interval of the per-replication \
+             differences (every policy saw the same users and edits).",
+            first.policy
+        )
+    } else {
+        format!(
+            "No * marks: there is no paired interval with one replication, so no policy is \
+             shown to differ from {} (run more replications).",
+            first.policy
+        )
+    })
 }
 
 /// A heading as two lines, top and bottom, when it is wider than the column's cells: split at
@@ -352,6 +413,15 @@ mod tests {
             .collect()
     }
 
+    /// The table above its legend (which is wrapped to the width, not fitted).
+    fn without_legend(table: &str) -> &str {
+        let at = [table.find("\n* differs"), table.find("\nNo * marks")];
+        at.into_iter()
+            .flatten()
+            .min()
+            .map_or(table, |at| &table[..at])
+    }
+
     /// Three replications of both policies at each of `points` sweep points, with figures of the
     /// size a real scenario gives (`scenarios/bursty.toml`): hours of staleness, hundreds of
     /// thousands of regenerations, a 30 s queue wait.
@@ -393,13 +463,15 @@ mod tests {
 
     #[test]
     fn a_terminal_table_fits_its_width_leaving_out_the_last_columns_first() {
-        // The sweep's labels and policy take 50 characters, and one figure column 14 more.
+        // The sweep's labels and policy take 50 characters, and one figure column 16 more (14
+        // and a mark).
         let cases = [
             (study(), bursty_like(1), vec![120, 100, 80, 60, 40]),
-            (sweep(), bursty_like(4), vec![120, 100, 80, 64]),
+            (sweep(), bursty_like(4), vec![120, 100, 80, 66]),
         ];
         for (study, runs, widths) in cases {
             let full = terminal(None, &study, &runs);
+            let full = without_legend(&full);
             let widest = full.lines().map(|l| l.chars().count()).max().unwrap();
             for width in widths {
                 let table = terminal(Some(width), &study, &runs);
@@ -410,7 +482,7 @@ mod tests {
                     );
                 }
                 if widest <= width {
-                    assert_eq!(table, full);
+                    assert_eq!(without_legend(&table), full);
                 } else {
                     let words: Vec<&str> = table.split_whitespace().collect();
                     assert!(
@@ -420,12 +492,13 @@ mod tests {
                 }
             }
         }
-        // 100 columns hold every default column; 60 the first three, and a note names the rest.
-        let table = terminal(Some(100), &study(), &bursty_like(1));
+        // 120 columns hold every default column; 60 the first three, and a note names the rest.
+        let table = terminal(Some(120), &study(), &bursty_like(1));
         assert!(!table.contains("Left out"), "{table}");
         let table = terminal(Some(60), &study(), &bursty_like(1));
+        let shown = without_legend(&table);
         assert!(
-            table.contains("visible p99") && !table.contains("wait p99"),
+            shown.contains("visible p99") && !shown.contains("wait p99"),
             "{table}"
         );
         let note: Vec<&str> = table
@@ -434,7 +507,7 @@ mod tests {
             .collect();
         assert!(
             note.join(" ")
-                .contains("regenerations, backend wait p99, latency p99"),
+                .contains("regenerations, regenerations failed, backend wait p99, latency p99"),
             "{table}"
         );
     }
@@ -443,10 +516,10 @@ mod tests {
     fn a_terminal_cell_puts_mean_and_interval_in_one_human_unit() {
         let table = terminal(None, &study(), &bursty_like(1));
         let lines: Vec<&str> = table.lines().collect();
-        // Two heading lines: `stale` over `age p99`, then the rule.
+        // Two heading lines, then the rule. The marks widen the cells, so `stale age p99` fits on one line.
         assert_eq!(
             cells(lines[2]),
-            ["stale", "edit", "backend", "latency"],
+            ["edit", "regenerations", "backend", "latency"],
             "{table}"
         );
         assert_eq!(
@@ -454,9 +527,10 @@ mod tests {
             [
                 "policy",
                 "stale",
-                "age p99",
+                "stale age p99",
                 "visible p99",
                 "regenerations",
+                "failed",
                 "wait p99",
                 "p99"
             ],
@@ -468,8 +542,9 @@ mod tests {
         assert_eq!(fast[2], "4.6 ± 1.4 h", "{table}");
         // 247,423 + 0, 50,000 and 100,000: mean 297,423, half-width 4.303 * 28,868 = 124,213.
         assert_eq!(fast[4], "297k ± 124k", "{table}");
-        assert_eq!(fast[5], "30 ± 0 s", "{table}");
-        assert_eq!(fast[6], "75 ± 0 ms", "{table}");
+        assert_eq!(fast[5], "0 ± 0", "{table}");
+        assert_eq!(fast[6], "30 ± 0 s", "{table}");
+        assert_eq!(fast[7], "75 ± 0 ms", "{table}");
         // 4.0%, 4.1% and 4.2%: half-width 4.303 * 0.1% / √3 = 0.25%.
         assert_eq!(fast[1], "4.10 ± 0.25%", "{table}");
     }
@@ -522,6 +597,52 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_is_marked_where_it_differs_from_the_first_beyond_the_paired_interval() {
+        // fast: 1, 2, 3, 4; slow: 1.1, 2.1, 3.1, 4.1 in `errors`: the unpaired intervals
+        // (2.5 ± 3.182446 * 1.290994 / 2 = ± 2.054) overlap, but every paired difference is 0.1,
+        // with no spread: beyond the interval. In `regenerations` slow is 1, 2, 3, 4.4: the
+        // differences 0, 0, 0, 0.4 have mean 0.1 and half-width 3.182446 * 0.2 / 2 = 0.318:
+        // within it.
+        let mut runs = Vec::new();
+        for r in 0..4u32 {
+            let x = f64::from(r) + 1.0;
+            runs.push(run(0, r, 0.0, &[("errors", x), ("regenerations", x)]));
+            let spike = if r == 3 { 0.4 } else { 0.0 };
+            runs.push(run(
+                1,
+                r,
+                0.0,
+                &[("errors", x + 0.1), ("regenerations", x + spike)],
+            ));
+        }
+        let table = Table {
+            columns: Columns::Named(vec![
+                parse_column("errors").unwrap(),
+                parse_column("regenerations").unwrap(),
+            ]),
+            style: Style::Fixed,
+        };
+        let text = render(&table, &study(), &runs);
+        let fast = text.lines().find(|l| l.starts_with("fast")).unwrap();
+        let slow = text.lines().find(|l| l.starts_with("slow")).unwrap();
+        assert!(!fast.contains('*'), "{text}");
+        let slow = cells(slow);
+        assert!(slow[1].ends_with(" *") && !slow[2].contains('*'), "{text}");
+        assert!(
+            text.contains("* differs from fast beyond the 95% paired interval"),
+            "{text}"
+        );
+        // One replication: no marks, and the legend says why.
+        let one: Vec<RunResult> = runs.into_iter().filter(|r| r.replication == 0).collect();
+        let text = render(&table, &study(), &one);
+        assert!(!text.lines().any(|l| l.ends_with(" *")), "{text}");
+        assert!(
+            text.contains("no paired interval with one replication"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn columns_line_up() {
         let runs = [
             run(0, 0, 1.5, &[]),
@@ -533,7 +654,10 @@ mod tests {
             terminal(Some(100), &study(), &runs),
         ] {
             // From the rule under the headings down, every line is as wide as the rule.
-            let body: Vec<&str> = table.lines().skip_while(|l| !l.starts_with('-')).collect();
+            let body: Vec<&str> = (table.lines())
+                .skip_while(|l| !l.starts_with('-'))
+                .take_while(|l| !l.is_empty())
+                .collect();
             assert_eq!(body.len(), 3, "{table}");
             let width = body[0].chars().count();
             assert!(body.iter().all(|l| l.chars().count() == width), "{table}");
@@ -596,8 +720,8 @@ mod tests {
         assert!(lines[2].starts_with("bucket  origin "), "{table}");
         let policy = lines[2].find("policy").unwrap();
         let shared = r#"{ cache = "shared", lock = true }"#;
-        let body = &lines[4..];
-        assert_eq!(body.len(), 8, "{table}");
+        let body = &lines[4..12];
+        assert_eq!(lines[12], "", "{table}");
         for (n, line) in body.iter().enumerate() {
             let (point, policy_name) = (n / 2, ["fast", "slow"][n % 2]);
             let bucket = if point < 2 { "2.5s" } else { "1s" };

@@ -15,11 +15,19 @@
 //! folder only (docs/model.md §11.3) is noted, not judged. Rows in one folder only are listed but
 //! are not regressions; folders that sweep different keys cannot be compared.
 //!
+//! Paired comparisons (`paired`): when both sides' runs can be matched replication by
+//! replication (two policies of one folder, `isrsim diff DIR --policies A,B`, or two folders of
+//! the same scenario, seed and replications), a change is judged on the per-replication
+//! differences instead: their mean and 95% t-interval, beyond it when the interval excludes 0.
+//! Otherwise the unpaired test above applies, and the comparison says why. Only the gated
+//! metrics (`Settings::gate`) count as regressions for the exit code; the others are shown.
+//!
 //! Both folders must hold the same scenario, told by its `name`: a baseline and a change to it
 //! (another parameter, another policy, another seed) keep the name, and that is what `diff` is
 //! for; two different studies compared metric by metric would report differences that are no
 //! regressions. Different names are bad input unless forced.
 
+pub mod paired;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -27,6 +35,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::summary::{Estimate, StudyResults};
 use crate::metrics::{Better, RUN_COLUMNS, Unit};
+use paired::{Replication, beyond, difference, pairable};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -73,7 +82,29 @@ pub struct Change {
     pub unit: Unit,
     pub base: Estimate,
     pub new: Estimate,
+    /// The paired difference `new − base` (mean and 95% half-width), when paired.
+    pub difference: Option<Estimate>,
     pub verdict: Verdict,
+    /// Whether the metric is gated: only a gated regression fails `diff` (exit 3).
+    pub gated: bool,
+}
+
+/// How the two sides were compared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pairing {
+    /// Replication by replication, with this many replications.
+    Paired { replications: usize },
+    /// Side by side (two intervals that must not overlap), and why not paired.
+    Unpaired { why: String },
+}
+
+/// What `compare_with` is told: the threshold, whether to compare differently named scenarios,
+/// and the gate (`None`: the default gate, `paired::default_gate`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settings {
+    pub threshold: f64,
+    pub force: bool,
+    pub gate: Option<Vec<usize>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -95,11 +126,23 @@ pub struct Comparison {
     /// Things the reader should know that are not changes (one replication, metrics not
     /// measured in one folder).
     pub notes: Vec<String>,
+    pub pairing: Pairing,
+    /// The gated metrics, and where the gate came from (`--gate`, the `[slo]`, the default).
+    pub gate: Vec<&'static str>,
+    pub gate_from: String,
 }
 
 impl Comparison {
+    /// Regressions of gated metrics: what fails `diff`.
     pub fn regressions(&self) -> usize {
-        self.count(Verdict::Regression)
+        (self.changes.iter())
+            .filter(|c| c.gated && c.verdict == Verdict::Regression)
+            .count()
+    }
+
+    /// Regressions of metrics outside the gate: shown, not failing.
+    pub fn ungated_regressions(&self) -> usize {
+        self.count(Verdict::Regression) - self.regressions()
     }
 
     pub fn improvements(&self) -> usize {
@@ -111,8 +154,9 @@ impl Comparison {
     }
 }
 
-/// Compares the summaries of two studies' results. An error (a bad threshold, differently named
-/// scenarios without `force`, different axes, a policy twice at one point) is bad input.
+/// Compares the summaries of two studies' results, gating every metric. An error (a bad
+/// threshold, differently named scenarios without `force`, different axes, a policy twice at one
+/// point) is bad input.
 pub fn compare(
     base: &StudyResults,
     new: &StudyResults,
@@ -122,7 +166,7 @@ pub fn compare(
     compare_named(base, new, threshold, force, ["base", "new"])
 }
 
-/// `compare`, naming each side as `names` says (the folders `isrsim diff` was given).
+/// `compare`, naming each side as `names` says.
 pub fn compare_named(
     base: &StudyResults,
     new: &StudyResults,
@@ -130,30 +174,119 @@ pub fn compare_named(
     force: bool,
     names: [&str; 2],
 ) -> Result<Comparison, String> {
-    check_threshold(threshold)?;
-    let base = Side::of(base, names[0])?;
-    let new = Side::of(new, names[1])?;
-    same_scenario(
-        [&base.scenario, &new.scenario],
-        names,
+    let settings = Settings {
+        threshold,
         force,
+        gate: Some((0..RUN_COLUMNS.len()).collect()),
+    };
+    compare_with(base, new, &settings, names)
+}
+
+/// Compares two folders' results (`isrsim diff BASE NEW`), paired replication by replication
+/// when they have the same seeds and replications, naming each side as `names` says.
+pub fn compare_with(
+    base: &StudyResults,
+    new: &StudyResults,
+    settings: &Settings,
+    names: [&str; 2],
+) -> Result<Comparison, String> {
+    check_threshold(settings.threshold)?;
+    let base_side = Side::of(base, names[0], None)?;
+    let new_side = Side::of(new, names[1], None)?;
+    same_scenario(
+        [&base_side.scenario, &new_side.scenario],
+        names,
+        settings.force,
         "diff compares a scenario's results with those of the same scenario",
     )?;
-    let order = axis_order(&base.axes, &new.axes, names)?;
+    let order = axis_order(&base_side.axes, &new_side.axes, names)?;
+    // Two scenarios saw different users, whatever their seeds.
+    let unpaired = (base_side.scenario != new_side.scenario)
+        .then(|| "the folders hold different scenarios".to_string());
+    let mut comparison = judge_sides(
+        base_side, new_side, &order, settings, names, base.study, unpaired,
+    );
+    if base.study.base.name != new.study.base.name {
+        comparison.notes.insert(
+            0,
+            format!(
+                "the folders hold different scenarios: \"{}\" and \"{}\"",
+                base.study.base.name, new.study.base.name
+            ),
+        );
+    }
+    Ok(comparison)
+}
+
+/// Compares two policies of one folder (`isrsim diff DIR --policies A,B`) at every sweep point,
+/// paired replication by replication: every policy saw the same users and edits.
+pub fn compare_policies(
+    results: &StudyResults,
+    policies: [&str; 2],
+    settings: &Settings,
+) -> Result<Comparison, String> {
+    check_threshold(settings.threshold)?;
+    for policy in policies {
+        if !results.summaries.iter().any(|s| s.policy == policy) {
+            let mut names: Vec<&str> = results
+                .summaries
+                .iter()
+                .map(|s| s.policy.as_str())
+                .collect();
+            names.dedup();
+            return Err(format!(
+                "--policies: the folder has no policy `{policy}`; its policies are {}",
+                names.join(", ")
+            ));
+        }
+    }
+    if policies[0] == policies[1] {
+        return Err(format!(
+            "--policies names `{}` twice: name two policies, such as A,B",
+            policies[0]
+        ));
+    }
+    let base = Side::of(results, policies[0], Some(policies))?;
+    let new = Side::of(results, policies[1], Some([policies[1], policies[1]]))?;
+    let order: Vec<usize> = (0..base.axes.len()).collect();
+    Ok(judge_sides(
+        base,
+        new,
+        &order,
+        settings,
+        policies,
+        results.study,
+        None,
+    ))
+}
+
+/// Judges every (variant, metric) the two sides share, paired when they can be (and `unpaired`
+/// gives no reason not to).
+fn judge_sides(
+    base: Side,
+    new: Side,
+    order: &[usize],
+    settings: &Settings,
+    names: [&str; 2],
+    study: &crate::scenario::Study,
+    unpaired: Option<String>,
+) -> Comparison {
     let new_rows: HashMap<Variant, &Row> = new
         .rows
         .iter()
-        .map(|r| (reorder(&r.variant, &order), r))
+        .map(|r| (reorder(&r.variant, order), r))
         .collect();
-
+    let matched_rows =
+        || (base.rows.iter()).filter_map(|r| new_rows.get(&r.variant).map(|n| (r, *n)));
+    let pairs = matched_rows().map(|(b, n)| (b.runs.as_slice(), n.runs.as_slice()));
+    let pairing = match unpaired.map_or_else(|| pairable(pairs), Err) {
+        Ok(()) => Pairing::Paired {
+            replications: matched_rows().map(|(b, _)| b.runs.len()).min().unwrap_or(0),
+        },
+        Err(why) => Pairing::Unpaired { why },
+    };
+    let (gate, gate_from) = resolve_gate(settings, study);
     let mut notes = Vec::new();
-    if base.scenario != new.scenario {
-        notes.push(format!(
-            "the folders hold different scenarios: \"{}\" and \"{}\"",
-            base.scenario, new.scenario
-        ));
-    }
-
     let mut changes = Vec::new();
     let (mut unchanged, mut matched, mut single) = (0, 0, false);
     // Metrics measured on one side only, as "metric of policy", by the side that lacks them.
@@ -184,14 +317,24 @@ pub fn compare_named(
                     continue;
                 }
             };
-            match judge(column.better, b, n, threshold) {
+            let paired_difference = match pairing {
+                Pairing::Paired { .. } => difference(&row.runs, &other.runs, m),
+                Pairing::Unpaired { .. } => None,
+            };
+            let verdict = match paired_difference {
+                Some(d) => judge_paired(column.better, d, b, n, settings.threshold),
+                None => judge(column.better, b, n, settings.threshold),
+            };
+            match verdict {
                 Some(verdict) => changes.push(Change {
                     variant: row.variant.clone(),
                     metric: column.name,
                     unit: column.unit,
                     base: b,
                     new: n,
+                    difference: paired_difference.map(|d| d.0),
                     verdict,
+                    gated: gate.contains(&m),
                 }),
                 None => unchanged += 1,
             }
@@ -209,30 +352,52 @@ pub fn compare_named(
     let only_in_new = new
         .rows
         .iter()
-        .map(|r| reorder(&r.variant, &order))
+        .map(|r| reorder(&r.variant, order))
         .filter(|v| !in_base.contains(&v))
         .collect();
     if single {
-        notes.push(
-            "one replication: its ci95 is 0, so any worse value counts (run more replications \
-             or pass --threshold)"
-                .to_string(),
-        );
+        notes.push(one_replication(&pairing));
     }
     // Stable: regressions first, each kind in row and column order.
     changes.sort_by_key(|c| c.verdict != Verdict::Regression);
-    Ok(Comparison {
+    Comparison {
         base_name: names[0].to_string(),
         new_name: names[1].to_string(),
         axes: base.axes,
-        threshold,
+        threshold: settings.threshold,
         changes,
         unchanged,
         matched,
         only_in_base,
         only_in_new,
         notes,
-    })
+        pairing,
+        gate: gate.iter().map(|&c| RUN_COLUMNS[c].name).collect(),
+        gate_from,
+    }
+}
+
+/// The gated metrics and where they came from: `--gate`, else `paired::default_gate`.
+fn resolve_gate(settings: &Settings, study: &crate::scenario::Study) -> (Vec<usize>, String) {
+    match &settings.gate {
+        Some(gate) => (gate.clone(), "--gate".to_string()),
+        None => {
+            let (gate, from) = paired::default_gate(study);
+            (gate, from.to_string())
+        }
+    }
+}
+
+/// The note of a comparison with one replication: what its verdicts rest on.
+fn one_replication(pairing: &Pairing) -> String {
+    let why = match pairing {
+        Pairing::Paired { .. } => "there is no paired interval with one replication",
+        Pairing::Unpaired { .. } => "its ci95 is 0",
+    };
+    format!(
+        "one replication: {why}, so any worse value counts (run more replications or pass \
+         --threshold)"
+    )
 }
 
 /// Where each of the base folder's axes is among the new folder's, so that the new folder's
@@ -306,6 +471,25 @@ fn judge(better: Better, base: Estimate, new: Estimate, threshold: f64) -> Optio
     (relative_change(base.mean, new.mean) >= threshold).then_some(verdict)
 }
 
+/// Whether `new` is worse or better than `base` by a paired difference beyond its interval
+/// (with one replication, any difference) and the threshold.
+fn judge_paired(
+    better: Better,
+    (d, _): (Estimate, usize),
+    base: Estimate,
+    new: Estimate,
+    threshold: f64,
+) -> Option<Verdict> {
+    // With one pair, the half-width is 0: any difference is beyond it, as unpaired.
+    let past = beyond(Some((d, 2)))?;
+    let verdict = match (better, past, d.mean > 0.0) {
+        (_, false, _) => return None,
+        (Better::Lower, true, true) | (Better::Higher, true, false) => Verdict::Regression,
+        _ => Verdict::Improvement,
+    };
+    (relative_change(base.mean, new.mean) >= threshold).then_some(verdict)
+}
+
 /// `|new - base| / |base|`; infinite when only `base` is 0.
 fn relative_change(base: f64, new: f64) -> f64 {
     if new == base {
@@ -327,19 +511,26 @@ struct Side {
 struct Row {
     variant: Variant,
     replications: usize,
+    /// Each replication's figures, in replication order.
+    runs: Vec<Replication>,
     /// In `RUN_COLUMNS` order; `None` for a metric not measured.
     values: Vec<Option<Estimate>>,
 }
 
 impl Side {
-    fn of(results: &StudyResults, name: &str) -> Result<Side, String> {
+    /// The rows of `results`; with `policy`, only those of policy `policy[0]`, named `policy[1]`
+    /// (so two policies of one folder match by sweep point).
+    fn of(results: &StudyResults, name: &str, policy: Option<[&str; 2]>) -> Result<Side, String> {
         let axes = results.study.axes.clone();
         let mut rows: Vec<Row> = Vec::new();
         let mut seen = HashSet::new();
         for summary in &results.summaries {
+            if policy.is_some_and(|[p, _]| summary.policy != p) {
+                continue;
+            }
             let variant = Variant {
                 labels: summary.labels.clone(),
-                policy: summary.policy.clone(),
+                policy: policy.map_or(summary.policy.clone(), |[_, named]| named.to_string()),
             };
             if !seen.insert(variant.clone()) {
                 return Err(format!(
@@ -351,9 +542,11 @@ impl Side {
             let values = (0..RUN_COLUMNS.len())
                 .map(|c| summary.estimate(c))
                 .collect();
+            let runs = results.runs_of(summary);
             rows.push(Row {
                 variant,
                 replications: summary.replications,
+                runs: runs.iter().map(|r| Replication::of(r)).collect(),
                 values,
             });
         }

@@ -21,6 +21,7 @@ impl Side {
             runs: Vec::new(),
             summaries: self.summaries.clone(),
             slo_checked: false,
+            warnings: Vec::new(),
         }
     }
 
