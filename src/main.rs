@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use isrsim::commands::{self, LoadArgs, Output, RunOptions};
-use isrsim::commands::{compare, diff};
+use isrsim::commands::{compare, diff, show};
 use isrsim::error::exit_code;
 use isrsim::experiment::{self, Shard};
 use isrsim::output;
@@ -232,6 +232,19 @@ enum Command {
     Plot {
         /// A folder written by `isrsim run` or `isrsim merge`.
         dir: PathBuf,
+    },
+    /// Prints a results folder's comparison table again, as `run` printed it, with any
+    /// `--columns`; or, with `--routes`, its per-route table (from routes.csv).
+    #[command(after_help = AFTER_HELP)]
+    Show {
+        /// A folder written by `isrsim run` or `isrsim merge`.
+        dir: PathBuf,
+        /// Prints one row per policy and route: requests, stale, regenerations, failed
+        /// regenerations, edit-visible lag and unseen edits.
+        #[arg(long, conflicts_with_all = ["wide", "columns"])]
+        routes: bool,
+        #[command(flatten)]
+        table: TableArgs,
     },
     /// Checks a scenario and prints what it would simulate.
     #[command(after_help = AFTER_HELP)]
@@ -468,6 +481,13 @@ fn main() -> ExitCode {
             compare::run(&predicted, &measured, &options)
         }
         Command::Plot { dir } => commands::plot(&dir),
+        Command::Show { dir, routes, table } => show::run(
+            &dir,
+            &show::Options {
+                routes,
+                columns: table.columns(),
+            },
+        ),
         Command::Fit {
             log,
             out,

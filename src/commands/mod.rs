@@ -1,8 +1,8 @@
 //! The `isrsim` subcommands, as the binary calls them. Each returns an exit code of
 //! docs/model.md §14: the library decides nothing about exit codes but here, and `main` exits.
 //!
-//! `run`, `merge`, `plot`, `validate` and `cms` are here; `diff`, `compare`, `fit` and `load`
-//! (`loadtest`) have a module each.
+//! `run`, `merge`, `plot`, `validate` and `cms` are here; `diff`, `compare`, `fit`, `load`
+//! (`loadtest`) and `show` have a module each.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,6 +30,7 @@ pub mod diff;
 mod fit;
 mod loadtest;
 mod memory;
+pub mod show;
 
 pub use fit::{FitArgs, fit};
 pub use loadtest::{LoadArgs, load};

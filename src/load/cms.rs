@@ -85,8 +85,13 @@ pub enum Happened {
     /// It gave up in the queue at its timeout after waiting `waited`, and never ran.
     Abandoned { waited: SimTime },
     /// It was answered: with the page (`version`, and `wasted` when that is the version its
-    /// instance had last fetched), or with an error (`version` is `None`).
-    Answered { version: Option<u32>, wasted: bool },
+    /// instance had last fetched), or with an error (`version` is `None`). `triggered`: when it
+    /// arrived, which decides whether the metrics count it (docs/model.md §11.2).
+    Answered {
+        version: Option<u32>,
+        wasted: bool,
+        triggered: SimTime,
+    },
     /// Its run ended and freed its slot (after its answer when it timed out while running).
     Freed,
 }
@@ -469,6 +474,8 @@ impl Cms {
         tally.counters.requests += 1;
         let duplicate = tally.in_flight[page.index()] > 0;
         tally.in_flight[page.index()] += 1;
+        // Read before the arrival is told, so its outcome is never counted when it is not.
+        let arrived = self.now();
         self.tell(&tally, page, Happened::Arrived { duplicate });
         if let Some(name) = &instance {
             let total = self.size().0 as usize;
@@ -487,6 +494,7 @@ impl Cms {
             cms: self,
             page,
             instance,
+            arrived,
         }
     }
 
@@ -513,7 +521,13 @@ impl Cms {
             let last = std::mem::replace(&mut held[fetch.page.index()], version);
             wasted = last == version;
         }
-        self.tell(&tally, fetch.page, Happened::Answered { version, wasted });
+        let triggered = fetch.arrived;
+        let answered = Happened::Answered {
+            version,
+            wasted,
+            triggered,
+        };
+        self.tell(&tally, fetch.page, answered);
     }
 }
 
@@ -544,6 +558,7 @@ struct Fetch<'a> {
     cms: &'a Cms,
     page: PageId,
     instance: Option<String>,
+    arrived: SimTime,
 }
 
 impl Drop for Fetch<'_> {

@@ -411,6 +411,14 @@ impl Recorder {
             for page in 0..self.layout.total() {
                 check_alert(&mut state, self, &content, PageId::at(page), end);
             }
+            let State {
+                collector,
+                visibility,
+                ..
+            } = &mut state;
+            visibility.unseen(&*content, |page, edited| {
+                collector.edit_unseen(self.layout.route_of(page), edited, end)
+            });
         }
         if self.has_cdn && !state.cdn_seen {
             state.collector.cdn_not_observed();
@@ -463,8 +471,12 @@ impl Observer for Recorder {
             Happened::Started { waited } | Happened::Abandoned { waited } => {
                 collector.backend_wait(e.at, waited);
             }
-            Happened::Answered { version, wasted } => {
-                collector.regeneration_finished(e.at, e.route, version.is_some(), wasted);
+            Happened::Answered {
+                version,
+                wasted,
+                triggered,
+            } => {
+                collector.regeneration_finished(triggered, e.route, version.is_some(), wasted);
                 if let Some(v) = version {
                     let returned = &mut state.returned[e.page.index()];
                     match returned.newest {

@@ -3,7 +3,11 @@
 //! Memory does not grow with simulated time: percentiles come from HdrHistograms (3 significant
 //! digits), peaks and per-second figures are folded as they go, and the time series has a fixed
 //! number of buckets. Nothing observed before `warmup` is counted, except in the time series,
-//! which covers the whole run. The shield's figures are left unmeasured unless the run has one
+//! which covers the whole run; a generation's outcome (failed, wasted) is counted with the
+//! generation, by its trigger, so `runs.csv` and `routes.csv` never count a failure whose
+//! trigger they did not count (docs/model.md §11.2). Edits no response reflected by the run's end
+//! are censored at the end (§11.1): counted in `edits_unseen` and in the edit-visible figures at
+//! their censoring time, which makes those figures lower bounds. The shield's figures are left unmeasured unless the run has one
 //! (`with_shield`).
 
 use hdrhistogram::Histogram;
@@ -78,6 +82,7 @@ struct RouteStats {
     failed: u64,
     stale_age: Histogram<u64>,
     edit_visible: Histogram<u64>,
+    edits_unseen: u64,
     over_alert: u64,
 }
 
@@ -91,6 +96,7 @@ impl RouteStats {
             failed: 0,
             stale_age: histogram(),
             edit_visible: histogram(),
+            edits_unseen: 0,
             over_alert: 0,
         }
     }
@@ -162,6 +168,7 @@ pub struct Collector {
     latency_run: (u64, u64),
     backend_wait: Histogram<u64>,
     edit_visible: Histogram<u64>,
+    edits_unseen: u64,
     routes: Vec<RouteStats>,
     /// Beside `routes`, not in them: the request path never reads a name.
     route_names: Vec<String>,
@@ -233,6 +240,7 @@ impl Collector {
             latency_run: (0, 0),
             backend_wait: histogram(),
             edit_visible: histogram(),
+            edits_unseen: 0,
             routes: vec![RouteStats::new(); route_names.len()],
             route_names,
             buckets: vec![Bucket::default(); n_buckets],
@@ -340,6 +348,19 @@ impl Collector {
         }
     }
 
+    /// An edit made at `edited` had not become visible by the run's `end`: it is censored, and
+    /// enters the edit-visible figures at `end - edited`, a lower bound of its lag.
+    pub fn edit_unseen(&mut self, route: usize, edited: SimTime, end: SimTime) {
+        if self.counted(edited) {
+            let censored = end.saturating_sub(edited).as_micros();
+            self.edit_visible.saturating_record(censored);
+            self.edits_unseen += 1;
+            let route = &mut self.routes[route];
+            route.edit_visible.saturating_record(censored);
+            route.edits_unseen += 1;
+        }
+    }
+
     pub fn origin_request(&mut self, at: SimTime) {
         let b = self.bucket_of(at);
         self.buckets[b].origin_requests += 1;
@@ -390,8 +411,16 @@ impl Collector {
         }
     }
 
-    pub fn regeneration_finished(&mut self, at: SimTime, route: usize, ok: bool, wasted: bool) {
-        if !self.counted(at) {
+    /// A generation triggered at `triggered` finished: it is counted, or not, as its trigger was,
+    /// so a generation that spans the warm-up's end counts in no column (docs/model.md §11.2).
+    pub fn regeneration_finished(
+        &mut self,
+        triggered: SimTime,
+        route: usize,
+        ok: bool,
+        wasted: bool,
+    ) {
+        if !self.counted(triggered) {
             return;
         }
         if !ok {
@@ -502,6 +531,7 @@ impl Collector {
                 ("latency_max_ms", millis(max_s(&self.latency))),
                 ("edit_visible_p50_s", quantile_s(&self.edit_visible, 0.5)),
                 ("edit_visible_p99_s", quantile_s(&self.edit_visible, 0.99)),
+                ("edits_unseen", count(self.edits_unseen)),
                 (
                     "cdn_behind_origin_ratio",
                     cdn(self.behind_origin, self.requests),
@@ -530,7 +560,9 @@ impl Collector {
                         ("cdn_hit_ratio", cdn(r.cdn_served, r.requests)),
                         ("regenerations", count(r.regenerations)),
                         ("regenerations_failed", count(r.failed)),
+                        ("edit_visible_p50_s", quantile_s(&r.edit_visible, 0.5)),
                         ("edit_visible_p99_s", quantile_s(&r.edit_visible, 0.99)),
+                        ("edits_unseen", count(r.edits_unseen)),
                         ("pages_regen_gap_over_alert", count(r.over_alert)),
                     ],
                 )

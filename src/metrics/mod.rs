@@ -194,6 +194,12 @@ pub const RUN_COLUMNS: [Column; 28] = [
         "99th percentile time from an edit to the first response that reflects it",
     ),
     col(
+        "edits_unseen",
+        Count,
+        Lower,
+        "edits made after warm-up that no response reflected by the run's end (censored: the edit_visible figures count each at the run's end, so they are lower bounds when this is above 0)",
+    ),
+    col(
         "cdn_behind_origin_ratio",
         Ratio,
         Lower,
@@ -260,8 +266,15 @@ pub fn measured_by(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The count of censored samples a column's figures include (docs/model.md §11.1): the
+/// edit-visible figures count each edit unseen by the run's end at its censoring time, so they
+/// are lower bounds whenever `edits_unseen` is above 0. `None` for a column that censors nothing.
+pub fn censored_by(name: &str) -> Option<&'static str> {
+    name.starts_with("edit_visible_").then_some("edits_unseen")
+}
+
 /// The metric columns of `routes.csv`, after `scenario,policy,route`.
-pub const ROUTE_COLUMNS: [Column; 11] = [
+pub const ROUTE_COLUMNS: [Column; 13] = [
     col(
         "requests",
         Count,
@@ -297,10 +310,22 @@ pub const ROUTE_COLUMNS: [Column; 11] = [
         "generations that failed",
     ),
     col(
+        "edit_visible_p50_s",
+        Seconds,
+        Lower,
+        "median time from an edit to the first response that reflects it",
+    ),
+    col(
         "edit_visible_p99_s",
         Seconds,
         Lower,
         "99th percentile time from an edit to the first response that reflects it",
+    ),
+    col(
+        "edits_unseen",
+        Count,
+        Lower,
+        "the route's edits that no response reflected by the run's end",
     ),
     col(
         "pages_regen_gap_over_alert",

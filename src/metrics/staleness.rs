@@ -9,7 +9,8 @@
 //!   version; its **stale age** is the time since the first edit it does not reflect;
 //! - a fresh response has a stale age of zero, and a failed response (no version) has none;
 //! - an edit becomes **visible** at the first response for its page that reflects it; the lag
-//!   from the edit to that response is the edit-visible lag;
+//!   from the edit to that response is the edit-visible lag; an edit still unseen when the run
+//!   ends is censored there (its lag is at least the end minus the edit);
 //! - a response served stale by the CDN while an instance already held a newer version is the
 //!   CDN being **behind the origin**.
 
@@ -113,6 +114,18 @@ impl Visibility {
             *seen = version;
         }
     }
+
+    /// At the run's end: calls `unseen` with the page and time of each edit that no response
+    /// reflected, the censored ones.
+    pub fn unseen(&self, truth: &impl Truth, mut unseen: impl FnMut(PageId, SimTime)) {
+        for (p, &seen) in self.seen.iter().enumerate() {
+            let page = PageId::at(p);
+            let current = truth.current(page);
+            if seen < current {
+                truth.for_each_edit(page, seen, current, |t| unseen(page, t));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -176,5 +189,21 @@ mod tests {
         assert_eq!(edits, [10.0]);
         visibility.served(&TwoEdits, PageId(0), 2, |t| edits.push(t.as_secs_f64()));
         assert_eq!(edits, [10.0, 30.0]);
+    }
+
+    #[test]
+    fn the_edits_no_response_reflected_are_the_unseen_ones() {
+        let mut visibility = Visibility::new(1);
+        let mut unseen = Vec::new();
+        visibility.unseen(&TwoEdits, |_, t| unseen.push(t.as_secs_f64()));
+        assert_eq!(unseen, [10.0, 30.0]);
+        visibility.served(&TwoEdits, PageId(0), 1, |_| {});
+        unseen.clear();
+        visibility.unseen(&TwoEdits, |_, t| unseen.push(t.as_secs_f64()));
+        assert_eq!(unseen, [30.0]);
+        visibility.served(&TwoEdits, PageId(0), 2, |_| {});
+        unseen.clear();
+        visibility.unseen(&TwoEdits, |_, t| unseen.push(t.as_secs_f64()));
+        assert!(unseen.is_empty());
     }
 }

@@ -14,9 +14,10 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::charts::Chart;
 use super::format::human;
+use super::route_table::ROUTE_TABLE_COLUMNS;
 use super::table::{KEY_COLUMNS, describe_replications, key_columns};
-use crate::metrics::{Better, RUN_COLUMNS, Unit};
-use crate::results::StudyResults;
+use crate::metrics::{Better, ROUTE_COLUMNS, RUN_COLUMNS, Unit};
+use crate::results::{RouteSummary, StudyResults};
 
 /// Readable on screen and on paper: a system font, dark text on white, numbers in aligned
 /// columns, charts as wide as the page and no wider.
@@ -69,6 +70,7 @@ pub fn render(results: &StudyResults, charts: &[Chart], extra: Option<&Section>)
                         "\n"
                         nav {
                             a href="#comparison" { "Comparison" } " · "
+                            a href="#routes" { "Per route" } " · "
                             @if let Some(extra) = extra {
                                 a href={ "#" (extra.id) } { (extra.heading) } " · "
                             }
@@ -94,6 +96,7 @@ pub fn render(results: &StudyResults, charts: &[Chart], extra: Option<&Section>)
                         "\n"
                     }
                     (comparison.section())
+                    (routes_section(results))
                     @if let Some(extra) = extra {
                         (extra_section(extra))
                     }
@@ -154,15 +157,8 @@ impl Comparison {
                     .map(|&(i, _)| {
                         let unit = RUN_COLUMNS[i].unit;
                         // The figures as `summary.csv` holds them, rounded as written.
-                        match (s.replications, s.means[i]) {
-                            (0, _) => ("-".to_string(), None),
-                            (_, None) => ("n/a".to_string(), None),
-                            (1, Some(mean)) => (human(mean, unit), None),
-                            (_, Some(mean)) => {
-                                let ci = s.ci95[i].unwrap_or(0.0);
-                                (human(mean, unit), Some(human(ci, unit)))
-                            }
-                        }
+                        let (reps, lower) = (s.replications, s.lower_bound(i));
+                        cell(reps, s.means[i], s.ci95[i], unit, lower)
                     })
                     .collect();
                 // A point short of labels would shift every cell after it; one per axis.
@@ -280,6 +276,28 @@ impl Comparison {
                 "\n"
             }
             "\n"
+        }
+    }
+}
+
+/// A table cell: the mean, `≥` before it when it is a lower bound (§11.1), and the half-width of
+/// its 95% interval when there are two replications or more; `-` alone when there were no runs,
+/// `n/a` when none measured it.
+fn cell(
+    replications: usize,
+    mean: Option<f64>,
+    ci: Option<f64>,
+    unit: Unit,
+    lower_bound: bool,
+) -> (String, Option<String>) {
+    let mark = if lower_bound { "≥ " } else { "" };
+    match (replications, mean) {
+        (0, _) => ("-".to_string(), None),
+        (_, None) => ("n/a".to_string(), None),
+        (1, Some(mean)) => (format!("{mark}{}", human(mean, unit)), None),
+        (_, Some(mean)) => {
+            let ci = human(ci.unwrap_or(0.0), unit);
+            (format!("{mark}{}", human(mean, unit)), Some(ci))
         }
     }
 }
@@ -455,6 +473,114 @@ fn better(better: Better) -> &'static str {
         Better::Lower => "lower",
         Better::Higher => "higher",
         Better::Neutral => "neither",
+    }
+}
+
+// ---- Per route: each route's policies side by side, from `routes.csv` ---------------------
+
+/// One table of the per-route section: a route (at a sweep point), and each policy's figures.
+struct RouteGroup<'r> {
+    /// The route, and at a sweep point the point's value of each swept key.
+    title: String,
+    rows: Vec<(&'r str, &'r RouteSummary)>,
+}
+
+/// The route summaries grouped by (point, route), in study order, each group's policies in the
+/// point's order.
+fn route_groups<'r>(results: &'r StudyResults) -> Vec<RouteGroup<'r>> {
+    let axes = &results.study.axes;
+    let mut groups: Vec<RouteGroup> = Vec::new();
+    for s in &results.summaries {
+        let at: Vec<String> = (axes.iter().zip(&s.labels))
+            .map(|(a, l)| format!("{a} = {l}"))
+            .collect();
+        for route in &s.routes {
+            let title = match at.is_empty() {
+                true => route.route.clone(),
+                false => format!("{} at {}", route.route, at.join(", ")),
+            };
+            match groups.iter_mut().find(|g| g.title == title) {
+                Some(group) => group.rows.push((&s.policy, route)),
+                None => groups.push(RouteGroup {
+                    title,
+                    rows: vec![(&s.policy, route)],
+                }),
+            }
+        }
+    }
+    groups
+}
+
+/// Each route's policies side by side: its key figures from `routes.csv` (the columns `isrsim
+/// show --routes` prints), a table per route and sweep point.
+fn routes_section(results: &StudyResults) -> Markup {
+    let columns: Vec<(usize, &str)> = (ROUTE_TABLE_COLUMNS.iter())
+        .filter_map(|&(name, heading)| {
+            Some((ROUTE_COLUMNS.iter().position(|c| c.name == name)?, heading))
+        })
+        .collect();
+    let groups = route_groups(results);
+    let censored = (groups.iter().flat_map(|g| &g.rows))
+        .any(|(_, r)| columns.iter().any(|&(i, _)| r.lower_bound(i)));
+    html! {
+        section id="routes" {
+            "\n" h2 { "Per route" }
+            "\n"
+            p.note {
+                "Each route's policies side by side, from " code { "routes.csv" } ": the figures "
+                "of the route's pages alone, the mean over replications and, under it, the "
+                "half-width of its 95% confidence interval when there are several."
+            }
+            @if censored {
+                "\n"
+                p.note {
+                    "≥ marks a lower bound: some edits were never seen by the run's end (edits "
+                    "unseen), and each counts in the edit-visible figures at its censoring time, "
+                    "the run's end minus the edit's time, so the true figure is at least this."
+                }
+            }
+            @if groups.is_empty() {
+                "\n" p.note { "No route was measured." }
+            }
+            @for group in &groups {
+                "\n" h3 { (group.title) }
+                "\n"
+                div.scroll {
+                    table.comparison {
+                        thead {
+                            tr {
+                                th scope="col" { "policy" }
+                                @for &(i, heading) in &columns {
+                                    th scope="col" class="num" title=(ROUTE_COLUMNS[i].meaning) {
+                                        (heading)
+                                    }
+                                }
+                            }
+                        }
+                        "\n"
+                        tbody {
+                            @for &(policy, r) in &group.rows {
+                                tr {
+                                    th scope="row" { (policy) }
+                                    @for &(i, _) in &columns {
+                                        @let unit = ROUTE_COLUMNS[i].unit;
+                                        @let (mean, ci) = cell(r.replications, r.means[i],
+                                            r.ci95[i], unit, r.lower_bound(i));
+                                        td.num {
+                                            (mean)
+                                            @if let Some(ci) = ci { span.ci { "± " (ci) } }
+                                        }
+                                    }
+                                }
+                                "\n"
+                            }
+                        }
+                    }
+                }
+            }
+            "\n"
+        }
+        "\n"
     }
 }
 

@@ -23,11 +23,13 @@ use crate::output::Target;
 use crate::results::StudyResults;
 use crate::scenario::Study;
 
-// `report.html` shows the table's columns; it names them through here.
-use export::table;
+// `report.html` shows the table's columns, and the per-route table's; it names them through here.
+use export::{route_table, table};
 
 pub use charts::{Chart, Popularity, Rate, draw_fit};
-pub use export::{Columns, Export, Json, LoadInfo, RunInfo, Style, Table, parse_column};
+pub use export::{
+    Columns, Export, Json, LoadInfo, RouteTable, RunInfo, Style, Table, parse_column,
+};
 
 /// Writes the files of docs/model.md §11 for `runs`, with their SLO verdicts, into the folder
 /// `out`, replacing any results folder already there (see `write_run`).

@@ -117,6 +117,14 @@ impl Summary {
         crate::metrics::column(name).and_then(|i| self.means[i])
     }
 
+    /// Whether run column `c`'s mean is a lower bound: it includes censored samples (an edit
+    /// never seen by a run's end counts at its censoring time, docs/model.md §11.1).
+    pub fn lower_bound(&self, c: usize) -> bool {
+        crate::metrics::censored_by(RUN_COLUMNS[c].name)
+            .and_then(|count| self.mean(count))
+            .is_some_and(|n| n > 0.0)
+    }
+
     /// Run column `c`'s mean and half-width, as `summary.csv` shows them; `None` when not
     /// measured.
     pub fn estimate(&self, c: usize) -> Option<Estimate> {
@@ -146,6 +154,21 @@ pub struct RouteSummary {
 }
 
 impl RouteSummary {
+    /// The mean of a route column by name; `None` when not measured or not a column.
+    pub fn mean(&self, name: &str) -> Option<f64> {
+        ROUTE_COLUMNS
+            .iter()
+            .position(|c| c.name == name)
+            .and_then(|i| self.means[i])
+    }
+
+    /// Whether route column `c`'s mean is a lower bound, as `Summary::lower_bound`.
+    pub fn lower_bound(&self, c: usize) -> bool {
+        crate::metrics::censored_by(ROUTE_COLUMNS[c].name)
+            .and_then(|count| self.mean(count))
+            .is_some_and(|n| n > 0.0)
+    }
+
     fn of(route: &str, runs: &[&RunResult]) -> RouteSummary {
         let found: Vec<_> = runs
             .iter()

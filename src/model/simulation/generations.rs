@@ -122,12 +122,12 @@ impl Simulation<'_> {
         let current = self.origin.epoch(instance) == job.epoch;
         if ok && !current {
             self.collector
-                .regeneration_finished(now, route, true, false);
+                .regeneration_finished(job.triggered, route, true, false);
         } else if ok {
             let previous = self.origin.version(instance, page);
             let wasted = previous == Some(job.snapshot);
             self.collector
-                .regeneration_finished(now, route, true, wasted);
+                .regeneration_finished(job.triggered, route, true, wasted);
             let plan = &self.plans[route];
             let fresh_until = plan.policy.revalidate.map_or(SimTime::NEVER, |r| now + r);
             let expires_at = now + plan.expire;
@@ -141,7 +141,7 @@ impl Simulation<'_> {
             }
         } else {
             self.collector
-                .regeneration_finished(now, route, false, false);
+                .regeneration_finished(job.triggered, route, false, false);
         }
         if !ok && current {
             // Next.js writes the old entry back as new, fresh for the back-off and expiring

@@ -562,6 +562,10 @@ impl<'p> Simulation<'p> {
         for page in 0..self.origin_newest.len() {
             self.check_alert(PageId::at(page));
         }
+        let (collector, layout) = (&mut self.collector, self.content.layout());
+        self.visibility.unseen(&self.content, |page, edited| {
+            collector.edit_unseen(layout.route_of(page), edited, duration)
+        });
         (self.collector, self.trace)
     }
 

@@ -29,7 +29,9 @@ pub const NOTE_SIZE: f64 = 28.0;
 
 /// Okabe–Ito, ordered so that the first four are the most distinct and yellow comes last; the
 /// yellow is darkened (#F0E442 to #C8B800) because the original is barely visible on white.
-pub const PALETTE: [RGBColor; 8] = [
+/// Four darker colours follow (Paul Tol's wine and indigo, a brown and a grey), so that up to
+/// twelve series, nine policies of a sweep among them, never share a colour.
+pub const PALETTE: [RGBColor; 12] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -38,6 +40,10 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0x00, 0x00, 0x00), // black
     RGBColor(0xC8, 0xB8, 0x00), // yellow, darkened
+    RGBColor(0x88, 0x22, 0x55), // wine
+    RGBColor(0x33, 0x22, 0x88), // indigo
+    RGBColor(0x8C, 0x56, 0x4B), // brown
+    RGBColor(0x7F, 0x7F, 0x7F), // grey
 ];
 
 pub const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
@@ -78,7 +84,7 @@ pub fn note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str) -> Dr
     area.draw_text(text, &style, (w as i32 / 2, h as i32 / 2))
 }
 
-/// How one series looks: its colour, and after the first eight, another line style and fill.
+/// How one series looks: its colour, and after the first twelve, another line style and fill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Look {
     pub color: RGBColor,
@@ -663,13 +669,16 @@ mod tests {
     }
 
     #[test]
-    fn series_after_the_eighth_change_line_style() {
-        assert_eq!(Look::of(0).color, Look::of(8).color);
+    fn twelve_series_have_twelve_colours_and_the_next_change_line_style() {
+        let colors: Vec<RGBColor> = (0..12).map(|i| Look::of(i).color).collect();
+        for (i, a) in colors.iter().enumerate() {
+            assert!(!colors[..i].contains(a), "series {i} repeats a colour");
+        }
+        assert_eq!(Look::of(0).color, Look::of(12).color);
         assert_eq!(
-            (Look::of(0).round, Look::of(8).round, Look::of(16).round),
+            (Look::of(0).round, Look::of(12).round, Look::of(24).round),
             (0, 1, 2)
         );
-        assert_ne!(Look::of(0).color, Look::of(1).color);
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! `sweep_<metric>`: in a sweep, each key metric against the first swept parameter, one line per
-//! policy (and per combination of the other axes' values), with 95% interval bars.
+//! `sweep_<metric>`: in a sweep, each key metric against the first swept parameter, one series
+//! per policy (and per combination of the other axes' values), with 95% interval bars.
 //!
 //! The x axis is numeric when every value of the first axis is a number, and otherwise lists
-//! the values in sweep order, evenly spaced. Lines sharing an x are nudged apart a little so
-//! their interval bars do not hide each other.
+//! the values in sweep order, evenly spaced. Values with an order (numbers, durations) are drawn
+//! as lines, nudged apart a little so their interval bars do not hide each other. Values with
+//! none (strings such as `"local"` and `"shared"`, booleans, inline tables) are categories: a
+//! line between them would suggest a trend that is not there, so each value gets a group of
+//! bars, one per series in the series' own colour (docs/model.md §11.9).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -16,6 +19,7 @@ use super::style::{self, Axes, Entry, Look, Swatch};
 use super::{Chart, common_entry, compact, finite, series_parts, short_names, title};
 use crate::metrics;
 use crate::results::{StudyResults, Summary};
+use crate::time::parse_duration;
 
 /// The metrics drawn against the swept parameter: column and name.
 const METRICS: [(&str, &str); 6] = [
@@ -55,6 +59,8 @@ pub fn draw(results: &StudyResults) -> io::Result<Vec<Chart>> {
         .iter()
         .map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
         .collect();
+    // Durations are ordered even though they are not numbers; everything else is a category.
+    let bars = numbers.is_none() && !xs.iter().all(|v| parse_duration(v.trim()).is_ok());
     let parts: Vec<Vec<String>> = lines.iter().map(|(parts, _)| parts.clone()).collect();
     let (names, common) = short_names(&parts);
     let mut charts = Vec::new();
@@ -94,9 +100,11 @@ pub fn draw(results: &StudyResults) -> io::Result<Vec<Chart>> {
             scale,
             series,
             common: common.as_deref(),
+            bars,
         };
+        let drawn = if bars { "a bar" } else { "one line" };
         let caption = format!(
-            "The {name} at each value of {axis}, one line per policy, with 95% confidence \
+            "The {name} at each value of {axis}, {drawn} per policy, with 95% confidence \
              intervals over replications."
         );
         charts.push(Chart::drawn(&chart_name, &title, &caption, &figure)?);
@@ -139,6 +147,8 @@ struct Sweep<'a> {
     series: Vec<Line>,
     /// What every line shares, said once in the legend.
     common: Option<&'a str>,
+    /// The x values are categories: grouped bars rather than lines.
+    bars: bool,
 }
 
 impl Sweep<'_> {
@@ -179,7 +189,11 @@ impl Figure for Sweep<'_> {
         let mut entries: Vec<Entry> = (self.series.iter().enumerate())
             .map(|(i, s)| Entry {
                 label: s.label.clone(),
-                swatch: Swatch::Marked(look(i)),
+                swatch: if self.bars {
+                    Swatch::Bar(look(i))
+                } else {
+                    Swatch::Marked(look(i))
+                },
             })
             .collect();
         entries.extend(self.common.map(common_entry));
@@ -234,7 +248,11 @@ impl Figure for Sweep<'_> {
             Some(ticks) => {
                 let mut chart = style::cartesian(&plot, style::ticked(x, ticks), y)?;
                 style::draw_mesh(&mut chart, &axes)?;
-                self.draw_lines(&mut chart, nudge)?;
+                if self.bars {
+                    self.draw_bars(&mut chart)?;
+                } else {
+                    self.draw_lines(&mut chart, nudge)?;
+                }
             }
             None => {
                 let mut chart = style::cartesian(&plot, x, y)?;
@@ -249,7 +267,36 @@ impl Figure for Sweep<'_> {
     }
 }
 
+/// The share of a category's width its group of bars takes.
+const GROUP_WIDTH: f64 = 0.8;
+
 impl Sweep<'_> {
+    /// One group of bars per category, one bar per series at the series' place in the group,
+    /// whether or not the others have a value there, with its 95% interval.
+    fn draw_bars<DB, X, Y>(&self, chart: &mut style::Plot<'_, DB, X, Y>) -> DrawResult<(), DB>
+    where
+        DB: DrawingBackend,
+        X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+        Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    {
+        let width = GROUP_WIDTH / self.series.len().max(1) as f64;
+        for (i, series) in self.series.iter().enumerate() {
+            let look = Look::of(i);
+            let (fill, border) = style::bar_styles(look);
+            for &(x, mean, ci) in &series.points {
+                let left = self.place(x) - GROUP_WIDTH / 2.0 + i as f64 * width;
+                let corners = [(left, 0.0), (left + width, mean * self.scale)];
+                chart.draw_series(std::iter::once(Rectangle::new(corners, fill)))?;
+                chart.draw_series(std::iter::once(Rectangle::new(corners, border)))?;
+                if ci > 0.0 {
+                    let (lo, hi) = ((mean - ci) * self.scale, (mean + ci) * self.scale);
+                    style::draw_whisker(chart, left + width / 2.0, (lo, hi), style::AXIS)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn draw_lines<DB, X, Y>(
         &self,
         chart: &mut style::Plot<'_, DB, X, Y>,
@@ -277,5 +324,107 @@ impl Sweep<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::metrics::RunResult;
+    use crate::results::fixture::run_at;
+    use crate::scenario::Study;
+
+    /// Nine policies swept over `key = values`, two replications each.
+    fn swept(key: &str, values: &str) -> (Study, Vec<RunResult>) {
+        let mut text = String::from(
+            "duration = \"10m\"\n[traffic]\npattern = \"steady\"\nrate = 1\n[[routes]]\n\
+             name = \"posts\"\npages = 10\nregen_time = \"1s\"\n[cdn]\npops = 1\n[origin]\n\
+             instances = 2\n",
+        );
+        for p in 0..9 {
+            text.push_str(&format!(
+                "[[policies]]\nname = \"p{p}\"\nrevalidate = \"{}s\"\n",
+                p + 1
+            ));
+        }
+        text.push_str(&format!("[sweep]\n\"{key}\" = {values}\n"));
+        let study = Study::from_bytes(text.as_bytes(), Path::new("sweep.toml")).unwrap();
+        let mut runs = Vec::new();
+        for point in 0..study.points.len() {
+            for policy in 0..9 {
+                for r in 0..2 {
+                    let x = (point * 9 + policy) as f64 + f64::from(r);
+                    runs.push(run_at(point, policy, r, 0.0, &[("stale_ratio", 0.01 * x)]));
+                }
+            }
+        }
+        (study, runs)
+    }
+
+    fn stale_ratio_svg(study: &Study, runs: &[RunResult]) -> String {
+        let results = StudyResults::new(study, runs, false);
+        let charts = draw(&results).unwrap();
+        let chart = charts
+            .iter()
+            .find(|c| c.name == "sweep_stale_ratio")
+            .unwrap();
+        chart.svg().to_string()
+    }
+
+    /// The colour of series `i` as the SVG writes it.
+    fn hex(i: usize) -> String {
+        let color = style::Look::of(i).color;
+        format!("#{:02X}{:02X}{:02X}", color.0, color.1, color.2)
+    }
+
+    /// The values of `attribute` on the SVG's `element`s.
+    fn attributes<'s>(svg: &'s str, element: &str, attribute: &str) -> Vec<&'s str> {
+        let (open, name) = (format!("<{element} "), format!(" {attribute}=\""));
+        svg.split(open.as_str())
+            .skip(1)
+            .filter_map(|e| {
+                e.split('>')
+                    .next()?
+                    .split(name.as_str())
+                    .nth(1)?
+                    .split('"')
+                    .next()
+            })
+            .collect()
+    }
+
+    /// How many of the SVG's polylines are drawn in a series' colour (the axes are grey).
+    fn series_lines(svg: &str) -> usize {
+        let strokes = attributes(svg, "polyline", "stroke");
+        let colours: Vec<String> = (0..9).map(hex).collect();
+        strokes
+            .iter()
+            .filter(|s| colours.iter().any(|c| c.eq_ignore_ascii_case(s)))
+            .count()
+    }
+
+    #[test]
+    fn a_categorical_sweep_draws_a_group_of_bars_per_value_and_a_numeric_one_lines() {
+        let (study, runs) = swept("origin.cache", r#"["local", "shared"]"#);
+        let svg = stale_ratio_svg(&study, &runs);
+        assert_eq!(series_lines(&svg), 0, "a line between categories");
+        // Each of the nine policies has a bar at each of the two values, filled in its own
+        // colour, and a swatch in the legend: three rectangles of each colour.
+        let fills = attributes(&svg, "rect", "fill");
+        for i in 0..9 {
+            let hex = hex(i);
+            let n = fills
+                .iter()
+                .filter(|f| f.eq_ignore_ascii_case(&hex))
+                .count();
+            assert_eq!(n, 3, "policy {i}'s colour {hex}:\n{fills:?}");
+        }
+        let (study, runs) = swept("origin.instances", "[1, 2, 4]");
+        let svg = stale_ratio_svg(&study, &runs);
+        assert!(series_lines(&svg) >= 9, "a numeric sweep keeps its lines");
+        let (study, runs) = swept("cdn.shield", "[false, true]");
+        assert_eq!(series_lines(&stale_ratio_svg(&study, &runs)), 0);
     }
 }

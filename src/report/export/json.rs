@@ -66,7 +66,11 @@ fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
                 .map(|(i, c)| {
                     (
                         c.name.to_string(),
-                        json!({ "mean": finite(s.means[i]), "ci95": finite(s.ci95[i]) }),
+                        json!({
+                            "mean": finite(s.means[i]),
+                            "ci95": finite(s.ci95[i]),
+                            "lower_bound": s.lower_bound(i),
+                        }),
                     )
                 })
                 .collect();

@@ -1,11 +1,13 @@
 //! The outputs of a run, one module per format, each behind `Export`: typed results in, bytes out,
 //! so each can be tested without a disk. `csv` makes the five CSV files, `json` `summary.json`,
-//! `meta` `meta.csv` and `table` the comparison printed on the terminal; `write_all` writes every
+//! `meta` `meta.csv`, `table` the comparison printed on the terminal and `route_table` the
+//! per-route one `isrsim show --routes` prints; `write_all` writes every
 //! file of a results folder (docs/model.md §11) but the charts.
 
 pub(super) mod csv;
 mod json;
 mod meta;
+pub(super) mod route_table;
 pub(super) mod table;
 
 use std::io;
@@ -19,6 +21,7 @@ use crate::results::layout::{
 
 pub use json::Json;
 pub use meta::{LoadInfo, Meta, RunInfo};
+pub use route_table::RouteTable;
 pub use table::{Columns, Style, Table, parse_column};
 
 /// One output of a run, rendered from the typed results.

@@ -238,6 +238,10 @@ impl Table {
                 row.push(match (summary.replications, summary.means[i]) {
                     (0, _) => "-".to_string(),
                     (_, None) => "n/a".to_string(),
+                    // A mean with censored samples is a lower bound (docs/model.md §11.1).
+                    (_, Some(mean)) if summary.lower_bound(i) => {
+                        format!("≥ {}", estimate(mean, ci, unit, rounding)) + mark
+                    }
                     (_, Some(mean)) => estimate(mean, ci, unit, rounding) + mark,
                 });
             }
