@@ -50,7 +50,7 @@ use Better::{Higher, Lower, Neutral};
 use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
-pub const RUN_COLUMNS: [Column; 28] = [
+pub const RUN_COLUMNS: [Column; 30] = [
     col(
         "requests",
         Count,
