@@ -105,6 +105,16 @@ mod tests {
         let with = |keys: &str| format!("{MINIMAL}\n[origin]\n{keys}\n");
         let plain = parse_text(&with("")).unwrap().origin;
         assert_eq!(plain.memory, None, "unbounded unless given");
+        assert_eq!(
+            plain.build_spread,
+            SimTime::ZERO,
+            "one instant unless given"
+        );
+        let spread = parse_text(&with("build_spread = \"10m\"\nexpire = 3600"))
+            .unwrap()
+            .origin;
+        assert_eq!(spread.build_spread, SimTime::from_secs(600));
+        assert_eq!(spread.expire, SimTime::from_secs(3600));
         let o = parse_text(&with("memory = \"50MB\"")).unwrap().origin;
         assert_eq!(o.memory, Some(50_000_000));
         assert!(o.disk);

@@ -332,6 +332,31 @@ mod tests {
     }
 
     #[test]
+    fn retries_default_to_none_after_one_second_and_override_per_route() {
+        let text = replace(
+            MINIMAL,
+            "revalidate = \"60s\"",
+            "revalidate = 60.5\nwebhook_retries = 3\nroutes.list = { webhook_retries = 0, webhook_backoff = \"250ms\" }",
+        );
+        let s = parse_text(&text).unwrap();
+        let (posts, list) = (&s.policies[0].routes[0], &s.policies[0].routes[1]);
+        assert_eq!(posts.revalidate, Some(SimTime::from_millis(60_500)));
+        assert_eq!(
+            (posts.webhook_retries, posts.webhook_backoff),
+            (3, SimTime::from_secs(1))
+        );
+        assert_eq!(
+            (list.webhook_retries, list.webhook_backoff),
+            (0, SimTime::from_millis(250))
+        );
+        let plain = parse_text(MINIMAL).unwrap();
+        assert_eq!(
+            plain.policies[0].routes[0].webhook_retries, 0,
+            "none unless asked"
+        );
+    }
+
+    #[test]
     fn a_routes_expire_must_outlast_its_revalidate() {
         let text = replace(
             MINIMAL,
