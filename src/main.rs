@@ -433,38 +433,7 @@ fn main() -> ExitCode {
                 force,
                 gate: gate.map(|g| g.0),
             };
-            let policies = policies.map(|p| {
-                p.split_once(',')
-                    .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
-            });
-            match (new, policies) {
-                (Some(new), None) => diff::run(
-                    &diff::Sides::Folders {
-                        base: &base,
-                        new: &new,
-                    },
-                    &options,
-                ),
-                (None, Some(Some((a, b))))
-                    if !a.is_empty() && !b.is_empty() && !b.contains(',') =>
-                {
-                    let policies = [a.as_str(), b.as_str()];
-                    diff::run(
-                        &diff::Sides::Policies {
-                            dir: &base,
-                            policies,
-                        },
-                        &options,
-                    )
-                }
-                (Some(_), Some(_)) => {
-                    usage("diff takes two folders, or one folder with --policies A,B, not both")
-                }
-                (None, Some(_)) => usage("--policies takes two policy names: --policies A,B"),
-                (None, None) => {
-                    usage("diff takes two folders (diff BASE NEW), or one with --policies A,B")
-                }
-            }
+            diff_command(&base, new.as_deref(), policies.as_deref(), &options)
         }
         Command::Compare {
             predicted,
@@ -536,6 +505,31 @@ fn main() -> ExitCode {
     };
     // Exit codes are 0 to 3 and 130 (docs/model.md §14), so they fit.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `isrsim diff`: two folders, or one with `--policies A,B`; anything else is a usage error.
+fn diff_command(
+    base: &std::path::Path,
+    new: Option<&std::path::Path>,
+    policies: Option<&str>,
+    options: &diff::Options,
+) -> i32 {
+    let policies = policies.map(|p| p.split_once(',').map(|(a, b)| (a.trim(), b.trim())));
+    match (new, policies) {
+        (Some(new), None) => diff::run(&diff::Sides::Folders { base, new }, options),
+        (None, Some(Some((a, b)))) if !a.is_empty() && !b.is_empty() && !b.contains(',') => {
+            let sides = diff::Sides::Policies {
+                dir: base,
+                policies: [a, b],
+            };
+            diff::run(&sides, options)
+        }
+        (Some(_), Some(_)) => {
+            usage("diff takes two folders, or one folder with --policies A,B, not both")
+        }
+        (None, Some(_)) => usage("--policies takes two policy names: --policies A,B"),
+        (None, None) => usage("diff takes two folders (diff BASE NEW), or one with --policies A,B"),
+    }
 }
 
 /// A usage error: said on stderr, exit code 2.

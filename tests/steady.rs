@@ -43,7 +43,7 @@ revalidate = "{revalidate}"
 fn run(test: &str, text: &str) -> (String, String, serde_json::Value) {
     let dir = scratch(test);
     let out = dir.join("results");
-    let output = isrsim_run(&write(&dir, "s.toml", text), &out, &["--quiet"]);
+    let output = isrsim_run(&write(&dir, "s.toml", text), &out, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let meta = fs::read_to_string(out.join("meta.csv")).unwrap();
     let json = fs::read_to_string(out.join("summary.json")).unwrap();
@@ -52,6 +52,7 @@ fn run(test: &str, text: &str) -> (String, String, serde_json::Value) {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     // Every output says the same: as many warnings in the report as on stderr.
     let warned = err.lines().filter(|l| l.starts_with("warning: ")).count();
+    assert!(!err.contains("warning") || warned > 0, "{err}");
     assert_eq!(json["warnings"].as_array().unwrap().len(), warned, "{err}");
     assert_eq!(report.contains("id=\"warnings\""), warned > 0, "{err}");
     fs::remove_dir_all(dir).unwrap();

@@ -233,7 +233,8 @@ pub(crate) fn finish(
         eprintln!("error: cannot print the results: {e}");
         return exit_code::FAILURE;
     }
-    for warning in &results.warnings {
+    // `--quiet` prints nothing but errors; the files keep the warnings.
+    for warning in results.warnings.iter().filter(|_| !output.quiet) {
         eprintln!("warning: {}", warning.message(&study.axes));
     }
     let mut violated = false;

@@ -19,8 +19,7 @@
 //!   R − build_age; when that instant falls within one `bucket` of the end of `warmup`, the
 //!   counted time begins with every page's regeneration at once.
 
-use super::summary::{Estimate, Summary};
-use crate::metrics::{Bucket, RunResult, as_written, column};
+use crate::metrics::{Bucket, RunResult, as_written};
 use crate::scenario::{Scenario, Study};
 use crate::stats;
 use crate::time::SimTime;
@@ -54,6 +53,23 @@ pub enum Concern {
         at: SimTime,
         warmup: SimTime,
     },
+}
+
+/// A difference's mean and the half-width of its 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci95: f64,
+}
+
+/// What the checks read of one (sweep point, policy): where it is, the mean of its
+/// `backend_queued_ratio`, and its runs.
+pub struct Group<'r> {
+    pub point: usize,
+    pub labels: &'r [String],
+    pub policy: &'r str,
+    pub queued: Option<f64>,
+    pub runs: &'r [&'r RunResult],
 }
 
 /// How a metric's second half of the counted time compares with its first.
@@ -145,26 +161,21 @@ fn signed(x: f64) -> String {
     }
 }
 
-/// Every warning of a study's runs, in (point, policy) order; `runs_of` gives a summary's runs.
-pub fn warnings<'r>(
-    study: &Study,
-    summaries: &[Summary],
-    runs_of: impl Fn(&Summary) -> &'r [&'r RunResult],
-) -> Vec<Warning> {
+/// Every warning of a study's (point, policy) `groups`, in their order.
+pub fn warnings<'r>(study: &Study, groups: impl Iterator<Item = Group<'r>>) -> Vec<Warning> {
     let mut found = Vec::new();
-    let queued = column("backend_queued_ratio");
-    for summary in summaries {
+    for summary in groups {
         let scenario = &study.points[summary.point].scenario;
-        let runs = runs_of(summary);
+        let runs = summary.runs;
         let mut warn = |concern| {
             found.push(Warning {
                 point: summary.point,
-                labels: summary.labels.clone(),
-                policy: summary.policy.clone(),
+                labels: summary.labels.to_vec(),
+                policy: summary.policy.to_string(),
                 concern,
             });
         };
-        if let Some(share) = queued.and_then(|c| summary.means[c])
+        if let Some(share) = summary.queued
             && share > QUEUED_SHARE
         {
             warn(Concern::BackendQueued { share });
@@ -185,7 +196,7 @@ pub fn warnings<'r>(
             });
         }
         if let Some(p) = scenario.policies.iter().find(|p| p.name == summary.policy)
-            && let Some(concern) = synchronized(scenario, p, SimTime::ZERO)
+            && let Some(concern) = synchronized(scenario, p)
         {
             warn(concern);
         }
@@ -207,7 +218,6 @@ fn counted<'b>(scenario: &Scenario, buckets: &'b [Bucket]) -> impl Iterator<Item
 fn synchronized(
     scenario: &Scenario,
     policy: &crate::scenario::Policy,
-    build_spread: SimTime,
 ) -> Option<Concern> {
     let mut routes = Vec::new();
     let mut when = None;
@@ -221,7 +231,7 @@ fn synchronized(
         let expiry = first_expiry_at_warmup(
             revalidate,
             scenario.origin.build_age,
-            build_spread,
+            scenario.origin.build_spread,
             scenario.warmup,
             scenario.bucket,
         );

@@ -66,7 +66,15 @@ impl<'a> StudyResults<'a> {
                 summaries.push(summary);
             }
         }
-        let warnings = steady::warnings(study, &summaries, |s| &sorted[s.runs.clone()]);
+        let queued = crate::metrics::column("backend_queued_ratio");
+        let groups = summaries.iter().map(|s| steady::Group {
+            point: s.point,
+            labels: &s.labels,
+            policy: &s.policy,
+            queued: queued.and_then(|c| s.means[c]),
+            runs: &sorted[s.runs.clone()],
+        });
+        let warnings = steady::warnings(study, groups);
         StudyResults {
             study,
             runs: sorted,
