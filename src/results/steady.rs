@@ -215,10 +215,7 @@ fn counted<'b>(scenario: &Scenario, buckets: &'b [Bucket]) -> impl Iterator<Item
 
 /// A policy's synchronized first expiry: the routes whose prerendered pages all expire at
 /// once within a bucket of the warm-up's end.
-fn synchronized(
-    scenario: &Scenario,
-    policy: &crate::scenario::Policy,
-) -> Option<Concern> {
+fn synchronized(scenario: &Scenario, policy: &crate::scenario::Policy) -> Option<Concern> {
     let mut routes = Vec::new();
     let mut when = None;
     for (route, rp) in scenario.routes.iter().zip(&policy.routes) {
