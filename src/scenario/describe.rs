@@ -368,6 +368,8 @@ fn route_policy(rp: &RoutePolicy) -> Vec<String> {
         format!("on_edit = {}", quoted(rp.on_edit.word())),
         format!("webhook_delay = {}", distribution(&rp.webhook_delay)),
         format!("webhook_failure = {}", number(rp.webhook_failure)),
+        format!("webhook_retries = {}", rp.webhook_retries),
+        format!("webhook_backoff = {}", duration(rp.webhook_backoff)),
         format!("broadcast = {}", rp.broadcast),
         format!("purge_cdn = {}", rp.purge_cdn),
         format!("purge = {}", quoted(rp.purge.word())),
