@@ -168,7 +168,9 @@ fn a_worse_policy_exits_3_and_names_exactly_that_policy_and_metric() {
     let (code, md, _) = diff(base, &new, 0.0, Format::Markdown);
     assert_eq!(code, 3);
     assert!(
-        md.contains("| policy | metric | base | new | change | paired difference | verdict |"),
+        md.contains(
+            "| policy | metric | base | new | change | per replication | paired difference | verdict |"
+        ),
         "{md}"
     );
     let flagged: Vec<&str> = md.lines().filter(|l| l.contains('❌')).collect();
@@ -400,9 +402,15 @@ fn two_policies_of_one_folder_are_compared_replication_by_replication() {
     let row = (out.lines())
         .find(|l| l.starts_with("on-demand") && l.contains("stale_ratio"))
         .expect("stale_ratio is flagged");
-    // The paired difference, with no spread: +0.1 (shown as a ratio, in %).
+    // The paired difference, with no spread: +0.1 (shown as a ratio, in %), after each
+    // replication's own difference, 2.1 - 2 and 1.1 - 1.
     assert!(
-        row.contains("+10.0%") && row.ends_with(" regression"),
+        row.contains("+10.0% +10.0% ")
+            && row
+                .trim_end_matches(" regression")
+                .trim_end()
+                .ends_with("+10.0%")
+            && row.ends_with(" regression"),
         "{row}"
     );
 

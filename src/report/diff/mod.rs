@@ -9,6 +9,7 @@ mod tests;
 use crate::report::format::{
     align_columns, markdown_table, percent_change, significant, significant_estimate,
 };
+use crate::results::Estimate;
 use crate::results::diff::{Change, Comparison, Pairing, Verdict, short};
 
 /// How `render` lays out a comparison (of `isrsim diff` or `isrsim compare`).
@@ -67,6 +68,7 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
         heading.extend(["policy", "metric", "base", "new", "change"].map(String::from));
         let paired = matches!(c.pairing, Pairing::Paired { .. });
         if paired {
+            heading.push("per replication".to_string());
             heading.push("paired difference".to_string());
         }
         heading.push("verdict".to_string());
@@ -128,14 +130,19 @@ fn cells(change: &Change, markdown: bool, paired: bool) -> Vec<String> {
     row.push(significant_estimate(change.new, change.unit));
     row.push(percent_change(change.base.mean, change.new.mean));
     if paired {
-        row.push(change.difference.map_or(String::new(), |d| {
+        let signed = |d: Estimate| {
             let shown = significant_estimate(d, change.unit);
             if d.mean > 0.0 {
                 format!("+{shown}")
             } else {
                 shown
             }
-        }));
+        };
+        let each: Vec<String> = (change.per_replication.iter())
+            .map(|&mean| signed(Estimate { mean, ci95: 0.0 }))
+            .collect();
+        row.push(each.join(" "));
+        row.push(change.difference.map_or(String::new(), signed));
     }
     let verdict = match (change.verdict, markdown) {
         (Verdict::Regression, false) => "regression",

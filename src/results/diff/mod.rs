@@ -84,6 +84,8 @@ pub struct Change {
     pub new: Estimate,
     /// The paired difference `new − base` (mean and 95% half-width), when paired.
     pub difference: Option<Estimate>,
+    /// The differences `new − base` replication by replication, when paired (empty when not).
+    pub per_replication: Vec<f64>,
     pub verdict: Verdict,
     /// Whether the metric is gated: only a gated regression fails `diff` (exit 3).
     pub gated: bool,
@@ -333,6 +335,10 @@ fn judge_sides(
                     base: b,
                     new: n,
                     difference: paired_difference.map(|d| d.0),
+                    per_replication: match pairing {
+                        Pairing::Paired { .. } => paired::differences(&row.runs, &other.runs, m),
+                        Pairing::Unpaired { .. } => Vec::new(),
+                    },
                     verdict,
                     gated: gate.contains(&m),
                 }),

@@ -37,6 +37,15 @@ impl Replication {
     }
 }
 
+/// The differences `new − base` in run column `c`, replication by replication, as written to
+/// `runs.csv`: one for each replication measured on both sides, in replication order.
+pub fn differences(base: &[Replication], new: &[Replication], c: usize) -> Vec<f64> {
+    base.iter()
+        .zip(new)
+        .filter_map(|(b, n)| Some(as_written(n.values[c]? - b.values[c]?)))
+        .collect()
+}
+
 /// The paired difference `new − base` of run column `c`, over the replications that measured
 /// it on both sides (matched by position): its mean and 95% half-width (0 with one
 /// replication), and how many pairs there were; `None` when no pair measured it.
@@ -45,11 +54,7 @@ pub fn difference(
     new: &[Replication],
     c: usize,
 ) -> Option<(Estimate, usize)> {
-    let differences: Vec<f64> = base
-        .iter()
-        .zip(new)
-        .filter_map(|(b, n)| Some(as_written(n.values[c]? - b.values[c]?)))
-        .collect();
+    let differences = differences(base, new, c);
     if differences.is_empty() {
         return None;
     }
