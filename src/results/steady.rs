@@ -19,6 +19,7 @@
 //!   R − build_age; when that instant falls within one `bucket` of the end of `warmup`, the
 //!   counted time begins with every page's regeneration at once.
 
+use super::Estimate;
 use crate::metrics::{Bucket, RunResult, as_written};
 use crate::scenario::{Scenario, Study};
 use crate::stats;
@@ -53,13 +54,6 @@ pub enum Concern {
         at: SimTime,
         warmup: SimTime,
     },
-}
-
-/// A difference's mean and the half-width of its 95% interval.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
-    pub mean: f64,
-    pub ci95: f64,
 }
 
 /// What the checks read of one (sweep point, policy): where it is, the mean of its

@@ -35,7 +35,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::summary::{Estimate, StudyResults};
 use crate::metrics::{Better, RUN_COLUMNS, Unit};
-use paired::{Replication, beyond, difference, pairable};
+use paired::{Replication, beyond, pairable};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -319,10 +319,12 @@ fn judge_sides(
                     continue;
                 }
             };
-            let paired_difference = match pairing {
-                Pairing::Paired { .. } => difference(&row.runs, &other.runs, m),
-                Pairing::Unpaired { .. } => None,
+            // Each replication's difference when paired, none when not.
+            let per_replication = match pairing {
+                Pairing::Paired { .. } => paired::differences(&row.runs, &other.runs, m),
+                Pairing::Unpaired { .. } => Vec::new(),
             };
+            let paired_difference = paired::summarize(&per_replication);
             let verdict = match paired_difference {
                 Some(d) => judge_paired(column.better, d, b, n, settings.threshold),
                 None => judge(column.better, b, n, settings.threshold),
@@ -335,10 +337,7 @@ fn judge_sides(
                     base: b,
                     new: n,
                     difference: paired_difference.map(|d| d.0),
-                    per_replication: match pairing {
-                        Pairing::Paired { .. } => paired::differences(&row.runs, &other.runs, m),
-                        Pairing::Unpaired { .. } => Vec::new(),
-                    },
+                    per_replication,
                     verdict,
                     gated: gate.contains(&m),
                 }),

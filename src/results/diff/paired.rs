@@ -54,13 +54,18 @@ pub fn difference(
     new: &[Replication],
     c: usize,
 ) -> Option<(Estimate, usize)> {
-    let differences = differences(base, new, c);
+    summarize(&differences(base, new, c))
+}
+
+/// The mean of paired differences and its 95% half-width, and how many there are; `None` for
+/// none.
+pub fn summarize(differences: &[f64]) -> Option<(Estimate, usize)> {
     if differences.is_empty() {
         return None;
     }
     let estimate = Estimate {
-        mean: as_written(stats::mean(&differences)),
-        ci95: as_written(stats::ci95_half_width(&differences)),
+        mean: as_written(stats::mean(differences)),
+        ci95: as_written(stats::ci95_half_width(differences)),
     };
     Some((estimate, differences.len()))
 }
