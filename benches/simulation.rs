@@ -42,7 +42,10 @@ fn tagged_site() -> Scenario {
     let posts = "tags = [\"post:{page}\", \"category:{page % 100}\", \"catalog\"]";
     let lists = "tags = [\"category:{page}\", \"group:{page / 10}\", \"catalog\"]";
     let text = site_text()
-        .replace("popularity = 1.0\n", &format!("popularity = 1.0\n{posts}\n"))
+        .replace(
+            "popularity = 1.0\n",
+            &format!("popularity = 1.0\n{posts}\n"),
+        )
         .replace(
             "depends_on = \"posts\"\n",
             &format!("depends_on = \"posts\"\n{lists}\n"),

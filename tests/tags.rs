@@ -11,6 +11,7 @@
 //! Run with `cargo test --release --test tags -- --nocapture` to see the closed form's figures.
 
 mod support;
+#[allow(dead_code)]
 mod timeline_support;
 
 use isrsim::model::{self, Purged, Served, Simulation, Tier, Trace};
@@ -220,8 +221,14 @@ webhook_delay = "1s"
     let max = run(&s, 0, requests(), edits());
     assert_eq!(seen(&max, 0, 20.0), row(Served::OriginStale, 0, true, 20.0));
     assert_eq!(seen(&max, 0, 22.0), row(Served::OriginHit, 1, false, 22.0));
-    assert_eq!(seen(&max, 0, 330.0), row(Served::OriginHit, 1, false, 330.0));
-    assert_eq!(seen(&max, 0, 400.0), row(Served::OriginHit, 1, false, 400.0));
+    assert_eq!(
+        seen(&max, 0, 330.0),
+        row(Served::OriginHit, 1, false, 330.0)
+    );
+    assert_eq!(
+        seen(&max, 0, 400.0),
+        row(Served::OriginHit, 1, false, 400.0)
+    );
     assert_eq!(max.metric("tag_invalidations"), 1.0);
     assert_eq!(max.metric("regenerations"), 1.0);
 
@@ -354,7 +361,14 @@ purge_cdn = true
             }
             _ => {
                 assert_eq!(t.metric("purge_requests"), 2.0);
-                let page = |pop, page| (arrived, Tier::Pop(PopId(pop)), Purged::Page(PageId(page)), hard);
+                let page = |pop, page| {
+                    (
+                        arrived,
+                        Tier::Pop(PopId(pop)),
+                        Purged::Page(PageId(page)),
+                        hard,
+                    )
+                };
                 assert_eq!(purges, [page(0, 0), page(0, 1), page(1, 0), page(1, 1)]);
             }
         }
@@ -465,7 +479,10 @@ fn assert_nothing_older_after(cdn: &str, lag: SimTime, seeds: u32) {
             checked += u64::from(due > 0);
         }
     }
-    assert!(checked > 10_000, "only {checked} responses came after an edit");
+    assert!(
+        checked > 10_000,
+        "only {checked} responses came after an edit"
+    );
 }
 
 #[test]

@@ -511,9 +511,17 @@ mod tests {
         c.purge(PopId(1), Purged::Tag(tag), at(10), PurgeKind::Soft);
         let found = |pop, page| c.lookup(PopId(pop), PageId(page), at(10), WITH_SWR);
         assert_eq!([found(0, 0), found(0, 1)], [Lookup::Miss; 2], "hard: gone");
-        assert_eq!([found(1, 0), found(1, 1)], [Lookup::Stale(1); 2], "soft: stale");
+        assert_eq!(
+            [found(1, 0), found(1, 1)],
+            [Lookup::Stale(1); 2],
+            "soft: stale"
+        );
         for pop in 0..2 {
-            assert_eq!([found(pop, 2), found(pop, 3)], [Lookup::Hit(1); 2], "half:1 untouched");
+            assert_eq!(
+                [found(pop, 2), found(pop, 3)],
+                [Lookup::Hit(1); 2],
+                "half:1 untouched"
+            );
         }
         // Without the site's tags a tag purge reaches nothing.
         let mut bare = Cdn::new(1, 4, true, None, Vec::new);

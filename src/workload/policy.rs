@@ -258,9 +258,8 @@ name = "p"
         // Page 0 was edited; pages 1 and 2 changed through `depends_on`: page 1 under
         // `revalidate-tag` (no webhook of its own), page 2 under `invalidate` (its own).
         let policy_of = |page: PageId| if page.0 < 2 { &tagged } else { &paths };
-        let got: Vec<Webhook> = Webhooks::new(seed)
-            .of_edit(&[0, 1, 2].map(PageId), policy_of)
-            .collect();
+        let (mut webhooks, changed) = (Webhooks::new(seed), [0, 1, 2].map(PageId));
+        let got: Vec<Webhook> = webhooks.of_edit(&changed, policy_of).collect();
         let mut dice = rng::stream(seed, Stream::Webhooks);
         let expected: Vec<Webhook> = [0, 2]
             .map(|page| {
@@ -274,8 +273,9 @@ name = "p"
             .into();
         assert_eq!(got, expected);
         // A tagged page changed through another page's edit gets none.
-        let none: Vec<Webhook> = Webhooks::new(seed)
-            .of_edit(&[2, 1].map(PageId), policy_of)
+        let (mut webhooks, changed) = (Webhooks::new(seed), [2, 1].map(PageId));
+        let none: Vec<Webhook> = webhooks
+            .of_edit(&changed, policy_of)
             .filter(|w| w.page == PageId(1))
             .collect();
         assert!(none.is_empty());

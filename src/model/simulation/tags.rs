@@ -96,7 +96,9 @@ impl Simulation<'_> {
                         self.send_purge(Purged::Tag(tag), kind);
                     }
                     // A tag no page carries is purged all the same: a call that reaches nothing.
-                    let named = (self.tags).revalidated(&self.plans[route].policy.tags, index).len();
+                    let named = (self.tags)
+                        .revalidated(&self.plans[route].policy.tags, index)
+                        .len();
                     for _ in ids.len()..named {
                         self.collector.purge_request(self.queue.now());
                     }
