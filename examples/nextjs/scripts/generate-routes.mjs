@@ -190,7 +190,7 @@ if (tagged.length === 0) {
   }));
   const matcher = tagged.map((r) => `/${r.folder.replace('[page]', ':page')}`);
   fs.writeFileSync(proxyFile, proxySource(table, matcher));
-  for (const r of tagged) console.log(`generate-routes: route ${r.name} tagged ${r.tags.length} time(s); proxy.ts sends xkey`);
+  for (const r of tagged) console.log(`generate-routes: route ${r.name}: ${r.tags.length} tag template(s), sent in xkey by proxy.ts`);
 }
 
 function proxySource(table, matcher) {
