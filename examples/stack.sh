@@ -5,9 +5,10 @@
 #   examples/stack.sh up SCENARIO [--policy NAME] [--instances N] [--cdn varnish|nginx|none] [--state DIR]
 #   examples/stack.sh down [--state DIR]
 #
-# `up` installs what is missing, builds the site against `isrsim cms`, starts the instances and
-# the CDN on 127.0.0.1, records their process ids in the state folder, and prints the
-# `isrsim load` command to run. `down` stops exactly the processes recorded there.
+# `up` installs what is missing (with Varnish, Debian's `varnish` and `varnish-modules` for its
+# tag purges), builds the site against `isrsim cms` with the scenario's routes and tags, starts
+# the instances and the CDN on 127.0.0.1, records their process ids in the state folder, and
+# prints the `isrsim load` command to run. `down` stops exactly the processes recorded there.
 # See examples/README.md.
 set -euo pipefail
 
@@ -122,6 +123,23 @@ need_binary() {
   echo "$found"
 }
 
+# need_xkey VARNISHD: installs Debian's varnish-modules when Varnish cannot import vmod_xkey (the
+# tag purges of cdn/varnish.vcl), checked by compiling a VCL that imports it.
+need_xkey() {
+  local check found=false
+  check=$(mktemp -d)
+  chmod 755 "$check" # varnishd, started as root, compiles as its own user
+  printf 'vcl 4.1;\nimport xkey;\nbackend default none;\n' >"$check/check.vcl"
+  "$1" -C -f "$check/check.vcl" -n "$check/work" >/dev/null 2>&1 && found=true
+  if [[ $found == false && $(id -u) == 0 ]]; then
+    say "installing varnish-modules (apt-get install -y varnish-modules), for vmod xkey"
+    { apt-get install -y varnish-modules || { apt-get update && apt-get install -y varnish-modules; }; } >&2 || true
+    "$1" -C -f "$check/check.vcl" -n "$check/work" >/dev/null 2>&1 && found=true
+  fi
+  rm -rf "$check"
+  [[ $found == true ]] || die "Varnish cannot import vmod xkey: install it (apt-get install -y varnish-modules) or run as root"
+}
+
 # render TEMPLATE NAME=VALUE...: the template with each @NAME@ replaced by VALUE.
 render() {
   local text pair
@@ -158,7 +176,7 @@ up() {
 
   need_site
   "$ISRSIM" validate "$scenario" >/dev/null || die "isrsim validate refused $scenario"
-  local read SC_NAME SC_POLICY SC_ROUTES SC_REVALIDATES SC_ON_EDIT SC_PURGE SC_WEBHOOKS SC_INSTANCES SC_CACHE SC_CDN SC_SWEEP SC_EXPIRE SC_ROUTE_EXPIRE
+  local read SC_NAME SC_POLICY SC_ROUTES SC_TAGS SC_REVALIDATES SC_ON_EDIT SC_PURGE SC_WEBHOOKS SC_INSTANCES SC_CACHE SC_CDN SC_SWEEP SC_EXPIRE SC_ROUTE_EXPIRE
   read=$(node "$SITE/scripts/read-scenario.mjs" "$scenario" ${policy:+"$policy"}) || exit 2
   eval "$read"
 
@@ -175,6 +193,7 @@ up() {
   [[ $SC_CDN == true || $cdn == none ]] || warn "the scenario has no [cdn] but the stack puts $cdn in front: the measurement includes a cache the prediction does not"
   [[ $SC_CDN == false || $cdn != none ]] || warn "the scenario has a [cdn] but the stack has none (any purge goes to the instance, which answers it as a GET: it counts as done, and purges nothing)"
   [[ $SC_PURGE == false || $cdn != nginx ]] || warn "policy $SC_POLICY purges the CDN, and nginx has no purge: its purges will fail (405)"
+  [[ $SC_TAGS == '{}' || $cdn != nginx ]] || warn "the routes have tags, and nginx cannot purge by tag"
   [[ $SC_SWEEP == false ]] || warn "the scenario's [sweep] is ignored: the site is built from its base"
   [[ $SC_ROUTE_EXPIRE == false ]] || warn "policy $SC_POLICY gives routes their own expire; the site builds every route with [origin] expire ($SC_EXPIRE s)"
 
@@ -189,7 +208,10 @@ up() {
 
   local cdn_bin=""
   case $cdn in
-    varnish) cdn_bin=$(need_binary varnishd varnish) ;;
+    varnish)
+      cdn_bin=$(need_binary varnishd varnish)
+      need_xkey "$cdn_bin"
+      ;;
     nginx) cdn_bin=$(need_binary nginx nginx) ;;
     none) ((instances == 1)) || cdn_bin=$(need_binary nginx nginx) ;; # a balancer, no cache
   esac
@@ -200,9 +222,10 @@ up() {
 
   # 1. Build the site against the content server, every page at version 0.
   say "building the site for $SC_NAME, policy $SC_POLICY (revalidate $SC_REVALIDATES, on_edit $SC_ON_EDIT): ISR_ROUTES=$SC_ROUTES"
+  [[ $SC_TAGS == '{}' ]] || say "the routes' tags: ISR_TAGS=$SC_TAGS"
   start cms "$STATE/logs/cms.log" "$ROOT" "$ISRSIM" cms "$scenario" --cms "$CMS"
   wait_for cms "http://$CMS/content/" "$STATE/logs/cms.log"
-  (cd "$SITE" && ISR_ROUTES=$SC_ROUTES ISR_REVALIDATE=false ISR_CMS=$CMS ISR_EXPIRE=$SC_EXPIRE npm run build) \
+  (cd "$SITE" && ISR_ROUTES=$SC_ROUTES ISR_TAGS=$SC_TAGS ISR_REVALIDATE=false ISR_CMS=$CMS ISR_EXPIRE=$SC_EXPIRE npm run build) \
     >"$STATE/logs/build.log" 2>&1 || { tail -n 30 "$STATE/logs/build.log" >&2; die "next build failed (log: $STATE/logs/build.log)"; }
   stop cms
 

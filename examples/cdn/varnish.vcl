@@ -1,6 +1,7 @@
 # Varnish 7 (Debian's `varnish`, 7.1) in front of the reference site's Next.js instances, as a
-# CDN that isrsim can read and purge. examples/stack.sh fills in the @...@ placeholders and runs
-# varnishd with -f on the result.
+# CDN that isrsim can read and purge, by page or by tag (vmod_xkey, from Debian's
+# `varnish-modules`). examples/stack.sh fills in the @...@ placeholders and runs varnishd with -f
+# on the result.
 #
 # Caching is the built-in VCL's, which runs after the subroutines below whenever they do not
 # return: TTL from `s-maxage`, grace from `stale-while-revalidate` (a stale object within its grace
@@ -10,6 +11,7 @@ vcl 4.1;
 
 import directors;
 import purge;
+import xkey;
 
 # The Next.js instances, one backend each.
 @BACKENDS@
@@ -30,9 +32,17 @@ sub vcl_recv {
     set req.backend_hint = instances.backend();
     # isrsim's purge: `PURGE /posts/3` with `x-isrsim-purge: hard` (drop the page) or `soft`
     # (mark it stale: it is still delivered, within its grace, while a fetch refreshes it).
+    # With `x-isrsim-tag: TAG`, at any URL, the same for every page whose `xkey` response header
+    # carried TAG (the site sends its tags there), answered with how many were purged.
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) {
             return (synth(403, "PURGE is allowed from this machine only"));
+        }
+        if (req.http.x-isrsim-tag) {
+            if (req.http.x-isrsim-purge == "soft") {
+                return (synth(200, "Soft-purged " + xkey.softpurge(req.http.x-isrsim-tag)));
+            }
+            return (synth(200, "Purged " + xkey.purge(req.http.x-isrsim-tag)));
         }
         if (req.http.x-isrsim-purge == "soft") {
             return (hash); # to vcl_hit or vcl_miss, which soft-purge below
@@ -73,6 +83,8 @@ sub vcl_synth {
 # HIT (fresh from the cache), STALE (from the cache past its TTL, within grace, while a background
 # fetch refreshes it), MISS (fetched from the instance for this request), PASS (not cacheable).
 sub vcl_deliver {
+    # The tags are the CDN's business, as Fastly strips Surrogate-Key: users do not get them.
+    unset resp.http.xkey;
     if (obj.uncacheable) {
         set resp.http.x-cache = "PASS";
     } elsif (obj.hits > 0 && obj.ttl <= 0s) {

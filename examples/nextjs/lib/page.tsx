@@ -2,16 +2,18 @@
 // The pages under app/(isrsim)/, generated before each build, all render through here.
 import { notFound } from 'next/navigation';
 import { getContent } from './content';
+import { fillTags, type TagTemplate } from './tags';
 
 /** The params of the first `count` pages, 0 to count - 1, prerendered by `next build`. */
 export function pageParams(count: number): { page: string }[] {
   return Array.from({ length: count }, (_, i) => ({ page: String(i) }));
 }
 
-/** Page `page` (the URL's segment, a whole number) of `route`. */
-export async function RoutePage({ route, page }: { route: string; page: string }) {
+/** Page `page` (the URL's segment, a whole number) of `route`, whose tag templates are `tags`. */
+export async function RoutePage({ route, page, tags }: { route: string; page: string; tags: TagTemplate[] }) {
   if (!/^(0|[1-9][0-9]*)$/.test(page)) notFound();
-  const content = await getContent(route, Number(page));
+  const index = Number(page);
+  const content = await getContent(route, index, fillTags(tags, index));
   if (content === null) notFound(); // a page the content server does not know
   const marker = `isrsim:${route}:${content.page}:${content.version}`;
   return (

@@ -71,11 +71,18 @@ const routes = (scenario.routes ?? []).map((route) => {
   };
 });
 
+// The routes' tag templates (`[[routes]] tags`), as the site's ISR_TAGS takes them: a JSON object
+// from a route's name to its templates, with only the routes that have tags ('{}' for none).
+const tags = Object.fromEntries(
+  (scenario.routes ?? []).filter((route) => (route.tags ?? []).length > 0).map((route) => [route.name, route.tags]),
+);
+
 const unique = (list) => [...new Set(list)].join(',');
 const out = {
   SC_NAME: scenario.name ?? file.replace(/^.*\//, '').replace(/\.toml$/, ''),
   SC_POLICY: policy.name,
   SC_ROUTES: routes.map((r) => r.spec).join(','),
+  SC_TAGS: JSON.stringify(tags),
   SC_REVALIDATES: unique(routes.map((r) => r.revalidate)),
   SC_ON_EDIT: unique(routes.map((r) => r.onEdit)),
   SC_PURGE: String(routes.some((r) => r.purge)),

@@ -1,7 +1,9 @@
 // isrsim's webhook (docs/load.md, "URLs: pages, webhooks, purges"):
 //   POST /api/revalidate?path=/posts/3[&mode=regenerate|invalidate|mark-stale]
-// with the mode in the query or in the header x-isrsim-mode (default regenerate), and the
-// header x-isrsim-secret, checked against ISR_SECRET when that is set.
+//   POST /api/revalidate?tag=product:3,category:3[&profile=max|SECONDS][&mode=revalidate-tag]
+// with the mode in the query or in the header x-isrsim-mode (default regenerate for a path,
+// revalidate-tag for tags), and the header x-isrsim-secret, checked against ISR_SECRET when that
+// is set.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -18,11 +20,16 @@ export async function POST(request: Request): Promise<Response> {
     return answer(401, { error: 'x-isrsim-secret does not match ISR_SECRET' });
   }
   const url = new URL(request.url);
+  const tagList = url.searchParams.get('tag');
+  const mode =
+    url.searchParams.get('mode') ??
+    request.headers.get('x-isrsim-mode') ??
+    (tagList !== null ? 'revalidate-tag' : 'regenerate');
+  if (mode === 'revalidate-tag') return revalidateTags(tagList, url.searchParams.get('profile'));
   const page = url.searchParams.get('path');
   if (!page || !page.startsWith('/') || page.startsWith('//')) {
     return answer(400, { error: 'path must be a page path such as /posts/3' });
   }
-  const mode = url.searchParams.get('mode') ?? request.headers.get('x-isrsim-mode') ?? 'regenerate';
   switch (mode) {
     case 'invalidate':
       // Drops the page: the next request blocks on a fresh render (x-nextjs-cache: MISS).
@@ -43,8 +50,30 @@ export async function POST(request: Request): Promise<Response> {
       return answer(outcome.status === 404 ? 404 : 500, { error: outcome.error, mode, path: page });
     }
     default:
-      return answer(400, { error: 'mode is regenerate, invalidate or mark-stale' });
+      return answer(400, { error: 'mode is regenerate, invalidate, mark-stale or revalidate-tag' });
   }
+}
+
+/**
+ * `revalidateTag(tag, profile)` for each tag of `tagList` (comma-separated: a tag holds no comma),
+ * with `profile` `max` (the default: every entry carrying the tag is stale now, its next visit
+ * served stale while one background render runs) or a whole number of seconds N, `{ expire: N }`
+ * (stale now, and expired N seconds from now: a visit after that blocks on a render; 0 expires
+ * now, as `updateTag` does in a Server Action). Answered at once; Next.js applies the tags when
+ * the handler returns.
+ */
+function revalidateTags(tagList: string | null, profileText: string | null): Response {
+  const tags = (tagList ?? '').split(',').filter((tag) => tag !== '');
+  if (tags.length === 0) {
+    return answer(400, { error: 'tag must list the tags to revalidate, comma-separated' });
+  }
+  const text = profileText ?? 'max';
+  let profile: 'max' | { expire: number };
+  if (text === 'max') profile = 'max';
+  else if (/^(0|[1-9][0-9]*)$/.test(text)) profile = { expire: Number(text) };
+  else return answer(400, { error: 'profile is max or a whole number of seconds' });
+  for (const tag of tags) revalidateTag(tag, profile);
+  return answer(200, { revalidated: true, mode: 'revalidate-tag', tags, profile: text });
 }
 
 function answer(status: number, body: object): Response {
