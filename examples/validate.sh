@@ -30,6 +30,7 @@ CASES=(
   "on-demand-purge regenerate-purge varnish 1"
   "two-instances-nginx time-10s nginx 2"
   "bursty-storm time-10s none 1"
+  "tags-varnish tags-purge varnish 1"
 )
 
 cargo build --release --quiet --bin isrsim --example layer_mix

@@ -333,9 +333,21 @@ struct LoadCli {
         default_value = "{instance}/api/revalidate?path={path}"
     )]
     revalidate_url: String,
+    /// The webhook of on_edit = "revalidate-tag": POST, with {instance}, {tags} (the revalidated
+    /// tags, URL-encoded, comma-separated) and {profile} (max, or seconds) filled in.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "{instance}/api/revalidate?tag={tags}&profile={profile}"
+    )]
+    revalidate_tag_url: String,
     /// The CDN purge, with {cdn}, {path}, {route} and {page} filled in.
     #[arg(long, value_name = "URL", default_value = "{cdn}{path}")]
     purge_url: String,
+    /// The CDN purge of one tag ([cdn] purge_by = "tag"), with {cdn} and {tag} filled in; the
+    /// tag is also sent as x-isrsim-tag.
+    #[arg(long, value_name = "URL", default_value = "{cdn}/")]
+    tag_purge_url: String,
     /// The purge's HTTP method.
     #[arg(long, value_name = "METHOD", default_value = "PURGE")]
     purge_method: String,
@@ -494,7 +506,9 @@ fn main() -> ExitCode {
                 timeout: cli.timeout,
                 allow_remote: cli.allow_remote,
                 revalidate_url: cli.revalidate_url,
+                revalidate_tag_url: cli.revalidate_tag_url,
                 purge_url: cli.purge_url,
+                tag_purge_url: cli.tag_purge_url,
                 purge_method: cli.purge_method,
                 secret: cli.secret,
                 cdn_header: cli.cdn_header,

@@ -471,3 +471,49 @@ revalidate = "1s"
         "a request the trace does not hold was sent"
     );
 }
+
+#[test]
+fn a_bad_tag_webhook_or_tag_purge_url_is_refused_before_anything_is_sent() {
+    let dir = scratch("tag-urls");
+    let (origin, cms) = origin(true, false);
+    for (flag, url, said) in [
+        (
+            "--revalidate-tag-url",
+            "{instance}/api/revalidate?tag={tag}",
+            "{tags}",
+        ),
+        (
+            "--revalidate-tag-url",
+            "{instance}/api/revalidate?path={path}",
+            "{profile}",
+        ),
+        (
+            "--revalidate-tag-url",
+            "http://192.0.2.1/api/revalidate?tag={tags}",
+            "--allow-remote",
+        ),
+        ("--tag-purge-url", "{cdn}/{tags}", "{tag}"),
+        ("--tag-purge-url", "https://127.0.0.1/{tag}", "plain HTTP"),
+    ] {
+        let output = load(&dir, &scenario(10, "2s"), &origin, cms, &[flag, url]);
+        assert_exit(&output, 2);
+        let err = stderr(&output);
+        assert!(
+            err.contains(flag) && err.contains(said),
+            "{flag} {url}: {err}"
+        );
+        assert!(!dir.join("out").exists(), "nothing is written");
+    }
+    // A tag_expire the webhook's whole-second profile cannot say.
+    let tagged = scenario(10, "2s").replace(
+        "name = \"time-1s\"\nrevalidate = \"1s\"",
+        "name = \"time-1s\"\non_edit = \"revalidate-tag\"\ntags = [\"post:{page}\"]\ntag_expire = \"1500ms\"",
+    );
+    let output = load(&dir, &tagged, &origin, cms, &[]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(err.contains("tag_expire") && err.contains("whole"), "{err}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(origin.requests(), 0, "no request reached the site");
+    assert!(origin.calls().is_empty(), "no webhook reached the site");
+}

@@ -23,7 +23,7 @@ use crate::metrics::RunId;
 use crate::progress::Bar;
 use crate::report::LoadInfo;
 use crate::report::RunInfo;
-use crate::scenario::{Scenario, Study};
+use crate::scenario::{OnEdit, Scenario, Study, TagExpire};
 use crate::time::{SimTime, parse_duration};
 use crate::workload::rng::replication_seed;
 
@@ -46,7 +46,9 @@ pub struct LoadArgs {
     pub timeout: String,
     pub allow_remote: bool,
     pub revalidate_url: String,
+    pub revalidate_tag_url: String,
     pub purge_url: String,
+    pub tag_purge_url: String,
     pub purge_method: String,
     pub secret: Option<String>,
     pub cdn_header: Option<String>,
@@ -330,6 +332,7 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
     };
     site::check_template("--revalidate-url", &args.revalidate_url)?;
     site::check_template("--purge-url", &args.purge_url)?;
+    check_tag_urls(scenario, args, &instances[0], &cdn)?;
     // A template may point anywhere: check where it points for a real page, now.
     let paths = Paths::new(scenario);
     let first = paths.path(0, 0);
@@ -383,7 +386,9 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
             instances,
             cdn,
             revalidate_url: args.revalidate_url.clone(),
+            revalidate_tag_url: args.revalidate_tag_url.clone(),
             purge_url: args.purge_url.clone(),
+            tag_purge_url: args.tag_purge_url.clone(),
             purge_method,
             secret,
             timeout,
@@ -397,4 +402,39 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
         log: args.log.clone(),
         signals: true,
     })
+}
+
+/// Checks `--revalidate-tag-url` and `--tag-purge-url`: their placeholders, and where they point
+/// once filled with a tag; and that every `tag_expire` the policy sends is in whole seconds, the
+/// unit of the webhook's `{profile}` (docs/load.md, "The protocol for tags").
+fn check_tag_urls(
+    scenario: &Scenario,
+    args: &LoadArgs,
+    instance: &Endpoint,
+    cdn: &Endpoint,
+) -> Result<(), String> {
+    let (tag_url, purge_url) = ("--revalidate-tag-url", "--tag-purge-url");
+    site::check_placeholders(tag_url, &args.revalidate_tag_url, site::TAG_PLACEHOLDERS)?;
+    site::check_placeholders(purge_url, &args.tag_purge_url, site::TAG_PURGE_PLACEHOLDERS)?;
+    let filled = site::fill_tags(&args.revalidate_tag_url, instance, &["tag"], "max");
+    site::absolute(&filled, args.allow_remote).map_err(|e| format!("{tag_url}: {e}"))?;
+    let filled = site::fill_tag_purge(&args.tag_purge_url, cdn, "tag");
+    site::absolute(&filled, args.allow_remote).map_err(|e| format!("{purge_url}: {e}"))?;
+    for policy in &scenario.policies {
+        for (route, p) in scenario.routes.iter().zip(&policy.routes) {
+            let TagExpire::After(after) = p.tag_expire else {
+                continue;
+            };
+            if p.on_edit == OnEdit::RevalidateTag && after.as_micros() % 1_000_000 != 0 {
+                return Err(format!(
+                    "{}: policy {} sends tag_expire = \"{after}\" for route {}: isrsim load sends \
+                     the webhook's profile in whole seconds; write a whole number of seconds",
+                    scenario.path.display(),
+                    policy.name,
+                    route.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }

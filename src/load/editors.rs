@@ -17,7 +17,13 @@
 //!   `res.revalidate` answers once the page is regenerated);
 //! - a scheduled regeneration with `purge_cdn` purges after every successful answer, since the
 //!   site does not say whether the version changed;
-//! - one purge request goes to the CDN, whatever its points of presence.
+//! - one purge request goes to the CDN, whatever its points of presence;
+//! - under `revalidate-tag` with `purge_by = "path"`, every page that carries a revalidated tag
+//!   is purged, since the load tester cannot see which of them the origin had cached.
+//!
+//! Under `on_edit = "revalidate-tag"` an edit sends one webhook (docs/load.md, "The protocol for
+//! tags"): `{tags}` are the policy's `tags` filled from the edited page, `{profile}` its
+//! `tag_expire`, as Next.js's `revalidateTag(tag, profile)` takes them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,11 +36,12 @@ use super::cms::Cms;
 use super::site::{self, Endpoint, PageRef, Paths};
 use super::stop::Stop;
 use crate::engine::EventQueue;
-use crate::scenario::{CacheMode, OnEdit, Policy, PurgeKind, Scenario};
+use crate::scenario::{CacheMode, OnEdit, Policy, PurgeBy, PurgeKind, Scenario, TagExpire};
 use crate::time::SimTime;
 use crate::workload::balancer::Picker;
 use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
+use crate::workload::tags::{TagId, Tags};
 use crate::workload::{InstanceId, PageId};
 
 /// Where and how the editors reach the site.
@@ -43,7 +50,11 @@ pub struct Hooks {
     pub instances: Vec<Endpoint>,
     pub cdn: Endpoint,
     pub revalidate_url: String,
+    /// The webhook of `on_edit = "revalidate-tag"` (`--revalidate-tag-url`).
+    pub revalidate_tag_url: String,
     pub purge_url: String,
+    /// A purge of one tag (`--tag-purge-url`), under `[cdn] purge_by = "tag"`.
+    pub tag_purge_url: String,
     pub purge_method: Method,
     pub secret: Option<String>,
     pub timeout: Duration,
@@ -58,6 +69,8 @@ pub struct Sent {
     pub webhooks_failed: AtomicU64,
     pub purges: AtomicU64,
     pub purges_failed: AtomicU64,
+    /// Purge calls decided at or after the warm-up, lost ones included (`purge_requests`).
+    pub purge_requests: AtomicU64,
 }
 
 /// What waits in the editors' queue for its time.
@@ -84,6 +97,12 @@ struct Context {
     retries: Mutex<Webhooks>,
     /// The run's length: no retry is sent at or after it.
     end: SimTime,
+    /// The warm-up: purge calls before it are not counted in `purge_requests`.
+    warmup: SimTime,
+    /// The site's tag catalogue (empty when no route has `tags`).
+    tags: Arc<Tags>,
+    /// How the CDN purges under `revalidate-tag`.
+    purge_by: PurgeBy,
 }
 
 /// The editors' state between two instants: what is due, and the dice of what comes next.
@@ -170,6 +189,9 @@ impl Editors {
                 purges: Purges::new(scenario, seed).map(Mutex::new),
                 retries: Mutex::new(Webhooks::new(seed)),
                 end: scenario.duration,
+                warmup: scenario.warmup,
+                tags: Arc::clone(&scenario.tags),
+                purge_by: scenario.cdn.as_ref().map_or(PurgeBy::Path, |c| c.purge_by),
                 cms,
                 hooks,
                 sent,
@@ -274,6 +296,9 @@ fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>, attempt: u3
         OnEdit::MarkStale => "mark-stale",
         OnEdit::RevalidateTag => "revalidate-tag",
     };
+    if on_edit == OnEdit::RevalidateTag && purge_cdn {
+        purge_tags(context, page);
+    }
     for instance in targets {
         let ctx = Arc::clone(context);
         tokio::spawn(async move {
@@ -337,7 +362,15 @@ async fn webhook(context: &Context, page: PageId, instance: usize, mode: &str) -
         index,
         path: &path,
     };
-    let url = site::fill(&context.hooks.revalidate_url, server, &page_ref, mode);
+    let url = if mode == "revalidate-tag" {
+        let policy = &context.policy.routes[route];
+        let tags = context.tags.revalidated(&policy.tags, index);
+        let names: Vec<&str> = tags.iter().map(|(name, _)| name.as_str()).collect();
+        let url = &context.hooks.revalidate_tag_url;
+        site::fill_tags(url, server, &names, &profile(policy.tag_expire))
+    } else {
+        site::fill(&context.hooks.revalidate_url, server, &page_ref, mode)
+    };
     let mut headers = vec![("x-isrsim-mode", mode)];
     if let Some(secret) = &context.hooks.secret {
         headers.push(("x-isrsim-secret", secret.as_str()));
@@ -350,17 +383,110 @@ async fn webhook(context: &Context, page: PageId, instance: usize, mode: &str) -
     ok
 }
 
+/// `tag_expire` as the webhook's `{profile}`: `max`, or the whole seconds of `expire` (checked
+/// whole before the run).
+pub fn profile(expire: TagExpire) -> String {
+    match expire {
+        TagExpire::Max => "max".to_string(),
+        TagExpire::After(after) => after.whole_secs().to_string(),
+    }
+}
+
+/// The CDN purges of a `revalidate-tag` webhook, decided when it is due (docs/load.md, "The
+/// protocol for tags"): with `purge_by = "path"`, one per page that carries a revalidated tag, in
+/// page order; with `"tag"`, one per revalidated tag that some page carries, in the policy's
+/// order. Their hops are drawn now, in that order; each is sent after its delay.
+fn purge_tags(context: &Arc<Context>, edited: PageId) {
+    if context.purges.is_none() {
+        return;
+    }
+    let route = cms_route(context, edited);
+    let index = edited.0 - context.cms.first_page(route).0;
+    let mut ids = Vec::new();
+    let policy = &context.policy.routes[route];
+    context.tags.revalidated_ids(&policy.tags, index, &mut ids);
+    match context.purge_by {
+        PurgeBy::Path => {
+            let mut pages: Vec<PageId> = (ids.iter())
+                .flat_map(|&tag| context.tags.pages_with(tag).iter().copied())
+                .collect();
+            pages.sort_unstable();
+            pages.dedup();
+            for page in pages {
+                if let Some(delay) = purge_hop(context) {
+                    let ctx = Arc::clone(context);
+                    tokio::spawn(async move {
+                        sleep(delay).await;
+                        purge_now(&ctx, page, route).await;
+                    });
+                }
+            }
+        }
+        PurgeBy::Tag => {
+            for tag in ids {
+                if let Some(delay) = purge_hop(context) {
+                    let ctx = Arc::clone(context);
+                    tokio::spawn(async move {
+                        sleep(delay).await;
+                        purge_tag_now(&ctx, tag, route).await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// One purge call is decided now: counted in `purge_requests` after the warm-up, then its hop
+/// drawn (its delay, or `None` if it is lost). `None` without a CDN, and nothing counted.
+fn purge_hop(context: &Context) -> Option<SimTime> {
+    let purges = context.purges.as_ref()?;
+    if context.cms.now() >= context.warmup {
+        context.sent.purge_requests.fetch_add(1, Ordering::Relaxed);
+    }
+    lock(purges).hop()
+}
+
+async fn sleep(delay: SimTime) {
+    tokio::time::sleep(Duration::from_micros(delay.as_micros())).await;
+}
+
+/// The policy's `purge` kind of `route`, for a CDN configuration that tells hard from soft.
+fn purge_kind(context: &Context, route: usize) -> &'static str {
+    match context.policy.routes[route].purge {
+        PurgeKind::Hard => "hard",
+        PurgeKind::Soft => "soft",
+    }
+}
+
+/// Sends the purge of `tag` (`--tag-purge-url`, `x-isrsim-tag`), with the `purge` kind of the
+/// edited page's `route`.
+async fn purge_tag_now(context: &Context, tag: TagId, route: usize) {
+    let name = context.tags.name(tag);
+    let url = site::fill_tag_purge(&context.hooks.tag_purge_url, &context.hooks.cdn, name);
+    context.sent.purges.fetch_add(1, Ordering::Relaxed);
+    let method = context.hooks.purge_method.clone();
+    let headers = [
+        ("x-isrsim-tag", name),
+        ("x-isrsim-purge", purge_kind(context, route)),
+    ];
+    if !send(context, method, &url, &headers).await {
+        context.sent.purges_failed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Purges `page` from the CDN after the scenario's purge delay, unless the purge is lost; no
 /// purge without a CDN in the scenario.
 async fn purge_later(context: &Context, page: PageId) {
-    let Some(purges) = &context.purges else {
+    let Some(delay) = purge_hop(context) else {
         return;
     };
-    let hop = purges.lock().unwrap_or_else(PoisonError::into_inner).hop();
-    let Some(delay) = hop else {
-        return;
-    };
-    tokio::time::sleep(Duration::from_micros(delay.as_micros())).await;
+    sleep(delay).await;
+    purge_now(context, page, cms_route(context, page)).await;
+}
+
+/// Sends the purge of `page` (`--purge-url`), with the `purge` kind of the policy of `route`
+/// (the page's own, or under `revalidate-tag` the edited page's).
+async fn purge_now(context: &Context, page: PageId, kind_of: usize) {
     let route = cms_route(context, page);
     let index = page.0 - context.cms.first_page(route).0;
     let path = context.paths.path(route, index);
@@ -377,11 +503,7 @@ async fn purge_later(context: &Context, page: PageId) {
     );
     context.sent.purges.fetch_add(1, Ordering::Relaxed);
     let method = context.hooks.purge_method.clone();
-    // The policy's `purge` kind, for a CDN configuration that tells hard from soft.
-    let kind = match context.policy.routes[route].purge {
-        PurgeKind::Hard => "hard",
-        PurgeKind::Soft => "soft",
-    };
+    let kind = purge_kind(context, kind_of);
     if !send(context, method, &url, &[("x-isrsim-purge", kind)]).await {
         context.sent.purges_failed.fetch_add(1, Ordering::Relaxed);
     }

@@ -140,6 +140,39 @@ pub fn fill(template: &str, server: &Endpoint, page: &PageRef<'_>, mode: &str) -
         .replace("{mode}", mode)
 }
 
+/// Fills a `--revalidate-tag-url` template: `{instance}` (the server's base URL), `{tags}` (the
+/// revalidated tags, each percent-encoded, comma-separated) and `{profile}` (`max` or whole
+/// seconds).
+pub fn fill_tags(template: &str, server: &Endpoint, tags: &[&str], profile: &str) -> String {
+    let tags: Vec<String> = tags.iter().map(|t| encode(t)).collect();
+    template
+        .replace("{instance}", &server.url(""))
+        .replace("{tags}", &tags.join(","))
+        .replace("{profile}", profile)
+}
+
+/// Fills a `--tag-purge-url` template: `{cdn}` (the server's base URL) and `{tag}`
+/// (percent-encoded).
+pub fn fill_tag_purge(template: &str, server: &Endpoint, tag: &str) -> String {
+    template
+        .replace("{cdn}", &server.url(""))
+        .replace("{tag}", &encode(tag))
+}
+
+/// Percent-encodes every byte but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`), so a
+/// tag such as `category:3` or `_N_T_/posts/3` is one query value.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A page, as the URL templates name it.
 pub struct PageRef<'a> {
     pub route: &'a str,
@@ -148,7 +181,7 @@ pub struct PageRef<'a> {
 }
 
 /// The placeholders `fill` knows; any other `{...}` in a template is a mistake.
-const PLACEHOLDERS: [&str; 6] = [
+pub const PLACEHOLDERS: &[&str] = &[
     "{instance}",
     "{cdn}",
     "{path}",
@@ -157,16 +190,28 @@ const PLACEHOLDERS: [&str; 6] = [
     "{mode}",
 ];
 
-/// Checks a template's placeholders, so a typo is found before the run, not at the first edit.
+/// The placeholders of `--revalidate-tag-url` (`fill_tags`).
+pub const TAG_PLACEHOLDERS: &[&str] = &["{instance}", "{tags}", "{profile}"];
+
+/// The placeholders of `--tag-purge-url` (`fill_tag_purge`).
+pub const TAG_PURGE_PLACEHOLDERS: &[&str] = &["{cdn}", "{tag}"];
+
+/// Checks a page template's placeholders, so a typo is found before the run, not at the first
+/// edit.
 pub fn check_template(flag: &str, template: &str) -> Result<(), String> {
+    check_placeholders(flag, template, PLACEHOLDERS)
+}
+
+/// Checks that `template` holds no placeholder but `known`.
+pub fn check_placeholders(flag: &str, template: &str, known: &[&str]) -> Result<(), String> {
     let mut rest = template.to_string();
-    for p in PLACEHOLDERS {
+    for p in known {
         rest = rest.replace(p, "");
     }
     if rest.contains('{') || rest.contains('}') {
         return Err(format!(
             "{flag} \"{template}\" holds an unknown placeholder: the known ones are {}",
-            PLACEHOLDERS.join(", ")
+            known.join(", ")
         ));
     }
     Ok(())
@@ -226,5 +271,42 @@ mod tests {
         );
         assert!(check_template("--purge-url", "{cdn}{path}").is_ok());
         assert!(check_template("--purge-url", "{cdn}{paht}").is_err());
+    }
+
+    #[test]
+    fn tag_templates_encode_each_tag_and_join_them_with_commas() {
+        let server = Endpoint::parse("http://127.0.0.1:3000", false).unwrap();
+        assert_eq!(
+            fill_tags(
+                "{instance}/api/revalidate?tag={tags}&profile={profile}",
+                &server,
+                &["product:7", "cat/1?x", "catalog"],
+                "300"
+            ),
+            "http://127.0.0.1:3000/api/revalidate?tag=product%3A7,cat%2F1%3Fx,catalog\
+             &profile=300"
+        );
+        assert_eq!(
+            fill_tag_purge("{cdn}/?key={tag}", &server, "category:3"),
+            "http://127.0.0.1:3000/?key=category%3A3"
+        );
+        assert!(
+            check_placeholders(
+                "--revalidate-tag-url",
+                "{instance}?t={tags}",
+                TAG_PLACEHOLDERS
+            )
+            .is_ok()
+        );
+        assert!(
+            check_placeholders("--revalidate-tag-url", "{instance}{path}", TAG_PLACEHOLDERS)
+                .is_err()
+        );
+        assert!(
+            check_placeholders("--tag-purge-url", "{cdn}/{tag}", TAG_PURGE_PLACEHOLDERS).is_ok()
+        );
+        assert!(
+            check_placeholders("--tag-purge-url", "{cdn}{tags}", TAG_PURGE_PLACEHOLDERS).is_err()
+        );
     }
 }

@@ -7,7 +7,11 @@
 //! on a generation when the page was dropped (`MISS`). Request-driven and on-demand work are
 //! deduplicated per page, each apart from the other (§6.4), and a failed regeneration keeps the
 //! old entry fresh for a back-off (§6.5). Webhooks on `/api/revalidate` are the three on-demand
-//! actions of §8.2. Source: `packages/next/src/server/response-cache/index.ts`.
+//! actions of §8.2, or, with `tag=`, a `revalidateTag` of each tag (docs/load.md, "The protocol
+//! for tags"): profile `0` expires the pages carrying it, any other marks them stale (the stand-in
+//! keeps no later expiry). `PURGE` on any path stands in for a CDN's purge: answered 200, and,
+//! like every webhook, recorded (`calls`). Source:
+//! `packages/next/src/server/response-cache/index.ts`.
 //!
 //! The origin runs its own tokio runtime on a thread of its own, so plain `#[test]` functions and
 //! tests that run the `isrsim` binary can use it, and stops when its handle is dropped: the runtime
@@ -51,6 +55,24 @@ pub struct OriginConfig {
     pub marker: bool,
     /// Whether every page request is answered 500 (a broken site).
     pub fail: bool,
+    /// The pages each tag is carried by (`tag=` webhooks reach them).
+    pub tags: Vec<(String, Vec<(String, u32)>)>,
+}
+
+/// A webhook or purge the origin received: its method, path and query as sent, and its
+/// `x-isrsim-*` headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub method: String,
+    pub uri: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Call {
+    /// The value of header `name`, if it was sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        (self.headers.iter()).find_map(|(n, v)| (n == name).then_some(v.as_str()))
+    }
 }
 
 impl OriginConfig {
@@ -62,6 +84,7 @@ impl OriginConfig {
             instance: "origin".to_owned(),
             marker: true,
             fail: false,
+            tags: Vec::new(),
         }
     }
 }
@@ -90,6 +113,7 @@ impl Origin {
             requests: AtomicU64::new(0),
             regenerations: AtomicU64::new(0),
             webhooks: AtomicU64::new(0),
+            calls: Mutex::new(Vec::new()),
         });
         let (stop, stopped) = oneshot::channel();
         let served = Arc::clone(&state);
@@ -135,6 +159,11 @@ impl Origin {
     pub fn webhooks(&self) -> u64 {
         self.state.webhooks.load(Ordering::SeqCst)
     }
+
+    /// The webhooks and purges received so far, in the order they came.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.state.calls).clone()
+    }
 }
 
 impl Drop for Origin {
@@ -170,6 +199,7 @@ struct State {
     requests: AtomicU64,
     regenerations: AtomicU64,
     webhooks: AtomicU64,
+    calls: Mutex<Vec<Call>>,
 }
 
 /// One page in the cache, and the generations in flight for it.
@@ -364,6 +394,25 @@ async fn handle(
     state: Arc<State>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let purge = request.method().as_str() == "PURGE";
+    if purge || request.uri().path() == "/api/revalidate" {
+        let headers = (request.headers().iter())
+            .filter(|(name, _)| name.as_str().starts_with("x-isrsim-"))
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .collect();
+        lock(&state.calls).push(Call {
+            method: request.method().to_string(),
+            uri: request
+                .uri()
+                .path_and_query()
+                .map_or("", |p| p.as_str())
+                .to_owned(),
+            headers,
+        });
+    }
+    if purge {
+        return Ok(text(StatusCode::OK, r#"{"purged":true}"#));
+    }
     if request.uri().path() == "/api/revalidate" {
         state.webhooks.fetch_add(1, Ordering::SeqCst);
         return Ok(webhook(&state, &request).await);
@@ -407,6 +456,9 @@ async fn webhook(state: &Arc<State>, request: &Request<Incoming>) -> Response<Fu
         return text(StatusCode::METHOD_NOT_ALLOWED, "webhooks are POST");
     }
     let query = request.uri().query().unwrap_or("");
+    if query.split('&').any(|pair| pair.starts_with("tag=")) {
+        return revalidate_tags(state, query);
+    }
     let Some(key) = query_param(query, "path").and_then(|path| page_key(&path)) else {
         return text(StatusCode::BAD_REQUEST, "path must be /{route}/{page}");
     };
@@ -444,6 +496,33 @@ async fn webhook(state: &Arc<State>, request: &Request<Incoming>) -> Response<Fu
             "mode is regenerate, invalidate or mark-stale",
         ),
     }
+}
+
+/// `POST /api/revalidate?tag=T1,T2&profile=max|SECONDS`: every page carrying one of the tags is
+/// marked stale, or with profile `0` dropped (its next request blocks), as `revalidateTag` leaves
+/// Next.js's entries.
+fn revalidate_tags(state: &Arc<State>, query: &str) -> Response<Full<Bytes>> {
+    let raw = (query.split('&'))
+        .find_map(|pair| pair.strip_prefix("tag="))
+        .unwrap_or("");
+    let expire_now = query_param(query, "profile").as_deref() == Some("0");
+    let now = Instant::now();
+    let mut pages = lock(&state.pages);
+    for tag in raw
+        .split(',')
+        .filter_map(|t| query_param(&format!("t={t}"), "t"))
+    {
+        let carried = (state.config.tags.iter()).filter(|(name, _)| *name == tag);
+        for key in carried.flat_map(|(_, keys)| keys) {
+            let entry = state.entry(&mut pages, key);
+            if expire_now {
+                entry.stored = None;
+            } else if let Some(stored) = &mut entry.stored {
+                stored.fresh_until = Some(now);
+            }
+        }
+    }
+    text(StatusCode::OK, r#"{"revalidated":true}"#)
 }
 
 /// The route and page of `/{route}/{page}`, the page a whole number.
