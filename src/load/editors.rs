@@ -272,6 +272,7 @@ fn arrive(context: &Arc<Context>, page: PageId, targets: Vec<usize>, attempt: u3
         OnEdit::Regenerate | OnEdit::None => "regenerate",
         OnEdit::Invalidate => "invalidate",
         OnEdit::MarkStale => "mark-stale",
+        OnEdit::RevalidateTag => "revalidate-tag",
     };
     for instance in targets {
         let ctx = Arc::clone(context);

@@ -33,6 +33,7 @@ pub fn scenario() -> Scenario {
         prerendered: true,
         depends_on: None,
         path: format!("/{name}/{{page}}"),
+        tags: Vec::new(),
     };
     let policy = |name: &str| Policy {
         name: name.to_string(),
@@ -51,6 +52,7 @@ pub fn scenario() -> Scenario {
         bucket: SimTime::from_millis(2_500),
         traffic: Traffic::new(Steady { rate: 1.0 }),
         routes: vec![route("posts"), route("tags")],
+        tags: Default::default(),
         cdn: None,
         origin: Origin {
             instances: 1,

@@ -24,6 +24,7 @@ pub use crate::slo::Bound;
 use crate::time::SimTime;
 /// The scenario's traffic pattern (`[traffic]`), one of `crate::traffic::PATTERNS`.
 pub use crate::traffic::Traffic;
+pub use crate::workload::tags::{TagTemplate, Tags};
 
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -50,6 +51,9 @@ pub struct Scenario {
     /// The scenario-wide `[slo]` bounds, as written (each policy's effective bounds are in
     /// `Policy::slo`).
     pub slo: Vec<Bound>,
+    /// Which pages carry which cache tags (`[[routes]] tags`), built once and shared by every
+    /// run; empty when no route has tags.
+    pub tags: Arc<Tags>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +78,8 @@ pub struct Route {
     /// Where the route's pages are on a site under load (`isrsim load`): `{route}` and `{page}`
     /// are replaced by the route's name and the page's index.
     pub path: String,
+    /// The cache tags its pages carry (`tags`), besides each page's own path tag.
+    pub tags: Vec<TagTemplate>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -93,6 +99,18 @@ pub struct Cdn {
     /// A second tier between the PoPs and the origin (`shield`); `None`: the PoPs fetch from the
     /// origin.
     pub shield: Option<Shield>,
+    /// How a tag revalidation's purge reaches the CDN: one purge per page, or one per tag.
+    pub purge_by: PurgeBy,
+}
+
+/// How the site purges the CDN after `revalidate-tag` (`[cdn] purge_by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PurgeBy {
+    /// One purge per affected page, by its path (CloudFront invalidations, nginx).
+    Path,
+    /// One purge per tag, reaching every cached page that carries it (Fastly `Surrogate-Key`,
+    /// Cloudflare `Cache-Tag`, Vercel's cache tags, Varnish `xkey`).
+    Tag,
 }
 
 /// An origin shield (`[cdn] shield`): one more cache, which every PoP fetches from and which
@@ -162,6 +180,41 @@ pub enum OnEdit {
     Regenerate,
     Invalidate,
     MarkStale,
+    /// `revalidateTag(tag, profile)` of the policy's `tags`, once per edit.
+    RevalidateTag,
+}
+
+/// The profile of a tag revalidation (`tag_expire`): how long until entries carrying the tag
+/// are expired (not served at all), beside being stale at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagExpire {
+    /// `revalidateTag(tag, 'max')`: Next.js's `max` cache-life profile, expiring in a year.
+    Max,
+    /// `revalidateTag(tag, { expire })`; zero is `updateTag(tag)`, expired at once.
+    After(SimTime),
+}
+
+impl TagExpire {
+    /// The expire time of the `max` profile (`packages/next/src/server/config-shared.ts`,
+    /// `cacheLife.max.expire`: 60 * 60 * 24 * 365 seconds).
+    pub const MAX: SimTime = SimTime::from_secs(365 * 24 * 3600);
+
+    /// How long after the revalidation entries carrying the tag are expired.
+    pub fn duration(self) -> SimTime {
+        match self {
+            TagExpire::Max => TagExpire::MAX,
+            TagExpire::After(d) => d,
+        }
+    }
+}
+
+impl std::fmt::Display for TagExpire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TagExpire::Max => f.write_str("max"),
+            TagExpire::After(d) => write!(f, "{d}"),
+        }
+    }
 }
 
 /// A change to the site at set times (`[[events]]`).
@@ -277,6 +330,10 @@ pub struct RoutePolicy {
     /// The route's own expire time (Next.js 16's `cacheLife({ expire })`), instead of
     /// `[origin] expire`.
     pub expire: Option<SimTime>,
+    /// The tag templates an edit of one of the route's pages revalidates, filled from the edited
+    /// page (`on_edit = "revalidate-tag"`).
+    pub tags: Vec<TagTemplate>,
+    pub tag_expire: TagExpire,
 }
 
 /// The wait before a webhook's first retry unless `webhook_backoff` says otherwise.
@@ -300,6 +357,8 @@ impl Default for RoutePolicy {
             purge: PurgeKind::Hard,
             schedule: None,
             expire: None,
+            tags: Vec::new(),
+            tag_expire: TagExpire::Max,
         }
     }
 }

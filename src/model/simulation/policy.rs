@@ -114,7 +114,7 @@ impl Simulation<'_> {
                 }
                 OnEdit::Invalidate => self.origin.invalidate(instance, page),
                 OnEdit::MarkStale => self.origin.mark_stale(instance, page),
-                OnEdit::None => {}
+                OnEdit::RevalidateTag | OnEdit::None => {}
             }
         }
         if purge_cdn && matches!(on_edit, OnEdit::Invalidate | OnEdit::MarkStale) {

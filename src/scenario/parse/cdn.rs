@@ -10,9 +10,9 @@ use toml::Spanned;
 
 use super::distribution::Dist;
 use super::source::Source;
-use super::values::{CapacityValue, Count, Delay, DelaySecs, IntervalSecs, Probability};
+use super::values::{CapacityValue, Count, Delay, DelaySecs, IntervalSecs, Probability, Word};
 use crate::error::InputError;
-use crate::scenario::{Cdn, Distribution, Shield};
+use crate::scenario::{Cdn, Distribution, PurgeBy, Shield};
 use crate::time::SimTime;
 
 #[derive(Deserialize)]
@@ -29,6 +29,7 @@ pub(super) struct RawCdn {
     purge_delay: Option<Dist>,
     purge_failure: Option<Probability>,
     shield: Option<ShieldValue>,
+    purge_by: Option<Word<PurgeBy>>,
 }
 
 /// `shield`'s own keys, when it is a table.
@@ -114,6 +115,7 @@ pub(super) fn resolve_cdn(source: &Source, raw: Option<RawCdn>) -> Result<Option
             .map_or(Distribution::Constant(SimTime::ZERO), |d| d.0),
         purge_failure: c.purge_failure.map_or(0.0, |p| p.0),
         shield: c.shield.and_then(|s| s.0),
+        purge_by: c.purge_by.map_or(PurgeBy::Path, |w| w.0),
     }))
 }
 

@@ -22,6 +22,7 @@ mod policies;
 mod routes;
 mod slo;
 mod source;
+mod tags;
 #[cfg(test)]
 mod tests;
 mod traffic;
@@ -258,6 +259,7 @@ impl RawScenario {
                 None => source.error("policies", Some(policies_span.clone()), message),
             }
         })?;
+        let tags = std::sync::Arc::new(crate::workload::tags::Tags::new(&routes));
         Ok(Scenario {
             name,
             description: self.description.unwrap_or_default(),
@@ -277,6 +279,7 @@ impl RawScenario {
             events,
             monitor,
             slo,
+            tags,
         })
     }
 }

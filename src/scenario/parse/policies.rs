@@ -11,6 +11,7 @@ use super::distribution::Dist;
 use super::limits::check_events;
 use super::slo::{Slo, policy_slo};
 use super::source::{Source, one_of};
+use super::tags::{TagExpireValue, TagKeys, TagList, check_policy_tags, span_of};
 use super::values::{
     Interval, IntervalOrNone, IntervalSecs, Keyword, Probability, Retries, Revalidate, Word,
 };
@@ -25,6 +26,7 @@ impl Keyword for OnEdit {
         ("regenerate", OnEdit::Regenerate),
         ("invalidate", OnEdit::Invalidate),
         ("mark-stale", OnEdit::MarkStale),
+        ("revalidate-tag", OnEdit::RevalidateTag),
     ];
 }
 
@@ -81,6 +83,8 @@ policy_tables! {
     purge: Word<PurgeKind>,
     schedule: Spanned<IntervalOrNone>,
     expire: Spanned<IntervalSecs>,
+    tags: Spanned<TagList>,
+    tag_expire: Spanned<TagExpireValue>,
 }
 
 impl PolicyFields {
@@ -118,6 +122,12 @@ impl PolicyFields {
         }
         if let Some(v) = &self.expire {
             to.expire = Some(v.get_ref().0);
+        }
+        if let Some(v) = &self.tags {
+            to.tags = v.get_ref().0.clone();
+        }
+        if let Some(v) = &self.tag_expire {
+            to.tag_expire = v.get_ref().0;
         }
     }
 }
@@ -172,6 +182,12 @@ pub(super) fn resolve_policies(
             routes.len()
         ];
         let mut overridden_expires: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+        let mut tag_keys = TagKeys {
+            policy: format!("policies[{i}]"),
+            name_span: name.span(),
+            tags: vec![(format!("policies[{i}].tags"), span_of(&fields.tags)); routes.len()],
+        };
+        let mut expire_span = span_of(&fields.tag_expire);
         for (route, overrides) in overridden.map(|o| o.0).unwrap_or_default() {
             let Some(r) = routes.iter().position(|x| x.name == route) else {
                 let names: Vec<&str> = routes.iter().map(|x| x.name.as_str()).collect();
@@ -192,7 +208,17 @@ pub(super) fn resolve_policies(
             if let Some(expire) = &overrides.get_ref().expire {
                 overridden_expires.push((route.clone(), expire.span()));
             }
+            if let Some(tags) = &overrides.get_ref().tags {
+                tag_keys.tags[r] = (
+                    format!("policies[{i}].routes.{route}.tags"),
+                    Some(tags.span()),
+                );
+            }
+            if let Some(e) = &overrides.get_ref().tag_expire {
+                expire_span = expire_span.or(Some(e.span()));
+            }
         }
+        check_policy_tags(source, routes, &per_route, &tag_keys, expire_span)?;
         check_schedules(source, routes, &per_route, &schedules, duration)?;
         // Where each route's expire is set, to name it if it does not outlast `revalidate`.
         let mut expires = vec![

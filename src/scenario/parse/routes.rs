@@ -12,6 +12,7 @@ use super::limits::{check_events, check_shares};
 use super::logs::{self, RawEdits};
 use super::source::Logs;
 use super::source::{Source, one_of};
+use super::tags::{TagList, check_route_tags, span_of};
 use super::values::{Count, Interval, NonNegative, Size, not_allowed};
 use crate::error::InputError;
 use crate::logs::edits::{EditSpec, Keys, Timing};
@@ -40,6 +41,7 @@ pub(super) struct RawRoute {
     depends_on: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
     page_size: Option<Spanned<Size>>,
+    tags: Option<Spanned<TagList>>,
 }
 
 /// What the logs said of the routes: each one's pages, and its recorded edits.
@@ -265,7 +267,8 @@ pub(super) fn resolve_routes(
     let shares: Vec<_> = raw.iter().map(|r| r.share.as_ref()).collect();
     check_shares(source, &shares)?;
     check_edits(source, &raw, &pages, duration)?;
-    Ok(raw
+    let tag_spans: Vec<_> = raw.iter().map(|r| span_of(&r.tags)).collect();
+    let routes: Vec<Route> = raw
         .into_iter()
         .zip(parents)
         .zip(pages.into_iter().zip(edit_logs))
@@ -288,8 +291,11 @@ pub(super) fn resolve_routes(
             path: r
                 .path
                 .map_or_else(|| DEFAULT_PATH.to_string(), Spanned::into_inner),
+            tags: r.tags.map_or_else(Vec::new, |t| t.into_inner().0),
         })
-        .collect())
+        .collect();
+    check_route_tags(source, &routes, &tag_spans)?;
+    Ok(routes)
 }
 
 /// Each route's `depends_on`, as the index of the route it names; a name that is no route's,

@@ -91,7 +91,7 @@ impl<'de> Deserialize<'de> for IntervalOrNone {
 /// A bare number of seconds, as Next.js (`revalidate`, `expireTime`) and Cache-Control
 /// (`s-maxage`, `stale-while-revalidate`) write them: any finite number >= 0, decimals allowed,
 /// rounded to the microsecond exactly as the same number written `"{n}s"`.
-fn seconds<E: de::Error>(v: f64) -> Result<SimTime, E> {
+pub(super) fn seconds<E: de::Error>(v: f64) -> Result<SimTime, E> {
     if !v.is_finite() || v < 0.0 {
         return Err(not_allowed(v, SECONDS));
     }
