@@ -592,7 +592,9 @@ fn validate_speaks_the_scenario_files_words_in_short_lines() {
         let file = path.display();
         for line in text.lines() {
             assert!(line.chars().count() <= 100, "{file}: a long line: {line}");
-            assert!(!line.contains(['{', '}']), "{file}: braces: {line}");
+            // Braces only inside quotes, where a tag template holds its hole (`"product:{page}"`).
+            let unquoted: String = line.split('"').step_by(2).collect();
+            assert!(!unquoted.contains(['{', '}']), "{file}: braces: {line}");
             assert!(
                 !line.contains("-0 ") && !line.contains("SimTime"),
                 "{file}: {line}"
@@ -665,6 +667,122 @@ fn validate_tells_apart_policies_that_differ_only_in_broadcast() {
         text.contains("3 policies, 6 runs") && text.contains("2 routes"),
         "{text}"
     );
+}
+
+const TAGGED: &str = r#"
+description = "a small store with cache tags"
+duration = "10m"
+
+[traffic]
+pattern = "steady"
+rate = 5
+
+[[routes]]
+name = "products"
+pages = 10
+edit_every = "1h"
+regen_time = "100ms"
+tags = ["product:{page}", "category:{page % 4}", "catalog"]
+
+[[routes]]
+name = "categories"
+pages = 4
+depends_on = "products"
+regen_time = "100ms"
+tags = ["category:{page}", "catalog"]
+
+[cdn]
+purge_by = "tag"
+
+[[policies]]
+name = "matched"
+on_edit = "revalidate-tag"
+tags = ["product:{page}", "category:{page % 4}", "categry:{page}"]
+purge_cdn = true
+
+[[policies]]
+name = "site-wide"
+on_edit = "revalidate-tag"
+tags = ["catalog"]
+tag_expire = "5m"
+"#;
+
+/// The words `validate` prints on the line of `start`, and those of the lines indented under it
+/// (a line the wrapper continued), joined by single spaces.
+fn block(text: &str, start: &str) -> String {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with(start));
+    let Some(first) = lines.next() else {
+        return String::new();
+    };
+    let indent = first.len() - first.trim_start().len();
+    let mut words = first.to_string();
+    for line in lines {
+        if line.len() - line.trim_start().len() <= indent {
+            break;
+        }
+        words = words + " " + line.trim();
+    }
+    words.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn validate_counts_the_pages_each_tag_reaches() {
+    let dir = scratch("validate-tags");
+    let scenario = write(&dir, "tagged.toml", TAGGED);
+    let output = isrsim(&["validate", scenario.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let text = String::from_utf8(output.stdout).unwrap();
+    // Products 0..9 by `page % 4`: residues 0 and 1 have three products, 2 and 3 two; each
+    // category page carries its own residue's tag too.
+    for (line, words) in [
+        (
+            "tag \"product:{page}\"",
+            "tag \"product:{page}\": 10 tags, each carried by 1 page",
+        ),
+        (
+            "tag \"category:{page % 4}\"",
+            "tag \"category:{page % 4}\": 4 tags, each carried by 3 to 4 pages",
+        ),
+        (
+            "tag \"category:{page}\"",
+            "tag \"category:{page}\": 4 tags, each carried by 3 to 4 pages",
+        ),
+        (
+            "tag \"catalog\"",
+            "tag \"catalog\": 1 tag, carried by 14 pages",
+        ),
+        // An edit of product i: `product:i` and `category:(i % 4)` reach the 2 or 3 products of
+        // that residue (i among them) and the category page; the misspelt tag reaches nothing.
+        (
+            "an edit of a products page",
+            "an edit of a products page revalidates 3 tags, reaching 3 to 4 pages",
+        ),
+        (
+            "tag \"categry:{page}\"",
+            "tag \"categry:{page}\" names no tag a page carries: it reaches nothing",
+        ),
+    ] {
+        assert_eq!(block(&text, line), words, "{text}");
+    }
+    // `catalog` is on every page: 10 products and 4 categories.
+    let site_wide = block(&text, "site-wide");
+    assert!(site_wide.contains("tag_expire = \"5m\""), "{text}");
+    assert!(
+        text.contains("revalidates 1 tag, reaching 14 pages"),
+        "{text}"
+    );
+    assert!(
+        block(&text, "matched").contains("tag_expire = \"max\""),
+        "{text}"
+    );
+    assert!(
+        block(&text, "[cdn]").contains("purge_by = \"tag\""),
+        "{text}"
+    );
+    // The categories are not edited directly: no fan-out is printed for them.
+    assert!(!text.contains("an edit of a categories page"), "{text}");
 }
 
 #[test]

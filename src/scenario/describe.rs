@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use super::parse::Keyword;
 use super::{
-    Action, Bound, Capacity, Distribution, Policy, RoutePolicy, Scenario, SiteEvent, Study, Traffic,
+    Action, Bound, Capacity, Distribution, OnEdit, Policy, PurgeBy, RoutePolicy, Scenario,
+    SiteEvent, Study, TagExpire, Traffic,
 };
 use crate::logs::Tally;
 use crate::logs::replay::WINDOW_S;
@@ -19,6 +20,12 @@ use crate::traffic::profile::EditProfile;
 
 /// The widest line, in characters, that `describe` writes when it can break it.
 const WIDTH: usize = 96;
+
+/// The most edited pages whose tags' reach `validate` works out, evenly spaced over the route.
+const FAN_OUT_SAMPLE: u32 = 10_000;
+/// The most pages `validate` merges to work out the reach of several tags: past it, it says how
+/// many edited pages it covered.
+const FAN_OUT_WORK: usize = 20_000_000;
 
 /// What the traffic and the editors amount to, per second on average over a replication; the
 /// model computes it (`workload::traffic`, `workload::content`), which this module does not depend on.
@@ -268,8 +275,149 @@ fn routes(o: &mut String, s: &Scenario) {
             items.push(format!("depends_on = {}", quoted(&s.routes[d].name)));
         }
         *o += &wrapped(2, 4, &labelled(&r.name, items), ", ");
+        for line in route_tags(s, i) {
+            *o += &wrapped(4, 6, &[line], ", ");
+        }
     }
     o.push('\n');
+}
+
+/// A route's tag templates, a line each: how many tags it makes, and how many pages of the
+/// whole site carry each (a tag is its text, so other routes' pages may carry it too).
+fn route_tags(s: &Scenario, route: usize) -> Vec<String> {
+    let r = &s.routes[route];
+    let mut lines = Vec::new();
+    for template in &r.tags {
+        let mut ids: Vec<_> = (0..r.pages)
+            .filter_map(|i| s.tags.id(&template.fill(i)))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let (low, high) = ids
+            .iter()
+            .map(|&id| s.tags.pages_with(id).len() as u64)
+            .fold((u64::MAX, 0), |(low, high), n| (low.min(n), high.max(n)));
+        let each = if ids.len() == 1 { "" } else { "each " };
+        lines.push(format!(
+            "tag {}: {}, {each}carried by {}",
+            quoted(template.text()),
+            counted(ids.len() as u64, "tag", "tags"),
+            between(low, high, "page", "pages")
+        ));
+    }
+    lines
+}
+
+/// `3 pages`, or `33 to 34 pages`.
+fn between(low: u64, high: u64, one: &str, many: &str) -> String {
+    if low >= high {
+        counted(high, one, many)
+    } else {
+        format!(
+            "{} to {}",
+            counted(low, "", "").trim_end(),
+            counted(high, one, many)
+        )
+    }
+}
+
+/// Whether the pages of `route` are edited directly: by their editors, a log, or a bulk edit.
+fn edited(s: &Scenario, route: usize) -> bool {
+    let r = &s.routes[route];
+    r.edit_every.is_some()
+        || r.edit_log.is_some()
+        || s.events
+            .iter()
+            .any(|e| matches!(e.action, Action::BulkEdit { route: b, .. } if b == route))
+}
+
+/// What one edit of a page of `route` revalidates under `rp` (`on_edit = "revalidate-tag"`):
+/// how many tags, and how many pages they reach, over the route's pages (evenly spaced ones
+/// when there are many); then each template that names no tag any page carries.
+fn fan_out(s: &Scenario, route: usize, rp: &RoutePolicy) -> Vec<String> {
+    let r = &s.routes[route];
+    let sample = r.pages.min(FAN_OUT_SAMPLE);
+    let (mut tags, mut reach) = ((u64::MAX, 0u64), (u64::MAX, 0u64));
+    let mut reaches_some = vec![false; rp.tags.len()];
+    let (mut work, mut covered) = (0usize, 0u32);
+    let mut lists = Vec::new();
+    for k in 0..sample {
+        if work > FAN_OUT_WORK {
+            break;
+        }
+        let index = (u64::from(k) * u64::from(r.pages) / u64::from(sample)) as u32;
+        let named = s.tags.revalidated(&rp.tags, index);
+        lists.clear();
+        lists.extend(
+            named
+                .iter()
+                .filter_map(|(_, id)| id.map(|id| s.tags.pages_with(id))),
+        );
+        if lists.len() > 1 {
+            work += lists.iter().map(|l| l.len()).sum::<usize>();
+        }
+        let n = union_len(&lists) as u64;
+        let t = named.len() as u64;
+        (tags, reach) = (
+            (tags.0.min(t), tags.1.max(t)),
+            (reach.0.min(n), reach.1.max(n)),
+        );
+        for (seen, template) in reaches_some.iter_mut().zip(&rp.tags) {
+            *seen |= s.tags.id(&template.fill(index)).is_some();
+        }
+        covered += 1;
+    }
+    let mut line = format!(
+        "an edit of a {} page revalidates {}, reaching {}",
+        r.name,
+        between(tags.0, tags.1, "tag", "tags"),
+        between(reach.0, reach.1, "page", "pages")
+    );
+    if covered < r.pages {
+        line += &format!(
+            " (over {} of its {})",
+            counted(u64::from(covered), "", "").trim_end(),
+            counted(u64::from(r.pages), "page", "pages")
+        );
+    }
+    let mut lines = vec![line];
+    for (seen, template) in reaches_some.iter().zip(&rp.tags) {
+        if !seen {
+            lines.push(format!(
+                "tag {} names no tag a page carries: it reaches nothing",
+                quoted(template.text())
+            ));
+        }
+    }
+    lines
+}
+
+/// How many distinct pages the ascending `lists` hold together, by merging them.
+fn union_len<T: Ord + Copy>(lists: &[&[T]]) -> usize {
+    match lists {
+        [] => 0,
+        [one] => one.len(),
+        _ => {
+            let mut heads = vec![0usize; lists.len()];
+            let mut n = 0;
+            loop {
+                let least = lists
+                    .iter()
+                    .zip(&heads)
+                    .filter_map(|(list, &h)| list.get(h).copied())
+                    .min();
+                let Some(least) = least else {
+                    return n;
+                };
+                n += 1;
+                for (list, h) in lists.iter().zip(heads.iter_mut()) {
+                    if list.get(*h) == Some(&least) {
+                        *h += 1;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `[cdn]`'s keys, or that there is none.
@@ -295,6 +443,15 @@ fn cdn(s: &Scenario) -> Vec<String> {
         format!("purge_delay = {}", distribution(&c.purge_delay)),
         format!("purge_failure = {}", number(c.purge_failure)),
     ];
+    // `purge_by` acts only on the purges of tag revalidations.
+    let revalidates = s.policies.iter().any(|p| {
+        p.routes
+            .iter()
+            .any(|rp| rp.on_edit == OnEdit::RevalidateTag)
+    });
+    if revalidates || c.purge_by == PurgeBy::Tag {
+        items.push(format!("purge_by = {}", quoted(c.purge_by.word())));
+    }
     match c.shield {
         None => {
             items.push("shield = false: the points of presence fetch from the origin".to_string())
@@ -340,6 +497,18 @@ fn policies(o: &mut String, s: &Scenario) {
                 names.join(", ")
             };
             *o += &wrapped(4, 6, &labelled(&label, route_policy(settings)), ", ");
+            if settings.on_edit == OnEdit::RevalidateTag {
+                for name in &names {
+                    let Some(route) = s.routes.iter().position(|r| r.name == *name) else {
+                        continue;
+                    };
+                    if edited(s, route) {
+                        for line in fan_out(s, route, settings) {
+                            *o += &wrapped(6, 8, &[line], ", ");
+                        }
+                    }
+                }
+            }
         }
         if p.slo != s.slo {
             *o += &wrapped(4, 6, &labelled("slo", bounds(&p.slo)), ", ");
@@ -363,7 +532,7 @@ fn groups<'a>(s: &'a Scenario, p: &'a Policy) -> Vec<(Vec<&'a str>, &'a RoutePol
 /// Every key of a policy as it applies to one route.
 fn route_policy(rp: &RoutePolicy) -> Vec<String> {
     let optional = |t: Option<SimTime>| t.map_or("false".to_string(), duration);
-    vec![
+    let mut items = vec![
         format!("revalidate = {}", optional(rp.revalidate)),
         format!("on_edit = {}", quoted(rp.on_edit.word())),
         format!("webhook_delay = {}", distribution(&rp.webhook_delay)),
@@ -377,7 +546,16 @@ fn route_policy(rp: &RoutePolicy) -> Vec<String> {
         rp.expire.map_or("expire from [origin]".to_string(), |e| {
             format!("expire = {}", duration(e))
         }),
-    ]
+    ];
+    if rp.on_edit == OnEdit::RevalidateTag {
+        let tags: Vec<String> = rp.tags.iter().map(|t| quoted(t.text())).collect();
+        items.push(format!("tags = [{}]", tags.join(", ")));
+        items.push(match rp.tag_expire {
+            TagExpire::Max => "tag_expire = \"max\"".to_string(),
+            TagExpire::After(d) => format!("tag_expire = {}", duration(d)),
+        });
+    }
+    items
 }
 
 /// SLO bounds in the column's own unit: `stale_ratio max = 0.02`.
