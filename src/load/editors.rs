@@ -41,7 +41,7 @@ use crate::time::SimTime;
 use crate::workload::balancer::Picker;
 use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
-use crate::workload::tags::{TagId, Tags};
+use crate::scenario::tags::{TagId, Tags};
 use crate::workload::{InstanceId, PageId};
 
 /// Where and how the editors reach the site.

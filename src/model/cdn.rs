@@ -31,7 +31,7 @@ use crate::ids::{PageId, PopId};
 use crate::prefetch::prefetch;
 use crate::scenario::{Capacity, PurgeKind};
 use crate::time::SimTime;
-use crate::workload::tags::{TagId, Tags};
+use crate::scenario::tags::{TagId, Tags};
 
 const ABSENT: u32 = u32::MAX;
 const NO_FETCH: u32 = u32::MAX;

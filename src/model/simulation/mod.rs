@@ -43,7 +43,7 @@ use crate::time::SimTime;
 use crate::workload::content::{Content, Edits, PageLayout};
 use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
-use crate::workload::tags::{TagId, Tags};
+use crate::scenario::tags::{TagId, Tags};
 use crate::workload::traffic::{ReplayError, Request, Requests};
 
 const ABSENT: u32 = u32::MAX;
