@@ -25,9 +25,9 @@
 use super::{Event, Simulation};
 use crate::ids::{InstanceId, PageId};
 use crate::model::cdn::Purged;
+use crate::scenario::tags::TagId;
 use crate::scenario::{OnEdit, PurgeBy};
 use crate::time::SimTime;
-use crate::workload::tags::TagId;
 
 /// Each cache's tag state: when each tag expires (`SimTime::NEVER`: not revalidated), and the
 /// scratch lists a webhook fills. Empty unless some policy revalidates tags.
@@ -73,11 +73,14 @@ impl Simulation<'_> {
         self.tags.revalidated_ids(&policy.tags, index, &mut ids);
         let mut reached = std::mem::take(&mut self.tag_state.reached);
         reached.clear();
-        let targets = if broadcast && !self.origin.shared() {
-            0..self.origin.instances()
-        } else {
-            let i = self.origin.pick_instance(page, &mut self.balancer_rng).0;
-            i..i + 1
+        // A shared cache, and its one tag state, is reached once however many instances are.
+        let targets = match (broadcast, self.origin.shared()) {
+            (true, false) => 0..self.origin.instances(),
+            (true, true) => 0..1,
+            (false, _) => {
+                let i = self.origin.pick_instance(page, &mut self.balancer_rng).0;
+                i..i + 1
+            }
         };
         for instance in targets.map(InstanceId) {
             self.revalidate_tags(instance, &ids, expire, &mut reached);
