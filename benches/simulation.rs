@@ -1,8 +1,8 @@
 //! Throughput of the simulator and of its hot parts.
 //!
 //! `cargo bench` reports simulated requests per second for a whole run (parsing and output
-//! excluded), with bounded PoPs and bounded Next.js memory as variants, and the cost of the pieces
-//! every request or event goes through.
+//! excluded), with bounded PoPs, bounded Next.js memory, an origin shield and cache tags as
+//! variants, and the cost of the pieces every request or event goes through.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -18,6 +18,11 @@ use isrsim::workload::traffic::{PageSampler, Requests};
 /// `scenarios/bench.toml` scaled down tenfold in pages and sixtyfold in time: 10,000 posts and
 /// 100 list pages, 8 PoPs, 4 instances, 5,000 requests/s for 2 minutes, time-based 60s and hybrid.
 fn site() -> Scenario {
+    Scenario::parse(&site_text(), Path::new("bench.toml")).expect("the bench scenario is valid")
+}
+
+/// `site`'s text.
+fn site_text() -> String {
     let text = include_str!("../scenarios/bench.toml")
         .replace("pages = 100000", "pages = 10000")
         .replace("pages = 1000\n", "pages = 100\n")
@@ -26,7 +31,41 @@ fn site() -> Scenario {
         text.contains("pages = 10000") && text.contains("duration = \"2m\""),
         "bench.toml changed shape"
     );
-    Scenario::parse(&text, Path::new("bench.toml")).expect("the bench scenario is valid")
+    text
+}
+
+/// `site` with three cache tags on every page (a post's own, its category's, and one for the
+/// whole catalogue; a category page's own, its group's of ten, and the catalogue's) and a third
+/// policy, `hybrid`'s but for its edits: each revalidates the edited post's tag and its
+/// category's, purging the CDN by tag.
+fn tagged_site() -> Scenario {
+    let posts = "tags = [\"post:{page}\", \"category:{page % 100}\", \"catalog\"]";
+    let lists = "tags = [\"category:{page}\", \"group:{page / 10}\", \"catalog\"]";
+    let text = site_text()
+        .replace(
+            "popularity = 1.0\n",
+            &format!("popularity = 1.0\n{posts}\n"),
+        )
+        .replace(
+            "depends_on = \"posts\"\n",
+            &format!("depends_on = \"posts\"\n{lists}\n"),
+        )
+        .replace("[cdn]\n", "[cdn]\npurge_by = \"tag\"\n")
+        + r#"
+[[policies]]
+name = "tags"
+revalidate = "1h"
+on_edit = "revalidate-tag"
+tags = ["post:{page}", "category:{page % 100}"]
+webhook_delay = { exponential = "1s" }
+purge_cdn = true
+routes.categories = { revalidate = "5m" }
+"#;
+    assert!(
+        text.contains(posts) && text.contains(lists) && text.contains("purge_by"),
+        "bench.toml changed shape"
+    );
+    Scenario::parse(&text, Path::new("bench.toml")).expect("the tagged bench scenario is valid")
 }
 
 fn whole_run(c: &mut Criterion) {
@@ -66,6 +105,11 @@ fn whole_run(c: &mut Criterion) {
     }
     group.bench_function("time-60s-shield", |b| {
         b.iter(|| model::run(black_box(&shielded), 0, 0).unwrap())
+    });
+    // Three tags on every page, edits revalidating tags: the same requests as `hybrid`.
+    let tagged = tagged_site();
+    group.bench_function("tags", |b| {
+        b.iter(|| model::run(black_box(&tagged), 2, 0).unwrap())
     });
     group.finish();
 }

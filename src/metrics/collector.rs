@@ -84,6 +84,7 @@ struct RouteStats {
     edit_visible: Histogram<u64>,
     edits_unseen: u64,
     over_alert: u64,
+    tag_invalidations: u64,
 }
 
 impl RouteStats {
@@ -98,6 +99,7 @@ impl RouteStats {
             edit_visible: histogram(),
             edits_unseen: 0,
             over_alert: 0,
+            tag_invalidations: 0,
         }
     }
 }
@@ -154,6 +156,7 @@ pub struct Collector {
     duplicate: u64,
     build_renders: u64,
     webhook_retries: u64,
+    purge_requests: u64,
     regen_per_s: PerSecondPeak,
     inflight_peak: u64,
     storm_seconds: u64,
@@ -229,6 +232,7 @@ impl Collector {
             duplicate: 0,
             build_renders: 0,
             webhook_retries: 0,
+            purge_requests: 0,
             regen_per_s: PerSecondPeak::default(),
             inflight_peak: 0,
             storm_seconds: 0,
@@ -397,6 +401,20 @@ impl Collector {
         }
     }
 
+    /// A purge call went to the CDN at `at` (one page, one tag, or everything).
+    pub fn purge_request(&mut self, at: SimTime) {
+        if self.counted(at) {
+            self.purge_requests += 1;
+        }
+    }
+
+    /// A revalidated tag made an entry of a page of `route` stale or expired at `at`.
+    pub fn tag_invalidation(&mut self, at: SimTime, route: usize) {
+        if self.counted(at) {
+            self.routes[route].tag_invalidations += 1;
+        }
+    }
+
     /// A deploy's build rendered a page.
     pub fn build_render(&mut self, at: SimTime) {
         if self.counted(at) {
@@ -540,6 +558,11 @@ impl Collector {
                     "pages_regen_gap_over_alert",
                     count(self.routes.iter().map(|r| r.over_alert).sum()),
                 ),
+                ("purge_requests", count(self.purge_requests)),
+                (
+                    "tag_invalidations",
+                    count(self.routes.iter().map(|r| r.tag_invalidations).sum()),
+                ),
             ],
         );
         let routes = self
@@ -564,6 +587,7 @@ impl Collector {
                         ("edit_visible_p99_s", quantile_s(&r.edit_visible, 0.99)),
                         ("edits_unseen", count(r.edits_unseen)),
                         ("pages_regen_gap_over_alert", count(r.over_alert)),
+                        ("tag_invalidations", count(r.tag_invalidations)),
                     ],
                 )
                 .map(|v| v.map(as_written)),
@@ -691,6 +715,15 @@ mod tests {
             c.regeneration_finished(at, 0, i > 0, i > 2);
         }
         c.page_over_alert(0);
+        for _ in 0..3 {
+            c.purge_request(at);
+        }
+        for _ in 0..6 {
+            c.tag_invalidation(at, 0);
+        }
+        // Before the warm-up's end: not counted.
+        c.purge_request(SimTime::from_secs(5));
+        c.tag_invalidation(SimTime::from_secs(5), 0);
         let result = c.finish(ID);
         let m = &result.metrics;
         let expected = [
@@ -702,6 +735,8 @@ mod tests {
             ("regenerations_wasted", 2.0),
             ("regenerations_duplicate", 1.0),
             ("pages_regen_gap_over_alert", 1.0),
+            ("purge_requests", 3.0),
+            ("tag_invalidations", 6.0),
         ];
         for (name, value) in expected {
             assert_eq!(m.get(name), Some(value), "{name}");
@@ -714,5 +749,6 @@ mod tests {
         assert_eq!(at("regenerations"), Some(5.0));
         assert_eq!(at("regenerations_failed"), Some(1.0));
         assert_eq!(at("pages_regen_gap_over_alert"), Some(1.0));
+        assert_eq!(at("tag_invalidations"), Some(6.0));
     }
 }

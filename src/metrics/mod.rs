@@ -50,7 +50,7 @@ use Better::{Higher, Lower, Neutral};
 use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
-pub const RUN_COLUMNS: [Column; 30] = [
+pub const RUN_COLUMNS: [Column; 32] = [
     col(
         "requests",
         Count,
@@ -211,6 +211,18 @@ pub const RUN_COLUMNS: [Column; 30] = [
         Lower,
         "pages whose gap without a successful regeneration exceeded alert_after while their content was outdated",
     ),
+    col(
+        "purge_requests",
+        Count,
+        Lower,
+        "purge calls sent to the CDN's API: one per page purge, per tag purge and per purge of everything (the unit CDNs bill and rate-limit)",
+    ),
+    col(
+        "tag_invalidations",
+        Count,
+        Neutral,
+        "ISR cache entries made stale or expired by revalidated tags, per cache a webhook reached, and entries dropped when a tag's expire time came",
+    ),
 ];
 
 /// A figure as the result files hold it: rounded to 6 decimals (counts are whole already).
@@ -274,7 +286,7 @@ pub fn censored_by(name: &str) -> Option<&'static str> {
 }
 
 /// The metric columns of `routes.csv`, after `scenario,policy,route`.
-pub const ROUTE_COLUMNS: [Column; 13] = [
+pub const ROUTE_COLUMNS: [Column; 14] = [
     col(
         "requests",
         Count,
@@ -332,6 +344,12 @@ pub const ROUTE_COLUMNS: [Column; 13] = [
         Count,
         Lower,
         "pages over the monitor's alert threshold",
+    ),
+    col(
+        "tag_invalidations",
+        Count,
+        Neutral,
+        "the route's ISR cache entries made stale or expired by revalidated tags",
     ),
 ];
 

@@ -11,7 +11,10 @@
 //! Request collapsing (Fastly "request collapsing", Cloudflare "cache lock", CloudFront
 //! "origin request collapsing") lets one fetch per (PoP, page) go to the origin while the other
 //! requests wait on it. Purges are per PoP, each arriving after its own delay, and can be lost:
-//! a hard purge deletes the entry, a soft purge (Fastly's soft purge) marks it stale.
+//! a hard purge deletes the entry, a soft purge (Fastly's soft purge) marks it stale. A purge
+//! names one page (a path: CloudFront invalidations, nginx's `proxy_cache_purge`), every page
+//! (Fastly's `purge_all`), or a tag, reaching every page that carries it as a surrogate key does
+//! (Fastly's `Surrogate-Key`, Cloudflare's `Cache-Tag`, Varnish's `xkey`; `[cdn] purge_by`).
 //!
 //! A PoP with a `capacity` keeps at most that many pages, evicting the least recently used
 //! (`lru`): a page is used when a request reads it (HIT or STALE) and when a response is stored.
@@ -28,15 +31,18 @@ use crate::ids::{PageId, PopId};
 use crate::prefetch::prefetch;
 use crate::scenario::{Capacity, PurgeKind};
 use crate::time::SimTime;
+use crate::workload::tags::{TagId, Tags};
 
 const ABSENT: u32 = u32::MAX;
 const NO_FETCH: u32 = u32::MAX;
 
-/// What a purge removes at a PoP: one page, or every page (`purge_all`, a deploy's `purge_cdn`).
+/// What a purge removes at a PoP: one page, every page (`purge_all`, a deploy's `purge_cdn`), or
+/// every page that carries a tag (`purge_by = "tag"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purged {
     Page(PageId),
     All,
+    Tag(TagId),
 }
 
 /// One page at one PoP: 16 bytes, four to a cache line. The stale-while-revalidate window is
@@ -102,6 +108,8 @@ pub struct Cdn {
     fetches: Slab<Fetch>,
     /// The order of eviction, when a PoP holds fewer pages than the site has.
     lru: Option<Lru>,
+    /// The pages each tag reaches, for tag purges (`with_tags`).
+    tags: Option<std::sync::Arc<Tags>>,
 }
 
 impl Cdn {
@@ -139,7 +147,14 @@ impl Cdn {
                 n
             ],
             fetches: Slab::default(),
+            tags: None,
         }
+    }
+
+    /// The site's tags, which a `Purged::Tag` reaches; without them a tag purge reaches nothing.
+    pub fn with_tags(mut self, tags: std::sync::Arc<Tags>) -> Cdn {
+        self.tags = Some(tags);
+        self
     }
 
     pub fn pops(&self) -> u32 {
@@ -229,6 +244,13 @@ impl Cdn {
                 for page in 0..self.pages {
                     self.purge_page(pop, PageId::at(page), now, kind);
                 }
+            }
+            Purged::Tag(tag) => {
+                let Some(tags) = self.tags.take() else { return };
+                for &page in tags.pages_with(tag) {
+                    self.purge_page(pop, page, now, kind);
+                }
+                self.tags = Some(tags);
             }
         }
     }
@@ -468,6 +490,46 @@ mod tests {
         assert_eq!(
             pops.lookup(PopId(0), PageId(0), at(211), WITH_SWR),
             Lookup::Stale(4)
+        );
+    }
+
+    #[test]
+    fn a_tag_purge_reaches_every_page_carrying_the_tag_and_no_other() {
+        let text = "duration = \"1h\"\n[traffic]\npattern = \"steady\"\nrate = 1\n\
+            [[routes]]\nname = \"posts\"\npages = 4\nregen_time = \"1s\"\n\
+            tags = [\"half:{page / 2}\"]\n[[policies]]\nname = \"p\"\n";
+        let scenario =
+            crate::scenario::Scenario::parse(text, std::path::Path::new("t.toml")).unwrap();
+        let tag = scenario.tags.id("half:0").unwrap();
+        let mut c = Cdn::new(2, 4, true, None, Vec::new).with_tags(scenario.tags.clone());
+        for pop in [PopId(0), PopId(1)] {
+            for page in 0..4 {
+                c.store(pop, PageId(page), 1, SimTime::ZERO, WITH_SWR);
+            }
+        }
+        c.purge(PopId(0), Purged::Tag(tag), at(10), PurgeKind::Hard);
+        c.purge(PopId(1), Purged::Tag(tag), at(10), PurgeKind::Soft);
+        let found = |pop, page| c.lookup(PopId(pop), PageId(page), at(10), WITH_SWR);
+        assert_eq!([found(0, 0), found(0, 1)], [Lookup::Miss; 2], "hard: gone");
+        assert_eq!(
+            [found(1, 0), found(1, 1)],
+            [Lookup::Stale(1); 2],
+            "soft: stale"
+        );
+        for pop in 0..2 {
+            assert_eq!(
+                [found(pop, 2), found(pop, 3)],
+                [Lookup::Hit(1); 2],
+                "half:1 untouched"
+            );
+        }
+        // Without the site's tags a tag purge reaches nothing.
+        let mut bare = Cdn::new(1, 4, true, None, Vec::new);
+        bare.store(PopId(0), PageId(0), 1, SimTime::ZERO, WITH_SWR);
+        bare.purge(PopId(0), Purged::Tag(tag), at(10), PurgeKind::Hard);
+        assert_eq!(
+            bare.lookup(PopId(0), PageId(0), at(10), WITH_SWR),
+            Lookup::Hit(1)
         );
     }
 

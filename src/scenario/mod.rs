@@ -9,6 +9,7 @@
 mod describe;
 mod parse;
 mod sweep;
+pub mod tags;
 
 pub use describe::{Expected, counted, describe, tally};
 pub use sweep::{Job, Point, Study};
@@ -24,7 +25,7 @@ pub use crate::slo::Bound;
 use crate::time::SimTime;
 /// The scenario's traffic pattern (`[traffic]`), one of `crate::traffic::PATTERNS`.
 pub use crate::traffic::Traffic;
-pub use crate::workload::tags::{TagTemplate, Tags};
+pub use tags::{TagId, TagTemplate, Tags};
 
 #[derive(Clone, Debug)]
 pub struct Scenario {

@@ -10,7 +10,6 @@ pub mod bulk;
 pub mod content;
 pub mod policy;
 pub mod rng;
-pub mod tags;
 pub mod traffic;
 
 /// The page, PoP and instance ids the workload's users and edits carry (defined with `SimTime`'s

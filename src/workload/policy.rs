@@ -88,18 +88,23 @@ impl Webhooks {
         })
     }
 
-    /// The webhooks of one edit, in the order of the pages it `changed`: one per page whose
-    /// route's policy (`policy_of`) acts on edits. Per webhook, its loss is drawn first, and only
-    /// when its policy can lose one (`webhook_failure > 0`), then its delay, lost or not.
+    /// The webhooks of one edit, in the order of the pages it `changed` (the edited page first,
+    /// as `Content::edit` writes them): one per page whose route's policy (`policy_of`) acts on
+    /// edits, but under `revalidate-tag` only for the edited page: its one webhook revalidates
+    /// the tags its policy names, and a page changed through `depends_on` gets no webhook of its
+    /// own. Per webhook, its loss is drawn first, and only when its policy can lose one
+    /// (`webhook_failure > 0`), then its delay, lost or not.
     pub fn of_edit<'a>(
         &'a mut self,
         changed: &'a [PageId],
         policy_of: impl Fn(PageId) -> &'a RoutePolicy + 'a,
     ) -> impl Iterator<Item = Webhook> + 'a {
-        changed.iter().filter_map(move |&page| {
+        changed.iter().enumerate().filter_map(move |(i, &page)| {
             let policy = policy_of(page);
-            if policy.on_edit == OnEdit::None {
-                return None;
+            match policy.on_edit {
+                OnEdit::None => return None,
+                OnEdit::RevalidateTag if i > 0 => return None,
+                _ => {}
             }
             let lost =
                 policy.webhook_failure > 0.0 && self.rng.random::<f64>() < policy.webhook_failure;
@@ -241,6 +246,39 @@ name = "p"
             });
         }
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn revalidate_tag_sends_one_webhook_for_the_edited_page_only() {
+        let seed = 13;
+        let (tagged, paths) = (
+            policy(OnEdit::RevalidateTag, 0.0),
+            policy(OnEdit::Invalidate, 0.0),
+        );
+        // Page 0 was edited; pages 1 and 2 changed through `depends_on`: page 1 under
+        // `revalidate-tag` (no webhook of its own), page 2 under `invalidate` (its own).
+        let policy_of = |page: PageId| if page.0 < 2 { &tagged } else { &paths };
+        let (mut webhooks, changed) = (Webhooks::new(seed), [0, 1, 2].map(PageId));
+        let got: Vec<Webhook> = webhooks.of_edit(&changed, policy_of).collect();
+        let mut dice = rng::stream(seed, Stream::Webhooks);
+        let expected: Vec<Webhook> = [0, 2]
+            .map(|page| {
+                let delay = tagged.webhook_delay.sample(&mut dice);
+                Webhook {
+                    page: PageId(page),
+                    delay: Some(delay),
+                    drawn: delay,
+                }
+            })
+            .into();
+        assert_eq!(got, expected);
+        // A tagged page changed through another page's edit gets none.
+        let (mut webhooks, changed) = (Webhooks::new(seed), [2, 1].map(PageId));
+        let none: Vec<Webhook> = webhooks
+            .of_edit(&changed, policy_of)
+            .filter(|w| w.page == PageId(1))
+            .collect();
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! trips, and an instance's disk reads (§6.7), add to users' latency but do not delay cache state:
 //! a fetch reaches the origin at the instant the request reached the PoP. `shield.rs` holds the
 //! origin shield, the optional tier between the PoPs and the origin (docs/model.md §5.6);
-//! `events.rs` the deploys, scaling and restarts (§6.8).
+//! `events.rs` the deploys, scaling and restarts (§6.8); `tags.rs` what a revalidated cache tag
+//! does (§8.7).
 
 mod events;
 mod footprint;
@@ -18,7 +19,9 @@ mod generations;
 mod policy;
 mod requests;
 mod shield;
+mod tags;
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 pub use footprint::memory_estimate;
@@ -35,11 +38,12 @@ use crate::engine::{self, EventKey, EventQueue, Model, Timed};
 use crate::ids::{InstanceId, PageId, PopId};
 use crate::metrics::staleness::{self, Visibility};
 use crate::metrics::{Collector, RunId, RunResult};
-use crate::scenario::{PurgeKind, RoutePolicy, Scenario, SiteEvent};
+use crate::scenario::{PurgeBy, PurgeKind, RoutePolicy, Scenario, SiteEvent};
 use crate::time::SimTime;
 use crate::workload::content::{Content, Edits, PageLayout};
 use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
+use crate::workload::tags::{TagId, Tags};
 use crate::workload::traffic::{ReplayError, Request, Requests};
 
 const ABSENT: u32 = u32::MAX;
@@ -157,6 +161,13 @@ pub enum Event {
     Schedule {
         page: PageId,
         instance: InstanceId,
+    },
+    /// A revalidated tag's expire time comes at an instance's cache, whose epoch was `epoch`
+    /// when the tag was revalidated.
+    TagExpiry {
+        instance: InstanceId,
+        tag: TagId,
+        epoch: u32,
     },
     /// The scenario's event of this index happens.
     Site(u16),
@@ -277,6 +288,11 @@ pub struct Simulation<'p> {
     /// What the policy sends: an edit's webhooks, and each hop of a purge (none without a CDN).
     webhooks: Webhooks,
     purges: Option<Purges>,
+    /// Whether a `revalidate-tag` webhook's CDN purge names pages or tags (`[cdn] purge_by`).
+    purge_by: PurgeBy,
+    /// The site's tags, and each cache's tag state (empty unless a policy revalidates tags).
+    tags: Arc<Tags>,
+    tag_state: tags::TagState,
     /// Generations in flight for each page, anywhere.
     page_in_flight: Vec<u32>,
     /// Newest version any instance has stored, per page (ABSENT before the first).
@@ -292,6 +308,15 @@ pub struct Simulation<'p> {
     /// Where to add the simulated time as the run goes, for a progress bar.
     progress: Option<&'p AtomicU64>,
     id: RunId,
+}
+
+/// A CDN tier that tag purges reach through the site's tags, when pages carry any.
+fn with_tags(cdn: Cdn, tags: &Arc<Tags>) -> Cdn {
+    if tags.is_empty() {
+        cdn
+    } else {
+        cdn.with_tags(Arc::clone(tags))
+    }
 }
 
 /// Each page's size in bytes, from its route's `page_size`.
@@ -407,12 +432,14 @@ impl<'p> Simulation<'p> {
             site_events: scenario.events.clone(),
             deploy: None,
             cdn: cdn_config.map(|c| {
-                Cdn::new(c.pops, pages, c.collapse, c.capacity, || {
+                let cdn = Cdn::new(c.pops, pages, c.collapse, c.capacity, || {
                     page_sizes(scenario)
-                })
+                });
+                with_tags(cdn, &scenario.tags)
             }),
             shield: shield.map(|(collapse, s)| {
-                Cdn::new(1, pages, collapse, s.capacity, || page_sizes(scenario))
+                let shield = Cdn::new(1, pages, collapse, s.capacity, || page_sizes(scenario));
+                with_tags(shield, &scenario.tags)
             }),
             shield_rtt: shield.map_or(SimTime::ZERO, |(_, s)| s.rtt),
             backend: Backend::new(scenario.backend.concurrency),
@@ -422,6 +449,9 @@ impl<'p> Simulation<'p> {
             balancer_rng: rng::stream(seed, Stream::Balancer),
             webhooks: Webhooks::new(seed),
             purges: Purges::new(scenario, seed),
+            purge_by: cdn_config.map_or(PurgeBy::Path, |c| c.purge_by),
+            tags: Arc::clone(&scenario.tags),
+            tag_state: tags::TagState::default(),
             page_in_flight: vec![0; pages],
             origin_newest: vec![ABSENT; pages],
             visibility: Visibility::new(pages),
@@ -434,6 +464,9 @@ impl<'p> Simulation<'p> {
             progress: None,
             id,
         };
+        if !sim.tags.is_empty() && sim.revalidates_tags() {
+            sim.tag_state = tags::TagState::new(sim.origin.cache_room(), sim.tags.len());
+        }
         sim.build(scenario, seed);
         sim.schedule_site_events();
         sim
@@ -608,6 +641,11 @@ impl<'p> Simulation<'p> {
             }
             Event::ShieldPurge { page, kind } => self.on_shield_purge(page, kind),
             Event::Schedule { page, instance } => self.on_schedule(page, instance),
+            Event::TagExpiry {
+                instance,
+                tag,
+                epoch,
+            } => self.on_tag_expiry(instance, tag, epoch),
             Event::Site(i) => self.on_site_event(usize::from(i)),
             Event::Switch(instance) => self.switch(instance),
         }

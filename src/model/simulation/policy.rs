@@ -10,6 +10,8 @@
 //!   blocks on a generation.
 //! - `mark-stale` is `revalidateTag(tag, 'max')` (Next.js 16): the entry is served stale once
 //!   while it regenerates.
+//! - `revalidate-tag` is `revalidateTag` of the tags the policy names, filled from the edited
+//!   page: one webhook per edit, whatever it reaches (`tags.rs`).
 //! - `schedule` is a cron job calling the revalidation API for every page.
 //!
 //! A CDN purge goes to every PoP and arrives after its own delay, or is lost (Fastly and
@@ -17,8 +19,9 @@
 //! origin shield it reaches the shield first, with its own delay and chance of loss, and goes on
 //! to the PoPs from there: the order that avoids the race Fastly's "Purging best practices"
 //! describes, where an edge purged before its shield refetches and caches the old copy. After
-//! `regenerate` it is sent once the regeneration has succeeded; after `invalidate` and
-//! `mark-stale`, at once.
+//! `regenerate` it is sent once the regeneration has succeeded; after `invalidate`,
+//! `mark-stale` and `revalidate-tag`, at once. Each purge sent is one call to the CDN's API
+//! (`purge_requests`), however many PoPs it then reaches.
 //!
 //! Whether a webhook or a purge's hop is lost, its delay, and a schedule's phases are drawn in
 //! `workload::policy`, where the load tester draws them too; this file says what they do to the
@@ -94,6 +97,10 @@ impl Simulation<'_> {
             let p = &self.plans[route].policy;
             (p.on_edit, p.broadcast, p.purge_cdn, p.webhook_retries)
         };
+        if on_edit == OnEdit::RevalidateTag {
+            self.on_tag_webhook(page);
+            return;
+        }
         let mut answer = retries > 0;
         let targets = if broadcast {
             0..self.origin.instances()
@@ -162,6 +169,7 @@ impl Simulation<'_> {
         if self.cdn.is_none() {
             return;
         }
+        self.collector.purge_request(self.queue.now());
         if self.shield.is_none() {
             self.purge_pops(page, kind);
         } else if let Some(delay) = self.purge_hop() {

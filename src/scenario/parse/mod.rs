@@ -259,8 +259,8 @@ impl RawScenario {
                 None => source.error("policies", Some(policies_span.clone()), message),
             }
         })?;
-        let tags = std::sync::Arc::new(crate::workload::tags::Tags::new(&routes));
         Ok(Scenario {
+            tags: std::sync::Arc::new(super::Tags::new(&routes)),
             name,
             description: self.description.unwrap_or_default(),
             path: source.path.to_path_buf(),
@@ -279,7 +279,6 @@ impl RawScenario {
             events,
             monitor,
             slo,
-            tags,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Cache tags as written: a route's `tags`, a policy's `tags` and `tag_expire`, and the checks
 //! that need the routes (a filled tag's length, the catalogue's size, a policy that revalidates
-//! tags without naming any). The templates themselves are read by `workload::tags`.
+//! tags without naming any). The templates themselves are read by `scenario::tags`.
 
 use std::fmt;
 
@@ -11,9 +11,9 @@ use toml::Spanned;
 use super::source::Source;
 use super::values::{DURATION_EXAMPLE, Keyword, seconds};
 use crate::error::InputError;
+use crate::scenario::tags::{MAX_TAG_LENGTH, MAX_TEMPLATES};
 use crate::scenario::{OnEdit, PurgeBy, Route, RoutePolicy, TagExpire, TagTemplate};
 use crate::time::parse_duration;
-use crate::workload::tags::{MAX_TAG_LENGTH, MAX_TEMPLATES};
 
 /// The most (page, tag) pairs a site may have: the catalogue holds each once, and its names.
 pub(super) const MAX_CARRIED: u64 = 8_000_000;
