@@ -29,9 +29,9 @@ use super::slab::Slab;
 use super::waiters::WaitList;
 use crate::ids::{PageId, PopId};
 use crate::prefetch::prefetch;
+use crate::scenario::tags::{TagId, Tags};
 use crate::scenario::{Capacity, PurgeKind};
 use crate::time::SimTime;
-use crate::workload::tags::{TagId, Tags};
 
 const ABSENT: u32 = u32::MAX;
 const NO_FETCH: u32 = u32::MAX;

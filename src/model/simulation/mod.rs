@@ -38,12 +38,12 @@ use crate::engine::{self, EventKey, EventQueue, Model, Timed};
 use crate::ids::{InstanceId, PageId, PopId};
 use crate::metrics::staleness::{self, Visibility};
 use crate::metrics::{Collector, RunId, RunResult};
+use crate::scenario::tags::{TagId, Tags};
 use crate::scenario::{PurgeBy, PurgeKind, RoutePolicy, Scenario, SiteEvent};
 use crate::time::SimTime;
 use crate::workload::content::{Content, Edits, PageLayout};
 use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
-use crate::workload::tags::{TagId, Tags};
 use crate::workload::traffic::{ReplayError, Request, Requests};
 
 const ABSENT: u32 = u32::MAX;

@@ -25,9 +25,9 @@
 use super::{Event, Simulation};
 use crate::ids::{InstanceId, PageId};
 use crate::model::cdn::Purged;
+use crate::scenario::tags::TagId;
 use crate::scenario::{OnEdit, PurgeBy};
 use crate::time::SimTime;
-use crate::workload::tags::TagId;
 
 /// Each cache's tag state: when each tag expires (`SimTime::NEVER`: not revalidated), and the
 /// scratch lists a webhook fills. Empty unless some policy revalidates tags.
