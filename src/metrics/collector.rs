@@ -520,6 +520,7 @@ impl Collector {
         let millis = |s: Option<f64>| s.map(|s| s * 1e3);
         let observed = self.cdn_observed;
         let cdn = |n: u64, d: u64| ratio(n, d).filter(|_| observed);
+        let tags = |n: u64| count(n).filter(|_| self.tags_observed);
         let values = by_name(
             &RUN_COLUMNS,
             [
@@ -571,8 +572,7 @@ impl Collector {
                 ("purge_requests", count(self.purge_requests)),
                 (
                     "tag_invalidations",
-                    count(self.routes.iter().map(|r| r.tag_invalidations).sum())
-                        .filter(|_| self.tags_observed),
+                    tags(self.routes.iter().map(|r| r.tag_invalidations).sum()),
                 ),
             ],
         );
@@ -598,10 +598,7 @@ impl Collector {
                         ("edit_visible_p99_s", quantile_s(&r.edit_visible, 0.99)),
                         ("edits_unseen", count(r.edits_unseen)),
                         ("pages_regen_gap_over_alert", count(r.over_alert)),
-                        (
-                            "tag_invalidations",
-                            count(r.tag_invalidations).filter(|_| self.tags_observed),
-                        ),
+                        ("tag_invalidations", tags(r.tag_invalidations)),
                     ],
                 )
                 .map(|v| v.map(as_written)),
