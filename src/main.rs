@@ -487,38 +487,40 @@ fn main() -> ExitCode {
             max_memory.unwrap_or_else(commands::default_max_memory),
         ),
         Command::Cms { file, address } => commands::cms(&file, &address),
-        Command::Load(cli) => {
-            let cli = *cli;
-            commands::load(&LoadArgs {
-                file: cli.file,
-                target: cli.target,
-                policy: cli.policy,
-                instances: cli.instances,
-                cdn: cli.cdn,
-                cms: cli.cms,
-                replication: cli.replication,
-                duration: cli.duration,
-                warmup: cli.warmup,
-                out: cli.out,
-                connections: cli.connections,
-                max_rate: cli.max_rate,
-                max_errors: cli.max_errors,
-                timeout: cli.timeout,
-                allow_remote: cli.allow_remote,
-                revalidate_url: cli.revalidate_url,
-                revalidate_tag_url: cli.revalidate_tag_url,
-                purge_url: cli.purge_url,
-                tag_purge_url: cli.tag_purge_url,
-                purge_method: cli.purge_method,
-                secret: cli.secret,
-                cdn_header: cli.cdn_header,
-                log: cli.log,
-                output: cli.output.output(),
-            })
-        }
+        Command::Load(cli) => commands::load(&load_args(*cli)),
     };
     // Exit codes are 0 to 3 and 130 (docs/model.md §14), so they fit.
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `isrsim load`'s arguments as the library takes them.
+fn load_args(cli: LoadCli) -> LoadArgs {
+    LoadArgs {
+        file: cli.file,
+        target: cli.target,
+        policy: cli.policy,
+        instances: cli.instances,
+        cdn: cli.cdn,
+        cms: cli.cms,
+        replication: cli.replication,
+        duration: cli.duration,
+        warmup: cli.warmup,
+        out: cli.out,
+        connections: cli.connections,
+        max_rate: cli.max_rate,
+        max_errors: cli.max_errors,
+        timeout: cli.timeout,
+        allow_remote: cli.allow_remote,
+        revalidate_url: cli.revalidate_url,
+        revalidate_tag_url: cli.revalidate_tag_url,
+        purge_url: cli.purge_url,
+        tag_purge_url: cli.tag_purge_url,
+        purge_method: cli.purge_method,
+        secret: cli.secret,
+        cdn_header: cli.cdn_header,
+        log: cli.log,
+        output: cli.output.output(),
+    }
 }
 
 /// `isrsim diff`: two folders, or one with `--policies A,B`; anything else is a usage error.

@@ -226,6 +226,15 @@ fn a_tag_purge_goes_once_per_tag_with_its_headers_after_the_purge_delay() {
     assert_eq!(ending.purges, (2, 0));
     assert_eq!(ending.webhooks, (1, 0));
     assert_eq!(metric(&r, "purge_requests"), 2.0, "two purge calls");
+    assert_eq!(
+        r.metrics.get("tag_invalidations"),
+        None,
+        "not measured: the site does not say which entries a tag reached"
+    );
+    let column = (isrsim::metrics::ROUTE_COLUMNS.iter())
+        .position(|c| c.name == "tag_invalidations")
+        .expect("routes.csv has tag_invalidations");
+    assert!(r.routes.iter().all(|route| route.values[column].is_none()));
 }
 
 #[test]

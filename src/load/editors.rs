@@ -33,15 +33,16 @@ use hyper::Method;
 
 use super::client::send_once;
 use super::cms::Cms;
+use super::recorder::Recorder;
 use super::site::{self, Endpoint, PageRef, Paths};
 use super::stop::Stop;
 use crate::engine::EventQueue;
+use crate::scenario::tags::{TagId, Tags};
 use crate::scenario::{CacheMode, OnEdit, Policy, PurgeBy, PurgeKind, Scenario, TagExpire};
 use crate::time::SimTime;
 use crate::workload::balancer::Picker;
 use crate::workload::policy::{Purges, Webhooks, schedule_phases};
 use crate::workload::rng::{self, SimRng, Stream};
-use crate::scenario::tags::{TagId, Tags};
 use crate::workload::{InstanceId, PageId};
 
 /// Where and how the editors reach the site.
@@ -69,8 +70,6 @@ pub struct Sent {
     pub webhooks_failed: AtomicU64,
     pub purges: AtomicU64,
     pub purges_failed: AtomicU64,
-    /// Purge calls decided at or after the warm-up, lost ones included (`purge_requests`).
-    pub purge_requests: AtomicU64,
 }
 
 /// What waits in the editors' queue for its time.
@@ -97,8 +96,8 @@ struct Context {
     retries: Mutex<Webhooks>,
     /// The run's length: no retry is sent at or after it.
     end: SimTime,
-    /// The warm-up: purge calls before it are not counted in `purge_requests`.
-    warmup: SimTime,
+    /// Where each purge call is counted (`purge_requests`).
+    recorder: Arc<Recorder>,
     /// The site's tag catalogue (empty when no route has `tags`).
     tags: Arc<Tags>,
     /// How the CDN purges under `revalidate-tag`.
@@ -125,11 +124,12 @@ pub async fn play(
     hooks: Hooks,
     seed: u64,
     sent: Arc<Sent>,
+    recorder: Arc<Recorder>,
     stop: Arc<Stop>,
 ) {
     let start = cms.started();
     let end = scenario.duration;
-    let mut editors = Editors::new(&scenario, policy, cms, hooks, seed, sent);
+    let mut editors = Editors::new(&scenario, policy, cms, hooks, seed, (sent, recorder));
     let mut edits = edits.peekable();
     loop {
         // Actions before edits at the same instant, as the simulator orders them.
@@ -166,7 +166,7 @@ impl Editors {
         cms: Arc<Cms>,
         hooks: Hooks,
         seed: u64,
-        sent: Arc<Sent>,
+        (sent, recorder): (Arc<Sent>, Arc<Recorder>),
     ) -> Editors {
         let mut actions = EventQueue::new();
         // Each page of a route with a `schedule` ticks from its phase, one entry per instance
@@ -189,12 +189,12 @@ impl Editors {
                 purges: Purges::new(scenario, seed).map(Mutex::new),
                 retries: Mutex::new(Webhooks::new(seed)),
                 end: scenario.duration,
-                warmup: scenario.warmup,
                 tags: Arc::clone(&scenario.tags),
                 purge_by: scenario.cdn.as_ref().map_or(PurgeBy::Path, |c| c.purge_by),
                 cms,
                 hooks,
                 sent,
+                recorder,
             }),
             actions,
             webhooks: Webhooks::new(seed),
@@ -436,13 +436,12 @@ fn purge_tags(context: &Arc<Context>, edited: PageId) {
     }
 }
 
-/// One purge call is decided now: counted in `purge_requests` after the warm-up, then its hop
-/// drawn (its delay, or `None` if it is lost). `None` without a CDN, and nothing counted.
+/// One purge call is decided now: counted in `purge_requests` (after the warm-up, as the
+/// simulator counts a call whatever its hops do), then its hop drawn (its delay, or `None` if it
+/// is lost). `None` without a CDN, and nothing counted.
 fn purge_hop(context: &Context) -> Option<SimTime> {
     let purges = context.purges.as_ref()?;
-    if context.cms.now() >= context.warmup {
-        context.sent.purge_requests.fetch_add(1, Ordering::Relaxed);
-    }
+    context.recorder.purge_request(context.cms.now());
     lock(purges).hop()
 }
 

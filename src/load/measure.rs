@@ -284,6 +284,7 @@ impl Load {
             options.hooks.clone(),
             run.seed,
             Arc::clone(&self.sent),
+            Arc::clone(&recorder),
             Arc::clone(&stop),
         ));
         self.monitor(scenario, &cms, start, &stop, workers, progress)

@@ -358,6 +358,11 @@ impl Recorder {
         }
     }
 
+    /// The editors decided a purge call at `at` (`purge_requests`).
+    pub fn purge_request(&self, at: SimTime) {
+        with_state(self, |s| s.collector.purge_request(at));
+    }
+
     /// Warnings not yet taken.
     pub fn take_warnings(&self) -> Vec<String> {
         with_state(self, |s| std::mem::take(&mut s.warnings)).unwrap_or_default()
@@ -375,6 +380,8 @@ impl Recorder {
         if self.has_shield {
             unobserved.extend(["shield_requests", "shield_hit_ratio"]);
         }
+        // How many cache entries a revalidated tag reached is the site's inside.
+        unobserved.push("tag_invalidations");
         unobserved
     }
 
@@ -423,6 +430,7 @@ impl Recorder {
         if self.has_cdn && !state.cdn_seen {
             state.collector.cdn_not_observed();
         }
+        state.collector.tag_invalidations_not_observed();
         if let Some(log) = state.log.as_mut() {
             log.flush()?;
         }

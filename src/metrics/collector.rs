@@ -184,6 +184,9 @@ pub struct Collector {
     /// Whether the driver could tell which responses the CDN served (a load test against a CDN
     /// that names no cache status cannot).
     cdn_observed: bool,
+    /// Whether the driver sees which cache entries a revalidated tag reached (a load test does
+    /// not: they are inside the site).
+    tags_observed: bool,
     /// Whether the run has an origin shield, whose columns are otherwise not measured.
     shield: bool,
 }
@@ -253,6 +256,7 @@ impl Collector {
             gauge_bucket: 0,
             simulated_requests: 0,
             cdn_observed: true,
+            tags_observed: true,
             shield: false,
         }
     }
@@ -278,6 +282,12 @@ impl Collector {
     /// `cdn_behind_origin_ratio` are then not measured, rather than zero.
     pub fn cdn_not_observed(&mut self) {
         self.cdn_observed = false;
+    }
+
+    /// The driver cannot see which cache entries a revalidated tag reached: `tag_invalidations`
+    /// is then not measured, rather than zero.
+    pub fn tag_invalidations_not_observed(&mut self) {
+        self.tags_observed = false;
     }
 
     #[inline]
@@ -510,6 +520,7 @@ impl Collector {
         let millis = |s: Option<f64>| s.map(|s| s * 1e3);
         let observed = self.cdn_observed;
         let cdn = |n: u64, d: u64| ratio(n, d).filter(|_| observed);
+        let tags = |n: u64| count(n).filter(|_| self.tags_observed);
         let values = by_name(
             &RUN_COLUMNS,
             [
@@ -561,7 +572,7 @@ impl Collector {
                 ("purge_requests", count(self.purge_requests)),
                 (
                     "tag_invalidations",
-                    count(self.routes.iter().map(|r| r.tag_invalidations).sum()),
+                    tags(self.routes.iter().map(|r| r.tag_invalidations).sum()),
                 ),
             ],
         );
@@ -587,7 +598,7 @@ impl Collector {
                         ("edit_visible_p99_s", quantile_s(&r.edit_visible, 0.99)),
                         ("edits_unseen", count(r.edits_unseen)),
                         ("pages_regen_gap_over_alert", count(r.over_alert)),
-                        ("tag_invalidations", count(r.tag_invalidations)),
+                        ("tag_invalidations", tags(r.tag_invalidations)),
                     ],
                 )
                 .map(|v| v.map(as_written)),
