@@ -199,10 +199,12 @@ fn a_broadcast_tag_webhook_reaches_every_instance_and_a_single_one_only_one() {
 #[test]
 fn a_tag_purge_goes_once_per_tag_with_its_headers_after_the_purge_delay() {
     //   0.1 edit of product 3; 0.2 its webhook, and the tag purges decided: one per tag
-    //   (product:3, category:1), each sent 100 ms later (0.3), soft.
+    //   (product:3, category:1, and `sale`, which no page carries but the site revalidates
+    //   all the same), each sent 100 ms later (0.3), soft.
     let scenario = catalogue(
         "800ms",
-        "purge_cdn = true\npurge = \"soft\"",
+        "purge_cdn = true\npurge = \"soft\"\n\
+         routes.products = { tags = [\"product:{page}\", \"category:{page % 2}\", \"sale\"] }",
         "[cdn]\npurge_by = \"tag\"\npurge_delay = \"100ms\"\n",
     );
     let (r, ending, origins) = play(&scenario, 1, &[], &[(0.1, 3)]);
@@ -224,11 +226,12 @@ fn a_tag_purge_goes_once_per_tag_with_its_headers_after_the_purge_delay() {
         [
             ("/", Some("category:1"), Some("soft")),
             ("/", Some("product:3"), Some("soft")),
+            ("/", Some("sale"), Some("soft")),
         ]
     );
-    assert_eq!(ending.purges, (2, 0));
+    assert_eq!(ending.purges, (3, 0));
     assert_eq!(ending.webhooks, (1, 0));
-    assert_eq!(metric(&r, "purge_requests"), 2.0, "two purge calls");
+    assert_eq!(metric(&r, "purge_requests"), 3.0, "three purge calls");
     assert_eq!(
         r.metrics.get("tag_invalidations"),
         None,

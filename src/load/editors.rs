@@ -37,7 +37,7 @@ use super::recorder::Recorder;
 use super::site::{self, Endpoint, PageRef, Paths};
 use super::stop::Stop;
 use crate::engine::EventQueue;
-use crate::scenario::tags::{TagId, Tags};
+use crate::scenario::tags::Tags;
 use crate::scenario::{CacheMode, OnEdit, Policy, PurgeBy, PurgeKind, Scenario, TagExpire};
 use crate::time::SimTime;
 use crate::workload::balancer::Picker;
@@ -394,7 +394,7 @@ pub fn profile(expire: TagExpire) -> String {
 
 /// The CDN purges of a `revalidate-tag` webhook, decided when it is due (docs/load.md, "The
 /// protocol for tags"): with `purge_by = "path"`, one per page that carries a revalidated tag, in
-/// page order; with `"tag"`, one per revalidated tag that some page carries, in the policy's
+/// page order; with `"tag"`, one per revalidated tag (one no page carries too), in the policy's
 /// order. Their hops are drawn now, in that order; each is sent after its delay.
 fn purge_tags(context: &Arc<Context>, edited: PageId) {
     if context.purges.is_none() {
@@ -423,12 +423,13 @@ fn purge_tags(context: &Arc<Context>, edited: PageId) {
             }
         }
         PurgeBy::Tag => {
-            for tag in ids {
+            // Every tag the webhook revalidates, as the site knows them: one no page carries too.
+            for (name, _) in context.tags.revalidated(&policy.tags, index) {
                 if let Some(delay) = purge_hop(context) {
                     let ctx = Arc::clone(context);
                     tokio::spawn(async move {
                         sleep(delay).await;
-                        purge_tag_now(&ctx, tag, route).await;
+                        purge_tag_now(&ctx, &name, route).await;
                     });
                 }
             }
@@ -459,8 +460,7 @@ fn purge_kind(context: &Context, route: usize) -> &'static str {
 
 /// Sends the purge of `tag` (`--tag-purge-url`, `x-isrsim-tag`), with the `purge` kind of the
 /// edited page's `route`.
-async fn purge_tag_now(context: &Context, tag: TagId, route: usize) {
-    let name = context.tags.name(tag);
+async fn purge_tag_now(context: &Context, name: &str, route: usize) {
     let url = site::fill_tag_purge(&context.hooks.tag_purge_url, &context.hooks.cdn, name);
     context.sent.purges.fetch_add(1, Ordering::Relaxed);
     let method = context.hooks.purge_method.clone();

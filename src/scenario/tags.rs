@@ -318,10 +318,19 @@ impl Tags {
     }
 
     /// Into `out` (cleared first): the ids of the tags `templates` name for an edit of the page
-    /// at `index` of its route that some page carries, each once, in template order.
-    pub fn revalidated_ids(&self, templates: &[TagTemplate], index: u32, out: &mut Vec<TagId>) {
+    /// at `index` of its route that some page carries, each once, in template order. Returns how
+    /// many distinct tags they name, those no page carries included (each is still revalidated,
+    /// and purged by tag).
+    pub fn revalidated_ids(
+        &self,
+        templates: &[TagTemplate],
+        index: u32,
+        out: &mut Vec<TagId>,
+    ) -> usize {
         out.clear();
         let mut name = String::new();
+        // Names no page carries: rare (a misspelt template), so kept apart.
+        let mut missing: Vec<String> = Vec::new();
         for template in templates {
             name.clear();
             match template.value(index) {
@@ -331,12 +340,14 @@ impl Tags {
                     let _ = write!(name, "{}{v}{}", template.prefix, template.suffix);
                 }
             }
-            if let Some(id) = self.id(&name)
-                && !out.contains(&id)
-            {
-                out.push(id);
+            match self.id(&name) {
+                Some(id) if !out.contains(&id) => out.push(id),
+                Some(_) => {}
+                None if !missing.contains(&name) => missing.push(name.clone()),
+                None => {}
             }
         }
+        out.len() + missing.len()
     }
 
     /// How many (page, tag) pairs the catalogue holds.
@@ -444,8 +455,9 @@ mod tests {
         assert_eq!(names[1], ("category:1".to_string(), Some(category1)));
         assert_eq!(names[2], ("nobody".to_string(), None));
         let mut ids = Vec::new();
-        tags.revalidated_ids(&policy, 4, &mut ids);
+        let named = tags.revalidated_ids(&policy, 4, &mut ids);
         assert_eq!(ids, [tags.id("product:4").unwrap(), category1]);
+        assert_eq!(named, 3, "`nobody` is named, though no page carries it");
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl Simulation<'_> {
             policy.tag_expire.duration(),
         );
         let mut ids = std::mem::take(&mut self.tag_state.ids);
-        self.tags.revalidated_ids(&policy.tags, index, &mut ids);
+        let named = self.tags.revalidated_ids(&policy.tags, index, &mut ids);
         let mut reached = std::mem::take(&mut self.tag_state.reached);
         reached.clear();
         // A shared cache, and its one tag state, is reached once however many instances are.
@@ -99,9 +99,6 @@ impl Simulation<'_> {
                         self.send_purge(Purged::Tag(tag), kind);
                     }
                     // A tag no page carries is purged all the same: a call that reaches nothing.
-                    let named = (self.tags)
-                        .revalidated(&self.plans[route].policy.tags, index)
-                        .len();
                     for _ in ids.len()..named {
                         self.collector.purge_request(self.queue.now());
                     }
