@@ -8,6 +8,9 @@
 //! `s-maxage=revalidate, stale-while-revalidate=expire-revalidate`, or `s-maxage=31536000`
 //! without a timer; a STALE origin response carries the same full `s-maxage`.
 //!
+//! With a header rule other than Next.js's, or a CDN clock, each copy keeps its own stale window
+//! (`with_windows`): the answer's header says how long (`headers.rs`, docs/model.md §5.8).
+//!
 //! Request collapsing (Fastly "request collapsing", Cloudflare "cache lock", CloudFront
 //! "origin request collapsing") lets one fetch per (PoP, page) go to the origin while the other
 //! requests wait on it. Purges are per PoP, each arriving after its own delay, and can be lost:
@@ -21,7 +24,7 @@
 //!
 //! An origin shield (Fastly shielding, CloudFront Origin Shield, Cloudflare Tiered Cache) is a
 //! `Cdn` of one PoP that the PoPs fetch from. A PoP stores what the shield answers from its cache
-//! with the shield's remaining freshness (`store_until`): RFC 9111 §4.2.3 counts the `Age` header
+//! with the shield's remaining freshness (`store_window`): RFC 9111 §4.2.3 counts the `Age` header
 //! toward the PoP's current age.
 
 use super::lru::Lru;
@@ -71,24 +74,11 @@ pub struct Freshness {
     pub swr: SimTime,
 }
 
-impl Freshness {
-    /// From the origin's `Cache-Control` header for a page with this `revalidate` interval,
-    /// unless the scenario overrides `ttl` or `stale_while_revalidate`.
-    pub fn from_origin(
-        revalidate: Option<SimTime>,
-        expire: SimTime,
-        ttl: Option<SimTime>,
-        swr: Option<SimTime>,
-    ) -> Freshness {
-        let (header_ttl, header_swr) = match revalidate {
-            Some(r) => (r, expire - r),
-            None => (SimTime::from_secs(31_536_000), SimTime::ZERO),
-        };
-        Freshness {
-            ttl: ttl.unwrap_or(header_ttl),
-            swr: swr.unwrap_or(header_swr),
-        }
-    }
+/// When a stored copy stops being fresh, and stops being served stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub fresh_until: SimTime,
+    pub stale_until: SimTime,
 }
 
 /// One origin fetch from one PoP, in flight.
@@ -110,6 +100,9 @@ pub struct Cdn {
     lru: Option<Lru>,
     /// The pages each tag reaches, for tag purges (`with_tags`).
     tags: Option<std::sync::Arc<Tags>>,
+    /// When each copy stops being served stale, beside `entries`; empty unless copies of a route
+    /// get windows of their own (`with_windows`), so Next.js's header pays nothing for it.
+    stale_until: Vec<SimTime>,
 }
 
 impl Cdn {
@@ -148,7 +141,15 @@ impl Cdn {
             ],
             fetches: Slab::default(),
             tags: None,
+            stale_until: Vec::new(),
         }
+    }
+
+    /// Gives each copy a stale window of its own, which `store_window` sets (a header rule other
+    /// than Next.js's, or a clock); without it every copy has its route's `swr`.
+    pub fn with_windows(mut self) -> Cdn {
+        self.stale_until = vec![SimTime::ZERO; self.entries.len()];
+        self
     }
 
     /// The site's tags, which a `Purged::Tag` reaches; without them a tag purge reaches nothing.
@@ -182,12 +183,13 @@ impl Cdn {
     /// What the PoP has for a page whose responses get `freshness`.
     #[inline]
     pub fn lookup(&self, pop: PopId, page: PageId, now: SimTime, freshness: Freshness) -> Lookup {
-        let e = self.entries[self.index(pop, page)];
+        let i = self.index(pop, page);
+        let e = self.entries[i];
         if e.version == ABSENT {
             Lookup::Miss
         } else if now < e.fresh_until {
             Lookup::Hit(e.version)
-        } else if now < e.fresh_until + freshness.swr {
+        } else if now < self.stale_end(i, e.fresh_until, freshness) {
             Lookup::Stale(e.version)
         } else {
             Lookup::Miss
@@ -203,25 +205,57 @@ impl Cdn {
         now: SimTime,
         freshness: Freshness,
     ) {
-        self.store_until(pop, page, version, now + freshness.ttl);
+        let fresh_until = now + freshness.ttl;
+        let stale_until = fresh_until + freshness.swr;
+        let window = Window {
+            fresh_until,
+            stale_until,
+        };
+        self.store_window(pop, page, version, window);
     }
 
-    /// Stores a response that is fresh until `fresh_until`: one another cache answered from its
-    /// own copy, whose age counts toward this one's (RFC 9111 §4.2.3, the `Age` header), so the
-    /// copies go stale, and out of their stale-while-revalidate window, together.
-    pub fn store_until(&mut self, pop: PopId, page: PageId, version: u32, fresh_until: SimTime) {
+    /// Stores a response fresh, then servable stale, until the ends of `window`: one whose
+    /// header gave it a window of its own (`with_windows`), or one another cache answered from
+    /// its own copy, whose age counts toward this one's (RFC 9111 §4.2.3, the `Age` header), so
+    /// the copies go stale, and out of their stale-while-revalidate window, together.
+    pub fn store_window(&mut self, pop: PopId, page: PageId, version: u32, window: Window) {
         let i = self.index(pop, page);
         let e = &mut self.entries[i];
-        e.fresh_until = fresh_until;
+        e.fresh_until = window.fresh_until;
         e.version = version;
+        if let Some(s) = self.stale_until.get_mut(i) {
+            *s = window.stale_until;
+        }
         self.used(pop, page);
     }
 
-    /// When the stored copy of (pop, page) stops being fresh (a purge may have brought it
-    /// forward); meaningful only while a lookup finds the page.
+    /// When the stored copy of (pop, page) stops being fresh and stops being served stale, for
+    /// a page whose responses get `freshness` (a purge may have brought both forward);
+    /// meaningful only while a lookup finds the page.
     #[inline]
-    pub fn fresh_until(&self, pop: PopId, page: PageId) -> SimTime {
-        self.entries[self.index(pop, page)].fresh_until
+    pub fn window(&self, pop: PopId, page: PageId, freshness: Freshness) -> Window {
+        let i = self.index(pop, page);
+        let fresh_until = self.entries[i].fresh_until;
+        Window {
+            fresh_until,
+            stale_until: self.stale_end(i, fresh_until, freshness),
+        }
+    }
+
+    /// The end of entry `i`'s stale window: its own, or its route's after `fresh_until`.
+    #[inline]
+    fn stale_end(&self, i: usize, fresh_until: SimTime, freshness: Freshness) -> SimTime {
+        match self.stale_until.get(i) {
+            Some(&s) => s,
+            None => fresh_until + freshness.swr,
+        }
+    }
+
+    /// The version (pop, page) holds, if any: fresh, stale or past its window.
+    #[inline]
+    pub fn held(&self, pop: PopId, page: PageId) -> Option<u32> {
+        let v = self.entries[self.index(pop, page)].version;
+        (v != ABSENT).then_some(v)
     }
 
     /// A request read (pop, page): with a capacity, it becomes the most recently used.
@@ -265,7 +299,13 @@ impl Cdn {
             PurgeKind::Hard => e.version = ABSENT,
             // The entry's age is taken as at least `ttl`: it is stale from now, and still within
             // its stale-while-revalidate window if it has one.
-            PurgeKind::Soft => e.fresh_until = e.fresh_until.min(now),
+            PurgeKind::Soft if now < e.fresh_until => {
+                if let Some(s) = self.stale_until.get_mut(i) {
+                    *s = now + (*s - e.fresh_until);
+                }
+                e.fresh_until = now;
+            }
+            PurgeKind::Soft => {}
         }
     }
 
@@ -356,35 +396,6 @@ mod tests {
     }
 
     #[test]
-    fn next_js_headers() {
-        let year = SimTime::from_secs(31_536_000);
-        let f = Freshness::from_origin(Some(T), year, None, None);
-        assert_eq!(
-            f,
-            Freshness {
-                ttl: T,
-                swr: year - T
-            }
-        );
-        let f = Freshness::from_origin(None, year, None, None);
-        assert_eq!(
-            f,
-            Freshness {
-                ttl: year,
-                swr: SimTime::ZERO
-            }
-        );
-        let f = Freshness::from_origin(Some(T), year, Some(at(5)), Some(SimTime::ZERO));
-        assert_eq!(
-            f,
-            Freshness {
-                ttl: at(5),
-                swr: SimTime::ZERO
-            }
-        );
-    }
-
-    #[test]
     fn soft_purge_marks_stale_and_hard_purge_deletes() {
         let mut c = Cdn::new(1, 1, true, None, Vec::new);
         c.store(PopId(0), PageId(0), 1, SimTime::ZERO, WITH_SWR);
@@ -433,11 +444,11 @@ mod tests {
         let mut shield = Cdn::new(1, 1, true, None, Vec::new);
         shield.store(PopId(0), PageId(0), 3, SimTime::ZERO, WITH_SWR);
         let mut pops = Cdn::new(3, 1, true, None, Vec::new);
-        pops.store_until(
+        pops.store_window(
             PopId(0),
             PageId(0),
             3,
-            shield.fresh_until(PopId(0), PageId(0)),
+            shield.window(PopId(0), PageId(0), WITH_SWR),
         );
         assert_eq!(
             pops.lookup(PopId(0), PageId(0), at(45), WITH_SWR),
@@ -463,11 +474,11 @@ mod tests {
             shield.lookup(PopId(0), PageId(0), at(70), WITH_SWR),
             Lookup::Stale(3)
         );
-        pops.store_until(
+        pops.store_window(
             PopId(1),
             PageId(0),
             3,
-            shield.fresh_until(PopId(0), PageId(0)),
+            shield.window(PopId(0), PageId(0), WITH_SWR),
         );
         assert_eq!(
             pops.lookup(PopId(1), PageId(0), at(70), WITH_SWR),
@@ -481,11 +492,11 @@ mod tests {
         // A soft purge at the shield brings its freshness, and so a later relay's, forward.
         shield.store(PopId(0), PageId(0), 4, at(200), WITH_SWR);
         shield.purge(PopId(0), Purged::Page(PageId(0)), at(210), PurgeKind::Soft);
-        pops.store_until(
+        pops.store_window(
             PopId(0),
             PageId(0),
             4,
-            shield.fresh_until(PopId(0), PageId(0)),
+            shield.window(PopId(0), PageId(0), WITH_SWR),
         );
         assert_eq!(
             pops.lookup(PopId(0), PageId(0), at(211), WITH_SWR),
@@ -531,6 +542,37 @@ mod tests {
             bare.lookup(PopId(0), PageId(0), at(10), WITH_SWR),
             Lookup::Hit(1)
         );
+    }
+
+    /// With windows of their own, two copies of one page keep different stale windows; a soft
+    /// purge keeps a copy's window length, starting now.
+    #[test]
+    fn copies_with_windows_of_their_own() {
+        let mut c = Cdn::new(2, 1, true, None, Vec::new).with_windows();
+        let w = |fresh, stale| Window {
+            fresh_until: at(fresh),
+            stale_until: at(stale),
+        };
+        c.store_window(PopId(0), PageId(0), 1, w(10, 12));
+        c.store_window(PopId(1), PageId(0), 1, w(10, 10));
+        let found = |c: &Cdn, pop, t| c.lookup(PopId(pop), PageId(0), at(t), WITH_SWR);
+        assert_eq!(
+            found(&c, 0, 11),
+            Lookup::Stale(1),
+            "its own 2 s, not the route's"
+        );
+        assert_eq!(found(&c, 0, 12), Lookup::Miss);
+        assert_eq!(found(&c, 1, 10), Lookup::Miss, "no window: must revalidate");
+        assert_eq!(c.window(PopId(0), PageId(0), WITH_SWR), w(10, 12));
+        c.purge(PopId(0), Purged::Page(PageId(0)), at(4), PurgeKind::Soft);
+        assert_eq!(c.window(PopId(0), PageId(0), WITH_SWR), w(4, 6));
+        assert_eq!(c.held(PopId(1), PageId(0)), Some(1));
+        c.purge(PopId(1), Purged::Page(PageId(0)), at(4), PurgeKind::Hard);
+        assert_eq!(c.held(PopId(1), PageId(0)), None);
+        // Without windows of their own, `store` and the route's `swr` as before.
+        let mut route = Cdn::new(1, 1, true, None, Vec::new);
+        route.store(PopId(0), PageId(0), 1, at(0), WITH_SWR);
+        assert_eq!(route.window(PopId(0), PageId(0), WITH_SWR), w(60, 120));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod build;
 pub mod cdn;
+pub mod headers;
 mod lru;
 pub mod memory;
 pub mod origin;

@@ -85,6 +85,8 @@ pub struct Origin {
     epochs: Vec<u32>,
     /// Each instance's bounded memory, when `[origin] memory` is set.
     memory: Option<Memory>,
+    /// The instance the balancer picked last: the one that answered the last origin request.
+    picked: InstanceId,
 }
 
 impl Origin {
@@ -125,6 +127,7 @@ impl Origin {
             on_demand_batch: vec![NO_GENERATION; scopes * pages],
             epochs: vec![0; caches],
             memory: None,
+            picked: InstanceId(0),
         }
     }
 
@@ -207,7 +210,15 @@ impl Origin {
 
     /// Picks the instance that serves an origin request or receives a webhook.
     pub fn pick_instance(&mut self, page: PageId, rng: &mut SimRng) -> InstanceId {
-        self.picker.pick(page, rng)
+        self.picked = self.picker.pick(page, rng);
+        self.picked
+    }
+
+    /// When the entry of `page` that the last picked instance holds goes stale: for the header
+    /// of the answer that instance has just given (`model::headers`, last-modified being this
+    /// minus the route's `revalidate`).
+    pub fn answered_fresh_until(&self, page: PageId) -> SimTime {
+        self.entries[self.entry_index(self.picked, page)].fresh_until
     }
 
     /// Next.js's `get` finding the entry: in memory (it becomes the most recently used), or on

@@ -24,6 +24,9 @@ pub enum Stream {
     WebhookRetries = 8,
     /// The pages a `bulk_edit` event with `pick = "random"` edits.
     BulkEdits = 9,
+    /// How long a regeneration takes to reach the CDN's copies (`[cdn] propagation`): drawn
+    /// only with `follows_origin`.
+    Propagation = 20,
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct inputs never collide.

@@ -136,6 +136,7 @@ impl Simulation<'_> {
             self.check_alert(page);
             self.last_success[page.index()] = now;
             self.stored(page, job.snapshot);
+            self.follow(page, job.snapshot);
             if job.purge_after || (job.purge_on_change && !wasted) {
                 self.purge_everywhere(page);
             }
@@ -189,7 +190,7 @@ impl Simulation<'_> {
         };
         let (pop, page, mut users) = cdn.close_fetch(f);
         if let Some(v) = version {
-            self.cdn_store(pop, page, v);
+            self.cdn_store(pop, page, v, served);
         }
         while let Some(Waiter::User { arrival, pop, disk }) = self.waiters.pop(&mut users) {
             self.respond(arrival, page, pop, version, served, disk);

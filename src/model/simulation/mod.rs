@@ -11,8 +11,10 @@
 //! a fetch reaches the origin at the instant the request reached the PoP. `shield.rs` holds the
 //! origin shield, the optional tier between the PoPs and the origin (docs/model.md §5.6);
 //! `events.rs` the deploys, scaling and restarts (§6.8); `tags.rs` what a revalidated cache tag
-//! does (§8.7).
+//! does (§8.7); `copies.rs` what the CDN keeps of an origin answer under the header rules, and
+//! the copies a regeneration replaces by itself with `follows_origin` (§5.8).
 
+mod copies;
 mod events;
 mod footprint;
 mod generations;
@@ -29,6 +31,7 @@ pub use footprint::memory_estimate;
 use super::backend::Backend;
 use super::build::Build;
 use super::cdn::{Cdn, Freshness, Purged};
+use super::headers::CdnRules;
 use super::memory::File;
 use super::origin::{self, Batch, Origin};
 use super::slab::Slab;
@@ -125,6 +128,9 @@ pub struct Trace {
     /// (when, scenario event) of every `[[events]]` occurrence, including deploys skipped
     /// because another was under way.
     pub site_events: Vec<(SimTime, usize)>,
+    /// (when, page, version) each time a regeneration reached the CDN's copies by itself
+    /// (`follows_origin`).
+    pub propagations: Vec<(SimTime, PageId, u32)>,
 }
 
 /// Where a purge arrived, in `Trace::purges`: at a PoP, or at the origin shield.
@@ -173,6 +179,11 @@ pub enum Event {
     Site(u16),
     /// A rolling deploy restarts this instance on the new build.
     Switch(InstanceId),
+    /// A regeneration's version of a page reaches the CDN's copies (`follows_origin`).
+    Propagated {
+        page: PageId,
+        version: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,6 +291,13 @@ pub struct Simulation<'p> {
     shield: Option<Cdn>,
     /// The PoP↔shield round trip (zero without a shield).
     shield_rtt: SimTime,
+    /// What the CDN keeps of an origin answer: the header rule, then its own rules (§5.8).
+    rules: CdnRules,
+    /// Whether copies get windows of their own (`CdnRules::per_copy`, with a CDN); otherwise
+    /// each copy gets its route's `RoutePlan::freshness`.
+    per_copy: bool,
+    /// With `follows_origin`: how long a regeneration takes to reach the CDN's copies.
+    propagation: Option<copies::Propagation>,
     backend: Backend,
     generations: Slab<Generation>,
     waiters: Waiters,
@@ -317,6 +335,12 @@ fn with_tags(cdn: Cdn, tags: &Arc<Tags>) -> Cdn {
     } else {
         cdn.with_tags(Arc::clone(tags))
     }
+}
+
+/// A CDN tier whose copies get stale windows of their own, when the header rule or the clock
+/// asks for them.
+fn with_windows(cdn: Cdn, per_copy: bool) -> Cdn {
+    if per_copy { cdn.with_windows() } else { cdn }
 }
 
 /// Each page's size in bytes, from its route's `page_size`.
@@ -371,6 +395,8 @@ impl<'p> Simulation<'p> {
         let layout = PageLayout::new(scenario);
         let pages = layout.total();
         let cdn_config = scenario.cdn.as_ref();
+        let rules = CdnRules::new(scenario.origin.headers, cdn_config);
+        let per_copy = cdn_config.is_some() && rules.per_copy();
         let plans = scenario
             .routes
             .iter()
@@ -381,12 +407,7 @@ impl<'p> Simulation<'p> {
                     policy: p.clone(),
                     regen_time: route.regen_time.clone(),
                     retry_after: origin::retry_after(p.revalidate),
-                    freshness: Freshness::from_origin(
-                        p.revalidate,
-                        expire,
-                        cdn_config.and_then(|c| c.ttl),
-                        cdn_config.and_then(|c| c.stale_while_revalidate),
-                    ),
+                    freshness: rules.route(p.revalidate, expire),
                     expire,
                     prerendered: route.prerendered,
                 }
@@ -435,13 +456,21 @@ impl<'p> Simulation<'p> {
                 let cdn = Cdn::new(c.pops, pages, c.collapse, c.capacity, || {
                     page_sizes(scenario)
                 });
-                with_tags(cdn, &scenario.tags)
+                with_windows(with_tags(cdn, &scenario.tags), per_copy)
             }),
             shield: shield.map(|(collapse, s)| {
                 let shield = Cdn::new(1, pages, collapse, s.capacity, || page_sizes(scenario));
-                with_tags(shield, &scenario.tags)
+                with_windows(with_tags(shield, &scenario.tags), per_copy)
             }),
             shield_rtt: shield.map_or(SimTime::ZERO, |(_, s)| s.rtt),
+            rules,
+            per_copy,
+            propagation: cdn_config
+                .filter(|c| c.follows_origin)
+                .map(|c| copies::Propagation {
+                    delay: c.propagation.clone(),
+                    rng: rng::stream(seed, Stream::Propagation),
+                }),
             backend: Backend::new(scenario.backend.concurrency),
             generations: Slab::default(),
             waiters: Waiters::default(),
@@ -497,7 +526,6 @@ impl<'p> Simulation<'p> {
             if !route.prerendered {
                 continue;
             }
-            let freshness = self.plans[r].freshness;
             for page in (layout.offsets[r]..layout.offsets[r] + route.pages).map(PageId) {
                 self.last_build
                     .record(page, 0, Build::spread_at(spread, i, n));
@@ -505,13 +533,14 @@ impl<'p> Simulation<'p> {
                 for cache in (0..self.origin.caches()).map(InstanceId) {
                     self.install(cache, page);
                 }
+                let window = self.warm_window(page);
                 if let (true, Some(cdn)) = (warm, self.cdn.as_mut()) {
                     for pop in (0..cdn.pops()).map(PopId) {
-                        cdn.store(pop, page, 0, SimTime::ZERO, freshness);
+                        cdn.store_window(pop, page, 0, window);
                     }
                 }
                 if let (true, Some(shield)) = (warm, self.shield.as_mut()) {
-                    shield.store(PopId(0), page, 0, SimTime::ZERO, freshness);
+                    shield.store_window(PopId(0), page, 0, window);
                 }
             }
         }
@@ -648,6 +677,7 @@ impl<'p> Simulation<'p> {
             } => self.on_tag_expiry(instance, tag, epoch),
             Event::Site(i) => self.on_site_event(usize::from(i)),
             Event::Switch(instance) => self.switch(instance),
+            Event::Propagated { page, version } => self.on_propagated(page, version),
         }
     }
 

@@ -72,7 +72,7 @@ impl Simulation<'_> {
         }
         match self.origin_get(page) {
             Reply::Served(v, served, disk) => {
-                self.cdn_store(pop, page, v);
+                self.cdn_store(pop, page, v, served);
                 if user_waits {
                     self.respond(now, page, pop, Some(v), served, disk);
                 }
@@ -97,10 +97,11 @@ impl Simulation<'_> {
         }
     }
 
-    pub(super) fn cdn_store(&mut self, pop: PopId, page: PageId, version: u32) {
-        let freshness = self.plans[self.content.layout().route_of(page)].freshness;
+    /// A PoP stores the origin's answer `served` (`copies.rs`: the window its header gives).
+    pub(super) fn cdn_store(&mut self, pop: PopId, page: PageId, version: u32, served: Served) {
+        let window = self.kept(page, served);
         if let Some(cdn) = self.cdn.as_mut() {
-            cdn.store(pop, page, version, self.queue.now(), freshness);
+            cdn.store_window(pop, page, version, window);
         }
     }
 

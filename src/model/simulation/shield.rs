@@ -4,7 +4,7 @@
 //! background fetch, MISS, collapsing, capacity, purges.
 //!
 //! - A PoP fetch that the shield answers from its cache (HIT or STALE) is stored at the PoP with
-//!   the shield's remaining freshness: RFC 9111 §4.2.3 counts the `Age` header toward the PoP's
+//!   the shield's remaining freshness and stale window: RFC 9111 §4.2.3 counts the `Age` header toward the PoP's
 //!   current age, so the PoP's copy goes stale when the shield's does.
 //! - A STALE at the shield answers the PoP at once and sends one background fetch to the origin.
 //! - A PoP fetch that finds the shield missing waits on the shield's (collapsed) origin fetch;
@@ -41,9 +41,9 @@ impl Simulation<'_> {
             }
         };
         shield.used(SHIELD_POP, page);
-        let fresh_until = shield.fresh_until(SHIELD_POP, page);
+        let window = shield.window(SHIELD_POP, page, freshness);
         if let Some(cdn) = self.cdn.as_mut() {
-            cdn.store_until(pop, page, version, fresh_until);
+            cdn.store_window(pop, page, version, window);
         }
         if user_waits {
             self.respond(now, page, pop, Some(version), served, false);
@@ -68,9 +68,9 @@ impl Simulation<'_> {
         }
         match self.origin_get(page) {
             Reply::Served(v, served, disk) => {
-                self.shield_store(page, v);
+                self.shield_store(page, v, served);
                 if let Some((pop, user_waits)) = for_pop {
-                    self.cdn_store(pop, page, v);
+                    self.cdn_store(pop, page, v, served);
                     if user_waits {
                         self.respond(now, page, pop, Some(v), served, disk);
                     }
@@ -118,17 +118,18 @@ impl Simulation<'_> {
         };
         let (_, page, mut fetches) = shield.close_fetch(f);
         if let Some(v) = version {
-            self.shield_store(page, v);
+            self.shield_store(page, v, served);
         }
         while let Some(Waiter::Fetch(p)) = self.waiters.pop(&mut fetches) {
             self.close_pop_fetch(p, version, served);
         }
     }
 
-    fn shield_store(&mut self, page: PageId, version: u32) {
-        let freshness = self.plans[self.content.layout().route_of(page)].freshness;
+    /// The shield stores the origin's answer `served`, as a PoP would (`copies.rs`).
+    fn shield_store(&mut self, page: PageId, version: u32, served: Served) {
+        let window = self.kept(page, served);
         if let Some(shield) = self.shield.as_mut() {
-            shield.store(SHIELD_POP, page, version, self.queue.now(), freshness);
+            shield.store_window(SHIELD_POP, page, version, window);
         }
     }
 
