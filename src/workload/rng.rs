@@ -24,6 +24,12 @@ pub enum Stream {
     WebhookRetries = 8,
     /// The pages a `bulk_edit` event with `pick = "random"` edits.
     BulkEdits = 9,
+    /// How long a write to a shared cache takes to reach the other instances: drawn only with
+    /// `[origin] store_lag`.
+    StoreLag = 11,
+    /// How long a tag revalidation takes to reach the other instances' view of a shared cache:
+    /// drawn only with `[origin] tag_lag`.
+    TagLag = 12,
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct inputs never collide.
