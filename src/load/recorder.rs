@@ -380,8 +380,9 @@ impl Recorder {
         if self.has_shield {
             unobserved.extend(["shield_requests", "shield_hit_ratio"]);
         }
-        // How many cache entries a revalidated tag reached is the site's inside.
-        unobserved.push("tag_invalidations");
+        // How many cache entries a revalidated tag reached, and which revalidation messages a
+        // queue dropped, are the site's inside.
+        unobserved.extend(["tag_invalidations", "regenerations_deduplicated"]);
         unobserved
     }
 
@@ -431,6 +432,7 @@ impl Recorder {
             state.collector.cdn_not_observed();
         }
         state.collector.tag_invalidations_not_observed();
+        state.collector.deduplication_not_observed();
         if let Some(log) = state.log.as_mut() {
             log.flush()?;
         }

@@ -85,6 +85,7 @@ struct RouteStats {
     edits_unseen: u64,
     over_alert: u64,
     tag_invalidations: u64,
+    deduplicated: u64,
 }
 
 impl RouteStats {
@@ -100,6 +101,7 @@ impl RouteStats {
             edits_unseen: 0,
             over_alert: 0,
             tag_invalidations: 0,
+            deduplicated: 0,
         }
     }
 }
@@ -187,6 +189,8 @@ pub struct Collector {
     /// Whether the driver sees which cache entries a revalidated tag reached (a load test does
     /// not: they are inside the site).
     tags_observed: bool,
+    /// Whether the driver could see the revalidation queue's deduplication.
+    queue_observed: bool,
     /// Whether the run has an origin shield, whose columns are otherwise not measured.
     shield: bool,
 }
@@ -257,6 +261,7 @@ impl Collector {
             simulated_requests: 0,
             cdn_observed: true,
             tags_observed: true,
+            queue_observed: true,
             shield: false,
         }
     }
@@ -288,6 +293,12 @@ impl Collector {
     /// is then not measured, rather than zero.
     pub fn tag_invalidations_not_observed(&mut self) {
         self.tags_observed = false;
+    }
+
+    /// The driver cannot see a revalidation queue's messages: `regenerations_deduplicated` is then
+    /// not measured, rather than zero.
+    pub fn deduplication_not_observed(&mut self) {
+        self.queue_observed = false;
     }
 
     #[inline]
@@ -418,6 +429,14 @@ impl Collector {
         }
     }
 
+    /// A stale lookup of a page of `route` sent a message to the revalidation queue at `at`,
+    /// which dropped it as a copy of one sent within its window.
+    pub fn regeneration_deduplicated(&mut self, at: SimTime, route: usize) {
+        if self.counted(at) {
+            self.routes[route].deduplicated += 1;
+        }
+    }
+
     /// A revalidated tag made an entry of a page of `route` stale or expired at `at`.
     pub fn tag_invalidation(&mut self, at: SimTime, route: usize) {
         if self.counted(at) {
@@ -521,6 +540,7 @@ impl Collector {
         let observed = self.cdn_observed;
         let cdn = |n: u64, d: u64| ratio(n, d).filter(|_| observed);
         let tags = |n: u64| count(n).filter(|_| self.tags_observed);
+        let queued = |n: u64| count(n).filter(|_| self.queue_observed);
         let values = by_name(
             &RUN_COLUMNS,
             [
@@ -574,6 +594,10 @@ impl Collector {
                     "tag_invalidations",
                     tags(self.routes.iter().map(|r| r.tag_invalidations).sum()),
                 ),
+                (
+                    "regenerations_deduplicated",
+                    queued(self.routes.iter().map(|r| r.deduplicated).sum()),
+                ),
             ],
         );
         let routes = self
@@ -599,6 +623,7 @@ impl Collector {
                         ("edits_unseen", count(r.edits_unseen)),
                         ("pages_regen_gap_over_alert", count(r.over_alert)),
                         ("tag_invalidations", tags(r.tag_invalidations)),
+                        ("regenerations_deduplicated", queued(r.deduplicated)),
                     ],
                 )
                 .map(|v| v.map(as_written)),
@@ -732,9 +757,13 @@ mod tests {
         for _ in 0..6 {
             c.tag_invalidation(at, 0);
         }
+        for _ in 0..8 {
+            c.regeneration_deduplicated(at, 0);
+        }
         // Before the warm-up's end: not counted.
         c.purge_request(SimTime::from_secs(5));
         c.tag_invalidation(SimTime::from_secs(5), 0);
+        c.regeneration_deduplicated(SimTime::from_secs(5), 0);
         let result = c.finish(ID);
         let m = &result.metrics;
         let expected = [
@@ -748,6 +777,7 @@ mod tests {
             ("pages_regen_gap_over_alert", 1.0),
             ("purge_requests", 3.0),
             ("tag_invalidations", 6.0),
+            ("regenerations_deduplicated", 8.0),
         ];
         for (name, value) in expected {
             assert_eq!(m.get(name), Some(value), "{name}");
@@ -761,5 +791,6 @@ mod tests {
         assert_eq!(at("regenerations_failed"), Some(1.0));
         assert_eq!(at("pages_regen_gap_over_alert"), Some(1.0));
         assert_eq!(at("tag_invalidations"), Some(6.0));
+        assert_eq!(at("regenerations_deduplicated"), Some(8.0));
     }
 }

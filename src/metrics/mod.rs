@@ -50,7 +50,7 @@ use Better::{Higher, Lower, Neutral};
 use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
-pub const RUN_COLUMNS: [Column; 32] = [
+pub const RUN_COLUMNS: [Column; 33] = [
     col(
         "requests",
         Count,
@@ -223,6 +223,12 @@ pub const RUN_COLUMNS: [Column; 32] = [
         Neutral,
         "ISR cache entries made stale or expired by revalidated tags, per cache a webhook reached, and entries dropped when a tag's expire time came",
     ),
+    col(
+        "regenerations_deduplicated",
+        Count,
+        Neutral,
+        "stale lookups whose message the revalidation queue dropped as a copy of one sent within its dedupe_window (0 without [origin.queue])",
+    ),
 ];
 
 /// A figure as the result files hold it: rounded to 6 decimals (counts are whole already).
@@ -241,8 +247,27 @@ pub fn as_written(x: f64) -> f64 {
 
 /// One run's figures, in `RUN_COLUMNS` order. `None` is a metric the run did not measure: a
 /// percentile of stale ages when no response was stale, a ratio of nothing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunMetrics(pub [Option<f64>; RUN_COLUMNS.len()]);
+
+/// A sequence of the figures (serde derives arrays of at most 32 elements only).
+impl Serialize for RunMetrics {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter())
+    }
+}
+
+/// A sequence of exactly `RUN_COLUMNS.len()` figures.
+impl<'de> Deserialize<'de> for RunMetrics {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let values = Vec::<Option<f64>>::deserialize(deserializer)?;
+        let n = values.len();
+        values
+            .try_into()
+            .map(RunMetrics)
+            .map_err(|_| serde::de::Error::invalid_length(n, &"one figure per column of runs.csv"))
+    }
+}
 
 impl RunMetrics {
     /// Figures rounded as written (`as_written`).
@@ -286,7 +311,7 @@ pub fn censored_by(name: &str) -> Option<&'static str> {
 }
 
 /// The metric columns of `routes.csv`, after `scenario,policy,route`.
-pub const ROUTE_COLUMNS: [Column; 14] = [
+pub const ROUTE_COLUMNS: [Column; 15] = [
     col(
         "requests",
         Count,
@@ -350,6 +375,12 @@ pub const ROUTE_COLUMNS: [Column; 14] = [
         Count,
         Neutral,
         "the route's ISR cache entries made stale or expired by revalidated tags",
+    ),
+    col(
+        "regenerations_deduplicated",
+        Count,
+        Neutral,
+        "the route's stale lookups whose message the revalidation queue dropped as a copy",
     ),
 ];
 

@@ -26,8 +26,22 @@
 //! file system (`memory`, docs/model.md §6.7): `entries` then hold what a lookup finds, in memory
 //! or on disk, and `read` says whether a lookup had to read it from disk. Without `memory` nothing
 //! is evicted and none of it costs anything.
+//!
+//! With `store_lag` (a shared cache only, docs/model.md §6.9), a regeneration's write reaches the
+//! other instances after a delay drawn per write: the writer reads its own write at once, the
+//! others read the entry as it was before until the delay has passed. Cloudflare's Workers KV is
+//! such a store: "changes may take up to 60 seconds or more to be visible in other global network
+//! locations" (Cloudflare docs, "How KV works", read 2026-12-07), and `@opennextjs/cloudflare`
+//! 1.20.2 notes its queue's "incremental cache with only eventual consistency (i.e. KV or R2/D1
+//! with the optional cache layer on top)" (`packages/cloudflare/src/api/durable-objects/queue.ts`).
+//! `tag_lag` holds a tag revalidation's effect on an entry back from the other instances the same
+//! way. One write on its way per page: a write made while an earlier one has not yet reached the
+//! others keeps them on the entry from before both until the later one's delay has passed when
+//! the same instance made both; when another did, the earlier write is taken to have reached
+//! everyone, and the others read it until the later one's delay has passed.
 
 use super::memory::{File, Left, Memory};
+use crate::distribution::Distribution;
 use crate::ids::{InstanceId, PageId};
 use crate::prefetch::prefetch;
 use crate::scenario::{Balancer, CacheMode};
@@ -87,7 +101,31 @@ pub struct Origin {
     memory: Option<Memory>,
     /// The instance the balancer picked last: the one that answered the last origin request.
     picked: InstanceId,
+    /// Writes on their way to the other instances, when `store_lag` or `tag_lag` is set.
+    lag: Option<Box<Lag>>,
 }
+
+/// What instances other than a write's writer read of a page until the write reaches them.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    before: Entry,
+    before_expires: SimTime,
+    /// When the write reaches the others (`SimTime::ZERO`: nothing is on its way).
+    until: SimTime,
+    writer: InstanceId,
+}
+
+/// A shared cache's writes on their way to the other instances, one slot per page, and the
+/// delays of regenerations' writes (`store_lag`) and of tag revalidations (`tag_lag`), each drawn
+/// from its own stream.
+struct Lag {
+    held: Vec<Held>,
+    store: Option<(Distribution, SimRng)>,
+    tags: Option<(Distribution, SimRng)>,
+}
+
+/// A delay of `store_lag` or `tag_lag`, and the stream it is drawn from.
+pub type LagDraws = Option<(Distribution, SimRng)>;
 
 impl Origin {
     /// `room`: the most instances that will ever run (at least `instances`).
@@ -128,7 +166,73 @@ impl Origin {
             epochs: vec![0; caches],
             memory: None,
             picked: InstanceId(0),
+            lag: None,
         }
+    }
+
+    /// Makes regenerations' writes (`store`) and tag revalidations (`tags`) reach the other
+    /// instances late, each after a delay drawn from its own stream. A shared cache only: each
+    /// local cache is its own.
+    pub fn with_lag(mut self, store: LagDraws, tags: LagDraws) -> Origin {
+        if self.shared && (store.is_some() || tags.is_some()) {
+            let pages = self.entries.len();
+            let held = Held {
+                before: Entry {
+                    version: ABSENT,
+                    fresh_until: SimTime::ZERO,
+                },
+                before_expires: SimTime::NEVER,
+                until: SimTime::ZERO,
+                writer: InstanceId(0),
+            };
+            self.lag = Some(Box::new(Lag {
+                held: vec![held; pages],
+                store,
+                tags,
+            }));
+        }
+        self
+    }
+
+    /// `writer` is about to write a regeneration of `page` at `now`: with `store_lag`, the other
+    /// instances keep reading the entry they read now until a delay drawn now has passed; without,
+    /// the write reaches them at once, ending a tag revalidation's lag (`tag_lag`) on the page.
+    pub fn hold_write(&mut self, writer: InstanceId, page: PageId, now: SimTime) {
+        let i = self.entry_index(writer, page);
+        match self.lag.as_mut() {
+            Some(lag) if lag.store.is_some() => self.hold(writer, page, now, false),
+            Some(lag) => lag.held[i].until = SimTime::ZERO,
+            None => {}
+        }
+    }
+
+    /// Holds the entry the instances other than `writer` read of `page` at `now` for a delay
+    /// drawn now, from `tag_lag` if `tag`, else from `store_lag`.
+    fn hold(&mut self, writer: InstanceId, page: PageId, now: SimTime, tag: bool) {
+        let i = self.entry_index(writer, page);
+        let (entry, expires) = (self.entries[i], self.expires_at.get(i).copied());
+        let Some(lag) = self.lag.as_mut() else {
+            return;
+        };
+        let draws = if tag { &mut lag.tags } else { &mut lag.store };
+        let Some((delay, rng)) = draws.as_mut() else {
+            return;
+        };
+        let delay = delay.sample(rng);
+        let held = &mut lag.held[i];
+        if now >= held.until || held.writer != writer {
+            held.before = entry;
+            held.before_expires = expires.unwrap_or(SimTime::NEVER);
+        }
+        held.until = now.saturating_add(delay);
+        held.writer = writer;
+    }
+
+    /// The entry `instance` still reads of `page` at `now` in place of a write on its way.
+    #[inline]
+    fn held(&self, instance: InstanceId, i: usize, now: SimTime) -> Option<&Held> {
+        let held = &self.lag.as_ref()?.held[i];
+        (now < held.until && held.writer != instance).then_some(held)
     }
 
     /// Bounds each instance's memory to `capacity` bytes, `sizes` giving each page's; with
@@ -265,6 +369,12 @@ impl Origin {
     #[inline]
     pub fn lookup(&self, instance: InstanceId, page: PageId, now: SimTime) -> Lookup {
         let i = self.entry_index(instance, page);
+        if self.lag.is_some()
+            && let Some(held) = self.held(instance, i, now)
+        {
+            let expires = (!self.expires_at.is_empty()).then_some(held.before_expires);
+            return classify(held.before, expires, now);
+        }
         let e = self.entries[i];
         if e.version == ABSENT {
             Lookup::Absent
@@ -277,7 +387,18 @@ impl Origin {
         }
     }
 
-    /// The version in an instance's cache, if the page is there.
+    /// When the entry `instance` reads of `page` at `now` went stale, or goes stale: with its
+    /// version, what tells one write of the page from another.
+    pub fn stale_from(&self, instance: InstanceId, page: PageId, now: SimTime) -> SimTime {
+        let i = self.entry_index(instance, page);
+        match self.held(instance, i, now) {
+            Some(held) => held.before.fresh_until,
+            None => self.entries[i].fresh_until,
+        }
+    }
+
+    /// The version in an instance's cache, if the page is there (its last write, whether or not
+    /// it has reached every instance).
     pub fn version(&self, instance: InstanceId, page: PageId) -> Option<u32> {
         let v = self.entries[self.entry_index(instance, page)].version;
         (v != ABSENT).then_some(v)
@@ -335,6 +456,9 @@ impl Origin {
         if let Some(memory) = self.memory.as_mut() {
             memory.clear(instance);
         }
+        if let Some(lag) = self.lag.as_mut() {
+            lag.held.iter_mut().for_each(|h| h.until = SimTime::ZERO);
+        }
         self.epochs[cache] = self.epochs[cache].wrapping_add(1);
         let (scopes, scope) = if self.lock {
             (1, 0)
@@ -368,21 +492,54 @@ impl Origin {
         }
     }
 
-    /// `revalidatePath`: drops the entry, so the next request blocks.
+    /// `revalidatePath`: drops the entry, so the next request blocks. An entry another instance
+    /// still reads in place of a write on its way is dropped too.
     pub fn invalidate(&mut self, instance: InstanceId, page: PageId) {
         let i = self.entry_index(instance, page);
         self.entries[i].version = ABSENT;
+        if let Some(lag) = self.lag.as_mut() {
+            lag.held[i].before.version = ABSENT;
+        }
         if let Some(memory) = self.memory.as_mut() {
             memory.drop_file(instance, page);
         }
     }
 
-    /// `revalidateTag(tag, 'max')`: the entry is served stale from now on.
+    /// `revalidateTag(tag, 'max')`: the entry is served stale from now on, and so is one another
+    /// instance still reads in place of a write on its way.
     pub fn mark_stale(&mut self, instance: InstanceId, page: PageId) {
         let i = self.entry_index(instance, page);
         self.entries[i].fresh_until = SimTime::ZERO;
+        if let Some(lag) = self.lag.as_mut() {
+            lag.held[i].before.fresh_until = SimTime::ZERO;
+        }
         if let Some(memory) = self.memory.as_mut() {
             memory.mark_file(instance, page);
+        }
+    }
+
+    /// A tag revalidated at `instance` at `now` reaches `page`'s entry: it is dropped (`expired`)
+    /// or served stale from now on. With `tag_lag`, the other instances keep reading the entry as
+    /// it was until a delay drawn now has passed; without, everyone reads the change at once.
+    pub fn revalidate_tag(
+        &mut self,
+        instance: InstanceId,
+        page: PageId,
+        now: SimTime,
+        expired: bool,
+    ) {
+        if self.lag.as_ref().is_some_and(|l| l.tags.is_some()) {
+            self.hold(instance, page, now, true);
+            let i = self.entry_index(instance, page);
+            if expired {
+                self.entries[i].version = ABSENT;
+            } else {
+                self.entries[i].fresh_until = SimTime::ZERO;
+            }
+        } else if expired {
+            self.invalidate(instance, page);
+        } else {
+            self.mark_stale(instance, page);
         }
     }
 
@@ -427,6 +584,20 @@ impl Origin {
         if *slot == generation {
             *slot = NO_GENERATION;
         }
+    }
+}
+
+/// What a lookup finds in `e`, expiring at `expires` when expiries are kept.
+#[inline]
+fn classify(e: Entry, expires: Option<SimTime>, now: SimTime) -> Lookup {
+    if e.version == ABSENT {
+        Lookup::Absent
+    } else if expires.is_some_and(|x| now >= x) {
+        Lookup::Expired
+    } else if now < e.fresh_until {
+        Lookup::Fresh(e.version)
+    } else {
+        Lookup::Stale(e.version)
     }
 }
 

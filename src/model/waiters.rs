@@ -29,6 +29,9 @@ pub enum Waiter {
     /// A CMS's webhook (`regenerate` with `webhook_retries`), whose answer waits for the
     /// regeneration: attempt `attempt` is retried if it fails.
     Webhook { attempt: u8 },
+    /// A message of the revalidation queue (an index into its messages), which finishes when
+    /// the generation does.
+    Message(u32),
 }
 
 #[derive(Clone, Copy, Debug)]

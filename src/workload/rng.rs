@@ -26,7 +26,13 @@ pub enum Stream {
     BulkEdits = 9,
     /// How long a regeneration takes to reach the CDN's copies (`[cdn] propagation`): drawn
     /// only with `follows_origin`.
-    Propagation = 20,
+    Propagation = 10,
+    /// How long a write to a shared cache takes to reach the other instances: drawn only with
+    /// `[origin] store_lag`.
+    StoreLag = 11,
+    /// How long a tag revalidation takes to reach the other instances' view of a shared cache:
+    /// drawn only with `[origin] tag_lag`.
+    TagLag = 12,
 }
 
 /// SplitMix64's finaliser: a bijective mix, so distinct inputs never collide.

@@ -131,6 +131,7 @@ impl Simulation<'_> {
             let plan = &self.plans[route];
             let fresh_until = plan.policy.revalidate.map_or(SimTime::NEVER, |r| now + r);
             let expires_at = now + plan.expire;
+            self.origin.hold_write(instance, page, now);
             self.origin
                 .store(instance, page, job.snapshot, fresh_until, expires_at);
             self.check_alert(page);
@@ -178,6 +179,7 @@ impl Simulation<'_> {
                 // The CMS's webhook is answered: a failure (or timeout) is retried.
                 Waiter::Webhook { attempt } if !ok => self.retry_webhook(page, attempt),
                 Waiter::Webhook { .. } => {}
+                Waiter::Message(m) => self.revalidation_answered(m, ok),
             }
         }
     }

@@ -19,6 +19,7 @@ mod events;
 mod footprint;
 mod generations;
 mod policy;
+mod queue;
 mod requests;
 mod shield;
 mod tags;
@@ -175,6 +176,14 @@ pub enum Event {
         tag: TagId,
         epoch: u32,
     },
+    /// A message of the revalidation queue has run for the queue's `timeout`.
+    RevalidationTimeout(u32),
+    /// A failed message of the revalidation queue is sent again (retry `attempt`).
+    RevalidationRetry {
+        page: PageId,
+        version: u32,
+        attempt: u8,
+    },
     /// The scenario's event of this index happens.
     Site(u16),
     /// A rolling deploy restarts this instance on the new build.
@@ -311,6 +320,9 @@ pub struct Simulation<'p> {
     /// The site's tags, and each cache's tag state (empty unless a policy revalidates tags).
     tags: Arc<Tags>,
     tag_state: tags::TagState,
+    /// The revalidation queue stale lookups send their pages to (`[origin.queue]`); `None`: each
+    /// instance regenerates a stale page itself, in the background.
+    revalidations: Option<queue::Queue>,
     /// Generations in flight for each page, anywhere.
     page_in_flight: Vec<u32>,
     /// Newest version any instance has stored, per page (ABSENT before the first).
@@ -444,10 +456,16 @@ impl<'p> Simulation<'p> {
                     pages,
                     expiring,
                 );
-                match o.memory {
+                let origin = match o.memory {
                     Some(bytes) => origin.with_memory(bytes, page_sizes(scenario), o.disk),
                     None => origin,
-                }
+                };
+                let lag =
+                    |d: &Option<Distribution>, s| d.clone().map(|d| (d, rng::stream(seed, s)));
+                origin.with_lag(
+                    lag(&o.store_lag, Stream::StoreLag),
+                    lag(&o.tag_lag, Stream::TagLag),
+                )
             },
             last_build: Build::initial(pages, o.build_age, o.build_spread),
             site_events: scenario.events.clone(),
@@ -481,6 +499,7 @@ impl<'p> Simulation<'p> {
             purge_by: cdn_config.map_or(PurgeBy::Path, |c| c.purge_by),
             tags: Arc::clone(&scenario.tags),
             tag_state: tags::TagState::default(),
+            revalidations: o.queue.map(|q| queue::Queue::new(q, pages)),
             page_in_flight: vec![0; pages],
             origin_newest: vec![ABSENT; pages],
             visibility: Visibility::new(pages),
@@ -675,6 +694,12 @@ impl<'p> Simulation<'p> {
                 tag,
                 epoch,
             } => self.on_tag_expiry(instance, tag, epoch),
+            Event::RevalidationTimeout(m) => self.on_revalidation_timeout(m),
+            Event::RevalidationRetry {
+                page,
+                version,
+                attempt,
+            } => self.on_revalidation_retry(page, version, attempt),
             Event::Site(i) => self.on_site_event(usize::from(i)),
             Event::Switch(instance) => self.switch(instance),
             Event::Propagated { page, version } => self.on_propagated(page, version),

@@ -146,7 +146,12 @@ impl Simulation<'_> {
     }
 
     /// An on-demand revalidation joins the one in flight for the page, as Next.js batches them.
-    fn revalidate_on_demand(&mut self, instance: InstanceId, page: PageId, cause: Cause) -> u32 {
+    pub(super) fn revalidate_on_demand(
+        &mut self,
+        instance: InstanceId,
+        page: PageId,
+        cause: Cause,
+    ) -> u32 {
         match self.origin.in_flight(Batch::OnDemand, instance, page) {
             Some(g) => g,
             None => self.trigger(instance, page, Batch::OnDemand, cause),

@@ -107,7 +107,8 @@ impl Simulation<'_> {
 
     /// A request reaches the origin (counted in `origin_requests`) and the balancer picks an
     /// instance, where Next.js finds the entry in memory or reads it from disk, then serves it
-    /// fresh, serves it stale and regenerates in the background, or blocks on a generation.
+    /// fresh, serves it stale and regenerates in the background (or, with `[origin.queue]`, sends
+    /// the page to the revalidation queue: `queue.rs`), or blocks on a generation.
     pub(super) fn origin_get(&mut self, page: PageId) -> Reply {
         self.collector.origin_request(self.queue.now());
         let instance = self.origin.pick_instance(page, &mut self.balancer_rng);
@@ -115,7 +116,10 @@ impl Simulation<'_> {
         match self.origin.lookup(instance, page, self.queue.now()) {
             origin::Lookup::Fresh(v) => Reply::Served(v, Served::OriginHit, disk),
             origin::Lookup::Stale(v) => {
-                if self
+                if self.revalidations.is_some() {
+                    let stale_from = self.origin.stale_from(instance, page, self.queue.now());
+                    self.send_revalidation(page, v, stale_from);
+                } else if self
                     .origin
                     .in_flight(Batch::Request, instance, page)
                     .is_none()

@@ -21,6 +21,11 @@
 //! An expiry `D` after the call drops, at that instant, every entry carrying the tag, including
 //! one regenerated in between (its `lastModified` is still before `expired`), unless a later
 //! call set the tag's `expired` to something else or the cache was emptied since (its epoch).
+//!
+//! With `[origin] tag_lag` (a shared cache, docs/model.md §6.9), the shared tag state reaches the
+//! other instances late: an entry a webhook reaches is stale (or expired) at once for the instance
+//! the webhook reached, and for the others only after a delay drawn per entry; until then they
+//! read it as it was (`Origin::revalidate_tag`). A tag's expiry comes everywhere at its time.
 
 use super::{Event, Simulation};
 use crate::ids::{InstanceId, PageId};
@@ -151,11 +156,8 @@ impl Simulation<'_> {
         present.sort_unstable();
         present.dedup();
         for &page in &present {
-            if expire == SimTime::ZERO {
-                self.origin.invalidate(instance, page);
-            } else {
-                self.origin.mark_stale(instance, page);
-            }
+            let expired = expire == SimTime::ZERO;
+            self.origin.revalidate_tag(instance, page, now, expired);
             let route = self.content.layout().route_of(page);
             self.collector.tag_invalidation(now, route);
         }
