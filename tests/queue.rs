@@ -72,18 +72,19 @@ fn of_page(generations: &[TracedGeneration], page: u32) -> Vec<TracedGeneration>
     g
 }
 
-/// Ten groups, one message each at a time: 30 pages, all stale at 70 and requested then in page
-/// order, regenerating in 1 s. Each page's message goes to its OpenNext group; in each group the
-/// messages run one after the other in the order sent, so the k-th page of a group (k from 0)
-/// regenerates over [70 + k, 71 + k]. Every user is served v0 stale at once: the queue is behind
+/// Ten groups, one message each at a time: 40 pages, all stale at 70 and requested then in page
+/// order, regenerating in 1 s (pages 0 to 29 fill nine groups; page 30 is the first of the
+/// tenth). Each page's message goes to its OpenNext group; in each group the messages run one
+/// after the other in the order sent, so the k-th page of a group (k from 0) regenerates over
+/// [70 + k, 71 + k]. Every user is served v0 stale at once: the queue is behind
 /// the answer, not in front of it.
 #[test]
 fn ten_groups_each_run_one_message_at_a_time_in_the_order_sent() {
-    let s = pages(30, "1s", "[origin.queue]\ngroups = 10\nconcurrency = 1", "");
-    let requests = (0..30).map(|p| get(70.0, p)).collect();
+    let s = pages(40, "1s", "[origin.queue]\ngroups = 10\nconcurrency = 1", "");
+    let requests = (0..40).map(|p| get(70.0, p)).collect();
     let t = run(&s, 0, requests, vec![]);
     let mut sent = [0u32; 10];
-    for p in 0..30 {
+    for p in 0..40 {
         assert_eq!(
             t.got(p, 70.0),
             (Served::OriginStale, Some(0), false, secs(70.0), secs(0.0))
@@ -99,9 +100,9 @@ fn ten_groups_each_run_one_message_at_a_time_in_the_order_sent() {
     }
     // Ten groups run at once while each still has a message waiting.
     let busiest = *sent.iter().max().unwrap();
-    assert!(sent.iter().all(|&n| n > 0), "30 pages reach all ten groups");
+    assert!(sent.iter().all(|&n| n > 0), "40 pages reach all ten groups");
     assert_eq!(t.metric("backend_inflight_peak"), 10.0);
-    assert_eq!(t.metric("regenerations"), 30.0);
+    assert_eq!(t.metric("regenerations"), 40.0);
     assert_eq!(t.metric("regenerations_deduplicated"), 0.0);
     assert_eq!(
         t.trace.generations.iter().map(|g| g.finished).max(),

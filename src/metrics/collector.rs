@@ -528,6 +528,41 @@ impl Collector {
         }
     }
 
+    /// Each route's figures, in `ROUTE_COLUMNS` order.
+    fn route_metrics(&self) -> Vec<RouteMetrics> {
+        let cdn = |n: u64, d: u64| ratio(n, d).filter(|_| self.cdn_observed);
+        let tags = |n: u64| count(n).filter(|_| self.tags_observed);
+        let queued = |n: u64| count(n).filter(|_| self.queue_observed);
+        self.routes
+            .iter()
+            .zip(&self.route_names)
+            .map(|(r, name)| RouteMetrics {
+                route: name.clone(),
+                values: by_name(
+                    &ROUTE_COLUMNS,
+                    [
+                        ("requests", count(r.requests)),
+                        ("stale_responses", count(r.stale)),
+                        ("stale_ratio", ratio(r.stale, r.requests)),
+                        ("stale_age_p50_s", quantile_s(&r.stale_age, 0.5)),
+                        ("stale_age_p99_s", quantile_s(&r.stale_age, 0.99)),
+                        ("stale_age_max_s", max_s(&r.stale_age)),
+                        ("cdn_hit_ratio", cdn(r.cdn_served, r.requests)),
+                        ("regenerations", count(r.regenerations)),
+                        ("regenerations_failed", count(r.failed)),
+                        ("edit_visible_p50_s", quantile_s(&r.edit_visible, 0.5)),
+                        ("edit_visible_p99_s", quantile_s(&r.edit_visible, 0.99)),
+                        ("edits_unseen", count(r.edits_unseen)),
+                        ("pages_regen_gap_over_alert", count(r.over_alert)),
+                        ("tag_invalidations", tags(r.tag_invalidations)),
+                        ("regenerations_deduplicated", queued(r.deduplicated)),
+                    ],
+                )
+                .map(|v| v.map(as_written)),
+            })
+            .collect()
+    }
+
     /// The run's result: every figure, in the types every output reads.
     pub fn finish(mut self, id: RunId) -> RunResult {
         let end = self.end;
@@ -600,35 +635,7 @@ impl Collector {
                 ),
             ],
         );
-        let routes = self
-            .routes
-            .iter()
-            .zip(&self.route_names)
-            .map(|(r, name)| RouteMetrics {
-                route: name.clone(),
-                values: by_name(
-                    &ROUTE_COLUMNS,
-                    [
-                        ("requests", count(r.requests)),
-                        ("stale_responses", count(r.stale)),
-                        ("stale_ratio", ratio(r.stale, r.requests)),
-                        ("stale_age_p50_s", quantile_s(&r.stale_age, 0.5)),
-                        ("stale_age_p99_s", quantile_s(&r.stale_age, 0.99)),
-                        ("stale_age_max_s", max_s(&r.stale_age)),
-                        ("cdn_hit_ratio", cdn(r.cdn_served, r.requests)),
-                        ("regenerations", count(r.regenerations)),
-                        ("regenerations_failed", count(r.failed)),
-                        ("edit_visible_p50_s", quantile_s(&r.edit_visible, 0.5)),
-                        ("edit_visible_p99_s", quantile_s(&r.edit_visible, 0.99)),
-                        ("edits_unseen", count(r.edits_unseen)),
-                        ("pages_regen_gap_over_alert", count(r.over_alert)),
-                        ("tag_invalidations", tags(r.tag_invalidations)),
-                        ("regenerations_deduplicated", queued(r.deduplicated)),
-                    ],
-                )
-                .map(|v| v.map(as_written)),
-            })
-            .collect::<Vec<_>>();
+        let routes = self.route_metrics();
         let at_quantiles = |h: &Histogram<u64>, scale: f64| -> Vec<f64> {
             if h.is_empty() {
                 return Vec::new();
