@@ -214,21 +214,11 @@ impl RawScenario {
             Some(w) => w.get_ref().0,
             None => SimTime::ZERO,
         };
-        let platform = self
-            .platform
-            .and_then(|p| p.name)
-            .map_or_else(Default::default, |w| w.0);
-        let mut profiles = Profiles::new(
-            platform,
-            self.cdn.as_ref().and_then(|c| c.product()),
-            self.cdn.is_some(),
-        );
-        let cdn = resolve_cdn(source, self.cdn, &mut profiles)?;
+        let (cdn, origin, platform) = resolve_site(source, self.platform, self.cdn, self.origin)?;
         let routes = resolve_routes(source, raw_routes, duration, found)?;
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
-        let origin = resolve_origin(source, self.origin, &mut profiles)?;
         let events = resolve_events(source, self.events, duration, &routes)?;
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);
@@ -274,11 +264,7 @@ impl RawScenario {
         })?;
         Ok(Scenario {
             tags: std::sync::Arc::new(super::Tags::new(&routes)),
-            platform: Platform {
-                name: platform,
-                product: cdn.as_ref().map_or_else(Default::default, |c| c.product),
-                settings: profiles.settings,
-            },
+            platform,
             name,
             description: self.description.unwrap_or_default(),
             path: source.path.to_path_buf(),
@@ -299,6 +285,28 @@ impl RawScenario {
             slo,
         })
     }
+}
+
+/// `[platform]`, `[cdn]` and `[origin]`: the platform's and the CDN product's profiles fill in
+/// the keys the file leaves out, and the platform records what they filled in.
+fn resolve_site(
+    source: &Source,
+    platform: Option<RawPlatform>,
+    cdn: Option<RawCdn>,
+    origin: Option<RawOrigin>,
+) -> Result<(Option<super::Cdn>, super::Origin, Platform), InputError> {
+    let name = platform
+        .and_then(|p| p.name)
+        .map_or_else(Default::default, |w| w.0);
+    let mut profiles = Profiles::new(name, cdn.as_ref().and_then(|c| c.product()), cdn.is_some());
+    let cdn = resolve_cdn(source, cdn, &mut profiles)?;
+    let origin = resolve_origin(source, origin, &mut profiles)?;
+    let platform = Platform {
+        name,
+        product: cdn.as_ref().map_or_else(Default::default, |c| c.product),
+        settings: profiles.settings,
+    };
+    Ok((cdn, origin, platform))
 }
 
 /// About 500 buckets: `duration / 500` rounded up to whole seconds, or to whole milliseconds
