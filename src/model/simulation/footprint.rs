@@ -6,6 +6,7 @@
 //! `tests/limits.rs` holds it to the bytes a small run really allocates.
 
 use crate::metrics::Collector;
+use crate::model::headers::CdnRules;
 use crate::scenario::{CacheMode, Capacity, Scenario};
 
 /// Bytes of one entry of each per-page array, as the model lays them out.
@@ -14,6 +15,8 @@ mod bytes {
     pub const CACHE_ENTRY: u64 = 16;
     /// `lru::Link`: two slot indices.
     pub const LRU_LINK: u64 = 8;
+    /// A copy's own stale window (`cdn::Cdn::with_windows`): a time.
+    pub const WINDOW: u64 = 8;
     /// `memory::File`: a version and two times.
     pub const FILE: u64 = 24;
     /// A page's change in `content::Content`'s arena of edit times: 8 bytes, in a block per page
@@ -53,10 +56,12 @@ pub fn memory_estimate(scenario: &Scenario) -> u64 {
         None => 0,
     };
     if let Some(cdn) = &scenario.cdn {
+        let rules = CdnRules::new(scenario.origin.headers, Some(cdn));
+        let window = if rules.per_copy() { bytes::WINDOW } else { 0 };
         let pops = u64::from(cdn.pops);
-        per_page += pops * (bytes::CACHE_ENTRY + lru(cdn.capacity));
+        per_page += pops * (bytes::CACHE_ENTRY + window + lru(cdn.capacity));
         if let Some(shield) = cdn.shield {
-            per_page += bytes::CACHE_ENTRY + lru(shield.capacity);
+            per_page += bytes::CACHE_ENTRY + window + lru(shield.capacity);
         }
     }
     per_page += bytes::PAGE + bytes::SAMPLER;
