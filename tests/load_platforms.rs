@@ -229,6 +229,33 @@ fn each_platforms_headers_give_the_cdn_and_origin_layers_docs_load_md_names() {
 }
 
 #[test]
+fn the_scenarios_platform_reads_its_own_header_first() {
+    // Varnish in Vercel's place: both headers on every answer, which disagree.
+    fn both(_: u32) -> Vec<(&'static str, &'static str)> {
+        vec![("x-cache", "MISS"), ("x-vercel-cache", "HIT")]
+    }
+    for (platform, ratio) in [("", "0"), ("\n[platform]\nname = \"vercel\"\n", "1")] {
+        let dir = scratch(&format!("own-header-{ratio}"));
+        let cms = free_port();
+        let origin = Origin::start(OriginConfig {
+            revalidate: Some(Duration::from_secs(1)),
+            dress: Some(Dress {
+                headers: both,
+                drop_nextjs_cache: false,
+            }),
+            ..OriginConfig::new(cms)
+        });
+        let toml = format!("{}{platform}", scenario(""));
+        let output = load(&dir, &toml, &origin, cms, &[]);
+        assert_exit(&output, 0);
+        let measured: f64 = cell(&dir.join("out/runs.csv"), "cdn_hit_ratio")
+            .parse()
+            .unwrap();
+        assert_eq!(measured, ratio.parse::<f64>().unwrap(), "{platform}");
+    }
+}
+
+#[test]
 fn cloudflares_purge_api_gets_its_method_headers_and_json_bodies() {
     // Every page's edit invalidates it and purges it at the CDN, by path, through a relay on
     // this machine that stands in for `api.cloudflare.com` (docs/load.md, "Purge APIs").

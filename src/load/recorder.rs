@@ -216,7 +216,10 @@ impl Recorder {
             routes,
             alert_after: scenario.monitor.alert_after,
             warmup: scenario.warmup,
-            reader: Reader::new(cdn_header.as_deref(), None),
+            reader: Reader::new(
+                cdn_header.as_deref(),
+                response::own_header(scenario.platform.name, scenario.platform.product),
+            ),
             has_cdn: scenario.cdn.is_some(),
             has_shield: scenario.cdn.as_ref().is_some_and(|c| c.shield.is_some()),
             cms: std::sync::OnceLock::new(),

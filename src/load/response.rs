@@ -48,6 +48,7 @@ use hyper::HeaderMap;
 use memchr::memmem;
 
 use super::cache_status::{self, Member};
+use crate::scenario::{CdnProduct, PlatformName};
 use Status::{Hit, Miss, Stale};
 
 /// The markers of one route's pages: `isrsim:{route}:` searched for with a finder built once per
@@ -384,17 +385,19 @@ impl Reader {
     }
 }
 
-/// The header a platform's or a CDN product's responses carry its cache status in: tried first.
-pub fn own_header(platform: &str, product: &str) -> Option<&'static str> {
+/// The header a platform's or a CDN product's responses carry their cache status in, tried
+/// first: the product's (the scenario's `[cdn] product`, or the platform's default), else the
+/// platform's own CDN's.
+pub fn own_header(platform: PlatformName, product: CdnProduct) -> Option<&'static str> {
     match (product, platform) {
-        ("nginx", _) => Some("x-cache-status"),
-        ("varnish" | "fastly" | "cloudfront", _) => Some("x-cache"),
-        ("cloudflare", _) => Some("cf-cache-status"),
-        (_, "vercel") => Some("x-vercel-cache"),
-        (_, "netlify") => Some("cache-status"),
-        (_, "opennext-aws") => Some("x-cache"),
-        (_, "opennext-cloudflare") => Some("cf-cache-status"),
-        _ => None,
+        (CdnProduct::Nginx, _) => Some("x-cache-status"),
+        (CdnProduct::Varnish | CdnProduct::Fastly | CdnProduct::CloudFront, _) => Some("x-cache"),
+        (CdnProduct::Cloudflare, _) => Some("cf-cache-status"),
+        (CdnProduct::Generic, PlatformName::Vercel) => Some("x-vercel-cache"),
+        (CdnProduct::Generic, PlatformName::Netlify) => Some("cache-status"),
+        (CdnProduct::Generic, PlatformName::OpenNextAws) => Some("x-cache"),
+        (CdnProduct::Generic, PlatformName::OpenNextCloudflare) => Some("cf-cache-status"),
+        (CdnProduct::Generic, PlatformName::NextStart) => None,
     }
 }
 
@@ -684,15 +687,22 @@ mod tests {
 
     #[test]
     fn each_platform_and_product_reads_its_own_header_first() {
-        assert_eq!(own_header("vercel", "generic"), Some("x-vercel-cache"));
-        assert_eq!(own_header("netlify", "generic"), Some("cache-status"));
-        assert_eq!(own_header("opennext-aws", "cloudfront"), Some("x-cache"));
+        use CdnProduct::{CloudFront, Cloudflare, Generic, Nginx};
+        use PlatformName::{Netlify, NextStart, OpenNextAws, OpenNextCloudflare, Vercel};
+        assert_eq!(own_header(Vercel, Generic), Some("x-vercel-cache"));
+        assert_eq!(own_header(Netlify, Generic), Some("cache-status"));
+        assert_eq!(own_header(OpenNextAws, CloudFront), Some("x-cache"));
         assert_eq!(
-            own_header("opennext-cloudflare", "cloudflare"),
+            own_header(OpenNextCloudflare, Cloudflare),
             Some("cf-cache-status")
         );
-        assert_eq!(own_header("next-start", "nginx"), Some("x-cache-status"));
-        assert_eq!(own_header("next-start", "generic"), None);
+        assert_eq!(own_header(NextStart, Nginx), Some("x-cache-status"));
+        assert_eq!(
+            own_header(Vercel, Nginx),
+            Some("x-cache-status"),
+            "the product's first"
+        );
+        assert_eq!(own_header(NextStart, Generic), None);
         for header in CDN_HEADERS {
             assert!(CDN_VOCABULARIES.iter().any(|v| v.header == header));
         }
