@@ -66,7 +66,8 @@ fn per_response(c: &mut Criterion) {
         b.iter(|| marker.version(black_box(&page.body), 417))
     });
     group.bench_function("layers", |b| {
-        b.iter(|| response::layers(black_box(&page.headers), None))
+        let reader = response::Reader::new(None, None);
+        b.iter(|| reader.layers(black_box(&page.headers)))
     });
     let recorder = Recorder::new(
         &scenario,

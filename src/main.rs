@@ -351,6 +351,19 @@ struct LoadCli {
     /// The purge's HTTP method.
     #[arg(long, value_name = "METHOD", default_value = "PURGE")]
     purge_method: String,
+    /// A header of every purge, as 'Name: value' (repeat for several), for a CDN's purge API:
+    /// 'Authorization: Bearer TOKEN', 'Fastly-Key: KEY'. A Host off this machine needs
+    /// --allow-remote.
+    #[arg(long = "purge-header", value_name = "HEADER")]
+    purge_headers: Vec<String>,
+    /// The body of a page's purge, with the --purge-url placeholders filled in as JSON string
+    /// contents, e.g. '{"files":["https://www.example.com{path}"]}' (Content-Type:
+    /// application/json unless a --purge-header sets it).
+    #[arg(long, value_name = "TEMPLATE")]
+    purge_body: Option<String>,
+    /// The body of a tag's purge, with {cdn} and {tag} filled in, e.g. '{"tags":["{tag}"]}'.
+    #[arg(long, value_name = "TEMPLATE")]
+    tag_purge_body: Option<String>,
     /// Sent as x-isrsim-secret with every webhook (default: $ISRSIM_SECRET).
     #[arg(long)]
     secret: Option<String>,
@@ -516,6 +529,9 @@ fn load_args(cli: LoadCli) -> LoadArgs {
         purge_url: cli.purge_url,
         tag_purge_url: cli.tag_purge_url,
         purge_method: cli.purge_method,
+        purge_headers: cli.purge_headers,
+        purge_body: cli.purge_body,
+        tag_purge_body: cli.tag_purge_body,
         secret: cli.secret,
         cdn_header: cli.cdn_header,
         log: cli.log,

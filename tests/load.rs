@@ -32,6 +32,7 @@ fn options(origin: &Origin, cms: std::net::SocketAddr) -> Options {
             purge_url: "{cdn}{path}".into(),
             tag_purge_url: "{cdn}/".into(),
             purge_method: Method::from_bytes(b"PURGE").unwrap(),
+            purge_shape: Default::default(),
             secret: None,
             timeout: Duration::from_secs(5),
             allow_remote: false,

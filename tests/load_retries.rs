@@ -57,6 +57,7 @@ fn play(scenario: &Scenario, plan: Plan, revalidate_url: &str) -> (Ending, Origi
             purge_url: "{cdn}{path}".into(),
             tag_purge_url: "{cdn}/".into(),
             purge_method: Method::from_bytes(b"PURGE").unwrap(),
+            purge_shape: Default::default(),
             secret: None,
             timeout: Duration::from_secs(2),
             allow_remote: false,

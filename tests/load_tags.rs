@@ -112,6 +112,7 @@ fn play(
             purge_url: "{cdn}{path}".into(),
             tag_purge_url: "{cdn}/".into(),
             purge_method: Method::from_bytes(b"PURGE").unwrap(),
+            purge_shape: Default::default(),
             secret: Some("s3cret".into()),
             timeout: Duration::from_secs(5),
             allow_remote: false,

@@ -16,6 +16,7 @@ use super::{Output, finish, prepare, read_study};
 use crate::driver::Driver;
 use crate::error::exit_code;
 use crate::load::editors::Hooks;
+use crate::load::purge::PurgeShape;
 use crate::load::site::{self, Endpoint, PageRef, Paths};
 use crate::load::stop::Reason;
 use crate::load::{self, Ending, Load, LoadError, Options};
@@ -50,6 +51,10 @@ pub struct LoadArgs {
     pub purge_url: String,
     pub tag_purge_url: String,
     pub purge_method: String,
+    /// `--purge-header`, each `Name: value`.
+    pub purge_headers: Vec<String>,
+    pub purge_body: Option<String>,
+    pub tag_purge_body: Option<String>,
     pub secret: Option<String>,
     pub cdn_header: Option<String>,
     pub log: Option<PathBuf>,
@@ -350,6 +355,12 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
     }
     let purge_method = Method::from_bytes(args.purge_method.as_bytes())
         .map_err(|_| format!("--purge-method {}: not an HTTP method", args.purge_method))?;
+    let purge_shape = PurgeShape::parse(
+        &args.purge_headers,
+        args.purge_body.as_deref(),
+        args.tag_purge_body.as_deref(),
+        args.allow_remote,
+    )?;
     let cms = load::loopback_address(&args.cms).map_err(|e| format!("--cms {e}"))?;
     let timeout = parse_duration(&args.timeout)
         .ok()
@@ -390,6 +401,7 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
             purge_url: args.purge_url.clone(),
             tag_purge_url: args.tag_purge_url.clone(),
             purge_method,
+            purge_shape,
             secret,
             timeout,
             allow_remote: args.allow_remote,

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{HOST, HeaderMap, HeaderValue, USER_AGENT};
@@ -62,7 +62,13 @@ impl Connection {
         sent: &mut Option<Instant>,
     ) -> Result<Answer, Failure> {
         let full = format!("{}{path}", self.endpoint.prefix);
-        let request = request(Method::GET, &self.endpoint.authority, &full, &[]);
+        let request = request(
+            Method::GET,
+            &self.endpoint.authority,
+            &full,
+            &[],
+            Empty::new(),
+        );
         let exchange = async {
             let sender = self.ready().await?;
             *sent = Some(Instant::now());
@@ -99,7 +105,12 @@ impl Connection {
     }
 }
 
-async fn connect(authority: &str) -> Result<SendRequest<Empty<Bytes>>, Failure> {
+async fn connect<B>(authority: &str) -> Result<SendRequest<B>, Failure>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let stream = TcpStream::connect(authority)
         .await
         .map_err(|_| Failure::Connect)?;
@@ -112,13 +123,16 @@ async fn connect(authority: &str) -> Result<SendRequest<Empty<Bytes>>, Failure> 
     Ok(sender)
 }
 
-fn request(
+/// A request with `headers` after isrsim's own (`Host`, `User-Agent`): a header of the same name
+/// replaces isrsim's.
+fn request<B>(
     method: Method,
     authority: &str,
     path: &str,
     headers: &[(&str, &str)],
-) -> Request<Empty<Bytes>> {
-    let mut request = Request::new(Empty::new());
+    body: B,
+) -> Request<B> {
+    let mut request = Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = path
         .parse()
@@ -153,19 +167,21 @@ async fn read(response: hyper::Response<hyper::body::Incoming>) -> Result<Answer
     })
 }
 
-/// One request on a connection of its own (a webhook, a purge), within `timeout`: its status,
-/// or why there was none. `url` must already be checked (`site::absolute`).
+/// One request on a connection of its own (a webhook, a purge), with `body` (none when empty),
+/// within `timeout`: its status, or why there was none. `url` must already be checked
+/// (`site::absolute`).
 pub async fn send_once(
     method: Method,
     endpoint: &Endpoint,
     path: &str,
-    headers: &[(&str, &str)],
+    (headers, body): (&[(&str, &str)], String),
     timeout: Duration,
 ) -> Result<StatusCode, Failure> {
     let exchange = async {
         let mut sender = connect(&endpoint.authority).await?;
         sender.ready().await.map_err(|_| Failure::Broken)?;
-        let request = request(method, &endpoint.authority, path, headers);
+        let body = Full::new(Bytes::from(body));
+        let request = request(method, &endpoint.authority, path, headers, body);
         let response = sender
             .send_request(request)
             .await

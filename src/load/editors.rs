@@ -33,6 +33,7 @@ use hyper::Method;
 
 use super::client::send_once;
 use super::cms::Cms;
+use super::purge::PurgeShape;
 use super::recorder::Recorder;
 use super::site::{self, Endpoint, PageRef, Paths};
 use super::stop::Stop;
@@ -57,6 +58,8 @@ pub struct Hooks {
     /// A purge of one tag (`--tag-purge-url`), under `[cdn] purge_by = "tag"`.
     pub tag_purge_url: String,
     pub purge_method: Method,
+    /// The purges' own headers and bodies (`--purge-header`, `--purge-body`, `--tag-purge-body`).
+    pub purge_shape: PurgeShape,
     pub secret: Option<String>,
     pub timeout: Duration,
     pub allow_remote: bool,
@@ -376,7 +379,7 @@ async fn webhook(context: &Context, page: PageId, instance: usize, mode: &str) -
         headers.push(("x-isrsim-secret", secret.as_str()));
     }
     context.sent.webhooks.fetch_add(1, Ordering::Relaxed);
-    let ok = send(context, Method::POST, &url, &headers).await;
+    let ok = send(context, Method::POST, &url, (&headers, String::new())).await;
     if !ok {
         context.sent.webhooks_failed.fetch_add(1, Ordering::Relaxed);
     }
@@ -464,11 +467,14 @@ async fn purge_tag_now(context: &Context, name: &str, route: usize) {
     let url = site::fill_tag_purge(&context.hooks.tag_purge_url, &context.hooks.cdn, name);
     context.sent.purges.fetch_add(1, Ordering::Relaxed);
     let method = context.hooks.purge_method.clone();
-    let headers = [
+    let shape = &context.hooks.purge_shape;
+    let body = shape.tag_body(&context.hooks.cdn, name);
+    let own = [
         ("x-isrsim-tag", name),
         ("x-isrsim-purge", purge_kind(context, route)),
     ];
-    if !send(context, method, &url, &headers).await {
+    let headers = shape.headers(&own, !body.is_empty());
+    if !send(context, method, &url, (&headers, body)).await {
         context.sent.purges_failed.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -502,15 +508,23 @@ async fn purge_now(context: &Context, page: PageId, kind_of: usize) {
     );
     context.sent.purges.fetch_add(1, Ordering::Relaxed);
     let method = context.hooks.purge_method.clone();
-    let kind = purge_kind(context, kind_of);
-    if !send(context, method, &url, &[("x-isrsim-purge", kind)]).await {
+    let shape = &context.hooks.purge_shape;
+    let body = shape.page_body(&context.hooks.cdn, &page_ref);
+    let own = [("x-isrsim-purge", purge_kind(context, kind_of))];
+    let headers = shape.headers(&own, !body.is_empty());
+    if !send(context, method, &url, (&headers, body)).await {
         context.sent.purges_failed.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// Sends a request to a filled-in URL, checked against the loopback rule again (a template may
-/// point anywhere); whether it was answered 2xx.
-async fn send(context: &Context, method: Method, url: &str, headers: &[(&str, &str)]) -> bool {
+/// Sends a request with its headers and body to a filled-in URL, checked against the loopback
+/// rule again (a template may point anywhere); whether it was answered 2xx.
+async fn send(
+    context: &Context,
+    method: Method,
+    url: &str,
+    request: (&[(&str, &str)], String),
+) -> bool {
     let Ok((endpoint, path)) = site::absolute(url, context.hooks.allow_remote) else {
         return false;
     };
@@ -520,7 +534,7 @@ async fn send(context: &Context, method: Method, url: &str, headers: &[(&str, &s
         path
     };
     matches!(
-        send_once(method, &endpoint, &path, headers, context.hooks.timeout).await,
+        send_once(method, &endpoint, &path, request, context.hooks.timeout).await,
         Ok(status) if status.is_success()
     )
 }

@@ -5,10 +5,12 @@
 //! and behaves as the simulator's backend does (docs/model.md §7), so a measured site and a
 //! simulated one read the same content through the same queue.
 
+pub mod cache_status;
 pub mod client;
 pub mod cms;
 pub mod editors;
 pub mod measure;
+pub mod purge;
 pub mod recorder;
 pub mod response;
 pub mod site;

@@ -17,7 +17,7 @@ use hdrhistogram::Histogram;
 
 use super::client::{Answer, Failure};
 use super::cms::{BackendEvent, Cms, Happened, Observer};
-use super::response::{self, Layers, Marker};
+use super::response::{self, Layers, Marker, Reader, Status};
 use crate::metrics::Collector;
 use crate::metrics::collector::Response;
 use crate::metrics::staleness::{self, Visibility};
@@ -132,7 +132,8 @@ pub struct Recorder {
     markers: Vec<Marker>,
     alert_after: SimTime,
     warmup: SimTime,
-    cdn_header: Option<String>,
+    /// How the layers are read (`--cdn-header`, the platform's own header first).
+    reader: Reader,
     /// Whether the scenario has a CDN: without one, responses are the origin's.
     has_cdn: bool,
     /// The scenario has an origin shield, which a load test cannot see into.
@@ -215,7 +216,10 @@ impl Recorder {
             routes,
             alert_after: scenario.monitor.alert_after,
             warmup: scenario.warmup,
-            cdn_header,
+            reader: Reader::new(
+                cdn_header.as_deref(),
+                response::own_header(scenario.platform.name, scenario.platform.product),
+            ),
             has_cdn: scenario.cdn.is_some(),
             has_shield: scenario.cdn.as_ref().is_some_and(|c| c.shield.is_some()),
             cms: std::sync::OnceLock::new(),
@@ -239,7 +243,7 @@ impl Recorder {
                 let version = (answer.status.is_success())
                     .then(|| self.markers[route].version(&answer.body, index))
                     .flatten();
-                let layers = response::layers(&answer.headers, self.cdn_header.as_deref());
+                let layers = self.reader.layers(&answer.headers);
                 (Some(answer), layers, version)
             }
             Err(_) => (None, Layers::default(), None),
@@ -263,7 +267,7 @@ impl Recorder {
         {
             self.check_cache_control(state, route, answer);
         }
-        state.cdn_seen |= layers.cdn.is_some();
+        state.cdn_seen |= layers.cdn_text.is_some();
         let content = cms.content();
         let judgement = staleness::judge(&*content, o.page, version, at);
         self.live.responses.fetch_add(1, Ordering::Relaxed);
@@ -280,7 +284,7 @@ impl Recorder {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
             let settled = state.returned[o.page.index()].settled(at);
-            let behind = staleness::behind_origin(judgement, layers.from_cdn, version, settled);
+            let behind = staleness::behind_origin(judgement, layers.from_cdn(), version, settled);
             let State {
                 collector,
                 visibility,
@@ -291,7 +295,7 @@ impl Recorder {
                     collector.edit_visible(route, edited, at)
                 });
             }
-            if status.is_some() && !layers.from_cdn {
+            if status.is_some() && !layers.from_cdn() {
                 collector.origin_request(at);
             }
             collector.response(Response {
@@ -300,7 +304,7 @@ impl Recorder {
                 latency: at.saturating_sub(intended),
                 stale_age: judgement.stale_age,
                 stale: judgement.stale,
-                from_cdn: layers.from_cdn,
+                from_cdn: layers.from_cdn(),
                 behind_origin: behind,
             });
         }
@@ -318,8 +322,8 @@ impl Recorder {
                     Err(Failure::TimedOut) => "timeout".to_string(),
                 },
                 version.map_or(String::new(), |v| v.to_string()),
-                layers.origin.unwrap_or_default(),
-                layers.cdn.unwrap_or_default(),
+                layers.origin_text.unwrap_or_default().to_string(),
+                layers.cdn_text.unwrap_or_default().to_string(),
                 format!("{:.3}", at.saturating_sub(intended).as_secs_f64() * 1e3),
                 if unverified {
                     String::new()
@@ -327,6 +331,8 @@ impl Recorder {
                     u8::from(judgement.stale).to_string()
                 },
                 judgement.stale_age.map_or(String::new(), seconds),
+                layer(layers.origin),
+                layer(layers.cdn),
             ];
             // A log that cannot be written must not stop the measurement; it is reported at the
             // end by `finish`.
@@ -509,7 +515,7 @@ impl Observer for Recorder {
 }
 
 /// The columns of `--log`.
-pub const LOG_COLUMNS: [&str; 11] = [
+pub const LOG_COLUMNS: [&str; 13] = [
     "intended_s",
     "received_s",
     "route",
@@ -521,7 +527,14 @@ pub const LOG_COLUMNS: [&str; 11] = [
     "latency_ms",
     "stale",
     "stale_age_s",
+    "origin_layer",
+    "cdn_layer",
 ];
+
+/// A layer as `--log` writes it: `HIT`, `STALE`, `MISS`, or empty when no header named it.
+fn layer(status: Option<Status>) -> String {
+    status.map_or("", Status::name).to_string()
+}
 
 fn seconds(t: SimTime) -> String {
     format!("{:.6}", t.as_secs_f64())

@@ -57,15 +57,28 @@ pub struct OriginConfig {
     pub fail: bool,
     /// The pages each tag is carried by (`tag=` webhooks reach them).
     pub tags: Vec<(String, Vec<(String, u32)>)>,
+    /// A platform's headers on every page, standing in for its CDN (`None`: Next.js's only).
+    pub dress: Option<Dress>,
+}
+
+/// The headers a platform puts on a page's answer, by the page's index, whatever the stand-in's
+/// own cache did: a stand-in for the CDN and platform in front of Next.js, whose answers a test
+/// then knows page by page.
+#[derive(Clone, Copy, Debug)]
+pub struct Dress {
+    pub headers: fn(u32) -> Vec<(&'static str, &'static str)>,
+    /// Whether `x-nextjs-cache` is removed, as Netlify and Vercel's minimal mode do.
+    pub drop_nextjs_cache: bool,
 }
 
 /// A webhook or purge the origin received: its method, path and query as sent, and its
-/// `x-isrsim-*` headers.
+/// `x-isrsim-*` headers (every header, and the body, of a call under `/purge-api/`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
     pub method: String,
     pub uri: String,
     pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 impl Call {
@@ -85,6 +98,7 @@ impl OriginConfig {
             marker: true,
             fail: false,
             tags: Vec::new(),
+            dress: None,
         }
     }
 }
@@ -389,18 +403,20 @@ async fn serve(
     }
 }
 
-/// Answers one request: a webhook on `/api/revalidate`, a page anywhere else.
+/// Answers one request: a webhook on `/api/revalidate`, a CDN's purge API under `/purge-api/`
+/// (any method, answered 200), a page anywhere else.
 async fn handle(
     state: Arc<State>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let purge = request.method().as_str() == "PURGE";
-    if purge || request.uri().path() == "/api/revalidate" {
+    let api = request.uri().path().starts_with("/purge-api/");
+    if purge || api || request.uri().path() == "/api/revalidate" {
         let headers = (request.headers().iter())
-            .filter(|(name, _)| name.as_str().starts_with("x-isrsim-"))
+            .filter(|(name, _)| api || name.as_str().starts_with("x-isrsim-"))
             .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
             .collect();
-        lock(&state.calls).push(Call {
+        let mut call = Call {
             method: request.method().to_string(),
             uri: request
                 .uri()
@@ -408,7 +424,16 @@ async fn handle(
                 .map_or("", |p| p.as_str())
                 .to_owned(),
             headers,
-        });
+            body: String::new(),
+        };
+        if api {
+            let body = request.into_body().collect().await;
+            let body = body.map(|b| b.to_bytes()).unwrap_or_default();
+            call.body = String::from_utf8_lossy(&body).into_owned();
+            lock(&state.calls).push(call);
+            return Ok(text(StatusCode::OK, r#"{"success":true}"#));
+        }
+        lock(&state.calls).push(call);
     }
     if purge {
         return Ok(text(StatusCode::OK, r#"{"purged":true}"#));
@@ -595,6 +620,14 @@ fn page(
         HeaderValue::from_str(&cache_control).expect("ASCII"),
     );
     headers.insert("x-nextjs-cache", HeaderValue::from_static(cache));
+    if let Some(dress) = config.dress {
+        if dress.drop_nextjs_cache {
+            headers.remove("x-nextjs-cache");
+        }
+        for (name, value) in (dress.headers)(*page) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
     response
 }
 
