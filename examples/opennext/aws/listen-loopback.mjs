@@ -10,11 +10,15 @@
 //   `https://HOST/…` unless HOST contains "localhost" (overrides/queue/direct.js): with
 //   `Host: 127.0.0.1:PORT` every background regeneration fails (an https request to a plain http
 //   server, logged, not answered) and pages stay STALE. On AWS, CloudFront sends the viewer's host
-//   the same way (x-forwarded-host).
+//   the same way (x-forwarded-host);
+// - an HTTP server keeps idle connections 65 s (Node.js's default is 5 s), longer than the CDN in
+//   front keeps its backend connections, so that the CDN never reuses a connection the server is
+//   closing (a broken answer to the user), as `next start --keepAliveTimeout 65000` does.
 import net from 'node:net';
 
 const HOST = process.env.LISTEN_HOST ?? '127.0.0.1';
 const LOCAL_HOST = process.env.OPENNEXT_LOCAL_HOST;
+const KEEP_ALIVE_MS = 65_000;
 const listen = net.Server.prototype.listen;
 
 function nameTheHost(request) {
@@ -30,8 +34,12 @@ net.Server.prototype.listen = function listenOnLoopback(...args) {
   } else if (first !== null && typeof first === 'object' && first.path === undefined && first.host === undefined) {
     args[0] = { ...first, host: HOST };
   }
+  if (this.keepAliveTimeout !== undefined) {
+    this.keepAliveTimeout = KEEP_ALIVE_MS;
+    this.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  }
   // An HTTP server's own request listener runs after this one.
-  if (LOCAL_HOST && typeof this.prependListener === 'function' && this.listenerCount('request') > 0) {
+  if (LOCAL_HOST && this.listenerCount('request') > 0) {
     this.prependListener('request', nameTheHost);
   }
   return listen.apply(this, args);
