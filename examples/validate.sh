@@ -21,7 +21,7 @@ DURATION=${VALIDATE_DURATION:-}
 OUT=${VALIDATE_OUT:-results/validation}
 STATE=${VALIDATE_STATE:-examples/.stack-validate}
 
-# name policy cdn instances
+# name policy cdn instances (the platform, next start or an OpenNext adapter, is the scenario's)
 CASES=(
   "isr-10s time-10s none 1"
   "isr-10s-varnish time-10s varnish 1"
@@ -31,6 +31,8 @@ CASES=(
   "two-instances-nginx time-10s nginx 2"
   "bursty-storm time-10s none 1"
   "tags-varnish tags-purge varnish 1"
+  "opennext-aws time-10s varnish 1"
+  "opennext-cloudflare time-10s varnish 1"
 )
 
 cargo build --release --quiet --bin isrsim --example layer_mix

@@ -10,17 +10,27 @@
 //! the site sends them in `xkey`, and a tag `PURGE` through Varnish (vmod_xkey) drops, or with
 //! `soft` marks stale, exactly the cached pages that carry the tag.
 //!
-//! It needs Node and the registries, so it runs only with `ISRSIM_REAL_STACK=1`, as `.ci/run`
-//! sets it; elsewhere it says so on stderr and passes. The stack is stopped by `stack.sh down`
-//! (by recorded process ids) whether the test passes or fails. The tests take turns: both build
-//! the one site folder and listen on the stack's ports.
+//! And the same site on OpenNext for AWS (`stack.sh --platform opennext-aws`, the adapter's
+//! documented local run), answer by answer: OpenNext rewrites Next.js's `Cache-Control`
+//! (`fixISRHeaders`, `packages/open-next/src/core/routing/util.ts` of `@opennextjs/aws` 4.2.0):
+//! a HIT carries the time left, `s-maxage=max(revalidate - age, 1)`, a STALE `s-maxage=2`, both
+//! with `stale-while-revalidate=2592000`, a MISS Next.js's own header; and 20 requests at one
+//! instant for a stale page make one render, at the server and through Varnish. A content
+//! server of the test's own counts the renders.
+//!
+//! It needs Node and the registries, so it runs only with `ISRSIM_REAL_STACK=1` (the OpenNext
+//! test with `ISRSIM_REAL_OPENNEXT=1`), as `.ci/run` sets them; elsewhere it says so on stderr
+//! and passes. The stack is stopped by `stack.sh down` (by recorded process ids) whether the
+//! test passes or fails. The tests take turns: they build the site and listen on the stack's
+//! ports.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 mod support;
@@ -395,4 +405,297 @@ fn tags_reach_the_pages_that_carry_them_in_nextjs_and_in_varnish() {
     let purged = http(CDN, "PURGE", "/products/3", &[("x-isrsim-purge", "hard")]);
     assert_eq!(purged.status, 200);
     assert_eq!(layer(CDN, "/products/3"), "MISS");
+}
+
+/// Whether the OpenNext stack is wanted (`ISRSIM_REAL_OPENNEXT` set and not `0`, as `.ci/run`
+/// sets it: it installs OpenNext's packages and builds the site with it, about 3 minutes more);
+/// says so on stderr when not.
+fn opennext_wanted() -> bool {
+    match std::env::var_os("ISRSIM_REAL_OPENNEXT") {
+        Some(value) if value != "0" => true,
+        _ => {
+            eprintln!(
+                "skipped: set ISRSIM_REAL_OPENNEXT=1 to bring up the site on OpenNext for AWS \
+                 behind Varnish (examples/README.md)"
+            );
+            false
+        }
+    }
+}
+
+/// The reference site on OpenNext for AWS, its local run, behind Varnish; `revalidate = 10`.
+const OPENNEXT_AWS: &str = r#"
+name = "opennext-real-stack"
+description = "The reference site on OpenNext for AWS (local run) behind Varnish"
+duration = "1m"
+
+[platform]
+name = "opennext-aws"
+
+[traffic]
+pattern = "steady"
+rate = 5
+
+[[routes]]
+name = "posts"
+pages = 8
+regen_time = "100ms"
+
+[cdn]
+product = "varnish"
+pops = 1
+
+[[policies]]
+name = "time-10s"
+revalidate = "10s"
+"#;
+
+/// The content server's render time: long enough that revalidations sent together overlap.
+const RENDER: Duration = Duration::from_millis(300);
+
+/// A content server on `CMS` (the protocol of docs/load.md, "Content") that counts the requests
+/// for each page, each one render; the n-th request for a page answers version n. Closed when
+/// dropped.
+struct CountingCms {
+    counts: Arc<Mutex<HashMap<String, u32>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CountingCms {
+    fn start() -> CountingCms {
+        let listener = TcpListener::bind(CMS).expect("the content server's port is free");
+        listener.set_nonblocking(true).unwrap();
+        let counts = Arc::new(Mutex::new(HashMap::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (shared, stopped) = (Arc::clone(&counts), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let shared = Arc::clone(&shared);
+                        std::thread::spawn(move || serve_content(stream, &shared));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        CountingCms {
+            counts,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// How many renders of `path` (`/posts/3`) the content server has answered or is answering.
+    fn renders(&self, path: &str) -> u32 {
+        let key = format!("/content{path}");
+        *self.counts.lock().unwrap().get(&key).unwrap_or(&0)
+    }
+}
+
+impl Drop for CountingCms {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve_content(mut stream: TcpStream, counts: &Mutex<HashMap<String, u32>>) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split(' ').nth(1).unwrap_or("").to_string();
+    let parts: Vec<&str> = path.split('/').collect();
+    let (status, body) = match parts.as_slice() {
+        ["", "content", route, page] if page.parse::<u32>().is_ok() => {
+            let version = {
+                let mut counts = counts.lock().unwrap();
+                let n = counts.entry(path.clone()).or_insert(0);
+                *n += 1;
+                *n
+            };
+            std::thread::sleep(RENDER);
+            let body = format!(
+                r#"{{"route":"{route}","page":{page},"version":{version},"edited_at_ms":0,"body":"Page {page} of {route}, version {version}."}}"#
+            );
+            ("200 OK", body)
+        }
+        _ => ("404 Not Found", r#"{"error":"no such page"}"#.to_string()),
+    };
+    let answer = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncache-control: no-store\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(answer.as_bytes());
+}
+
+/// `requests` GETs of `path` at `addr` sent at one instant, each on its own connection.
+fn together(addr: &'static str, path: &'static str, requests: usize) -> Vec<Answer> {
+    let barrier = Arc::new(Barrier::new(requests));
+    let threads: Vec<_> = (0..requests)
+        .map(|_| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                get(addr, path)
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// The `s-maxage` of OpenNext's rewritten header, `s-maxage=N, stale-while-revalidate=2592000`.
+fn opennext_s_maxage(answer: &Answer) -> u64 {
+    let cache_control = answer.header("cache-control");
+    cache_control
+        .strip_prefix("s-maxage=")
+        .and_then(|rest| rest.strip_suffix(", stale-while-revalidate=2592000"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not OpenNext's ISR header: {cache_control:?}"))
+}
+
+/// The version of the page's marker, `isrsim:posts:3:VERSION`.
+fn version(answer: &Answer, path: &str) -> u32 {
+    let page = path.rsplit('/').next().unwrap();
+    let marker = format!("isrsim:posts:{page}:");
+    let at = answer.body.find(&marker).expect("the page has its marker") + marker.len();
+    let digits: String = answer.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap()
+}
+
+/// Waits (15 s at most) until the content server has rendered `path` `n` times, then for the
+/// render to be stored.
+fn wait_for_renders(cms: &CountingCms, path: &str, n: u32) {
+    let started = Instant::now();
+    while cms.renders(path) < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{path} rendered {n} time(s)"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(RENDER + Duration::from_millis(700));
+}
+
+#[test]
+fn opennext_aws_sends_the_time_left_and_two_seconds_when_stale_and_regenerates_once() {
+    if !opennext_wanted() {
+        return;
+    }
+    let _turn = turn();
+    let dir = scratch("opennext-aws");
+    let scenario = write(&dir, "opennext-aws.toml", OPENNEXT_AWS);
+    let state = dir.join("stack");
+    let up = stack(&[
+        "up",
+        scenario.to_str().unwrap(),
+        "--platform",
+        "opennext-aws",
+        "--cdn",
+        "varnish",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let _stack = Up(state.clone());
+    assert!(up.status.success(), "stack.sh up: {}", stderr(&up));
+    // The pages' files were touched when the server first answered, before `up` returned:
+    // every page is at least as old as the time since.
+    let deployed = Instant::now();
+    let cms = CountingCms::start();
+
+    // HIT: the time left, max(10 - age, 1), falling with the age.
+    let first = get(INSTANCE, "/posts/0");
+    assert_eq!(first.header("x-nextjs-cache"), "HIT");
+    let left = opennext_s_maxage(&first);
+    assert!((1..=10).contains(&left), "{left}");
+    std::thread::sleep(Duration::from_secs(2));
+    let later = get(INSTANCE, "/posts/0");
+    let fell = left as i64 - opennext_s_maxage(&later) as i64;
+    assert!(
+        (1..=3).contains(&fell),
+        "2 s later the time left fell by {fell}"
+    );
+
+    // STALE past revalidate: s-maxage=2, for each of 20 requests at one instant.
+    std::thread::sleep(Duration::from_secs_f64(
+        (11.5 - deployed.elapsed().as_secs_f64()).max(0.0),
+    ));
+    for answer in together(INSTANCE, "/posts/1", 20) {
+        assert_eq!(answer.header("x-nextjs-cache"), "STALE");
+        assert_eq!(
+            answer.header("cache-control"),
+            "s-maxage=2, stale-while-revalidate=2592000"
+        );
+        assert_eq!(version(&answer, "/posts/1"), 0, "the build's version");
+    }
+    // Each STALE answer sends one revalidation (the direct queue); those that arrive while the
+    // first renders join it.
+    wait_for_renders(&cms, "/posts/1", 1);
+    let renders = cms.renders("/posts/1");
+    eprintln!("20 requests for a stale page at the server: {renders} render(s)");
+    assert!(
+        (1..=2).contains(&renders),
+        "{renders} renders for 20 STALE answers"
+    );
+    // The regenerated page, fresh: the whole revalidate left (age 0 or 1 s).
+    let fresh = get(INSTANCE, "/posts/1");
+    assert_eq!(fresh.header("x-nextjs-cache"), "HIT");
+    assert!((1..=renders).contains(&version(&fresh, "/posts/1")));
+    assert!((9..=10).contains(&opennext_s_maxage(&fresh)));
+
+    // Behind Varnish: 20 requests at one instant for a page stale at the server make one fetch
+    // (the others wait for it) and one render.
+    for answer in together(CDN, "/posts/2", 20) {
+        assert_eq!(answer.header("x-nextjs-cache"), "STALE");
+        assert_eq!(version(&answer, "/posts/2"), 0);
+    }
+    wait_for_renders(&cms, "/posts/2", 1);
+    assert_eq!(cms.renders("/posts/2"), 1, "one render for 20 requests");
+    // Varnish keeps the STALE answer 2 s; then the first request gets it (STALE) and a
+    // background fetch brings the regenerated page, with its time left.
+    std::thread::sleep(Duration::from_millis(2500));
+    let expired = get(CDN, "/posts/2");
+    assert_eq!(expired.header("x-cache"), "STALE");
+    std::thread::sleep(Duration::from_millis(500));
+    let refreshed = get(CDN, "/posts/2");
+    assert_eq!(refreshed.header("x-cache"), "HIT");
+    assert_eq!(refreshed.header("x-nextjs-cache"), "HIT");
+    assert_eq!(version(&refreshed, "/posts/2"), 1);
+
+    // MISS: after `revalidatePath` the next request blocks on a render and gets Next.js's own
+    // header, s-maxage = revalidate, stale-while-revalidate = expire - revalidate.
+    let path = "/api/revalidate?path=/posts/3&mode=invalidate";
+    let invalidated = http(INSTANCE, "POST", path, &[]);
+    assert_eq!(invalidated.status, 200, "{}", invalidated.body);
+    std::thread::sleep(Duration::from_millis(300));
+    let blocked = get(INSTANCE, "/posts/3");
+    assert_eq!(blocked.header("x-nextjs-cache"), "MISS");
+    assert_eq!(
+        blocked.header("cache-control"),
+        "s-maxage=10, stale-while-revalidate=31535990"
+    );
+    assert_eq!(version(&blocked, "/posts/3"), 1);
+
+    // On-demand regeneration: the webhook answers once the page is stored.
+    let path = "/api/revalidate?path=/posts/4&mode=regenerate";
+    let regenerated = http(INSTANCE, "POST", path, &[]);
+    assert_eq!(regenerated.status, 200, "{}", regenerated.body);
+    let after = get(INSTANCE, "/posts/4");
+    assert_eq!(after.header("x-nextjs-cache"), "HIT");
+    assert_eq!(version(&after, "/posts/4"), 1);
 }
