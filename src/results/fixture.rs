@@ -53,6 +53,7 @@ pub fn scenario() -> Scenario {
         traffic: Traffic::new(Steady { rate: 1.0 }),
         routes: vec![route("posts"), route("tags")],
         tags: Default::default(),
+        platform: Default::default(),
         cdn: None,
         origin: Origin {
             instances: 1,
@@ -66,6 +67,10 @@ pub fn scenario() -> Scenario {
             memory: None,
             disk: true,
             disk_read: SimTime::from_millis(1),
+            headers: Default::default(),
+            queue: None,
+            store_lag: None,
+            tag_lag: None,
         },
         backend: Backend {
             concurrency: None,

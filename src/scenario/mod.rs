@@ -8,6 +8,7 @@
 
 mod describe;
 mod parse;
+pub mod platform;
 mod sweep;
 pub mod tags;
 
@@ -25,6 +26,7 @@ pub use crate::slo::Bound;
 use crate::time::SimTime;
 /// The scenario's traffic pattern (`[traffic]`), one of `crate::traffic::PATTERNS`.
 pub use crate::traffic::Traffic;
+pub use platform::{CdnProduct, HeaderRule, Platform, PlatformName, RevalidationQueue};
 pub use tags::{TagId, TagTemplate, Tags};
 
 #[derive(Clone, Debug)]
@@ -55,6 +57,9 @@ pub struct Scenario {
     /// Which pages carry which cache tags (`[[routes]] tags`), built once and shared by every
     /// run; empty when no route has tags.
     pub tags: Arc<Tags>,
+    /// Where the site runs (`[platform]`), its CDN product, and what their profiles filled in
+    /// (docs/platforms.md).
+    pub platform: Platform,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,6 +107,20 @@ pub struct Cdn {
     pub shield: Option<Shield>,
     /// How a tag revalidation's purge reaches the CDN: one purge per page, or one per tag.
     pub purge_by: PurgeBy,
+    /// The CDN product whose profile filled in the keys below (`product`).
+    pub product: CdnProduct,
+    /// The resolution of the PoPs' clock (`clock`): zero is exact; nginx keeps whole seconds.
+    pub clock: SimTime,
+    /// Whether a copy past its TTL is served stale while it is fetched again (`honor_swr`);
+    /// `false`: it is a MISS, as if `stale-while-revalidate` were 0.
+    pub honor_swr: bool,
+    /// The bounds of the TTL a copy gets (`min_ttl`, `max_ttl`).
+    pub min_ttl: SimTime,
+    pub max_ttl: Option<SimTime>,
+    /// Whether a successful regeneration replaces the CDN's copy by itself (`follows_origin`),
+    /// after a drawn `propagation` delay.
+    pub follows_origin: bool,
+    pub propagation: Distribution,
 }
 
 /// How the site purges the CDN after `revalidate-tag` (`[cdn] purge_by`).
@@ -165,6 +184,15 @@ pub struct Origin {
     pub disk: bool,
     /// The latency of reading an entry back from disk.
     pub disk_read: SimTime,
+    /// What `Cache-Control` each answer carries (`headers`).
+    pub headers: HeaderRule,
+    /// The queue between a stale lookup and its regeneration (`[origin.queue]`); `None`: Next.js
+    /// regenerates in the background itself.
+    pub queue: Option<RevalidationQueue>,
+    /// How long a write to a shared cache takes to reach the other instances (`store_lag`), and
+    /// a tag revalidation the shared tag state (`tag_lag`); `None`: at once.
+    pub store_lag: Option<Distribution>,
+    pub tag_lag: Option<Distribution>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

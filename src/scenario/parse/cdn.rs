@@ -12,6 +12,7 @@ use super::distribution::Dist;
 use super::source::Source;
 use super::values::{CapacityValue, Count, Delay, DelaySecs, IntervalSecs, Probability, Word};
 use crate::error::InputError;
+use crate::scenario::platform::{CdnProduct, Profiles};
 use crate::scenario::{Cdn, Distribution, PurgeBy, Shield};
 use crate::time::SimTime;
 
@@ -30,6 +31,20 @@ pub(super) struct RawCdn {
     purge_failure: Option<Probability>,
     shield: Option<ShieldValue>,
     purge_by: Option<Word<PurgeBy>>,
+    product: Option<Word<CdnProduct>>,
+    clock: Option<Delay>,
+    honor_swr: Option<bool>,
+    min_ttl: Option<DelaySecs>,
+    max_ttl: Option<Spanned<IntervalSecs>>,
+    follows_origin: Option<bool>,
+    propagation: Option<Spanned<Dist>>,
+}
+
+impl RawCdn {
+    /// The `product` the file names.
+    pub(super) fn product(&self) -> Option<CdnProduct> {
+        self.product.map(|w| w.0)
+    }
 }
 
 /// `shield`'s own keys, when it is a table.
@@ -83,8 +98,13 @@ impl<'de> Deserialize<'de> for ShieldValue {
     }
 }
 
-/// `[cdn]` with its defaults; without the table there is no CDN at all.
-pub(super) fn resolve_cdn(source: &Source, raw: Option<RawCdn>) -> Result<Option<Cdn>, InputError> {
+/// `[cdn]` with its defaults, `profiles` filling in the keys the file leaves out; without the
+/// table there is no CDN at all.
+pub(super) fn resolve_cdn(
+    source: &Source,
+    raw: Option<RawCdn>,
+    profiles: &mut Profiles,
+) -> Result<Option<Cdn>, InputError> {
     let Some(c) = raw else {
         return Ok(None);
     };
@@ -101,12 +121,60 @@ pub(super) fn resolve_cdn(source: &Source, raw: Option<RawCdn>) -> Result<Option
             ),
         ));
     }
+    let min_ttl = profiles
+        .fill("cdn.min_ttl", c.min_ttl.map(|t| t.0), |p| p.min_ttl)
+        .unwrap_or(SimTime::ZERO);
+    let max_ttl = profiles.fill(
+        "cdn.max_ttl",
+        c.max_ttl.as_ref().map(|t| t.get_ref().0),
+        |p| p.max_ttl,
+    );
+    if let (Some(max), Some(written)) = (max_ttl, &c.max_ttl)
+        && max < min_ttl
+    {
+        return Err(source.at(
+            "cdn.max_ttl",
+            written,
+            format!("{max} is not allowed: at least `min_ttl` ({min_ttl})"),
+        ));
+    }
+    let follows_origin = profiles
+        .fill("cdn.follows_origin", c.follows_origin, |p| p.follows_origin)
+        .unwrap_or(false);
+    let propagation = match (&c.propagation, follows_origin) {
+        (Some(d), false) => {
+            return Err(source.at(
+                "cdn.propagation",
+                d,
+                "is how long a regeneration takes to reach the CDN by itself: set `follows_origin = true`, or remove `propagation`",
+            ));
+        }
+        (written, true) => profiles.fill(
+            "cdn.propagation",
+            written.as_ref().map(|d| d.get_ref().0.clone()),
+            |p| p.propagation.clone(),
+        ),
+        (None, false) => None,
+    };
     Ok(Some(Cdn {
+        product: profiles.product(),
+        clock: profiles
+            .fill("cdn.clock", c.clock.map(|t| t.0), |p| p.clock)
+            .unwrap_or(SimTime::ZERO),
+        honor_swr: profiles
+            .fill("cdn.honor_swr", c.honor_swr, |p| p.honor_swr)
+            .unwrap_or(true),
+        min_ttl,
+        max_ttl,
+        follows_origin,
+        propagation: propagation.unwrap_or(Distribution::Constant(SimTime::ZERO)),
         pops: c.pops.as_ref().map_or(1, |n| n.get_ref().0),
         capacity: c.capacity.map(|n| n.0),
         ttl: c.ttl.map(|t| t.0),
         stale_while_revalidate: c.stale_while_revalidate.map(|t| t.0),
-        collapse: c.collapse.unwrap_or(true),
+        collapse: profiles
+            .fill("cdn.collapse", c.collapse, |p| p.collapse)
+            .unwrap_or(true),
         warm: c.warm.unwrap_or(false),
         rtt: c.rtt.map_or(SimTime::ZERO, |t| t.0),
         origin_rtt: c.origin_rtt.map_or(SimTime::ZERO, |t| t.0),

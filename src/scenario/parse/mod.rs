@@ -18,6 +18,7 @@ mod limits;
 mod logs;
 mod monitor;
 mod origin;
+mod platform;
 mod policies;
 mod routes;
 mod slo;
@@ -38,6 +39,7 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use toml::{Spanned, Table};
 
 use super::Scenario;
+use super::platform::{Platform, Profiles};
 use crate::error::InputError;
 use crate::time::SimTime;
 
@@ -47,6 +49,7 @@ use events::{RawEvent, resolve_events};
 pub(super) use limits::{MAX_POINTS, check_runs};
 use monitor::{RawMonitor, resolve_monitor};
 use origin::{RawOrigin, resolve_origin};
+use platform::RawPlatform;
 use policies::{RawPolicy, resolve_policies};
 use routes::{RawRoute, read_logs, resolve_routes};
 use slo::Slo;
@@ -131,6 +134,7 @@ struct RawScenario {
     policies: Spanned<Vec<RawPolicy>>,
     events: Option<Spanned<Vec<Spanned<RawEvent>>>>,
     monitor: Option<RawMonitor>,
+    platform: Option<RawPlatform>,
     slo: Option<Slo>,
     /// Expanded by `sweep.rs`; only its presence and its shape matter here.
     sweep: Option<Spanned<SweepTable>>,
@@ -210,12 +214,21 @@ impl RawScenario {
             Some(w) => w.get_ref().0,
             None => SimTime::ZERO,
         };
-        let cdn = resolve_cdn(source, self.cdn)?;
+        let platform = self
+            .platform
+            .and_then(|p| p.name)
+            .map_or_else(Default::default, |w| w.0);
+        let mut profiles = Profiles::new(
+            platform,
+            self.cdn.as_ref().and_then(|c| c.product()),
+            self.cdn.is_some(),
+        );
+        let cdn = resolve_cdn(source, self.cdn, &mut profiles)?;
         let routes = resolve_routes(source, raw_routes, duration, found)?;
         let slo = self.slo.map_or_else(Vec::new, |s| s.0);
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
-        let origin = resolve_origin(source, self.origin)?;
+        let origin = resolve_origin(source, self.origin, &mut profiles)?;
         let events = resolve_events(source, self.events, duration, &routes)?;
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);
@@ -261,6 +274,11 @@ impl RawScenario {
         })?;
         Ok(Scenario {
             tags: std::sync::Arc::new(super::Tags::new(&routes)),
+            platform: Platform {
+                name: platform,
+                product: cdn.as_ref().map_or_else(Default::default, |c| c.product),
+                settings: profiles.settings,
+            },
             name,
             description: self.description.unwrap_or_default(),
             path: source.path.to_path_buf(),

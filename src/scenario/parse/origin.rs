@@ -5,15 +5,25 @@
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::distribution::Dist;
+use super::platform::RawQueue;
 use super::source::Source;
 use super::values::{Count, Delay, IntervalSecs, Keyword, Size, Word};
 use crate::error::InputError;
+use crate::scenario::Distribution;
+use crate::scenario::platform::{HeaderRule, Profile, Profiles};
 use crate::scenario::{Balancer, CacheMode, Origin};
 use crate::time::SimTime;
 
 impl Keyword for CacheMode {
     const WORDS: &'static [(&'static str, Self)] =
         &[("local", CacheMode::Local), ("shared", CacheMode::Shared)];
+}
+
+impl std::fmt::Display for CacheMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
 }
 
 impl Keyword for Balancer {
@@ -38,6 +48,10 @@ pub(super) struct RawOrigin {
     memory: Option<Spanned<Size>>,
     disk: Option<Spanned<bool>>,
     disk_read: Option<Spanned<Delay>>,
+    headers: Option<Word<HeaderRule>>,
+    queue: Option<RawQueue>,
+    store_lag: Option<Spanned<Dist>>,
+    tag_lag: Option<Spanned<Dist>>,
 }
 
 /// Next.js `expireTime` default: one year.
@@ -47,13 +61,17 @@ const NEXT_EXPIRE_TIME: SimTime = SimTime::from_secs(365 * 86_400);
 /// Node's `fs`: an assumption, about a millisecond (docs/model.md §6.7).
 const DISK_READ: SimTime = SimTime::from_millis(1);
 
-/// A table left out takes the same defaults as one with every key left out.
+/// A table left out takes the same defaults as one with every key left out; `profiles` fill in
+/// the keys the file leaves out.
 pub(super) fn resolve_origin(
     source: &Source,
     raw: Option<RawOrigin>,
+    profiles: &mut Profiles,
 ) -> Result<Origin, InputError> {
     let o = raw.unwrap_or_default();
-    let cache = o.cache.map_or(CacheMode::Local, |w| w.0);
+    let cache = profiles
+        .fill("origin.cache", o.cache.map(|w| w.0), |p| p.cache)
+        .unwrap_or(CacheMode::Local);
     match (&o.memory, cache) {
         (Some(memory), CacheMode::Shared) => {
             return Err(source.at(
@@ -80,7 +98,25 @@ pub(super) fn resolve_origin(
         }
         _ => {}
     }
+    let store_lag = lag(source, "store_lag", o.store_lag, cache, profiles, |p| {
+        p.store_lag.clone()
+    })?;
+    let tag_lag = lag(source, "tag_lag", o.tag_lag, cache, profiles, |p| {
+        p.tag_lag.clone()
+    })?;
+    let headers = profiles
+        .fill("origin.headers", o.headers.map(|w| w.0), |p| p.headers)
+        .unwrap_or_default();
+    // Keys written in `[origin.queue]` win one by one over the profile's queue.
+    let queue = match &o.queue {
+        Some(written) => Some(written.over(profiles.peek(|p| p.queue).unwrap_or_default())),
+        None => profiles.fill("origin.queue", None, |p| p.queue),
+    };
     Ok(Origin {
+        headers,
+        queue,
+        store_lag,
+        tag_lag,
         instances: o.instances.map_or(1, |n| n.0),
         cache,
         lock: o.lock.unwrap_or(false),
@@ -93,6 +129,33 @@ pub(super) fn resolve_origin(
         disk: o.disk.is_none_or(|d| d.into_inner()),
         disk_read: o.disk_read.map_or(DISK_READ, |t| t.into_inner().0),
     })
+}
+
+/// `store_lag` or `tag_lag`: only a shared cache has other instances to reach. A profile's lag is
+/// dropped when the file chose local caches.
+fn lag(
+    source: &Source,
+    key: &str,
+    written: Option<Spanned<Dist>>,
+    cache: CacheMode,
+    profiles: &mut Profiles,
+    get: impl Fn(&Profile) -> Option<Distribution>,
+) -> Result<Option<Distribution>, InputError> {
+    match (written, cache) {
+        (Some(d), CacheMode::Local) => Err(source.at(
+            format!("origin.{key}"),
+            &d,
+            format!(
+                "delays what the other instances see of a shared cache, and each local cache is its own: use `cache = \"shared\"`, or remove `{key}`"
+            ),
+        )),
+        (written, CacheMode::Shared) => Ok(profiles.fill(
+            &format!("origin.{key}"),
+            written.map(|d| d.into_inner().0),
+            get,
+        )),
+        (None, CacheMode::Local) => Ok(None),
+    }
 }
 
 #[cfg(test)]
