@@ -5,6 +5,15 @@
 //! A profile only fills in: a key written in the file wins, then the CDN product's profile, then
 //! the platform's, then isrsim's default. `Platform::settings` records every value a profile
 //! filled in, with where it comes from, for `isrsim validate`.
+//!
+//! Each value cites its source in `Profile::sources`: the file and release of the platform's
+//! open-source adapter (`@opennextjs/aws` 4.2.0, `@opennextjs/cloudflare` 1.20.18,
+//! `@netlify/plugin-nextjs` 5.15.12), or the vendor's documentation page and its date (Vercel's
+//! ISR docs, Amazon SQS and CloudFront, Cloudflare KV and its changelog, nginx's CHANGES, Varnish's
+//! `cache_rfc2616.c`, Fastly). docs/platforms.md has one table per profile (behaviour, value,
+//! source), the values that only approximate the real behaviour (SQS's and the Durable Object
+//! queue's retry intervals, the Durable Object queue's deduplication as a window), and what no
+//! profile models.
 
 use std::fmt;
 
@@ -187,113 +196,268 @@ impl Profile {
     }
 }
 
-/// What the platform `name` fills in.
+/// What the platform `name` fills in. Every value and its source: docs/platforms.md.
 pub fn platform_profile(name: PlatformName) -> Profile {
     match name {
         PlatformName::NextStart => Profile::default(),
-        PlatformName::Vercel => Profile {
-            cache: Some(CacheMode::Shared),
-            follows_origin: Some(true),
-            propagation: Some(Distribution::Constant(SimTime::from_millis(300))),
-            sources: &[
-                (
-                    "origin.cache",
-                    "Vercel docs, Incremental Static Regeneration: a durable cache per region",
-                ),
-                (
-                    "cdn.follows_origin",
-                    "Vercel docs, Incremental Static Regeneration: a regeneration updates the cached page",
-                ),
-                (
-                    "cdn.propagation",
-                    "Vercel docs, Incremental Static Regeneration: purges propagate in about 300ms",
-                ),
-            ],
-            ..Profile::default()
-        },
-        PlatformName::OpenNextAws => Profile {
-            product: Some(CdnProduct::CloudFront),
-            cache: Some(CacheMode::Shared),
-            headers: Some(HeaderRule::OpenNextAws),
-            queue: Some(RevalidationQueue {
-                groups: 10,
-                dedupe_window: SimTime::from_secs(300),
-                ..RevalidationQueue::default()
-            }),
-            sources: &[
-                (
-                    "cdn.product",
-                    "OpenNext docs, AWS architecture: CloudFront in front of the server function",
-                ),
-                (
-                    "origin.cache",
-                    "@opennextjs/aws: the S3 incremental cache, shared by every server function",
-                ),
-                (
-                    "origin.headers",
-                    "@opennextjs/aws 4.2.0, packages/open-next/src/core/routing/util.ts, fixISRHeaders",
-                ),
-                (
-                    "origin.queue",
-                    "@opennextjs/aws 4.2.0, SQS FIFO queue: MAX_REVALIDATE_CONCURRENCY groups, SQS's 5-minute deduplication",
-                ),
-            ],
-            ..Profile::default()
-        },
-        PlatformName::OpenNextCloudflare => Profile {
-            product: Some(CdnProduct::Cloudflare),
-            cache: Some(CacheMode::Shared),
-            headers: Some(HeaderRule::OpenNextAws),
-            sources: &[
-                (
-                    "cdn.product",
-                    "@opennextjs/cloudflare: the Worker runs behind Cloudflare's CDN",
-                ),
-                (
-                    "origin.cache",
-                    "@opennextjs/cloudflare 1.20.18: the incremental cache in KV or R2, shared",
-                ),
-                (
-                    "origin.headers",
-                    "@opennextjs/cloudflare 1.20.18 uses @opennextjs/aws's routing, fixISRHeaders",
-                ),
-            ],
-            ..Profile::default()
-        },
-        PlatformName::Netlify => Profile {
-            cache: Some(CacheMode::Shared),
-            headers: Some(HeaderRule::Netlify),
-            sources: &[
-                (
-                    "origin.cache",
-                    "@netlify/plugin-nextjs: the blobs cache shared by every function",
-                ),
-                (
-                    "origin.headers",
-                    "@netlify/plugin-nextjs, src/run/headers.ts",
-                ),
-            ],
-            ..Profile::default()
-        },
+        PlatformName::Vercel => vercel(),
+        PlatformName::OpenNextAws => opennext_aws(),
+        PlatformName::OpenNextCloudflare => opennext_cloudflare(),
+        PlatformName::Netlify => netlify(),
     }
 }
 
-/// What the CDN product `product` fills in.
+/// Vercel: the durable ISR cache of the function's region behind regional CDN caches, which a
+/// regeneration updates by itself.
+fn vercel() -> Profile {
+    Profile {
+        cache: Some(CacheMode::Shared),
+        collapse: Some(true),
+        follows_origin: Some(true),
+        propagation: Some(Distribution::Constant(SimTime::from_millis(300))),
+        sources: &[
+            (
+                "origin.cache",
+                "Vercel docs, ISR usage and pricing (updated 2026-08-11): durable storage in a \
+                 single region, a CDN cache in every region",
+            ),
+            (
+                "cdn.collapse",
+                "Vercel docs, request collapsing (read 2026-12-07): one function call per region",
+            ),
+            (
+                "cdn.follows_origin",
+                "Next.js 12.1 release post (2022-02-17): on Vercel, revalidation pushes the pages \
+                 to the edge",
+            ),
+            (
+                "cdn.propagation",
+                "Next.js 12.1 release post (2022-02-17): it propagates globally in about 300ms",
+            ),
+        ],
+        ..Profile::default()
+    }
+}
+
+/// OpenNext on AWS: S3 behind the server functions, the adapter's header rule, an SQS FIFO queue
+/// read by the revalidation function.
+fn opennext_aws() -> Profile {
+    Profile {
+        product: Some(CdnProduct::CloudFront),
+        cache: Some(CacheMode::Shared),
+        headers: Some(HeaderRule::OpenNextAws),
+        queue: Some(RevalidationQueue {
+            groups: 10,
+            concurrency: 1,
+            dedupe_window: SimTime::from_secs(5 * 60),
+            timeout: Some(SimTime::from_secs(30)),
+            retries: 20,
+            backoff: SimTime::from_secs(30),
+        }),
+        sources: &[
+            (
+                "cdn.product",
+                "opennext.js.org, AWS reference implementation (2026-05-15): the distribution in \
+                 front of the server function",
+            ),
+            (
+                "origin.cache",
+                "@opennextjs/aws 4.2.0: one S3 incremental cache for every server function, read \
+                 after write consistent",
+            ),
+            (
+                "origin.headers",
+                "@opennextjs/aws 4.2.0, packages/open-next/src/core/routing/util.ts",
+            ),
+            (
+                "origin.queue",
+                "@opennextjs/aws 4.2.0, packages/open-next/src/core/routing/queue.ts (10 groups); \
+                 AWS docs, SQS FIFO queue key terms (one message of a group at a time, 5-minute \
+                 deduplication); opennext.js.org, AWS reference implementation (a 30 s function \
+                 timeout); SQS visibility timeout, 30 s by default, before a failed message \
+                 comes back",
+            ),
+        ],
+        ..Profile::default()
+    }
+}
+
+/// OpenNext on Cloudflare: KV's eventually consistent incremental cache, the header rule of
+/// `@opennextjs/aws`, the Durable Object queue.
+fn opennext_cloudflare() -> Profile {
+    Profile {
+        product: Some(CdnProduct::Cloudflare),
+        cache: Some(CacheMode::Shared),
+        headers: Some(HeaderRule::OpenNextAws),
+        store_lag: Some(Distribution::Uniform {
+            low: SimTime::ZERO,
+            high: SimTime::from_secs(60),
+        }),
+        queue: Some(RevalidationQueue {
+            groups: 10,
+            concurrency: 5,
+            dedupe_window: SimTime::from_secs(5 * 60),
+            timeout: Some(SimTime::from_secs(10)),
+            retries: 6,
+            backoff: SimTime::from_secs(4),
+        }),
+        sources: &[
+            (
+                "cdn.product",
+                "Cloudflare docs, Workers Cache (read 2026-12-07): the cache of a Worker's own \
+                 responses",
+            ),
+            (
+                "origin.cache",
+                "@opennextjs/cloudflare 1.20.18: one incremental cache in KV or R2",
+            ),
+            (
+                "origin.store_lag",
+                "opennext.js.org, Cloudflare caching (2026-05-07): KV can take up to 60 seconds \
+                 to reflect an update globally",
+            ),
+            (
+                "origin.headers",
+                "@opennextjs/cloudflare 1.20.18 routes with @opennextjs/aws 4.2.0, \
+                 packages/open-next/src/core/routing/util.ts",
+            ),
+            (
+                "origin.queue",
+                "@opennextjs/cloudflare 1.20.18, packages/cloudflare/src/api/durable-objects/\
+                 queue.ts: 5 at a time, 10 s, 6 retries 2 s then 8 s to 128 s apart, duplicates \
+                 dropped; 10 groups as @opennextjs/aws",
+            ),
+        ],
+        ..Profile::default()
+    }
+}
+
+/// Netlify: the runtime's blobs cache and header rule, and the durable tier's one function call.
+fn netlify() -> Profile {
+    Profile {
+        cache: Some(CacheMode::Shared),
+        headers: Some(HeaderRule::Netlify),
+        collapse: Some(true),
+        sources: &[
+            (
+                "origin.cache",
+                "@netlify/plugin-nextjs 5.15.12, src/run/handlers/cache.cts: blobs read with \
+                 strong consistency",
+            ),
+            (
+                "origin.headers",
+                "@netlify/plugin-nextjs 5.15.12, src/run/headers.ts",
+            ),
+            (
+                "cdn.collapse",
+                "Netlify blog, announcing durable caching (read 2026-12-07): one function call \
+                 per stale page",
+            ),
+        ],
+        ..Profile::default()
+    }
+}
+
+/// What the CDN product `product` fills in. Every value and its source: docs/platforms.md.
 pub fn cdn_profile(product: CdnProduct) -> Profile {
     match product {
+        CdnProduct::Generic => Profile::default(),
         CdnProduct::Nginx => Profile {
             clock: Some(SimTime::from_secs(1)),
-            sources: &[(
-                "cdn.clock",
-                "nginx, src/http/ngx_http_file_cache.c: valid_sec in whole seconds",
-            )],
+            honor_swr: Some(true),
+            collapse: Some(true),
+            sources: &[
+                (
+                    "cdn.clock",
+                    "nginx, src/http/ngx_http_file_cache.c: valid_sec in whole seconds",
+                ),
+                (
+                    "cdn.honor_swr",
+                    "nginx 1.11.10 CHANGES (2017-02-14), with proxy_cache_use_stale updating and \
+                     proxy_cache_background_update on, as in examples/cdn/nginx.conf",
+                ),
+                (
+                    "cdn.collapse",
+                    "nginx docs, proxy_cache_lock on, as in examples/cdn/nginx.conf",
+                ),
+            ],
             ..Profile::default()
         },
-        CdnProduct::Generic
-        | CdnProduct::Varnish
-        | CdnProduct::CloudFront
-        | CdnProduct::Fastly
-        | CdnProduct::Cloudflare => Profile::default(),
+        CdnProduct::Varnish => Profile {
+            honor_swr: Some(true),
+            collapse: Some(true),
+            sources: &[
+                (
+                    "cdn.honor_swr",
+                    "varnish-cache, bin/varnishd/cache/cache_rfc2616.c: the grace period from \
+                     stale-while-revalidate, a background fetch within it",
+                ),
+                (
+                    "cdn.collapse",
+                    "Varnish users' guide: requests for an object being fetched wait on the fetch",
+                ),
+            ],
+            ..Profile::default()
+        },
+        CdnProduct::CloudFront => Profile {
+            honor_swr: Some(true),
+            min_ttl: Some(SimTime::ZERO),
+            max_ttl: Some(SimTime::from_secs(31_536_000)),
+            collapse: Some(true),
+            sources: &[
+                (
+                    "cdn.honor_swr",
+                    "AWS What's New (2023-05-17): stale-while-revalidate honoured",
+                ),
+                (
+                    "cdn.min_ttl",
+                    "AWS API reference, cache policy config (read 2026-12-07): minimum TTL 0",
+                ),
+                (
+                    "cdn.max_ttl",
+                    "AWS API reference, cache policy config (read 2026-12-07): maximum TTL \
+                     31536000 s by default",
+                ),
+                (
+                    "cdn.collapse",
+                    "AWS developer guide (read 2026-12-07): one origin request for simultaneous \
+                     requests of an object",
+                ),
+            ],
+            ..Profile::default()
+        },
+        CdnProduct::Fastly => Profile {
+            honor_swr: Some(true),
+            collapse: Some(true),
+            sources: &[
+                (
+                    "cdn.honor_swr",
+                    "Fastly docs, beresp.stale_while_revalidate (read 2026-12-07): read from \
+                     Cache-Control by default",
+                ),
+                (
+                    "cdn.collapse",
+                    "Fastly docs, request collapsing (read 2026-12-07)",
+                ),
+            ],
+            ..Profile::default()
+        },
+        CdnProduct::Cloudflare => Profile {
+            honor_swr: Some(true),
+            collapse: Some(true),
+            sources: &[
+                (
+                    "cdn.honor_swr",
+                    "Cloudflare changelog, asynchronous stale-while-revalidate (2026-02-26)",
+                ),
+                (
+                    "cdn.collapse",
+                    "Cloudflare changelog (2026-02-26): every request gets the stale copy until \
+                     the origin answers",
+                ),
+            ],
+            ..Profile::default()
+        },
     }
 }
 
@@ -457,6 +621,116 @@ mod tests {
         for p in [np, gp] {
             assert!(p.sources.is_empty());
             assert!(p.headers.is_none() && p.queue.is_none() && p.clock.is_none());
+        }
+    }
+
+    /// Every profile, named as `validate` names it.
+    fn every_profile() -> Vec<(String, Profile)> {
+        let platforms = PlatformName::WORDS
+            .iter()
+            .map(|(w, p)| (format!("platform {w}"), platform_profile(*p)));
+        let products = CdnProduct::WORDS
+            .iter()
+            .map(|(w, p)| (format!("cdn product {w}"), cdn_profile(*p)));
+        platforms.chain(products).collect()
+    }
+
+    /// The dotted keys `p` sets a value for.
+    fn keys_set(p: &Profile) -> Vec<&'static str> {
+        let set = [
+            ("cdn.product", p.product.is_some()),
+            ("origin.cache", p.cache.is_some()),
+            ("origin.headers", p.headers.is_some()),
+            ("origin.queue", p.queue.is_some()),
+            ("origin.store_lag", p.store_lag.is_some()),
+            ("origin.tag_lag", p.tag_lag.is_some()),
+            ("cdn.collapse", p.collapse.is_some()),
+            ("cdn.clock", p.clock.is_some()),
+            ("cdn.honor_swr", p.honor_swr.is_some()),
+            ("cdn.min_ttl", p.min_ttl.is_some()),
+            ("cdn.max_ttl", p.max_ttl.is_some()),
+            ("cdn.follows_origin", p.follows_origin.is_some()),
+            ("cdn.propagation", p.propagation.is_some()),
+        ];
+        set.iter().filter(|(_, s)| *s).map(|(k, _)| *k).collect()
+    }
+
+    #[test]
+    fn every_value_a_profile_sets_names_its_source_and_every_source_a_value() {
+        for (name, p) in every_profile() {
+            let mut set = keys_set(&p);
+            let mut cited: Vec<&str> = p.sources.iter().map(|(k, _)| *k).collect();
+            set.sort_unstable();
+            cited.sort_unstable();
+            assert_eq!(set, cited, "{name}");
+            for (key, source) in p.sources {
+                // `validate` prints a source as it is, in the file's plain words: no quotes or
+                // braces, and no word in camel case (which it keeps for Rust's debug names).
+                assert!(source.len() > 20, "{name} {key}: {source}");
+                assert!(!source.contains(['"', '{', '}']), "{name} {key}: {source}");
+                for word in source.split(|c: char| !c.is_alphanumeric()) {
+                    let camel = word.chars().skip(1).any(char::is_uppercase)
+                        && word.chars().any(char::is_lowercase);
+                    assert!(!camel, "{name} {key}: `{word}` in {source}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_cited_numbers() {
+        // @opennextjs/aws: MAX_REVALIDATE_CONCURRENCY "10"; SQS FIFO: one message of a group at
+        // a time, a 5-minute deduplication interval; the reference revalidation function: 30 s.
+        let aws = platform_profile(PlatformName::OpenNextAws).queue.unwrap();
+        assert_eq!((aws.groups, aws.concurrency), (10, 1));
+        assert_eq!(aws.dedupe_window, SimTime::from_secs(5 * 60));
+        assert_eq!(aws.timeout, Some(SimTime::from_secs(30)));
+        // @opennextjs/cloudflare's Durable Object queue: DEFAULT_MAX_REVALIDATION 5,
+        // DEFAULT_REVALIDATION_TIMEOUT_MS 10_000, DEFAULT_MAX_RETRIES 6.
+        let cf = platform_profile(PlatformName::OpenNextCloudflare);
+        let q = cf.queue.unwrap();
+        assert_eq!((q.groups, q.concurrency, q.retries), (10, 5, 6));
+        assert_eq!(q.timeout, Some(SimTime::from_millis(10_000)));
+        // Workers KV: up to 60 s.
+        assert_eq!(
+            cf.store_lag,
+            Some(Distribution::Uniform {
+                low: SimTime::ZERO,
+                high: SimTime::from_secs(60)
+            })
+        );
+        // Both OpenNext adapters answer with fixISRHeaders; Netlify with its own.
+        assert_eq!(cf.headers, Some(HeaderRule::OpenNextAws));
+        let netlify = platform_profile(PlatformName::Netlify);
+        assert_eq!(netlify.headers, Some(HeaderRule::Netlify));
+        // Vercel: about 300 ms to every region.
+        let vercel = platform_profile(PlatformName::Vercel);
+        assert_eq!(vercel.follows_origin, Some(true));
+        assert_eq!(
+            vercel.propagation,
+            Some(Distribution::Constant(SimTime::from_millis(300)))
+        );
+        // nginx: whole seconds; CloudFront: TTLs within [0, 31,536,000 s].
+        assert_eq!(
+            cdn_profile(CdnProduct::Nginx).clock,
+            Some(SimTime::from_secs(1))
+        );
+        let cloudfront = cdn_profile(CdnProduct::CloudFront);
+        assert_eq!(cloudfront.min_ttl, Some(SimTime::ZERO));
+        assert_eq!(cloudfront.max_ttl, Some(SimTime::from_secs(365 * 86_400)));
+        // Every named product honours stale-while-revalidate (CloudFront since 2023-05-17,
+        // Cloudflare asynchronously since 2026-02-26) and collapses requests.
+        for (name, p) in every_profile()
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("cdn"))
+        {
+            if name != "cdn product generic" {
+                assert_eq!(
+                    (p.honor_swr, p.collapse),
+                    (Some(true), Some(true)),
+                    "{name}"
+                );
+            }
         }
     }
 }

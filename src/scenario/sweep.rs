@@ -268,7 +268,9 @@ fn axes(path: &Path, lines: &Lines, sweep: Value) -> Result<Vec<Axis>, InputErro
                 ),
             ));
         }
-        if key.split('.').next_back() == Some("name") {
+        // A route's, a policy's or an event's name identifies it across the sweep; the platform's
+        // (`platform.name`) is a setting like any other.
+        if key != "platform.name" && key.split('.').next_back() == Some("name") {
             return Err(error(
                 &key,
                 line,
@@ -506,6 +508,21 @@ routes.posts = { revalidate = "5m" }
     fn a_missing_table_is_created() {
         let s = study("\"cdn.pops\" = [1, 4]\n").unwrap();
         assert_eq!(s.points[1].scenario.cdn.as_ref().map(|c| c.pops), Some(4));
+    }
+
+    #[test]
+    fn the_platform_is_swept_by_its_name_but_a_route_is_not() {
+        use crate::scenario::{HeaderRule, PlatformName};
+        let s = study("\"platform.name\" = [\"next-start\", \"opennext-aws\"]\n").unwrap();
+        let labels: Vec<&str> = s.points.iter().map(|p| p.labels[0].as_str()).collect();
+        assert_eq!(labels, ["next-start", "opennext-aws"]);
+        let (plain, aws) = (&s.points[0].scenario, &s.points[1].scenario);
+        assert_eq!(plain.platform.name, PlatformName::NextStart);
+        assert_eq!(plain.origin.headers, HeaderRule::Next);
+        assert_eq!(aws.platform.name, PlatformName::OpenNextAws);
+        assert_eq!(aws.origin.headers, HeaderRule::OpenNextAws);
+        let e = study("\"routes.posts.name\" = [\"articles\"]\n").unwrap_err();
+        assert!(e.message.contains("cannot be swept"), "{e}");
     }
 
     #[test]

@@ -88,7 +88,7 @@ mod tests {
         let s = parse(
             "[origin]\ncache = \"shared\"\nheaders = \"netlify\"\nstore_lag = \"2s\"\ntag_lag = { uniform = [\"0s\", \"1s\"] }\n\
              [origin.queue]\ngroups = 10\nconcurrency = 2\ndedupe_window = \"5m\"\ntimeout = \"30s\"\nretries = 3\nbackoff = \"2s\"\n\
-             [cdn]\nproduct = \"fastly\"\nclock = \"1s\"\nhonor_swr = false\nmin_ttl = 10\nmax_ttl = \"1h\"\nfollows_origin = true\npropagation = \"300ms\"",
+             [cdn]\nproduct = \"fastly\"\ncollapse = true\nclock = \"1s\"\nhonor_swr = false\nmin_ttl = 10\nmax_ttl = \"1h\"\nfollows_origin = true\npropagation = \"300ms\"",
         );
         let (o, c) = (&s.origin, s.cdn.as_ref().unwrap());
         assert_eq!(o.headers, HeaderRule::Netlify);

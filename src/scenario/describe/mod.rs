@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+mod platform;
+
 use super::parse::Keyword;
 use super::{
     Action, Bound, Capacity, Distribution, OnEdit, Policy, PurgeBy, RoutePolicy, Scenario,
@@ -17,6 +19,7 @@ use crate::logs::replay::WINDOW_S;
 use crate::time::SimTime;
 use crate::traffic::Setting;
 use crate::traffic::profile::EditProfile;
+use platform::{cdn_parts, origin_parts, platform};
 
 /// The widest line, in characters, that `describe` writes when it can break it.
 const WIDTH: usize = 96;
@@ -72,6 +75,9 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
     o.push('\n');
     o += &section("[traffic]", traffic(&s.traffic, s.duration));
     routes(&mut o, s);
+    if platform(&mut o, s, None) {
+        o.push('\n');
+    }
     o += &section("[cdn]", cdn(s));
     let og = &s.origin;
     let mut origin = vec![
@@ -104,6 +110,7 @@ pub fn describe(study: &Study, expected: &Expected) -> String {
     if og.build_spread > SimTime::ZERO {
         origin.push(format!("build_spread = {}", duration(og.build_spread)));
     }
+    origin_parts(&mut origin, og);
     o += &section("[origin]", origin);
     let b = &s.backend;
     o += &section(
@@ -465,6 +472,7 @@ fn cdn(s: &Scenario) -> Vec<String> {
             },
         ]),
     }
+    cdn_parts(&mut items, c);
     items
 }
 
@@ -600,6 +608,26 @@ fn sweep(o: &mut String, study: &Study) {
             }
         }
         *o += &wrapped(2, 4, &labelled(&format!("{axis} ="), values), ", ");
+    }
+    // What the profiles fill in at each point whose platform or product differs, once each.
+    let mut described = vec![&study.base.platform];
+    for point in &study.points {
+        let scenario = &point.scenario;
+        if described.contains(&&scenario.platform) {
+            continue;
+        }
+        described.push(&scenario.platform);
+        let at: Vec<String> = study
+            .axes
+            .iter()
+            .zip(&point.labels)
+            .map(|(axis, label)| format!("{axis} = {label}"))
+            .collect();
+        let mut block = String::new();
+        if platform(&mut block, scenario, Some(&at.join(", "))) {
+            o.push('\n');
+            *o += &block;
+        }
     }
 }
 
