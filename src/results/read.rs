@@ -37,6 +37,14 @@ use crate::metrics::{
 };
 use crate::scenario::Study;
 
+/// Metrics appended to `runs.csv` and `routes.csv` after their first release: a folder written
+/// before them lacks their columns, and reads them as not measured.
+const LATER: [&str; 3] = [
+    "purge_requests",
+    "tag_invalidations",
+    "regenerations_deduplicated",
+];
+
 /// What a results folder holds, read back.
 #[derive(Clone, Debug)]
 pub struct Folder {
@@ -192,7 +200,7 @@ impl Folder {
         let layout = Layout::of(sheet, &self.study, true)?;
         let replication = sheet.column("replication")?;
         let seed = sheet.column("seed")?;
-        let metrics = sheet.columns(RUN_COLUMNS.iter().map(|c| c.name))?;
+        let metrics = sheet.metric_columns(RUN_COLUMNS.iter().map(|c| c.name))?;
         let mut index = RunIndex::new();
         for (line, record) in &sheet.rows {
             let row = Row::new(sheet, *line, record);
@@ -205,7 +213,7 @@ impl Folder {
             }
             let mut values = [None; RUN_COLUMNS.len()];
             for (value, &c) in values.iter_mut().zip(&metrics) {
-                *value = row.optional(c)?;
+                *value = c.map(|c| row.optional(c)).transpose()?.flatten();
             }
             index.insert(key, (self.runs.len(), *line));
             self.runs.push(RunResult {
@@ -350,8 +358,8 @@ impl Folder {
         let layout = Layout::of(sheet, &self.study, true)?;
         let route = sheet.column("route")?;
         let replications = sheet.column("replications")?;
-        let means = sheet.columns(ROUTE_COLUMNS.iter().map(|c| c.name))?;
-        let cis = sheet.columns(ROUTE_COLUMNS.iter().map(|c| format!("{}_ci95", c.name)))?;
+        let means = sheet.metric_columns(ROUTE_COLUMNS.iter().map(|c| c.name))?;
+        let cis = sheet.metric_columns(ROUTE_COLUMNS.iter().map(|c| format!("{}_ci95", c.name)))?;
         // Each (point, policy)'s first place in study order, and each route's row once read.
         let mut first = Vec::new();
         let mut found: Vec<Vec<Option<(RouteSummary, u64)>>> = Vec::new();
@@ -388,8 +396,8 @@ impl Folder {
                 ci95: [None; ROUTE_COLUMNS.len()],
             };
             for c in 0..ROUTE_COLUMNS.len() {
-                summary.means[c] = row.optional(means[c])?;
-                summary.ci95[c] = row.optional(cis[c])?;
+                summary.means[c] = means[c].map(|i| row.optional(i)).transpose()?.flatten();
+                summary.ci95[c] = cis[c].map(|i| row.optional(i)).transpose()?.flatten();
             }
             *slot = Some((summary, *line));
         }
@@ -421,7 +429,8 @@ impl Folder {
         let layout = Layout::of(sheet, &self.study, true)?;
         let replications = sheet.column("replications")?;
         let names = RUN_COLUMNS.iter().map(|c| c.name);
-        let figures = sheet.columns(names.flat_map(|n| [n.to_string(), format!("{n}_ci95")]))?;
+        let figures =
+            sheet.metric_columns(names.flat_map(|n| [n.to_string(), format!("{n}_ci95")]))?;
         let mut lines = HashMap::new();
         for (line, record) in &sheet.rows {
             let row = Row::new(sheet, *line, record);
@@ -431,7 +440,7 @@ impl Folder {
                 return Err(row.damaged(Problem::Repeated { what, first }));
             }
             row.expect(replications, f64::from(self.study.base.replications))?;
-            for &c in &figures {
+            for &c in figures.iter().flatten() {
                 row.optional(c)?;
             }
             lines.insert((point, policy), *line);
@@ -571,6 +580,25 @@ impl Sheet {
             .iter()
             .position(|h| h == name)
             .ok_or_else(|| self.damaged(1, Problem::MissingColumn(name.to_string())))
+    }
+
+    /// The index of each metric's column: a metric added after a folder was written (`LATER`)
+    /// is `None` there, read as not measured; any other missing column is damage.
+    fn metric_columns<S: AsRef<str>>(
+        &self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Result<Vec<Option<usize>>, ReadError> {
+        names
+            .into_iter()
+            .map(|n| {
+                let n = n.as_ref();
+                let base = n.strip_suffix("_ci95").unwrap_or(n);
+                match self.column(n) {
+                    Err(_) if LATER.contains(&base) => Ok(None),
+                    found => found.map(Some),
+                }
+            })
+            .collect()
     }
 
     fn columns<S: AsRef<str>>(
