@@ -318,11 +318,16 @@ impl Origin {
         self.picked
     }
 
-    /// When the entry of `page` that the last picked instance holds goes stale: for the header
-    /// of the answer that instance has just given (`model::headers`, last-modified being this
-    /// minus the route's `revalidate`).
-    pub fn answered_fresh_until(&self, page: PageId) -> SimTime {
-        self.entries[self.entry_index(self.picked, page)].fresh_until
+    /// When the entry of `page` that the last picked instance reads at `now` goes stale: for the
+    /// header of the answer that instance has just given (`model::headers`, last-modified being
+    /// this minus the route's `revalidate`). It is the entry `lookup` read: under `store_lag`,
+    /// the one held for the other instances while a write is on its way.
+    pub fn answered_fresh_until(&self, page: PageId, now: SimTime) -> SimTime {
+        let i = self.entry_index(self.picked, page);
+        match self.held(self.picked, i, now) {
+            Some(held) => held.before.fresh_until,
+            None => self.entries[i].fresh_until,
+        }
     }
 
     /// Next.js's `get` finding the entry: in memory (it becomes the most recently used), or on
@@ -375,16 +380,7 @@ impl Origin {
             let expires = (!self.expires_at.is_empty()).then_some(held.before_expires);
             return classify(held.before, expires, now);
         }
-        let e = self.entries[i];
-        if e.version == ABSENT {
-            Lookup::Absent
-        } else if !self.expires_at.is_empty() && now >= self.expires_at[i] {
-            Lookup::Expired
-        } else if now < e.fresh_until {
-            Lookup::Fresh(e.version)
-        } else {
-            Lookup::Stale(e.version)
-        }
+        classify(self.entries[i], self.expires_at.get(i).copied(), now)
     }
 
     /// When the entry `instance` reads of `page` at `now` went stale, or goes stale: with its
@@ -642,6 +638,48 @@ mod tests {
             SimTime::from_secs(30)
         );
         assert_eq!(retry_after(None), SimTime::from_secs(30));
+    }
+
+    #[test]
+    fn an_answer_under_store_lag_is_fresh_as_the_entry_the_instance_read() {
+        use rand::SeedableRng;
+        let lag = Some((
+            Distribution::Constant(SimTime::from_secs(10)),
+            SimRng::seed_from_u64(1),
+        ));
+        let mut o = Origin::new(
+            2,
+            2,
+            CacheMode::Shared,
+            false,
+            Balancer::RoundRobin,
+            1,
+            false,
+        )
+        .with_lag(lag, None);
+        let (page, s) = (PageId(0), SimTime::from_secs);
+        o.store(InstanceId(0), page, 1, s(60), SimTime::NEVER);
+        // Instance 0 writes version 2 at 30s: instance 1 reads version 1 until 40s.
+        o.hold_write(InstanceId(0), page, s(30));
+        o.store(InstanceId(0), page, 2, s(90), SimTime::NEVER);
+        let mut rng = SimRng::seed_from_u64(2);
+        let mut answered = |o: &mut Origin, now| {
+            let i = o.pick_instance(page, &mut rng);
+            (i, o.lookup(i, page, now), o.answered_fresh_until(page, now))
+        };
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            seen.push(answered(&mut o, s(35)));
+        }
+        seen.sort_by_key(|(i, _, _)| i.0);
+        assert_eq!(seen[0], (InstanceId(0), Lookup::Fresh(2), s(90)));
+        assert_eq!(seen[1], (InstanceId(1), Lookup::Fresh(1), s(60)));
+        let (_, found, until) = answered(&mut o, s(45));
+        assert_eq!(
+            (found, until),
+            (Lookup::Fresh(2), s(90)),
+            "the write has arrived"
+        );
     }
 
     #[test]

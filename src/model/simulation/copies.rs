@@ -47,7 +47,7 @@ impl Simulation<'_> {
         }
         let answer = match served {
             Served::OriginHit => Answer::Hit {
-                fresh_until: self.origin.answered_fresh_until(page),
+                fresh_until: self.origin.answered_fresh_until(page, now),
             },
             Served::OriginStale => Answer::Stale,
             _ => Answer::Miss,
