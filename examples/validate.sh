@@ -133,6 +133,7 @@ for case in "${CASES[@]}"; do
     }
     rm -f "$dir/measured-$r.log.csv"
     # The command stack.sh printed, quoted as the shell reads it.
+    load=()
     eval "load=($(<"$STATE/load-command"))"
     extra=(--replication "$r" --out "$dir/measured-$r" --log "$dir/measured-$r.log.csv" --quiet)
     [[ -z $DURATION ]] || extra+=(--duration "$DURATION")
