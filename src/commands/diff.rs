@@ -114,7 +114,7 @@ pub(super) fn compare_folders<T>(
 
 /// Prints what `render` makes of a comparison on `out`, or its error on `err`; `Err` holds the
 /// exit code as `compare_folders` says.
-fn print_comparison<T>(
+pub(super) fn print_comparison<T>(
     compared: Result<T, String>,
     render: impl FnOnce(&T) -> String,
     out: &mut dyn Write,
