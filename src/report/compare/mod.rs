@@ -99,7 +99,9 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
         }
     }
     for note in &c.notes {
-        out += &format!("{bullet}note: {note}\n");
+        let note = format!("{bullet}note: {note}");
+        out += &if markdown { note } else { wrap(&note, 100) };
+        out += "\n";
     }
     let within = c.rows.iter().filter(|r| r.within_spread() == Some(true));
     let judged = c.rows.iter().filter(|r| r.within_spread().is_some());
