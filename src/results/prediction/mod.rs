@@ -1,17 +1,18 @@
-//! A simulation's prediction set beside a measurement of the same scenario, metric by metric
-//! (`isrsim compare PREDICTED MEASURED`), so a reviewer sees where the model and the real site
-//! agree; `report::compare` renders it and `commands::compare` runs the command.
+//! A simulation's prediction set beside one or more measurements of the same scenario, metric by
+//! metric (`isrsim compare PREDICTED MEASURED...`), so a reviewer sees where the model and the
+//! real site agree; `report::compare` renders it and `commands::compare` runs the command.
 //!
-//! Both folders are read whole (`Folder::read`), as `isrsim diff` reads them; today both are
-//! `isrsim run` results, later the measured one is written by `isrsim load` (one replication, one
-//! policy, the same files). Each policy present in both folders, by name, gets one row per run
-//! column: the predicted mean and its 95% interval, the measured value (the measured folder's
-//! mean over its replications, usually one), the relative difference
+//! Every folder is read whole (`Folder::read`), as `isrsim diff` reads them; a measured one is
+//! written by `isrsim load` (one replication, one policy, the same files) or by another
+//! `isrsim run`. Each policy of the prediction present in a measured folder, by name, gets one
+//! row per run column: the predicted mean and its 95% interval, the measured value (the mean
+//! over every measured run of the policy, usually one), the relative difference
 //! `(measured - predicted) / predicted`, and whether the measured value lies **within the spread
 //! of the simulated replications**, which is defined as the closed range `[min, max]` of the
 //! predicted folder's per-replication values of that metric (from `runs.csv`). The 95% interval
 //! says where the *mean* of many replications lies; one measurement varies as much as one
-//! replication does, so the spread of replications is what it is to be judged against.
+//! replication does, so the spread of replications is what it is to be judged against. Then
+//! `paired` sets each measured run beside the prediction of its own replication.
 //!
 //! A metric not measured on one side (docs/model.md §11.3) has no difference and no verdict
 //! (`n/a`), never 0; the difference is `n/a` too when the prediction is 0. Nothing here is a
