@@ -201,28 +201,35 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Sets a prediction beside a measurement of the same scenario, metric by metric.
+    /// Sets a prediction beside one or more measurements of the same scenario, metric by metric,
+    /// and each measured run beside the prediction of its own replication.
     ///
-    /// For each policy in both folders and every metric: the predicted mean ± 95% interval, the
-    /// spread (least and greatest value) of the simulated replications, the measured value, the
-    /// relative difference, and whether the measured value lies within that spread. Exits 0
+    /// For each policy in both and every metric: the predicted mean ± 95% interval, the spread
+    /// (least and greatest value) of the simulated replications, the measured mean, the relative
+    /// difference, and whether the measured mean lies within that spread. Then, each measured
+    /// run paired with the predicted run of the replication it played (its `runs.csv` names
+    /// it): measured / predicted and their difference, the largest paired difference, and the
+    /// mean of the runs against the mean of their own replications' predictions. Exits 0
     /// whatever the figures say. Folders of differently named scenarios (unless `--force`), with
-    /// a [sweep] or with no policy in common are refused (exit 2).
+    /// a [sweep] or with no policy in common, and a measured replication the prediction lacks,
+    /// are refused (exit 2).
     #[command(after_help = AFTER_HELP)]
     Compare {
         /// The results folder of the simulation (`isrsim run`).
         predicted: PathBuf,
-        /// The results folder of the measurement (one policy, usually one replication).
-        measured: PathBuf,
+        /// The results folders of the measurements (`isrsim load`: one policy, one replication
+        /// each), one or more.
+        #[arg(required = true)]
+        measured: Vec<PathBuf>,
         /// `text` for a terminal, `markdown` for a pull-request comment.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
         /// Compares the folders even when they hold differently named scenarios.
         #[arg(long)]
         force: bool,
-        /// Also draws the comparison into DIR, which must be the measured folder (with isrsim's
-        /// marker): charts/compare.svg and .png, and a "Prediction and measurement" section of
-        /// its report.html. A later `isrsim plot` on that folder redraws it without them.
+        /// Also draws the comparison into DIR, which must be the one measured folder (with
+        /// isrsim's marker): charts/compare.svg and .png, and a "Prediction and measurement"
+        /// section of its report.html. A later `isrsim plot` on that folder redraws it without them.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },

@@ -90,7 +90,7 @@ fn compare_in_folder<T>(
     print_comparison(compared, render, out, err)
 }
 
-/// What `diff` and `compare` share: reads the folders `dirs` (an error names the file and line),
+/// `diff` of two folders: reads the folders `dirs` (an error names the file and line),
 /// compares their results with `compare`, which names each side by its folder, and prints what
 /// `render` makes of the comparison on `out`. When it cannot, `Err` holds the exit code: 2 for
 /// bad input, said on `err`; 1 when `out` cannot be written (a stdout closed by its reader is not
@@ -114,7 +114,7 @@ pub(super) fn compare_folders<T>(
 
 /// Prints what `render` makes of a comparison on `out`, or its error on `err`; `Err` holds the
 /// exit code as `compare_folders` says.
-fn print_comparison<T>(
+pub(super) fn print_comparison<T>(
     compared: Result<T, String>,
     render: impl FnOnce(&T) -> String,
     out: &mut dyn Write,

@@ -1,12 +1,16 @@
 //! `isrsim compare`'s output: a legend, then every metric of every policy in common with its
 //! prediction and measurement, as aligned text (a table per policy, within 100 columns) or as one
-//! Markdown table for a pull request, then the policies of one folder only and the notes. With
+//! Markdown table for a pull request; then each measured run beside its own replication's
+//! prediction (`paired`); then the policies of one folder only and the notes. With
 //! `isrsim compare --out`, also the comparison drawn into the measured results folder, as
 //! `charts/compare.svg` and `.png` and a "Prediction and measurement" section of its
 //! `report.html`; a later `isrsim plot` redraws the folder from its own files, without them.
 
+mod paired;
 #[cfg(test)]
 mod tests;
+
+pub use paired::MARKDOWN_HEADING;
 
 use std::io;
 use std::path::Path;
@@ -23,9 +27,10 @@ use crate::results::prediction::{Comparison, Row};
 
 /// What the columns mean; the spread's definition is the one the verdict follows.
 const LEGEND: &str = "predicted: mean ± 95% interval over the simulated replications; spread: \
-the least and greatest value of those replications; measured: the mean of the measured folder's \
-replications; difference: (measured - predicted) / predicted; within: whether measured lies in \
-[least, greatest] of the spread. n/a: not measured, or a prediction of 0.";
+the least and greatest value of those replications; measured: the mean of the measured runs \
+(every replication of every measured folder); difference: (measured - predicted) / predicted; \
+within: whether measured lies in [least, greatest] of the spread. n/a: not measured, or a \
+prediction of 0.";
 
 const HEADING: [&str; 6] = [
     "metric",
@@ -49,7 +54,7 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
             "isrsim compare, scenario {}\npredicted: {}\nmeasured:  {}\n\n{}\n\n",
             c.scenario,
             c.predicted_name,
-            c.measured_name,
+            c.measured_names.join("\n           "),
             wrap(LEGEND, 100)
         )
     };
@@ -58,6 +63,8 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
         heading.extend(HEADING.map(String::from));
         let rows: Vec<Vec<String>> = c.rows.iter().map(|r| cells(r, true)).collect();
         out += &markdown_table(&heading, &rows, |c| c < 2 || c == heading.len() - 1);
+        out += "\n";
+        out += &paired::markdown(c);
         out += "\n";
     } else {
         let replications = |n: usize| {
@@ -79,6 +86,7 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
             let heading = HEADING.map(String::from).to_vec();
             out += &align_columns(&[heading], &rows, |c| c == 0 || c == HEADING.len() - 1);
             out += "\n";
+            out += &paired::text(c, policy);
         }
     }
     let bullet = if markdown { "- " } else { "" };
@@ -91,7 +99,9 @@ pub fn render(comparison: &Comparison, format: Format) -> String {
         }
     }
     for note in &c.notes {
-        out += &format!("{bullet}note: {note}\n");
+        let note = format!("{bullet}note: {note}");
+        out += &if markdown { note } else { wrap(&note, 100) };
+        out += "\n";
     }
     let within = c.rows.iter().filter(|r| r.within_spread() == Some(true));
     let judged = c.rows.iter().filter(|r| r.within_spread().is_some());
