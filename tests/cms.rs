@@ -377,3 +377,52 @@ async fn serve_then_stop(test: &str, signal: i32) {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+/// Each render's run time is its page's own: the `n`-th render of a page takes the `n`-th draw
+/// of that page's generator (`rng::regeneration`), whatever order pages are rendered in. Two
+/// servers of the same replication render posts 0 and 1 in opposite orders; each render lasts
+/// its own page's draw (at least the draw, and not 150 ms more: the server answers right after
+/// its sleep), and the second render of post 0 its second draw.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_lasts_its_own_pages_draw_whatever_order_pages_are_rendered_in() {
+    use isrsim::distribution::Distribution;
+    use isrsim::workload::rng::{self, replication_seed};
+
+    let toml = SITE.replace("\"1ms\"", r#"{ uniform = ["100ms", "700ms"] }"#);
+    let regen_time = &support::parse(&toml).routes[0].regen_time;
+    let seed = replication_seed(13, 0);
+    let draw = |page: u64, count: u32| -> Duration {
+        let time = Distribution::sample(regen_time, &mut rng::regeneration(seed, page, count));
+        Duration::from_micros(time.as_micros())
+    };
+    async fn timed(addr: SocketAddr, path: &str) -> Duration {
+        let began = Instant::now();
+        assert_eq!(get(addr, path).await.status, StatusCode::OK);
+        began.elapsed()
+    }
+    let within = |took: Duration, drawn: Duration, what: &str| {
+        assert!(
+            took >= drawn && took < drawn + Duration::from_millis(150),
+            "{what}: took {took:?}, its draw is {drawn:?}"
+        );
+    };
+    for order in [[0, 1], [1, 0]] {
+        let cms = Arc::new(Cms::new(&support::parse(&toml), seed));
+        let server = Server::bind("127.0.0.1:0".parse().unwrap(), Arc::clone(&cms))
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        tokio::spawn(server.serve(std::future::pending()));
+        for page in order {
+            let took = timed(addr, &format!("/content/posts/{page}")).await;
+            within(
+                took,
+                draw(page, 0),
+                &format!("post {page}, order {order:?}"),
+            );
+        }
+        let again = timed(addr, "/content/posts/0").await;
+        within(again, draw(0, 1), "post 0's second render");
+    }
+    assert_ne!(draw(0, 0), draw(1, 0), "the two pages draw apart");
+}

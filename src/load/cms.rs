@@ -36,7 +36,7 @@ use crate::scenario::Scenario;
 use crate::time::SimTime;
 use crate::workload::PageId;
 use crate::workload::content::{Content, PageLayout};
-use crate::workload::rng::{self, SimRng, Stream};
+use crate::workload::rng;
 
 /// The request header that names the Next.js instance regenerating (docs/load.md, "Each request is one
 /// regeneration").
@@ -131,6 +131,9 @@ struct Tally {
     built: Vec<u32>,
     queued: u64,
     running: u64,
+    /// Per page, how many renders have started: with the page, the key of each render's draws
+    /// (`rng::regeneration`), as in the simulator.
+    renders_started: Vec<u32>,
 }
 
 struct Route {
@@ -160,7 +163,9 @@ pub struct Cms {
     slots: Option<Arc<Semaphore>>,
     failure_rate: f64,
     timeout: Option<Duration>,
-    rng: Mutex<SimRng>,
+    /// The replication's seed: with a page and its count of renders, the key of each render's
+    /// run time and failure (`rng::regeneration`).
+    seed: u64,
     tally: Mutex<Tally>,
     /// Time zero: `edited_at_ms` and [`Cms::now`] count from here.
     started: Instant,
@@ -173,7 +178,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Cms {
     /// Every page of `scenario` at version 0, the clock at zero now; regeneration times and
-    /// failures are drawn from the `Backend` stream of `replication_seed`.
+    /// failures are drawn per page and render from `replication_seed` (`rng::regeneration`).
     pub fn new(scenario: &Scenario, replication_seed: u64) -> Cms {
         Cms::starting(scenario, replication_seed, Instant::now(), None)
     }
@@ -213,7 +218,7 @@ impl Cms {
             timeout: backend
                 .timeout
                 .map(|t| Duration::from_micros(t.as_micros())),
-            rng: Mutex::new(rng::stream(replication_seed, Stream::Backend)),
+            seed: replication_seed,
             tally: Mutex::new(Tally {
                 counters: Counters {
                     requests: 0,
@@ -227,6 +232,7 @@ impl Cms {
                 },
                 fetching: BTreeMap::new(),
                 in_flight: vec![0; total],
+                renders_started: vec![0; total],
                 held: BTreeMap::new(),
                 built,
                 queued: 0,
@@ -436,24 +442,27 @@ impl Cms {
             let version = content.version(page);
             (version, content.edit_time(page, version))
         };
-        let run = cms.routes[route].regen_time.sample(&mut *lock(&cms.rng));
-        {
+        let (run, fails) = {
             let mut tally = lock(&cms.tally);
+            let count = &mut tally.renders_started[page.index()];
+            let mut dice = rng::regeneration(cms.seed, u64::from(page.0), *count);
+            *count += 1;
+            let run = cms.routes[route].regen_time.sample(&mut dice);
+            let fails = cms.failure_rate > 0.0 && dice.random::<f64>() < cms.failure_rate;
             tally.queued -= u64::from(was_queued);
             tally.running += 1;
             tally.counters.inflight_peak = tally.counters.inflight_peak.max(tally.running);
             (tally.counters.queue_wait).saturating_record(wait.as_micros() as u64);
             let waited = SimTime::from_micros(wait.as_micros() as u64);
             cms.tell(&tally, page, Happened::Started { waited });
-        }
+            (run, fails)
+        };
         let (done, result) = oneshot::channel();
         let server = Arc::clone(cms);
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_micros(run.as_micros())).await;
-            // As in the simulator, a regeneration that timed out draws no failure.
-            let failed = !done.is_closed()
-                && server.failure_rate > 0.0
-                && lock(&server.rng).random::<f64>() < server.failure_rate;
+            // As in the simulator, a regeneration that timed out fails by its timeout, whatever it drew.
+            let failed = !done.is_closed() && fails;
             {
                 let mut tally = lock(&server.tally);
                 tally.running -= 1;

@@ -53,6 +53,16 @@ pub fn stream(replication_seed: u64, stream: Stream) -> SimRng {
     SimRng::seed_from_u64(mix(replication_seed ^ mix(stream as u64)))
 }
 
+/// The generator of the `count`-th render (from 0) the backend starts for global page `page`:
+/// its run time, then, only with `[backend] failure_rate`, whether it fails (docs/model.md §2.3,
+/// §7). Keyed by page and count, not drawn in the order renders start: a render that starts a
+/// little earlier or later (in a load test against a real site, or under another policy) leaves
+/// every other page's renders alone. The simulator and `isrsim cms` both draw from it.
+pub fn regeneration(replication_seed: u64, page: u64, count: u32) -> SimRng {
+    let base = mix(replication_seed ^ mix(Stream::Backend as u64));
+    SimRng::seed_from_u64(mix(base ^ mix(mix(page) ^ u64::from(count))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +77,21 @@ mod tests {
         let y: u64 = stream(a, Stream::Edits).random();
         let z: u64 = stream(b, Stream::Traffic).random();
         assert!(x != y && x != z);
+    }
+
+    #[test]
+    fn regenerations_differ_by_page_and_count_and_repeat() {
+        let s = replication_seed(13, 0);
+        let draw = |page, count| -> u64 { regeneration(s, page, count).random() };
+        let all = [draw(0, 0), draw(0, 1), draw(1, 0), draw(1, 1)];
+        for (i, a) in all.iter().enumerate() {
+            assert!(all[i + 1..].iter().all(|b| a != b), "{all:?}");
+        }
+        assert_eq!(draw(7, 3), draw(7, 3));
+        assert_ne!(
+            draw(7, 3),
+            regeneration(replication_seed(13, 1), 7, 3).random::<u64>()
+        );
     }
 
     #[test]

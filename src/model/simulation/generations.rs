@@ -11,6 +11,7 @@ use crate::ids::{InstanceId, PageId};
 use crate::model::origin::Batch;
 use crate::model::waiters::{WaitList, Waiter};
 use crate::time::SimTime;
+use crate::workload::rng;
 
 impl Simulation<'_> {
     /// Starts a generation of `page` on `instance`: it joins the backend queue now.
@@ -51,7 +52,11 @@ impl Simulation<'_> {
         job.started = Some(now);
         job.snapshot = self.content.version(job.page);
         let route = self.content.layout().route_of(job.page);
-        let run = self.plans[route].regen_time.sample(&mut self.backend_rng);
+        let count = &mut self.renders_started[job.page.index()];
+        let mut dice = rng::regeneration(self.seed, u64::from(job.page.0), *count);
+        *count += 1;
+        let run = self.plans[route].regen_time.sample(&mut dice);
+        job.fails = self.failure_rate > 0.0 && dice.random::<f64>() < self.failure_rate;
         job.run_ends = now + run;
         self.collector.backend_wait(now, now - job.triggered);
         self.queue.schedule(now + run, Event::GenerationDone(g));
@@ -74,9 +79,8 @@ impl Simulation<'_> {
             if let Some(key) = self.generations[g].timeout {
                 self.queue.cancel(key);
             }
-            let failed =
-                self.failure_rate > 0.0 && self.backend_rng.random::<f64>() < self.failure_rate;
-            self.complete(g, !failed);
+            let fails = self.generations[g].fails;
+            self.complete(g, !fails);
         }
         self.generations.remove(g);
         if let Some(n) = next {

@@ -225,6 +225,8 @@ struct Generation {
     purge_on_change: bool,
     /// The instance cache's epoch when it was triggered (`Origin::epoch`).
     epoch: u32,
+    /// Whether the run fails, drawn with its run time when it starts (`rng::regeneration`).
+    fails: bool,
 }
 
 impl Generation {
@@ -252,6 +254,7 @@ impl Generation {
             purge_after: false,
             purge_on_change: false,
             epoch,
+            fails: false,
         }
     }
 }
@@ -310,7 +313,11 @@ pub struct Simulation<'p> {
     backend: Backend,
     generations: Slab<Generation>,
     waiters: Waiters,
-    backend_rng: SimRng,
+    /// The replication's seed, which with a page and its count of renders keys each render's
+    /// draws (`rng::regeneration`).
+    seed: u64,
+    /// How many renders the backend has started for each page.
+    renders_started: Vec<u32>,
     balancer_rng: SimRng,
     /// What the policy sends: an edit's webhooks, and each hop of a purge (none without a CDN).
     webhooks: Webhooks,
@@ -492,7 +499,8 @@ impl<'p> Simulation<'p> {
             backend: Backend::new(scenario.backend.concurrency),
             generations: Slab::default(),
             waiters: Waiters::default(),
-            backend_rng: rng::stream(seed, Stream::Backend),
+            seed,
+            renders_started: vec![0; pages],
             balancer_rng: rng::stream(seed, Stream::Balancer),
             webhooks: Webhooks::new(seed),
             purges: Purges::new(scenario, seed),
