@@ -8,7 +8,9 @@
 # `up` installs what is missing (with Varnish, Debian's `varnish` and `varnish-modules` for its
 # tag purges), builds the site against `isrsim cms` with the scenario's routes and tags, starts
 # the instances and the CDN on 127.0.0.1, records their process ids in the state folder, and
-# prints the `isrsim load` command to run. `down` stops exactly the processes recorded there.
+# prints the `isrsim load` command to run (also in STATE/load-command), whose --epoch is the
+# instant the site went live (also in STATE/epoch). `down` stops exactly the processes recorded
+# there.
 # `--platform` runs the site as `next start` (the default) or on an OpenNext adapter, run locally
 # (examples/opennext/). See examples/README.md.
 set -euo pipefail
@@ -311,8 +313,12 @@ up() {
   stop cms
 
   # 2. The instances: each on its own copy of the build (two `next start` on one folder share
-  # its disk cache), touched right before it starts (a page's age counts from its file's time).
+  # its disk cache), its files dated right before it starts (a page's age counts from its file's
+  # time). That instant is the deploy, time zero of the load test: `date +%s.%N` into
+  # $STATE/epoch, and --epoch of the load command.
+  local epoch
   if [[ $platform == opennext-cloudflare ]]; then
+    epoch=$(date +%s.%N)
     start_cloudflare "$adapter" "${ports[0]}"
   else
     for ((i = 1; i <= instances; i++)); do
@@ -340,7 +346,9 @@ up() {
           env "${instance_env[@]}" OPENNEXT_LOCAL_HOST="localhost:$port" \
           node --import "$adapter/listen-loopback.mjs" index.mjs
       else
-        find "$STATE/instance-$i/.next" -exec touch {} +
+        # Every instance's files at the same instant: one time zero for all.
+        ((i > 1)) || epoch=$(date +%s.%N)
+        find "$STATE/instance-$i/.next" -exec touch -d "@$epoch" {} +
         start "instance-$i" "$STATE/logs/instance-$i.log" "$STATE/instance-$i" \
           env "${instance_env[@]}" node_modules/.bin/next start -H 127.0.0.1 -p "$port" --keepAliveTimeout 65000
       fi
@@ -355,8 +363,10 @@ up() {
   # OpenNext's server takes seconds to load its bundle: its pages' ages start when it answers,
   # as a deploy's would when the new version takes traffic.
   if [[ $platform == opennext-aws ]]; then
-    for ((i = 1; i <= instances; i++)); do find "$STATE/instance-$i/.open-next/cache" -exec touch {} +; done
+    epoch=$(date +%s.%N)
+    for ((i = 1; i <= instances; i++)); do find "$STATE/instance-$i/.open-next/cache" -exec touch -d "@$epoch" {} +; done
   fi
+  echo "$epoch" >"$STATE/epoch"
 
   # 3. The CDN in front (or, for --cdn none with several instances, a balancer that caches nothing).
   local target=http://127.0.0.1:${ports[0]} cdn_url=""
@@ -423,7 +433,7 @@ up() {
   local command=("$ISRSIM" load "$scenario" --policy "$SC_POLICY" --target "$target")
   for port in "${ports[@]}"; do command+=(--instance "http://127.0.0.1:$port"); done
   [[ -z $cdn_url ]] || command+=(--cdn "$cdn_url")
-  command+=(--cms "$CMS")
+  command+=(--cms "$CMS" --epoch "$epoch")
   printf '%q ' "${command[@]}" | sed 's/ $//' >"$STATE/load-command"
   echo >>"$STATE/load-command"
   cat >"$STATE/stack.env" <<EOF
@@ -437,6 +447,7 @@ EOF
   trap - EXIT
   say "up: $instances instance(s) of $platform on ports ${ports[*]}, cdn $cdn, target $target; state in $STATE"
   [[ $SC_WEBHOOKS == false || -z ${ISRSIM_SECRET:-} ]] || say "the instances check ISRSIM_SECRET: keep it set for isrsim load"
+  say "the site went live $(awk -v e="$epoch" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - e }') s ago: the load command's --epoch is that instant, so run it within the scenario's warm-up (or drop --epoch)"
   say "now run (then: examples/stack.sh down${STATE_GIVEN:+ --state $STATE}):"
   cat "$STATE/load-command"
 }

@@ -374,6 +374,11 @@ struct LoadCli {
     /// Writes every response (times, page, version, layers, latency, stale) to FILE as CSV.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Time zero at this Unix time (seconds, as `date +%s.%N` prints): the instant the site's
+    /// build went live. Requests already due are sent at once; at most 1 s ahead of the clock
+    /// and no older than the warm-up (examples/stack.sh records it).
+    #[arg(long, value_name = "SECONDS")]
+    epoch: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -535,6 +540,7 @@ fn load_args(cli: LoadCli) -> LoadArgs {
         secret: cli.secret,
         cdn_header: cli.cdn_header,
         log: cli.log,
+        epoch: cli.epoch,
         output: cli.output.output(),
     }
 }

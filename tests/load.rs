@@ -45,6 +45,7 @@ fn options(origin: &Origin, cms: std::net::SocketAddr) -> Options {
         cdn_header: None,
         log: None,
         signals: false,
+        epoch: None,
     }
 }
 
@@ -338,4 +339,30 @@ fn a_schedule_sends_a_regeneration_every_period_from_a_random_phase() {
     assert!((4..=6).contains(&sent), "{sent} scheduled regenerations");
     assert_eq!(ending.webhooks, (sent, 0));
     assert_eq!(metric(&r, "regenerations"), sent as f64);
+}
+
+#[test]
+fn a_scheduled_regeneration_purges_the_cdn_only_when_it_changed_the_page() {
+    // Two pages ticking every 500 ms over 1.2 s, page 0 edited at 0.3 s. Of page 0's ticks,
+    // exactly one is the first after the edit: it fetches v1, the version the origin did not
+    // hold, and is followed by a purge; every other tick of either page fetches the version its
+    // origin already held (the build's v0, or v1 again), as the simulator's schedule does
+    // without a purge (docs/model.md §8.4).
+    let text = site_text("1.2s", "schedule = \"500ms\"\npurge_cdn = true");
+    let scenario = support::parse(&text.replace("[[policies]]", "[cdn]\npops = 1\n[[policies]]"));
+    let (r, ending, origins) = play_with(&scenario, None, 1, &[(0.05, 1)], &[(0.3, 0)], |_| {});
+    let ticks = ending.webhooks.0;
+    assert!((4..=6).contains(&ticks), "{ticks} scheduled regenerations");
+    assert_eq!(ending.webhooks, (ticks, 0));
+    assert_eq!(
+        ending.purges,
+        (1, 0),
+        "one purge: the tick that changed page 0"
+    );
+    assert_eq!(metric(&r, "regenerations_wasted"), ticks as f64 - 1.0);
+    let purged: Vec<String> = (origins[0].calls().into_iter())
+        .filter(|c| c.method == "PURGE")
+        .map(|c| c.uri)
+        .collect();
+    assert_eq!(purged, ["/posts/0"]);
 }

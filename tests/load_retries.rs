@@ -70,6 +70,7 @@ fn play(scenario: &Scenario, plan: Plan, revalidate_url: &str) -> (Ending, Origi
         cdn_header: None,
         log: None,
         signals: false,
+        epoch: None,
     };
     let load = Load::scripted(options, plan);
     load.run(scenario, RUN, &AtomicU64::new(0))

@@ -125,6 +125,7 @@ fn play(
         cdn_header: None,
         log: None,
         signals: false,
+        epoch: None,
     };
     let at = |list: &[(f64, u32)]| {
         (list.iter())

@@ -58,6 +58,8 @@ pub struct LoadArgs {
     pub secret: Option<String>,
     pub cdn_header: Option<String>,
     pub log: Option<PathBuf>,
+    /// `--epoch`: Unix seconds, as `date +%s.%N` prints them.
+    pub epoch: Option<String>,
     pub output: Output,
 }
 
@@ -92,7 +94,7 @@ pub fn load(args: &LoadArgs) -> i32 {
         seed: replication_seed(scenario.seed, args.replication),
     };
     let quiet = args.output.quiet || args.output.json;
-    let connections = options.connections;
+    let (connections, epoch) = (options.connections, options.epoch);
     let driver = Load::new(options);
     if !quiet {
         eprintln!(
@@ -128,7 +130,7 @@ pub fn load(args: &LoadArgs) -> i32 {
             return exit_code::FAILURE;
         }
     };
-    let info = run_info(&ending, wall, connections, args.target.clone());
+    let info = run_info(&ending, wall, connections, args.target.clone(), epoch);
     let code = finish(
         &study,
         std::slice::from_ref(&result),
@@ -170,7 +172,13 @@ fn loadable_scenario(args: &LoadArgs) -> Result<Scenario, i32> {
 }
 
 /// What `meta.csv` and `summary.json` say of the run beside its metrics.
-fn run_info(ending: &Ending, wall_s: f64, connections: usize, target: String) -> RunInfo {
+fn run_info(
+    ending: &Ending,
+    wall_s: f64,
+    connections: usize,
+    target: String,
+    epoch: Option<std::time::SystemTime>,
+) -> RunInfo {
     RunInfo {
         wall_s,
         threads: connections,
@@ -183,6 +191,7 @@ fn run_info(ending: &Ending, wall_s: f64, connections: usize, target: String) ->
             connections,
             unobserved: ending.unobserved.clone(),
             unfinished: ending.unfinished,
+            epoch: epoch.map(load::epoch::seconds),
         }),
     }
 }
@@ -390,6 +399,14 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
             log.display()
         ));
     }
+    let epoch = match &args.epoch {
+        Some(text) => {
+            let at = load::epoch::parse(text)?;
+            load::epoch::check(at, std::time::SystemTime::now(), scenario.warmup)?;
+            Some(at)
+        }
+        None => None,
+    };
     let secret = (args.secret.clone()).or_else(|| std::env::var("ISRSIM_SECRET").ok());
     Ok(Options {
         target,
@@ -413,6 +430,7 @@ fn options(scenario: &Scenario, args: &LoadArgs) -> Result<Options, String> {
         cdn_header: args.cdn_header.clone(),
         log: args.log.clone(),
         signals: true,
+        epoch,
     })
 }
 

@@ -15,8 +15,8 @@
 //! simulator"):
 //! - after `regenerate`, the purge follows the webhook's successful answer (Next.js's
 //!   `res.revalidate` answers once the page is regenerated);
-//! - a scheduled regeneration with `purge_cdn` purges after every successful answer, since the
-//!   site does not say whether the version changed;
+//! - a scheduled regeneration with `purge_cdn` purges after a successful answer when the page's
+//!   last regeneration, as the content server saw it, changed the version its instance held;
 //! - one purge request goes to the CDN, whatever its points of presence;
 //! - under `revalidate-tag` with `purge_by = "path"`, every page that carries a revalidated tag
 //!   is purged, since the load tester cannot see which of them the origin had cached.
@@ -236,7 +236,12 @@ impl Editors {
                 let ctx = Arc::clone(context);
                 tokio::spawn(async move {
                     let purge = ctx.policy.routes[route].purge_cdn;
-                    if webhook(&ctx, page, instance.index(), "regenerate").await && purge {
+                    // The site answers once the page is stored, after the content server told
+                    // the recorder whether that regeneration changed the page (docs/model.md §8.4).
+                    if webhook(&ctx, page, instance.index(), "regenerate").await
+                        && purge
+                        && ctx.recorder.changed(page)
+                    {
                         purge_later(&ctx, page).await;
                     }
                 });

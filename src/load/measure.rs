@@ -2,7 +2,8 @@
 //! into the same collector as a simulation (docs/load.md: "The parts", "How users are
 //! played", "How editors are played", "What is measured").
 //!
-//! The run's parts start together at time zero: the content server (with the scenario's
+//! The run's parts start together at time zero (or, with `--epoch`, at once, time zero being the
+//! site's deploy, a little earlier): the content server (with the scenario's
 //! backend), the users (open-loop, `users`), the editors (`editors`) and a monitor that stops
 //! the run on Ctrl-C, on too many errors, or at a site without the marker. The users and edits
 //! come from the same random streams as replication `R` of `isrsim run` ([`Plan::of`]), so the
@@ -13,10 +14,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::cms::{Cms, Observer, Server};
 use super::editors::{self, Hooks, Sent};
+use super::epoch;
 use super::recorder::{Live, Recorder};
 use super::site::{Endpoint, Paths};
 use super::stop::{Reason, Stop};
@@ -117,6 +119,9 @@ pub struct Options {
     pub log: Option<std::path::PathBuf>,
     /// Whether Ctrl-C and SIGTERM stop the run (the binary), or not (tests).
     pub signals: bool,
+    /// `--epoch`: time zero at this instant, the site's deploy (checked by `epoch::check`);
+    /// `None`: shortly after the parts start.
+    pub epoch: Option<SystemTime>,
 }
 
 /// How a run ended, beside its metrics.
@@ -232,7 +237,16 @@ impl Load {
             )
             .map_err(LoadError::Log)?,
         );
-        let start = Instant::now() + LEAD;
+        // With an epoch in the past, what was due before now is sent at once.
+        let start = match options.epoch {
+            Some(at) => epoch::instant(at).ok_or_else(|| {
+                LoadError::Runtime(io::Error::other(format!(
+                    "--epoch {}: this machine's monotonic clock does not reach back that far",
+                    epoch::seconds(at)
+                )))
+            })?,
+            None => Instant::now() + LEAD,
+        };
         let observer: Arc<dyn Observer> = recorder.clone();
         let cms = Arc::new(Cms::starting(scenario, run.seed, start, Some(observer)));
         recorder.attach(&cms);

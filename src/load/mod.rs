@@ -9,6 +9,7 @@ pub mod cache_status;
 pub mod client;
 pub mod cms;
 pub mod editors;
+pub mod epoch;
 pub mod measure;
 pub mod purge;
 pub mod recorder;

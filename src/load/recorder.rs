@@ -110,6 +110,9 @@ struct State {
     /// The monitor (docs/model.md §10): each page's last successful regeneration, and whether
     /// it was already counted.
     last_success: Vec<SimTime>,
+    /// Per page, whether its last successful regeneration changed the version its instance
+    /// held (not wasted): a scheduled regeneration purges the CDN only then.
+    changed: Vec<bool>,
     over_alert: Vec<bool>,
     marker: MarkerCheck,
     send_lag: Histogram<u64>,
@@ -140,6 +143,9 @@ pub struct Recorder {
     has_shield: bool,
     /// The content server, for the truth the backend's events are judged against.
     cms: std::sync::OnceLock<std::sync::Weak<Cms>>,
+    /// When the load test began: a request due earlier (time zero at an `--epoch` in the past)
+    /// could not leave before, so its send lag counts from here.
+    opened: Instant,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -197,6 +203,7 @@ impl Recorder {
                 visibility: Visibility::new(pages),
                 returned,
                 last_success: vec![SimTime::ZERO; pages],
+                changed: vec![false; pages],
                 over_alert: vec![false; pages],
                 marker: MarkerCheck::default(),
                 send_lag: Histogram::new_with_bounds(1, 3_600_000_000, 3)
@@ -223,7 +230,14 @@ impl Recorder {
             has_cdn: scenario.cdn.is_some(),
             has_shield: scenario.cdn.as_ref().is_some_and(|c| c.shield.is_some()),
             cms: std::sync::OnceLock::new(),
+            opened: Instant::now(),
         })
+    }
+
+    /// Whether the last successful regeneration of `page` changed the version its instance held;
+    /// `true` once the run is finished (nothing is then withheld).
+    pub fn changed(&self, page: PageId) -> bool {
+        with_state(self, |s| s.changed[page.index()]).unwrap_or(true)
     }
 
     /// The content server whose content responses are judged against.
@@ -255,7 +269,8 @@ impl Recorder {
             return true;
         };
         if let Some(sent) = o.sent {
-            let lag = sent.saturating_duration_since(o.intended).as_micros() as u64;
+            let due = o.intended.max(self.opened);
+            let lag = sent.saturating_duration_since(due).as_micros() as u64;
             state.send_lag.saturating_record(lag);
         }
         if succeeded && state.marker.seen < MARKER_SAMPLE {
@@ -506,6 +521,7 @@ impl Observer for Recorder {
                         check_alert(state, self, &cms.content(), e.page, e.at);
                     }
                     state.last_success[e.page.index()] = e.at;
+                    state.changed[e.page.index()] = !wasted;
                 }
             }
             Happened::Queued | Happened::Freed => {}

@@ -114,19 +114,23 @@ fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
             "mode": info.mode(),
         });
         if let (Some(load), Value::Object(meta)) = (&info.load, &mut meta) {
-            meta.insert(
-                "load".into(),
-                json!({
-                    "target": load.target,
-                    "interrupted": load.stopped == Some("interrupted"),
-                    "stopped": load.stopped,
-                    "unverified": load.unverified,
-                    "send_lag_p99_ms": load.send_lag_p99_ms,
-                    "connections": load.connections,
-                    "unfinished": load.unfinished,
-                    "unobserved": load.unobserved,
-                }),
-            );
+            let mut run = json!({
+                "target": load.target,
+                "interrupted": load.stopped == Some("interrupted"),
+                "stopped": load.stopped,
+                "unverified": load.unverified,
+                "send_lag_p99_ms": load.send_lag_p99_ms,
+                "connections": load.connections,
+                "unfinished": load.unfinished,
+                "unobserved": load.unobserved,
+            });
+            if let (Some(epoch), Value::Object(run)) = (&load.epoch, &mut run) {
+                run.insert(
+                    "epoch".into(),
+                    epoch.parse::<f64>().map_or(Value::Null, Value::from),
+                );
+            }
+            meta.insert("load".into(), run);
         }
         map.insert("meta".into(), meta);
     }

@@ -42,6 +42,9 @@ pub struct LoadInfo {
     pub unobserved: Vec<&'static str>,
     /// Requests due before the end that got no answer by then (in flight, or still queued).
     pub unfinished: u64,
+    /// `--epoch`, the run's time zero, as Unix seconds with six decimals; `None` without it
+    /// (and then no `epoch` column).
+    pub epoch: Option<String>,
 }
 
 impl RunInfo {
@@ -119,6 +122,10 @@ impl Export for Meta<'_> {
                 load.connections.to_string(),
                 load.unfinished.to_string(),
             ]);
+            if let Some(epoch) = &load.epoch {
+                names.push("epoch");
+                values.push(epoch.clone());
+            }
         }
         csv_bytes(|out| {
             out.write_record(&names)?;
