@@ -333,8 +333,8 @@ fn a_minute_behind_varnish(case: &Case) {
 /// Tolerances, stale ratio ±12% and regenerations per request ±5%:
 /// - The noise, runs on this 2-core machine loaded by three compilers (load average 7 to 13),
 ///   paired stale ratio and regenerations per request: with the load's time zero at the deploy
-///   and per-page regeneration draws (2 runs, the load 5 to 6 s after the deploy), −4.6% and
-///   +2.8%, −5.5% and −0.6%; with per-page draws only, −2.4% and −3.3%; before either (4 runs),
+///   and per-page regeneration draws (3 runs, the load 2.5 to 6 s after the deploy), −4.6% and
+///   +2.8%, −5.5% and −0.6%, −5.5% and −1.1%; with per-page draws only, −2.4% and −3.3%; before either (4 runs),
 ///   stale ratio −2.4%, −2.4%, −8.1%, −2.4%, regenerations 0.0% to −1.6%. So at most ±8.1% and
 ///   ±3.3%: ±12% and ±5% leave a half of that again.
 /// - The wrong rules, simulated for the same replication and minute (the test below), as the
@@ -362,8 +362,8 @@ fn a_minute_of_nextjs_behind_varnish_measures_what_the_simulator_predicts() {
 ///
 /// Tolerances, stale ratio ±5% and regenerations per request ±10%:
 /// - The noise, runs on this 2-core machine loaded by three compilers (load average 7 to 13):
-///   with the load's time zero at the deploy and per-page regeneration draws (2 runs), 0.0% and
-///   0.0% both times; before (5 runs), stale ratio 0.0% but once +0.3%, regenerations 0.0%
+///   with the load's time zero at the deploy and per-page regeneration draws (3 runs), 0.0% and
+///   0.0% every time; before (5 runs), stale ratio 0.0% but once +0.3%, regenerations 0.0%
 ///   every time. A run differs from its prediction only by a request that meets an edit or a
 ///   purge within milliseconds: one such request is 0.3% of the stale ratio, one regeneration 4%.
 /// - The wrong rules, simulated for the same replication and minute (the test below), as the
