@@ -1,7 +1,12 @@
 //! `isrsim load` against the real thing: the reference Next.js site behind Varnish, brought up
-//! by `examples/stack.sh` (npm, Debian's varnish), for a minute of the validation scenario
-//! `isr-10s-varnish`; the measured stale ratio must lie within the spread of 200 simulated
-//! replications of the same minute, widened by `TOLERANCE`.
+//! by `examples/stack.sh` (npm, Debian's varnish), for a minute of two validation cases,
+//! `isr-10s-varnish` (time-based) and `mark-stale-varnish` (`revalidateTag(path tag, 'max')` on
+//! each edit, then a purge). Each run is checked against the prediction of its own replication,
+//! the same users and edits at the same instants (docs/validation.md, "How to read the table"):
+//! its stale ratio and regenerations per request must each lie within a tolerance of the
+//! predicted, wide enough for a minute's noise on a busy 2-core machine and narrow enough that a
+//! wrong rule of the model would fail it, as a test without the stack checks by simulating
+//! those rules.
 //!
 //! And the site's cache tags, request by request (examples/README.md, "The reference site"): a
 //! page's entry carries its route's tags, so that `revalidateTag(tag, 'max')` makes its next visit
@@ -58,12 +63,6 @@ fn wanted() -> bool {
     true
 }
 
-/// How much wider than the simulated replications' spread the measured stale ratio may fall,
-/// relative to the spread's ends: a minute of one replication on a shared 2-core machine is
-/// noisy, and the deploy's instant (the build's files touched just before the instances start)
-/// is a second or two from the load test's time zero.
-const TOLERANCE: f64 = 0.5;
-
 /// `examples/stack.sh` with `args`, from the repository's root.
 fn stack(args: &[&str]) -> std::process::Output {
     Command::new("bash")
@@ -97,41 +96,167 @@ fn cell(file: &Path, column: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_minute_of_nextjs_behind_varnish_measures_what_the_simulator_predicts() {
-    if !wanted() {
-        return;
+/// A case of `scenarios/validation/` played for a minute behind Varnish, checked against the
+/// prediction of its own replication: the run's paired difference (measured / predicted − 1) on
+/// each metric must lie within the tolerance, and every wrong rule must move the prediction of
+/// the same replication and minute by more than [`WELL_OUTSIDE`] times a tolerance, so that the
+/// check tells it from the right one (a test without the stack checks that).
+struct Case {
+    scenario: &'static str,
+    policy: &'static str,
+    /// The largest paired difference allowed on the stale ratio.
+    stale_ratio: f64,
+    /// The largest paired difference allowed on the regenerations per request.
+    regen_per_request: f64,
+    /// Rules the site does not follow: what each is, and the scenario's text changed so that the
+    /// model follows it (`(from, to)`, each `from` found once).
+    wrong: &'static [(&'static str, &'static [(&'static str, &'static str)])],
+}
+
+impl Case {
+    /// The scenario's file name without `.toml`: `isr-10s-varnish`.
+    fn name(&self) -> &'static str {
+        let file = self.scenario.rsplit('/').next().unwrap();
+        file.strip_suffix(".toml").unwrap()
     }
+}
+
+/// The minute played: a minute measured after the scenarios' own 30-second warm-up (`duration`
+/// counts the warm-up), which leaves the load test, whose time zero is the deploy (`stack.sh`'s
+/// `--epoch`), up to 30 s to start after it on a busy machine (an older epoch is refused).
+const MINUTE: [&str; 4] = ["--duration", "90s", "--warmup", "30s"];
+
+/// `isr-10s-varnish`, time-based revalidation behind Varnish.
+const ISR_10S_VARNISH: Case = Case {
+    scenario: "scenarios/validation/isr-10s-varnish.toml",
+    policy: "time-10s",
+    stale_ratio: 0.12,
+    regen_per_request: 0.05,
+    wrong: &[
+        (
+            "a CDN without grace: past its TTL a copy is a MISS (honor_swr = false)",
+            &[("[cdn]\n", "[cdn]\nhonor_swr = false\n")],
+        ),
+        (
+            "`revalidate` counted from the request, not from the store (as a regeneration of no \
+             duration)",
+            &[(
+                "regen_time = { uniform = [\"100ms\", \"300ms\"] }",
+                "regen_time = \"1ms\"",
+            )],
+        ),
+        (
+            "the CDN's copy replaced by each regeneration at the origin (Vercel's rule)",
+            &[("[cdn]\n", "[cdn]\nfollows_origin = true\n")],
+        ),
+        (
+            "no second layer: the CDN's copy adds no staleness (no CDN)",
+            &[("[cdn]\npops = 1\n", "")],
+        ),
+        (
+            "Next.js blocks on a regeneration once `revalidate` has passed",
+            &[("[cdn]\n", "[origin]\nexpire = \"11s\"\n\n[cdn]\n")],
+        ),
+    ],
+};
+
+/// `mark-stale-varnish`, `revalidateTag(path tag, 'max')` on each edit, then a purge.
+const MARK_STALE_VARNISH: Case = Case {
+    scenario: "scenarios/validation/mark-stale-varnish.toml",
+    policy: "mark-stale-purge",
+    stale_ratio: 0.05,
+    regen_per_request: 0.10,
+    wrong: &[
+        (
+            "the webhook drops the entry (`invalidate`, `revalidatePath`)",
+            &[("on_edit = \"mark-stale\"", "on_edit = \"invalidate\"")],
+        ),
+        (
+            "the webhook regenerates the page (`regenerate`)",
+            &[("on_edit = \"mark-stale\"", "on_edit = \"regenerate\"")],
+        ),
+        (
+            "the CDN keeps no STALE answer (Netlify's header rule)",
+            &[("[cdn]\n", "[origin]\nheaders = \"netlify\"\n\n[cdn]\n")],
+        ),
+        ("no purge of the CDN", &[("purge_cdn = true\n", "")]),
+    ],
+};
+
+/// The measured and predicted (the run's own replication) values of one metric.
+#[derive(Clone, Copy, Debug)]
+struct Pair {
+    measured: f64,
+    predicted: f64,
+}
+
+impl Pair {
+    /// measured / predicted − 1.
+    fn difference(self) -> f64 {
+        self.measured / self.predicted - 1.0
+    }
+}
+
+/// The two metrics of the paired check, from the row of `replication` in a `runs.csv`.
+fn metrics(runs: &Path, replication: &str) -> [f64; 2] {
+    let row = (cell(runs, "replication").iter())
+        .position(|r| r == replication)
+        .unwrap_or_else(|| panic!("no replication {replication} in {}", runs.display()));
+    let value = |column: &str| -> f64 { cell(runs, column)[row].parse().unwrap() };
+    let requests = value("requests");
+    assert!(requests > 0.0, "{}: no requests", runs.display());
+    [value("stale_ratio"), value("regenerations") / requests]
+}
+
+/// The prediction of `scenario` (a file) for `replication`: simulated with just enough
+/// replications to hold it.
+fn predict(dir: &Path, scenario: &Path, replication: &str) -> [f64; 2] {
+    let out = dir.join(format!(
+        "predicted-{}",
+        scenario.file_stem().unwrap().to_str().unwrap()
+    ));
+    let replications = (replication.parse::<u32>().unwrap() + 1).to_string();
+    let run = isrsim(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--replications",
+        &replications,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-slo",
+    ]);
+    assert_exit(&run, 0);
+    metrics(&out.join("runs.csv"), replication)
+}
+
+/// Plays a minute of `case` against the site behind Varnish, on the stack's default ports, and
+/// checks the run against its own replication's prediction.
+fn a_minute_behind_varnish(case: &Case) {
     let _turn = turn();
-    let dir = scratch("varnish");
+    let name = case.name();
+    let dir = scratch(name);
     let state = dir.join("stack");
-    let scenario = "scenarios/validation/isr-10s-varnish.toml";
+    let started = Instant::now();
     let up = stack(&[
         "up",
-        scenario,
+        case.scenario,
         "--policy",
-        "time-10s",
+        case.policy,
         "--cdn",
         "varnish",
         "--state",
         state.to_str().unwrap(),
     ]);
     let _stack = Up(state.clone());
-    assert!(
-        up.status.success(),
-        "stack.sh up: {}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    assert!(up.status.success(), "stack.sh up: {}", stderr(&up));
     let command = std::fs::read_to_string(state.join("load-command")).unwrap();
     let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
     assert_eq!(words[1], "load", "{command}");
     words.drain(..1);
     let (measured, log) = (dir.join("measured"), dir.join("responses.csv"));
+    words.extend(MINUTE.iter().map(|w| w.to_string()));
     for extra in [
-        "--duration",
-        "75s",
-        "--warmup",
-        "15s",
         "--out",
         measured.to_str().unwrap(),
         "--log",
@@ -145,16 +270,14 @@ fn a_minute_of_nextjs_behind_varnish_measures_what_the_simulator_predicts() {
     assert_exit(&output, 0);
 
     let runs = measured.join("runs.csv");
-    let stale: f64 = cell(&runs, "stale_ratio")[0].parse().unwrap();
-    let stale_responses: f64 = cell(&runs, "stale_responses")[0].parse().unwrap();
-    let regenerations: f64 = cell(&runs, "regenerations")[0].parse().unwrap();
     assert_eq!(
         cell(&measured.join("meta.csv"), "unverified")[0],
         "0",
         "every page has the marker"
     );
     assert!(
-        stale_responses > 0.0 && regenerations > 0.0,
+        cell(&runs, "stale_responses")[0].parse::<f64>().unwrap() > 0.0
+            && cell(&runs, "regenerations")[0].parse::<f64>().unwrap() > 0.0,
         "{}",
         stderr(&output)
     );
@@ -163,29 +286,173 @@ fn a_minute_of_nextjs_behind_varnish_measures_what_the_simulator_predicts() {
         "Varnish's x-cache is read"
     );
 
-    // The prediction of the same minute: the measured folder's scenario.toml is the one tested.
-    let predicted = dir.join("predicted");
-    let run = isrsim(&[
-        "run",
-        measured.join("scenario.toml").to_str().unwrap(),
-        "--replications",
-        "200",
-        "--out",
-        predicted.to_str().unwrap(),
-        "--quiet",
-        "--no-slo",
-    ]);
-    assert_exit(&run, 0);
-    let simulated: Vec<f64> = cell(&predicted.join("runs.csv"), "stale_ratio")
-        .iter()
-        .map(|v| v.parse().unwrap())
-        .collect();
-    let low = simulated.iter().copied().fold(f64::MAX, f64::min);
-    let high = simulated.iter().copied().fold(f64::MIN, f64::max);
-    eprintln!("stale ratio: measured {stale}, simulated {low}..{high} over 200 replications");
-    assert!(
-        stale >= low * (1.0 - TOLERANCE) && stale <= high * (1.0 + TOLERANCE),
-        "measured stale ratio {stale} outside the simulated {low}..{high} widened by {TOLERANCE}"
+    // The prediction of the same replication and minute: the measured folder's scenario.toml
+    // is the scenario as tested (the one policy, the minute played).
+    let replication = cell(&runs, "replication")[0].clone();
+    let measured_metrics = metrics(&runs, &replication);
+    let predicted = predict(&dir, &measured.join("scenario.toml"), &replication);
+    let limits = [case.stale_ratio, case.regen_per_request];
+    let live = stderr(&up);
+    let live = (live.lines())
+        .find_map(|l| l.strip_prefix("stack.sh: the site went live "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("?");
+    let mut report = format!(
+        "{name} r{replication}, {:.0} s, the load {live} s after the deploy:",
+        started.elapsed().as_secs_f64()
+    );
+    for (i, metric) in ["stale_ratio", "regen_per_request"].iter().enumerate() {
+        let pair = Pair {
+            measured: measured_metrics[i],
+            predicted: predicted[i],
+        };
+        report.push_str(&format!(
+            " {metric} {:.5} / {:.5} ({:+.1}%, allowed ±{:.0}%);",
+            pair.measured,
+            pair.predicted,
+            pair.difference() * 100.0,
+            limits[i] * 100.0
+        ));
+    }
+    eprintln!("{report}");
+    for (i, metric) in ["stale_ratio", "regen_per_request"].iter().enumerate() {
+        let pair = Pair {
+            measured: measured_metrics[i],
+            predicted: predicted[i],
+        };
+        assert!(pair.predicted > 0.0, "{metric} predicted 0: {report}");
+        assert!(
+            pair.difference().abs() <= limits[i],
+            "{metric}: the run against its own replication's prediction: {report}"
+        );
+    }
+}
+
+/// `isr-10s-varnish` for a minute (replication 0), against its own replication's prediction.
+///
+/// Tolerances, stale ratio ±12% and regenerations per request ±5%:
+/// - The noise, runs on this 2-core machine loaded by three compilers (load average 7 to 13),
+///   paired stale ratio and regenerations per request: with the load's time zero at the deploy
+///   and per-page regeneration draws (3 runs, the load 2.5 to 6 s after the deploy), −4.6% and
+///   +2.8%, −5.5% and −0.6%, −5.5% and −1.1%; with per-page draws only, −2.4% and −3.3%; before either (4 runs),
+///   stale ratio −2.4%, −2.4%, −8.1%, −2.4%, regenerations 0.0% to −1.6%. So at most ±8.1% and
+///   ±3.3%: ±12% and ±5% leave a half of that again.
+/// - The wrong rules, simulated for the same replication and minute (the test below), as the
+///   paired difference a model following each would show against this site: a CDN without grace
+///   (`honor_swr = false`) +21% on the stale ratio; `revalidate` counted from the request rather
+///   than from the store (a regeneration of no duration) −8.2% on the regenerations per request;
+///   the CDN's copy replaced by each regeneration at the origin (Vercel's rule) +160%; no CDN
+///   layer of staleness at all +166%; Next.js blocking once `revalidate` has passed +187%;
+///   nginx's whole-second clock −7.3% on the regenerations per request. Each but nginx's clock
+///   is beyond 1.5 times its tolerance, as the test below asserts; nginx's clock is beyond the
+///   tolerance, not by that margin (it is nginx's, not Varnish's: listed for scale).
+/// - Not caught: Varnish without request coalescing (`collapse = false`) moves neither metric at
+///   20 requests/s over 50 pages (two requests for one expired copy seldom meet within a fetch).
+/// - A 5-minute run (examples/validate.sh) is the place for the ±5% bar; a minute holds about
+///   1,240 responses, 110 of them stale, and 180 regenerations.
+#[test]
+fn a_minute_of_nextjs_behind_varnish_measures_what_the_simulator_predicts() {
+    if !wanted() {
+        return;
+    }
+    a_minute_behind_varnish(&ISR_10S_VARNISH);
+}
+
+/// `mark-stale-varnish` for a minute (replication 0), against its own replication's prediction.
+///
+/// Tolerances, stale ratio ±5% and regenerations per request ±10%:
+/// - The noise, runs on this 2-core machine loaded by three compilers (load average 7 to 13):
+///   with the load's time zero at the deploy and per-page regeneration draws (3 runs), 0.0% and
+///   0.0% every time; before (5 runs), stale ratio 0.0% but once +0.3%, regenerations 0.0%
+///   every time. A run differs from its prediction only by a request that meets an edit or a
+///   purge within milliseconds: one such request is 0.3% of the stale ratio, one regeneration 4%.
+/// - The wrong rules, simulated for the same replication and minute (the test below), as the
+///   paired difference a model following each would show against this site: the webhook
+///   dropping the entry (`invalidate`) ×114 on the stale ratio, regenerating it (`regenerate`)
+///   ×68, Varnish keeping no `STALE` answer ×12; no purge of the CDN leaves no regeneration at
+///   all (predicted 0 against 24).
+/// - Not caught: a soft purge instead of a hard one moves neither metric; a webhook without its
+///   one-second delay moves the regenerations by two of 24 (+9%), the stale ratio not at all.
+/// - A minute holds about 1,240 responses, 340 of them stale, and 24 regenerations, so one
+///   regeneration is 4% and the regenerations' tolerance is two of them.
+#[test]
+fn a_minute_of_mark_stale_behind_varnish_measures_what_the_simulator_predicts() {
+    if !wanted() {
+        return;
+    }
+    a_minute_behind_varnish(&MARK_STALE_VARNISH);
+}
+
+/// The scenario of `case` as a run of it is checked: its text with the minute played and one
+/// replication, then `changes` (each `from` found exactly once).
+fn a_minute_of(case: &Case, changes: &[(&str, &str)]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(case.scenario);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let minute = [
+        ("duration = \"5m\"", "duration = \"90s\""),
+        ("warmup = \"30s\"", "warmup = \"30s\""),
+        ("replications = 200", "replications = 1"),
+    ];
+    for (from, to) in minute.iter().chain(changes) {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "{from:?} in {}",
+            case.scenario
+        );
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// How far outside its tolerance a wrong rule must move a metric of the paired check, as a
+/// multiple of the tolerance.
+const WELL_OUTSIDE: f64 = 1.5;
+
+/// The tolerances of the two checks above tell a wrong rule from the right one: simulated for the
+/// replication and minute those tests play (replication 0), each wrong rule moves the stale
+/// ratio or the regenerations per request by more than [`WELL_OUTSIDE`] times the check's
+/// tolerance. No stack: this runs everywhere.
+#[test]
+fn the_paired_tolerances_tell_each_wrong_rule_from_the_right_one() {
+    let dir = scratch("wrong-rules");
+    let mut missed = 0;
+    for case in [&ISR_10S_VARNISH, &MARK_STALE_VARNISH] {
+        let name = case.name();
+        let right = write(&dir, &format!("{name}.toml"), &a_minute_of(case, &[]));
+        let right = predict(&dir, &right, "0");
+        let limits = [case.stale_ratio, case.regen_per_request];
+        for (k, (rule, changes)) in case.wrong.iter().enumerate() {
+            let wrong = write(
+                &dir,
+                &format!("{name}-wrong-{k}.toml"),
+                &a_minute_of(case, changes),
+            );
+            let wrong = predict(&dir, &wrong, "0");
+            // The site follows the right rule; a model of the wrong one would predict `wrong`.
+            let moved = [0, 1].map(|i| {
+                Pair {
+                    measured: right[i],
+                    predicted: wrong[i],
+                }
+                .difference()
+            });
+            let caught = (0..2).any(|i| moved[i].abs() > WELL_OUTSIDE * limits[i]);
+            eprintln!(
+                "{name}: {rule}: paired stale ratio {:+.1}%, regenerations per request {:+.1}% \
+                 (tolerances ±{:.0}%, ±{:.0}%){}",
+                moved[0] * 100.0,
+                moved[1] * 100.0,
+                limits[0] * 100.0,
+                limits[1] * 100.0,
+                if caught { "" } else { ": NOT CAUGHT" }
+            );
+            missed += usize::from(!caught);
+        }
+    }
+    assert_eq!(
+        missed, 0,
+        "wrong rules within {WELL_OUTSIDE} times the tolerances"
     );
 }
 
