@@ -9,8 +9,9 @@
 # tag purges), builds the site against `isrsim cms` with the scenario's routes and tags, starts
 # the instances and the CDN on 127.0.0.1, records their process ids in the state folder, and
 # prints the `isrsim load` command to run (also in STATE/load-command), whose --epoch is the
-# instant the site went live (also in STATE/epoch). `down` stops exactly the processes recorded
-# there.
+# instant the site goes live (also in STATE/epoch): STACK_LEAD seconds (default 20) after `up`
+# dates the build's files, when the stack is ready; the load test waits for it. `down` stops
+# exactly the processes recorded there.
 # `--platform` runs the site as `next start` (the default) or on an OpenNext adapter, run locally
 # (examples/opennext/). See examples/README.md.
 set -euo pipefail
@@ -24,6 +25,7 @@ CMS=${STACK_CMS:-127.0.0.1:4010}          # the content server: isrsim cms, then
 FIRST_PORT=${STACK_PORT:-3001}            # instance i listens on FIRST_PORT + i - 1
 CDN_PORT=${STACK_CDN_PORT:-8000}          # the CDN (or the balancer) listens here
 INSPECTOR_PORT=${STACK_INSPECTOR_PORT:-9229}  # wrangler dev's inspector (opennext-cloudflare)
+LEAD=${STACK_LEAD:-20}                    # whole seconds from dating the build's files to the deploy instant
 YEAR=31536000                             # Next.js's default expireTime, in seconds
 SWR_OPENNEXT=2592000                      # the stale-while-revalidate OpenNext's fixISRHeaders sends
 # Nothing leaves the machine: no telemetry, no metrics, no update check (wrangler checks in its
@@ -33,6 +35,13 @@ export NEXT_TELEMETRY_DISABLED=1 WRANGLER_SEND_METRICS=false WRANGLER_HIDE_BANNE
 die() { echo "stack.sh: error: $*" >&2; exit 1; }
 say() { echo "stack.sh: $*" >&2; }
 warn() { echo "stack.sh: warning: $*" >&2; }
+
+# The Unix time $1 whole seconds from now, as `date +%s.%N` prints it (exact: no floating point).
+ahead() {
+  local secs nanos
+  read -r secs nanos < <(date '+%s %N')
+  echo "$((secs + $1)).$nanos"
+}
 
 usage() {
   sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^#   /usage: /' >&2
@@ -246,6 +255,7 @@ up() {
 
   instances=${instances:-$SC_INSTANCES}
   [[ $instances =~ ^[1-9][0-9]?$ ]] || die "--instances must be a whole number from 1 to 99, not $instances"
+  [[ $LEAD =~ ^(0|[1-9][0-9]{0,2})$ ]] && ((LEAD <= 120)) || die "STACK_LEAD must be whole seconds from 0 to 120 (isrsim load waits at most 120 s for an epoch), not $LEAD"
   if [[ -z $cdn ]]; then
     if [[ $SC_CDN == true ]]; then cdn=varnish; else cdn=none; fi
   fi
@@ -313,9 +323,15 @@ up() {
   stop cms
 
   # 2. The instances: each on its own copy of the build (two `next start` on one folder share
-  # its disk cache), its files dated right before it starts (a page's age counts from its file's
-  # time). That instant is the deploy, time zero of the load test: `date +%s.%N` into
-  # $STATE/epoch, and --epoch of the load command.
+  # its disk cache), its files dated before it starts (a page's age counts from its file's
+  # time) at the deploy instant, time zero of the load test: `date +%s.%N` plus $LEAD seconds,
+  # when the stack will be ready, into $STATE/epoch, and --epoch of the load command, which
+  # waits for it. Dated in the future, a page is fresh (HIT) until then: Next.js marks an entry
+  # stale once lastModified + revalidate has passed (IncrementalCache.get), and its
+  # Cache-Control does not depend on the age. So the load test's first request comes at time
+  # zero, as the simulation's, and the CDN's copies are fetched when the model fetches them
+  # (a CDN's TTL counts from its fetch). The Cloudflare preview copies its entries into R2 with
+  # their build time: its epoch is when the preview starts.
   local epoch
   if [[ $platform == opennext-cloudflare ]]; then
     epoch=$(date +%s.%N)
@@ -347,7 +363,7 @@ up() {
           node --import "$adapter/listen-loopback.mjs" index.mjs
       else
         # Every instance's files at the same instant: one time zero for all.
-        ((i > 1)) || epoch=$(date +%s.%N)
+        ((i > 1)) || epoch=$(ahead "$LEAD")
         find "$STATE/instance-$i/.next" -exec touch -d "@$epoch" {} +
         start "instance-$i" "$STATE/logs/instance-$i.log" "$STATE/instance-$i" \
           env "${instance_env[@]}" node_modules/.bin/next start -H 127.0.0.1 -p "$port" --keepAliveTimeout 65000
@@ -361,9 +377,9 @@ up() {
     wait_for "instance-$i" "http://127.0.0.1:${ports[i - 1]}/" "$STATE/logs/instance-$i.log" "$patience"
   done
   # OpenNext's server takes seconds to load its bundle: its pages' ages start when it answers,
-  # as a deploy's would when the new version takes traffic.
+  # as a deploy's would when the new version takes traffic, plus the lead.
   if [[ $platform == opennext-aws ]]; then
-    epoch=$(date +%s.%N)
+    epoch=$(ahead "$LEAD")
     for ((i = 1; i <= instances; i++)); do find "$STATE/instance-$i/.open-next/cache" -exec touch -d "@$epoch" {} +; done
   fi
   echo "$epoch" >"$STATE/epoch"
@@ -421,9 +437,10 @@ up() {
     fi
     got=$(curl -sI --max-time 10 "http://127.0.0.1:${ports[0]}$path" | tr -d '\r' | sed -n 's/^[Cc]ache-[Cc]ontrol: //p')
     # OpenNext rewrites a HIT's header (fixISRHeaders, core/routing/util.ts): the time left,
-    # max(revalidate - age, 1), and a 30-day stale-while-revalidate.
+    # max(revalidate - age, 1), and a 30-day stale-while-revalidate. Before the deploy instant
+    # the age is negative: up to the lead more.
     if [[ -n $adapter && $revalidate != false && $got =~ ^s-maxage=([0-9]+),\ stale-while-revalidate=$SWR_OPENNEXT$ ]] \
-      && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= revalidate)); then
+      && ((BASH_REMATCH[1] >= 1 && BASH_REMATCH[1] <= revalidate + LEAD + 1)); then
       want=$got
     fi
     if [[ $got == "$want" ]]; then say "$path: Cache-Control: $got"; else warn "$path: Cache-Control is \"$got\", expected \"$want\""; fi
@@ -447,7 +464,15 @@ EOF
   trap - EXIT
   say "up: $instances instance(s) of $platform on ports ${ports[*]}, cdn $cdn, target $target; state in $STATE"
   [[ $SC_WEBHOOKS == false || -z ${ISRSIM_SECRET:-} ]] || say "the instances check ISRSIM_SECRET: keep it set for isrsim load"
-  say "the site went live $(awk -v e="$epoch" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - e }') s ago: the load command's --epoch is that instant, so run it within the scenario's warm-up (or drop --epoch)"
+  local left
+  left=$(awk -v e="$epoch" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - n }')
+  if [[ $left != -* ]]; then
+    say "the site goes live in $left s, at the load command's --epoch: run it now, it waits for that instant and starts its time zero there"
+  elif [[ $platform == opennext-cloudflare ]]; then
+    say "the site went live ${left#-} s ago (the preview's start): the load command's --epoch is that instant, so run it within the scenario's warm-up (or drop --epoch)"
+  else
+    warn "the stack was ready ${left#-} s after the deploy instant (STACK_LEAD=$LEAD s was too short on this machine): the load test will send the requests due since at once, and a CDN's copies will be fetched late; raise STACK_LEAD, and run the load command within the scenario's warm-up"
+  fi
   say "now run (then: examples/stack.sh down${STATE_GIVEN:+ --state $STATE}):"
   cat "$STATE/load-command"
 }

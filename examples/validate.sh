@@ -3,7 +3,7 @@
 #
 # For each case of scenarios/validation/ and each of VALIDATE_RUNS replications (default 3):
 # examples/stack.sh up, the printed `isrsim load` with that replication (a different seed's users
-# and edits; its --epoch puts time zero at the instant the site went live), stack.sh down. Then the prediction: `isrsim run` of the scenario as tested (the
+# and edits; its --epoch puts time zero at the instant the site goes live, which it waits for), stack.sh down. Then the prediction: `isrsim run` of the scenario as tested (the
 # measured folder's scenario.toml, so a shortened VALIDATE_DURATION is predicted as played) with
 # 200 replications, its layer mix from examples/layer_mix.rs, and `isrsim compare` of each run.
 # Last, a table of every case in $OUT/summary.md, headed by $OUT/pass.md: when the pass started

@@ -382,8 +382,8 @@ struct LoadCli {
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
     /// Time zero at this Unix time (seconds, as `date +%s.%N` prints): the instant the site's
-    /// build went live. Requests already due are sent at once; at most 1 s ahead of the clock
-    /// and no older than the warm-up (examples/stack.sh records it).
+    /// build goes live. One ahead (at most 120 s) is waited for; from one past, requests already
+    /// due are sent at once, and it may be no older than the warm-up (examples/stack.sh records it).
     #[arg(long, value_name = "SECONDS")]
     epoch: Option<String>,
     #[command(flatten)]

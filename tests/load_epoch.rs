@@ -1,8 +1,9 @@
 //! `isrsim load --epoch` against the in-process ISR origin of `support::origin`: time zero at the
 //! site's deploy (here, the origin's start, from which its pages' ages count), so the origin's
 //! timer and the load test's clock coincide; the arrivals already due are sent at once; edits,
-//! webhooks and measured times count from the epoch; `meta.csv` records it; an epoch in the
-//! future or older than the warm-up is refused. Hand-worked timelines, every run bounded.
+//! webhooks and measured times count from the epoch; `meta.csv` records it; an epoch ahead is
+//! waited for, nothing sent before it; one more than 120 s ahead or older than the warm-up is
+//! refused. Hand-worked timelines, every run bounded.
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -297,16 +298,66 @@ fn meta_csv_records_the_epoch_and_the_log_counts_from_it() {
 }
 
 #[test]
-fn an_epoch_in_the_future_older_than_the_warmup_or_unreadable_is_refused() {
+fn an_epoch_ahead_is_waited_for_and_time_zero_is_that_instant() {
+    // `stack.sh up` dates the build a lead ahead and prints the load command at once: the load
+    // test waits for the epoch, 2 s after the command starts, with its content server listening,
+    // sends nothing before, and then each request at its time from the epoch (none already due,
+    // so none late), until the epoch plus the duration.
+    let dir = scratch("epoch_ahead");
+    let cms = free_port();
+    let origin = Origin::start(OriginConfig::new(cms));
+    let toml = SITE
+        .replace("duration = \"3s\"", "duration = \"2s\"")
+        .replace("rate = 1", "rate = 4");
+    let started = SystemTime::now();
+    let epoch = started + Duration::from_secs(2);
+    let given = unix(epoch);
+    let output = std::thread::scope(|scope| {
+        let run = scope.spawn(|| load_cli(&dir, &toml, &origin, cms, &given));
+        std::thread::sleep(Duration::from_millis(1_700));
+        let (requests, listening) = (
+            origin.requests(),
+            std::net::TcpStream::connect_timeout(&cms, Duration::from_secs(1)).is_ok(),
+        );
+        let output = run.join().unwrap();
+        assert_eq!(requests, 0, "nothing is sent before the epoch");
+        assert!(
+            listening,
+            "the content server listens while the load test waits"
+        );
+        output
+    });
+    let took = started.elapsed().unwrap();
+    assert_exit(&output, 0);
+    assert!(
+        took >= Duration::from_secs(4),
+        "the run ends its duration (2 s) after the epoch (2 s ahead): {took:?}"
+    );
+    let meta = std::fs::read_to_string(dir.join("out/meta.csv")).unwrap();
+    assert!(meta.contains(&given[..given.len() - 3]), "{meta}");
+    let rows = log_rows(&dir.join("log.csv"));
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!((0.0..2.0).contains(&row.0), "due within the run: {row:?}");
+        close(row.1 - row.0, 0.0, 0.15, "each request leaves on time");
+    }
+    assert!(origin.requests() >= rows.len() as u64);
+}
+
+#[test]
+fn an_epoch_too_far_ahead_older_than_the_warmup_or_unreadable_is_refused() {
     let dir = scratch("epoch_refused");
     let cms = free_port();
     let origin = Origin::start(OriginConfig::new(cms));
     let toml = SITE.replace("warmup = \"0s\"", "warmup = \"1s\"");
-    let ahead = unix(SystemTime::now() + Duration::from_secs(30));
+    let ahead = unix(SystemTime::now() + Duration::from_secs(200));
     let output = load_cli(&dir, &toml, &origin, cms, &ahead);
     assert_exit(&output, 2);
     let said = stderr(&output);
-    assert!(said.contains("--epoch") && said.contains("ahead"), "{said}");
+    assert!(
+        said.contains("--epoch") && said.contains("at most 120 s"),
+        "{said}"
+    );
     let old = unix(SystemTime::now() - Duration::from_secs(5));
     let output = load_cli(&dir, &toml, &origin, cms, &old);
     assert_exit(&output, 2);

@@ -106,6 +106,17 @@ pub fn load(args: &LoadArgs) -> i32 {
             args.target,
             scenario.duration
         );
+        if let Some(at) = epoch {
+            let wait = load::epoch::until(at, std::time::SystemTime::now());
+            if !wait.is_zero() {
+                eprintln!(
+                    "waiting {:.1} s for the epoch {} (the site goes live then), the content \
+                     server listening; time zero is that instant",
+                    wait.as_secs_f64(),
+                    load::epoch::seconds(at)
+                );
+            }
+        }
     }
     let progress = Arc::new(AtomicU64::new(0));
     let bar = Bar::load(

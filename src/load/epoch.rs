@@ -1,21 +1,28 @@
-//! `isrsim load --epoch`: time zero at the instant the site's build went live (docs/load.md,
+//! `isrsim load --epoch`: time zero at the instant the site's build goes live (docs/load.md,
 //! "Time zero"), given as Unix seconds the way `date +%s.%N` prints them.
 //!
 //! A prerendered page's age counts from its build file's modification time (Next.js's
 //! `FileSystemCache` takes `lastModified` from the file's `mtime`), so a site started before the
 //! load test has pages older than the simulator's, which are built at its time zero. With the
 //! deploy instant as time zero, the two coincide: the users, edits, webhooks, schedule ticks and
-//! the content server's clock all count from it, and the arrivals already due when the load test
-//! starts are sent at once. They fall in the warm-up, which is why an epoch older than the
-//! warm-up is refused: the load test cannot replay the past beyond it.
+//! the content server's clock all count from it.
+//!
+//! The deploy instant may lie ahead, up to [`AHEAD`]: `examples/stack.sh up` dates the build's
+//! files a lead into the future, when the stack will be ready, and the load test waits for it
+//! (its content server already listening) and starts exactly at time zero. A page dated in the
+//! future is fresh until then (its age is negative; Next.js's `IncrementalCache` marks an entry
+//! stale only once `lastModified + revalidate` has passed). An epoch in the past works too: the
+//! arrivals already due are then sent at once. They fall in the warm-up, which is why an epoch
+//! older than the warm-up is refused: the load test cannot replay the past beyond it.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::time::SimTime;
 
-/// How far ahead of this machine's clock an epoch may be: clock skew between the shell that
-/// recorded it and this process, not a deploy in the future.
-pub const SKEW: Duration = Duration::from_secs(1);
+/// How far ahead of this machine's clock an epoch may be: the load test waits for it, and a
+/// longer wait is more likely a wrong value (milliseconds for seconds, another clock) than a
+/// deploy still to come.
+pub const AHEAD: Duration = Duration::from_secs(120);
 
 /// Reads Unix seconds with an optional decimal fraction (`1765147200`, `1765147200.123456789`),
 /// exactly (no floating point): digits beyond the nanosecond are dropped.
@@ -41,15 +48,15 @@ pub fn parse(text: &str) -> Result<SystemTime, String> {
 }
 
 /// Whether `epoch` can be time zero of a load test starting `now` with warm-up `warmup`: not in
-/// the future beyond [`SKEW`], not older than the warm-up.
+/// the future beyond [`AHEAD`], not older than the warm-up.
 pub fn check(epoch: SystemTime, now: SystemTime, warmup: SimTime) -> Result<(), String> {
     let given = seconds(epoch);
     match now.duration_since(epoch) {
-        Err(ahead) if ahead.duration() > SKEW => Err(format!(
+        Err(ahead) if ahead.duration() > AHEAD => Err(format!(
             "--epoch {given}: that is {:.3} s after this machine's clock; the epoch is the \
-             instant the site went live, at most {} s ahead (clock skew)",
+             instant the site goes live, and the load test waits for it at most {} s",
             ahead.duration().as_secs_f64(),
-            SKEW.as_secs()
+            AHEAD.as_secs()
         )),
         Ok(ago) if ago.as_micros() > u128::from(warmup.as_micros()) => Err(format!(
             "--epoch {given}: that is {:.3} s ago, longer than the warm-up ({warmup}); the load \
@@ -60,6 +67,11 @@ pub fn check(epoch: SystemTime, now: SystemTime, warmup: SimTime) -> Result<(), 
         )),
         _ => Ok(()),
     }
+}
+
+/// How long until `epoch` from `now`: zero when it has passed.
+pub fn until(epoch: SystemTime, now: SystemTime) -> Duration {
+    epoch.duration_since(now).unwrap_or_default()
 }
 
 /// `epoch` on the monotonic clock: the `Instant` that many seconds ago (or ahead); `None` when
@@ -107,24 +119,55 @@ mod tests {
     }
 
     #[test]
-    fn an_epoch_in_the_future_or_older_than_the_warmup_is_refused() {
+    fn an_epoch_beyond_two_minutes_ahead_or_older_than_the_warmup_is_refused() {
         let now = at(1_000, 0);
         let warmup = SimTime::from_secs(30);
         assert!(check(at(1_000, 0), now, warmup).is_ok());
-        assert!(check(at(1_001, 0), now, warmup).is_ok(), "within the skew");
+        assert!(
+            check(at(1_020, 0), now, warmup).is_ok(),
+            "a deploy 20 s ahead"
+        );
+        assert!(
+            check(at(1_120, 0), now, warmup).is_ok(),
+            "the bound exactly"
+        );
         assert!(
             check(at(970, 0), now, warmup).is_ok(),
             "the warm-up exactly"
         );
-        let ahead = check(at(1_001, 1_000), now, warmup).unwrap_err();
+        let ahead = check(at(1_120, 1_000), now, warmup).unwrap_err();
         assert!(
-            ahead.contains("--epoch 1001.000001") && ahead.contains("ahead"),
+            ahead.contains("--epoch 1120.000001")
+                && ahead.contains("120.000 s after")
+                && ahead.contains("at most 120 s"),
             "{ahead}"
         );
         let old = check(at(969, 999_999_000), now, warmup).unwrap_err();
         assert!(
             old.contains("--epoch 969.999999") && old.contains("warm-up (30s)"),
             "{old}"
+        );
+    }
+
+    #[test]
+    fn the_wait_is_the_time_left_until_the_epoch() {
+        let now = at(1_000, 0);
+        assert_eq!(
+            until(at(1_020, 500_000_000), now),
+            Duration::from_millis(20_500)
+        );
+        assert_eq!(until(at(1_000, 0), now), Duration::ZERO);
+        assert_eq!(until(at(990, 0), now), Duration::ZERO, "passed: no wait");
+    }
+
+    #[test]
+    fn an_epoch_ahead_is_that_long_after_now_on_the_monotonic_clock() {
+        let before = Instant::now();
+        let zero = instant(SystemTime::now() + Duration::from_secs(2)).unwrap();
+        let ahead = zero.duration_since(before);
+        assert!(
+            ahead >= Duration::from_millis(1_900) && ahead <= Duration::from_millis(2_100),
+            "{ahead:?}"
         );
     }
 

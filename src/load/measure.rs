@@ -2,8 +2,9 @@
 //! into the same collector as a simulation (docs/load.md: "The parts", "How users are
 //! played", "How editors are played", "What is measured").
 //!
-//! The run's parts start together at time zero (or, with `--epoch`, at once, time zero being the
-//! site's deploy, a little earlier): the content server (with the scenario's
+//! The run's parts start together, time zero shortly after (or, with `--epoch`, at the site's
+//! deploy: the users and editors wait for it when it is ahead, and send what is due at once when
+//! it has passed): the content server (with the scenario's
 //! backend), the users (open-loop, `users`), the editors (`editors`) and a monitor that stops
 //! the run on Ctrl-C, on too many errors, or at a site without the marker. The users and edits
 //! come from the same random streams as replication `R` of `isrsim run` ([`Plan::of`]), so the
@@ -119,7 +120,8 @@ pub struct Options {
     pub log: Option<std::path::PathBuf>,
     /// Whether Ctrl-C and SIGTERM stop the run (the binary), or not (tests).
     pub signals: bool,
-    /// `--epoch`: time zero at this instant, the site's deploy (checked by `epoch::check`);
+    /// `--epoch`: time zero at this instant, the site's deploy, ahead or past (checked by
+    /// `epoch::check`);
     /// `None`: shortly after the parts start.
     pub epoch: Option<SystemTime>,
 }
@@ -237,7 +239,8 @@ impl Load {
             )
             .map_err(LoadError::Log)?,
         );
-        // With an epoch in the past, what was due before now is sent at once.
+        // With an epoch ahead, everything waits for it (the content server listens meanwhile);
+        // with one in the past, what was due before now is sent at once.
         let start = match options.epoch {
             Some(at) => epoch::instant(at).ok_or_else(|| {
                 LoadError::Runtime(io::Error::other(format!(
