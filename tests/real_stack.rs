@@ -65,12 +65,22 @@ fn wanted() -> bool {
 
 /// `examples/stack.sh` with `args`, from the repository's root.
 fn stack(args: &[&str]) -> std::process::Output {
-    Command::new("bash")
+    stack_with_lead(args, None)
+}
+
+/// `examples/stack.sh` with `args` and, when given, `STACK_LEAD`: a test that times the site's
+/// answers from the moment `up` returns (not through the load command, which waits for the
+/// deploy instant) dates the build at that moment, with a lead of 0.
+fn stack_with_lead(args: &[&str], lead: Option<&str>) -> std::process::Output {
+    let mut command = Command::new("bash");
+    command
         .arg("examples/stack.sh")
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("bash runs examples/stack.sh")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(lead) = lead {
+        command.env("STACK_LEAD", lead);
+    }
+    command.output().expect("bash runs examples/stack.sh")
 }
 
 /// Stops the stack when dropped, pass or fail.
@@ -616,14 +626,19 @@ fn tags_reach_the_pages_that_carry_them_in_nextjs_and_in_varnish() {
     let dir = scratch("tags");
     let scenario = write(&dir, "tags.toml", TAGGED);
     let state = dir.join("stack");
-    let up = stack(&[
-        "up",
-        scenario.to_str().unwrap(),
-        "--cdn",
-        "varnish",
-        "--state",
-        state.to_str().unwrap(),
-    ]);
+    // A lead of 0: a revalidation reaches only entries written before it (the tags manifest
+    // compares the entry's last modification with the tag's), so the build is dated at once.
+    let up = stack_with_lead(
+        &[
+            "up",
+            scenario.to_str().unwrap(),
+            "--cdn",
+            "varnish",
+            "--state",
+            state.to_str().unwrap(),
+        ],
+        Some("0"),
+    );
     let _stack = Up(state.clone());
     assert!(up.status.success(), "stack.sh up: {}", stderr(&up));
     let _cms = Cms::start(&scenario);
@@ -868,20 +883,23 @@ fn opennext_aws_sends_the_time_left_and_two_seconds_when_stale_and_regenerates_o
     let dir = scratch("opennext-aws");
     let scenario = write(&dir, "opennext-aws.toml", OPENNEXT_AWS);
     let state = dir.join("stack");
-    let up = stack(&[
-        "up",
-        scenario.to_str().unwrap(),
-        "--platform",
-        "opennext-aws",
-        "--cdn",
-        "varnish",
-        "--state",
-        state.to_str().unwrap(),
-    ]);
+    let up = stack_with_lead(
+        &[
+            "up",
+            scenario.to_str().unwrap(),
+            "--platform",
+            "opennext-aws",
+            "--cdn",
+            "varnish",
+            "--state",
+            state.to_str().unwrap(),
+        ],
+        Some("0"),
+    );
     let _stack = Up(state.clone());
     assert!(up.status.success(), "stack.sh up: {}", stderr(&up));
-    // The pages' files were touched when the server first answered, before `up` returned:
-    // every page is at least as old as the time since.
+    // The pages' files were dated when the server first answered (a lead of 0), before `up`
+    // returned: every page is at least as old as the time since.
     let deployed = Instant::now();
     let cms = CountingCms::start();
 
