@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use hyper::Method;
 use isrsim::driver::Driver;
-use isrsim::load::editors::Hooks;
 use isrsim::load::site::Endpoint;
 use isrsim::load::{Ending, Load, Options, Plan};
 use isrsim::metrics::{RunId, RunResult};
@@ -18,36 +17,7 @@ use isrsim::time::SimTime;
 mod support;
 
 use support::metric;
-use support::origin::{Origin, OriginConfig, free_port};
-
-/// The options of a load test of `origin`, with the content server at `cms`.
-fn options(origin: &Origin, cms: std::net::SocketAddr) -> Options {
-    let target = Endpoint::parse(&origin.url(), false).unwrap();
-    Options {
-        hooks: Hooks {
-            instances: vec![target.clone()],
-            cdn: target.clone(),
-            revalidate_url: "{instance}/api/revalidate?path={path}".into(),
-            revalidate_tag_url: "{instance}/api/revalidate?tag={tags}&profile={profile}".into(),
-            purge_url: "{cdn}{path}".into(),
-            tag_purge_url: "{cdn}/".into(),
-            purge_method: Method::from_bytes(b"PURGE").unwrap(),
-            purge_shape: Default::default(),
-            secret: None,
-            timeout: Duration::from_secs(5),
-            allow_remote: false,
-        },
-        target,
-        cms,
-        connections: 8,
-        timeout: Duration::from_secs(5),
-        max_errors: 1.0,
-        cdn_header: None,
-        log: None,
-        signals: false,
-        epoch: None,
-    }
-}
+use support::origin::{Origin, OriginConfig, free_port, load_options};
 
 const RUN: RunId = RunId {
     point: 0,
@@ -94,7 +64,7 @@ fn play_with(
             .collect::<Vec<_>>()
     };
     let plan = Plan::scripted(at(requests), at(edits));
-    let mut options = options(origin, cms);
+    let mut options = load_options(origin, cms);
     options.hooks.instances = (origins.iter())
         .map(|o| Endpoint::parse(&o.url(), false).unwrap())
         .collect();
@@ -258,7 +228,7 @@ revalidate = "2s"
         seed: isrsim::workload::rng::replication_seed(3, 0),
         ..RUN
     };
-    let measured = Load::new(options(&origin, cms))
+    let measured = Load::new(load_options(&origin, cms))
         .run(&scenario, run, &AtomicU64::new(0))
         .unwrap();
     let simulated: Vec<RunResult> = (0..20)

@@ -9,10 +9,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hyper::Method;
 use isrsim::driver::Driver;
-use isrsim::load::editors::Hooks;
-use isrsim::load::site::Endpoint;
 use isrsim::load::{Load, Options, Plan};
 use isrsim::metrics::RunId;
 use isrsim::time::SimTime;
@@ -20,7 +17,7 @@ use isrsim::time::SimTime;
 mod support;
 
 use support::metric;
-use support::origin::{Origin, OriginConfig, free_port};
+use support::origin::{Origin, OriginConfig, free_port, load_options};
 use support::{assert_exit, isrsim_within, scratch, stderr, write};
 
 const RUN: RunId = RunId {
@@ -48,30 +45,10 @@ revalidate = "2s"
 "#;
 
 fn options(origin: &Origin, cms: std::net::SocketAddr, epoch: SystemTime) -> Options {
-    let target = Endpoint::parse(&origin.url(), false).unwrap();
     Options {
-        hooks: Hooks {
-            instances: vec![target.clone()],
-            cdn: target.clone(),
-            revalidate_url: "{instance}/api/revalidate?path={path}".into(),
-            revalidate_tag_url: "{instance}/api/revalidate?tag={tags}&profile={profile}".into(),
-            purge_url: "{cdn}{path}".into(),
-            tag_purge_url: "{cdn}/".into(),
-            purge_method: Method::from_bytes(b"PURGE").unwrap(),
-            purge_shape: Default::default(),
-            secret: None,
-            timeout: Duration::from_secs(5),
-            allow_remote: false,
-        },
-        target,
-        cms,
         connections: 4,
-        timeout: Duration::from_secs(5),
-        max_errors: 1.0,
-        cdn_header: None,
-        log: None,
-        signals: false,
         epoch: Some(epoch),
+        ..load_options(origin, cms)
     }
 }
 

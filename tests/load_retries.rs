@@ -5,10 +5,7 @@
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use hyper::Method;
 use isrsim::driver::Driver;
-use isrsim::load::editors::Hooks;
-use isrsim::load::site::Endpoint;
 use isrsim::load::{Ending, Load, Options, Plan};
 use isrsim::metrics::RunId;
 use isrsim::scenario::Scenario;
@@ -16,7 +13,7 @@ use isrsim::time::SimTime;
 
 mod support;
 
-use support::origin::{Origin, OriginConfig, free_port};
+use support::origin::{Origin, OriginConfig, free_port, load_options};
 
 const RUN: RunId = RunId {
     point: 0,
@@ -47,31 +44,13 @@ regen_time = "50ms"
 fn play(scenario: &Scenario, plan: Plan, revalidate_url: &str) -> (Ending, Origin) {
     let cms = free_port();
     let origin = Origin::start(OriginConfig::new(cms));
-    let target = Endpoint::parse(&origin.url(), false).unwrap();
-    let options = Options {
-        hooks: Hooks {
-            instances: vec![target.clone()],
-            cdn: target.clone(),
-            revalidate_url: revalidate_url.into(),
-            revalidate_tag_url: "{instance}/api/revalidate?tag={tags}&profile={profile}".into(),
-            purge_url: "{cdn}{path}".into(),
-            tag_purge_url: "{cdn}/".into(),
-            purge_method: Method::from_bytes(b"PURGE").unwrap(),
-            purge_shape: Default::default(),
-            secret: None,
-            timeout: Duration::from_secs(2),
-            allow_remote: false,
-        },
-        target,
-        cms,
+    let mut options = Options {
         connections: 4,
         timeout: Duration::from_secs(2),
-        max_errors: 1.0,
-        cdn_header: None,
-        log: None,
-        signals: false,
-        epoch: None,
+        ..load_options(&origin, cms)
     };
+    options.hooks.revalidate_url = revalidate_url.into();
+    options.hooks.timeout = Duration::from_secs(2);
     let load = Load::scripted(options, plan);
     load.run(scenario, RUN, &AtomicU64::new(0))
         .unwrap_or_else(|e| panic!("the load test failed: {e}"));

@@ -9,11 +9,8 @@
 //! `category:{page}`. An edit of product 3 changes product 3 and category 1.
 
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
 
-use hyper::Method;
 use isrsim::driver::Driver;
-use isrsim::load::editors::Hooks;
 use isrsim::load::site::Endpoint;
 use isrsim::load::{Ending, Load, Options, Plan};
 use isrsim::metrics::{RunId, RunResult};
@@ -23,7 +20,7 @@ use isrsim::time::SimTime;
 mod support;
 
 use support::metric;
-use support::origin::{Call, Origin, OriginConfig, free_port};
+use support::origin::{Call, Origin, OriginConfig, free_port, load_options};
 
 const RUN: RunId = RunId {
     point: 0,
@@ -100,33 +97,14 @@ fn play(
             })
         })
         .collect();
-    let target = Endpoint::parse(&origins[0].url(), false).unwrap();
-    let options = Options {
-        hooks: Hooks {
-            instances: (origins.iter())
-                .map(|o| Endpoint::parse(&o.url(), false).unwrap())
-                .collect(),
-            cdn: target.clone(),
-            revalidate_url: "{instance}/api/revalidate?path={path}".into(),
-            revalidate_tag_url: "{instance}/api/revalidate?tag={tags}&profile={profile}".into(),
-            purge_url: "{cdn}{path}".into(),
-            tag_purge_url: "{cdn}/".into(),
-            purge_method: Method::from_bytes(b"PURGE").unwrap(),
-            purge_shape: Default::default(),
-            secret: Some("s3cret".into()),
-            timeout: Duration::from_secs(5),
-            allow_remote: false,
-        },
-        target,
-        cms,
+    let mut options = Options {
         connections: 4,
-        timeout: Duration::from_secs(5),
-        max_errors: 1.0,
-        cdn_header: None,
-        log: None,
-        signals: false,
-        epoch: None,
+        ..load_options(&origins[0], cms)
     };
+    options.hooks.instances = (origins.iter())
+        .map(|o| Endpoint::parse(&o.url(), false).unwrap())
+        .collect();
+    options.hooks.secret = Some("s3cret".into());
     let at = |list: &[(f64, u32)]| {
         (list.iter())
             .map(|&(s, page)| (SimTime::from_secs_f64(s), page))

@@ -35,6 +35,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use isrsim::load::Options;
+use isrsim::load::editors::Hooks;
+use isrsim::load::site::Endpoint;
+
 /// The longest any network exchange of the origin (or of [`exchange`]) may take.
 pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -680,4 +684,35 @@ pub async fn exchange(
     tokio::time::timeout(NETWORK_TIMEOUT, exchange)
         .await
         .unwrap_or_else(|_| Err(format!("no answer from {addr} within {NETWORK_TIMEOUT:?}")))
+}
+
+/// The options of a load test of `origin`, with the content server at `cms`: the protocol's
+/// webhook and purge URLs at the origin (which stands in for the CDN too), 8 connections, 5-s
+/// timeouts, no secret, no log, no epoch. A test overrides what it varies.
+pub fn load_options(origin: &Origin, cms: SocketAddr) -> Options {
+    let target = Endpoint::parse(&origin.url(), false).unwrap();
+    Options {
+        hooks: Hooks {
+            instances: vec![target.clone()],
+            cdn: target.clone(),
+            revalidate_url: "{instance}/api/revalidate?path={path}".into(),
+            revalidate_tag_url: "{instance}/api/revalidate?tag={tags}&profile={profile}".into(),
+            purge_url: "{cdn}{path}".into(),
+            tag_purge_url: "{cdn}/".into(),
+            purge_method: Method::from_bytes(b"PURGE").unwrap(),
+            purge_shape: Default::default(),
+            secret: None,
+            timeout: Duration::from_secs(5),
+            allow_remote: false,
+        },
+        target,
+        cms,
+        connections: 8,
+        timeout: Duration::from_secs(5),
+        max_errors: 1.0,
+        cdn_header: None,
+        log: None,
+        signals: false,
+        epoch: None,
+    }
 }
