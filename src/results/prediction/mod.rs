@@ -52,7 +52,7 @@ impl Row {
     /// prediction is 0.
     pub fn relative_difference(&self) -> Option<f64> {
         match (self.predicted, self.measured) {
-            (Some(p), Some(m)) if p.mean != 0.0 => Some((m - p.mean) / p.mean.abs()),
+            (Some(p), Some(m)) => paired::relative(m, p.mean),
             _ => None,
         }
     }
@@ -166,10 +166,7 @@ pub fn compare_many(
         policies.push((summary.policy.clone(), summary.replications, runs.len()));
         let simulated = predicted.runs_of(summary);
         for (m, column) in RUN_COLUMNS.iter().enumerate() {
-            let values = simulated.iter().filter_map(|r| r.metrics.0[m]);
-            let spread = values.fold(None, |range: Option<(f64, f64)>, x| {
-                Some(range.map_or((x, x), |(low, high)| (low.min(x), high.max(x))))
-            });
+            let spread = paired::spread(simulated.iter().filter_map(|r| r.metrics.0[m]));
             let values: Vec<f64> = runs.iter().filter_map(|r| r.metrics.0[m]).collect();
             rows.push(Row {
                 policy: summary.policy.clone(),

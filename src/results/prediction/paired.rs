@@ -46,8 +46,15 @@ fn value(run: &RunResult, metric: &str) -> Option<f64> {
     run.metrics.get(metric)
 }
 
+/// The least and greatest of `values`; `None` when there are none.
+pub(super) fn spread(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    (values.into_iter()).fold(None, |range, x| {
+        Some(range.map_or((x, x), |(low, high): (f64, f64)| (low.min(x), high.max(x))))
+    })
+}
+
 /// `(measured - predicted) / |predicted|`; `None` when the prediction is 0.
-fn relative(measured: f64, predicted: f64) -> Option<f64> {
+pub(super) fn relative(measured: f64, predicted: f64) -> Option<f64> {
     (predicted != 0.0).then(|| (measured - predicted) / predicted.abs())
 }
 
@@ -205,9 +212,7 @@ pub(super) fn pair(
         }
         for (metric, unit) in paired_metrics() {
             let all: Vec<f64> = simulated.iter().filter_map(|r| value(r, metric)).collect();
-            let spread = all.iter().fold(None, |range: Option<(f64, f64)>, &x| {
-                Some(range.map_or((x, x), |(low, high)| (low.min(x), high.max(x))))
-            });
+            let spread = spread(all.iter().copied());
             let pairs = (found.iter().enumerate())
                 .map(|(k, &(_, _, run, own))| Pair {
                     run: first + k,
