@@ -13,6 +13,7 @@
 use std::fmt;
 use std::sync::atomic::AtomicU64;
 
+use crate::cost;
 use crate::metrics::{Collector, RunId, RunResult};
 use crate::model;
 use crate::scenario::Scenario;
@@ -34,7 +35,8 @@ pub trait Driver: Sync {
         progress: &AtomicU64,
     ) -> Result<Collector, Self::Error>;
 
-    /// One whole run: a fresh collector for `scenario`, driven, and finished.
+    /// One whole run: a fresh collector for `scenario`, driven, and finished, its counts priced
+    /// by the scenario's `[cost]` (the same bill for every driver).
     fn run(
         &self,
         scenario: &Scenario,
@@ -42,7 +44,9 @@ pub trait Driver: Sync {
         progress: &AtomicU64,
     ) -> Result<RunResult, Self::Error> {
         let collector = self.drive(scenario, run, scenario.collector(), progress)?;
-        Ok(collector.finish(run))
+        let mut result = collector.finish(run);
+        cost::fill(scenario, &mut result);
+        Ok(result)
     }
 }
 

@@ -85,6 +85,7 @@
 //! real behaviour it reproduces and its source (the Next.js source, RFC 5861, CDN documentation).
 
 pub mod commands;
+pub mod cost;
 pub mod distribution;
 pub mod driver;
 pub mod engine;

@@ -633,6 +633,9 @@ impl Collector {
                     "regenerations_deduplicated",
                     queued(self.routes.iter().map(|r| r.deduplicated).sum()),
                 ),
+                // Priced from the figures above by the driver's `[cost]` (`crate::cost::fill`).
+                ("cost_usd", None),
+                ("cost_usd_month", None),
             ],
         );
         let routes = self.route_metrics();

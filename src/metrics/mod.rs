@@ -12,6 +12,8 @@ pub enum Unit {
     Seconds,
     Millis,
     PerSecond,
+    /// US dollars.
+    Usd,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,10 +49,10 @@ use serde::{Deserialize, Serialize};
 pub use collector::{Collector, RunId};
 
 use Better::{Higher, Lower, Neutral};
-use Unit::{Count, Millis, PerSecond, Ratio, Seconds};
+use Unit::{Count, Millis, PerSecond, Ratio, Seconds, Usd};
 
 /// The metric columns of `runs.csv`, in order, after `scenario,policy,replication,seed`.
-pub const RUN_COLUMNS: [Column; 33] = [
+pub const RUN_COLUMNS: [Column; 35] = [
     col(
         "requests",
         Count,
@@ -229,6 +231,18 @@ pub const RUN_COLUMNS: [Column; 33] = [
         Neutral,
         "stale lookups whose message the revalidation queue dropped as a copy of one sent within its dedupe_window (0 without [origin.queue])",
     ),
+    col(
+        "cost_usd",
+        Usd,
+        Lower,
+        "what the counted period cost, in US dollars, priced by [cost] (docs/cost.md)",
+    ),
+    col(
+        "cost_usd_month",
+        Usd,
+        Lower,
+        "what 30 days at the counted period's rate cost, in US dollars, allowances per month (docs/cost.md)",
+    ),
 ];
 
 /// A figure as the result files hold it: rounded to 6 decimals (counts are whole already).
@@ -299,6 +313,7 @@ pub fn measured_by(name: &str) -> Option<&'static str> {
         n if n.starts_with("latency_") || n.ends_with("_ratio") => Some("a response"),
         n if n.starts_with("edit_visible_") => Some("an edit becoming visible"),
         "backend_wait_p99_s" => Some("a generation leaving the backend queue"),
+        "cost_usd" | "cost_usd_month" => Some("a [cost] table"),
         _ => None,
     }
 }
@@ -492,7 +507,7 @@ mod tests {
         // The one count that can be empty is the shield's, in a run without a shield.
         for c in &RUN_COLUMNS {
             let can_be_empty =
-                matches!(c.unit, Ratio | Seconds | Millis) || c.name == "shield_requests";
+                matches!(c.unit, Ratio | Seconds | Millis | Usd) || c.name == "shield_requests";
             assert_eq!(measured_by(c.name).is_some(), can_be_empty, "{}", c.name);
         }
     }

@@ -22,6 +22,7 @@ pub(crate) fn human(x: f64, unit: Unit) -> String {
         Unit::Millis => format!("{}ms", three_digits(x)),
         Unit::PerSecond => format!("{}/s", count(x)),
         Unit::Count => count(x),
+        Unit::Usd => dollars(x),
     }
 }
 
@@ -35,6 +36,7 @@ pub(crate) fn human_significant(x: f64, unit: Unit) -> String {
         Unit::PerSecond => format!("{}/s", significant(x)),
         Unit::Count if x.fract() == 0.0 => grouped(x, 0),
         Unit::Count => significant(x),
+        Unit::Usd => format!("${}", significant(x)),
     }
 }
 
@@ -100,6 +102,11 @@ fn scaled(largest: f64, whole: bool, unit: Unit) -> (Box<dyn Fn(f64) -> String>,
             let scale = scale / to_secs;
             let decimals = usize::from(largest > 0.0 && largest / scale < 10.0);
             (scale, decimals, name)
+        }
+        Unit::Usd => {
+            let decimals = usd_decimals(largest);
+            let number = move |x: f64| format!("${}", no_negative_zero(grouped(x, decimals)));
+            return (Box::new(number), String::new());
         }
         Unit::Count | Unit::PerSecond => {
             let (scale, suffix) = match largest {
@@ -262,6 +269,21 @@ pub(crate) fn significant(x: f64) -> String {
         (2 - a.log10().floor() as i32).clamp(0, 6) as usize
     };
     grouped(x, decimals)
+}
+
+/// An amount in US dollars: cents from a dollar up, whole dollars from $1,000, and four decimals
+/// below a dollar, where a short run's bill often is: `$0.0123`, `$4.56`, `$1,234`.
+fn dollars(x: f64) -> String {
+    format!("${}", grouped(x, usd_decimals(x.abs())))
+}
+
+fn usd_decimals(largest: f64) -> usize {
+    match largest {
+        0.0 => 2,
+        a if a >= 1_000.0 => 0,
+        a if a >= 1.0 => 2,
+        _ => 4,
+    }
 }
 
 /// Whole numbers when a count is whole or large, one decimal for a small mean such as `2.5`.

@@ -465,6 +465,7 @@ fn unit(unit: Unit) -> &'static str {
         Unit::Seconds => "seconds",
         Unit::Millis => "milliseconds",
         Unit::PerSecond => "per second",
+        Unit::Usd => "US dollars",
     }
 }
 

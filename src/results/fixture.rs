@@ -54,6 +54,7 @@ pub fn scenario() -> Scenario {
         routes: vec![route("posts"), route("tags")],
         tags: Default::default(),
         platform: Default::default(),
+        cost: None,
         cdn: None,
         origin: Origin {
             instances: 1,

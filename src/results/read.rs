@@ -39,10 +39,12 @@ use crate::scenario::Study;
 
 /// Metrics appended to `runs.csv` and `routes.csv` after their first release: a folder written
 /// before them lacks their columns, and reads them as not measured.
-const LATER: [&str; 3] = [
+const LATER: [&str; 5] = [
     "purge_requests",
     "tag_invalidations",
     "regenerations_deduplicated",
+    "cost_usd",
+    "cost_usd_month",
 ];
 
 /// What a results folder holds, read back.

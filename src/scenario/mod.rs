@@ -6,6 +6,7 @@
 //! resolved to indices, and every value already known to be valid. The model never sees a
 //! scenario that could make it panic.
 
+pub mod cost;
 mod describe;
 mod parse;
 pub mod platform;
@@ -60,6 +61,8 @@ pub struct Scenario {
     /// Where the site runs (`[platform]`), its CDN product, and what their profiles filled in
     /// (docs/platforms.md).
     pub platform: Platform,
+    /// What a run costs in money (`[cost]`); `None`: its `cost_usd` columns are not measured.
+    pub cost: Option<cost::Cost>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

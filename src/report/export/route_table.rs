@@ -83,6 +83,7 @@ impl RouteTable {
                 (false, Unit::Ratio) => format!("{heading} (%)"),
                 (false, Unit::Seconds) => format!("{heading} (s)"),
                 (false, Unit::Millis) => format!("{heading} (ms)"),
+                (false, Unit::Usd) => format!("{heading} (USD)"),
             });
         }
         let title = format!(

@@ -265,6 +265,7 @@ impl Table {
                     Unit::Ratio => format!("{name} (%)"),
                     Unit::Seconds => format!("{name} (s)"),
                     Unit::Millis => format!("{name} (ms)"),
+                    Unit::Usd => format!("{name} (USD)"),
                     Unit::Count | Unit::PerSecond => name.to_string(),
                 });
             }

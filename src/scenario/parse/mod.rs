@@ -12,6 +12,7 @@
 
 mod backend;
 mod cdn;
+mod cost;
 mod distribution;
 mod events;
 mod limits;
@@ -45,6 +46,7 @@ use crate::time::SimTime;
 
 use backend::{RawBackend, resolve_backend};
 use cdn::{RawCdn, resolve_cdn};
+use cost::{RawCost, resolve_cost};
 use events::{RawEvent, resolve_events};
 pub(super) use limits::{MAX_POINTS, check_runs};
 use monitor::{RawMonitor, resolve_monitor};
@@ -136,6 +138,7 @@ struct RawScenario {
     monitor: Option<RawMonitor>,
     platform: Option<RawPlatform>,
     slo: Option<Slo>,
+    cost: Option<Spanned<RawCost>>,
     /// Expanded by `sweep.rs`; only its presence and its shape matter here.
     sweep: Option<Spanned<SweepTable>>,
 }
@@ -222,6 +225,7 @@ impl RawScenario {
         let events = resolve_events(source, self.events, duration, &routes)?;
         let backend = resolve_backend(self.backend);
         let monitor = resolve_monitor(self.monitor);
+        let cost = resolve_cost(source, self.cost)?;
         let bucket = self
             .bucket
             .as_ref()
@@ -283,6 +287,7 @@ impl RawScenario {
             events,
             monitor,
             slo,
+            cost,
         })
     }
 }

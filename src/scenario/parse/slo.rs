@@ -143,6 +143,7 @@ impl Limit {
                 "a number of milliseconds of at least 0, or a duration such as \"250ms\""
             }
             Unit::Count | Unit::PerSecond => "a finite number of at least 0",
+            Unit::Usd => "a finite number of US dollars of at least 0",
         }
     }
 
