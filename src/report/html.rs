@@ -71,6 +71,7 @@ pub fn render(results: &StudyResults, charts: &[Chart], extra: Option<&Section>)
                         nav {
                             a href="#comparison" { "Comparison" } " · "
                             a href="#routes" { "Per route" } " · "
+                            @if base.cost.is_some() { a href="#cost" { "Cost" } " · " }
                             @if let Some(extra) = extra {
                                 a href={ "#" (extra.id) } { (extra.heading) } " · "
                             }
@@ -97,6 +98,7 @@ pub fn render(results: &StudyResults, charts: &[Chart], extra: Option<&Section>)
                     }
                     (comparison.section())
                     (routes_section(results))
+                    (super::cost::section(results))
                     @if let Some(extra) = extra {
                         (extra_section(extra))
                     }

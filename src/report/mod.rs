@@ -9,6 +9,7 @@
 
 mod charts;
 pub mod compare;
+mod cost;
 pub mod diff;
 mod export;
 pub mod figures;

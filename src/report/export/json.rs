@@ -81,6 +81,7 @@ fn document(results: &StudyResults, info: Option<&RunInfo>) -> Value {
                 "metrics": metrics,
                 "slo": s.slo.iter().map(verdict).collect::<Vec<_>>(),
                 "slo_ok": s.slo.iter().all(Verdict::met),
+                "cost": crate::report::cost::json(results, s),
             })
         })
         .collect();
