@@ -194,6 +194,8 @@ fn each_runs_cost_is_its_counts_priced_by_the_documented_formulas() {
     }
     let html = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<section id=\"cost\">") && html.contains("invalidation_paths"));
+    // The comparison shows the monthly cost among its columns when the runs are priced.
+    assert!(html.contains("cost/month"));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::charts::Chart;
 use super::format::human;
 use super::route_table::ROUTE_TABLE_COLUMNS;
-use super::table::{KEY_COLUMNS, describe_replications, key_columns};
+use super::table::{KEY_COLUMNS, describe_replications, key_columns_of};
 use crate::metrics::{Better, ROUTE_COLUMNS, RUN_COLUMNS, Unit};
 use crate::results::{RouteSummary, StudyResults};
 
@@ -152,7 +152,7 @@ struct ComparisonRow {
 impl Comparison {
     fn of(results: &StudyResults) -> Comparison {
         let axes = results.study.axes.clone();
-        let columns = key_columns();
+        let columns = key_columns_of(results);
         let rows = (results.summaries.iter())
             .map(|s| {
                 let cells = (columns.iter())

@@ -67,6 +67,22 @@ pub(crate) fn key_columns() -> Vec<(usize, &'static str)> {
         .collect()
 }
 
+/// `key_columns`, then `cost_usd_month` when the study prices its runs (`[cost]`).
+pub(crate) fn key_columns_of(results: &StudyResults) -> Vec<(usize, &'static str)> {
+    let mut columns = key_columns();
+    if let Some(i) = priced(results) {
+        columns.push((i, "cost/month"));
+    }
+    columns
+}
+
+/// The column of `cost_usd_month`, when the study has a `[cost]` table.
+fn priced(results: &StudyResults) -> Option<usize> {
+    (results.study.base.cost.is_some())
+        .then(|| column("cost_usd_month"))
+        .flatten()
+}
+
 fn column(name: &str) -> Option<usize> {
     RUN_COLUMNS.iter().position(|c| c.name == name)
 }
@@ -74,10 +90,13 @@ fn column(name: &str) -> Option<usize> {
 /// A run column's heading: its `KEY_COLUMNS` one, or its name.
 fn heading(i: usize) -> &'static str {
     let name = RUN_COLUMNS[i].name;
-    KEY_COLUMNS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(name, |(_, h)| h)
+    match name {
+        "cost_usd_month" => "cost/month",
+        _ => KEY_COLUMNS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, h)| h),
+    }
 }
 
 /// Reads a `--columns` item: the name of a run column (`stale_ratio`, `latency_p99_ms`).
@@ -135,14 +154,24 @@ impl Table {
         Table { columns, style }
     }
 
-    /// The columns shown, before any is left out to fit a width.
-    fn selected(&self) -> Vec<usize> {
+    /// The columns shown, before any is left out to fit a width; with `[cost]`, the default
+    /// columns show `cost_usd_month` too (at a terminal, after `regenerations`).
+    fn selected(&self, results: &StudyResults) -> Vec<usize> {
         match (&self.columns, self.style) {
             (Columns::Named(columns), _) => columns.clone(),
             (Columns::Default, Style::Terminal { .. }) => {
-                TERMINAL_COLUMNS.iter().filter_map(|n| column(n)).collect()
+                let mut columns: Vec<usize> =
+                    TERMINAL_COLUMNS.iter().filter_map(|n| column(n)).collect();
+                if let Some(cost) = priced(results) {
+                    let after = column("regenerations")
+                        .and_then(|r| columns.iter().position(|&c| c == r).map(|p| p + 1));
+                    columns.insert(after.unwrap_or(columns.len()), cost);
+                }
+                columns
             }
-            (Columns::Default | Columns::Wide, _) => key_columns().iter().map(|c| c.0).collect(),
+            (Columns::Default | Columns::Wide, _) => {
+                key_columns_of(results).iter().map(|c| c.0).collect()
+            }
         }
     }
 }
@@ -181,7 +210,7 @@ impl Table {
             (Style::Terminal { width }, Columns::Default) => width,
             _ => None,
         };
-        let mut columns = self.selected();
+        let mut columns = self.selected(results);
         let mut left_out = Vec::new();
         let body = loop {
             let body = self.body(results, &columns);

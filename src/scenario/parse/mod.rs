@@ -223,9 +223,6 @@ impl RawScenario {
         let policies_span = self.policies.span();
         let policies = resolve_policies(source, self.policies, &routes, &slo, duration)?;
         let events = resolve_events(source, self.events, duration, &routes)?;
-        let backend = resolve_backend(self.backend);
-        let monitor = resolve_monitor(self.monitor);
-        let cost = resolve_cost(source, self.cost)?;
         let bucket = self
             .bucket
             .as_ref()
@@ -282,12 +279,12 @@ impl RawScenario {
             routes,
             cdn,
             origin,
-            backend,
+            backend: resolve_backend(self.backend),
             policies,
             events,
-            monitor,
+            monitor: resolve_monitor(self.monitor),
             slo,
-            cost,
+            cost: resolve_cost(source, self.cost)?,
         })
     }
 }
