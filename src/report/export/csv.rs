@@ -247,7 +247,8 @@ mod tests {
         regenerations_duplicate,build_renders,webhook_retries,regen_per_s_peak,backend_inflight_peak,\
         backend_wait_p99_s,storm_seconds,backend_queued_ratio,latency_p50_ms,latency_p99_ms,latency_max_ms,\
         edit_visible_p50_s,edit_visible_p99_s,edits_unseen,cdn_behind_origin_ratio,\
-        pages_regen_gap_over_alert,purge_requests,tag_invalidations,regenerations_deduplicated";
+        pages_regen_gap_over_alert,purge_requests,tag_invalidations,regenerations_deduplicated,\
+        cost_usd,cost_usd_month";
     const ROUTE_NAMES: &str = "requests,stale_responses,stale_ratio,stale_age_p50_s,\
         stale_age_p99_s,stale_age_max_s,cdn_hit_ratio,regenerations,regenerations_failed,\
         edit_visible_p50_s,edit_visible_p99_s,edits_unseen,pages_regen_gap_over_alert,\
