@@ -17,6 +17,6 @@ pub mod waiters;
 
 pub use cdn::Purged;
 pub use simulation::{
-    Cause, Served, Simulation, Tier, Trace, TracedGeneration, TracedResponse, memory_estimate, run,
-    simulate,
+    Cause, Served, Simulation, Tier, Trace, TracedGeneration, TracedResponse, Workload,
+    memory_estimate, run, simulate, simulate_on,
 };

@@ -23,11 +23,13 @@ mod queue;
 mod requests;
 mod shield;
 mod tags;
+mod workload;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 pub use footprint::memory_estimate;
+pub use workload::{Workload, simulate_on};
 
 use super::backend::Backend;
 use super::build::Build;
