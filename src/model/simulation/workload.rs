@@ -3,7 +3,7 @@
 //! Every policy of a replication sees the same requests and the same edits: they come from the
 //! replication's own streams (`rng::Stream::Traffic`, `Stream::Edits`), which no policy draws
 //! from (docs/model.md §4). So a search that tries many candidate policies on one replication
-//! (`isrsim advise`) can draw them once, keep them in two flat `Vec`s, and play each candidate on
+//! can draw them once, keep them in two flat `Vec`s, and play each candidate on
 //! them, in parallel threads sharing one borrowed `Workload`: the common random numbers of Law,
 //! *Simulation Modeling and Analysis*, ch. 11, without paying for the draw once per candidate.
 //! `isrsim run` keeps drawing as it plays (`Simulation::play_drawn`), which holds no request in
@@ -115,7 +115,7 @@ mod tests {
     }
 
     /// Every policy of `scenario`, on each of its first two replications, played on one
-    /// `Workload` (shared by threads, as `isrsim advise` shares it) equals its own `model::run`.
+    /// `Workload` (shared by threads, as a search over policies shares it) equals its own `model::run`.
     fn same_as_run(scenario: &Scenario) {
         for replication in 0..2 {
             let workload = Workload::draw(scenario, replication).unwrap();

@@ -1,4 +1,4 @@
-//! What `isrsim advise` gains by drawing a replication's users and edits once for all its
+//! What a search over candidate policies gains by drawing a replication's users and edits once for all its
 //! candidates (`model::Workload`) rather than once per candidate (`model::run`).
 //!
 //! The candidates: `scenarios/bursty.toml`'s four policies and sixteen variants of them (timers,
@@ -7,7 +7,7 @@
 //! takes about a second. `drawn_per_candidate` plays each candidate as `isrsim run` does;
 //! `drawn_once` draws the replication once and plays every candidate on it; `draw` is the draw
 //! alone. Both are on one thread: the figures are the work, which threads only share out.
-//! Run it with `cargo bench --bench advise -- --noplot`.
+//! Run it with `cargo bench --bench workload -- --noplot`.
 
 use std::hint::black_box;
 use std::path::Path;
