@@ -60,17 +60,10 @@ pub fn quantities(
     routes: &[RouteMetrics],
 ) -> [f64; Item::COUNT] {
     let get = |name: &str| metrics.get(name).unwrap_or(0.0);
-    let route_value = |r: &RouteMetrics, name: &str| {
-        crate::metrics::ROUTE_COLUMNS
-            .iter()
-            .position(|c| c.name == name)
-            .and_then(|i| r.values[i])
-            .unwrap_or(0.0)
-    };
     let per_route: Vec<RouteFigures> = (scenario.routes.iter())
         .map(|route| {
             let measured = routes.iter().find(|m| m.route == route.name);
-            let value = |name| measured.map_or(0.0, |m| route_value(m, name));
+            let value = |name| measured.and_then(|m| m.get(name)).unwrap_or(0.0);
             RouteFigures {
                 requests: value("requests"),
                 regenerations: value("regenerations"),

@@ -407,6 +407,19 @@ pub struct RouteMetrics {
     pub values: [Option<f64>; ROUTE_COLUMNS.len()],
 }
 
+impl RouteMetrics {
+    /// The value of a route column by name; `None` for a metric not measured, or a name that
+    /// is not a column (`route_column` tells which).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        route_column(name).and_then(|i| self.values[i])
+    }
+}
+
+/// The index of a route column by name.
+pub fn route_column(name: &str) -> Option<usize> {
+    ROUTE_COLUMNS.iter().position(|c| c.name == name)
+}
+
 /// The columns of `timeseries.csv` after `policy,replication,t_s`.
 pub const TIMESERIES_COLUMNS: [&str; 6] = [
     "requests",
